@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * roost.h - the whole supported API of libroost.
+ *
+ * roost gives C programs Erlang-style actors on one Linux machine. Every
+ * actor is a process; its mailbox is a bounded ring in POSIX shared memory
+ * guarded by a process-shared robust mutex. A message is copied into the
+ * receiver's mailbox before roost_send() returns, so the sender may reuse
+ * its buffer at once and no two processes ever share a mutable object.
+ *
+ * Conventions:
+ *  - Every function that can fail returns 0 (or a count) on success and a
+ *    negative errno, or one of the ROOST_E* codes below, on failure.
+ *    roost_strerror() gives the text. No function exits or prints on the
+ *    caller's behalf.
+ *  - Handles are opaque. A roost_ctx_t is not thread-safe: use one per
+ *    thread, or serialise calls on it.
+ *  - Anything not declared here is private and may change.
+ */
+#ifndef ROOST_H
+#define ROOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(ROOST_STATIC) || !defined(__GNUC__)
+#define ROOST_EXTERN
+#else
+#define ROOST_EXTERN __attribute__((visibility("default")))
+#endif
+
+#define ROOST_VERSION_MAJOR 0
+#define ROOST_VERSION_MINOR 1
+#define ROOST_VERSION_PATCH 0
+
+/* Largest length of a system name, an actor name and a kind name (bytes,
+ * without the terminating NUL). */
+#define ROOST_SYSTEM_NAME_MAX 31
+#define ROOST_NAME_MAX        47
+#define ROOST_KIND_NAME_MAX   23
+
+/* Errors of roost's own; they sit where no errno reaches. */
+#define ROOST_ERRNO_MAP(XX)                                                  \
+	XX(ECORRUPT, -4000, "shared memory failed validation (corrupted)")   \
+	XX(EPROTO, -4001, "peer broke the shared-memory protocol")           \
+	XX(EVERSION, -4002, "shared memory has an unknown layout version")   \
+	XX(ESTALE, -4003, "system is stale (its owner is gone)")
+
+enum {
+#define ROOST__ERR_ENUM(name, val, text) ROOST_##name = (val),
+	ROOST_ERRNO_MAP(ROOST__ERR_ENUM)
+#undef ROOST__ERR_ENUM
+};
+
+/* Text for any code a roost function returns (negative errno or ROOST_E*).
+ * The string is static; never free it. */
+ROOST_EXTERN const char *roost_strerror(int err);
+/* Symbolic name of a code, such as "EAGAIN" or "ROOST_ECORRUPT". Static. */
+ROOST_EXTERN const char *roost_err_name(int err);
+
+/*
+ * An actor address: a mailbox slot plus a generation. It is a value and may
+ * be copied into messages. A slot reused by a later actor gets a new
+ * generation, so a send to the old address fails with -ESRCH.
+ * The id 0 is never a valid address.
+ */
+typedef struct {
+	uint64_t id;
+} roost_aid_t;
+
+#define ROOST_AID_NONE ((roost_aid_t){0})
+
+/* Slot number and generation of an address (for display). */
+ROOST_EXTERN uint32_t roost_aid_slot(roost_aid_t aid);
+ROOST_EXTERN uint32_t roost_aid_gen(roost_aid_t aid);
+static inline bool
+roost_aid_eq(roost_aid_t a, roost_aid_t b)
+{
+	return a.id == b.id;
+}
+
+/* ---------------------------------------------------------------------
+ * Systems. roostd creates and destroys a system; tests and single-binary
+ * programs may do so directly.
+ */
+typedef struct {
+	uint32_t slots;        /* actor table size; default 256, 1..4096 */
+	uint32_t mbox_bytes;   /* default user-lane ring bytes per mailbox */
+	uint32_t max_msg;      /* largest payload accepted anywhere */
+	uint32_t mode;         /* permission bits of every object; default 0600 */
+} roost_sys_opts_t;
+
+/* Fill 'o' with the defaults. */
+ROOST_EXTERN void roost_sys_opts_init(roost_sys_opts_t *o);
+
+/*
+ * Create system 'name' (NULL: $ROOST_SYSTEM, else "default").
+ * Returns -EEXIST if a system of that name exists for this user,
+ * -EINVAL for a bad name or options.
+ */
+ROOST_EXTERN int roost_system_create(const char *name,
+                                     const roost_sys_opts_t *opts);
+
+/*
+ * Remove every shared-memory object of system 'name': the system segment
+ * and all mailboxes, including ones left by crashed processes. Processes
+ * still attached keep their mappings but can no longer be reached by new
+ * openers. Returns -ENOENT if nothing of that name existed.
+ */
+ROOST_EXTERN int roost_system_destroy(const char *name);
+
+/* Record that the owner of the system is alive now (roostd calls this
+ * periodically). */
+ROOST_EXTERN int roost_system_heartbeat(const char *name);
+
+/* ---------------------------------------------------------------------
+ * Contexts: a process's connection to a system, with its own mailbox.
+ */
+typedef struct roost_ctx roost_ctx_t;
+
+typedef struct {
+	const char *system;   /* NULL: $ROOST_SYSTEM, else "default" */
+	const char *name;     /* register this name at open; NULL: none */
+	uint32_t mbox_bytes;  /* 0: the system default */
+	uint32_t spin_ns;     /* receive spin before sleeping; 0: default */
+} roost_ctx_opts_t;
+
+ROOST_EXTERN void roost_ctx_opts_init(roost_ctx_opts_t *o);
+
+/*
+ * Attach to a system and create this process's mailbox. On success '*out'
+ * is a new context the caller closes with roost_ctx_close(). Errors:
+ * -ENOENT no such system, -ENOSPC actor table full, -EADDRINUSE name taken,
+ * ROOST_ECORRUPT / ROOST_EVERSION for a bad system segment.
+ */
+ROOST_EXTERN int roost_ctx_open(roost_ctx_t **out,
+                                const roost_ctx_opts_t *opts);
+
+/* Detach: the mailbox is closed (later sends get -ESRCH), its queued
+ * messages are discarded, its name is released. NULL is a no-op. */
+ROOST_EXTERN int roost_ctx_close(roost_ctx_t *ctx);
+
+/* This context's own address. */
+ROOST_EXTERN roost_aid_t roost_self(const roost_ctx_t *ctx);
+
+/* Typed run-time options by name: "spin-ns" (receive spin). */
+ROOST_EXTERN int roost_ctx_set_int(roost_ctx_t *ctx, const char *opt,
+                                   int64_t val);
+ROOST_EXTERN int roost_ctx_get_int(roost_ctx_t *ctx, const char *opt,
+                                   int64_t *val);
+
+/* ---------------------------------------------------------------------
+ * Names and kinds.
+ */
+
+/* Register 'name' for 'aid' (usually roost_self()). -EADDRINUSE if taken,
+ * -EINVAL if empty or longer than ROOST_NAME_MAX, -ESRCH if 'aid' is
+ * stale. One actor has at most one name; registering again replaces it. */
+ROOST_EXTERN int roost_register(roost_ctx_t *ctx, const char *name,
+                                roost_aid_t aid);
+/* Remove 'name'. -ENOENT if nobody holds it. */
+ROOST_EXTERN int roost_unregister(roost_ctx_t *ctx, const char *name);
+/* Look 'name' up. -ENOENT if nobody holds it. */
+ROOST_EXTERN int roost_whereis(roost_ctx_t *ctx, const char *name,
+                               roost_aid_t *out);
+
+/* Give message kind 'kind' a display name for tools. Registering the same
+ * pair again is fine; a different name for a named kind is -EEXIST. */
+ROOST_EXTERN int roost_kind_register(roost_ctx_t *ctx, uint32_t kind,
+                                     const char *name);
+/* Copy the display name of 'kind' into 'buf'. -ENOENT if unnamed. */
+ROOST_EXTERN int roost_kind_name(roost_ctx_t *ctx, uint32_t kind, char *buf,
+                                 size_t len);
+
+/* ---------------------------------------------------------------------
+ * Sending. The payload is copied into the receiver's mailbox before the
+ * call returns; the caller keeps ownership of 'data' in every case.
+ *
+ * 'timeout_ms': -1 waits as long as the mailbox stays full, 0 never waits.
+ * Errors: -ESRCH stale or unknown address, -EMSGSIZE never fits,
+ * -EAGAIN full (timeout 0), -ETIMEDOUT still full at the deadline,
+ * -ESHUTDOWN the receiver is stopping and takes no more user messages,
+ * ROOST_ECORRUPT the receiver's mailbox failed validation.
+ */
+#define ROOST_SEND_SYSTEM  0x1u  /* use the system lane (served first) */
+#define ROOST_SEND_MSGPACK 0x2u  /* payload is MessagePack (tools decode) */
+
+ROOST_EXTERN int roost_send(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
+                            const void *data, size_t size, int timeout_ms);
+ROOST_EXTERN int roost_try_send(roost_ctx_t *ctx, roost_aid_t to,
+                                uint32_t kind, const void *data,
+                                size_t size);
+ROOST_EXTERN int roost_send_name(roost_ctx_t *ctx, const char *name,
+                                 uint32_t kind, const void *data, size_t size,
+                                 int timeout_ms);
+/* Full form: 'flags' from ROOST_SEND_*, 'corr' a correlation id carried
+ * in the envelope (replies use it to name their request). */
+ROOST_EXTERN int roost_send_ex(roost_ctx_t *ctx, roost_aid_t to,
+                               uint32_t kind, uint32_t flags, uint64_t corr,
+                               const void *data, size_t size, int timeout_ms);
+
+/* ---------------------------------------------------------------------
+ * Receiving. A received message is a view into the mailbox: it stays
+ * valid, and stays counted as queued, until the next receive call on the
+ * same context (or roost_ctx_close). Nothing is copied on receive.
+ */
+typedef struct roost_msg roost_msg_t;
+
+#define ROOST_MSG_SYSTEM      0x1u  /* arrived on the system lane */
+#define ROOST_MSG_MSGPACK     0x2u  /* payload is MessagePack */
+#define ROOST_MSG_REDELIVERED 0x4u  /* handed out before; the handler died */
+
+ROOST_EXTERN roost_aid_t roost_msg_from(const roost_msg_t *m);
+ROOST_EXTERN uint32_t roost_msg_kind(const roost_msg_t *m);
+ROOST_EXTERN uint32_t roost_msg_flags(const roost_msg_t *m);
+ROOST_EXTERN uint64_t roost_msg_corr(const roost_msg_t *m);
+ROOST_EXTERN const void *roost_msg_data(const roost_msg_t *m);
+ROOST_EXTERN size_t roost_msg_size(const roost_msg_t *m);
+
+/*
+ * Take the next message: system lane first, then user lane, FIFO within
+ * each. 'timeout_ms' as for send. On success '*out' points at a view owned
+ * by 'ctx'. Errors: -ETIMEDOUT (-EAGAIN for timeout 0), ROOST_ECORRUPT
+ * (the damaged records were skipped and counted; the next call goes on).
+ */
+ROOST_EXTERN int roost_recv(roost_ctx_t *ctx, roost_msg_t **out,
+                            int timeout_ms);
+
+/* A predicate for selective receive: return true to take 'm'. */
+typedef bool (*roost_match_fn)(const roost_msg_t *m, void *arg);
+
+#define ROOST_LANE_SYSTEM 0x1u
+#define ROOST_LANE_USER   0x2u
+#define ROOST_LANE_ANY    0x3u
+
+/*
+ * Selective receive: the oldest message on 'lanes' for which 'match'
+ * returns true. Messages it passes over stay queued, in order, for later
+ * receives. Scanning only ROOST_LANE_SYSTEM never touches the user
+ * backlog, however long it is.
+ */
+ROOST_EXTERN int roost_recv_match(roost_ctx_t *ctx, roost_msg_t **out,
+                                  unsigned lanes, roost_match_fn match,
+                                  void *arg, int timeout_ms);
+
+/* ---------------------------------------------------------------------
+ * Introspection (for tools): counters of one mailbox.
+ */
+typedef struct {
+	uint64_t enqueued;      /* messages ever accepted */
+	uint64_t dequeued;      /* messages ever consumed */
+	uint64_t bytes_in;      /* payload bytes ever accepted */
+	uint64_t used;          /* ring bytes in use now, both lanes */
+	uint64_t capacity;      /* ring bytes, both lanes */
+	uint64_t high_water;    /* most ring bytes ever seen in use */
+	uint64_t blocked_sends; /* sends that found the mailbox full */
+	uint64_t repaired;      /* half-written records dropped after a crash */
+	uint64_t corrupt;       /* records skipped as corrupt */
+	uint32_t queued;        /* messages queued now (both lanes) */
+} roost_mbox_stats_t;
+
+ROOST_EXTERN int roost_mbox_stats(roost_ctx_t *ctx, roost_aid_t aid,
+                                  roost_mbox_stats_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ROOST_H */

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctx.c - opening and closing a context: a slot in the actor table, a new
+ * generation, and this process's own mailbox segment.
+ */
+#include "roost_impl.h"
+
+#include <unistd.h>
+
+void
+roost_ctx_opts_init(roost_ctx_opts_t *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+/* The system lane holds stop requests, notices and replies: room for two
+ * of the largest messages, at least ROOST_SYS_RING_DEF. */
+static uint32_t
+sys_lane_size(uint32_t max_msg)
+{
+	uint64_t want = 2 * ((uint64_t)max_msg + ROOST_REC_HDR);
+
+	if (want < ROOST_SYS_RING_DEF)
+		want = ROOST_SYS_RING_DEF;
+	return roost__mbox_ring_size(want);
+}
+
+/*
+ * Under the table lock: close the mailbox of a slot whose holder died
+ * without closing it, so senders still mapping it get -ESRCH, and remove
+ * its segment.
+ */
+static void
+close_orphan(struct roost__sys *sy, uint32_t slot, uint32_t gen)
+{
+	char shm[ROOST_SHM_NAME_MAX];
+	struct roost__seg seg;
+	struct roost__mbox mb;
+
+	if (roost__mbox_shm_name(shm, sizeof(shm), sy->sy_name, slot) < 0)
+		return;
+	if (roost__plat_seg_open(shm, ROOST_MBOX_HDR_SIZE,
+	                         roost__mbox_seg_size(ROOST_RING_MAX,
+	                                              ROOST_RING_MAX),
+	                         &seg) == 0) {
+		if (roost__mbox_attach(&mb, seg, slot, gen) == 0) {
+			roost__mbox_close(&mb);
+			roost__mbox_detach(&mb);
+		} else {
+			roost__plat_seg_unmap(&seg);
+		}
+	}
+	roost__plat_seg_unlink(shm);
+}
+
+/* Under the table lock: a free slot, or one whose holder is dead. */
+static int
+pick_slot_locked(struct roost__sys *sy)
+{
+	struct roost__slot *s;
+	uint32_t i;
+
+	for (i = 0; i < sy->sy_fixed.sf_nslots; i++) {
+		if (roost__load_rlx(&sy->sy_slots[i].sl_state) == ROOST_SLOT_FREE)
+			return (int)i;
+	}
+	for (i = 0; i < sy->sy_fixed.sf_nslots; i++) {
+		s = &sy->sy_slots[i];
+		if (!roost__plat_proc_alive(roost__load_rlx(&s->sl_pid),
+		                            s->sl_pid_start)) {
+			close_orphan(sy, i, roost__load_rlx(&s->sl_gen));
+			return (int)i;
+		}
+	}
+	return -ENOSPC;
+}
+
+static uint32_t
+next_gen_locked(struct roost__sys *sy)
+{
+	uint64_t g = roost__load_rlx(&sy->sy_hdr->sh_gen_counter) + 1;
+
+	if ((uint32_t)g == 0)
+		g++; /* generation 0 would make address 0 possible */
+	roost__store_rlx(&sy->sy_hdr->sh_gen_counter, g);
+	return (uint32_t)g;
+}
+
+/* Under the table lock: create, format and publish our mailbox and slot. */
+static int
+attach_locked(roost_ctx_t *ctx, const roost_ctx_opts_t *o)
+{
+	struct roost__sys *sy = &ctx->cx_sys;
+	char shm[ROOST_SHM_NAME_MAX];
+	struct roost__seg seg;
+	struct roost__slot *s;
+	uint32_t user_cap;
+	uint32_t sys_cap;
+	uint64_t start = 0;
+	uint32_t gen;
+	int slot;
+	int rc;
+
+	user_cap = roost__mbox_ring_size(o->mbox_bytes != 0
+	                                         ? o->mbox_bytes
+	                                         : sy->sy_fixed.sf_mbox_bytes);
+	if (user_cap == 0)
+		return -EINVAL;
+	sys_cap = sys_lane_size(sy->sy_fixed.sf_max_msg);
+	if (o->name != NULL && roost__sys_find_name_locked(sy, o->name) >= 0)
+		return -EADDRINUSE;
+	slot = pick_slot_locked(sy);
+	if (slot < 0)
+		return slot;
+	rc = roost__plat_proc_start(getpid(), &start);
+	if (rc < 0)
+		return rc;
+	gen = next_gen_locked(sy);
+	rc = roost__mbox_shm_name(shm, sizeof(shm), sy->sy_name, (uint32_t)slot);
+	if (rc < 0)
+		return rc;
+	roost__plat_seg_unlink(shm); /* a leftover of a crashed holder */
+	rc = roost__plat_seg_create(shm, roost__mbox_seg_size(sys_cap, user_cap),
+	                            sy->sy_fixed.sf_mode, &seg);
+	if (rc < 0)
+		return rc;
+	rc = roost__mbox_format(&ctx->cx_mbox, seg, (uint32_t)slot, gen,
+	                        sy->sy_fixed.sf_max_msg, sys_cap, user_cap);
+	if (rc < 0) {
+		roost__plat_seg_unmap(&seg);
+		roost__plat_seg_unlink(shm);
+		return rc;
+	}
+	s = &sy->sy_slots[slot];
+	roost__slot_write_begin(s);
+	roost__store_rlx(&s->sl_gen, gen);
+	roost__store_rlx(&s->sl_pid, (int32_t)getpid());
+	s->sl_pid_start = start;
+	s->sl_mbox_bytes = user_cap;
+	s->sl_flags = 0;
+	memset(s->sl_name, 0, sizeof(s->sl_name));
+	if (o->name != NULL)
+		memcpy(s->sl_name, o->name, strlen(o->name));
+	roost__store_rlx(&s->sl_state, ROOST_SLOT_ACTIVE);
+	roost__slot_write_end(s);
+	ctx->cx_slot = (uint32_t)slot;
+	ctx->cx_gen = gen;
+	ctx->cx_self = roost__aid_make((uint32_t)slot, gen);
+	return 0;
+}
+
+int
+roost_ctx_open(roost_ctx_t **out, const roost_ctx_opts_t *opts)
+{
+	roost_ctx_opts_t o;
+	roost_ctx_t *ctx;
+	const char *sysname;
+	int rc;
+
+	if (out == NULL)
+		return -EINVAL;
+	if (opts == NULL)
+		roost_ctx_opts_init(&o);
+	else
+		o = *opts;
+	sysname = roost__system_resolve(o.system);
+	if (sysname == NULL || (o.name != NULL && !roost__name_valid(o.name)))
+		return -EINVAL;
+	ctx = roost__calloc(1, sizeof(*ctx));
+	if (ctx == NULL)
+		return -ENOMEM;
+	rc = roost__sys_open(&ctx->cx_sys, sysname);
+	if (rc < 0)
+		goto out_free;
+	ctx->cx_peers = roost__calloc(ctx->cx_sys.sy_fixed.sf_nslots,
+	                              sizeof(*ctx->cx_peers));
+	if (ctx->cx_peers == NULL) {
+		rc = -ENOMEM;
+		goto out_sys;
+	}
+	rc = roost__sys_lock(&ctx->cx_sys);
+	if (rc < 0)
+		goto out_peers;
+	rc = attach_locked(ctx, &o);
+	roost__sys_unlock(&ctx->cx_sys);
+	if (rc < 0)
+		goto out_peers;
+	rc = roost__mbox_rx_init(&ctx->cx_mbox, &ctx->cx_rx);
+	if (rc < 0)
+		goto out_detach;
+	if (o.spin_ns != 0)
+		ctx->cx_rx.rx_spin_ns = o.spin_ns;
+	*out = ctx;
+	return 0;
+
+out_detach:
+	roost_ctx_close(ctx);
+	return rc;
+out_peers:
+	roost__free(ctx->cx_peers);
+out_sys:
+	roost__sys_close(&ctx->cx_sys);
+out_free:
+	roost__free(ctx);
+	return rc;
+}
+
+int
+roost_ctx_close(roost_ctx_t *ctx)
+{
+	struct roost__sys *sy;
+	struct roost__slot *s;
+	char shm[ROOST_SHM_NAME_MAX];
+	uint32_t i;
+	int rc;
+
+	if (ctx == NULL)
+		return 0;
+	sy = &ctx->cx_sys;
+	rc = roost__sys_lock(sy);
+	if (rc == 0) {
+		s = &sy->sy_slots[ctx->cx_slot];
+		/* Only free the slot if it is still ours: a reclaimer may have
+		 * judged us dead (it cannot while we live, but check). */
+		if (roost__load_rlx(&s->sl_gen) == ctx->cx_gen) {
+			roost__slot_write_begin(s);
+			roost__store_rlx(&s->sl_state, ROOST_SLOT_FREE);
+			roost__store_rlx(&s->sl_pid, 0);
+			memset(s->sl_name, 0, sizeof(s->sl_name));
+			roost__slot_write_end(s);
+			roost__mbox_close(&ctx->cx_mbox);
+			if (roost__mbox_shm_name(shm, sizeof(shm), sy->sy_name,
+			                         ctx->cx_slot) == 0)
+				roost__plat_seg_unlink(shm);
+		}
+		roost__sys_unlock(sy);
+	}
+	for (i = 0; i < sy->sy_fixed.sf_nslots; i++)
+		roost__ctx_peer_drop(ctx, i);
+	roost__free(ctx->cx_peers);
+	roost__mbox_detach(&ctx->cx_mbox);
+	roost__sys_close(sy);
+	roost__free(ctx);
+	return rc;
+}
+
+roost_aid_t
+roost_self(const roost_ctx_t *ctx)
+{
+	return ctx == NULL ? ROOST_AID_NONE : ctx->cx_self;
+}
+
+int
+roost_ctx_set_int(roost_ctx_t *ctx, const char *opt, int64_t val)
+{
+	if (ctx == NULL || opt == NULL)
+		return -EINVAL;
+	if (strcmp(opt, "spin-ns") == 0) {
+		if (val < 0 || val > 1000000000)
+			return -EINVAL;
+		ctx->cx_rx.rx_spin_ns = (uint32_t)val;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int
+roost_ctx_get_int(roost_ctx_t *ctx, const char *opt, int64_t *val)
+{
+	if (ctx == NULL || opt == NULL || val == NULL)
+		return -EINVAL;
+	if (strcmp(opt, "spin-ns") == 0) {
+		*val = ctx->cx_rx.rx_spin_ns;
+		return 0;
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctx.h - struct roost_ctx, a process's attachment to a system, and the
+ * per-context cache of peer mailbox mappings.
+ */
+#ifndef ROOST_CORE_CTX_H
+#define ROOST_CORE_CTX_H
+
+/* A mapping of another actor's mailbox, kept while its generation is the
+ * one we send to. */
+struct roost__peer {
+	struct roost__mbox pe_mb;
+	uint32_t pe_gen; /* 0: not mapped */
+};
+
+struct roost_ctx {
+	struct roost__sys cx_sys;
+	struct roost__mbox cx_mbox; /* our own mailbox */
+	struct roost__rx cx_rx;     /* our receive state */
+	uint32_t cx_slot;
+	uint32_t cx_gen;
+	roost_aid_t cx_self;
+	struct roost__peer *cx_peers; /* [sf_nslots], lazily mapped */
+};
+
+/* Find (mapping if needed) the mailbox 'to' names. -ESRCH if the address
+ * is unknown or stale. The pointer stays valid until the next call. */
+int roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to,
+                    struct roost__mbox **out);
+
+/* Forget a cached mapping (after -ESRCH from it). */
+void roost__ctx_peer_drop(roost_ctx_t *ctx, uint32_t slot);
+
+#endif /* ROOST_CORE_CTX_H */

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mbox.h - one mailbox: two lanes of variable-length records in a shared
+ * segment. Senders (any process) push under the robust mutex; the owner
+ * receives without it. See shm_format.h for the protocol.
+ */
+#ifndef ROOST_CORE_MBOX_H
+#define ROOST_CORE_MBOX_H
+
+/* A process's mapping of one mailbox, with a validated copy of the fixed
+ * header. Only the copy's sizes and offsets are ever used. */
+struct roost__mbox {
+	struct roost__seg mb_seg;
+	struct roost__mbox_hdr *mb_hdr;
+	uint8_t *mb_ring[ROOST_NLANES];
+	uint32_t mb_cap[ROOST_NLANES];
+	uint32_t mb_max_payload[ROOST_NLANES];
+	uint32_t mb_slot;
+	uint32_t mb_gen;
+};
+
+/* What a sender puts in the envelope. */
+struct roost__out {
+	uint64_t o_from;
+	uint64_t o_corr;
+	uint32_t o_kind;
+	uint32_t o_flags; /* ROOST_REC_* to set (MSGPACK) */
+	unsigned o_lane;  /* ROOST_LANE_SYS or ROOST_LANE_USR */
+	const void *o_data;
+	size_t o_size;
+};
+
+/* The envelope of a received message (public as roost_msg_t). */
+struct roost_msg {
+	uint64_t m_from;
+	uint64_t m_corr;
+	uint64_t m_time_ns;
+	uint32_t m_kind;
+	uint32_t m_flags; /* ROOST_MSG_* */
+	const void *m_data;
+	size_t m_size;
+};
+
+/* The owner's private receive state: trusted copies of its own heads. */
+struct roost__rx {
+	uint64_t rx_head[ROOST_NLANES];
+	uint64_t rx_tail[ROOST_NLANES];    /* last validated tail */
+	uint64_t rx_bad_pos[ROOST_NLANES]; /* corrupt from here ... */
+	uint64_t rx_bad_end[ROOST_NLANES]; /* ... to here; 0 if none */
+	uint64_t rx_inflight_pos;          /* position handed out */
+	unsigned rx_inflight_lane;
+	bool rx_has_inflight;
+	uint32_t rx_spin_ns;
+	struct roost_msg rx_msg;           /* the view handed out */
+};
+
+/* Segment bytes for a mailbox with these lane capacities. */
+size_t roost__mbox_seg_size(uint32_t sys_cap, uint32_t user_cap);
+
+/* Round a requested ring size to the power of two used, or 0 if out of
+ * range. */
+uint32_t roost__mbox_ring_size(uint64_t want);
+
+/*
+ * Format a freshly created, zeroed segment and publish it. Only the
+ * creator (the process attaching to the slot) calls this. 'mb' is filled
+ * as by roost__mbox_attach().
+ */
+int roost__mbox_format(struct roost__mbox *mb, struct roost__seg seg,
+                       uint32_t slot, uint32_t gen, uint32_t max_msg,
+                       uint32_t sys_cap, uint32_t user_cap);
+
+/*
+ * Validate a mapped mailbox against the slot and generation the caller
+ * expects and fill 'mb'. Returns -ESRCH when it belongs to another
+ * generation, ROOST_ECORRUPT / ROOST_EVERSION when it fails validation.
+ * On success 'mb' owns 'seg' (roost__mbox_detach unmaps it).
+ */
+int roost__mbox_attach(struct roost__mbox *mb, struct roost__seg seg,
+                       uint32_t slot, uint32_t gen);
+void roost__mbox_detach(struct roost__mbox *mb);
+
+/*
+ * Copy one message into lane 'o->o_lane'. Any process may call this.
+ * 'timeout_ms' < 0 waits while full, 0 never waits. Returns 0, -EMSGSIZE,
+ * -EAGAIN, -ETIMEDOUT, -ESRCH (closed), -ESHUTDOWN (user lane shut),
+ * ROOST_ECORRUPT.
+ */
+int roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
+                     int timeout_ms);
+
+/* Owner only: load and validate the heads, and mark a message that a
+ * previous incarnation was handling as redelivered. */
+int roost__mbox_rx_init(struct roost__mbox *mb, struct roost__rx *rx);
+
+/* Owner only: take the next matching message (see roost_recv_match). The
+ * previous view is released first. */
+int roost__mbox_take(struct roost__mbox *mb, struct roost__rx *rx,
+                     unsigned lanes, roost_match_fn match, void *arg,
+                     int timeout_ms, struct roost_msg **out);
+
+/* Owner only: finish the message handed out last, if any. */
+void roost__mbox_release(struct roost__mbox *mb, struct roost__rx *rx);
+
+/* Raise the high-water mark to 'used' bytes if that is higher. */
+void roost__mbox_note_used(struct roost__mbox_hdr *h, uint64_t used);
+
+/* Mark the mailbox closed and wake every sender blocked on it. */
+void roost__mbox_close(struct roost__mbox *mb);
+
+/* Counters for tools; safe from any process. */
+void roost__mbox_stats(const struct roost__mbox *mb, roost_mbox_stats_t *st);
+
+#endif /* ROOST_CORE_MBOX_H */

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mbox_layout.c - creating, validating and describing a mailbox segment:
+ * everything about a mailbox except moving messages through it.
+ */
+#include "roost_impl.h"
+
+uint32_t
+roost__mbox_ring_size(uint64_t want)
+{
+	uint32_t cap = ROOST_RING_MIN;
+
+	if (want > ROOST_RING_MAX)
+		return 0;
+	while (cap < want)
+		cap <<= 1;
+	return cap;
+}
+
+size_t
+roost__mbox_seg_size(uint32_t sys_cap, uint32_t user_cap)
+{
+	return (size_t)ROOST_MBOX_HDR_SIZE + sys_cap + user_cap;
+}
+
+/* Largest payload a lane of 'cap' bytes can always take: a record of at
+ * most cap/2 bytes fits an empty ring wherever the tail stands, padding
+ * to the end included (the pad is then shorter than the record). */
+static uint32_t
+lane_max_payload(uint32_t cap, uint32_t max_msg)
+{
+	uint32_t fit = cap / 2 - ROOST_REC_HDR;
+
+	return fit < max_msg ? fit : max_msg;
+}
+
+static void
+fill_from_fixed(struct roost__mbox *mb, struct roost__seg seg,
+                const struct roost__mbox_fixed *f)
+{
+	unsigned lane;
+
+	mb->mb_seg = seg;
+	mb->mb_hdr = seg.sg_base;
+	for (lane = 0; lane < ROOST_NLANES; lane++) {
+		mb->mb_ring[lane] = (uint8_t *)seg.sg_base + f->mf_ring_off[lane];
+		mb->mb_cap[lane] = f->mf_cap[lane];
+		mb->mb_max_payload[lane] =
+			lane_max_payload(f->mf_cap[lane], f->mf_max_msg);
+	}
+	mb->mb_slot = f->mf_slot;
+	mb->mb_gen = f->mf_gen;
+}
+
+int
+roost__mbox_format(struct roost__mbox *mb, struct roost__seg seg,
+                   uint32_t slot, uint32_t gen, uint32_t max_msg,
+                   uint32_t sys_cap, uint32_t user_cap)
+{
+	struct roost__mbox_hdr *h = seg.sg_base;
+	struct roost__mbox_fixed *f = &h->mh_fixed;
+	pthread_mutexattr_t attr;
+	int rc;
+
+	if (seg.sg_len < roost__mbox_seg_size(sys_cap, user_cap))
+		return -EINVAL;
+	f->mf_magic = ROOST_MBOX_MAGIC;
+	f->mf_version = ROOST_SHM_VERSION;
+	f->mf_hdr_size = ROOST_MBOX_HDR_SIZE;
+	f->mf_slot = slot;
+	f->mf_gen = gen;
+	f->mf_max_msg = max_msg;
+	f->mf_ring_off[ROOST_LANE_SYS] = ROOST_MBOX_HDR_SIZE;
+	f->mf_cap[ROOST_LANE_SYS] = sys_cap;
+	f->mf_ring_off[ROOST_LANE_USR] = ROOST_MBOX_HDR_SIZE + sys_cap;
+	f->mf_cap[ROOST_LANE_USR] = user_cap;
+	f->mf_map_size = seg.sg_len;
+
+	rc = -pthread_mutexattr_init(&attr);
+	if (rc < 0)
+		return rc;
+	rc = -pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	if (rc == 0)
+		rc = -pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	if (rc == 0)
+		rc = -pthread_mutex_init(&h->mh_lock.lk_mutex, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (rc < 0)
+		return rc;
+
+	fill_from_fixed(mb, seg, f);
+	/* Publish the fixed header. Pairs with the acquire in
+	 * roost__mbox_attach(). tag-seg-publish */
+	roost__store_rel(&h->mh_ready, ROOST_SEG_READY);
+	return 0;
+}
+
+static bool
+is_pow2(uint32_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
+int
+roost__mbox_attach(struct roost__mbox *mb, struct roost__seg seg,
+                   uint32_t slot, uint32_t gen)
+{
+	struct roost__mbox_hdr *h = seg.sg_base;
+	struct roost__mbox_fixed f;
+	uint64_t end;
+	unsigned lane;
+
+	if (seg.sg_len < ROOST_MBOX_HDR_SIZE)
+		return ROOST_CORRUPT();
+	/* Pairs with the release in roost__mbox_format(). */
+	if (roost__load_acq(&h->mh_ready) != ROOST_SEG_READY)
+		return -EAGAIN;
+	memcpy(&f, &h->mh_fixed, sizeof(f)); /* trust only f from here */
+	if (f.mf_magic != ROOST_MBOX_MAGIC)
+		return ROOST_CORRUPT();
+	if (f.mf_version != ROOST_SHM_VERSION)
+		return ROOST_EVERSION;
+	if (f.mf_hdr_size != ROOST_MBOX_HDR_SIZE || f.mf_map_size != seg.sg_len)
+		return ROOST_CORRUPT();
+	if (f.mf_slot != slot)
+		return ROOST_CORRUPT();
+	if (f.mf_gen != gen)
+		return -ESRCH;
+	for (lane = 0; lane < ROOST_NLANES; lane++) {
+		if (!is_pow2(f.mf_cap[lane]) || f.mf_cap[lane] < ROOST_RING_MIN ||
+		    f.mf_cap[lane] > ROOST_RING_MAX)
+			return ROOST_CORRUPT();
+		end = (uint64_t)f.mf_ring_off[lane] + f.mf_cap[lane];
+		if (f.mf_ring_off[lane] < ROOST_MBOX_HDR_SIZE ||
+		    f.mf_ring_off[lane] % 8 != 0 || end > seg.sg_len)
+			return ROOST_CORRUPT();
+	}
+	/* The lanes must not overlap each other. */
+	if (f.mf_ring_off[0] < f.mf_ring_off[1]
+	            ? f.mf_ring_off[0] + f.mf_cap[0] > f.mf_ring_off[1]
+	            : f.mf_ring_off[1] + f.mf_cap[1] > f.mf_ring_off[0])
+		return ROOST_CORRUPT();
+	fill_from_fixed(mb, seg, &f);
+	return 0;
+}
+
+void
+roost__mbox_detach(struct roost__mbox *mb)
+{
+	if (mb == NULL)
+		return;
+	roost__plat_seg_unmap(&mb->mb_seg);
+	memset(mb, 0, sizeof(*mb));
+}
+
+void
+roost__mbox_close(struct roost__mbox *mb)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+
+	/* Pairs with the acquire of mh_state in roost__mbox_push(). */
+	roost__store_rel(&h->mh_state, ROOST_MBOX_CLOSED);
+	roost__add_rel(&h->mh_space_seq, 1);
+	roost__plat_futex_wake((uint32_t *)&h->mh_space_seq, INT32_MAX);
+}
+
+void
+roost__mbox_stats(const struct roost__mbox *mb, roost_mbox_stats_t *st)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+	uint64_t used = 0;
+	uint64_t enq;
+	uint64_t deq;
+	uint64_t d;
+	unsigned lane;
+
+	memset(st, 0, sizeof(*st));
+	/* Relaxed loads: counters are for display; a torn snapshot across
+	 * counters is acceptable, each value is still bounded below. */
+	for (lane = 0; lane < ROOST_NLANES; lane++) {
+		d = roost__load_rlx(&h->mh_tail[lane]) -
+		    roost__load_rlx(&h->mh_head[lane]);
+		used += d <= mb->mb_cap[lane] ? d : mb->mb_cap[lane];
+		st->capacity += mb->mb_cap[lane];
+	}
+	st->used = used;
+	enq = roost__load_rlx(&h->mh_enqueued);
+	deq = roost__load_rlx(&h->mh_dequeued);
+	st->enqueued = enq;
+	st->dequeued = deq;
+	st->queued = enq >= deq && enq - deq < UINT32_MAX
+	                     ? (uint32_t)(enq - deq) : 0;
+	st->bytes_in = roost__load_rlx(&h->mh_bytes_in);
+	st->high_water = roost__load_rlx(&h->mh_high_water);
+	if (st->high_water < used)
+		st->high_water = used;
+	st->blocked_sends = roost__load_rlx(&h->mh_blocked);
+	st->repaired = roost__load_rlx(&h->mh_repaired);
+	st->corrupt = roost__load_rlx(&h->mh_corrupt);
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * send.c - the public send calls and the cache of peer mailbox mappings
+ * behind them. The cache is indexed by slot, so a send costs the same
+ * whether the system has one actor or a thousand.
+ */
+#include "roost_impl.h"
+
+void
+roost__ctx_peer_drop(roost_ctx_t *ctx, uint32_t slot)
+{
+	struct roost__peer *pe = &ctx->cx_peers[slot];
+
+	if (pe->pe_gen != 0)
+		roost__mbox_detach(&pe->pe_mb);
+	pe->pe_gen = 0;
+}
+
+int
+roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to, struct roost__mbox **out)
+{
+	struct roost__sys *sy = &ctx->cx_sys;
+	struct roost__slot_view sv;
+	struct roost__peer *pe;
+	struct roost__seg seg;
+	char shm[ROOST_SHM_NAME_MAX];
+	uint32_t slot = roost_aid_slot(to);
+	uint32_t gen = roost_aid_gen(to);
+	int rc;
+
+	if (gen == 0 || slot >= sy->sy_fixed.sf_nslots)
+		return -ESRCH;
+	if (slot == ctx->cx_slot) {
+		if (gen != ctx->cx_gen)
+			return -ESRCH;
+		*out = &ctx->cx_mbox;
+		return 0;
+	}
+	pe = &ctx->cx_peers[slot];
+	if (pe->pe_gen == gen) {
+		*out = &pe->pe_mb;
+		return 0;
+	}
+	roost__ctx_peer_drop(ctx, slot);
+	rc = roost__sys_slot_read(sy, slot, &sv);
+	if (rc < 0)
+		return rc;
+	if (sv.sv_state != ROOST_SLOT_ACTIVE || sv.sv_gen != gen)
+		return -ESRCH;
+	rc = roost__mbox_shm_name(shm, sizeof(shm), sy->sy_name, slot);
+	if (rc < 0)
+		return rc;
+	rc = roost__plat_seg_open(shm, ROOST_MBOX_HDR_SIZE,
+	                          roost__mbox_seg_size(ROOST_RING_MAX,
+	                                               ROOST_RING_MAX),
+	                          &seg);
+	if (rc == -ENOENT)
+		return -ESRCH; /* closed between the slot read and now */
+	if (rc < 0)
+		return rc;
+	rc = roost__mbox_attach(&pe->pe_mb, seg, slot, gen);
+	if (rc < 0) {
+		roost__plat_seg_unmap(&seg);
+		return rc == -EAGAIN ? -ESRCH : rc;
+	}
+	pe->pe_gen = gen;
+	*out = &pe->pe_mb;
+	return 0;
+}
+
+#define SEND_FLAGS_KNOWN (ROOST_SEND_SYSTEM | ROOST_SEND_MSGPACK)
+
+int
+roost_send_ex(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
+              uint32_t flags, uint64_t corr, const void *data, size_t size,
+              int timeout_ms)
+{
+	struct roost__mbox *mb;
+	struct roost__out o;
+	int rc;
+
+	if (ctx == NULL || (data == NULL && size != 0) ||
+	    (flags & ~SEND_FLAGS_KNOWN) != 0)
+		return -EINVAL;
+	if (size > UINT32_MAX)
+		return -EMSGSIZE;
+	rc = roost__ctx_peer(ctx, to, &mb);
+	if (rc < 0)
+		return rc;
+	o.o_from = ctx->cx_self.id;
+	o.o_corr = corr;
+	o.o_kind = kind;
+	o.o_flags = (flags & ROOST_SEND_MSGPACK) ? ROOST_REC_MSGPACK : 0;
+	o.o_lane = (flags & ROOST_SEND_SYSTEM) ? ROOST_LANE_SYS : ROOST_LANE_USR;
+	o.o_data = data;
+	o.o_size = size;
+	rc = roost__mbox_push(mb, &o, timeout_ms);
+	if (rc == -ESRCH && mb != &ctx->cx_mbox)
+		roost__ctx_peer_drop(ctx, roost_aid_slot(to));
+	return rc;
+}
+
+int
+roost_send(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind, const void *data,
+           size_t size, int timeout_ms)
+{
+	return roost_send_ex(ctx, to, kind, 0, 0, data, size, timeout_ms);
+}
+
+int
+roost_try_send(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
+               const void *data, size_t size)
+{
+	return roost_send_ex(ctx, to, kind, 0, 0, data, size, 0);
+}
+
+int
+roost_send_name(roost_ctx_t *ctx, const char *name, uint32_t kind,
+                const void *data, size_t size, int timeout_ms)
+{
+	roost_aid_t to;
+	int rc;
+
+	rc = roost_whereis(ctx, name, &to);
+	if (rc < 0)
+		return rc;
+	return roost_send_ex(ctx, to, kind, 0, 0, data, size, timeout_ms);
+}

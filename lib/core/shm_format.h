@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shm_format.h - the only place that defines shared-memory structures.
+ *
+ * FORMAT (version ROOST_SHM_VERSION; docs/shm-format.md is the long form)
+ *
+ * A system NAME of user UID is one system segment, /dev/shm/roost.UID.NAME,
+ * plus one mailbox segment per attached actor, /dev/shm/roost.UID.NAME.SLOT.
+ * Every object is created with mode sh_mode (0600 unless a group is
+ * granted). All integers are native-endian; the format never leaves the
+ * machine. Structures hold offsets from their segment base, never pointers.
+ *
+ * System segment:
+ *   [struct roost__sys_hdr   4096 bytes]
+ *   [struct roost__kind      x ROOST_NKINDS]   at sf_kinds_off
+ *   [struct roost__slot      x sf_nslots]      at sf_slots_off
+ *   - The creator writes sh_fixed once, then release-stores sh_state =
+ *     ROOST_SEG_READY (tag-seg-publish). Openers acquire-load sh_state,
+ *     copy sh_fixed, validate the copy and trust only the copy.
+ *   - Slots and kinds change only under sh_lock (robust, process-shared).
+ *     A slot writer bumps sl_seq to odd before and to even after its
+ *     writes (release), so lock-free readers (tools) detect a torn read
+ *     and retry a bounded number of times.
+ *   - sh_heartbeat_ns is written by the owner (roostd) with a relaxed store:
+ *     it is a liveness hint, read for display and staleness only.
+ *
+ * Mailbox segment:
+ *   [struct roost__mbox_hdr  ROOST_MBOX_HDR_SIZE bytes]
+ *   [system lane ring        mf_cap[0] bytes]   at mf_ring_off[0]
+ *   [user lane ring          mf_cap[1] bytes]   at mf_ring_off[1]
+ *   - Each lane is a ring of variable-length records (struct roost__rec +
+ *     payload, padded to 8 bytes). mh_head[] and mh_tail[] are
+ *     free-running byte positions; a record at position P lives at ring
+ *     offset P % cap and never straddles the end: a sender that does not
+ *     fit writes a PAD record up to the end and starts again at offset 0.
+ *   - Senders (many) write only under mh_lock: the bytes in [tail, head +
+ *     cap), then mh_tail with a release store that publishes every record
+ *     before it (tag-rec-commit). A record becomes visible by that one
+ *     store, so a sender killed mid-write leaves nothing half-visible.
+ *   - The receiver (one: the mailbox's owner) never takes mh_lock. It
+ *     acquire-loads mh_tail, reads the records in [head, tail), and
+ *     release-stores mh_head when it has finished with a record
+ *     (tag-rec-release). It may set ROOST_REC_DONE in the flags of a
+ *     record it took out of order (selective receive); senders never
+ *     touch published records.
+ *   - Crash repair: before writing, a sender stores mh_wip_pos = tail + 1
+ *     of the lane in mh_wip_lane; after publishing it clears mh_wip_pos.
+ *     Whoever next locks mh_lock and gets EOWNERDEAD checks mh_wip_pos:
+ *     if the tail it names was never published, the record is dropped
+ *     (nothing to undo: it was never visible) and mh_repaired counts it.
+ *     Then pthread_mutex_consistent().
+ *   - Wake-up (tag-wake): a receiver about to sleep reads mh_wake_seq,
+ *     stores mh_sleeping = 1, issues a seq_cst fence, re-checks the tails
+ *     and futex-waits on mh_wake_seq. A sender, after publishing, fences
+ *     and reads mh_sleeping; only if it is set does it exchange it to 0,
+ *     bump mh_wake_seq and futex-wake. An awake receiver costs a sender no
+ *     system call.
+ *   - Space (tag-space): a sender that finds the lane full sets
+ *     mh_space_waiters and futex-waits on mh_space_seq with a bounded
+ *     period; the receiver, after releasing records, bumps mh_space_seq
+ *     and wakes if the flag is set. The bounded period covers the
+ *     fence-free race on the receiver side, so a wake-up is never lost
+ *     for longer than ROOST_SPACE_POLL_MAX_NS.
+ */
+#ifndef ROOST_CORE_SHM_FORMAT_H
+#define ROOST_CORE_SHM_FORMAT_H
+
+#include <assert.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/atomic.h"
+
+#define ROOST_SHM_VERSION 1u
+#define ROOST_SYS_MAGIC   0x54534f52u /* "ROST" */
+#define ROOST_MBOX_MAGIC  0x58424d52u /* "RMBX" */
+
+#define ROOST_SEG_INIT  0u /* being created; not yet trusted */
+#define ROOST_SEG_READY 1u /* sh_fixed / mh_fixed valid */
+
+#define ROOST_CACHE_LINE  64
+#define ROOST_SYS_HDR_SIZE 4096u
+#define ROOST_MBOX_HDR_SIZE 1024u
+#define ROOST_NKINDS      256u
+#define ROOST_SLOTS_MAX   4096u
+#define ROOST_SLOTS_DEF   256u
+#define ROOST_RING_MIN    4096u
+#define ROOST_RING_MAX    (1u << 30)
+#define ROOST_RING_DEF    (1u << 20)
+#define ROOST_SYS_RING_DEF (64u << 10)
+#define ROOST_MAX_MSG_DEF (64u << 10)
+
+/* A mutex padded to its own cache line. */
+typedef union {
+	pthread_mutex_t lk_mutex;
+	uint8_t lk_pad[ROOST_CACHE_LINE];
+} roost__shm_lock;
+
+static_assert(sizeof(pthread_mutex_t) <= ROOST_CACHE_LINE,
+              "pthread_mutex_t must fit one cache line");
+
+/* --- System segment --------------------------------------------------- */
+
+/* Written once by the creator before sh_state becomes READY. */
+struct roost__sys_fixed {
+	uint32_t sf_magic;
+	uint32_t sf_version;
+	uint32_t sf_hdr_size;   /* ROOST_SYS_HDR_SIZE */
+	uint32_t sf_nslots;
+	uint32_t sf_slot_size;  /* sizeof(struct roost__slot) */
+	uint32_t sf_slots_off;
+	uint32_t sf_kind_size;  /* sizeof(struct roost__kind) */
+	uint32_t sf_kinds_off;
+	uint32_t sf_nkinds;
+	uint32_t sf_mbox_bytes; /* default user ring bytes */
+	uint32_t sf_max_msg;    /* largest payload */
+	uint32_t sf_mode;
+	uint32_t sf_uid;
+	uint32_t sf_pad;
+	uint64_t sf_map_size;   /* whole segment */
+	uint64_t sf_created_rt_ns; /* CLOCK_REALTIME at creation */
+	char sf_name[32];
+};
+
+struct roost__sys_hdr {
+	struct roost__sys_fixed sh_fixed;
+	roost__atomic_u32 sh_state;        /* ROOST_SEG_*; tag-seg-publish */
+	roost__atomic_i32 sh_owner_pid;    /* roostd, 0 if none */
+	roost__atomic_u64 sh_heartbeat_ns; /* CLOCK_MONOTONIC of owner */
+	roost__atomic_u64 sh_gen_counter;  /* last generation handed out */
+	uint8_t sh_pad0[ROOST_CACHE_LINE];
+	roost__shm_lock sh_lock;           /* guards slots and kinds */
+};
+
+static_assert(sizeof(struct roost__sys_hdr) <= ROOST_SYS_HDR_SIZE,
+              "system header exceeds its reserved size");
+
+#define ROOST_SLOT_FREE   0u
+#define ROOST_SLOT_ACTIVE 1u
+
+struct roost__slot {
+	roost__atomic_u32 sl_seq;   /* odd while a writer holds sh_lock */
+	roost__atomic_u32 sl_state; /* ROOST_SLOT_* */
+	roost__atomic_u32 sl_gen;   /* generation of the current holder */
+	roost__atomic_i32 sl_pid;   /* holder's pid */
+	uint64_t sl_pid_start;      /* holder's start time (/proc, ticks) */
+	uint32_t sl_mbox_bytes;     /* user ring bytes of its mailbox */
+	uint32_t sl_flags;
+	char sl_name[48];           /* NUL-terminated; "" if unnamed */
+	uint8_t sl_pad[48];
+};
+
+static_assert(sizeof(struct roost__slot) == 128, "slot layout");
+
+struct roost__kind {
+	uint32_t kd_kind;
+	uint32_t kd_used;
+	char kd_name[24];
+};
+
+static_assert(sizeof(struct roost__kind) == 32, "kind layout");
+
+/* --- Mailbox segment -------------------------------------------------- */
+
+#define ROOST_LANE_SYS  0
+#define ROOST_LANE_USR  1
+#define ROOST_NLANES    2
+
+struct roost__mbox_fixed {
+	uint32_t mf_magic;
+	uint32_t mf_version;
+	uint32_t mf_hdr_size;      /* ROOST_MBOX_HDR_SIZE */
+	uint32_t mf_slot;
+	uint32_t mf_gen;
+	uint32_t mf_max_msg;       /* largest payload the system accepts */
+	uint32_t mf_ring_off[ROOST_NLANES];
+	uint32_t mf_cap[ROOST_NLANES]; /* power of two, >= ROOST_RING_MIN */
+	uint64_t mf_map_size;
+};
+
+#define ROOST_MBOX_OPEN      0u
+#define ROOST_MBOX_USER_SHUT 1u /* user lane refuses sends (-ESHUTDOWN) */
+#define ROOST_MBOX_CLOSED    2u /* owner gone for good (-ESRCH) */
+
+struct roost__mbox_hdr {
+	/* Line group 0: fixed, then read-mostly state. */
+	struct roost__mbox_fixed mh_fixed;
+	roost__atomic_u32 mh_ready;   /* ROOST_SEG_*; tag-seg-publish */
+	roost__atomic_u32 mh_state;   /* ROOST_MBOX_* */
+	uint8_t mh_pad0[ROOST_CACHE_LINE - sizeof(struct roost__mbox_fixed) -
+	                8];
+
+	/* Senders' line: written only under mh_lock. */
+	roost__shm_lock mh_lock;
+	roost__atomic_u64 mh_tail[ROOST_NLANES];       /* tag-rec-commit */
+	uint64_t mh_head_cache[ROOST_NLANES]; /* senders' last view of head */
+	uint64_t mh_wip_pos;                  /* tail + 1 being written, 0 */
+	uint32_t mh_wip_lane;
+	uint32_t mh_pad1;
+	roost__atomic_u64 mh_enqueued;
+	roost__atomic_u64 mh_bytes_in;
+	roost__atomic_u64 mh_blocked;
+	roost__atomic_u64 mh_repaired;
+
+	/* Receiver's line: written only by the owner. */
+	roost__atomic_u64 mh_head[ROOST_NLANES] __attribute__((
+		aligned(ROOST_CACHE_LINE)));                /* tag-rec-release */
+	roost__atomic_u64 mh_dequeued;
+	roost__atomic_u64 mh_corrupt;
+	roost__atomic_u64 mh_high_water;
+	roost__atomic_u64 mh_inflight_pos; /* position + 1 handed out, 0 */
+	roost__atomic_u32 mh_inflight_lane;
+	uint32_t mh_pad2;
+
+	/* Wake-up line: read on every send, written when someone sleeps. */
+	roost__atomic_u32 mh_wake_seq __attribute__((
+		aligned(ROOST_CACHE_LINE)));                /* tag-wake */
+	roost__atomic_u32 mh_sleeping;
+	roost__atomic_u32 mh_space_seq;                      /* tag-space */
+	roost__atomic_u32 mh_space_waiters;
+};
+
+static_assert(sizeof(struct roost__mbox_hdr) <= ROOST_MBOX_HDR_SIZE,
+              "mailbox header exceeds its reserved size");
+static_assert(offsetof(struct roost__mbox_hdr, mh_lock) % ROOST_CACHE_LINE ==
+                      0,
+              "sender line must start a cache line");
+static_assert(offsetof(struct roost__mbox_hdr, mh_head) % ROOST_CACHE_LINE ==
+                      0,
+              "receiver line must start a cache line");
+
+/* --- Records ---------------------------------------------------------- */
+
+#define ROOST_REC_PAD     0x1u   /* filler to the end of the ring */
+#define ROOST_REC_DONE    0x2u   /* consumed out of order; skip */
+#define ROOST_REC_MSGPACK 0x4u   /* payload is MessagePack */
+#define ROOST_REC_REDELIVERED 0x8u
+#define ROOST_REC_KNOWN   0xfu
+
+struct roost__rec {
+	uint32_t rc_len;     /* whole record, header included, multiple of 8 */
+	uint32_t rc_flags;   /* ROOST_REC_* */
+	uint64_t rc_from;    /* sender's address */
+	uint64_t rc_corr;    /* correlation id */
+	uint32_t rc_kind;
+	uint32_t rc_size;    /* payload bytes */
+	uint64_t rc_time_ns; /* CLOCK_MONOTONIC_COARSE at send */
+};
+
+#define ROOST_REC_HDR  ((uint32_t)sizeof(struct roost__rec))
+#define ROOST_REC_MIN_PAD 8u /* a PAD record needs only rc_len, rc_flags */
+
+static_assert(sizeof(struct roost__rec) == 40, "record header layout");
+static_assert(ROOST_REC_HDR % 8 == 0, "records stay 8-byte aligned");
+
+/* Bytes one record of 'size' payload bytes takes in the ring. */
+static inline uint64_t
+roost__rec_bytes(uint64_t size)
+{
+	return (ROOST_REC_HDR + size + 7u) & ~(uint64_t)7u;
+}
+
+#endif /* ROOST_CORE_SHM_FORMAT_H */

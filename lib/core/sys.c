@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sys.c - the system segment: naming, creation, validation on open,
+ * destruction, the heartbeat, and the actor-table lock and seqlock.
+ */
+#include "roost_impl.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+/* Bounded retries for a lock-free slot read (SQLite's WAL_RETRY idea). */
+#define SLOT_READ_RETRIES 1000
+
+const char *
+roost__system_resolve(const char *name)
+{
+	const char *p;
+
+	if (name == NULL)
+		name = getenv("ROOST_SYSTEM");
+	if (name == NULL || *name == '\0')
+		name = "default";
+	if (strlen(name) > ROOST_SYSTEM_NAME_MAX)
+		return NULL;
+	for (p = name; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			return NULL;
+	}
+	return name;
+}
+
+int
+roost__sys_shm_name(char *buf, size_t len, const char *system)
+{
+	int n = snprintf(buf, len, "/roost.%u.%s", (unsigned)geteuid(), system);
+
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+int
+roost__mbox_shm_name(char *buf, size_t len, const char *system,
+                     uint32_t slot)
+{
+	int n = snprintf(buf, len, "/roost.%u.%s.%u", (unsigned)geteuid(),
+	                 system, slot);
+
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+bool
+roost__name_valid(const char *name)
+{
+	size_t n;
+	const char *p;
+
+	if (name == NULL)
+		return false;
+	n = strlen(name);
+	if (n == 0 || n > ROOST_NAME_MAX)
+		return false;
+	for (p = name; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+void
+roost_sys_opts_init(roost_sys_opts_t *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->slots = ROOST_SLOTS_DEF;
+	o->mbox_bytes = ROOST_RING_DEF;
+	o->max_msg = ROOST_MAX_MSG_DEF;
+	o->mode = 0600;
+}
+
+static size_t
+sys_seg_size(uint32_t nslots)
+{
+	return (size_t)ROOST_SYS_HDR_SIZE +
+	       ROOST_NKINDS * sizeof(struct roost__kind) +
+	       (size_t)nslots * sizeof(struct roost__slot);
+}
+
+static int
+init_robust_mutex(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t attr;
+	int rc;
+
+	rc = -pthread_mutexattr_init(&attr);
+	if (rc < 0)
+		return rc;
+	rc = -pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	if (rc == 0)
+		rc = -pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	if (rc == 0)
+		rc = -pthread_mutex_init(m, &attr);
+	pthread_mutexattr_destroy(&attr);
+	return rc;
+}
+
+int
+roost_system_create(const char *name, const roost_sys_opts_t *opts)
+{
+	roost_sys_opts_t o;
+	char shm[ROOST_SHM_NAME_MAX];
+	struct roost__seg seg;
+	struct roost__sys_hdr *h;
+	struct roost__sys_fixed *f;
+	uint32_t ring;
+	int rc;
+
+	name = roost__system_resolve(name);
+	if (name == NULL)
+		return -EINVAL;
+	if (opts == NULL)
+		roost_sys_opts_init(&o);
+	else
+		o = *opts;
+	ring = roost__mbox_ring_size(o.mbox_bytes);
+	if (o.slots == 0 || o.slots > ROOST_SLOTS_MAX || ring == 0 ||
+	    o.max_msg == 0 || o.max_msg > ROOST_RING_MAX / 2 ||
+	    (o.mode & ~0660u) != 0 || (o.mode & 0600u) != 0600u)
+		return -EINVAL;
+	rc = roost__sys_shm_name(shm, sizeof(shm), name);
+	if (rc < 0)
+		return rc;
+	rc = roost__plat_seg_create(shm, sys_seg_size(o.slots), o.mode, &seg);
+	if (rc < 0)
+		return rc;
+	h = seg.sg_base;
+	f = &h->sh_fixed;
+	f->sf_magic = ROOST_SYS_MAGIC;
+	f->sf_version = ROOST_SHM_VERSION;
+	f->sf_hdr_size = ROOST_SYS_HDR_SIZE;
+	f->sf_nslots = o.slots;
+	f->sf_slot_size = sizeof(struct roost__slot);
+	f->sf_kind_size = sizeof(struct roost__kind);
+	f->sf_nkinds = ROOST_NKINDS;
+	f->sf_kinds_off = ROOST_SYS_HDR_SIZE;
+	f->sf_slots_off = ROOST_SYS_HDR_SIZE +
+	                  ROOST_NKINDS * sizeof(struct roost__kind);
+	f->sf_mbox_bytes = ring;
+	f->sf_max_msg = o.max_msg;
+	f->sf_mode = o.mode;
+	f->sf_uid = (uint32_t)geteuid();
+	f->sf_map_size = seg.sg_len;
+	f->sf_created_rt_ns = roost__plat_realtime_ns();
+	snprintf(f->sf_name, sizeof(f->sf_name), "%s", name);
+	rc = init_robust_mutex(&h->sh_lock.lk_mutex);
+	if (rc < 0)
+		goto out_unlink;
+	roost__store_rlx(&h->sh_heartbeat_ns, roost__plat_now_ns());
+	/* Publish: pairs with the acquire in roost__sys_open().
+	 * tag-seg-publish */
+	roost__store_rel(&h->sh_state, ROOST_SEG_READY);
+	roost__plat_seg_unmap(&seg);
+	return 0;
+
+out_unlink:
+	roost__plat_seg_unmap(&seg);
+	roost__plat_seg_unlink(shm);
+	return rc;
+}
+
+int
+roost__sys_open(struct roost__sys *sy, const char *name)
+{
+	char shm[ROOST_SHM_NAME_MAX];
+	struct roost__sys_hdr *h;
+	struct roost__sys_fixed f;
+	uint64_t need;
+	int rc;
+
+	memset(sy, 0, sizeof(*sy));
+	rc = roost__sys_shm_name(shm, sizeof(shm), name);
+	if (rc < 0)
+		goto out;
+	rc = roost__plat_seg_open(shm, ROOST_SYS_HDR_SIZE,
+	                          sys_seg_size(ROOST_SLOTS_MAX), &sy->sy_seg);
+	if (rc < 0)
+		goto out;
+	h = sy->sy_seg.sg_base;
+	/* Pairs with the release in roost_system_create(). */
+	if (roost__load_acq(&h->sh_state) != ROOST_SEG_READY) {
+		rc = -EAGAIN;
+		goto out_unmap;
+	}
+	memcpy(&f, &h->sh_fixed, sizeof(f)); /* trust only f from here */
+	if (f.sf_magic != ROOST_SYS_MAGIC) {
+		rc = ROOST_CORRUPT();
+		goto out_unmap;
+	}
+	if (f.sf_version != ROOST_SHM_VERSION) {
+		rc = ROOST_EVERSION;
+		goto out_unmap;
+	}
+	need = (uint64_t)f.sf_slots_off +
+	       (uint64_t)f.sf_nslots * sizeof(struct roost__slot);
+	if (f.sf_hdr_size != ROOST_SYS_HDR_SIZE ||
+	    f.sf_slot_size != sizeof(struct roost__slot) ||
+	    f.sf_kind_size != sizeof(struct roost__kind) ||
+	    f.sf_nkinds != ROOST_NKINDS || f.sf_nslots == 0 ||
+	    f.sf_nslots > ROOST_SLOTS_MAX ||
+	    f.sf_kinds_off != ROOST_SYS_HDR_SIZE ||
+	    f.sf_slots_off != ROOST_SYS_HDR_SIZE +
+	                              ROOST_NKINDS * sizeof(struct roost__kind) ||
+	    need > sy->sy_seg.sg_len || f.sf_map_size != sy->sy_seg.sg_len ||
+	    roost__mbox_ring_size(f.sf_mbox_bytes) != f.sf_mbox_bytes ||
+	    f.sf_max_msg == 0 || f.sf_max_msg > ROOST_RING_MAX / 2 ||
+	    f.sf_uid != (uint32_t)geteuid() ||
+	    memchr(f.sf_name, '\0', sizeof(f.sf_name)) == NULL ||
+	    strcmp(f.sf_name, name) != 0) {
+		rc = ROOST_CORRUPT();
+		goto out_unmap;
+	}
+	sy->sy_hdr = h;
+	sy->sy_fixed = f;
+	sy->sy_kinds = (struct roost__kind *)((uint8_t *)h + f.sf_kinds_off);
+	sy->sy_slots = (struct roost__slot *)((uint8_t *)h + f.sf_slots_off);
+	snprintf(sy->sy_name, sizeof(sy->sy_name), "%s", name);
+	return 0;
+
+out_unmap:
+	roost__plat_seg_unmap(&sy->sy_seg);
+out:
+	return rc;
+}
+
+void
+roost__sys_close(struct roost__sys *sy)
+{
+	if (sy == NULL)
+		return;
+	roost__plat_seg_unmap(&sy->sy_seg);
+	sy->sy_hdr = NULL;
+}
+
+void
+roost__slot_write_begin(struct roost__slot *s)
+{
+	/* Odd: readers retry. The release orders the odd value before the
+	 * slot writes that follow it on weakly ordered machines too, with
+	 * the fence. Pairs with the acquire loads in roost__sys_slot_read. */
+	roost__store_rlx(&s->sl_seq, roost__load_rlx(&s->sl_seq) | 1u);
+	atomic_thread_fence(memory_order_release);
+}
+
+void
+roost__slot_write_end(struct roost__slot *s)
+{
+	/* Even again, after every slot write. */
+	roost__store_rel(&s->sl_seq, (roost__load_rlx(&s->sl_seq) | 1u) + 1u);
+}
+
+/*
+ * Called with sh_lock taken from a dead owner: a slot it was writing is
+ * left odd. Its fields are whatever the dead writer stored; we make the
+ * sequence even again so readers can proceed, and the caller's normal
+ * checks (pid liveness, generation) handle the content.
+ */
+static void
+repair_table_locked(struct roost__sys *sy)
+{
+	uint32_t i;
+
+	for (i = 0; i < sy->sy_fixed.sf_nslots; i++) {
+		if (roost__load_rlx(&sy->sy_slots[i].sl_seq) & 1u)
+			roost__slot_write_end(&sy->sy_slots[i]);
+	}
+}
+
+int
+roost__sys_lock(struct roost__sys *sy)
+{
+	pthread_mutex_t *m = &sy->sy_hdr->sh_lock.lk_mutex;
+	int r = pthread_mutex_lock(m);
+
+	if (r == 0)
+		return 0;
+	if (r == EOWNERDEAD) {
+		repair_table_locked(sy);
+		pthread_mutex_consistent(m);
+		return 0;
+	}
+	return ROOST_CORRUPT();
+}
+
+void
+roost__sys_unlock(struct roost__sys *sy)
+{
+	pthread_mutex_unlock(&sy->sy_hdr->sh_lock.lk_mutex);
+}
+
+int
+roost__sys_slot_read(const struct roost__sys *sy, uint32_t slot,
+                     struct roost__slot_view *out)
+{
+	const struct roost__slot *s;
+	uint32_t seq0;
+	uint32_t seq1;
+	int tries;
+
+	if (slot >= sy->sy_fixed.sf_nslots)
+		return -ESRCH;
+	s = &sy->sy_slots[slot];
+	for (tries = 0; tries < SLOT_READ_RETRIES; tries++) {
+		/* Pairs with the release in roost__slot_write_end(). */
+		seq0 = roost__load_acq(&s->sl_seq);
+		if (seq0 & 1u) {
+			roost__cpu_relax();
+			continue;
+		}
+		out->sv_state = roost__load_rlx(&s->sl_state);
+		out->sv_gen = roost__load_rlx(&s->sl_gen);
+		out->sv_pid = roost__load_rlx(&s->sl_pid);
+		memcpy(&out->sv_pid_start, (const void *)&s->sl_pid_start,
+		       sizeof(out->sv_pid_start));
+		memcpy(&out->sv_mbox_bytes, (const void *)&s->sl_mbox_bytes,
+		       sizeof(out->sv_mbox_bytes));
+		memcpy(out->sv_name, (const void *)s->sl_name,
+		       sizeof(out->sv_name));
+		atomic_thread_fence(memory_order_acquire);
+		seq1 = roost__load_rlx(&s->sl_seq);
+		if (seq0 == seq1) {
+			out->sv_name[ROOST_NAME_MAX] = '\0';
+			return 0;
+		}
+	}
+	return ROOST_EPROTO;
+}
+
+int
+roost__sys_find_name_locked(struct roost__sys *sy, const char *name)
+{
+	uint32_t i;
+	struct roost__slot *s;
+
+	for (i = 0; i < sy->sy_fixed.sf_nslots; i++) {
+		s = &sy->sy_slots[i];
+		if (roost__load_rlx(&s->sl_state) == ROOST_SLOT_ACTIVE &&
+		    strncmp(s->sl_name, name, sizeof(s->sl_name)) == 0)
+			return (int)i;
+	}
+	return -ENOENT;
+}
+
+static void
+unlink_one(const char *name, void *arg)
+{
+	int *n = arg;
+
+	if (roost__plat_seg_unlink(name) == 0)
+		(*n)++;
+}
+
+int
+roost_system_destroy(const char *name)
+{
+	char shm[ROOST_SHM_NAME_MAX];
+	char prefix[ROOST_SHM_NAME_MAX + 1];
+	int removed = 0;
+	int rc;
+
+	name = roost__system_resolve(name);
+	if (name == NULL)
+		return -EINVAL;
+	rc = roost__sys_shm_name(shm, sizeof(shm), name);
+	if (rc < 0)
+		return rc;
+	/* Mailboxes first, then the system segment, so an opener that races
+	 * with us fails on the system segment rather than finding orphans.
+	 * The '.' after the name keeps "a" from matching "ab". */
+	snprintf(prefix, sizeof(prefix), "%s.", shm);
+	rc = roost__plat_seg_list(prefix, unlink_one, &removed);
+	if (rc < 0)
+		return rc;
+	if (roost__plat_seg_unlink(shm) == 0)
+		removed++;
+	return removed > 0 ? 0 : -ENOENT;
+}
+
+int
+roost_system_heartbeat(const char *name)
+{
+	struct roost__sys sy;
+	int rc;
+
+	name = roost__system_resolve(name);
+	if (name == NULL)
+		return -EINVAL;
+	rc = roost__sys_open(&sy, name);
+	if (rc < 0)
+		return rc;
+	/* Relaxed: a liveness hint for display and staleness checks. */
+	roost__store_rlx(&sy.sy_hdr->sh_heartbeat_ns, roost__plat_now_ns());
+	roost__store_rlx(&sy.sy_hdr->sh_owner_pid, (int32_t)getpid());
+	roost__sys_close(&sy);
+	return 0;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sys.h - the system segment: its creation and validation, the actor
+ * table (slots, generations, names) and the kind names.
+ */
+#ifndef ROOST_CORE_SYS_H
+#define ROOST_CORE_SYS_H
+
+/* A process's mapping of a system segment, with a validated copy of its
+ * fixed header. */
+struct roost__sys {
+	struct roost__seg sy_seg;
+	struct roost__sys_hdr *sy_hdr;
+	struct roost__sys_fixed sy_fixed; /* trusted copy */
+	struct roost__slot *sy_slots;
+	struct roost__kind *sy_kinds;
+	char sy_name[ROOST_SYSTEM_NAME_MAX + 1];
+};
+
+/* A consistent copy of one slot, read without the lock. */
+struct roost__slot_view {
+	uint32_t sv_state;
+	uint32_t sv_gen;
+	int32_t sv_pid;
+	uint64_t sv_pid_start;
+	uint32_t sv_mbox_bytes;
+	char sv_name[ROOST_NAME_MAX + 1];
+};
+
+/* Map and validate system 'name' (already resolved). -ENOENT if absent. */
+int roost__sys_open(struct roost__sys *sy, const char *name);
+void roost__sys_close(struct roost__sys *sy);
+
+/* Lock / unlock the actor table (robust; repairs torn slots). */
+int roost__sys_lock(struct roost__sys *sy);
+void roost__sys_unlock(struct roost__sys *sy);
+
+/* Read slot 'slot' consistently (seqlock, bounded retries). Returns 0,
+ * -ESRCH for an out-of-range slot, ROOST_EPROTO if it never settles. */
+int roost__sys_slot_read(const struct roost__sys *sy, uint32_t slot,
+                         struct roost__slot_view *out);
+
+/* Under the lock: begin and end a slot write (seqlock odd / even). */
+void roost__slot_write_begin(struct roost__slot *s);
+void roost__slot_write_end(struct roost__slot *s);
+
+/* Under the lock: index of the slot named 'name', or -ENOENT. */
+int roost__sys_find_name_locked(struct roost__sys *sy, const char *name);
+
+/* Check an actor name: 1..ROOST_NAME_MAX printable characters. */
+bool roost__name_valid(const char *name);
+
+#endif /* ROOST_CORE_SYS_H */

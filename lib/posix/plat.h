@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plat.h - the small interface behind which libroost makes its OS calls:
+ * shared-memory objects, futexes, clocks and process identity. Only
+ * lib/posix/ includes system headers for these; lib/core/ calls these.
+ */
+#ifndef ROOST_POSIX_PLAT_H
+#define ROOST_POSIX_PLAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A mapped shared-memory object. */
+struct roost__seg {
+	void *sg_base;
+	size_t sg_len;
+};
+
+/*
+ * Create shared-memory object 'name' (O_EXCL) of 'len' bytes with 'mode',
+ * map it read-write and zero-filled. -EEXIST if it exists. On success the
+ * caller unmaps with roost__plat_seg_unmap() and, to remove the object,
+ * calls roost__plat_seg_unlink().
+ */
+int roost__plat_seg_create(const char *name, size_t len, unsigned mode,
+                           struct roost__seg *out);
+
+/*
+ * Open and map an existing object read-write. 'min_len' is the least size
+ * that makes sense to the caller: a smaller object is ROOST_ECORRUPT
+ * (never mapped past its end). 'max_len' bounds what is mapped.
+ */
+int roost__plat_seg_open(const char *name, size_t min_len, size_t max_len,
+                         struct roost__seg *out);
+
+/* Unmap; a zeroed 'seg' is a no-op. */
+void roost__plat_seg_unmap(struct roost__seg *seg);
+
+/* Remove the object's name. -ENOENT if it was not there. */
+int roost__plat_seg_unlink(const char *name);
+
+/*
+ * Call 'fn' for every /dev/shm object whose name starts with 'prefix'
+ * (names passed with a leading '/'). Returns the number visited or a
+ * negative errno.
+ */
+int roost__plat_seg_list(const char *prefix,
+                         void (*fn)(const char *name, void *arg), void *arg);
+
+/* Futexes on shared (not private) memory. */
+int roost__plat_futex_wait(uint32_t *addr, uint32_t expect, int64_t rel_ns);
+int roost__plat_futex_wake(uint32_t *addr, int n);
+
+/* CLOCK_MONOTONIC and its cheap, coarse variant, in nanoseconds. */
+uint64_t roost__plat_now_ns(void);
+uint64_t roost__plat_coarse_ns(void);
+uint64_t roost__plat_realtime_ns(void);
+
+/*
+ * Identity of a live process: its start time in clock ticks since boot
+ * (field 22 of /proc/PID/stat). Together with the pid it names one process
+ * even after the pid is reused. Returns 0 and sets '*start', or -ESRCH.
+ */
+int roost__plat_proc_start(pid_t pid, uint64_t *start);
+
+/* True if 'pid' still runs and started at 'start'. */
+int roost__plat_proc_alive(pid_t pid, uint64_t start);
+
+#endif /* ROOST_POSIX_PLAT_H */

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plat_posix.c - Linux implementation of plat.h: shm_open/mmap, futex,
+ * clock_gettime and /proc process identity.
+ */
+#include "roost_impl.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+int
+roost__plat_seg_create(const char *name, size_t len, unsigned mode,
+                       struct roost__seg *out)
+{
+	int rc;
+	int fd;
+	void *base;
+
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+	              (mode_t)mode);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	/* The umask may have narrowed 'mode'; the config decides, not it. */
+	if (fchmod(fd, (mode_t)mode) < 0) {
+		rc = -errno;
+		goto out_unlink;
+	}
+	/* posix_fallocate reserves tmpfs pages now, so a full /dev/shm is a
+	 * clean -ENOSPC here and never a SIGBUS on first touch later. */
+	rc = -posix_fallocate(fd, 0, (off_t)len);
+	if (rc == -EINVAL || rc == -EOPNOTSUPP) {
+		rc = ftruncate(fd, (off_t)len) < 0 ? -errno : 0;
+	}
+	if (rc < 0)
+		goto out_unlink;
+	base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		rc = -errno;
+		goto out_unlink;
+	}
+	close(fd);
+	out->sg_base = base;
+	out->sg_len = len;
+	return 0;
+
+out_unlink:
+	shm_unlink(name);
+	close(fd);
+out:
+	return rc;
+}
+
+int
+roost__plat_seg_open(const char *name, size_t min_len, size_t max_len,
+                     struct roost__seg *out)
+{
+	int rc;
+	int fd;
+	struct stat st;
+	void *base;
+	size_t len;
+
+	fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		goto out_close;
+	}
+	if (st.st_uid != geteuid()) {
+		/* Never trust an object another user could have planted. */
+		rc = -EPERM;
+		goto out_close;
+	}
+	if (st.st_size < 0 || (uint64_t)st.st_size < min_len) {
+		rc = ROOST_CORRUPT();
+		goto out_close;
+	}
+	len = (uint64_t)st.st_size > max_len ? max_len : (size_t)st.st_size;
+	base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		rc = -errno;
+		goto out_close;
+	}
+	out->sg_base = base;
+	out->sg_len = len;
+	rc = 0;
+out_close:
+	close(fd);
+out:
+	return rc;
+}
+
+void
+roost__plat_seg_unmap(struct roost__seg *seg)
+{
+	if (seg->sg_base != NULL)
+		munmap(seg->sg_base, seg->sg_len);
+	seg->sg_base = NULL;
+	seg->sg_len = 0;
+}
+
+int
+roost__plat_seg_unlink(const char *name)
+{
+	return shm_unlink(name) < 0 ? -errno : 0;
+}
+
+int
+roost__plat_seg_list(const char *prefix,
+                     void (*fn)(const char *name, void *arg), void *arg)
+{
+	DIR *d;
+	struct dirent *de;
+	char name[NAME_MAX + 2];
+	size_t plen;
+	int n = 0;
+
+	/* shm_open names map to files in /dev/shm on Linux (glibc). */
+	d = opendir("/dev/shm");
+	if (d == NULL)
+		return -errno;
+	plen = strlen(prefix);
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix + 1, plen - 1) != 0)
+			continue;
+		snprintf(name, sizeof(name), "/%s", de->d_name);
+		fn(name, arg);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int
+roost__plat_futex_wait(uint32_t *addr, uint32_t expect, int64_t rel_ns)
+{
+	struct timespec ts;
+	struct timespec *tsp = NULL;
+	long r;
+
+	if (rel_ns >= 0) {
+		ts.tv_sec = rel_ns / 1000000000;
+		ts.tv_nsec = rel_ns % 1000000000;
+		tsp = &ts;
+	}
+	/* Not FUTEX_PRIVATE_FLAG: the word is shared between processes. */
+	r = syscall(SYS_futex, addr, FUTEX_WAIT, expect, tsp, NULL, 0);
+	if (r < 0)
+		return -errno; /* EAGAIN: value changed; ETIMEDOUT; EINTR */
+	return 0;
+}
+
+int
+roost__plat_futex_wake(uint32_t *addr, int n)
+{
+	long r = syscall(SYS_futex, addr, FUTEX_WAKE, n, NULL, NULL, 0);
+	return r < 0 ? -errno : (int)r;
+}
+
+static uint64_t
+clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+roost__plat_now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t
+roost__plat_coarse_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC_COARSE);
+}
+
+uint64_t
+roost__plat_realtime_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+int
+roost__plat_proc_start(pid_t pid, uint64_t *start)
+{
+	char path[64];
+	char buf[1024];
+	FILE *f;
+	size_t n;
+	char *p;
+	int field;
+	unsigned long long v;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -ESRCH;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name (field 2) may hold spaces and ')': skip to the
+	 * last ')'. Field 3 follows it; start time is field 22. */
+	p = strrchr(buf, ')');
+	if (p == NULL)
+		return -ESRCH;
+	p++;
+	/* A zombie has exited; only its parent has not reaped it yet. */
+	if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X'))
+		return -ESRCH;
+	for (field = 2; field < 22 && *p != '\0'; p++) {
+		if (*p == ' ')
+			field++;
+	}
+	if (field != 22 || sscanf(p, "%llu", &v) != 1)
+		return -ESRCH;
+	*start = v;
+	return 0;
+}
+
+int
+roost__plat_proc_alive(pid_t pid, uint64_t start)
+{
+	uint64_t now_start;
+
+	if (pid <= 0)
+		return 0;
+	if (roost__plat_proc_start(pid, &now_start) < 0)
+		return 0;
+	return now_start == start;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * roost_impl.h - the private umbrella header. Every file under lib/
+ * includes it first. It pulls in the public API, the shared-memory format,
+ * the platform interface and the helpers every module uses: error
+ * reporting, allocation, and the internal module interfaces.
+ */
+#ifndef ROOST_IMPL_H
+#define ROOST_IMPL_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <assert.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "roost.h"
+#include "core/atomic.h"
+#include "core/shm_format.h"
+#include "posix/plat.h"
+
+#define ROOST_INTERNAL __attribute__((visibility("hidden")))
+
+/*
+ * Every detected corruption of shared memory returns through
+ * ROOST_CORRUPT(): one place to break on, and a log line naming where the
+ * check failed (only when $ROOST_DEBUG is set; the library never prints
+ * on its own otherwise).
+ */
+int roost__corrupt_at(const char *file, int line);
+#define ROOST_CORRUPT() roost__corrupt_at(__FILE__, __LINE__)
+
+/* For conditions that should be impossible but can be survived: asserts
+ * in debug builds, takes the error path in release builds. */
+#ifdef NDEBUG
+#define ROOST_NEVER(x) (x)
+#else
+#define ROOST_NEVER(x) ((x) ? (assert(!(x)), 1) : 0)
+#endif
+
+/* Heap allocation goes through these so tests can inject failures
+ * (roost__alloc_fail_after). */
+void *roost__malloc(size_t n);
+void *roost__calloc(size_t n, size_t size);
+void roost__free(void *p);
+extern long roost__alloc_fail_after; /* <0: never fail (the default) */
+
+/* Shared-memory object names: "/roost.UID.SYSTEM" and ".SLOT" after it. */
+#define ROOST_SHM_NAME_MAX 96
+int roost__sys_shm_name(char *buf, size_t len, const char *system);
+int roost__mbox_shm_name(char *buf, size_t len, const char *system,
+                         uint32_t slot);
+/* Resolve NULL to $ROOST_SYSTEM or "default" and check the name's
+ * characters and length. Returns the name to use or NULL (invalid). */
+const char *roost__system_resolve(const char *name);
+
+/* Addresses: generation in the high 32 bits, slot in the low. */
+static inline roost_aid_t
+roost__aid_make(uint32_t slot, uint32_t gen)
+{
+	return (roost_aid_t){((uint64_t)gen << 32) | slot};
+}
+
+#include "core/mbox.h"
+#include "core/sys.h"
+#include "core/ctx.h"
+
+#endif /* ROOST_IMPL_H */

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what roost needs to build and test on Debian 12, if missing.
+# Runs apt-get as root (directly, or through sudo when available).
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config check libmsgpack-dev libinih-dev
+      libjansson-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+	as_root=(sudo)
+else
+	echo "roost: missing packages: ${missing[*]}" >&2
+	echo "roost: run as root: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "roost: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null

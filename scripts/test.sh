@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Command two: install what is missing, build with warnings as errors, and
+# run the whole test suite under ctest. .ci/run calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_WERROR=ON \
+	>/dev/null
+cmake --build build-test -j"$(nproc)"
+cd build-test
+ctest --output-on-failure --timeout 600 -j1

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_mbox.c - mailbox behaviour across real processes: delivery, order
+ * under concurrent producers, back-pressure, sizes, lanes, selective
+ * receive, timeouts and wake-ups.
+ */
+#include "test_util.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct seqmsg {
+	uint32_t sm_sender;
+	uint32_t sm_pad;
+	uint64_t sm_seq;
+};
+
+/* --- cross-process delivery ------------------------------------------ */
+
+#define XP_COUNT 20000
+
+static int
+xp_receiver(void *arg)
+{
+	roost_ctx_t *ctx = tu_open("rx");
+	roost_msg_t *m;
+	uint64_t i;
+	uint8_t buf[256];
+	size_t k;
+
+	(void)arg;
+	for (i = 0; i < XP_COUNT; i++) {
+		if (roost_recv(ctx, &m, 5000) != 0)
+			return 10;
+		if (roost_msg_kind(m) != (uint32_t)(i % 7) ||
+		    roost_msg_size(m) != i % 200)
+			return 11;
+		memcpy(buf, roost_msg_data(m), roost_msg_size(m));
+		for (k = 0; k < roost_msg_size(m); k++)
+			if (buf[k] != (uint8_t)(i + k))
+				return 12;
+	}
+	return roost_ctx_close(ctx) == 0 ? 0 : 13;
+}
+
+START_TEST(test_mbox_cross_process)
+{
+	roost_ctx_t *ctx = tu_open(NULL);
+	pid_t pid = tu_fork(xp_receiver, NULL);
+	roost_aid_t rx = tu_whereis_wait(ctx, "rx", 5000);
+	uint8_t buf[256];
+	uint64_t i;
+	size_t k;
+
+	for (i = 0; i < XP_COUNT; i++) {
+		for (k = 0; k < i % 200; k++)
+			buf[k] = (uint8_t)(i + k);
+		ck_assert_int_eq(roost_send(ctx, rx, (uint32_t)(i % 7), buf,
+		                            i % 200, 5000), 0);
+	}
+	ck_assert_int_eq(tu_wait(pid, 20000), 0);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+}
+END_TEST
+
+/* --- per-sender order with 4 concurrent producers -------------------- */
+
+#define ORD_PRODUCERS 4
+#define ORD_COUNT 50000
+
+static int
+ord_receiver(void *arg)
+{
+	roost_ctx_t *ctx = tu_open_sized("rx", 16384);
+	uint64_t next[ORD_PRODUCERS] = {0};
+	struct seqmsg sm;
+	roost_msg_t *m;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < ORD_PRODUCERS * ORD_COUNT; i++) {
+		if (roost_recv(ctx, &m, 10000) != 0)
+			return 10;
+		if (roost_msg_size(m) != sizeof(sm))
+			return 11;
+		memcpy(&sm, roost_msg_data(m), sizeof(sm));
+		if (sm.sm_sender >= ORD_PRODUCERS || sm.sm_seq != next[sm.sm_sender])
+			return 12; /* out of order, duplicated or lost */
+		next[sm.sm_sender]++;
+	}
+	/* Nothing more may arrive. */
+	if (roost_recv(ctx, &m, 50) != -ETIMEDOUT)
+		return 13;
+	return roost_ctx_close(ctx) == 0 ? 0 : 14;
+}
+
+static int
+ord_producer(void *arg)
+{
+	roost_ctx_t *ctx = tu_open(NULL);
+	roost_aid_t rx = tu_whereis_wait(ctx, "rx", 5000);
+	struct seqmsg sm = {.sm_sender = (uint32_t)(uintptr_t)arg};
+
+	for (sm.sm_seq = 0; sm.sm_seq < ORD_COUNT; sm.sm_seq++) {
+		if (roost_send(ctx, rx, 1, &sm, sizeof(sm), 10000) != 0)
+			return 20;
+	}
+	return roost_ctx_close(ctx) == 0 ? 0 : 21;
+}
+
+START_TEST(test_mbox_order_4_producers)
+{
+	pid_t rx = tu_fork(ord_receiver, NULL);
+	pid_t p[ORD_PRODUCERS];
+	uintptr_t i;
+
+	for (i = 0; i < ORD_PRODUCERS; i++)
+		p[i] = tu_fork(ord_producer, (void *)i);
+	for (i = 0; i < ORD_PRODUCERS; i++)
+		ck_assert_int_eq(tu_wait(p[i], 60000), 0);
+	ck_assert_int_eq(tu_wait(rx, 60000), 0);
+}
+END_TEST
+
+/* --- back-pressure: try-send, timed send, blocked send resumes ------- */
+
+static int
+bp_blocked_sender(void *arg)
+{
+	roost_ctx_t *ctx = tu_open(NULL);
+	roost_aid_t rx = tu_whereis_wait(ctx, "rx", 5000);
+	uint64_t v = (uint64_t)(uintptr_t)arg;
+
+	/* Blocks until the parent drains one message. */
+	if (roost_send(ctx, rx, 2, &v, sizeof(v), -1) != 0)
+		return 30;
+	return roost_ctx_close(ctx) == 0 ? 0 : 31;
+}
+
+START_TEST(test_mbox_backpressure)
+{
+	roost_ctx_t *rx = tu_open_sized("rx", 4096);
+	roost_ctx_t *tx = tu_open(NULL);
+	roost_mbox_stats_t st;
+	roost_msg_t *m;
+	uint64_t v;
+	uint64_t sent = 0;
+	uint64_t got;
+	pid_t pid;
+	int rc;
+
+	/* Fill the user lane until it refuses. */
+	for (;;) {
+		rc = roost_try_send(tx, roost_self(rx), 1, &sent, sizeof(sent));
+		if (rc != 0)
+			break;
+		sent++;
+	}
+	ck_assert_int_eq(rc, -EAGAIN);
+	ck_assert_uint_gt(sent, 10);
+	ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, &sent, sizeof(sent),
+	                            30), -ETIMEDOUT);
+	/* The system lane is separate: still open while the user lane is
+	 * full. */
+	v = 777;
+	ck_assert_int_eq(roost_send_ex(tx, roost_self(rx), 9, ROOST_SEND_SYSTEM,
+	                               0, &v, sizeof(v), 0), 0);
+
+	pid = tu_fork(bp_blocked_sender, (void *)(uintptr_t)sent);
+	usleep(100000); /* let it block (well past its spin) */
+	ck_assert_int_eq(roost_mbox_stats(tx, roost_self(rx), &st), 0);
+	ck_assert_uint_ge(st.blocked_sends, 2);
+	/* The user lane (4 KiB) is full and one system message is queued. */
+	ck_assert_uint_ge(st.high_water, 4096 - roost__rec_bytes(8));
+	ck_assert_uint_eq(st.queued, sent + 1);
+
+	/* System message first, then every user message in order, then the
+	 * one the blocked sender got in once there was room. */
+	ck_assert_int_eq(roost_recv(rx, &m, 1000), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 9);
+	ck_assert(roost_msg_flags(m) & ROOST_MSG_SYSTEM);
+	for (v = 0; v < sent; v++) {
+		ck_assert_int_eq(roost_recv(rx, &m, 1000), 0);
+		memcpy(&got, roost_msg_data(m), sizeof(got));
+		ck_assert_uint_eq(roost_msg_kind(m), 1);
+		ck_assert_uint_eq(got, v);
+	}
+	ck_assert_int_eq(roost_recv(rx, &m, 5000), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 2);
+	ck_assert_int_eq(tu_wait(pid, 5000), 0);
+	ck_assert_int_eq(roost_recv(rx, &m, 0), -EAGAIN);
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+	ck_assert_int_eq(roost_ctx_close(rx), 0);
+}
+END_TEST
+
+/* --- sizes ------------------------------------------------------------ */
+
+START_TEST(test_mbox_oversize)
+{
+	roost_ctx_t *rx = tu_open_sized("rx", 4096);
+	roost_ctx_t *tx = tu_open(NULL);
+	static uint8_t big[1 << 20];
+	size_t max = 4096 / 2 - ROOST_REC_HDR;
+	roost_msg_t *m;
+
+	ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, big, max + 1, -1),
+	                 -EMSGSIZE);
+	ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, big, sizeof(big),
+	                            -1), -EMSGSIZE);
+	/* Larger than the system-wide limit, on the (large) system lane. */
+	ck_assert_int_eq(roost_send_ex(tx, roost_self(rx), 1, ROOST_SEND_SYSTEM,
+	                               0, big, ROOST_MAX_MSG_DEF + 1, -1),
+	                 -EMSGSIZE);
+	big[max - 1] = 0x5a;
+	ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, big, max, -1), 0);
+	ck_assert_int_eq(roost_recv(rx, &m, 1000), 0);
+	ck_assert_uint_eq(roost_msg_size(m), max);
+	ck_assert_uint_eq(((const uint8_t *)roost_msg_data(m))[max - 1], 0x5a);
+	ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, NULL, 1, -1),
+	                 -EINVAL);
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+	ck_assert_int_eq(roost_ctx_close(rx), 0);
+}
+END_TEST
+
+/* --- wrap-around with mixed sizes ------------------------------------ */
+
+START_TEST(test_mbox_wrap_mixed_sizes)
+{
+	roost_ctx_t *rx = tu_open_sized("rx", 4096);
+	roost_ctx_t *tx = tu_open(NULL);
+	uint8_t buf[2000];
+	roost_msg_t *m;
+	uint32_t i;
+	size_t n;
+
+	for (i = 0; i < 20000; i++) {
+		/* The message in hand stays in the ring until the next
+		 * receive, so two records (and a pad) must fit 4 KiB. */
+		n = (i * 37u) % 1000;
+		memset(buf, (int)(i & 0xff), n);
+		ck_assert_int_eq(roost_send(tx, roost_self(rx), i, buf, n, 0), 0);
+		ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+		ck_assert_uint_eq(roost_msg_kind(m), i);
+		ck_assert_uint_eq(roost_msg_size(m), n);
+		ck_assert(memcmp(roost_msg_data(m), buf, n) == 0);
+	}
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+	ck_assert_int_eq(roost_ctx_close(rx), 0);
+}
+END_TEST
+
+/* --- selective receive ------------------------------------------------ */
+
+static bool
+match_kind(const roost_msg_t *m, void *arg)
+{
+	return roost_msg_kind(m) == *(uint32_t *)arg;
+}
+
+START_TEST(test_mbox_selective_receive)
+{
+	roost_ctx_t *rx = tu_open(NULL);
+	roost_ctx_t *tx = tu_open(NULL);
+	uint32_t want;
+	uint32_t k;
+	roost_msg_t *m;
+
+	for (k = 1; k <= 6; k++)
+		ck_assert_int_eq(roost_send(tx, roost_self(rx), k, NULL, 0, 0), 0);
+	want = 4;
+	ck_assert_int_eq(roost_recv_match(rx, &m, ROOST_LANE_ANY, match_kind,
+	                                  &want, 0), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 4);
+	want = 2;
+	ck_assert_int_eq(roost_recv_match(rx, &m, ROOST_LANE_USER, match_kind,
+	                                  &want, 0), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 2);
+	/* No match: waits, times out, and disturbs nothing. */
+	want = 99;
+	ck_assert_int_eq(roost_recv_match(rx, &m, ROOST_LANE_ANY, match_kind,
+	                                  &want, 20), -ETIMEDOUT);
+	ck_assert_int_eq(roost_recv_match(rx, &m, ROOST_LANE_SYSTEM, NULL, NULL,
+	                                  0), -EAGAIN);
+	/* The rest, in order. */
+	ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 1);
+	ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 3);
+	ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 5);
+	ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 6);
+	ck_assert_int_eq(roost_recv(rx, &m, 0), -EAGAIN);
+	ck_assert_int_eq(roost_recv_match(rx, &m, 0, NULL, NULL, 0), -EINVAL);
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+	ck_assert_int_eq(roost_ctx_close(rx), 0);
+}
+END_TEST
+
+/* A reply waited for on the system lane is found while a large user
+ * backlog stays queued and untouched. */
+static int
+late_replier(void *arg)
+{
+	roost_ctx_t *ctx = tu_open(NULL);
+	roost_aid_t to = tu_whereis_wait(ctx, "caller", 5000);
+	uint64_t corr = 4242;
+
+	(void)arg;
+	usleep(20000); /* the caller is already waiting, asleep */
+	if (roost_send_ex(ctx, to, 7, ROOST_SEND_SYSTEM, corr, "ok", 2, 1000))
+		return 40;
+	return roost_ctx_close(ctx) == 0 ? 0 : 41;
+}
+
+static bool
+match_corr(const roost_msg_t *m, void *arg)
+{
+	return roost_msg_corr(m) == *(uint64_t *)arg;
+}
+
+START_TEST(test_mbox_system_lane_first)
+{
+	roost_ctx_t *rx = tu_open_sized("caller", 16u << 20);
+	roost_ctx_t *tx = tu_open(NULL);
+	roost_mbox_stats_t st;
+	uint64_t corr = 4242;
+	roost_msg_t *m;
+	uint64_t i;
+	pid_t pid;
+
+	for (i = 0; i < 200000; i++)
+		ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, &i, sizeof(i),
+		                            0), 0);
+	ck_assert_int_eq(roost_send_ex(tx, roost_self(rx), 2, ROOST_SEND_SYSTEM,
+	                               0, NULL, 0, 0), 0);
+	ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 2);
+
+	pid = tu_fork(late_replier, NULL);
+	ck_assert_int_eq(roost_recv_match(rx, &m, ROOST_LANE_SYSTEM, match_corr,
+	                                  &corr, 5000), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 7);
+	ck_assert_uint_eq(roost_msg_size(m), 2);
+	ck_assert_int_eq(tu_wait(pid, 5000), 0);
+	ck_assert_int_eq(roost_mbox_stats(rx, roost_self(rx), &st), 0);
+	/* The backlog is intact; the reply in hand still counts until the
+	 * next receive releases it. */
+	ck_assert_uint_eq(st.queued, 200000 + 1);
+	for (i = 0; i < 200000; i++) {
+		uint64_t got;
+
+		ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+		memcpy(&got, roost_msg_data(m), sizeof(got));
+		ck_assert_uint_eq(got, i);
+	}
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+	ck_assert_int_eq(roost_ctx_close(rx), 0);
+}
+END_TEST
+
+/* --- timeouts and wake-up from sleep --------------------------------- */
+
+START_TEST(test_mbox_recv_timeout)
+{
+	roost_ctx_t *rx = tu_open(NULL);
+	roost_msg_t *m;
+
+	ck_assert_int_eq(roost_recv(rx, &m, 0), -EAGAIN);
+	ck_assert_int_eq(roost_recv(rx, &m, 30), -ETIMEDOUT);
+	ck_assert_int_eq(roost_ctx_close(rx), 0);
+}
+END_TEST
+
+static int
+sleeper(void *arg)
+{
+	roost_ctx_t *ctx = tu_open("sleeper");
+	roost_msg_t *m;
+	int i;
+
+	(void)arg;
+	/* Blocks with no deadline: only a futex wake can end each wait. */
+	for (i = 0; i < 3; i++) {
+		if (roost_recv(ctx, &m, -1) != 0 || roost_msg_kind(m) != 5u + i)
+			return 50;
+	}
+	return roost_ctx_close(ctx) == 0 ? 0 : 51;
+}
+
+START_TEST(test_mbox_wakeup_after_sleep)
+{
+	roost_ctx_t *tx = tu_open(NULL);
+	pid_t pid = tu_fork(sleeper, NULL);
+	roost_aid_t to = tu_whereis_wait(tx, "sleeper", 5000);
+	uint32_t i;
+
+	for (i = 0; i < 3; i++) {
+		usleep(50000); /* far longer than the receiver spins */
+		ck_assert_int_eq(roost_send(tx, to, 5 + i, NULL, 0, 1000), 0);
+	}
+	ck_assert_int_eq(tu_wait(pid, 5000), 0);
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+}
+END_TEST
+
+START_TEST(test_mbox_stats_counters)
+{
+	roost_ctx_t *rx = tu_open_sized(NULL, 8192);
+	roost_ctx_t *tx = tu_open(NULL);
+	roost_mbox_stats_t st;
+	roost_msg_t *m;
+	uint8_t buf[100] = {0};
+	int i;
+
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, buf, 100, 0), 0);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+	ck_assert_int_eq(roost_mbox_stats(tx, roost_self(rx), &st), 0);
+	ck_assert_uint_eq(st.enqueued, 10);
+	ck_assert_uint_eq(st.dequeued, 3); /* the 4th is still in hand */
+	ck_assert_uint_eq(st.queued, 7);
+	ck_assert_uint_eq(st.bytes_in, 1000);
+	ck_assert_uint_eq(st.used, 7 * roost__rec_bytes(100));
+	ck_assert_uint_ge(st.high_water, 10 * roost__rec_bytes(100));
+	ck_assert_uint_eq(st.blocked_sends, 0);
+	ck_assert_uint_eq(st.repaired, 0);
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+	ck_assert_int_eq(roost_ctx_close(rx), 0);
+}
+END_TEST
+
+static Suite *
+mbox_suite(void)
+{
+	Suite *s = suite_create("mbox");
+	struct {
+		const char *name;
+		const TTest *fn;
+	} cases[] = {
+		{"test_mbox_cross_process", test_mbox_cross_process},
+		{"test_mbox_order_4_producers", test_mbox_order_4_producers},
+		{"test_mbox_backpressure", test_mbox_backpressure},
+		{"test_mbox_oversize", test_mbox_oversize},
+		{"test_mbox_wrap_mixed_sizes", test_mbox_wrap_mixed_sizes},
+		{"test_mbox_selective_receive", test_mbox_selective_receive},
+		{"test_mbox_system_lane_first", test_mbox_system_lane_first},
+		{"test_mbox_recv_timeout", test_mbox_recv_timeout},
+		{"test_mbox_wakeup_after_sleep", test_mbox_wakeup_after_sleep},
+		{"test_mbox_stats_counters", test_mbox_stats_counters},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		TCase *tc = tcase_create(cases[i].name);
+
+		tcase_add_checked_fixture(tc, tu_sys_setup, tu_sys_teardown);
+		tcase_set_timeout(tc, 120);
+		tcase_add_test(tc, cases[i].fn);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(mbox_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_util.c - see test_util.h.
+ */
+#include "test_util.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+char tu_sys[ROOST_SYSTEM_NAME_MAX + 1];
+
+void
+tu_sys_setup(void)
+{
+	static unsigned counter;
+	int rc;
+
+	snprintf(tu_sys, sizeof(tu_sys), "t%d-%u", (int)getpid(), counter++);
+	roost_system_destroy(tu_sys); /* a leftover of a killed run */
+	rc = roost_system_create(tu_sys, NULL);
+	ck_assert_msg(rc == 0, "create %s: %s", tu_sys, roost_strerror(rc));
+}
+
+void
+tu_sys_teardown(void)
+{
+	roost_system_destroy(tu_sys);
+	ck_assert_int_eq(tu_shm_count(tu_sys), 0);
+}
+
+roost_ctx_t *
+tu_open_sized(const char *name, uint32_t mbox_bytes)
+{
+	roost_ctx_opts_t o;
+	roost_ctx_t *ctx = NULL;
+	int rc;
+
+	roost_ctx_opts_init(&o);
+	o.system = tu_sys;
+	o.name = name;
+	o.mbox_bytes = mbox_bytes;
+	rc = roost_ctx_open(&ctx, &o);
+	ck_assert_msg(rc == 0, "open %s: %s", name ? name : "-",
+	              roost_strerror(rc));
+	return ctx;
+}
+
+roost_ctx_t *
+tu_open(const char *name)
+{
+	return tu_open_sized(name, 0);
+}
+
+roost_aid_t
+tu_whereis_wait(roost_ctx_t *ctx, const char *name, int timeout_ms)
+{
+	roost_aid_t aid = ROOST_AID_NONE;
+	int i;
+	int rc = -ENOENT;
+
+	for (i = 0; i < timeout_ms && rc == -ENOENT; i++) {
+		rc = roost_whereis(ctx, name, &aid);
+		if (rc == -ENOENT)
+			usleep(1000);
+	}
+	ck_assert_msg(rc == 0, "whereis %s: %s", name, roost_strerror(rc));
+	return aid;
+}
+
+pid_t
+tu_fork(int (*fn)(void *arg), void *arg)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(fn(arg));
+	return pid;
+}
+
+int
+tu_wait(pid_t pid, int timeout_ms)
+{
+	int status;
+	int i;
+	pid_t r;
+
+	for (i = 0; i < timeout_ms * 10; i++) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid) {
+			if (WIFEXITED(status))
+				return WEXITSTATUS(status);
+			return 128 + WTERMSIG(status);
+		}
+		usleep(100);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+int
+tu_shm_count(const char *sys)
+{
+	char prefix[ROOST_SHM_NAME_MAX];
+	size_t plen;
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	roost__sys_shm_name(prefix, sizeof(prefix), sys);
+	plen = strlen(prefix + 1);
+	d = opendir("/dev/shm");
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix + 1, plen) == 0 &&
+		    (de->d_name[plen] == '\0' || de->d_name[plen] == '.'))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+void *
+tu_shared_alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	return p;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_util.h - helpers shared by the Check suites: a fresh system per
+ * test, forked helper processes waited on with a deadline, and a count of
+ * the /dev/shm objects a system left behind.
+ */
+#ifndef ROOST_TEST_UTIL_H
+#define ROOST_TEST_UTIL_H
+
+#include "roost_impl.h"
+
+#include <check.h>
+#include <sys/types.h>
+
+/* The system the current test runs in (set by tu_sys_setup). */
+extern char tu_sys[ROOST_SYSTEM_NAME_MAX + 1];
+
+/* Checked fixture: create a uniquely named system / destroy it and
+ * assert nothing of it is left in /dev/shm. */
+void tu_sys_setup(void);
+void tu_sys_teardown(void);
+
+/* Open a context on tu_sys, optionally registering 'name'; asserts. */
+roost_ctx_t *tu_open(const char *name);
+/* Same with a user-lane ring of 'mbox_bytes'. */
+roost_ctx_t *tu_open_sized(const char *name, uint32_t mbox_bytes);
+
+/* Wait up to 'timeout_ms' for 'name' to be registered; asserts. */
+roost_aid_t tu_whereis_wait(roost_ctx_t *ctx, const char *name,
+                            int timeout_ms);
+
+/* Fork a helper running fn(arg); its return value is its exit status. */
+pid_t tu_fork(int (*fn)(void *arg), void *arg);
+/* Wait for 'pid' up to 'timeout_ms'; on timeout kill it and return -1.
+ * Otherwise return its exit status, or 128+signal. */
+int tu_wait(pid_t pid, int timeout_ms);
+
+/* Number of /dev/shm objects belonging to system 'sys'. */
+int tu_shm_count(const char *sys);
+
+/* Shared anonymous memory that survives fork (for results from helpers). */
+void *tu_shared_alloc(size_t len);
+
+#endif
