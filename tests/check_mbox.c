@@ -456,25 +456,13 @@ mbox_suite(void)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-
-		tcase_add_checked_fixture(tc, tu_sys_setup, tu_sys_teardown);
-		tcase_set_timeout(tc, 120);
-		tcase_add_test(tc, cases[i].fn);
-		suite_add_tcase(s, tc);
-	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		suite_add_tcase(s, tu_tcase(cases[i].name, cases[i].fn, 120));
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(mbox_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run(mbox_suite());
 }

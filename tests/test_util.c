@@ -14,14 +14,64 @@
 
 char tu_sys[ROOST_SYSTEM_NAME_MAX + 1];
 
-void
-tu_sys_setup(void)
+/* Unchecked fixtures: run in the parent around each TCase. */
+static void
+name_setup(void)
 {
 	static unsigned counter;
-	int rc;
 
 	snprintf(tu_sys, sizeof(tu_sys), "t%d-%u", (int)getpid(), counter++);
 	roost_system_destroy(tu_sys); /* a leftover of a killed run */
+}
+
+static void
+unlink_one(const char *name, void *arg)
+{
+	(void)arg;
+	roost__plat_seg_unlink(name);
+}
+
+/* Removes the test's system and any other system a test derived from its
+ * name (such as "NAME-b"). */
+static void
+name_teardown(void)
+{
+	char prefix[ROOST_SHM_NAME_MAX];
+
+	roost__sys_shm_name(prefix, sizeof(prefix), tu_sys);
+	roost__plat_seg_list(prefix, unlink_one, NULL);
+}
+
+TCase *
+tu_tcase(const char *name, const TTest *fn, int timeout_s)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, name_setup, name_teardown);
+	tcase_add_checked_fixture(tc, tu_sys_setup, tu_sys_teardown);
+	tcase_set_timeout(tc, timeout_s);
+	tcase_add_test(tc, fn);
+	return tc;
+}
+
+int
+tu_run(Suite *suite)
+{
+	SRunner *sr = srunner_create(suite);
+	int failed;
+
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
+
+void
+tu_sys_setup(void)
+{
+	int rc;
+
 	rc = roost_system_create(tu_sys, NULL);
 	ck_assert_msg(rc == 0, "create %s: %s", tu_sys, roost_strerror(rc));
 }

@@ -20,6 +20,13 @@ extern char tu_sys[ROOST_SYSTEM_NAME_MAX + 1];
 void tu_sys_setup(void);
 void tu_sys_teardown(void);
 
+/* A TCase running 'fn' in a fresh system, with a timeout. The system is
+ * named in the parent, so a failed test's leftovers are removed there
+ * too (Check skips checked teardowns of failed tests). */
+TCase *tu_tcase(const char *name, const TTest *fn, int timeout_s);
+/* Run 'suite' in fork mode; returns the process exit status. */
+int tu_run(Suite *suite);
+
 /* Open a context on tu_sys, optionally registering 'name'; asserts. */
 roost_ctx_t *tu_open(const char *name);
 /* Same with a user-lane ring of 'mbox_bytes'. */
