@@ -215,29 +215,38 @@ START_TEST(test_corrupt_record_skipped)
 }
 END_TEST
 
-START_TEST(test_corrupt_tail_and_head)
+START_TEST(test_corrupt_tail)
 {
 	roost_ctx_t *rx = tu_open("rx");
 	roost_ctx_t *tx = tu_open(NULL);
 	size_t len;
 	struct roost__mbox_hdr *h = map_mbox(roost_self(rx), &len);
+	roost_mbox_stats_t st;
 	roost_msg_t *m;
+	uint64_t bad[] = {(uint64_t)1 << 40, 3, UINT64_MAX - 15};
+	uint32_t kind = 1;
+	size_t i;
 
-	ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, "x", 1, 0), 0);
-	/* A tail far beyond the ring. */
-	roost__store_rel(&h->mh_tail[ROOST_LANE_USR], (uint64_t)1 << 40);
-	ck_assert_int_eq(roost_recv(rx, &m, 0), ROOST_ECORRUPT);
-	ck_assert_int_eq(roost_send(tx, roost_self(rx), 2, "y", 1, 0), 0);
-	ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
-	ck_assert_uint_eq(roost_msg_kind(m), 2);
-	/* A misaligned tail seen by a sender. */
-	roost__store_rel(&h->mh_tail[ROOST_LANE_USR], 3);
-	ck_assert_int_eq(roost_send(tx, roost_self(rx), 3, "z", 1, 0),
-	                 ROOST_ECORRUPT);
-	ck_assert_int_eq(roost_recv(rx, &m, 0), ROOST_ECORRUPT);
-	ck_assert_int_eq(roost_send(tx, roost_self(rx), 4, "w", 1, 0), 0);
-	ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
-	ck_assert_uint_eq(roost_msg_kind(m), 4);
+	/* The tail is derivable state: a sender that finds it impossible
+	 * reports it once and re-derives it from the committed chain, so
+	 * no message that was accepted is lost. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(roost_send(tx, roost_self(rx), kind, "x", 1, 0),
+		                 0);
+		roost__store_rel(&h->mh_tail[ROOST_LANE_USR], bad[i]);
+		ck_assert_int_eq(roost_send(tx, roost_self(rx), 99, "y", 1, 0),
+		                 ROOST_ECORRUPT);
+		ck_assert_int_eq(roost_send(tx, roost_self(rx), kind + 1, "z", 1,
+		                            0), 0);
+		ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+		ck_assert_uint_eq(roost_msg_kind(m), kind);
+		ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+		ck_assert_uint_eq(roost_msg_kind(m), kind + 1);
+		ck_assert_int_eq(roost_recv(rx, &m, 0), -EAGAIN);
+		kind += 2;
+	}
+	ck_assert_int_eq(roost_mbox_stats(rx, roost_self(rx), &st), 0);
+	ck_assert_uint_eq(st.corrupt, 3);
 	munmap(h, len);
 	ck_assert_int_eq(roost_ctx_close(tx), 0);
 	ck_assert_int_eq(roost_ctx_close(rx), 0);
@@ -337,8 +346,7 @@ corrupt_suite(void)
 	                            test_corrupt_mbox_header, 60));
 	suite_add_tcase(s, tu_tcase("test_corrupt_record_skipped",
 	                            test_corrupt_record_skipped, 60));
-	suite_add_tcase(s, tu_tcase("test_corrupt_tail_and_head",
-	                            test_corrupt_tail_and_head, 60));
+	suite_add_tcase(s, tu_tcase("test_corrupt_tail", test_corrupt_tail, 60));
 	suite_add_tcase(s, tu_tcase("test_corrupt_random_scribbles",
 	                            test_corrupt_random_scribbles, 120));
 	return s;

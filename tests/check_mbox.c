@@ -203,7 +203,7 @@ START_TEST(test_mbox_oversize)
 	roost_ctx_t *rx = tu_open_sized("rx", 4096);
 	roost_ctx_t *tx = tu_open(NULL);
 	static uint8_t big[1 << 20];
-	size_t max = 4096 / 2 - ROOST_REC_HDR;
+	size_t max = 4096 / 2 - ROOST_RING_SLACK - ROOST_REC_HDR;
 	roost_msg_t *m;
 
 	ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, big, max + 1, -1),

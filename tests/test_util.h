@@ -27,6 +27,15 @@ TCase *tu_tcase(const char *name, const TTest *fn, int timeout_s);
 /* Run 'suite' in fork mode; returns the process exit status. */
 int tu_run(Suite *suite);
 
+/*
+ * Fail the test with a message. In a helper process (anything forked by
+ * the test) it exits with status 90 instead: only the test process may
+ * talk to Check, and a helper killed while writing to Check's pipe would
+ * garble it. Helpers therefore never use ck_assert (which reports every
+ * passing check too); tu_open and tu_whereis_wait are safe in them.
+ */
+void tu_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Open a context on tu_sys, optionally registering 'name'; asserts. */
 roost_ctx_t *tu_open(const char *name);
 /* Same with a user-lane ring of 'mbox_bytes'. */

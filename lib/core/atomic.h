@@ -37,6 +37,22 @@ typedef _Atomic int32_t roost__atomic_i32;
 #define roost__fence_sc()     atomic_thread_fence(memory_order_seq_cst)
 
 /*
+ * A full barrier right after an unlock. On x86 the unlock is a locked
+ * read-modify-write, which the hardware already orders as a full fence
+ * (TSO), so only the compiler must not move accesses across it.
+ * Elsewhere a real seq_cst fence is needed.
+ */
+static inline void
+roost__fence_after_unlock(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("" ::: "memory");
+#else
+	atomic_thread_fence(memory_order_seq_cst);
+#endif
+}
+
+/*
  * Add to a counter that has one writer at a time (the lock holder, or the
  * mailbox owner): a relaxed load and store, no locked instruction. Readers
  * only display the value, so relaxed is enough.

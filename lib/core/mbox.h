@@ -7,6 +7,8 @@
 #ifndef ROOST_CORE_MBOX_H
 #define ROOST_CORE_MBOX_H
 
+#include <time.h>
+
 /* A process's mapping of one mailbox, with a validated copy of the fixed
  * header. Only the copy's sizes and offsets are ever used. */
 struct roost__mbox {
@@ -44,13 +46,13 @@ struct roost_msg {
 /* The owner's private receive state: trusted copies of its own heads. */
 struct roost__rx {
 	uint64_t rx_head[ROOST_NLANES];
-	uint64_t rx_tail[ROOST_NLANES];    /* last validated tail */
 	uint64_t rx_bad_pos[ROOST_NLANES]; /* corrupt from here ... */
 	uint64_t rx_bad_end[ROOST_NLANES]; /* ... to here; 0 if none */
 	uint64_t rx_inflight_pos;          /* position handed out */
 	unsigned rx_inflight_lane;
 	bool rx_has_inflight;
 	uint32_t rx_spin_ns;
+	uint32_t rx_sample;                /* releases since high-water */
 	struct roost_msg rx_msg;           /* the view handed out */
 };
 
@@ -101,6 +103,31 @@ int roost__mbox_take(struct roost__mbox *mb, struct roost__rx *rx,
 
 /* Owner only: finish the message handed out last, if any. */
 void roost__mbox_release(struct roost__mbox *mb, struct roost__rx *rx);
+
+/* The record header at 'pos' of 'lane' (no validation). */
+struct roost__rec *roost__mbox_rec_at(const struct roost__mbox *mb,
+                                      unsigned lane, uint64_t pos);
+/* True if a record is published at 'pos' (acquire). */
+bool roost__mbox_committed(const struct roost__mbox *mb, unsigned lane,
+                           uint64_t pos);
+/* Copy and validate the header of the committed record at 'pos' into
+ * 'r' (for a PAD only rc_len and rc_flags). 0 or ROOST_ECORRUPT. */
+int roost__mbox_read_rec(const struct roost__mbox *mb, unsigned lane,
+                         uint64_t pos, struct roost__rec *r);
+/* The end of the chain of well-formed committed records from 'head':
+ * where the next record will go. Bounded by the ring's size. */
+uint64_t roost__mbox_chain_end(const struct roost__mbox *mb, unsigned lane,
+                               uint64_t head);
+
+/* Take mh_lock (any process), repairing after a dead holder. Waits up to
+ * 'timeout_ms' (< 0: no limit) measured from '*deadline' (CLOCK_MONOTONIC
+ * ns; 0 means not computed yet, and it is filled in only if the lock is
+ * busy). Returns 0, -ETIMEDOUT or ROOST_ECORRUPT. */
+int roost__mbox_lock(struct roost__mbox *mb, int timeout_ms,
+                     uint64_t *deadline);
+void roost__mbox_unlock(struct roost__mbox *mb);
+/* Under mh_lock: re-derive the tails from the committed chains. */
+void roost__mbox_repair_locked(struct roost__mbox *mb);
 
 /* Raise the high-water mark to 'used' bytes if that is higher. */
 void roost__mbox_note_used(struct roost__mbox_hdr *h, uint64_t used);

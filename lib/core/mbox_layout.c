@@ -24,12 +24,12 @@ roost__mbox_seg_size(uint32_t sys_cap, uint32_t user_cap)
 }
 
 /* Largest payload a lane of 'cap' bytes can always take: a record of at
- * most cap/2 bytes fits an empty ring wherever the tail stands, padding
- * to the end included (the pad is then shorter than the record). */
+ * most cap/2 - slack bytes fits an empty ring wherever the tail stands,
+ * padding to the end and the slack included. */
 static uint32_t
 lane_max_payload(uint32_t cap, uint32_t max_msg)
 {
-	uint32_t fit = cap / 2 - ROOST_REC_HDR;
+	uint32_t fit = cap / 2 - ROOST_RING_SLACK - ROOST_REC_HDR;
 
 	return fit < max_msg ? fit : max_msg;
 }
@@ -132,7 +132,7 @@ roost__mbox_attach(struct roost__mbox *mb, struct roost__seg seg,
 			return ROOST_CORRUPT();
 		end = (uint64_t)f.mf_ring_off[lane] + f.mf_cap[lane];
 		if (f.mf_ring_off[lane] < ROOST_MBOX_HDR_SIZE ||
-		    f.mf_ring_off[lane] % 8 != 0 || end > seg.sg_len)
+		    f.mf_ring_off[lane] % ROOST_REC_ALIGN != 0 || end > seg.sg_len)
 			return ROOST_CORRUPT();
 	}
 	/* The lanes must not overlap each other. */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * mbox_recv.c - the receiver side of a mailbox. Only the mailbox's owner
- * runs this code, and it never takes mh_lock on the normal path: it reads
- * published records between its head and the senders' tail, hands one out
- * as a view, and releases it (moves the head) on its next call.
+ * runs this code, and it never takes mh_lock on the normal path: it
+ * follows the chain of committed records from its head (tag-rec-commit),
+ * hands one out as a view, and releases it (moves the head) on its next
+ * call. It never reads the senders' cache line while messages flow.
  *
  * Every record header is copied out of shared memory and validated before
  * use; the positions it trusts are its own copies in struct roost__rx.
@@ -11,38 +12,11 @@
 #include "roost_impl.h"
 
 #define ROOST_SPIN_NS_DEF 50000u
-
-/* Copy and validate the record header at 'pos' of 'lane', knowing the
- * published tail is 'tail'. Fills 'r' (for a PAD only rc_len and
- * rc_flags). Returns 0 or ROOST_ECORRUPT. */
-static int
-read_rec(const struct roost__mbox *mb, unsigned lane, uint64_t pos,
-         uint64_t tail, struct roost__rec *r)
-{
-	uint32_t cap = mb->mb_cap[lane];
-	uint64_t off = pos & (cap - 1);
-	const uint8_t *p = mb->mb_ring[lane] + off;
-
-	/* off is 8-aligned and cap a multiple of 8, so 8 bytes fit. */
-	memcpy(r, p, ROOST_REC_MIN_PAD);
-	if (r->rc_flags & ROOST_REC_PAD) {
-		if (r->rc_len != cap - off || r->rc_len > tail - pos)
-			return ROOST_CORRUPT();
-		return 0;
-	}
-	if (r->rc_len < ROOST_REC_HDR || r->rc_len % 8 != 0 ||
-	    r->rc_len > cap - off || r->rc_len > tail - pos)
-		return ROOST_CORRUPT();
-	memcpy(r, p, ROOST_REC_HDR);
-	/* Re-check what the second copy may have changed. */
-	if (r->rc_len < ROOST_REC_HDR || r->rc_len > cap - off ||
-	    r->rc_len > tail - pos || (r->rc_flags & ~ROOST_REC_KNOWN) != 0 ||
-	    (r->rc_flags & ROOST_REC_PAD) != 0 ||
-	    r->rc_size > r->rc_len - ROOST_REC_HDR ||
-	    roost__rec_bytes(r->rc_size) != r->rc_len)
-		return ROOST_CORRUPT();
-	return 0;
-}
+/* The high-water mark is sampled from the tails every this many
+ * releases (reading a tail costs a cache-line transfer). */
+#define HIGH_WATER_SAMPLE 64u
+/* Most pause instructions between two polls of an empty lane. */
+#define SPIN_BACKOFF_MAX 256
 
 /* Publish a new head. Pairs with the acquire of mh_head by senders that
  * find the lane full: they may reuse the bytes before it. tag-rec-release */
@@ -63,28 +37,46 @@ store_head(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
 	}
 }
 
-/* Move the head over PAD and DONE records and over a known corrupt run,
- * up to the last validated tail. */
+/* Move the head from 'head' over PAD and DONE records and over a known
+ * corrupt run, then publish it. */
 static void
 advance_head(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
              uint64_t head)
 {
-	uint64_t tail = rx->rx_tail[lane];
+	uint64_t start = rx->rx_head[lane];
 	struct roost__rec r;
 
-	while (head != tail) {
+	while (head - start < mb->mb_cap[lane]) {
 		if (rx->rx_bad_end[lane] != 0 && head == rx->rx_bad_pos[lane]) {
 			head = rx->rx_bad_end[lane];
 			rx->rx_bad_end[lane] = 0;
 			continue;
 		}
-		if (read_rec(mb, lane, head, tail, &r) < 0)
-			break; /* the next scan reports it */
-		if (!(r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE)))
+		if (!roost__mbox_committed(mb, lane, head) ||
+		    roost__mbox_read_rec(mb, lane, head, &r) < 0 ||
+		    !(r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE)))
 			break;
 		head += r.rc_len;
 	}
 	store_head(mb, rx, lane, head);
+}
+
+/* Sample occupancy for the high-water mark: both tails, checked. */
+static void
+sample_high_water(struct roost__mbox *mb, struct roost__rx *rx)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+	uint64_t used = 0;
+	uint64_t d;
+	unsigned lane;
+
+	for (lane = 0; lane < ROOST_NLANES; lane++) {
+		d = roost__load_rlx(&h->mh_tail[lane]) - rx->rx_head[lane];
+		if (d > mb->mb_cap[lane])
+			return; /* mid-repair or damaged: skip this sample */
+		used += d;
+	}
+	roost__mbox_note_used(h, used);
 }
 
 int
@@ -93,7 +85,6 @@ roost__mbox_rx_init(struct roost__mbox *mb, struct roost__rx *rx)
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 	struct roost__rec r;
 	uint64_t head;
-	uint64_t tail;
 	uint64_t ipos;
 	uint32_t ilane;
 	unsigned lane;
@@ -102,12 +93,9 @@ roost__mbox_rx_init(struct roost__mbox *mb, struct roost__rx *rx)
 	rx->rx_spin_ns = ROOST_SPIN_NS_DEF;
 	for (lane = 0; lane < ROOST_NLANES; lane++) {
 		head = roost__load_acq(&h->mh_head[lane]);
-		tail = roost__load_acq(&h->mh_tail[lane]);
-		if (head % 8 != 0 || tail % 8 != 0 ||
-		    tail - head > mb->mb_cap[lane])
+		if (head % ROOST_REC_ALIGN != 0)
 			return ROOST_CORRUPT();
 		rx->rx_head[lane] = head;
-		rx->rx_tail[lane] = tail;
 	}
 	/* A previous owner died while handling a message: it is still
 	 * queued (its head never moved past it); mark it redelivered. */
@@ -116,14 +104,13 @@ roost__mbox_rx_init(struct roost__mbox *mb, struct roost__rx *rx)
 	if (ipos != 0 && ilane < ROOST_NLANES) {
 		ipos--;
 		lane = ilane;
-		if (ipos - rx->rx_head[lane] < rx->rx_tail[lane] - rx->rx_head[lane] &&
-		    ipos % 8 == 0 &&
-		    read_rec(mb, lane, ipos, rx->rx_tail[lane], &r) == 0 &&
-		    !(r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE))) {
-			__atomic_fetch_or(&((struct roost__rec *)(mb->mb_ring[lane] +
-			                   (ipos & (mb->mb_cap[lane] - 1))))->rc_flags,
+		if (ipos - rx->rx_head[lane] < mb->mb_cap[lane] &&
+		    roost__mbox_committed(mb, lane, ipos) &&
+		    roost__mbox_read_rec(mb, lane, ipos, &r) == 0 &&
+		    !(r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE)))
+			__atomic_fetch_or(&roost__mbox_rec_at(mb, lane, ipos)
+			                           ->rc_flags,
 			                  ROOST_REC_REDELIVERED, __ATOMIC_RELAXED);
-		}
 	}
 	roost__store_rlx(&h->mh_inflight_pos, 0);
 	return 0;
@@ -135,7 +122,6 @@ roost__mbox_release(struct roost__mbox *mb, struct roost__rx *rx)
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 	unsigned lane = rx->rx_inflight_lane;
 	uint64_t pos = rx->rx_inflight_pos;
-	struct roost__rec *r;
 
 	if (!rx->rx_has_inflight)
 		return;
@@ -149,61 +135,12 @@ roost__mbox_release(struct roost__mbox *mb, struct roost__rx *rx)
 		/* Taken past PADs or past messages a selective receive left
 		 * queued: leave a tombstone, then let the head skip what it
 		 * can. Atomic because tools may read the flags concurrently. */
-		r = (struct roost__rec *)(mb->mb_ring[lane] +
-		                          (pos & (mb->mb_cap[lane] - 1)));
-		__atomic_fetch_or(&r->rc_flags, ROOST_REC_DONE, __ATOMIC_RELEASE);
+		__atomic_fetch_or(&roost__mbox_rec_at(mb, lane, pos)->rc_flags,
+		                  ROOST_REC_DONE, __ATOMIC_RELEASE);
 		advance_head(mb, rx, lane, rx->rx_head[lane]);
 	}
 	roost__bump_1w(&h->mh_dequeued, 1);
 	roost__store_rlx(&h->mh_inflight_pos, 0);
-}
-
-/*
- * Load the lane's tail and check it against our head. A tail that cannot
- * be right is reset to our head under the lock (the records past it are
- * lost: they were unreadable) and reported once.
- */
-static int
-load_tail(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
-          uint64_t *out)
-{
-	struct roost__mbox_hdr *h = mb->mb_hdr;
-	uint64_t head = rx->rx_head[lane];
-	uint64_t tail;
-	int r;
-
-	/* Pairs with the release of mh_tail in roost__mbox_push().
-	 * tag-rec-commit */
-	tail = roost__load_acq(&h->mh_tail[lane]);
-	if (tail % 8 == 0 && tail - head <= mb->mb_cap[lane]) {
-		if (tail != rx->rx_tail[lane]) {
-			rx->rx_tail[lane] = tail;
-			roost__mbox_note_used(h, tail - head +
-			                      (rx->rx_tail[lane ^ 1] -
-			                       rx->rx_head[lane ^ 1]));
-		}
-		*out = tail;
-		return 0;
-	}
-	r = pthread_mutex_lock(&h->mh_lock.lk_mutex);
-	if (r == EOWNERDEAD)
-		pthread_mutex_consistent(&h->mh_lock.lk_mutex);
-	else if (r != 0)
-		return ROOST_CORRUPT();
-	tail = roost__load_rlx(&h->mh_tail[lane]);
-	if (tail % 8 != 0 || tail - head > mb->mb_cap[lane]) {
-		roost__store_rel(&h->mh_tail[lane], head);
-		h->mh_head_cache[lane] = head;
-		roost__add_rlx(&h->mh_corrupt, 1);
-		tail = head;
-		r = ROOST_CORRUPT();
-	} else {
-		r = 0;
-	}
-	pthread_mutex_unlock(&h->mh_lock.lk_mutex);
-	rx->rx_tail[lane] = tail;
-	*out = tail;
-	return r;
 }
 
 static void
@@ -218,7 +155,7 @@ fill_msg(struct roost__rx *rx, const struct roost__mbox *mb, unsigned lane,
 	m->m_kind = r->rc_kind;
 	m->m_time_ns = r->rc_time_ns;
 	m->m_size = r->rc_size;
-	m->m_data = mb->mb_ring[lane] + (pos & (mb->mb_cap[lane] - 1)) +
+	m->m_data = (const uint8_t *)roost__mbox_rec_at(mb, lane, pos) +
 	            ROOST_REC_HDR;
 	if (lane == ROOST_LANE_SYS)
 		f |= ROOST_MSG_SYSTEM;
@@ -230,106 +167,192 @@ fill_msg(struct roost__rx *rx, const struct roost__mbox *mb, unsigned lane,
 }
 
 /*
+ * A committed record at 'pos' failed validation. Under the lock (senders
+ * stopped), skip from it to the senders' tail if that is believable, or
+ * else make 'pos' the tail again (its commit word cleared, so the next
+ * sender's record there is not seen half-written). Counted once.
+ */
+static void
+skip_corrupt_locked(struct roost__mbox *mb, struct roost__rx *rx,
+                    unsigned lane, uint64_t pos)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+	uint64_t head = rx->rx_head[lane];
+	uint64_t tail;
+
+	roost__add_rlx(&h->mh_corrupt, 1);
+	tail = roost__load_rlx(&h->mh_tail[lane]);
+	if (tail % ROOST_REC_ALIGN == 0 && tail - pos <= mb->mb_cap[lane] &&
+	    tail - head <= mb->mb_cap[lane] - ROOST_RING_SLACK && tail != pos) {
+		rx->rx_bad_pos[lane] = pos;
+		rx->rx_bad_end[lane] = tail;
+	} else {
+		roost__store_rlx(&roost__mbox_rec_at(mb, lane, pos)->rc_commit, 0);
+		roost__store_rel(&h->mh_tail[lane], pos);
+		h->mh_head_cache[lane] = head;
+	}
+}
+
+static void
+skip_corrupt(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
+             uint64_t pos)
+{
+	uint64_t deadline = 0;
+
+	if (roost__mbox_lock(mb, -1, &deadline) < 0)
+		return;
+	skip_corrupt_locked(mb, rx, lane, pos);
+	roost__mbox_unlock(mb);
+	if (pos == rx->rx_head[lane])
+		advance_head(mb, rx, lane, pos);
+}
+
+/*
  * Scan 'lane' from '*from' for a record that 'match' accepts. Returns 1
- * and '*at' when found, 0 when the lane holds nothing more (and '*from'
- * moves to its end, so a later scan in the same wait starts there), or
- * ROOST_ECORRUPT (the bad run is skipped from now on).
+ * and '*at' when found; 0 when the chain ends (and '*from' is left at its
+ * end, so a later scan in the same wait starts there); ROOST_ECORRUPT
+ * when a record failed validation (it is skipped from now on).
  */
 static int
 scan_lane(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
           roost_match_fn match, void *arg, uint64_t *from, uint64_t *at)
 {
+	uint64_t head = rx->rx_head[lane];
+	uint64_t pos = *from;
 	struct roost__rec r;
-	uint64_t tail = 0;
-	uint64_t pos;
-	int rc;
 
-	rc = load_tail(mb, rx, lane, &tail);
-	if (rc < 0)
-		return rc;
-	pos = *from;
-	if (pos - rx->rx_head[lane] > tail - rx->rx_head[lane])
-		pos = rx->rx_head[lane];
-	while (pos != tail) {
+	if (pos - head >= mb->mb_cap[lane])
+		pos = head;
+	while (pos - head < mb->mb_cap[lane]) {
 		if (rx->rx_bad_end[lane] != 0 && pos == rx->rx_bad_pos[lane]) {
 			pos = rx->rx_bad_end[lane];
 			continue;
 		}
-		if (read_rec(mb, lane, pos, tail, &r) < 0)
-			goto corrupt;
-		if (r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE)) {
-			pos += r.rc_len;
-			continue;
+		if (!roost__mbox_committed(mb, lane, pos))
+			break;
+		if (roost__mbox_read_rec(mb, lane, pos, &r) < 0) {
+			skip_corrupt(mb, rx, lane, pos);
+			*from = rx->rx_head[lane];
+			return ROOST_ECORRUPT;
 		}
-		fill_msg(rx, mb, lane, pos, &r);
-		if (match == NULL || match(&rx->rx_msg, arg)) {
-			*at = pos;
-			return 1;
+		if (!(r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE))) {
+			fill_msg(rx, mb, lane, pos, &r);
+			if (match == NULL || match(&rx->rx_msg, arg)) {
+				*at = pos;
+				return 1;
+			}
 		}
 		pos += r.rc_len;
 	}
 	*from = pos;
 	return 0;
+}
 
-corrupt:
-	/* Skip from the bad record to the tail: nothing in between can be
-	 * parsed. Counted once per run. */
-	roost__bump_1w(&mb->mb_hdr->mh_corrupt, 1);
-	rx->rx_bad_pos[lane] = pos;
-	rx->rx_bad_end[lane] = tail;
-	if (pos == rx->rx_head[lane])
-		advance_head(mb, rx, lane, pos);
-	*from = tail;
-	return ROOST_ECORRUPT;
+/*
+ * The chains of 'lanes' end at 'from', yet a sender may have moved the
+ * tail past it: then a commit word was damaged and, unchecked, the lane
+ * would stay wedged (senders see it full, we see it empty). Checked only
+ * before sleeping or giving up, since reading a tail costs a cache-line
+ * transfer. Under the lock no sender is mid-write, so a tail beyond an
+ * uncommitted position is proof of damage: the run is skipped.
+ * Returns ROOST_ECORRUPT when it skipped something, else 0.
+ */
+static int
+check_wedged(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
+             const uint64_t *from)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+	uint64_t deadline = 0;
+	uint64_t pos;
+	uint64_t tail;
+	unsigned lane;
+	int rc = 0;
+
+	for (lane = 0; lane < ROOST_NLANES; lane++) {
+		if (!(lanes & (1u << lane)))
+			continue;
+		pos = from[lane];
+		if (roost__load_acq(&h->mh_tail[lane]) == pos)
+			continue;
+		if (roost__mbox_lock(mb, -1, &deadline) < 0)
+			return ROOST_ECORRUPT;
+		tail = roost__load_rlx(&h->mh_tail[lane]);
+		if (tail != pos && !roost__mbox_committed(mb, lane, pos)) {
+			skip_corrupt_locked(mb, rx, lane, pos);
+			rc = ROOST_ECORRUPT;
+		}
+		roost__mbox_unlock(mb);
+		if (rc < 0 && pos == rx->rx_head[lane])
+			advance_head(mb, rx, lane, pos);
+	}
+	return rc;
 }
 
 static bool
-tails_moved(struct roost__mbox_hdr *h, const struct roost__rx *rx,
-            unsigned lanes)
+more_arrived(const struct roost__mbox *mb, unsigned lanes,
+             const uint64_t *from)
 {
 	unsigned lane;
 
 	for (lane = 0; lane < ROOST_NLANES; lane++) {
 		if ((lanes & (1u << lane)) &&
-		    roost__load_rlx(&h->mh_tail[lane]) != rx->rx_tail[lane])
+		    roost__mbox_committed(mb, lane, from[lane]))
 			return true;
 	}
 	return false;
 }
 
 /*
- * Wait until a tail of 'lanes' moves or 'deadline' passes: spin for
- * rx_spin_ns, then sleep on mh_wake_seq (tag-wake). Returns 0 or
- * -ETIMEDOUT.
+ * Wait until a record is committed at the end of a scanned chain of
+ * 'lanes' or 'deadline' passes: spin for rx_spin_ns, then sleep on
+ * mh_wake_seq (tag-wake). Returns 0, -ETIMEDOUT, or ROOST_ECORRUPT when
+ * a wedged lane was found and skipped (see check_wedged).
  */
 static int
 wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
-          uint64_t deadline)
+          const uint64_t *from, uint64_t deadline)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
-	uint64_t t0 = roost__plat_now_ns();
-	uint64_t now = t0;
+	uint64_t t0;
+	uint64_t now;
 	int64_t rel;
 	uint32_t seq;
+	int backoff;
+	int rc;
 	int i;
 
-	while (now - t0 < rx->rx_spin_ns) {
-		for (i = 0; i < 32; i++) {
-			if (tails_moved(h, rx, lanes))
-				return 0;
+	/* Poll with a growing pause: a receiver that re-reads the line a
+	 * sender is writing steals it on every store; backing off lets
+	 * records accumulate. The first polls read no clock (a clock read
+	 * costs about as much as a message here). */
+	for (backoff = 1; backoff <= SPIN_BACKOFF_MAX; backoff <<= 1) {
+		if (more_arrived(mb, lanes, from))
+			return 0;
+		for (i = 0; i < backoff; i++)
 			roost__cpu_relax();
-		}
+	}
+	t0 = roost__plat_now_ns();
+	now = t0;
+	while (now - t0 < rx->rx_spin_ns) {
+		if (more_arrived(mb, lanes, from))
+			return 0;
+		for (i = 0; i < SPIN_BACKOFF_MAX; i++)
+			roost__cpu_relax();
 		now = roost__plat_now_ns();
 		if (deadline != 0 && now >= deadline)
 			return -ETIMEDOUT;
 	}
+	sample_high_water(mb, rx);
+	rc = check_wedged(mb, rx, lanes, from);
+	if (rc < 0)
+		return rc;
 	for (;;) {
 		seq = roost__load_acq(&h->mh_wake_seq);
 		roost__store_sc(&h->mh_sleeping, 1);
 		/* Pairs with the fence in wake_receiver(): either the sender
-		 * sees mh_sleeping, or we see its tail. */
+		 * sees mh_sleeping, or we see its commit. */
 		roost__fence_sc();
-		if (tails_moved(h, rx, lanes)) {
+		if (more_arrived(mb, lanes, from)) {
 			roost__store_rlx(&h->mh_sleeping, 0);
 			return 0;
 		}
@@ -344,7 +367,7 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 		}
 		roost__plat_futex_wait((uint32_t *)&h->mh_wake_seq, seq, rel);
 		roost__store_rlx(&h->mh_sleeping, 0);
-		if (tails_moved(h, rx, lanes))
+		if (more_arrived(mb, lanes, from))
 			return 0;
 	}
 }
@@ -357,10 +380,12 @@ roost__mbox_take(struct roost__mbox *mb, struct roost__rx *rx,
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 	uint64_t from[ROOST_NLANES];
 	uint64_t deadline = 0;
-	uint64_t at;
+	uint64_t at = 0;
 	unsigned lane;
 	int rc;
 
+	if (rx->rx_sample++ % HIGH_WATER_SAMPLE == 0)
+		sample_high_water(mb, rx);
 	roost__mbox_release(mb, rx);
 	if (timeout_ms > 0)
 		deadline = roost__plat_now_ns() +
@@ -379,9 +404,11 @@ roost__mbox_take(struct roost__mbox *mb, struct roost__rx *rx,
 			if (rc == 1)
 				goto found;
 		}
-		if (timeout_ms == 0)
-			return -EAGAIN;
-		rc = wait_more(mb, rx, lanes, deadline);
+		if (timeout_ms == 0) {
+			rc = check_wedged(mb, rx, lanes, from);
+			return rc < 0 ? rc : -EAGAIN;
+		}
+		rc = wait_more(mb, rx, lanes, from, deadline);
 		if (rc < 0)
 			return rc;
 	}

@@ -6,8 +6,9 @@
  *
  * The copy happens under the lock. A 64-byte record costs a few
  * nanoseconds to copy, far less than the cache-line transfer every send
- * pays anyway, and it keeps crash repair trivial: nothing a dead sender
- * wrote is visible until the one release store of mh_tail.
+ * pays anyway, and it keeps crash repair simple: nothing a dead sender
+ * wrote is visible until the one release store of its commit word, and
+ * the tail is re-derived from the committed chain.
  */
 #include "roost_impl.h"
 
@@ -17,59 +18,84 @@
  * sleeps, and the bounds of its sleep period (tag-space). */
 #define SPACE_SPIN_NS 20000
 #define SPACE_POLL_MIN_NS 100000
+#define SPACE_POLL_PAUSES 64
 #define ROOST_SPACE_POLL_MAX_NS 10000000
 
 /*
- * Called with mh_lock just taken from a dead owner (EOWNERDEAD), before
- * pthread_mutex_consistent(). The dead sender's record, if any, was never
- * published (its tail store is the commit), so it is simply dropped and
- * counted. Everything the senders' line holds is re-derived or checked.
+ * Under the lock: re-derive the tails from the committed chains (they are
+ * derivable state) and the senders' cached heads. If the record a dead
+ * sender was writing is not in its chain, it was never visible: count it
+ * as dropped. Called after EOWNERDEAD, and when a tail fails validation.
  */
-static void
-repair_locked(struct roost__mbox *mb)
+void
+roost__mbox_repair_locked(struct roost__mbox *mb)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 	uint64_t wip = h->mh_wip_pos;
 	uint32_t wlane = h->mh_wip_lane;
 	unsigned lane;
 	uint64_t head;
-	uint64_t tail;
+	uint64_t end;
 
-	if (wip != 0) {
-		/* wip names tail+1 of the record being written; if the tail
-		 * moved past it the record was published before the death. */
-		if (wlane < ROOST_NLANES &&
-		    roost__load_rlx(&h->mh_tail[wlane]) == wip - 1)
-			roost__bump_1w(&h->mh_repaired, 1);
-		h->mh_wip_pos = 0;
-	}
 	for (lane = 0; lane < ROOST_NLANES; lane++) {
+		/* Pairs with the receiver's release of mh_head. */
 		head = roost__load_acq(&h->mh_head[lane]);
-		tail = roost__load_rlx(&h->mh_tail[lane]);
+		if (head % ROOST_REC_ALIGN != 0)
+			head &= ~(uint64_t)(ROOST_REC_ALIGN - 1);
+		end = roost__mbox_chain_end(mb, lane, head);
+		/* The next record goes at 'end': its commit word must not
+		 * look published (a half-written record may sit there). */
+		roost__store_rlx(&roost__mbox_rec_at(mb, lane, end)->rc_commit, 0);
+		if (wip != 0 && wlane == lane && end == wip - 1)
+			roost__bump_1w(&h->mh_repaired, 1);
+		roost__store_rel(&h->mh_tail[lane], end);
 		h->mh_head_cache[lane] = head;
-		/* A tail that cannot be right is pulled back to the head: the
-		 * records in between are unreadable anyway. */
-		if (tail % 8 != 0 || tail - head > mb->mb_cap[lane]) {
-			roost__add_rlx(&h->mh_corrupt, 1); /* receiver's word */
-			roost__store_rel(&h->mh_tail[lane], head);
-		}
 	}
+	h->mh_wip_pos = 0;
 }
 
-static int
-lock_mbox(struct roost__mbox *mb, const struct timespec *abs_rt)
+static uint64_t
+deadline_of(int timeout_ms)
+{
+	return roost__plat_now_ns() + (uint64_t)timeout_ms * 1000000u + 1;
+}
+
+static struct timespec *
+deadline_rt(uint64_t deadline, struct timespec *ts)
+{
+	uint64_t now;
+	uint64_t rt;
+
+	if (deadline == 0)
+		return NULL;
+	now = roost__plat_now_ns();
+	rt = roost__plat_realtime_ns() + (deadline > now ? deadline - now : 0);
+	ts->tv_sec = (time_t)(rt / 1000000000u);
+	ts->tv_nsec = (long)(rt % 1000000000u);
+	return ts;
+}
+
+int
+roost__mbox_lock(struct roost__mbox *mb, int timeout_ms, uint64_t *deadline)
 {
 	pthread_mutex_t *m = &mb->mb_hdr->mh_lock.lk_mutex;
+	struct timespec ts;
 	int r;
 
 	r = pthread_mutex_trylock(m);
-	if (r == EBUSY)
-		r = abs_rt != NULL ? pthread_mutex_timedlock(m, abs_rt)
-		                   : pthread_mutex_lock(m);
+	if (r == EBUSY) {
+		/* Clocks are read only when we must wait: on this VM a clock
+		 * read costs as much as the rest of a send. */
+		if (timeout_ms > 0 && *deadline == 0)
+			*deadline = deadline_of(timeout_ms);
+		r = timeout_ms > 0
+		            ? pthread_mutex_timedlock(m, deadline_rt(*deadline, &ts))
+		            : pthread_mutex_lock(m);
+	}
 	if (r == 0)
 		return 0;
 	if (r == EOWNERDEAD) {
-		repair_locked(mb);
+		roost__mbox_repair_locked(mb);
 		pthread_mutex_consistent(m);
 		return 0;
 	}
@@ -79,8 +105,8 @@ lock_mbox(struct roost__mbox *mb, const struct timespec *abs_rt)
 	return ROOST_CORRUPT();
 }
 
-static void
-unlock_mbox(struct roost__mbox *mb)
+void
+roost__mbox_unlock(struct roost__mbox *mb)
 {
 	pthread_mutex_unlock(&mb->mb_hdr->mh_lock.lk_mutex);
 }
@@ -100,9 +126,10 @@ roost__mbox_note_used(struct roost__mbox_hdr *h, uint64_t used)
 static void
 wake_receiver(struct roost__mbox_hdr *h)
 {
-	/* Orders our tail store before the load of mh_sleeping; pairs with
-	 * the fence in the receiver's sleep path. */
-	roost__fence_sc();
+	/* Orders our commit before the load of mh_sleeping; pairs with the
+	 * fence in the receiver's sleep path. The caller has just unlocked
+	 * mh_lock, a locked RMW (see roost__fence_after_unlock). */
+	roost__fence_after_unlock();
 	if (roost__load_rlx(&h->mh_sleeping) == 0)
 		return;
 	if (roost__xchg_acqrel(&h->mh_sleeping, 0) == 0)
@@ -127,15 +154,17 @@ wait_space(struct roost__mbox *mb, unsigned lane, uint64_t need,
 	uint32_t seq;
 	int64_t wait;
 
-	/* Spin briefly: a running receiver frees space within microseconds. */
+	/* Spin briefly: a running receiver frees space within microseconds.
+	 * Pause between polls: every poll steals the receiver's cache line
+	 * and slows the very receiver we wait for. */
 	while (now - t0 < SPACE_SPIN_NS) {
 		tail = roost__load_rlx(&h->mh_tail[lane]);
 		if (tail + need - roost__load_acq(&h->mh_head[lane]) <=
 		    mb->mb_cap[lane])
 			return 0;
-		if (roost__load_acq(&h->mh_state) == ROOST_MBOX_CLOSED)
+		if (roost__load_acq(&h->mh_state) != ROOST_MBOX_OPEN)
 			return 0; /* the retry reports it */
-		for (int i = 0; i < 64; i++)
+		for (int i = 0; i < SPACE_POLL_PAUSES; i++)
 			roost__cpu_relax();
 		now = roost__plat_now_ns();
 	}
@@ -170,23 +199,24 @@ span_at(uint64_t tail, uint32_t cap, uint64_t rec)
 	return rec <= room ? rec : room + rec;
 }
 
-/* Under the lock: write the record (and a PAD if needed) at 'tail'. */
+/*
+ * Under the lock: write the record (and a PAD if needed) at 'tail' and
+ * publish it. Order (tag-rec-commit): zero the commit word where the next
+ * record will go, write the record, commit it, then commit the PAD that
+ * leads to it. A death anywhere before a commit leaves nothing visible.
+ */
 static void
 write_record(struct roost__mbox *mb, const struct roost__out *o,
-             uint64_t tail, uint64_t rec)
+             uint64_t tail, uint64_t rec, uint64_t span)
 {
-	uint8_t *ring = mb->mb_ring[o->o_lane];
-	uint32_t cap = mb->mb_cap[o->o_lane];
-	uint64_t room = cap - (tail & (cap - 1));
-	struct roost__rec *r;
+	unsigned lane = o->o_lane;
+	uint64_t pos = tail + (span - rec);
+	struct roost__rec *pad = roost__mbox_rec_at(mb, lane, tail);
+	struct roost__rec *r = roost__mbox_rec_at(mb, lane, pos);
 
-	if (rec > room) {
-		r = (struct roost__rec *)(ring + (tail & (cap - 1)));
-		r->rc_len = (uint32_t)room;
-		r->rc_flags = ROOST_REC_PAD;
-		tail += room;
-	}
-	r = (struct roost__rec *)(ring + (tail & (cap - 1)));
+	/* Relaxed: published by the release store of rc_commit below. */
+	roost__store_rlx(&roost__mbox_rec_at(mb, lane, tail + span)->rc_commit,
+	                 0);
 	r->rc_len = (uint32_t)rec;
 	r->rc_flags = o->o_flags & ROOST_REC_MSGPACK;
 	r->rc_from = o->o_from;
@@ -196,29 +226,13 @@ write_record(struct roost__mbox *mb, const struct roost__out *o,
 	r->rc_time_ns = roost__plat_coarse_ns();
 	if (o->o_size != 0)
 		memcpy(r + 1, o->o_data, o->o_size);
-}
-
-static uint64_t
-deadline_of(int timeout_ms)
-{
-	if (timeout_ms < 0)
-		return 0;
-	return roost__plat_now_ns() + (uint64_t)timeout_ms * 1000000u + 1;
-}
-
-static struct timespec *
-deadline_rt(uint64_t deadline, struct timespec *ts)
-{
-	uint64_t now;
-	uint64_t rt;
-
-	if (deadline == 0)
-		return NULL;
-	now = roost__plat_now_ns();
-	rt = roost__plat_realtime_ns() + (deadline > now ? deadline - now : 0);
-	ts->tv_sec = (time_t)(rt / 1000000000u);
-	ts->tv_nsec = (long)(rt % 1000000000u);
-	return ts;
+	/* Pairs with the acquire in roost__mbox_committed(). */
+	roost__store_rel(&r->rc_commit, pos + 1);
+	if (pos != tail) {
+		pad->rc_len = (uint32_t)(pos - tail);
+		pad->rc_flags = ROOST_REC_PAD;
+		roost__store_rel(&pad->rc_commit, tail + 1);
+	}
 }
 
 int
@@ -235,16 +249,13 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 	uint64_t deadline = 0;
 	uint64_t poll_ns = SPACE_POLL_MIN_NS;
 	bool counted_block = false;
-	struct timespec ts;
 	uint32_t state;
 	int rc;
 
 	if (o->o_size > mb->mb_max_payload[lane])
 		return -EMSGSIZE;
 	rec = roost__rec_bytes(o->o_size);
-	if (timeout_ms > 0)
-		deadline = deadline_of(timeout_ms);
-	rc = lock_mbox(mb, deadline_rt(deadline, &ts));
+	rc = roost__mbox_lock(mb, timeout_ms, &deadline);
 	if (rc < 0)
 		return rc;
 	for (;;) {
@@ -264,34 +275,43 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 		tail = roost__load_rlx(&h->mh_tail[lane]);
 		head = h->mh_head_cache[lane];
 		span = span_at(tail, cap, rec);
-		if (tail % 8 != 0 || tail - head > cap ||
-		    tail + span - head > cap) {
+		if (tail % ROOST_REC_ALIGN != 0 ||
+		    tail + span + ROOST_RING_SLACK - head > cap) {
 			/* Pairs with the release of mh_head by the receiver:
 			 * the records it freed are no longer read. */
 			head = roost__load_acq(&h->mh_head[lane]);
-			if (tail % 8 != 0 || head % 8 != 0 || tail - head > cap) {
+			if (tail % ROOST_REC_ALIGN != 0 ||
+			    head % ROOST_REC_ALIGN != 0 ||
+			    tail - head > cap - ROOST_RING_SLACK) {
+				/* Not a state senders leave: re-derive. */
+				roost__add_rlx(&h->mh_corrupt, 1);
+				roost__mbox_repair_locked(mb);
 				rc = ROOST_CORRUPT();
 				goto out_unlock;
 			}
 			h->mh_head_cache[lane] = head;
 			roost__mbox_note_used(h, tail - head);
+			span = span_at(tail, cap, rec);
 		}
-		if (tail + span - head <= cap)
+		if (tail + span + ROOST_RING_SLACK - head <= cap)
 			break;
 		/* Full. */
 		if (!counted_block) {
 			roost__bump_1w(&h->mh_blocked, 1);
 			counted_block = true;
 		}
-		unlock_mbox(mb);
+		roost__mbox_unlock(mb);
 		if (timeout_ms == 0)
 			return -EAGAIN;
+		if (timeout_ms > 0 && deadline == 0)
+			deadline = deadline_of(timeout_ms);
 		if (deadline != 0 && roost__plat_now_ns() >= deadline)
 			return -ETIMEDOUT;
-		rc = wait_space(mb, lane, span, deadline, &poll_ns);
+		rc = wait_space(mb, lane, span + ROOST_RING_SLACK, deadline,
+		                &poll_ns);
 		if (rc < 0)
 			return rc;
-		rc = lock_mbox(mb, deadline_rt(deadline, &ts));
+		rc = roost__mbox_lock(mb, timeout_ms, &deadline);
 		if (rc < 0)
 			return rc;
 	}
@@ -299,18 +319,17 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 	 * locker (see repair_locked). Plain stores: under the lock. */
 	h->mh_wip_lane = lane;
 	h->mh_wip_pos = tail + 1;
-	write_record(mb, o, tail, rec);
-	/* Commit: publishes the record (and its PAD). Pairs with the acquire
-	 * of mh_tail in the receiver. tag-rec-commit */
+	write_record(mb, o, tail, rec, span);
+	/* Release: tools read the tail to size their snapshot. */
 	roost__store_rel(&h->mh_tail[lane], tail + span);
 	h->mh_wip_pos = 0;
 	roost__bump_1w(&h->mh_enqueued, 1);
 	roost__bump_1w(&h->mh_bytes_in, o->o_size);
-	unlock_mbox(mb);
+	roost__mbox_unlock(mb);
 	wake_receiver(h);
 	return 0;
 
 out_unlock:
-	unlock_mbox(mb);
+	roost__mbox_unlock(mb);
 	return rc;
 }

@@ -29,26 +29,36 @@
  *   [system lane ring        mf_cap[0] bytes]   at mf_ring_off[0]
  *   [user lane ring          mf_cap[1] bytes]   at mf_ring_off[1]
  *   - Each lane is a ring of variable-length records (struct roost__rec +
- *     payload, padded to 8 bytes). mh_head[] and mh_tail[] are
+ *     payload, padded to ROOST_REC_ALIGN). mh_head[] and mh_tail[] are
  *     free-running byte positions; a record at position P lives at ring
  *     offset P % cap and never straddles the end: a sender that does not
  *     fit writes a PAD record up to the end and starts again at offset 0.
- *   - Senders (many) write only under mh_lock: the bytes in [tail, head +
- *     cap), then mh_tail with a release store that publishes every record
- *     before it (tag-rec-commit). A record becomes visible by that one
- *     store, so a sender killed mid-write leaves nothing half-visible.
- *   - The receiver (one: the mailbox's owner) never takes mh_lock. It
- *     acquire-loads mh_tail, reads the records in [head, tail), and
- *     release-stores mh_head when it has finished with a record
- *     (tag-rec-release). It may set ROOST_REC_DONE in the flags of a
- *     record it took out of order (selective receive); senders never
- *     touch published records.
+ *   - A record is published by one release store of its commit word,
+ *     rc_commit = P + 1, written last (tag-rec-commit). The receiver
+ *     acquire-loads the commit word at its head: equal to head + 1 means
+ *     a whole record is there; anything else means nothing new. So the
+ *     receiver never reads the senders' cache line, and a sender killed
+ *     mid-write leaves nothing visible.
+ *   - The commit word the receiver will look at next is always zero or
+ *     stale: before committing a record ending at position E, its sender
+ *     zeroes the commit word at E (senders keep ROOST_RING_SLACK bytes
+ *     free so this never touches unconsumed data), and a PAD is committed
+ *     only after the record it points over.
+ *   - Senders (many) write only under mh_lock (robust, process-shared):
+ *     the bytes in [tail, head + cap - ROOST_RING_SLACK), then mh_tail.
+ *     mh_tail is derivable: it is the end of the chain of committed
+ *     records from the head, and that is how repair re-derives it.
+ *   - The receiver (one: the mailbox's owner) never takes mh_lock on the
+ *     normal path. It release-stores mh_head when done with a record
+ *     (tag-rec-release) and may set ROOST_REC_DONE in the flags of a
+ *     record taken out of order (selective receive); senders never touch
+ *     committed records ahead of the tail.
  *   - Crash repair: before writing, a sender stores mh_wip_pos = tail + 1
- *     of the lane in mh_wip_lane; after publishing it clears mh_wip_pos.
- *     Whoever next locks mh_lock and gets EOWNERDEAD checks mh_wip_pos:
- *     if the tail it names was never published, the record is dropped
- *     (nothing to undo: it was never visible) and mh_repaired counts it.
- *     Then pthread_mutex_consistent().
+ *     and mh_wip_lane. Whoever next locks mh_lock and gets EOWNERDEAD
+ *     re-derives every lane's tail by walking the committed chain from
+ *     the head; if the record named by mh_wip_pos is not in the chain it
+ *     was never visible, and mh_repaired counts it as dropped. Then
+ *     pthread_mutex_consistent().
  *   - Wake-up (tag-wake): a receiver about to sleep reads mh_wake_seq,
  *     stores mh_sleeping = 1, issues a seq_cst fence, re-checks the tails
  *     and futex-waits on mh_wake_seq. A sender, after publishing, fences
@@ -90,6 +100,8 @@
 #define ROOST_RING_DEF    (1u << 20)
 #define ROOST_SYS_RING_DEF (64u << 10)
 #define ROOST_MAX_MSG_DEF (64u << 10)
+#define ROOST_REC_ALIGN   16u
+#define ROOST_RING_SLACK  16u /* never filled: see tag-rec-commit */
 
 /* A mutex padded to its own cache line. */
 typedef union {
@@ -239,7 +251,8 @@ static_assert(offsetof(struct roost__mbox_hdr, mh_head) % ROOST_CACHE_LINE ==
 #define ROOST_REC_KNOWN   0xfu
 
 struct roost__rec {
-	uint32_t rc_len;     /* whole record, header included, multiple of 8 */
+	roost__atomic_u64 rc_commit; /* position + 1 once published */
+	uint32_t rc_len;     /* whole record, header included, x ALIGN */
 	uint32_t rc_flags;   /* ROOST_REC_* */
 	uint64_t rc_from;    /* sender's address */
 	uint64_t rc_corr;    /* correlation id */
@@ -249,16 +262,20 @@ struct roost__rec {
 };
 
 #define ROOST_REC_HDR  ((uint32_t)sizeof(struct roost__rec))
-#define ROOST_REC_MIN_PAD 8u /* a PAD record needs only rc_len, rc_flags */
+/* A PAD record needs only rc_commit, rc_len and rc_flags. */
+#define ROOST_REC_MIN_PAD 16u
 
-static_assert(sizeof(struct roost__rec) == 40, "record header layout");
-static_assert(ROOST_REC_HDR % 8 == 0, "records stay 8-byte aligned");
+static_assert(sizeof(struct roost__rec) == 48, "record header layout");
+static_assert(ROOST_REC_HDR % ROOST_REC_ALIGN == 0, "records stay aligned");
+static_assert(ROOST_REC_MIN_PAD == ROOST_REC_ALIGN, "a PAD always fits");
+static_assert(ROOST_RING_SLACK >= sizeof(uint64_t), "slack holds a commit");
 
 /* Bytes one record of 'size' payload bytes takes in the ring. */
 static inline uint64_t
 roost__rec_bytes(uint64_t size)
 {
-	return (ROOST_REC_HDR + size + 7u) & ~(uint64_t)7u;
+	return (ROOST_REC_HDR + size + ROOST_REC_ALIGN - 1) &
+	       ~(uint64_t)(ROOST_REC_ALIGN - 1);
 }
 
 #endif /* ROOST_CORE_SHM_FORMAT_H */
