@@ -7,5 +7,12 @@ scripts/deps.sh
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_WERROR=ON \
 	>/dev/null
 cmake --build build-test -j"$(nproc)"
-cd build-test
-ctest --output-on-failure --timeout 600 -j1
+(cd build-test && ctest --output-on-failure --timeout 600 -j1)
+scripts/check-install.sh build-test
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+echo "roost: the suite again under ASan + UBSan" >&2
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DROOST_WERROR=ON \
+	-DROOST_ASAN=ON -DROOST_UBSAN=ON >/dev/null
+cmake --build build-asan -j"$(nproc)" >/dev/null
+(cd build-asan && ctest --output-on-failure --timeout 600 -j1)
