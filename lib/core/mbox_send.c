@@ -19,6 +19,8 @@
 #define SPACE_SPIN_NS 20000
 #define SPACE_POLL_MIN_NS 100000
 #define SPACE_POLL_PAUSES 64
+/* Tries at a busy lock before sleeping in the kernel. */
+#define LOCK_SPIN_TRIES 64
 #define ROOST_SPACE_POLL_MAX_NS 10000000
 
 /*
@@ -82,7 +84,14 @@ roost__mbox_lock(struct roost__mbox *mb, int timeout_ms, uint64_t *deadline)
 	struct timespec ts;
 	int r;
 
+	/* Lock holders hold it for a copy: spin a little before the futex
+	 * (robust mutexes never spin by themselves). */
 	r = pthread_mutex_trylock(m);
+	for (int i = 0; r == EBUSY && i < LOCK_SPIN_TRIES; i++) {
+		for (int j = 0; j < 16; j++)
+			roost__cpu_relax();
+		r = pthread_mutex_trylock(m);
+	}
 	if (r == EBUSY) {
 		/* Clocks are read only when we must wait: on this VM a clock
 		 * read costs as much as the rest of a send. */
@@ -138,6 +147,16 @@ wake_receiver(struct roost__mbox_hdr *h)
 	roost__plat_futex_wake((uint32_t *)&h->mh_wake_seq, 1);
 }
 
+/* True if sends to 'lane' are refused now (closed, or user lane shut). */
+static bool
+lane_refused(struct roost__mbox_hdr *h, unsigned lane)
+{
+	uint32_t state = roost__load_acq(&h->mh_state);
+
+	return state == ROOST_MBOX_CLOSED ||
+	       (state == ROOST_MBOX_USER_SHUT && lane == ROOST_LANE_USR);
+}
+
 /*
  * Wait until the receiver frees space or 'deadline' (CLOCK_MONOTONIC ns,
  * 0 for none) passes. Called without the lock. Returns 0 to retry or
@@ -162,7 +181,7 @@ wait_space(struct roost__mbox *mb, unsigned lane, uint64_t need,
 		if (tail + need - roost__load_acq(&h->mh_head[lane]) <=
 		    mb->mb_cap[lane])
 			return 0;
-		if (roost__load_acq(&h->mh_state) != ROOST_MBOX_OPEN)
+		if (lane_refused(h, lane))
 			return 0; /* the retry reports it */
 		for (int i = 0; i < SPACE_POLL_PAUSES; i++)
 			roost__cpu_relax();
@@ -327,6 +346,11 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 	roost__bump_1w(&h->mh_bytes_in, o->o_size);
 	roost__mbox_unlock(mb);
 	wake_receiver(h);
+	/* Ask for the next record's lines now, for writing: the transfer
+	 * then overlaps whatever the caller does before its next send,
+	 * instead of stalling that send's unlock. */
+	__builtin_prefetch(roost__mbox_rec_at(mb, lane, tail + span), 1);
+	__builtin_prefetch(roost__mbox_rec_at(mb, lane, tail + span + 64), 1);
 	return 0;
 
 out_unlock:
