@@ -435,6 +435,52 @@ START_TEST(test_mbox_stats_counters)
 }
 END_TEST
 
+/* A sender stopped while holding the lock: try-send and a timed receive
+ * still return; when it dies, the lock comes back. */
+static int
+hold_lock_and_stop(void *arg)
+{
+	roost_ctx_t *ctx = tu_open(NULL);
+	roost_aid_t to = tu_whereis_wait(ctx, "rx", 5000);
+	struct roost__mbox *mb;
+
+	(void)arg;
+	if (roost__ctx_peer(ctx, to, &mb) != 0)
+		return 1;
+	pthread_mutex_lock(&mb->mb_hdr->mh_lock.lk_mutex);
+	raise(SIGSTOP);
+	return 2;
+}
+
+START_TEST(test_mbox_stopped_lock_holder)
+{
+	roost_ctx_t *rx = tu_open("rx");
+	roost_ctx_t *tx = tu_open(NULL);
+	roost_mbox_stats_t st;
+	roost_msg_t *m;
+	pid_t pid = tu_fork(hold_lock_and_stop, NULL);
+	int status;
+
+	ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
+	ck_assert(WIFSTOPPED(status));
+	ck_assert_int_eq(roost_try_send(tx, roost_self(rx), 1, NULL, 0),
+	                 -EAGAIN);
+	ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, NULL, 0, 20),
+	                 -ETIMEDOUT);
+	ck_assert_int_eq(roost_recv(rx, &m, 20), -ETIMEDOUT);
+	ck_assert_int_eq(roost_recv(rx, &m, 0), -EAGAIN);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(tu_wait(pid, 5000), 128 + SIGKILL);
+	ck_assert_int_eq(roost_send(tx, roost_self(rx), 2, NULL, 0, 1000), 0);
+	ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 2);
+	ck_assert_int_eq(roost_mbox_stats(rx, roost_self(rx), &st), 0);
+	ck_assert_uint_eq(st.repaired, 0); /* it wrote nothing */
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+	ck_assert_int_eq(roost_ctx_close(rx), 0);
+}
+END_TEST
+
 static Suite *
 mbox_suite(void)
 {
@@ -453,6 +499,7 @@ mbox_suite(void)
 		{"test_mbox_recv_timeout", test_mbox_recv_timeout},
 		{"test_mbox_wakeup_after_sleep", test_mbox_wakeup_after_sleep},
 		{"test_mbox_stats_counters", test_mbox_stats_counters},
+		{"test_mbox_stopped_lock_holder", test_mbox_stopped_lock_holder},
 	};
 	size_t i;
 

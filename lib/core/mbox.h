@@ -122,7 +122,8 @@ uint64_t roost__mbox_chain_end(const struct roost__mbox *mb, unsigned lane,
 /* Take mh_lock (any process), repairing after a dead holder. Waits up to
  * 'timeout_ms' (< 0: no limit) measured from '*deadline' (CLOCK_MONOTONIC
  * ns; 0 means not computed yet, and it is filled in only if the lock is
- * busy). Returns 0, -ETIMEDOUT or ROOST_ECORRUPT. */
+ * busy). 'timeout_ms' 0 gives up after a short spin with -EAGAIN.
+ * Returns 0, -EAGAIN, -ETIMEDOUT or ROOST_ECORRUPT. */
 int roost__mbox_lock(struct roost__mbox *mb, int timeout_ms,
                      uint64_t *deadline);
 void roost__mbox_unlock(struct roost__mbox *mb);

@@ -199,7 +199,9 @@ skip_corrupt(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
 {
 	uint64_t deadline = 0;
 
-	if (roost__mbox_lock(mb, -1, &deadline) < 0)
+	/* A busy lock (a stopped sender) leaves the run for the next call;
+	 * the receiver never waits on senders. */
+	if (roost__mbox_lock(mb, 0, &deadline) < 0)
 		return;
 	skip_corrupt_locked(mb, rx, lane, pos);
 	roost__mbox_unlock(mb);
@@ -274,8 +276,10 @@ check_wedged(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 		pos = from[lane];
 		if (roost__load_acq(&h->mh_tail[lane]) == pos)
 			continue;
-		if (roost__mbox_lock(mb, -1, &deadline) < 0)
-			return ROOST_ECORRUPT;
+		/* Never wait here: a busy lock means a sender is writing
+		 * (not a wedge), or is stopped, and we must not stop too. */
+		if (roost__mbox_lock(mb, 0, &deadline) < 0)
+			continue;
 		tail = roost__load_rlx(&h->mh_tail[lane]);
 		if (tail != pos && !roost__mbox_committed(mb, lane, pos)) {
 			skip_corrupt_locked(mb, rx, lane, pos);

@@ -92,6 +92,8 @@ roost__mbox_lock(struct roost__mbox *mb, int timeout_ms, uint64_t *deadline)
 			roost__cpu_relax();
 		r = pthread_mutex_trylock(m);
 	}
+	if (r == EBUSY && timeout_ms == 0)
+		return -EAGAIN; /* a try-send never waits on a stopped holder */
 	if (r == EBUSY) {
 		/* Clocks are read only when we must wait: on this VM a clock
 		 * read costs as much as the rest of a send. */

@@ -44,7 +44,10 @@ roost__plat_seg_create(const char *name, size_t len, unsigned mode,
 	}
 	if (rc < 0)
 		goto out_unlink;
-	base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	/* MAP_POPULATE: a page fault costs ~5-11 us on this VM; paying for
+	 * all pages at open keeps them out of the first pass of messages. */
+	base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+	            fd, 0);
 	if (base == MAP_FAILED) {
 		rc = -errno;
 		goto out_unlink;
@@ -90,7 +93,8 @@ roost__plat_seg_open(const char *name, size_t min_len, size_t max_len,
 		goto out_close;
 	}
 	len = (uint64_t)st.st_size > max_len ? max_len : (size_t)st.st_size;
-	base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+	            fd, 0);
 	if (base == MAP_FAILED) {
 		rc = -errno;
 		goto out_close;
