@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-/* Bounded retries for a lock-free slot read (SQLite's WAL_RETRY idea). */
-#define SLOT_READ_RETRIES 1000
+/* Lock-free tries at a slot read before falling back to the lock. */
+#define SLOT_READ_RETRIES 200
 
 const char *
 roost__system_resolve(const char *name)
@@ -295,14 +295,29 @@ roost__sys_unlock(struct roost__sys *sy)
 	pthread_mutex_unlock(&sy->sy_hdr->sh_lock.lk_mutex);
 }
 
+static void
+copy_slot(const struct roost__slot *s, struct roost__slot_view *out)
+{
+	out->sv_state = roost__load_rlx(&s->sl_state);
+	out->sv_gen = roost__load_rlx(&s->sl_gen);
+	out->sv_pid = roost__load_rlx(&s->sl_pid);
+	memcpy(&out->sv_pid_start, (const void *)&s->sl_pid_start,
+	       sizeof(out->sv_pid_start));
+	memcpy(&out->sv_mbox_bytes, (const void *)&s->sl_mbox_bytes,
+	       sizeof(out->sv_mbox_bytes));
+	memcpy(out->sv_name, (const void *)s->sl_name, sizeof(out->sv_name));
+	out->sv_name[ROOST_NAME_MAX] = '\0';
+}
+
 int
-roost__sys_slot_read(const struct roost__sys *sy, uint32_t slot,
+roost__sys_slot_read(struct roost__sys *sy, uint32_t slot,
                      struct roost__slot_view *out)
 {
 	const struct roost__slot *s;
 	uint32_t seq0;
 	uint32_t seq1;
 	int tries;
+	int rc;
 
 	if (slot >= sy->sy_fixed.sf_nslots)
 		return -ESRCH;
@@ -314,23 +329,21 @@ roost__sys_slot_read(const struct roost__sys *sy, uint32_t slot,
 			roost__cpu_relax();
 			continue;
 		}
-		out->sv_state = roost__load_rlx(&s->sl_state);
-		out->sv_gen = roost__load_rlx(&s->sl_gen);
-		out->sv_pid = roost__load_rlx(&s->sl_pid);
-		memcpy(&out->sv_pid_start, (const void *)&s->sl_pid_start,
-		       sizeof(out->sv_pid_start));
-		memcpy(&out->sv_mbox_bytes, (const void *)&s->sl_mbox_bytes,
-		       sizeof(out->sv_mbox_bytes));
-		memcpy(out->sv_name, (const void *)s->sl_name,
-		       sizeof(out->sv_name));
+		copy_slot(s, out);
 		atomic_thread_fence(memory_order_acquire);
 		seq1 = roost__load_rlx(&s->sl_seq);
-		if (seq0 == seq1) {
-			out->sv_name[ROOST_NAME_MAX] = '\0';
+		if (seq0 == seq1)
 			return 0;
-		}
 	}
-	return ROOST_EPROTO;
+	/* The writer was preempted mid-write (two cores, many processes),
+	 * or died, or the word was scribbled: read under the lock, which
+	 * waits for a live writer and repairs after a dead one. */
+	rc = roost__sys_lock(sy);
+	if (rc < 0)
+		return ROOST_EPROTO;
+	copy_slot(s, out);
+	roost__sys_unlock(sy);
+	return 0;
 }
 
 int

@@ -35,9 +35,10 @@ void roost__sys_close(struct roost__sys *sy);
 int roost__sys_lock(struct roost__sys *sy);
 void roost__sys_unlock(struct roost__sys *sy);
 
-/* Read slot 'slot' consistently (seqlock, bounded retries). Returns 0,
- * -ESRCH for an out-of-range slot, ROOST_EPROTO if it never settles. */
-int roost__sys_slot_read(const struct roost__sys *sy, uint32_t slot,
+/* Read slot 'slot' consistently: lock-free (seqlock) for a bounded
+ * number of tries, then under the table lock. Returns 0, -ESRCH for an
+ * out-of-range slot, ROOST_EPROTO if even the lock fails. */
+int roost__sys_slot_read(struct roost__sys *sy, uint32_t slot,
                          struct roost__slot_view *out);
 
 /* Under the lock: begin and end a slot write (seqlock odd / even). */
