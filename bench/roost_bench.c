@@ -1742,6 +1742,37 @@ target_pass(const struct target *t, double v)
 	return t->tg_at_most ? v <= t->tg_limit : v >= t->tg_limit;
 }
 
+/*
+ * The absolute targets were set on a machine where the reference harness
+ * measured a 64 B pipe at 4.9 M msg/s. Kernel IPC is several times slower
+ * on some placements of this VM, so the same targets are also judged as
+ * ratios to the pipe measured in this run: target / 4.9 M x pipe here.
+ */
+#define REF_PIPE_MSGS 4.9e6
+
+static void
+print_ratio_targets(const struct config *cf, struct results *rs)
+{
+	const struct target *t;
+	double need;
+	double got;
+	double pipe;
+	size_t i;
+
+	printf("\ntargets as ratios to this run's pipe (reference pipe "
+	       "%.1f M msg/s):\n", REF_PIPE_MSGS / 1e6);
+	for (i = 0; i < NTARGETS; i++) {
+		t = &targets[i];
+		if (t->tg_met < 0 || t->tg_at_most)
+			continue;
+		pipe = summary(cf, rs, MECH_PIPE, t->tg_met);
+		got = summary(cf, rs, MECH_ROOST, t->tg_met) / pipe;
+		need = t->tg_limit / REF_PIPE_MSGS;
+		printf("  %-17s >= %6.2fx pipe  got %7.2fx  %s\n", t->tg_name,
+		       need, got, got >= need ? "PASS" : "MISS");
+	}
+}
+
 static void
 print_targets(const struct config *cf, struct results *rs)
 {
@@ -1758,6 +1789,7 @@ print_targets(const struct config *cf, struct results *rs)
 		       t->tg_unit, v / t->tg_scale,
 		       target_pass(t, v) ? "PASS" : "MISS");
 	}
+	print_ratio_targets(cf, rs);
 }
 
 static void
