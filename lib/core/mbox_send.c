@@ -351,8 +351,6 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 	/* Ask for the next record's lines now, for writing: the transfer
 	 * then overlaps whatever the caller does before its next send,
 	 * instead of stalling that send's unlock. */
-	__builtin_prefetch(roost__mbox_rec_at(mb, lane, tail + span), 1);
-	__builtin_prefetch(roost__mbox_rec_at(mb, lane, tail + span + 64), 1);
 	return 0;
 
 out_unlock:
