@@ -59,7 +59,6 @@ roost__mbox_format(struct roost__mbox *mb, struct roost__seg seg,
 {
 	struct roost__mbox_hdr *h = seg.sg_base;
 	struct roost__mbox_fixed *f = &h->mh_fixed;
-	pthread_mutexattr_t attr;
 	int rc;
 
 	if (seg.sg_len < roost__mbox_seg_size(sys_cap, user_cap))
@@ -76,15 +75,7 @@ roost__mbox_format(struct roost__mbox *mb, struct roost__seg seg,
 	f->mf_cap[ROOST_LANE_USR] = user_cap;
 	f->mf_map_size = seg.sg_len;
 
-	rc = -pthread_mutexattr_init(&attr);
-	if (rc < 0)
-		return rc;
-	rc = -pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	if (rc == 0)
-		rc = -pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	if (rc == 0)
-		rc = -pthread_mutex_init(&h->mh_lock.lk_mutex, &attr);
-	pthread_mutexattr_destroy(&attr);
+	rc = roost__plat_mutex_init_robust(&h->mh_lock.lk_mutex);
 	if (rc < 0)
 		return rc;
 

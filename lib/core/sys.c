@@ -84,24 +84,6 @@ sys_seg_size(uint32_t nslots)
 	       (size_t)nslots * sizeof(struct roost__slot);
 }
 
-static int
-init_robust_mutex(pthread_mutex_t *m)
-{
-	pthread_mutexattr_t attr;
-	int rc;
-
-	rc = -pthread_mutexattr_init(&attr);
-	if (rc < 0)
-		return rc;
-	rc = -pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	if (rc == 0)
-		rc = -pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	if (rc == 0)
-		rc = -pthread_mutex_init(m, &attr);
-	pthread_mutexattr_destroy(&attr);
-	return rc;
-}
-
 int
 roost_system_create(const char *name, const roost_sys_opts_t *opts)
 {
@@ -150,7 +132,7 @@ roost_system_create(const char *name, const roost_sys_opts_t *opts)
 	f->sf_map_size = seg.sg_len;
 	f->sf_created_rt_ns = roost__plat_realtime_ns();
 	snprintf(f->sf_name, sizeof(f->sf_name), "%s", name);
-	rc = init_robust_mutex(&h->sh_lock.lk_mutex);
+	rc = roost__plat_mutex_init_robust(&h->sh_lock.lk_mutex);
 	if (rc < 0)
 		goto out_unlink;
 	roost__store_rlx(&h->sh_heartbeat_ns, roost__plat_now_ns());

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/types.h>
 
 /* A mapped shared-memory object. */
@@ -47,6 +48,9 @@ int roost__plat_seg_unlink(const char *name);
  */
 int roost__plat_seg_list(const char *prefix,
                          void (*fn)(const char *name, void *arg), void *arg);
+
+/* Initialise a process-shared, robust mutex in shared memory. */
+int roost__plat_mutex_init_robust(pthread_mutex_t *m);
 
 /* Futexes on shared (not private) memory. */
 int roost__plat_futex_wait(uint32_t *addr, uint32_t expect, int64_t rel_ns);

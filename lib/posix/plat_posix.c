@@ -150,6 +150,24 @@ roost__plat_seg_list(const char *prefix,
 }
 
 int
+roost__plat_mutex_init_robust(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t attr;
+	int rc;
+
+	rc = -pthread_mutexattr_init(&attr);
+	if (rc < 0)
+		return rc;
+	rc = -pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	if (rc == 0)
+		rc = -pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	if (rc == 0)
+		rc = -pthread_mutex_init(m, &attr);
+	pthread_mutexattr_destroy(&attr);
+	return rc;
+}
+
+int
 roost__plat_futex_wait(uint32_t *addr, uint32_t expect, int64_t rel_ns)
 {
 	struct timespec ts;
