@@ -481,6 +481,45 @@ START_TEST(test_mbox_stopped_lock_holder)
 }
 END_TEST
 
+/*
+ * A sender killed between clearing mh_sleeping and its futex_wake would
+ * leave the receiver asleep; simulate exactly that state and check the
+ * receiver still takes the message (its sleep is bounded).
+ */
+static int
+blocked_receiver(void *arg)
+{
+	roost_ctx_t *ctx = tu_open("rx");
+	roost_msg_t *m;
+
+	(void)arg;
+	if (roost_recv(ctx, &m, -1) != 0 || roost_msg_kind(m) != 42)
+		return 60;
+	return roost_ctx_close(ctx) == 0 ? 0 : 61;
+}
+
+START_TEST(test_mbox_lost_wakeup_is_bounded)
+{
+	roost_ctx_t *tx = tu_open(NULL);
+	pid_t pid = tu_fork(blocked_receiver, NULL);
+	roost_aid_t rx = tu_whereis_wait(tx, "rx", 5000);
+	struct roost__mbox *mb;
+	int i;
+
+	ck_assert_int_eq(roost__ctx_peer(tx, rx, &mb), 0);
+	/* Wait until it sleeps in the kernel (its spin is 50 us). */
+	for (i = 0; i < 5000 && roost__load_acq(&mb->mb_hdr->mh_sleeping) == 0;
+	     i++)
+		usleep(1000);
+	ck_assert_uint_eq(roost__load_acq(&mb->mb_hdr->mh_sleeping), 1);
+	/* The dead waker's exchange: the flag is gone, no wake follows. */
+	roost__store_rel(&mb->mb_hdr->mh_sleeping, 0);
+	ck_assert_int_eq(roost_send(tx, rx, 42, NULL, 0, 1000), 0);
+	ck_assert_int_eq(tu_wait(pid, 10000), 0);
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+}
+END_TEST
+
 static Suite *
 mbox_suite(void)
 {
@@ -500,6 +539,8 @@ mbox_suite(void)
 		{"test_mbox_wakeup_after_sleep", test_mbox_wakeup_after_sleep},
 		{"test_mbox_stats_counters", test_mbox_stats_counters},
 		{"test_mbox_stopped_lock_holder", test_mbox_stopped_lock_holder},
+		{"test_mbox_lost_wakeup_is_bounded",
+		 test_mbox_lost_wakeup_is_bounded},
 	};
 	size_t i;
 

@@ -231,6 +231,43 @@ START_TEST(test_sys_table_full_and_reclaim)
 }
 END_TEST
 
+/* A named actor that dies without closing: its name can be taken again
+ * (the dead holder's slot is reclaimed and its mailbox closed). */
+START_TEST(test_sys_dead_name_reclaimed)
+{
+	roost_ctx_t *a = tu_open(NULL);
+	roost_ctx_t *b;
+	roost_aid_t old;
+	roost_aid_t now;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		tu_open("worker");
+		kill(getpid(), SIGKILL);
+	}
+	ck_assert_int_eq(tu_wait(pid, 5000), 128 + SIGKILL);
+	ck_assert_int_eq(roost_whereis(a, "worker", &old), 0);
+	b = tu_open("worker");
+	ck_assert_int_eq(roost_whereis(a, "worker", &now), 0);
+	ck_assert(roost_aid_eq(now, roost_self(b)));
+	ck_assert_int_eq(roost_send(a, old, 1, NULL, 0, 0), -ESRCH);
+	ck_assert_int_eq(tu_shm_count(tu_sys), 3);
+	ck_assert_int_eq(roost_ctx_close(b), 0);
+	/* Same through register. */
+	pid = fork();
+	if (pid == 0) {
+		roost_ctx_t *c = tu_open(NULL);
+
+		roost_register(c, "second", roost_self(c));
+		kill(getpid(), SIGKILL);
+	}
+	ck_assert_int_eq(tu_wait(pid, 5000), 128 + SIGKILL);
+	ck_assert_int_eq(roost_register(a, "second", roost_self(a)), 0);
+	ck_assert_int_eq(tu_shm_count(tu_sys), 2);
+	ck_assert_int_eq(roost_ctx_close(a), 0);
+}
+END_TEST
+
 START_TEST(test_sys_bad_arguments)
 {
 	roost_sys_opts_t so;
@@ -250,6 +287,9 @@ START_TEST(test_sys_bad_arguments)
 	ck_assert_int_eq(roost_system_create("zz-bad", &so), -EINVAL);
 	roost_sys_opts_init(&so);
 	so.mode = 0666; /* never world access */
+	ck_assert_int_eq(roost_system_create("zz-bad", &so), -EINVAL);
+	roost_sys_opts_init(&so);
+	so.max_msg = ROOST_MAX_MSG_MAX + 1; /* the system lane could not fit */
 	ck_assert_int_eq(roost_system_create("zz-bad", &so), -EINVAL);
 	roost_sys_opts_init(&so);
 	so.mbox_bytes = 2u << 30;
@@ -349,6 +389,7 @@ sys_suite(void)
 		 test_sys_destroy_removes_crashed_mailboxes},
 		{"test_sys_table_full_and_reclaim",
 		 test_sys_table_full_and_reclaim},
+		{"test_sys_dead_name_reclaimed", test_sys_dead_name_reclaimed},
 		{"test_sys_bad_arguments", test_sys_bad_arguments},
 		{"test_sys_env_system_name", test_sys_env_system_name},
 		{"test_sys_kinds", test_sys_kinds},

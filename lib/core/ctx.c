@@ -53,6 +53,37 @@ close_orphan(struct roost__sys *sy, uint32_t slot, uint32_t gen)
 	roost__plat_seg_unlink(shm);
 }
 
+/* Under the table lock: mark slot 'i' free after its holder died. */
+static void
+free_dead_slot_locked(struct roost__sys *sy, uint32_t i)
+{
+	struct roost__slot *s = &sy->sy_slots[i];
+
+	close_orphan(sy, i, roost__load_rlx(&s->sl_gen));
+	roost__slot_write_begin(s);
+	roost__store_rlx(&s->sl_state, ROOST_SLOT_FREE);
+	roost__store_rlx(&s->sl_pid, 0);
+	memset(s->sl_name, 0, sizeof(s->sl_name));
+	roost__slot_write_end(s);
+}
+
+int
+roost__name_holder_locked(struct roost__sys *sy, const char *name)
+{
+	struct roost__slot *s;
+	int i = roost__sys_find_name_locked(sy, name);
+
+	if (i < 0)
+		return i;
+	s = &sy->sy_slots[i];
+	if (roost__plat_proc_alive(roost__load_rlx(&s->sl_pid),
+	                           s->sl_pid_start))
+		return i;
+	/* The holder died without closing: its name is free again. */
+	free_dead_slot_locked(sy, (uint32_t)i);
+	return -ENOENT;
+}
+
 /* Under the table lock: a free slot, or one whose holder is dead. */
 static int
 pick_slot_locked(struct roost__sys *sy)
@@ -68,7 +99,7 @@ pick_slot_locked(struct roost__sys *sy)
 		s = &sy->sy_slots[i];
 		if (!roost__plat_proc_alive(roost__load_rlx(&s->sl_pid),
 		                            s->sl_pid_start)) {
-			close_orphan(sy, i, roost__load_rlx(&s->sl_gen));
+			free_dead_slot_locked(sy, i);
 			return (int)i;
 		}
 	}
@@ -107,7 +138,9 @@ attach_locked(roost_ctx_t *ctx, const roost_ctx_opts_t *o)
 	if (user_cap == 0)
 		return -EINVAL;
 	sys_cap = sys_lane_size(sy->sy_fixed.sf_max_msg);
-	if (o->name != NULL && roost__sys_find_name_locked(sy, o->name) >= 0)
+	if (sys_cap == 0)
+		return ROOST_CORRUPT(); /* sf_max_msg was validated at open */
+	if (o->name != NULL && roost__name_holder_locked(sy, o->name) >= 0)
 		return -EADDRINUSE;
 	slot = pick_slot_locked(sy);
 	if (slot < 0)

@@ -46,8 +46,6 @@ struct roost_msg {
 /* The owner's private receive state: trusted copies of its own heads. */
 struct roost__rx {
 	uint64_t rx_head[ROOST_NLANES];
-	uint64_t rx_bad_pos[ROOST_NLANES]; /* corrupt from here ... */
-	uint64_t rx_bad_end[ROOST_NLANES]; /* ... to here; 0 if none */
 	uint64_t rx_inflight_pos;          /* position handed out */
 	unsigned rx_inflight_lane;
 	bool rx_has_inflight;

@@ -15,6 +15,9 @@
 /* The high-water mark is sampled from the tails every this many
  * releases (reading a tail costs a cache-line transfer). */
 #define HIGH_WATER_SAMPLE 64u
+/* Bounds of one futex sleep of an idle receiver (see wait_more). */
+#define SLEEP_PERIOD_MIN_NS 50000000ull
+#define SLEEP_PERIOD_MAX_NS 2000000000ull
 /* Most pause instructions between two polls of an empty lane. */
 #define SPIN_BACKOFF_MAX 256
 
@@ -37,8 +40,7 @@ store_head(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
 	}
 }
 
-/* Move the head from 'head' over PAD and DONE records and over a known
- * corrupt run, then publish it. */
+/* Move the head from 'head' over PAD and DONE records, then publish it. */
 static void
 advance_head(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
              uint64_t head)
@@ -47,11 +49,6 @@ advance_head(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
 	struct roost__rec r;
 
 	while (head - start < mb->mb_cap[lane]) {
-		if (rx->rx_bad_end[lane] != 0 && head == rx->rx_bad_pos[lane]) {
-			head = rx->rx_bad_end[lane];
-			rx->rx_bad_end[lane] = 0;
-			continue;
-		}
 		if (!roost__mbox_committed(mb, lane, head) ||
 		    roost__mbox_read_rec(mb, lane, head, &r) < 0 ||
 		    !(r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE)))
@@ -167,30 +164,24 @@ fill_msg(struct roost__rx *rx, const struct roost__mbox *mb, unsigned lane,
 }
 
 /*
- * A committed record at 'pos' failed validation. Under the lock (senders
- * stopped), skip from it to the senders' tail if that is believable, or
- * else make 'pos' the tail again (its commit word cleared, so the next
- * sender's record there is not seen half-written). Counted once.
+ * The chain is damaged at 'pos' (a committed record that fails
+ * validation, or a tail beyond an uncommitted position). Under the lock
+ * (no sender mid-write), make 'pos' the tail again: its commit word is
+ * cleared, so the next sender's record there is never seen half-written,
+ * and whatever lay between 'pos' and the old tail is dropped (it could not
+ * be parsed). The change is in shared memory, so a later re-derivation of
+ * the tail by a sender's repair agrees with it. Counted once.
  */
 static void
 skip_corrupt_locked(struct roost__mbox *mb, struct roost__rx *rx,
                     unsigned lane, uint64_t pos)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
-	uint64_t head = rx->rx_head[lane];
-	uint64_t tail;
 
 	roost__add_rlx(&h->mh_corrupt, 1);
-	tail = roost__load_rlx(&h->mh_tail[lane]);
-	if (tail % ROOST_REC_ALIGN == 0 && tail - pos <= mb->mb_cap[lane] &&
-	    tail - head <= mb->mb_cap[lane] - ROOST_RING_SLACK && tail != pos) {
-		rx->rx_bad_pos[lane] = pos;
-		rx->rx_bad_end[lane] = tail;
-	} else {
-		roost__store_rlx(&roost__mbox_rec_at(mb, lane, pos)->rc_commit, 0);
-		roost__store_rel(&h->mh_tail[lane], pos);
-		h->mh_head_cache[lane] = head;
-	}
+	roost__store_rlx(&roost__mbox_rec_at(mb, lane, pos)->rc_commit, 0);
+	roost__store_rel(&h->mh_tail[lane], pos);
+	h->mh_head_cache[lane] = rx->rx_head[lane];
 }
 
 static void
@@ -205,8 +196,6 @@ skip_corrupt(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
 		return;
 	skip_corrupt_locked(mb, rx, lane, pos);
 	roost__mbox_unlock(mb);
-	if (pos == rx->rx_head[lane])
-		advance_head(mb, rx, lane, pos);
 }
 
 /*
@@ -226,10 +215,6 @@ scan_lane(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
 	if (pos - head >= mb->mb_cap[lane])
 		pos = head;
 	while (pos - head < mb->mb_cap[lane]) {
-		if (rx->rx_bad_end[lane] != 0 && pos == rx->rx_bad_pos[lane]) {
-			pos = rx->rx_bad_end[lane];
-			continue;
-		}
 		if (!roost__mbox_committed(mb, lane, pos))
 			break;
 		if (roost__mbox_read_rec(mb, lane, pos, &r) < 0) {
@@ -286,8 +271,6 @@ check_wedged(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 			rc = ROOST_ECORRUPT;
 		}
 		roost__mbox_unlock(mb);
-		if (rc < 0 && pos == rx->rx_head[lane])
-			advance_head(mb, rx, lane, pos);
 	}
 	return rc;
 }
@@ -320,6 +303,7 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	uint64_t t0;
 	uint64_t now;
 	int64_t rel;
+	uint64_t period = SLEEP_PERIOD_MIN_NS;
 	uint32_t seq;
 	int backoff;
 	int rc;
@@ -347,10 +331,10 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 			return -ETIMEDOUT;
 	}
 	sample_high_water(mb, rx);
-	rc = check_wedged(mb, rx, lanes, from);
-	if (rc < 0)
-		return rc;
 	for (;;) {
+		rc = check_wedged(mb, rx, lanes, from);
+		if (rc < 0)
+			return rc;
 		seq = roost__load_acq(&h->mh_wake_seq);
 		roost__store_sc(&h->mh_sleeping, 1);
 		/* Pairs with the fence in wake_receiver(): either the sender
@@ -360,14 +344,21 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 			roost__store_rlx(&h->mh_sleeping, 0);
 			return 0;
 		}
-		rel = -1;
+		/* Bounded even without a deadline: a sender killed between
+		 * clearing mh_sleeping and its futex_wake would otherwise
+		 * leave us asleep with mail queued. The period grows, so an
+		 * idle receiver wakes rarely (tag-wake). */
+		rel = (int64_t)period;
+		if (period < SLEEP_PERIOD_MAX_NS)
+			period *= 2;
 		if (deadline != 0) {
 			now = roost__plat_now_ns();
 			if (now >= deadline) {
 				roost__store_rlx(&h->mh_sleeping, 0);
 				return -ETIMEDOUT;
 			}
-			rel = (int64_t)(deadline - now);
+			if ((int64_t)(deadline - now) < rel)
+				rel = (int64_t)(deadline - now);
 		}
 		roost__plat_futex_wait((uint32_t *)&h->mh_wake_seq, seq, rel);
 		roost__store_rlx(&h->mh_sleeping, 0);

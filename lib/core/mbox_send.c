@@ -63,17 +63,10 @@ deadline_of(int timeout_ms)
 }
 
 static struct timespec *
-deadline_rt(uint64_t deadline, struct timespec *ts)
+deadline_ts(uint64_t deadline, struct timespec *ts)
 {
-	uint64_t now;
-	uint64_t rt;
-
-	if (deadline == 0)
-		return NULL;
-	now = roost__plat_now_ns();
-	rt = roost__plat_realtime_ns() + (deadline > now ? deadline - now : 0);
-	ts->tv_sec = (time_t)(rt / 1000000000u);
-	ts->tv_nsec = (long)(rt % 1000000000u);
+	ts->tv_sec = (time_t)(deadline / 1000000000u);
+	ts->tv_nsec = (long)(deadline % 1000000000u);
 	return ts;
 }
 
@@ -99,8 +92,11 @@ roost__mbox_lock(struct roost__mbox *mb, int timeout_ms, uint64_t *deadline)
 		 * read costs as much as the rest of a send. */
 		if (timeout_ms > 0 && *deadline == 0)
 			*deadline = deadline_of(timeout_ms);
+		/* CLOCK_MONOTONIC: a wall-clock jump must not stretch or cut
+		 * a send's timeout. */
 		r = timeout_ms > 0
-		            ? pthread_mutex_timedlock(m, deadline_rt(*deadline, &ts))
+		            ? pthread_mutex_clocklock(m, CLOCK_MONOTONIC,
+		                                      deadline_ts(*deadline, &ts))
 		            : pthread_mutex_lock(m);
 	}
 	if (r == 0)

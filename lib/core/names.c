@@ -35,7 +35,7 @@ roost_register(roost_ctx_t *ctx, const char *name, roost_aid_t aid)
 	if (rc < 0)
 		return rc;
 	s = &sy->sy_slots[slot];
-	holder = roost__sys_find_name_locked(sy, name);
+	holder = roost__name_holder_locked(sy, name);
 	if (roost__load_rlx(&s->sl_state) != ROOST_SLOT_ACTIVE ||
 	    roost__load_rlx(&s->sl_gen) != roost_aid_gen(aid)) {
 		rc = -ESRCH;

@@ -56,6 +56,9 @@ roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to, struct roost__mbox **out)
 	                          &seg);
 	if (rc == -ENOENT)
 		return -ESRCH; /* closed between the slot read and now */
+	if (rc == ROOST_ECORRUPT && roost__sys_slot_read(sy, slot, &sv) == 0 &&
+	    sv.sv_gen != gen)
+		return -ESRCH; /* a new holder is still creating its segment */
 	if (rc < 0)
 		return rc;
 	rc = roost__mbox_attach(&pe->pe_mb, seg, slot, gen);

@@ -100,6 +100,9 @@
 #define ROOST_RING_DEF    (1u << 20)
 #define ROOST_SYS_RING_DEF (64u << 10)
 #define ROOST_MAX_MSG_DEF (64u << 10)
+/* Largest payload a system may allow: the system lane must hold two of
+ * them within ROOST_RING_MAX (see sys_lane_size in ctx.c). */
+#define ROOST_MAX_MSG_MAX (ROOST_RING_MAX / 4)
 #define ROOST_REC_ALIGN   16u
 #define ROOST_RING_SLACK  16u /* never filled: see tag-rec-commit */
 

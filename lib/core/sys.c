@@ -6,10 +6,13 @@
 #include "roost_impl.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Lock-free tries at a slot read before falling back to the lock. */
 #define SLOT_READ_RETRIES 200
+/* How long a reader then waits for the table lock. */
+#define SLOT_READ_LOCK_MS 200
 
 const char *
 roost__system_resolve(const char *name)
@@ -104,7 +107,7 @@ roost_system_create(const char *name, const roost_sys_opts_t *opts)
 		o = *opts;
 	ring = roost__mbox_ring_size(o.mbox_bytes);
 	if (o.slots == 0 || o.slots > ROOST_SLOTS_MAX || ring == 0 ||
-	    o.max_msg == 0 || o.max_msg > ROOST_RING_MAX / 2 ||
+	    o.max_msg == 0 || o.max_msg > ROOST_MAX_MSG_MAX ||
 	    (o.mode & ~0660u) != 0 || (o.mode & 0600u) != 0600u)
 		return -EINVAL;
 	rc = roost__sys_shm_name(shm, sizeof(shm), name);
@@ -192,7 +195,7 @@ roost__sys_open(struct roost__sys *sy, const char *name)
 	                              ROOST_NKINDS * sizeof(struct roost__kind) ||
 	    need > sy->sy_seg.sg_len || f.sf_map_size != sy->sy_seg.sg_len ||
 	    roost__mbox_ring_size(f.sf_mbox_bytes) != f.sf_mbox_bytes ||
-	    f.sf_max_msg == 0 || f.sf_max_msg > ROOST_RING_MAX / 2 ||
+	    f.sf_max_msg == 0 || f.sf_max_msg > ROOST_MAX_MSG_MAX ||
 	    f.sf_uid != (uint32_t)geteuid() ||
 	    memchr(f.sf_name, '\0', sizeof(f.sf_name)) == NULL ||
 	    strcmp(f.sf_name, name) != 0) {
@@ -256,11 +259,23 @@ repair_table_locked(struct roost__sys *sy)
 }
 
 int
-roost__sys_lock(struct roost__sys *sy)
+roost__sys_lock_timed(struct roost__sys *sy, int timeout_ms)
 {
 	pthread_mutex_t *m = &sy->sy_hdr->sh_lock.lk_mutex;
-	int r = pthread_mutex_lock(m);
+	struct timespec ts;
+	uint64_t abs;
+	int r;
 
+	if (timeout_ms < 0) {
+		r = pthread_mutex_lock(m);
+	} else {
+		abs = roost__plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
+		ts.tv_sec = (time_t)(abs / 1000000000u);
+		ts.tv_nsec = (long)(abs % 1000000000u);
+		r = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
+	}
+	if (r == ETIMEDOUT)
+		return -ETIMEDOUT;
 	if (r == 0)
 		return 0;
 	if (r == EOWNERDEAD) {
@@ -269,6 +284,12 @@ roost__sys_lock(struct roost__sys *sy)
 		return 0;
 	}
 	return ROOST_CORRUPT();
+}
+
+int
+roost__sys_lock(struct roost__sys *sy)
+{
+	return roost__sys_lock_timed(sy, -1);
 }
 
 void
@@ -319,8 +340,9 @@ roost__sys_slot_read(struct roost__sys *sy, uint32_t slot,
 	}
 	/* The writer was preempted mid-write (two cores, many processes),
 	 * or died, or the word was scribbled: read under the lock, which
-	 * waits for a live writer and repairs after a dead one. */
-	rc = roost__sys_lock(sy);
+	 * waits for a live writer and repairs after a dead one. Bounded, so
+	 * a stopped lock holder cannot stop a reader. */
+	rc = roost__sys_lock_timed(sy, SLOT_READ_LOCK_MS);
 	if (rc < 0)
 		return ROOST_EPROTO;
 	copy_slot(s, out);

@@ -31,13 +31,16 @@ struct roost__slot_view {
 int roost__sys_open(struct roost__sys *sy, const char *name);
 void roost__sys_close(struct roost__sys *sy);
 
-/* Lock / unlock the actor table (robust; repairs torn slots). */
+/* Lock / unlock the actor table (robust; repairs torn slots). The timed
+ * form gives up after 'timeout_ms' (< 0: never) with -ETIMEDOUT. */
 int roost__sys_lock(struct roost__sys *sy);
+int roost__sys_lock_timed(struct roost__sys *sy, int timeout_ms);
 void roost__sys_unlock(struct roost__sys *sy);
 
 /* Read slot 'slot' consistently: lock-free (seqlock) for a bounded
- * number of tries, then under the table lock. Returns 0, -ESRCH for an
- * out-of-range slot, ROOST_EPROTO if even the lock fails. */
+ * number of tries, then under the table lock (waiting at most 200 ms).
+ * Returns 0, -ESRCH for an out-of-range slot, ROOST_EPROTO if the slot
+ * never settles and the lock cannot be had. */
 int roost__sys_slot_read(struct roost__sys *sy, uint32_t slot,
                          struct roost__slot_view *out);
 
@@ -47,6 +50,11 @@ void roost__slot_write_end(struct roost__slot *s);
 
 /* Under the lock: index of the slot named 'name', or -ENOENT. */
 int roost__sys_find_name_locked(struct roost__sys *sy, const char *name);
+
+/* Under the lock: index of the live holder of 'name', or -ENOENT. A
+ * holder that died without closing is reclaimed on the way (its mailbox
+ * closed and removed, its slot freed). Lives in ctx.c. */
+int roost__name_holder_locked(struct roost__sys *sy, const char *name);
 
 /* Check an actor name: 1..ROOST_NAME_MAX printable characters. */
 bool roost__name_valid(const char *name);
