@@ -117,19 +117,101 @@ next_gen_locked(struct roost__sys *sy)
 	return (uint32_t)g;
 }
 
-/* Under the table lock: create, format and publish our mailbox and slot. */
+/* Under the table lock: write slot 's' for us in 'state'. */
+static void
+write_slot_locked(struct roost__slot *s, uint32_t state, uint32_t gen,
+                  uint64_t start, uint32_t user_cap, const char *name)
+{
+	roost__slot_write_begin(s);
+	roost__store_rlx(&s->sl_gen, gen);
+	roost__store_rlx(&s->sl_pid, (int32_t)getpid());
+	s->sl_pid_start = start;
+	s->sl_mbox_bytes = user_cap;
+	s->sl_flags = 0;
+	memset(s->sl_name, 0, sizeof(s->sl_name));
+	if (name != NULL)
+		memcpy(s->sl_name, name, strlen(name));
+	roost__store_rlx(&s->sl_state, state);
+	roost__slot_write_end(s);
+}
+
+/*
+ * Under the table lock: reserve a slot (and the name) under a new
+ * generation. The slot stays RESERVED, invisible to senders, while the
+ * mailbox is created outside the lock: creating and pre-faulting a
+ * segment takes milliseconds, and the table lock is shared by every
+ * process of the system. A reserver that dies is reclaimed like any dead
+ * holder.
+ */
 static int
-attach_locked(roost_ctx_t *ctx, const roost_ctx_opts_t *o)
+reserve_locked(roost_ctx_t *ctx, const roost_ctx_opts_t *o, uint64_t start,
+               uint32_t user_cap)
+{
+	struct roost__sys *sy = &ctx->cx_sys;
+	uint32_t gen;
+	int slot;
+
+	if (o->name != NULL && roost__name_holder_locked(sy, o->name) >= 0)
+		return -EADDRINUSE;
+	slot = pick_slot_locked(sy);
+	if (slot < 0)
+		return slot;
+	gen = next_gen_locked(sy);
+	write_slot_locked(&sy->sy_slots[slot], ROOST_SLOT_RESERVED, gen, start,
+	                  user_cap, o->name);
+	ctx->cx_slot = (uint32_t)slot;
+	ctx->cx_gen = gen;
+	ctx->cx_self = roost__aid_make((uint32_t)slot, gen);
+	return 0;
+}
+
+/* Without the lock: create and format our mailbox in the reserved slot. */
+static int
+create_mailbox(roost_ctx_t *ctx, uint32_t sys_cap, uint32_t user_cap)
 {
 	struct roost__sys *sy = &ctx->cx_sys;
 	char shm[ROOST_SHM_NAME_MAX];
 	struct roost__seg seg;
+	int rc;
+
+	rc = roost__mbox_shm_name(shm, sizeof(shm), sy->sy_name, ctx->cx_slot);
+	if (rc < 0)
+		return rc;
+	roost__plat_seg_unlink(shm); /* a leftover of a crashed holder */
+	rc = roost__plat_seg_create(shm, roost__mbox_seg_size(sys_cap, user_cap),
+	                            sy->sy_fixed.sf_mode, &seg);
+	if (rc < 0)
+		return rc;
+	rc = roost__mbox_format(&ctx->cx_mbox, seg, ctx->cx_slot, ctx->cx_gen,
+	                        sy->sy_fixed.sf_max_msg, sys_cap, user_cap);
+	if (rc < 0) {
+		roost__plat_seg_unmap(&seg);
+		roost__plat_seg_unlink(shm);
+	}
+	return rc;
+}
+
+/* Remove our mailbox's name from /dev/shm (the mapping stays). */
+static void
+drop_own_segment(roost_ctx_t *ctx)
+{
+	char shm[ROOST_SHM_NAME_MAX];
+
+	if (roost__mbox_shm_name(shm, sizeof(shm), ctx->cx_sys.sy_name,
+	                         ctx->cx_slot) == 0)
+		roost__plat_seg_unlink(shm);
+}
+
+/* Reserve a slot, create the mailbox, then publish the slot ACTIVE. On
+ * failure the reservation is released. */
+static int
+attach(roost_ctx_t *ctx, const roost_ctx_opts_t *o)
+{
+	struct roost__sys *sy = &ctx->cx_sys;
 	struct roost__slot *s;
 	uint32_t user_cap;
 	uint32_t sys_cap;
 	uint64_t start = 0;
-	uint32_t gen;
-	int slot;
 	int rc;
 
 	user_cap = roost__mbox_ring_size(o->mbox_bytes != 0
@@ -140,46 +222,34 @@ attach_locked(roost_ctx_t *ctx, const roost_ctx_opts_t *o)
 	sys_cap = sys_lane_size(sy->sy_fixed.sf_max_msg);
 	if (sys_cap == 0)
 		return ROOST_CORRUPT(); /* sf_max_msg was validated at open */
-	if (o->name != NULL && roost__name_holder_locked(sy, o->name) >= 0)
-		return -EADDRINUSE;
-	slot = pick_slot_locked(sy);
-	if (slot < 0)
-		return slot;
 	rc = roost__plat_proc_start(getpid(), &start);
 	if (rc < 0)
 		return rc;
-	gen = next_gen_locked(sy);
-	rc = roost__mbox_shm_name(shm, sizeof(shm), sy->sy_name, (uint32_t)slot);
+	rc = roost__sys_lock(sy);
 	if (rc < 0)
 		return rc;
-	roost__plat_seg_unlink(shm); /* a leftover of a crashed holder */
-	rc = roost__plat_seg_create(shm, roost__mbox_seg_size(sys_cap, user_cap),
-	                            sy->sy_fixed.sf_mode, &seg);
+	rc = reserve_locked(ctx, o, start, user_cap);
+	roost__sys_unlock(sy);
 	if (rc < 0)
 		return rc;
-	rc = roost__mbox_format(&ctx->cx_mbox, seg, (uint32_t)slot, gen,
-	                        sy->sy_fixed.sf_max_msg, sys_cap, user_cap);
-	if (rc < 0) {
-		roost__plat_seg_unmap(&seg);
-		roost__plat_seg_unlink(shm);
-		return rc;
+	rc = create_mailbox(ctx, sys_cap, user_cap);
+	if (roost__sys_lock(sy) < 0)
+		return rc < 0 ? rc : ROOST_ECORRUPT;
+	s = &sy->sy_slots[ctx->cx_slot];
+	if (rc == 0 && roost__load_rlx(&s->sl_gen) != ctx->cx_gen) {
+		/* Our reservation was taken (we were judged dead?): the
+		 * mailbox we made is nobody's. */
+		rc = ROOST_EPROTO;
+		roost__mbox_close(&ctx->cx_mbox);
+		drop_own_segment(ctx);
 	}
-	s = &sy->sy_slots[slot];
-	roost__slot_write_begin(s);
-	roost__store_rlx(&s->sl_gen, gen);
-	roost__store_rlx(&s->sl_pid, (int32_t)getpid());
-	s->sl_pid_start = start;
-	s->sl_mbox_bytes = user_cap;
-	s->sl_flags = 0;
-	memset(s->sl_name, 0, sizeof(s->sl_name));
-	if (o->name != NULL)
-		memcpy(s->sl_name, o->name, strlen(o->name));
-	roost__store_rlx(&s->sl_state, ROOST_SLOT_ACTIVE);
-	roost__slot_write_end(s);
-	ctx->cx_slot = (uint32_t)slot;
-	ctx->cx_gen = gen;
-	ctx->cx_self = roost__aid_make((uint32_t)slot, gen);
-	return 0;
+	if (rc == 0)
+		write_slot_locked(s, ROOST_SLOT_ACTIVE, ctx->cx_gen, start,
+		                  user_cap, o->name);
+	else if (roost__load_rlx(&s->sl_gen) == ctx->cx_gen)
+		write_slot_locked(s, ROOST_SLOT_FREE, ctx->cx_gen, 0, 0, NULL);
+	roost__sys_unlock(sy);
+	return rc;
 }
 
 int
@@ -211,13 +281,9 @@ roost_ctx_open(roost_ctx_t **out, const roost_ctx_opts_t *opts)
 		rc = -ENOMEM;
 		goto out_sys;
 	}
-	rc = roost__sys_lock(&ctx->cx_sys);
+	rc = attach(ctx, &o);
 	if (rc < 0)
-		goto out_peers;
-	rc = attach_locked(ctx, &o);
-	roost__sys_unlock(&ctx->cx_sys);
-	if (rc < 0)
-		goto out_peers;
+		goto out_mbox;
 	rc = roost__mbox_rx_init(&ctx->cx_mbox, &ctx->cx_rx);
 	if (rc < 0)
 		goto out_detach;
@@ -229,7 +295,8 @@ roost_ctx_open(roost_ctx_t **out, const roost_ctx_opts_t *opts)
 out_detach:
 	roost_ctx_close(ctx);
 	return rc;
-out_peers:
+out_mbox:
+	roost__mbox_detach(&ctx->cx_mbox);
 	roost__free(ctx->cx_peers);
 out_sys:
 	roost__sys_close(&ctx->cx_sys);
@@ -243,7 +310,6 @@ roost_ctx_close(roost_ctx_t *ctx)
 {
 	struct roost__sys *sy;
 	struct roost__slot *s;
-	char shm[ROOST_SHM_NAME_MAX];
 	uint32_t i;
 	int rc;
 
@@ -262,9 +328,7 @@ roost_ctx_close(roost_ctx_t *ctx)
 			memset(s->sl_name, 0, sizeof(s->sl_name));
 			roost__slot_write_end(s);
 			roost__mbox_close(&ctx->cx_mbox);
-			if (roost__mbox_shm_name(shm, sizeof(shm), sy->sy_name,
-			                         ctx->cx_slot) == 0)
-				roost__plat_seg_unlink(shm);
+			drop_own_segment(ctx);
 		}
 		roost__sys_unlock(sy);
 	}

@@ -151,8 +151,10 @@ struct roost__sys_hdr {
 static_assert(sizeof(struct roost__sys_hdr) <= ROOST_SYS_HDR_SIZE,
               "system header exceeds its reserved size");
 
-#define ROOST_SLOT_FREE   0u
-#define ROOST_SLOT_ACTIVE 1u
+#define ROOST_SLOT_FREE     0u
+#define ROOST_SLOT_ACTIVE   1u
+#define ROOST_SLOT_RESERVED 2u /* name and generation taken, mailbox
+                                  being created; not yet reachable */
 
 struct roost__slot {
 	roost__atomic_u32 sl_seq;   /* odd while a writer holds sh_lock */

@@ -358,7 +358,7 @@ roost__sys_find_name_locked(struct roost__sys *sy, const char *name)
 
 	for (i = 0; i < sy->sy_fixed.sf_nslots; i++) {
 		s = &sy->sy_slots[i];
-		if (roost__load_rlx(&s->sl_state) == ROOST_SLOT_ACTIVE &&
+		if (roost__load_rlx(&s->sl_state) != ROOST_SLOT_FREE &&
 		    strncmp(s->sl_name, name, sizeof(s->sl_name)) == 0)
 			return (int)i;
 	}
