@@ -482,7 +482,7 @@ START_TEST(test_mbox_stopped_lock_holder)
 END_TEST
 
 /*
- * A sender killed between clearing mh_sleeping and its futex_wake would
+ * A sender killed between clearing mh_lock.lk_sleeping and its futex_wake would
  * leave the receiver asleep; simulate exactly that state and check the
  * receiver still takes the message (its sleep is bounded).
  */
@@ -508,12 +508,12 @@ START_TEST(test_mbox_lost_wakeup_is_bounded)
 
 	ck_assert_int_eq(roost__ctx_peer(tx, rx, &mb), 0);
 	/* Wait until it sleeps in the kernel (its spin is 50 us). */
-	for (i = 0; i < 5000 && roost__load_acq(&mb->mb_hdr->mh_sleeping) == 0;
+	for (i = 0; i < 5000 && roost__load_acq(&mb->mb_hdr->mh_lock.lk_sleeping) == 0;
 	     i++)
 		usleep(1000);
-	ck_assert_uint_eq(roost__load_acq(&mb->mb_hdr->mh_sleeping), 1);
+	ck_assert_uint_eq(roost__load_acq(&mb->mb_hdr->mh_lock.lk_sleeping), 1);
 	/* The dead waker's exchange: the flag is gone, no wake follows. */
-	roost__store_rel(&mb->mb_hdr->mh_sleeping, 0);
+	roost__store_rel(&mb->mb_hdr->mh_lock.lk_sleeping, 0);
 	ck_assert_int_eq(roost_send(tx, rx, 42, NULL, 0, 1000), 0);
 	ck_assert_int_eq(tu_wait(pid, 10000), 0);
 	ck_assert_int_eq(roost_ctx_close(tx), 0);

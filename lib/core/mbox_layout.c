@@ -149,8 +149,8 @@ roost__mbox_close(struct roost__mbox *mb)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 
-	/* Pairs with the acquire of mh_state in roost__mbox_push(). */
-	roost__store_rel(&h->mh_state, ROOST_MBOX_CLOSED);
+	/* Pairs with the acquire of mh_lock.lk_state in roost__mbox_push(). */
+	roost__store_rel(&h->mh_lock.lk_state, ROOST_MBOX_CLOSED);
 	roost__add_rel(&h->mh_space_seq, 1);
 	roost__plat_futex_wake((uint32_t *)&h->mh_space_seq, INT32_MAX);
 }

@@ -292,7 +292,7 @@ more_arrived(const struct roost__mbox *mb, unsigned lanes,
 /*
  * Wait until a record is committed at the end of a scanned chain of
  * 'lanes' or 'deadline' passes: spin for rx_spin_ns, then sleep on
- * mh_wake_seq (tag-wake). Returns 0, -ETIMEDOUT, or ROOST_ECORRUPT when
+ * mh_lock.lk_wake_seq (tag-wake). Returns 0, -ETIMEDOUT, or ROOST_ECORRUPT when
  * a wedged lane was found and skipped (see check_wedged).
  */
 static int
@@ -335,17 +335,17 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 		rc = check_wedged(mb, rx, lanes, from);
 		if (rc < 0)
 			return rc;
-		seq = roost__load_acq(&h->mh_wake_seq);
-		roost__store_sc(&h->mh_sleeping, 1);
+		seq = roost__load_acq(&h->mh_lock.lk_wake_seq);
+		roost__store_sc(&h->mh_lock.lk_sleeping, 1);
 		/* Pairs with the fence in wake_receiver(): either the sender
-		 * sees mh_sleeping, or we see its commit. */
+		 * sees mh_lock.lk_sleeping, or we see its commit. */
 		roost__fence_sc();
 		if (more_arrived(mb, lanes, from)) {
-			roost__store_rlx(&h->mh_sleeping, 0);
+			roost__store_rlx(&h->mh_lock.lk_sleeping, 0);
 			return 0;
 		}
 		/* Bounded even without a deadline: a sender killed between
-		 * clearing mh_sleeping and its futex_wake would otherwise
+		 * clearing mh_lock.lk_sleeping and its futex_wake would otherwise
 		 * leave us asleep with mail queued. The period grows, so an
 		 * idle receiver wakes rarely (tag-wake). */
 		rel = (int64_t)period;
@@ -354,14 +354,14 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 		if (deadline != 0) {
 			now = roost__plat_now_ns();
 			if (now >= deadline) {
-				roost__store_rlx(&h->mh_sleeping, 0);
+				roost__store_rlx(&h->mh_lock.lk_sleeping, 0);
 				return -ETIMEDOUT;
 			}
 			if ((int64_t)(deadline - now) < rel)
 				rel = (int64_t)(deadline - now);
 		}
-		roost__plat_futex_wait((uint32_t *)&h->mh_wake_seq, seq, rel);
-		roost__store_rlx(&h->mh_sleeping, 0);
+		roost__plat_futex_wait((uint32_t *)&h->mh_lock.lk_wake_seq, seq, rel);
+		roost__store_rlx(&h->mh_lock.lk_sleeping, 0);
 		if (more_arrived(mb, lanes, from))
 			return 0;
 	}

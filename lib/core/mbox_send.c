@@ -133,23 +133,23 @@ roost__mbox_note_used(struct roost__mbox_hdr *h, uint64_t used)
 static void
 wake_receiver(struct roost__mbox_hdr *h)
 {
-	/* Orders our commit before the load of mh_sleeping; pairs with the
+	/* Orders our commit before the load of mh_lock.lk_sleeping; pairs with the
 	 * fence in the receiver's sleep path. The caller has just unlocked
 	 * mh_lock, a locked RMW (see roost__fence_after_unlock). */
 	roost__fence_after_unlock();
-	if (roost__load_rlx(&h->mh_sleeping) == 0)
+	if (roost__load_rlx(&h->mh_lock.lk_sleeping) == 0)
 		return;
-	if (roost__xchg_acqrel(&h->mh_sleeping, 0) == 0)
+	if (roost__xchg_acqrel(&h->mh_lock.lk_sleeping, 0) == 0)
 		return; /* another sender did it */
-	roost__add_rel(&h->mh_wake_seq, 1);
-	roost__plat_futex_wake((uint32_t *)&h->mh_wake_seq, 1);
+	roost__add_rel(&h->mh_lock.lk_wake_seq, 1);
+	roost__plat_futex_wake((uint32_t *)&h->mh_lock.lk_wake_seq, 1);
 }
 
 /* True if sends to 'lane' are refused now (closed, or user lane shut). */
 static bool
 lane_refused(struct roost__mbox_hdr *h, unsigned lane)
 {
-	uint32_t state = roost__load_acq(&h->mh_state);
+	uint32_t state = roost__load_acq(&h->mh_lock.lk_state);
 
 	return state == ROOST_MBOX_CLOSED ||
 	       (state == ROOST_MBOX_USER_SHUT && lane == ROOST_LANE_USR);
@@ -278,7 +278,7 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 	for (;;) {
 		/* Pairs with the release in roost__mbox_close() and the stop
 		 * path that shuts the user lane. */
-		state = roost__load_acq(&h->mh_state);
+		state = roost__load_acq(&h->mh_lock.lk_state);
 		if (state == ROOST_MBOX_CLOSED) {
 			rc = -ESRCH;
 			goto out_unlock;

@@ -59,12 +59,13 @@
  *     the head; if the record named by mh_wip_pos is not in the chain it
  *     was never visible, and mh_repaired counts it as dropped. Then
  *     pthread_mutex_consistent().
- *   - Wake-up (tag-wake): a receiver about to sleep reads mh_wake_seq,
- *     stores mh_sleeping = 1, issues a seq_cst fence, re-checks the tails
- *     and futex-waits on mh_wake_seq. A sender, after publishing, fences
- *     and reads mh_sleeping; only if it is set does it exchange it to 0,
- *     bump mh_wake_seq and futex-wake. An awake receiver costs a sender no
- *     system call.
+ *   - Wake-up (tag-wake): a receiver about to sleep reads lk_wake_seq,
+ *     stores lk_sleeping = 1, issues a seq_cst fence, re-checks the chain
+ *     ends and futex-waits on lk_wake_seq for a bounded period. A sender,
+ *     after unlocking (a full barrier), reads lk_sleeping; only if it is
+ *     set does it exchange it to 0, bump lk_wake_seq and futex-wake. An
+ *     awake receiver costs a sender no system call. (lk_* live in the
+ *     mutex's cache line, mh_lock.)
  *   - Space (tag-space): a sender that finds the lane full sets
  *     mh_space_waiters and futex-waits on mh_space_seq with a bounded
  *     period; the receiver, after releasing records, bumps mh_space_seq
@@ -180,6 +181,25 @@ static_assert(sizeof(struct roost__kind) == 32, "kind layout");
 
 /* --- Mailbox segment -------------------------------------------------- */
 
+/*
+ * A mailbox's lock line. Every send reads the state and the sleeping flag
+ * right after taking or releasing the mutex, so keeping them on the
+ * mutex's line makes a send touch one header line fewer each (it matters
+ * when one sender feeds a thousand mailboxes).
+ */
+typedef union {
+	struct {
+		pthread_mutex_t lk_mutex;
+		roost__atomic_u32 lk_state;    /* ROOST_MBOX_* */
+		roost__atomic_u32 lk_sleeping; /* receiver asleep; tag-wake */
+		roost__atomic_u32 lk_wake_seq; /* its futex word; tag-wake */
+	};
+	uint8_t lk_pad[ROOST_CACHE_LINE];
+} roost__mbox_lockline;
+
+static_assert(sizeof(roost__mbox_lockline) == ROOST_CACHE_LINE,
+              "the mailbox lock line is one cache line");
+
 #define ROOST_LANE_SYS  0
 #define ROOST_LANE_USR  1
 #define ROOST_NLANES    2
@@ -204,12 +224,12 @@ struct roost__mbox_hdr {
 	/* Line group 0: fixed, then read-mostly state. */
 	struct roost__mbox_fixed mh_fixed;
 	roost__atomic_u32 mh_ready;   /* ROOST_SEG_*; tag-seg-publish */
-	roost__atomic_u32 mh_state;   /* ROOST_MBOX_* */
+	uint32_t mh_pad00;
 	uint8_t mh_pad0[ROOST_CACHE_LINE - sizeof(struct roost__mbox_fixed) -
 	                8];
 
-	/* Senders' line: written only under mh_lock. */
-	roost__shm_lock mh_lock;
+	/* The lock line: the mutex and the words every send reads. */
+	roost__mbox_lockline mh_lock;
 	roost__atomic_u64 mh_tail[ROOST_NLANES];       /* tag-rec-commit */
 	uint64_t mh_head_cache[ROOST_NLANES]; /* senders' last view of head */
 	uint64_t mh_wip_pos;                  /* tail + 1 being written, 0 */
@@ -230,11 +250,9 @@ struct roost__mbox_hdr {
 	roost__atomic_u32 mh_inflight_lane;
 	uint32_t mh_pad2;
 
-	/* Wake-up line: read on every send, written when someone sleeps. */
-	roost__atomic_u32 mh_wake_seq __attribute__((
-		aligned(ROOST_CACHE_LINE)));                /* tag-wake */
-	roost__atomic_u32 mh_sleeping;
-	roost__atomic_u32 mh_space_seq;                      /* tag-space */
+	/* Space line: blocked senders and the receiver (tag-space). */
+	roost__atomic_u32 mh_space_seq __attribute__((
+		aligned(ROOST_CACHE_LINE)));
 	roost__atomic_u32 mh_space_waiters;
 };
 
