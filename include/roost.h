@@ -185,7 +185,9 @@ ROOST_EXTERN int roost_kind_name(roost_ctx_t *ctx, uint32_t kind, char *buf,
  * Errors: -ESRCH stale or unknown address, -EMSGSIZE never fits,
  * -EAGAIN full (timeout 0), -ETIMEDOUT still full at the deadline,
  * -ESHUTDOWN the receiver is stopping and takes no more user messages,
- * ROOST_ECORRUPT the receiver's mailbox failed validation.
+ * ROOST_ECORRUPT the receiver's mailbox failed validation. Sending to
+ * one's own full mailbox never waits (nobody else can make room): it is
+ * -EAGAIN for timeout 0 and -EDEADLK otherwise.
  */
 #define ROOST_SEND_SYSTEM  0x1u  /* use the system lane (served first) */
 #define ROOST_SEND_MSGPACK 0x2u  /* payload is MessagePack (tools decode) */

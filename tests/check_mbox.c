@@ -175,6 +175,11 @@ START_TEST(test_mbox_backpressure)
 	/* The user lane (4 KiB) is full and one system message is queued. */
 	ck_assert_uint_ge(st.high_water, 4096 - roost__rec_bytes(8));
 	ck_assert_uint_eq(st.queued, sent + 1);
+	/* The receiver sending to itself cannot wait for room. */
+	ck_assert_int_eq(roost_send(rx, roost_self(rx), 1, &v, sizeof(v), -1),
+	                 -EDEADLK);
+	ck_assert_int_eq(roost_try_send(rx, roost_self(rx), 1, &v, sizeof(v)),
+	                 -EAGAIN);
 
 	/* System message first, then every user message in order, then the
 	 * one the blocked sender got in once there was room. */

@@ -97,8 +97,14 @@ roost_send_ex(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
 	o.o_lane = (flags & ROOST_SEND_SYSTEM) ? ROOST_LANE_SYS : ROOST_LANE_USR;
 	o.o_data = data;
 	o.o_size = size;
+	if (mb == &ctx->cx_mbox) {
+		/* To ourselves: only we can make room, so waiting for room
+		 * could never end. Full is -EDEADLK unless asked not to wait. */
+		rc = roost__mbox_push(mb, &o, 0);
+		return rc == -EAGAIN && timeout_ms != 0 ? -EDEADLK : rc;
+	}
 	rc = roost__mbox_push(mb, &o, timeout_ms);
-	if (rc == -ESRCH && mb != &ctx->cx_mbox)
+	if (rc == -ESRCH)
 		roost__ctx_peer_drop(ctx, roost_aid_slot(to));
 	return rc;
 }
