@@ -15,6 +15,7 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { KIND_PING = 1, KIND_PONG = 2, KIND_QUIT = 3 };
@@ -64,10 +65,27 @@ main(int argc, char **argv)
 	roost_ctx_t *ctx;
 	roost_aid_t pong;
 	roost_msg_t *m;
-	uint64_t i, got, rounds = argc > 1 ? strtoull(argv[1], NULL, 10) : 100000;
+	uint64_t i, got, rounds = 100000;
+	char *end;
 	int rc, status, tries;
+	struct timespec t0, t1;
+	double elapsed;
 	pid_t child;
 
+	if (argc > 2 || (argc == 2 && (argv[1][0] < '0' || argv[1][0] > '9'))) {
+		fprintf(stderr, "usage: pingpong [ROUNDS]  (1..1000000000)\n");
+		return 2;
+	}
+	if (argc == 2) {
+		errno = 0;
+		rounds = strtoull(argv[1], &end, 10);
+		if (errno != 0 || *end != '\0' || rounds == 0 ||
+		    rounds > 1000000000u) {
+			fprintf(stderr, "pingpong: ROUNDS must be 1..1000000000, "
+			        "not '%s'\n", argv[1]);
+			return 2;
+		}
+	}
 	snprintf(system, sizeof(system), "pingpong-%d", (int)getpid());
 	rc = roost_system_create(system, NULL);
 	if (rc < 0) {
@@ -89,6 +107,7 @@ main(int argc, char **argv)
 	if (rc < 0)
 		goto out_close;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < rounds; i++) {
 		rc = roost_send(ctx, pong, KIND_PING, &i, sizeof(i), 1000);
 		if (rc < 0)
@@ -104,9 +123,14 @@ main(int argc, char **argv)
 			goto out_close;
 		}
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	elapsed = (double)(t1.tv_sec - t0.tv_sec) * 1e9 +
+	          (double)(t1.tv_nsec - t0.tv_nsec);
 	printf("pingpong: %" PRIu64 " round trips between pid %d and pid %d "
-	       "over system '%s', all answers checked\n",
-	       rounds, (int)getpid(), (int)child, system);
+	       "over system '%s', all answers checked, %.2f us per round "
+	       "trip\n",
+	       rounds, (int)getpid(), (int)child, system,
+	       elapsed / (double)rounds / 1e3);
 	rc = roost_send(ctx, pong, KIND_QUIT, NULL, 0, 1000);
 out_close:
 	if (rc < 0)
