@@ -18,6 +18,10 @@ bool
 roost__mbox_committed(const struct roost__mbox *mb, unsigned lane,
                       uint64_t pos)
 {
+	/* A misaligned position can only come from damaged shared memory;
+	 * never dereference it. */
+	if (pos % ROOST_REC_ALIGN != 0)
+		return false;
 	/* Pairs with the release of rc_commit in roost__mbox_push().
 	 * tag-rec-commit */
 	return roost__load_acq(&roost__mbox_rec_at(mb, lane, pos)->rc_commit) ==
