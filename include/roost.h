@@ -123,11 +123,26 @@ ROOST_EXTERN int roost_system_heartbeat(const char *name);
  */
 typedef struct roost_ctx roost_ctx_t;
 
+/* roost_ctx_opts_t.flags */
+#define ROOST_CTX_SUPERVISED 0x1u /* address and mailbox outlive the
+                                     process (see 'reattach') */
+
 typedef struct {
 	const char *system;   /* NULL: $ROOST_SYSTEM, else "default" */
 	const char *name;     /* register this name at open; NULL: none */
 	uint32_t mbox_bytes;  /* 0: the system default */
 	uint32_t spin_ns;     /* receive spin before sleeping; 0: default */
+	uint32_t flags;       /* ROOST_CTX_* */
+	/*
+	 * Restart: take over the address 'reattach' (slot and generation)
+	 * of a SUPERVISED actor whose process has exited, instead of getting
+	 * a new one. Its mailbox is kept with everything queued; the message
+	 * it was handling when it died comes first again, flagged
+	 * ROOST_MSG_REDELIVERED. Its name is kept unless 'name' is set.
+	 * Senders holding the address never notice. ROOST_AID_NONE: a new
+	 * address (the default).
+	 */
+	roost_aid_t reattach;
 } roost_ctx_opts_t;
 
 ROOST_EXTERN void roost_ctx_opts_init(roost_ctx_opts_t *o);
@@ -136,7 +151,13 @@ ROOST_EXTERN void roost_ctx_opts_init(roost_ctx_opts_t *o);
  * Attach to a system and create this process's mailbox. On success '*out'
  * is a new context the caller closes with roost_ctx_close(). Errors:
  * -ENOENT no such system, -ENOSPC actor table full, -EADDRINUSE name taken,
- * ROOST_ECORRUPT / ROOST_EVERSION for a bad system segment.
+ * ROOST_ECORRUPT / ROOST_EVERSION for a bad system segment; with
+ * 'reattach': -ESRCH no such address, -EBUSY its process still runs,
+ * -EPERM it is not SUPERVISED.
+ *
+ * A SUPERVISED actor's slot is never reclaimed when its process dies; it
+ * waits for a reattach (a restart) or for roost_ctx_close() by the
+ * process that holds it.
  */
 ROOST_EXTERN int roost_ctx_open(roost_ctx_t **out,
                                 const roost_ctx_opts_t *opts);

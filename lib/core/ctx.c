@@ -76,7 +76,9 @@ roost__name_holder_locked(struct roost__sys *sy, const char *name)
 	if (i < 0)
 		return i;
 	s = &sy->sy_slots[i];
-	if (roost__plat_proc_alive(roost__load_rlx(&s->sl_pid),
+	/* A supervised actor keeps its name while it waits for a restart. */
+	if ((s->sl_flags & ROOST_SLOT_F_SUPERVISED) ||
+	    roost__plat_proc_alive(roost__load_rlx(&s->sl_pid),
 	                           s->sl_pid_start))
 		return i;
 	/* The holder died without closing: its name is free again. */
@@ -97,7 +99,8 @@ pick_slot_locked(struct roost__sys *sy)
 	}
 	for (i = 0; i < sy->sy_fixed.sf_nslots; i++) {
 		s = &sy->sy_slots[i];
-		if (!roost__plat_proc_alive(roost__load_rlx(&s->sl_pid),
+		if (!(s->sl_flags & ROOST_SLOT_F_SUPERVISED) &&
+		    !roost__plat_proc_alive(roost__load_rlx(&s->sl_pid),
 		                            s->sl_pid_start)) {
 			free_dead_slot_locked(sy, i);
 			return (int)i;
@@ -117,17 +120,24 @@ next_gen_locked(struct roost__sys *sy)
 	return (uint32_t)g;
 }
 
+static uint32_t
+slot_flags(const roost_ctx_opts_t *o)
+{
+	return (o->flags & ROOST_CTX_SUPERVISED) ? ROOST_SLOT_F_SUPERVISED : 0;
+}
+
 /* Under the table lock: write slot 's' for us in 'state'. */
 static void
 write_slot_locked(struct roost__slot *s, uint32_t state, uint32_t gen,
-                  uint64_t start, uint32_t user_cap, const char *name)
+                  uint64_t start, uint32_t user_cap, const char *name,
+                  uint32_t flags)
 {
 	roost__slot_write_begin(s);
 	roost__store_rlx(&s->sl_gen, gen);
 	roost__store_rlx(&s->sl_pid, (int32_t)getpid());
 	s->sl_pid_start = start;
 	s->sl_mbox_bytes = user_cap;
-	s->sl_flags = 0;
+	s->sl_flags = flags;
 	memset(s->sl_name, 0, sizeof(s->sl_name));
 	if (name != NULL)
 		memcpy(s->sl_name, name, strlen(name));
@@ -158,7 +168,7 @@ reserve_locked(roost_ctx_t *ctx, const roost_ctx_opts_t *o, uint64_t start,
 		return slot;
 	gen = next_gen_locked(sy);
 	write_slot_locked(&sy->sy_slots[slot], ROOST_SLOT_RESERVED, gen, start,
-	                  user_cap, o->name);
+	                  user_cap, o->name, slot_flags(o));
 	ctx->cx_slot = (uint32_t)slot;
 	ctx->cx_gen = gen;
 	ctx->cx_self = roost__aid_make((uint32_t)slot, gen);
@@ -200,6 +210,97 @@ drop_own_segment(roost_ctx_t *ctx)
 	if (roost__mbox_shm_name(shm, sizeof(shm), ctx->cx_sys.sy_name,
 	                         ctx->cx_slot) == 0)
 		roost__plat_seg_unlink(shm);
+}
+
+/*
+ * Under the table lock: take over the slot of a supervised actor whose
+ * process is gone, keeping its generation (so its address), its mailbox
+ * and, unless 'o->name' says otherwise, its name.
+ */
+static int
+reattach_locked(roost_ctx_t *ctx, const roost_ctx_opts_t *o, uint64_t start)
+{
+	struct roost__sys *sy = &ctx->cx_sys;
+	uint32_t slot = roost_aid_slot(o->reattach);
+	uint32_t gen = roost_aid_gen(o->reattach);
+	struct roost__slot *s;
+	int holder;
+
+	if (gen == 0 || slot >= sy->sy_fixed.sf_nslots)
+		return -ESRCH;
+	s = &sy->sy_slots[slot];
+	if (roost__load_rlx(&s->sl_state) != ROOST_SLOT_ACTIVE ||
+	    roost__load_rlx(&s->sl_gen) != gen)
+		return -ESRCH;
+	if (!(s->sl_flags & ROOST_SLOT_F_SUPERVISED))
+		return -EPERM;
+	if (roost__plat_proc_alive(roost__load_rlx(&s->sl_pid),
+	                           s->sl_pid_start))
+		return -EBUSY;
+	if (o->name != NULL) {
+		holder = roost__name_holder_locked(sy, o->name);
+		if (holder >= 0 && (uint32_t)holder != slot)
+			return -EADDRINUSE;
+	}
+	roost__slot_write_begin(s);
+	roost__store_rlx(&s->sl_pid, (int32_t)getpid());
+	s->sl_pid_start = start;
+	if (o->name != NULL) {
+		memset(s->sl_name, 0, sizeof(s->sl_name));
+		memcpy(s->sl_name, o->name, strlen(o->name));
+	}
+	roost__slot_write_end(s);
+	ctx->cx_slot = slot;
+	ctx->cx_gen = gen;
+	ctx->cx_self = o->reattach;
+	return 0;
+}
+
+/* Map the mailbox of the slot we just took over. */
+static int
+map_existing_mailbox(roost_ctx_t *ctx)
+{
+	char shm[ROOST_SHM_NAME_MAX];
+	struct roost__seg seg;
+	int rc;
+
+	rc = roost__mbox_shm_name(shm, sizeof(shm), ctx->cx_sys.sy_name,
+	                          ctx->cx_slot);
+	if (rc < 0)
+		return rc;
+	rc = roost__plat_seg_open(shm, ROOST_MBOX_HDR_SIZE,
+	                          roost__mbox_seg_size(ROOST_RING_MAX,
+	                                               ROOST_RING_MAX),
+	                          &seg);
+	if (rc == -ENOENT)
+		return ROOST_CORRUPT(); /* an active slot always has one */
+	if (rc < 0)
+		return rc;
+	rc = roost__mbox_attach(&ctx->cx_mbox, seg, ctx->cx_slot, ctx->cx_gen);
+	if (rc < 0)
+		roost__plat_seg_unmap(&seg);
+	return rc;
+}
+
+static int
+attach_existing(roost_ctx_t *ctx, const roost_ctx_opts_t *o)
+{
+	uint64_t start = 0;
+	int rc;
+
+	rc = roost__plat_proc_start(getpid(), &start);
+	if (rc < 0)
+		return rc;
+	rc = roost__sys_lock(&ctx->cx_sys);
+	if (rc < 0)
+		return rc;
+	rc = reattach_locked(ctx, o, start);
+	roost__sys_unlock(&ctx->cx_sys);
+	if (rc < 0)
+		return rc;
+	/* On failure the slot stays supervised under our pid, and is
+	 * reattachable again once we exit. */
+	return map_existing_mailbox(ctx);
 }
 
 /* Reserve a slot, create the mailbox, then publish the slot ACTIVE. On
@@ -245,9 +346,9 @@ attach(roost_ctx_t *ctx, const roost_ctx_opts_t *o)
 	}
 	if (rc == 0)
 		write_slot_locked(s, ROOST_SLOT_ACTIVE, ctx->cx_gen, start,
-		                  user_cap, o->name);
+		                  user_cap, o->name, slot_flags(o));
 	else if (roost__load_rlx(&s->sl_gen) == ctx->cx_gen)
-		write_slot_locked(s, ROOST_SLOT_FREE, ctx->cx_gen, 0, 0, NULL);
+		write_slot_locked(s, ROOST_SLOT_FREE, ctx->cx_gen, 0, 0, NULL, 0);
 	roost__sys_unlock(sy);
 	return rc;
 }
@@ -281,7 +382,7 @@ roost_ctx_open(roost_ctx_t **out, const roost_ctx_opts_t *opts)
 		rc = -ENOMEM;
 		goto out_sys;
 	}
-	rc = attach(ctx, &o);
+	rc = o.reattach.id != 0 ? attach_existing(ctx, &o) : attach(ctx, &o);
 	if (rc < 0)
 		goto out_mbox;
 	rc = roost__mbox_rx_init(&ctx->cx_mbox, &ctx->cx_rx);

@@ -157,6 +157,8 @@ static_assert(sizeof(struct roost__sys_hdr) <= ROOST_SYS_HDR_SIZE,
 #define ROOST_SLOT_RESERVED 2u /* name and generation taken, mailbox
                                   being created; not yet reachable */
 
+#define ROOST_SLOT_F_SUPERVISED 0x1u /* survives its holder's death */
+
 struct roost__slot {
 	roost__atomic_u32 sl_seq;   /* odd while a writer holds sh_lock */
 	roost__atomic_u32 sl_state; /* ROOST_SLOT_* */
@@ -164,7 +166,7 @@ struct roost__slot {
 	roost__atomic_i32 sl_pid;   /* holder's pid */
 	uint64_t sl_pid_start;      /* holder's start time (/proc, ticks) */
 	uint32_t sl_mbox_bytes;     /* user ring bytes of its mailbox */
-	uint32_t sl_flags;
+	uint32_t sl_flags;          /* ROOST_SLOT_F_* */
 	char sl_name[48];           /* NUL-terminated; "" if unnamed */
 	uint8_t sl_pad[48];
 };
