@@ -333,7 +333,8 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 			return rc;
 	}
 	/* Crash marker first: a death from here on is repaired by the next
-	 * locker (see repair_locked). Plain stores: under the lock. */
+	 * locker (see roost__mbox_repair_locked). Plain stores: under the
+	 * lock. */
 	h->mh_wip_lane = lane;
 	h->mh_wip_pos = tail + 1;
 	write_record(mb, o, tail, rec, span);

@@ -232,7 +232,7 @@ struct roost__mbox_hdr {
 
 	/* The lock line: the mutex and the words every send reads. */
 	roost__mbox_lockline mh_lock;
-	roost__atomic_u64 mh_tail[ROOST_NLANES];       /* tag-rec-commit */
+	roost__atomic_u64 mh_tail[ROOST_NLANES]; /* end of chain; derivable */
 	uint64_t mh_head_cache[ROOST_NLANES]; /* senders' last view of head */
 	uint64_t mh_wip_pos;                  /* tail + 1 being written, 0 */
 	uint32_t mh_wip_lane;
