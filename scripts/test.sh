@@ -17,21 +17,27 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DROOST_WERROR=ON \
 cmake --build build-asan -j"$(nproc)" >/dev/null
 (cd build-asan && ctest --output-on-failure --timeout 600 -j1)
 
-# The shared-memory validators under libFuzzer: replay the corpus and
-# every past finding, then fuzz for a short while (ROOST_FUZZ_SECONDS).
-echo "roost: fuzzing the mailbox validators" >&2
+# The shared-memory validators under libFuzzer: for each target, replay
+# its corpus and every past finding, then fuzz for a short while
+# (ROOST_FUZZ_SECONDS each).
+echo "roost: fuzzing the shared-memory validators" >&2
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DROOST_FUZZ=ON \
 	-DROOST_ASAN=ON -DROOST_UBSAN=ON >/dev/null
-cmake --build build-fuzz --target fuzz_mbox -j"$(nproc)" >/dev/null
-corpus=$(mktemp -d)
-trap 'rm -rf "$corpus"' EXIT
-cp tests/fuzz/corpus_mbox/* "$corpus"/
-build-fuzz/tests/fuzz_mbox -runs=0 tests/fuzz/regress tests/fuzz/corpus_mbox
-build-fuzz/tests/fuzz_mbox -max_total_time="${ROOST_FUZZ_SECONDS:-20}" \
-	-max_len=9216 -artifact_prefix="$corpus/" "$corpus"
+cmake --build build-fuzz --target fuzz_mbox fuzz_sys -j"$(nproc)" >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for t in mbox sys; do
+	mkdir -p "$work/$t"
+	cp tests/fuzz/corpus_$t/* "$work/$t"/
+	replay=(tests/fuzz/corpus_$t)
+	[ -d tests/fuzz/regress_$t ] && replay+=(tests/fuzz/regress_$t)
+	build-fuzz/tests/fuzz_$t -runs=0 "${replay[@]}"
+	build-fuzz/tests/fuzz_$t -max_total_time="${ROOST_FUZZ_SECONDS:-15}" \
+		-max_len=9216 -artifact_prefix="$work/$t-" "$work/$t"
+done
 echo "roost: fuzzing found nothing"
 
 # Reaching here means every step passed (set -e): the ctest suites twice
-# (plain and sanitized), the install check and the fuzz run.
+# (plain and sanitized), the install check and the two fuzz targets.
 suites=$(cd build-test && ctest -N | sed -n 's/^Total Tests: //p')
-echo "summary: $((2 * suites + 2)) passed, 0 failed"
+echo "summary: $((2 * suites + 3)) passed, 0 failed"
