@@ -304,6 +304,9 @@ START_TEST(test_sys_bad_arguments)
 	o.mbox_bytes = 2u << 30;
 	ck_assert_int_eq(roost_ctx_open(&c, &o), -EINVAL);
 	ck_assert_int_eq(roost_ctx_open(NULL, &o), -EINVAL);
+	o.mbox_bytes = 0;
+	o.flags = 0x80; /* unknown flag */
+	ck_assert_int_eq(roost_ctx_open(&c, &o), -EINVAL);
 	ck_assert_ptr_null(c);
 	ck_assert_int_eq(roost_ctx_close(NULL), 0);
 	ck_assert_int_eq(tu_shm_count(tu_sys), 1);

@@ -368,7 +368,8 @@ roost_ctx_open(roost_ctx_t **out, const roost_ctx_opts_t *opts)
 	else
 		o = *opts;
 	sysname = roost__system_resolve(o.system);
-	if (sysname == NULL || (o.name != NULL && !roost__name_valid(o.name)))
+	if (sysname == NULL || (o.name != NULL && !roost__name_valid(o.name)) ||
+	    (o.flags & ~(uint32_t)ROOST_CTX_SUPERVISED) != 0)
 		return -EINVAL;
 	ctx = roost__calloc(1, sizeof(*ctx));
 	if (ctx == NULL)
