@@ -34,23 +34,14 @@ static void
 close_orphan(struct roost__sys *sy, uint32_t slot, uint32_t gen)
 {
 	char shm[ROOST_SHM_NAME_MAX];
-	struct roost__seg seg;
 	struct roost__mbox mb;
 
-	if (roost__mbox_shm_name(shm, sizeof(shm), sy->sy_name, slot) < 0)
-		return;
-	if (roost__plat_seg_open(shm, ROOST_MBOX_HDR_SIZE,
-	                         roost__mbox_seg_size(ROOST_RING_MAX,
-	                                              ROOST_RING_MAX),
-	                         &seg) == 0) {
-		if (roost__mbox_attach(&mb, seg, slot, gen) == 0) {
-			roost__mbox_close(&mb);
-			roost__mbox_detach(&mb);
-		} else {
-			roost__plat_seg_unmap(&seg);
-		}
+	if (roost__mbox_open(&mb, sy->sy_name, slot, gen) == 0) {
+		roost__mbox_close(&mb);
+		roost__mbox_detach(&mb);
 	}
-	roost__plat_seg_unlink(shm);
+	if (roost__mbox_shm_name(shm, sizeof(shm), sy->sy_name, slot) == 0)
+		roost__plat_seg_unlink(shm);
 }
 
 /* Under the table lock: mark slot 'i' free after its holder died. */
@@ -260,26 +251,11 @@ reattach_locked(roost_ctx_t *ctx, const roost_ctx_opts_t *o, uint64_t start)
 static int
 map_existing_mailbox(roost_ctx_t *ctx)
 {
-	char shm[ROOST_SHM_NAME_MAX];
-	struct roost__seg seg;
-	int rc;
+	int rc = roost__mbox_open(&ctx->cx_mbox, ctx->cx_sys.sy_name,
+	                          ctx->cx_slot, ctx->cx_gen);
 
-	rc = roost__mbox_shm_name(shm, sizeof(shm), ctx->cx_sys.sy_name,
-	                          ctx->cx_slot);
-	if (rc < 0)
-		return rc;
-	rc = roost__plat_seg_open(shm, ROOST_MBOX_HDR_SIZE,
-	                          roost__mbox_seg_size(ROOST_RING_MAX,
-	                                               ROOST_RING_MAX),
-	                          &seg);
-	if (rc == -ENOENT)
-		return ROOST_CORRUPT(); /* an active slot always has one */
-	if (rc < 0)
-		return rc;
-	rc = roost__mbox_attach(&ctx->cx_mbox, seg, ctx->cx_slot, ctx->cx_gen);
-	if (rc < 0)
-		roost__plat_seg_unmap(&seg);
-	return rc;
+	return rc == -ENOENT ? ROOST_CORRUPT() /* an active slot has one */
+	                     : rc;
 }
 
 static int

@@ -80,6 +80,11 @@ int roost__mbox_attach(struct roost__mbox *mb, struct roost__seg seg,
                        uint32_t slot, uint32_t gen);
 void roost__mbox_detach(struct roost__mbox *mb);
 
+/* Map and attach the mailbox of 'slot' of 'system' (both checked as by
+ * roost__mbox_attach). -ENOENT if it has no segment. */
+int roost__mbox_open(struct roost__mbox *mb, const char *system,
+                     uint32_t slot, uint32_t gen);
+
 /*
  * Copy one message into lane 'o->o_lane'. Any process may call this.
  * 'timeout_ms' < 0 waits while full, 0 never waits. Returns 0, -EMSGSIZE,

@@ -135,6 +135,29 @@ roost__mbox_attach(struct roost__mbox *mb, struct roost__seg seg,
 	return 0;
 }
 
+int
+roost__mbox_open(struct roost__mbox *mb, const char *system, uint32_t slot,
+                 uint32_t gen)
+{
+	char shm[ROOST_SHM_NAME_MAX];
+	struct roost__seg seg;
+	int rc;
+
+	rc = roost__mbox_shm_name(shm, sizeof(shm), system, slot);
+	if (rc < 0)
+		return rc;
+	rc = roost__plat_seg_open(shm, ROOST_MBOX_HDR_SIZE,
+	                          roost__mbox_seg_size(ROOST_RING_MAX,
+	                                               ROOST_RING_MAX),
+	                          &seg);
+	if (rc < 0)
+		return rc;
+	rc = roost__mbox_attach(mb, seg, slot, gen);
+	if (rc < 0)
+		roost__plat_seg_unmap(&seg);
+	return rc;
+}
+
 void
 roost__mbox_detach(struct roost__mbox *mb)
 {

@@ -22,8 +22,6 @@ roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to, struct roost__mbox **out)
 	struct roost__sys *sy = &ctx->cx_sys;
 	struct roost__slot_view sv;
 	struct roost__peer *pe;
-	struct roost__seg seg;
-	char shm[ROOST_SHM_NAME_MAX];
 	uint32_t slot = roost_aid_slot(to);
 	uint32_t gen = roost_aid_gen(to);
 	int rc;
@@ -47,25 +45,14 @@ roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to, struct roost__mbox **out)
 		return rc;
 	if (sv.sv_state != ROOST_SLOT_ACTIVE || sv.sv_gen != gen)
 		return -ESRCH;
-	rc = roost__mbox_shm_name(shm, sizeof(shm), sy->sy_name, slot);
-	if (rc < 0)
-		return rc;
-	rc = roost__plat_seg_open(shm, ROOST_MBOX_HDR_SIZE,
-	                          roost__mbox_seg_size(ROOST_RING_MAX,
-	                                               ROOST_RING_MAX),
-	                          &seg);
-	if (rc == -ENOENT)
-		return -ESRCH; /* closed between the slot read and now */
+	rc = roost__mbox_open(&pe->pe_mb, sy->sy_name, slot, gen);
+	if (rc == -ENOENT || rc == -EAGAIN)
+		return -ESRCH; /* closed, or not yet published, since the read */
 	if (rc == ROOST_ECORRUPT && roost__sys_slot_read(sy, slot, &sv) == 0 &&
 	    sv.sv_gen != gen)
 		return -ESRCH; /* a new holder is still creating its segment */
 	if (rc < 0)
 		return rc;
-	rc = roost__mbox_attach(&pe->pe_mb, seg, slot, gen);
-	if (rc < 0) {
-		roost__plat_seg_unmap(&seg);
-		return rc == -EAGAIN ? -ESRCH : rc;
-	}
 	pe->pe_gen = gen;
 	*out = &pe->pe_mb;
 	return 0;
