@@ -148,6 +148,16 @@ typedef struct {
 ROOST_EXTERN void roost_ctx_opts_init(roost_ctx_opts_t *o);
 
 /*
+ * Fill 'o' from the environment roostd gives the actors it spawns:
+ * ROOST_SYSTEM (system), ROOST_ACTOR (name), ROOST_SUPERVISED=1 (flag) and
+ * ROOST_REATTACH (the address to take over on a restart, as 16 hex
+ * digits). Variables that are absent leave 'o' as it was; a malformed one
+ * is -EINVAL and leaves 'o' unchanged. The strings stay owned by the
+ * environment.
+ */
+ROOST_EXTERN int roost_ctx_opts_from_env(roost_ctx_opts_t *o);
+
+/*
  * Attach to a system and create this process's mailbox. On success '*out'
  * is a new context the caller closes with roost_ctx_close(). Errors:
  * -ENOENT no such system, -ENOSPC actor table full, -EADDRINUSE name taken,

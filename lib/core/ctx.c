@@ -5,12 +5,56 @@
  */
 #include "roost_impl.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 void
 roost_ctx_opts_init(roost_ctx_opts_t *o)
 {
 	memset(o, 0, sizeof(*o));
+}
+
+int
+roost_ctx_opts_from_env(roost_ctx_opts_t *o)
+{
+	roost_ctx_opts_t n;
+	const char *v;
+	char *end;
+	unsigned long long aid;
+
+	if (o == NULL)
+		return -EINVAL;
+	n = *o;
+	v = getenv("ROOST_SYSTEM");
+	if (v != NULL) {
+		if (roost__system_resolve(v) != v)
+			return -EINVAL;
+		n.system = v;
+	}
+	v = getenv("ROOST_ACTOR");
+	if (v != NULL) {
+		if (!roost__name_valid(v))
+			return -EINVAL;
+		n.name = v;
+	}
+	v = getenv("ROOST_SUPERVISED");
+	if (v != NULL) {
+		if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0)
+			return -EINVAL;
+		if (v[0] == '1')
+			n.flags |= ROOST_CTX_SUPERVISED;
+	}
+	v = getenv("ROOST_REATTACH");
+	if (v != NULL) {
+		errno = 0;
+		aid = strtoull(v, &end, 16);
+		if (errno != 0 || end == v || *end != '\0' || strlen(v) > 16 ||
+		    (aid >> 32) == 0)
+			return -EINVAL;
+		n.reattach.id = aid;
+	}
+	*o = n;
+	return 0;
 }
 
 /* The system lane holds stop requests, notices and replies: room for two
@@ -56,6 +100,31 @@ free_dead_slot_locked(struct roost__sys *sy, uint32_t i)
 	roost__store_rlx(&s->sl_pid, 0);
 	memset(s->sl_name, 0, sizeof(s->sl_name));
 	roost__slot_write_end(s);
+}
+
+int
+roost__sys_release_dead(struct roost__sys *sy, roost_aid_t aid)
+{
+	uint32_t slot = roost_aid_slot(aid);
+	struct roost__slot *s;
+	int rc;
+
+	if (slot >= sy->sy_fixed.sf_nslots)
+		return -ESRCH;
+	rc = roost__sys_lock(sy);
+	if (rc < 0)
+		return rc;
+	s = &sy->sy_slots[slot];
+	if (roost__load_rlx(&s->sl_state) == ROOST_SLOT_FREE ||
+	    roost__load_rlx(&s->sl_gen) != roost_aid_gen(aid))
+		rc = -ESRCH;
+	else if (roost__plat_proc_alive(roost__load_rlx(&s->sl_pid),
+	                                s->sl_pid_start))
+		rc = -EBUSY;
+	else
+		free_dead_slot_locked(sy, slot);
+	roost__sys_unlock(sy);
+	return rc;
 }
 
 int

@@ -56,6 +56,12 @@ int roost__sys_find_name_locked(struct roost__sys *sy, const char *name);
  * closed and removed, its slot freed). Lives in ctx.c. */
 int roost__name_holder_locked(struct roost__sys *sy, const char *name);
 
+/* Free the slot of 'aid' for good if its holder is dead (supervised or
+ * not): its mailbox is closed and removed. -EBUSY if it still runs,
+ * -ESRCH if the address is stale. roostd calls this for an actor it does
+ * not restart. Lives in ctx.c. */
+int roost__sys_release_dead(struct roost__sys *sy, roost_aid_t aid);
+
 /* Check an actor name: 1..ROOST_NAME_MAX printable characters. */
 bool roost__name_valid(const char *name);
 

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * echo_actor.c - an actor meant to be started by roostd.
+ *
+ * It takes its system, name and (on a restart) its old address from the
+ * environment roostd sets, and answers every ECHO with the same payload
+ * on the system lane, carrying the request's correlation id. CRASH makes
+ * it abort (to watch roostd restart it with its address and mailbox
+ * intact); QUIT makes it close and exit 0. A redelivered message (the
+ * one it was handling when it crashed) is answered as REDELIVERED.
+ */
+#include <roost.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+enum {
+	KIND_ECHO = 1,
+	KIND_QUIT = 2,
+	KIND_CRASH = 3,
+	KIND_REPLY = 100,
+	KIND_REPLY_REDELIVERED = 101,
+};
+
+int
+main(void)
+{
+	roost_ctx_opts_t o;
+	roost_ctx_t *ctx;
+	roost_msg_t *m;
+	uint32_t kind;
+	int rc;
+
+	roost_ctx_opts_init(&o);
+	rc = roost_ctx_opts_from_env(&o);
+	if (rc == 0)
+		rc = roost_ctx_open(&ctx, &o);
+	if (rc < 0) {
+		fprintf(stderr, "echo_actor: %s\n", roost_strerror(rc));
+		return 1;
+	}
+	for (;;) {
+		rc = roost_recv(ctx, &m, -1);
+		if (rc < 0)
+			continue; /* ROOST_ECORRUPT: reported once, go on */
+		switch (roost_msg_kind(m)) {
+		case KIND_ECHO:
+			kind = (roost_msg_flags(m) & ROOST_MSG_REDELIVERED)
+			               ? KIND_REPLY_REDELIVERED : KIND_REPLY;
+			roost_send_ex(ctx, roost_msg_from(m), kind,
+			              ROOST_SEND_SYSTEM, roost_msg_corr(m),
+			              roost_msg_data(m), roost_msg_size(m), 1000);
+			break;
+		case KIND_CRASH:
+			if (!(roost_msg_flags(m) & ROOST_MSG_REDELIVERED))
+				abort();
+			break; /* crashed on it once already: let it go */
+		case KIND_QUIT:
+			return roost_ctx_close(ctx) == 0 ? 0 : 1;
+		default:
+			break;
+		}
+	}
+}

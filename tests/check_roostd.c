@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_roostd.c - the real roostd binary against real actor processes:
+ * spawn from a config, SIGKILL-style crash and restart with the same
+ * address and no lost mail, shutdown on SIGTERM with nothing left in
+ * /dev/shm, one roostd per system, a crash loop hitting the restart
+ * intensity, and one test per class of bad config.
+ */
+#include "test_util.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { KIND_ECHO = 1, KIND_CRASH = 3, KIND_REPLY = 100 };
+
+static char rsys[64];   /* the system roostd runs (not tu_sys) */
+static char cfgpath[128];
+
+/* Write a config; 'body' is printf'd with the echo actor's path. */
+static void
+write_config(const char *body)
+{
+	FILE *f;
+
+	snprintf(cfgpath, sizeof(cfgpath), "/tmp/roostd-test-%d.ini",
+	         (int)getpid());
+	f = fopen(cfgpath, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, body, ECHO_BIN);
+	fclose(f);
+}
+
+/* Start roostd in the foreground; its stderr goes to 'errfd' if >= 0. */
+static pid_t
+start_roostd(int errfd)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (errfd >= 0)
+			dup2(errfd, 2);
+		else
+			(void)!freopen("/dev/null", "w", stderr);
+		execl(ROOSTD_BIN, "roostd", "--system", rsys, "--config", cfgpath,
+		      "--foreground", (char *)NULL);
+		_exit(126);
+	}
+	return pid;
+}
+
+/* Run roostd to completion and return its exit status and stderr. */
+static int
+run_roostd(char *err, size_t len)
+{
+	int p[2];
+	pid_t pid;
+	ssize_t n;
+	size_t got = 0;
+	int status;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = start_roostd(p[1]);
+	close(p[1]);
+	while (got + 1 < len && (n = read(p[0], err + got, len - got - 1)) > 0)
+		got += (size_t)n;
+	err[got] = '\0';
+	close(p[0]);
+	status = tu_wait(pid, 20000);
+	return status;
+}
+
+static roost_ctx_t *
+open_when_up(void)
+{
+	roost_ctx_opts_t o;
+	roost_ctx_t *ctx = NULL;
+	int i;
+
+	roost_ctx_opts_init(&o);
+	o.system = rsys;
+	for (i = 0; i < 500 && roost_ctx_open(&ctx, &o) != 0; i++)
+		usleep(10000);
+	ck_assert_ptr_nonnull(ctx);
+	return ctx;
+}
+
+static void
+setup_names(void)
+{
+	snprintf(rsys, sizeof(rsys), "%s-d", tu_sys);
+}
+
+START_TEST(test_roostd_restart_keeps_address)
+{
+	roost_ctx_t *ctx;
+	roost_aid_t echo;
+	roost_aid_t again;
+	roost_msg_t *m;
+	pid_t rd;
+	uint32_t i;
+
+	setup_names();
+	write_config("[system]\nslots = 16\nmailbox_bytes = 65536\n\n"
+	             "[actor echo]\nprogram = %s\nrestart = permanent\n"
+	             "shutdown_timeout_ms = 500\n");
+	rd = start_roostd(-1);
+	ctx = open_when_up();
+	echo = tu_whereis_wait(ctx, "echo", 5000);
+	ck_assert_int_eq(roost_send(ctx, echo, KIND_ECHO, "a", 1, 1000), 0);
+	ck_assert_int_eq(roost_recv(ctx, &m, 5000), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), KIND_REPLY);
+	/* It aborts on CRASH; the echoes queued behind it must survive. */
+	ck_assert_int_eq(roost_send(ctx, echo, KIND_CRASH, NULL, 0, 1000), 0);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(roost_send_ex(ctx, echo, KIND_ECHO, 0, 10 + i,
+		                               NULL, 0, 1000), 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(roost_recv(ctx, &m, 10000), 0);
+		ck_assert_uint_eq(roost_msg_kind(m), KIND_REPLY);
+		ck_assert_uint_eq(roost_msg_corr(m), 10 + i);
+	}
+	ck_assert_int_eq(roost_whereis(ctx, "echo", &again), 0);
+	ck_assert(roost_aid_eq(again, echo));
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	kill(rd, SIGTERM);
+	ck_assert_int_eq(tu_wait(rd, 10000), 0);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	unlink(cfgpath);
+}
+END_TEST
+
+START_TEST(test_roostd_one_per_system)
+{
+	char err[1024];
+	roost_ctx_t *ctx;
+	pid_t rd;
+
+	setup_names();
+	write_config("[actor echo]\nprogram = %s\n");
+	rd = start_roostd(-1);
+	ctx = open_when_up();
+	tu_whereis_wait(ctx, "echo", 5000);
+	ck_assert_int_eq(run_roostd(err, sizeof(err)), 1);
+	ck_assert_msg(strstr(err, "already run by roostd") != NULL, "%s", err);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	kill(rd, SIGTERM);
+	ck_assert_int_eq(tu_wait(rd, 10000), 0);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	unlink(cfgpath);
+}
+END_TEST
+
+START_TEST(test_roostd_crash_loop_gives_up)
+{
+	char err[4096];
+
+	setup_names();
+	/* /bin/false exits 1 at once, forever. */
+	write_config("[actor loop]\nprogram = /bin/false\n; %s unused\n");
+	ck_assert_int_eq(run_roostd(err, sizeof(err)), 1);
+	ck_assert_msg(strstr(err, "giving up") != NULL, "%s", err);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	unlink(cfgpath);
+}
+END_TEST
+
+START_TEST(test_roostd_bad_configs)
+{
+	static const struct {
+		const char *body;
+		const char *expect;
+	} cases[] = {
+		{"[system]\nslotz = 4\n", ":2: unknown key 'slotz'"},
+		{"[system]\nslots = 0\n", ":2: bad value '0' for slots"},
+		{"[system]\nslots = 12abc\n", ":2: bad value"},
+		{"[system]\nmailbox_bytes = 99\n", ":2: bad value"},
+		{"[galaxy]\nx = 1\n", ":2: unknown section [galaxy]"},
+		{"[actor a]\nprogram = relative/path\n", "absolute path"},
+		{"[actor a]\nprogram = /bin/true\nrestart = sometimes\n",
+		 ":3: bad restart 'sometimes'"},
+		{"[actor a]\nprogram = /bin/true\n[actor b]\nprogram = /bin/true\n"
+		 "[actor a]\nprogram = /bin/true\n", ":6: actor 'a' defined twice"},
+		{"[actor a]\nargs = x\n", "actor 'a' has no program"},
+		{"[actor bad name]\nprogram = /bin/true\n", "bad actor name"},
+		{"no section here\n", ":1: syntax error"},
+	};
+	char err[1024];
+	size_t i;
+
+	setup_names();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_config(cases[i].body);
+		ck_assert_int_eq(run_roostd(err, sizeof(err)), 2);
+		ck_assert_msg(strstr(err, cfgpath) != NULL &&
+		                      strstr(err, cases[i].expect) != NULL,
+		              "case %zu: got '%s'", i, err);
+		ck_assert_int_eq(tu_shm_count(rsys), 0);
+	}
+	unlink(cfgpath);
+	snprintf(cfgpath, sizeof(cfgpath), "/nonexistent/roostd.ini");
+	ck_assert_int_eq(run_roostd(err, sizeof(err)), 2);
+	ck_assert_msg(strstr(err, "cannot open") != NULL, "%s", err);
+}
+END_TEST
+
+static Suite *
+roostd_suite(void)
+{
+	Suite *s = suite_create("roostd");
+
+	suite_add_tcase(s, tu_tcase("test_roostd_restart_keeps_address",
+	                            test_roostd_restart_keeps_address, 60));
+	suite_add_tcase(s, tu_tcase("test_roostd_one_per_system",
+	                            test_roostd_one_per_system, 60));
+	suite_add_tcase(s, tu_tcase("test_roostd_crash_loop_gives_up",
+	                            test_roostd_crash_loop_gives_up, 60));
+	suite_add_tcase(s, tu_tcase("test_roostd_bad_configs",
+	                            test_roostd_bad_configs, 60));
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(roostd_suite());
+}
