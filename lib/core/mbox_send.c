@@ -19,6 +19,10 @@
 #define SPACE_SPIN_NS 20000
 #define SPACE_POLL_MIN_NS 100000
 #define SPACE_POLL_PAUSES 64
+/* While spinning, wait for this much of the lane to be free (a sixteenth
+ * of it, at most SPACE_CHUNK_MAX bytes). */
+#define SPACE_CHUNK_DIV 16
+#define SPACE_CHUNK_MAX 16384u
 /* Tries at a busy lock before sleeping in the kernel. */
 #define LOCK_SPIN_TRIES 64
 #define ROOST_SPACE_POLL_MAX_NS 10000000
@@ -168,15 +172,22 @@ wait_space(struct roost__mbox *mb, unsigned lane, uint64_t need,
 	uint64_t t0 = roost__plat_now_ns();
 	uint64_t now = t0;
 	uint64_t tail;
+	uint64_t chunk = mb->mb_cap[lane] / SPACE_CHUNK_DIV;
 	uint32_t seq;
 	int64_t wait;
 
+	if (chunk > SPACE_CHUNK_MAX)
+		chunk = SPACE_CHUNK_MAX;
 	/* Spin briefly: a running receiver frees space within microseconds.
 	 * Pause between polls: every poll steals the receiver's cache line
 	 * and slows the very receiver we wait for. */
 	while (now - t0 < SPACE_SPIN_NS) {
 		tail = roost__load_rlx(&h->mh_tail[lane]);
-		if (tail + need - roost__load_acq(&h->mh_head[lane]) <=
+		/* Wait for a chunk, not one record: otherwise every send of
+		 * a sender faster than the receiver re-reads mh_head, a line
+		 * the receiver writes per message. Past the spin, any room
+		 * will do. */
+		if (tail + need + chunk - roost__load_acq(&h->mh_head[lane]) <=
 		    mb->mb_cap[lane])
 			return 0;
 		if (lane_refused(h, lane))
@@ -185,6 +196,10 @@ wait_space(struct roost__mbox *mb, unsigned lane, uint64_t need,
 			roost__cpu_relax();
 		now = roost__plat_now_ns();
 	}
+	tail = roost__load_rlx(&h->mh_tail[lane]);
+	if (tail + need - roost__load_acq(&h->mh_head[lane]) <=
+	    mb->mb_cap[lane])
+		return 0;
 	if (deadline != 0 && now >= deadline)
 		return -ETIMEDOUT;
 	seq = roost__load_acq(&h->mh_space_seq);
@@ -250,6 +265,30 @@ write_record(struct roost__mbox *mb, const struct roost__out *o,
 		pad->rc_flags = ROOST_REC_PAD;
 		roost__store_rel(&pad->rc_commit, tail + 1);
 	}
+}
+
+/* Distance in bytes, past the end of the record just sent, of the ring
+ * lines prefetched for writing (see roost__mbox_push). */
+#define PREFETCH_AHEAD 1024
+
+static inline void
+prefetch_ahead(struct roost__mbox *mb, unsigned lane, uint64_t end)
+{
+	/* Two lines: a send advances the tail by up to two lines. Each
+	 * address is masked into the ring. */
+	const void *p = roost__mbox_rec_at(mb, lane, end + PREFETCH_AHEAD);
+	const void *q = roost__mbox_rec_at(mb, lane,
+	                                   end + PREFETCH_AHEAD + ROOST_CACHE_LINE);
+
+#if defined(__x86_64__) || defined(__i386__)
+	/* PREFETCHW (a NOP where unsupported; never faults):
+	 * __builtin_prefetch emits it only with -mprfchw. */
+	__asm__ volatile("prefetchw (%0)" : : "r"(p));
+	__asm__ volatile("prefetchw (%0)" : : "r"(q));
+#else
+	__builtin_prefetch(p, 1);
+	__builtin_prefetch(q, 1);
+#endif
 }
 
 int
@@ -345,9 +384,12 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 	roost__bump_1w(&h->mh_bytes_in, o->o_size);
 	roost__mbox_unlock(mb);
 	wake_receiver(h);
-	/* Ask for the next record's lines now, for writing: the transfer
-	 * then overlaps whatever the caller does before its next send,
-	 * instead of stalling that send's unlock. */
+	/* Ask now, for writing, for ring lines a few records ahead: the
+	 * unlock waits for every store of a send to reach its line, and
+	 * these lines are still in the receiver's cache from the last lap.
+	 * Never the next record's line: an idle receiver polls it. A hint
+	 * only; it changes no memory. */
+	prefetch_ahead(mb, lane, tail + span);
 	return 0;
 
 out_unlock:
