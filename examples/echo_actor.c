@@ -8,11 +8,15 @@
  * it abort (to watch roostd restart it with its address and mailbox
  * intact); QUIT makes it close and exit 0. A redelivered message (the
  * one it was handling when it crashed) is answered as REDELIVERED.
+ * With --ignore-term it ignores SIGTERM (to exercise roostd's SIGKILL
+ * after the shutdown timeout).
  */
 #include <roost.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum {
 	KIND_ECHO = 1,
@@ -23,7 +27,7 @@ enum {
 };
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	roost_ctx_opts_t o;
 	roost_ctx_t *ctx;
@@ -31,6 +35,12 @@ main(void)
 	uint32_t kind;
 	int rc;
 
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--ignore-term") != 0)) {
+		fprintf(stderr, "usage: echo_actor [--ignore-term]\n");
+		return 2;
+	}
+	if (argc == 2)
+		signal(SIGTERM, SIG_IGN);
 	roost_ctx_opts_init(&o);
 	rc = roost_ctx_opts_from_env(&o);
 	if (rc == 0)

@@ -52,25 +52,31 @@ start_roostd(int errfd)
 	return pid;
 }
 
+/* Read what roostd wrote to 'fd' until it closes. */
+static void
+slurp(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got + 1 < len && (n = read(fd, buf + got, len - got - 1)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	close(fd);
+}
+
 /* Run roostd to completion and return its exit status and stderr. */
 static int
 run_roostd(char *err, size_t len)
 {
 	int p[2];
 	pid_t pid;
-	ssize_t n;
-	size_t got = 0;
-	int status;
 
 	ck_assert_int_eq(pipe(p), 0);
 	pid = start_roostd(p[1]);
 	close(p[1]);
-	while (got + 1 < len && (n = read(p[0], err + got, len - got - 1)) > 0)
-		got += (size_t)n;
-	err[got] = '\0';
-	close(p[0]);
-	status = tu_wait(pid, 20000);
-	return status;
+	slurp(p[0], err, len);
+	return tu_wait(pid, 20000);
 }
 
 static roost_ctx_t *
@@ -207,6 +213,42 @@ START_TEST(test_roostd_bad_configs)
 }
 END_TEST
 
+START_TEST(test_roostd_policies_and_kill_escalation)
+{
+	char err[8192];
+	roost_ctx_t *ctx;
+	int p[2];
+	pid_t rd;
+
+	setup_names();
+	/* transient + normal exit, temporary + failure: neither restarts;
+	 * the stubborn actor ignores SIGTERM and must be SIGKILLed. */
+	write_config("[actor stubborn]\nprogram = %s\nargs = --ignore-term\n"
+	             "shutdown_timeout_ms = 200\n"
+	             "[actor once]\nprogram = /bin/true\nrestart = transient\n"
+	             "[actor temp]\nprogram = /bin/false\nrestart = temporary\n");
+	ck_assert_int_eq(pipe(p), 0);
+	rd = start_roostd(p[1]);
+	close(p[1]);
+	ctx = open_when_up();
+	tu_whereis_wait(ctx, "stubborn", 5000);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	usleep(300000); /* let once and temp run and exit */
+	kill(rd, SIGTERM);
+	slurp(p[0], err, sizeof(err));
+	ck_assert_int_eq(tu_wait(rd, 10000), 0);
+	ck_assert_msg(strstr(err, "once exited with status 0\n") != NULL, "%s",
+	              err);
+	ck_assert_msg(strstr(err, "temp exited with status 1\n") != NULL, "%s",
+	              err);
+	ck_assert_msg(strstr(err, "restarting") == NULL, "%s", err);
+	ck_assert_msg(strstr(err, "stubborn did not stop in 200 ms: SIGKILL") !=
+	                      NULL, "%s", err);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	unlink(cfgpath);
+}
+END_TEST
+
 static Suite *
 roostd_suite(void)
 {
@@ -220,6 +262,8 @@ roostd_suite(void)
 	                            test_roostd_crash_loop_gives_up, 60));
 	suite_add_tcase(s, tu_tcase("test_roostd_bad_configs",
 	                            test_roostd_bad_configs, 60));
+	suite_add_tcase(s, tu_tcase("test_roostd_policies_and_kill_escalation",
+	                            test_roostd_policies_and_kill_escalation, 60));
 	return s;
 }
 
