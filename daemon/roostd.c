@@ -4,11 +4,11 @@
  * its config, spawns the actors in order as SUPERVISED, restarts them by
  * policy keeping their address and mailbox (reattach), gives up on an
  * actor that restarts too often, and on SIGTERM/SIGINT stops them in
- * reverse order (SIGTERM, then SIGKILL after each one's timeout) and
- * removes every shared-memory object of the system before exiting 0.
+ * reverse order (a graceful stop on the system lane, then SIGTERM, then
+ * SIGKILL, each after the actor's timeout) and removes every
+ * shared-memory object of the system before exiting 0.
  *
- * Not yet (issue 3): alarms, graceful stop through the system lane,
- * groups and strategies, spawn requests from actors, adoption of a running
+ * Not yet (issue 3): alarms, groups and strategies, spawn requests from actors, adoption of a running
  * system after roostd's own death, sd_notify.
  */
 #include "config.h"
@@ -208,27 +208,47 @@ reap(struct roost__sys *sy, struct rd_child *kids, int n)
 	return rc;
 }
 
-/* Stop one child: SIGTERM, then SIGKILL after its shutdown timeout. */
-static void
-stop_child(struct rd_child *ch)
+/* Wait up to 'ms' for 'pid' to exit. True if it did. */
+static bool
+wait_exit(pid_t pid, uint32_t ms)
 {
+	uint32_t waited;
 	int status;
-	uint32_t waited = 0;
+
+	for (waited = 0;; waited += 10) {
+		if (waitpid(pid, &status, WNOHANG) != 0)
+			return true;
+		if (waited >= ms)
+			return false;
+		usleep(10000);
+	}
+}
+
+/*
+ * Stop one child: a graceful stop through its system lane (it handles
+ * what was queued before, then exits), then after its shutdown timeout
+ * SIGTERM, then after another timeout SIGKILL.
+ */
+static void
+stop_child(roost_ctx_t *ctx, struct rd_child *ch)
+{
+	const struct rd_actor *a = ch->ch_actor;
+	uint32_t ms = a->ra_shutdown_ms;
+	int status;
 
 	if (ch->ch_pid <= 0)
 		return;
+	if (ctx != NULL && ch->ch_aid.id != 0 &&
+	    roost_stop(ctx, ch->ch_aid) == 0 && wait_exit(ch->ch_pid, ms))
+		goto out;
+	rd_log(LOG_INFO, "%s did not stop in %u ms: SIGTERM", a->ra_name, ms);
 	kill(ch->ch_pid, SIGTERM);
-	while (waitpid(ch->ch_pid, &status, WNOHANG) == 0) {
-		if (waited >= ch->ch_actor->ra_shutdown_ms) {
-			rd_log(LOG_INFO, "%s did not stop in %u ms: SIGKILL",
-			       ch->ch_actor->ra_name, ch->ch_actor->ra_shutdown_ms);
-			kill(ch->ch_pid, SIGKILL);
-			waitpid(ch->ch_pid, &status, 0);
-			break;
-		}
-		usleep(10000);
-		waited += 10;
-	}
+	if (wait_exit(ch->ch_pid, ms))
+		goto out;
+	rd_log(LOG_INFO, "%s did not stop in %u ms: SIGKILL", a->ra_name, ms);
+	kill(ch->ch_pid, SIGKILL);
+	waitpid(ch->ch_pid, &status, 0);
+out:
 	ch->ch_pid = 0;
 }
 
@@ -310,9 +330,10 @@ detach(void)
 	return 0;
 }
 
-/* Supervise until a stop signal or a give-up; then stop everything. */
+/* Supervise until a stop signal or a give-up; then stop everything.
+ * 'ctx' is roostd's own context (for graceful stops), or NULL. */
 static int
-run(struct roost__sys *sy, struct rd_child *kids, int n)
+run(struct roost__sys *sy, roost_ctx_t *ctx, struct rd_child *kids, int n)
 {
 	struct timespec tick = {0, HEARTBEAT_MS * 1000000L};
 	sigset_t set;
@@ -338,7 +359,7 @@ run(struct roost__sys *sy, struct rd_child *kids, int n)
 			failed = 1;
 	}
 	for (i = n - 1; i >= 0; i--)
-		stop_child(&kids[i]);
+		stop_child(ctx, &kids[i]);
 	return failed;
 }
 
@@ -358,6 +379,8 @@ main(int argc, char **argv)
 	const char *system = NULL;
 	const char *config = NULL;
 	struct roost__sys sy;
+	roost_ctx_opts_t copts;
+	roost_ctx_t *ctx = NULL;
 	bool foreground = false;
 	sigset_t set;
 	int failed;
@@ -427,10 +450,22 @@ main(int argc, char **argv)
 		return 1;
 	}
 	heartbeat(&sy);
+	/* roostd is an actor too: a well-known name, and the sender of
+	 * graceful stops. */
+	roost_ctx_opts_init(&copts);
+	copts.system = system;
+	copts.name = "roostd";
+	rc = roost_ctx_open(&ctx, &copts);
+	if (rc < 0) {
+		rd_log(LOG_ERR, "cannot open roostd's own mailbox: %s "
+		       "(stops will use signals only)", roost_strerror(rc));
+		ctx = NULL;
+	}
 	rd_log(LOG_INFO, "system '%s' up, %d actor(s)", system, cfg.rc_nactors);
 	for (i = 0; i < cfg.rc_nactors; i++)
 		kids[i].ch_actor = &cfg.rc_actors[i];
-	failed = run(&sy, kids, cfg.rc_nactors);
+	failed = run(&sy, ctx, kids, cfg.rc_nactors);
+	roost_ctx_close(ctx);
 	roost__sys_close(&sy);
 	roost_system_destroy(system);
 	rd_log(LOG_INFO, "system '%s' removed%s", system,

@@ -8,20 +8,25 @@
  * it abort (to watch roostd restart it with its address and mailbox
  * intact); QUIT makes it close and exit 0. A redelivered message (the
  * one it was handling when it crashed) is answered as REDELIVERED.
- * With --ignore-term it ignores SIGTERM (to exercise roostd's SIGKILL
- * after the shutdown timeout).
+ * A graceful stop (ROOST_KIND_STOP) makes it answer everything queued
+ * before the stop, then close and exit 0. With --stubborn it ignores both
+ * the stop and SIGTERM (to exercise roostd's escalation to SIGKILL).
  */
 #include <roost.h>
 
+#include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
 	KIND_ECHO = 1,
 	KIND_QUIT = 2,
 	KIND_CRASH = 3,
+	KIND_SLEEP = 4, /* pause 100 ms: lets a backlog build up */
 	KIND_REPLY = 100,
 	KIND_REPLY_REDELIVERED = 101,
 };
@@ -33,13 +38,16 @@ main(int argc, char **argv)
 	roost_ctx_t *ctx;
 	roost_msg_t *m;
 	uint32_t kind;
+	bool stubborn;
+	bool stopping = false;
 	int rc;
 
-	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--ignore-term") != 0)) {
-		fprintf(stderr, "usage: echo_actor [--ignore-term]\n");
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--stubborn") != 0)) {
+		fprintf(stderr, "usage: echo_actor [--stubborn]\n");
 		return 2;
 	}
-	if (argc == 2)
+	stubborn = argc == 2;
+	if (stubborn)
 		signal(SIGTERM, SIG_IGN);
 	roost_ctx_opts_init(&o);
 	rc = roost_ctx_opts_from_env(&o);
@@ -50,10 +58,17 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (;;) {
-		rc = roost_recv(ctx, &m, -1);
+		/* Once stopping, take what is left without waiting: the user
+		 * lane is shut, so -EAGAIN means the backlog is done. */
+		rc = roost_recv(ctx, &m, stopping ? 0 : -1);
+		if (rc == -EAGAIN && stopping)
+			return roost_ctx_close(ctx) == 0 ? 0 : 1;
 		if (rc < 0)
 			continue; /* ROOST_ECORRUPT: reported once, go on */
 		switch (roost_msg_kind(m)) {
+		case ROOST_KIND_STOP:
+			stopping = !stubborn;
+			break;
 		case KIND_ECHO:
 			kind = (roost_msg_flags(m) & ROOST_MSG_REDELIVERED)
 			               ? KIND_REPLY_REDELIVERED : KIND_REPLY;
@@ -65,6 +80,9 @@ main(int argc, char **argv)
 			if (!(roost_msg_flags(m) & ROOST_MSG_REDELIVERED))
 				abort();
 			break; /* crashed on it once already: let it go */
+		case KIND_SLEEP:
+			usleep(100000);
+			break;
 		case KIND_QUIT:
 			return roost_ctx_close(ctx) == 0 ? 0 : 1;
 		default:

@@ -237,6 +237,17 @@ ROOST_EXTERN int roost_send_ex(roost_ctx_t *ctx, roost_aid_t to,
                                uint32_t kind, uint32_t flags, uint64_t corr,
                                const void *data, size_t size, int timeout_ms);
 
+/*
+ * Graceful stop. Marks the end of the target's user lane now (later user
+ * sends get -ESHUTDOWN) and sends it ROOST_KIND_STOP on the system lane,
+ * so it is seen at once. The target should handle everything queued
+ * before the mark (roost_recv until -EAGAIN) and then close. -ESRCH for a
+ * stale address, -EALREADY if it is already stopping.
+ */
+#define ROOST_KIND_STOP 0xffffff01u
+
+ROOST_EXTERN int roost_stop(roost_ctx_t *ctx, roost_aid_t aid);
+
 /* ---------------------------------------------------------------------
  * Receiving. A received message is a view into the mailbox: it stays
  * valid, and stays counted as queued, until the next receive call on the

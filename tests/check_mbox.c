@@ -525,6 +525,65 @@ START_TEST(test_mbox_lost_wakeup_is_bounded)
 }
 END_TEST
 
+/* Graceful stop: seen at once on the system lane, every user message
+ * queued before it handled in order, later sends refused. */
+#define STOP_BACKLOG 100000
+
+static int
+stopping_actor(void *arg)
+{
+	roost_ctx_t *ctx = tu_open_sized("rx", 16u << 20);
+	int *go = arg;
+	roost_msg_t *m;
+	uint64_t next = 0;
+	uint64_t v;
+	int sys_msgs = 0;
+	int rc;
+	int i;
+
+	for (i = 0; i < 10000 && !__atomic_load_n(go, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	if (roost_recv(ctx, &m, 5000) != 0 ||
+	    roost_msg_kind(m) != ROOST_KIND_STOP)
+		return 70; /* the stop overtakes the backlog */
+	while ((rc = roost_recv(ctx, &m, 0)) == 0) {
+		if (roost_msg_flags(m) & ROOST_MSG_SYSTEM) {
+			sys_msgs++;
+			continue;
+		}
+		memcpy(&v, roost_msg_data(m), sizeof(v));
+		if (v != next++)
+			return 71;
+	}
+	if (rc != -EAGAIN || next != STOP_BACKLOG || sys_msgs != 1)
+		return 72;
+	return roost_ctx_close(ctx) == 0 ? 0 : 73;
+}
+
+START_TEST(test_mbox_graceful_stop_drains_backlog)
+{
+	int *go = tu_shared_alloc(sizeof(int));
+	roost_ctx_t *tx = tu_open(NULL);
+	pid_t pid = tu_fork(stopping_actor, go);
+	roost_aid_t rx = tu_whereis_wait(tx, "rx", 5000);
+	uint64_t i;
+
+	for (i = 0; i < STOP_BACKLOG; i++)
+		ck_assert_int_eq(roost_send(tx, rx, 1, &i, sizeof(i), 1000), 0);
+	ck_assert_int_eq(roost_stop(tx, rx), 0);
+	ck_assert_int_eq(roost_stop(tx, rx), -EALREADY);
+	ck_assert_int_eq(roost_send(tx, rx, 1, &i, sizeof(i), 1000),
+	                 -ESHUTDOWN);
+	/* The system lane stays open while it drains. */
+	ck_assert_int_eq(roost_send_ex(tx, rx, 5, ROOST_SEND_SYSTEM, 0, NULL, 0,
+	                               1000), 0);
+	__atomic_store_n(go, 1, __ATOMIC_RELEASE);
+	ck_assert_int_eq(tu_wait(pid, 30000), 0);
+	ck_assert_int_eq(roost_stop(tx, rx), -ESRCH);
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+}
+END_TEST
+
 static Suite *
 mbox_suite(void)
 {
@@ -546,6 +605,8 @@ mbox_suite(void)
 		{"test_mbox_stopped_lock_holder", test_mbox_stopped_lock_holder},
 		{"test_mbox_lost_wakeup_is_bounded",
 		 test_mbox_lost_wakeup_is_bounded},
+		{"test_mbox_graceful_stop_drains_backlog",
+		 test_mbox_graceful_stop_drains_backlog},
 	};
 	size_t i;
 

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { KIND_ECHO = 1, KIND_CRASH = 3, KIND_REPLY = 100 };
+enum { KIND_ECHO = 1, KIND_CRASH = 3, KIND_SLEEP = 4, KIND_REPLY = 100 };
 
 static char rsys[64];   /* the system roostd runs (not tu_sys) */
 static char cfgpath[128];
@@ -139,6 +139,41 @@ START_TEST(test_roostd_restart_keeps_address)
 }
 END_TEST
 
+/* Shutdown with a backlog: the actor is stopped gracefully and answers
+ * every request queued before the stop before it exits. */
+#define BACKLOG 3000
+
+START_TEST(test_roostd_shutdown_drains_backlog)
+{
+	roost_ctx_t *ctx;
+	roost_aid_t echo;
+	roost_msg_t *m;
+	pid_t rd;
+	uint64_t i;
+
+	setup_names();
+	write_config("[actor echo]\nprogram = %s\nshutdown_timeout_ms = 5000\n");
+	rd = start_roostd(-1);
+	ctx = open_when_up();
+	echo = tu_whereis_wait(ctx, "echo", 5000);
+	ck_assert_int_eq(roost_send(ctx, echo, KIND_SLEEP, NULL, 0, 1000), 0);
+	for (i = 0; i < BACKLOG; i++)
+		ck_assert_int_eq(roost_send_ex(ctx, echo, KIND_ECHO, 0, i, NULL, 0,
+		                               1000), 0);
+	kill(rd, SIGTERM); /* while it sleeps on the first message */
+	ck_assert_int_eq(tu_wait(rd, 20000), 0);
+	for (i = 0; i < BACKLOG; i++) {
+		ck_assert_int_eq(roost_recv(ctx, &m, 0), 0);
+		ck_assert_uint_eq(roost_msg_kind(m), KIND_REPLY);
+		ck_assert_uint_eq(roost_msg_corr(m), i);
+	}
+	ck_assert_int_eq(roost_recv(ctx, &m, 0), -EAGAIN);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	unlink(cfgpath);
+}
+END_TEST
+
 START_TEST(test_roostd_one_per_system)
 {
 	char err[1024];
@@ -222,8 +257,8 @@ START_TEST(test_roostd_policies_and_kill_escalation)
 
 	setup_names();
 	/* transient + normal exit, temporary + failure: neither restarts;
-	 * the stubborn actor ignores SIGTERM and must be SIGKILLed. */
-	write_config("[actor stubborn]\nprogram = %s\nargs = --ignore-term\n"
+	 * the stubborn actor ignores the stop and SIGTERM: SIGKILL. */
+	write_config("[actor stubborn]\nprogram = %s\nargs = --stubborn\n"
 	             "shutdown_timeout_ms = 200\n"
 	             "[actor once]\nprogram = /bin/true\nrestart = transient\n"
 	             "[actor temp]\nprogram = /bin/false\nrestart = temporary\n");
@@ -242,6 +277,8 @@ START_TEST(test_roostd_policies_and_kill_escalation)
 	ck_assert_msg(strstr(err, "temp exited with status 1\n") != NULL, "%s",
 	              err);
 	ck_assert_msg(strstr(err, "restarting") == NULL, "%s", err);
+	ck_assert_msg(strstr(err, "stubborn did not stop in 200 ms: SIGTERM") !=
+	                      NULL, "%s", err);
 	ck_assert_msg(strstr(err, "stubborn did not stop in 200 ms: SIGKILL") !=
 	                      NULL, "%s", err);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
@@ -256,6 +293,8 @@ roostd_suite(void)
 
 	suite_add_tcase(s, tu_tcase("test_roostd_restart_keeps_address",
 	                            test_roostd_restart_keeps_address, 60));
+	suite_add_tcase(s, tu_tcase("test_roostd_shutdown_drains_backlog",
+	                            test_roostd_shutdown_drains_backlog, 60));
 	suite_add_tcase(s, tu_tcase("test_roostd_one_per_system",
 	                            test_roostd_one_per_system, 60));
 	suite_add_tcase(s, tu_tcase("test_roostd_crash_loop_gives_up",

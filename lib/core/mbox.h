@@ -136,6 +136,10 @@ void roost__mbox_repair_locked(struct roost__mbox *mb);
 /* Raise the high-water mark to 'used' bytes if that is higher. */
 void roost__mbox_note_used(struct roost__mbox_hdr *h, uint64_t used);
 
+/* Shut the user lane (graceful stop): later user sends get -ESHUTDOWN.
+ * -ESRCH if closed, -EALREADY if already shut. Any process. */
+int roost__mbox_shut_user(struct roost__mbox *mb);
+
 /* Mark the mailbox closed and wake every sender blocked on it. */
 void roost__mbox_close(struct roost__mbox *mb);
 

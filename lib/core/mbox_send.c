@@ -396,3 +396,29 @@ out_unlock:
 	roost__mbox_unlock(mb);
 	return rc;
 }
+
+int
+roost__mbox_shut_user(struct roost__mbox *mb)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+	uint64_t deadline = 0;
+	uint32_t state;
+	int rc;
+
+	rc = roost__mbox_lock(mb, 1000, &deadline);
+	if (rc < 0)
+		return rc;
+	/* Under the lock, so no sender is between its state check and its
+	 * commit: every record committed so far is before the mark, every
+	 * later user send sees the mark. Pairs with the acquire of lk_state
+	 * in roost__mbox_push(). */
+	state = roost__load_rlx(&h->mh_lock.lk_state);
+	if (state == ROOST_MBOX_CLOSED)
+		rc = -ESRCH;
+	else if (state == ROOST_MBOX_USER_SHUT)
+		rc = -EALREADY;
+	else
+		roost__store_rel(&h->mh_lock.lk_state, ROOST_MBOX_USER_SHUT);
+	roost__mbox_unlock(mb);
+	return rc;
+}

@@ -122,3 +122,23 @@ roost_send_name(roost_ctx_t *ctx, const char *name, uint32_t kind,
 		return rc;
 	return roost_send_ex(ctx, to, kind, 0, 0, data, size, timeout_ms);
 }
+
+int
+roost_stop(roost_ctx_t *ctx, roost_aid_t aid)
+{
+	struct roost__mbox *mb;
+	int rc;
+
+	if (ctx == NULL)
+		return -EINVAL;
+	rc = roost__ctx_peer(ctx, aid, &mb);
+	if (rc < 0)
+		return rc;
+	rc = roost__mbox_shut_user(mb);
+	if (rc < 0)
+		return rc;
+	/* The mark first, then the notice: when the target sees STOP, the
+	 * user lane it must drain is already final. */
+	return roost_send_ex(ctx, aid, ROOST_KIND_STOP, ROOST_SEND_SYSTEM, 0,
+	                     NULL, 0, 1000);
+}
