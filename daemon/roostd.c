@@ -73,7 +73,7 @@ wait_attached(struct roost__sys *sy, pid_t pid)
 	uint32_t i;
 	int t;
 
-	for (t = 0; t < ATTACH_WAIT_MS; t += 5) {
+	for (t = 0; t < ATTACH_WAIT_MS * 5; t++) {
 		for (i = 0; i < sy->sy_fixed.sf_nslots; i++) {
 			if (roost__sys_slot_read(sy, i, &sv) == 0 &&
 			    sv.sv_state == ROOST_SLOT_ACTIVE && sv.sv_pid == pid)
@@ -84,7 +84,7 @@ wait_attached(struct roost__sys *sy, pid_t pid)
 		           WEXITED | WNOHANG | WNOWAIT) == 0 &&
 		    info.si_pid == pid)
 			break; /* exited before attaching; the loop reaps it */
-		usleep(5000);
+		usleep(200);
 	}
 	return ROOST_AID_NONE;
 }
@@ -94,6 +94,7 @@ spawn(struct roost__sys *sy, struct rd_child *ch)
 {
 	const struct rd_actor *a = ch->ch_actor;
 	char aid_hex[17];
+	uint64_t t0 = roost__plat_now_ns();
 	sigset_t none;
 	pid_t pid;
 
@@ -119,10 +120,18 @@ spawn(struct roost__sys *sy, struct rd_child *ch)
 		_exit(127);
 	}
 	ch->ch_pid = pid;
-	if (ch->ch_aid.id == 0)
+	if (ch->ch_aid.id == 0) {
 		ch->ch_aid = wait_attached(sy, pid);
-	rd_log(LOG_INFO, "started %s (pid %d, address %u.%u)", a->ra_name,
-	       (int)pid, roost_aid_slot(ch->ch_aid), roost_aid_gen(ch->ch_aid));
+		/* Spawn-to-ready: fork until its mailbox is published. */
+		rd_log(LOG_INFO, "started %s (pid %d, address %u.%u, ready in "
+		       "%.2f ms)", a->ra_name, (int)pid, roost_aid_slot(ch->ch_aid),
+		       roost_aid_gen(ch->ch_aid),
+		       (double)(roost__plat_now_ns() - t0) / 1e6);
+	} else {
+		rd_log(LOG_INFO, "restarted %s (pid %d, address %u.%u)",
+		       a->ra_name, (int)pid, roost_aid_slot(ch->ch_aid),
+		       roost_aid_gen(ch->ch_aid));
+	}
 	return 0;
 }
 
