@@ -268,27 +268,41 @@ write_record(struct roost__mbox *mb, const struct roost__out *o,
 }
 
 /* Distance in bytes, past the end of the record just sent, of the ring
- * lines prefetched for writing (see roost__mbox_push). */
+ * lines prefetched for writing (see roost__mbox_push): at least this
+ * much, and at least two records of the size just sent. */
 #define PREFETCH_AHEAD 1024
+#define PREFETCH_MAX_LINES 32
 
 static inline void
-prefetch_ahead(struct roost__mbox *mb, unsigned lane, uint64_t end)
+prefetch_line_w(const void *p)
 {
-	/* Two lines: a send advances the tail by up to two lines. Each
-	 * address is masked into the ring. */
-	const void *p = roost__mbox_rec_at(mb, lane, end + PREFETCH_AHEAD);
-	const void *q = roost__mbox_rec_at(mb, lane,
-	                                   end + PREFETCH_AHEAD + ROOST_CACHE_LINE);
-
 #if defined(__x86_64__) || defined(__i386__)
 	/* PREFETCHW (a NOP where unsupported; never faults):
 	 * __builtin_prefetch emits it only with -mprfchw. */
 	__asm__ volatile("prefetchw (%0)" : : "r"(p));
-	__asm__ volatile("prefetchw (%0)" : : "r"(q));
 #else
 	__builtin_prefetch(p, 1);
-	__builtin_prefetch(q, 1);
 #endif
+}
+
+/* As many lines as the record just sent took (at least two: a small
+ * record can straddle two). Each address is masked into the ring. */
+static inline void
+prefetch_ahead(struct roost__mbox *mb, unsigned lane, uint64_t end,
+               uint64_t rec)
+{
+	uint64_t at = end + (2 * rec > PREFETCH_AHEAD ? 2 * rec
+	                                              : PREFETCH_AHEAD);
+	uint64_t lines = (rec + ROOST_CACHE_LINE - 1) / ROOST_CACHE_LINE;
+	uint64_t i;
+
+	if (lines < 2)
+		lines = 2;
+	if (lines > PREFETCH_MAX_LINES)
+		lines = PREFETCH_MAX_LINES;
+	for (i = 0; i < lines; i++)
+		prefetch_line_w(roost__mbox_rec_at(mb, lane,
+		                                   at + i * ROOST_CACHE_LINE));
 }
 
 int
@@ -389,7 +403,7 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 	 * these lines are still in the receiver's cache from the last lap.
 	 * Never the next record's line: an idle receiver polls it. A hint
 	 * only; it changes no memory. */
-	prefetch_ahead(mb, lane, tail + span);
+	prefetch_ahead(mb, lane, tail + span, rec);
 	return 0;
 
 out_unlock:
