@@ -225,6 +225,54 @@ START_TEST(test_restart_slot_is_kept)
 }
 END_TEST
 
+/* The environment roostd gives an actor: read, validated, and refused
+ * whole when any variable is malformed. */
+START_TEST(test_restart_opts_from_env)
+{
+	static const char *const bad[][2] = {
+		{"ROOST_REATTACH", "xyz"},
+		{"ROOST_REATTACH", "0000000000000005"}, /* generation 0 */
+		{"ROOST_REATTACH", "12345678901234567"},
+		{"ROOST_SUPERVISED", "yes"},
+		{"ROOST_ACTOR", "has space"},
+		{"ROOST_SYSTEM", "bad/name"},
+	};
+	roost_ctx_opts_t o;
+	size_t i;
+
+	setenv("ROOST_SYSTEM", tu_sys, 1);
+	setenv("ROOST_ACTOR", "envy", 1);
+	setenv("ROOST_SUPERVISED", "1", 1);
+	setenv("ROOST_REATTACH", "0000000700000003", 1);
+	roost_ctx_opts_init(&o);
+	ck_assert_int_eq(roost_ctx_opts_from_env(&o), 0);
+	ck_assert_str_eq(o.system, tu_sys);
+	ck_assert_str_eq(o.name, "envy");
+	ck_assert_uint_eq(o.flags, ROOST_CTX_SUPERVISED);
+	ck_assert_uint_eq(roost_aid_slot(o.reattach), 3);
+	ck_assert_uint_eq(roost_aid_gen(o.reattach), 7);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char keep[64];
+
+		snprintf(keep, sizeof(keep), "%s", getenv(bad[i][0]));
+		setenv(bad[i][0], bad[i][1], 1);
+		roost_ctx_opts_init(&o);
+		ck_assert_msg(roost_ctx_opts_from_env(&o) == -EINVAL, "%s=%s",
+		              bad[i][0], bad[i][1]);
+		ck_assert_ptr_null(o.name); /* left unchanged */
+		setenv(bad[i][0], keep, 1);
+	}
+	unsetenv("ROOST_ACTOR");
+	unsetenv("ROOST_SUPERVISED");
+	unsetenv("ROOST_REATTACH");
+	unsetenv("ROOST_SYSTEM");
+	roost_ctx_opts_init(&o);
+	ck_assert_int_eq(roost_ctx_opts_from_env(&o), 0);
+	ck_assert_ptr_null(o.system);
+	ck_assert_uint_eq(o.reattach.id, 0);
+}
+END_TEST
+
 static Suite *
 restart_suite(void)
 {
@@ -236,6 +284,8 @@ restart_suite(void)
 	                            test_restart_refusals, 60));
 	suite_add_tcase(s, tu_tcase("test_restart_slot_is_kept",
 	                            test_restart_slot_is_kept, 60));
+	suite_add_tcase(s, tu_tcase("test_restart_opts_from_env",
+	                            test_restart_opts_from_env, 60));
 	return s;
 }
 

@@ -149,14 +149,19 @@ wake_receiver(struct roost__mbox_hdr *h)
 	roost__plat_futex_wake((uint32_t *)&h->mh_lock.lk_wake_seq, 1);
 }
 
-/* True if sends to 'lane' are refused now (closed, or user lane shut). */
-static bool
-lane_refused(struct roost__mbox_hdr *h, unsigned lane)
+/* Why sends to 'lane' are refused now: -ESRCH (closed), -ESHUTDOWN (user
+ * lane shut by a graceful stop), or 0. Pairs with the release stores of
+ * lk_state in roost__mbox_close() and roost__mbox_shut_user(). */
+static int
+lane_refusal(struct roost__mbox_hdr *h, unsigned lane)
 {
 	uint32_t state = roost__load_acq(&h->mh_lock.lk_state);
 
-	return state == ROOST_MBOX_CLOSED ||
-	       (state == ROOST_MBOX_USER_SHUT && lane == ROOST_LANE_USR);
+	if (state == ROOST_MBOX_CLOSED)
+		return -ESRCH;
+	if (state == ROOST_MBOX_USER_SHUT && lane == ROOST_LANE_USR)
+		return -ESHUTDOWN;
+	return 0;
 }
 
 /*
@@ -190,7 +195,7 @@ wait_space(struct roost__mbox *mb, unsigned lane, uint64_t need,
 		if (tail + need + chunk - roost__load_acq(&h->mh_head[lane]) <=
 		    mb->mb_cap[lane])
 			return 0;
-		if (lane_refused(h, lane))
+		if (lane_refusal(h, lane) != 0)
 			return 0; /* the retry reports it */
 		for (int i = 0; i < SPACE_POLL_PAUSES; i++)
 			roost__cpu_relax();
@@ -319,7 +324,6 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 	uint64_t deadline = 0;
 	uint64_t poll_ns = SPACE_POLL_MIN_NS;
 	bool counted_block = false;
-	uint32_t state;
 	int rc;
 
 	if (o->o_size > mb->mb_max_payload[lane])
@@ -329,17 +333,9 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 	if (rc < 0)
 		return rc;
 	for (;;) {
-		/* Pairs with the release in roost__mbox_close() and the stop
-		 * path that shuts the user lane. */
-		state = roost__load_acq(&h->mh_lock.lk_state);
-		if (state == ROOST_MBOX_CLOSED) {
-			rc = -ESRCH;
+		rc = lane_refusal(h, lane);
+		if (rc < 0)
 			goto out_unlock;
-		}
-		if (state == ROOST_MBOX_USER_SHUT && lane == ROOST_LANE_USR) {
-			rc = -ESHUTDOWN;
-			goto out_unlock;
-		}
 		/* Relaxed: only lock holders write the tail, and the lock's
 		 * acquire orders us after the last of them. */
 		tail = roost__load_rlx(&h->mh_tail[lane]);
