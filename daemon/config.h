@@ -3,6 +3,33 @@
  * config.h - roostd's configuration: the INI file (parsed with inih) as
  * validated values. Every unknown section or key and every bad value is
  * an error naming the file and line; nothing is silently ignored.
+ *
+ *   [system]
+ *   slots = 256               ; actor table size, 1..4096
+ *   mailbox_bytes = 1048576   ; default user-lane ring, 4 KiB..1 GiB
+ *   max_message = 65536       ; largest payload
+ *   group = NAME              ; unix group granted access (mode 0660)
+ *   timers = 16384            ; alarm table capacity, 16..1048576
+ *   strategy = one_for_one    ; of the top level (actors and groups)
+ *   intensity = 5             ; at most this many restarts ...
+ *   period = 10               ; ... in this many seconds, 1..3600
+ *
+ *   [group NAME]              ; a supervision group, child of the top
+ *   strategy = one_for_all    ; one_for_one | one_for_all | rest_for_one
+ *   intensity = 3
+ *   period = 5
+ *
+ *   [actor NAME]              ; one per actor
+ *   program = /abs/path       ; required
+ *   args = --flag value       ; split on blanks, no quoting
+ *   count = 1                 ; a pool: NAME.1 .. NAME.N, 1..64
+ *   restart = permanent       ; permanent | transient | temporary
+ *   daemon = false            ; true: shutdown kills it at once
+ *   mailbox_bytes = 65536
+ *   shutdown_timeout_ms = 5000
+ *   order = 0                 ; start order (ascending; ties: file order)
+ *   group = NAME              ; a [group NAME] section (any place in the
+ *                             ; file); default: the top level
  */
 #ifndef ROOSTD_CONFIG_H
 #define ROOSTD_CONFIG_H
@@ -10,12 +37,30 @@
 #include "roost_impl.h"
 
 #define RD_MAX_ACTORS 256
+#define RD_MAX_GROUPS 32
 #define RD_MAX_ARGS 32
+#define RD_POOL_MAX 64
+#define RD_TIMERS_DEF 16384u
+#define RD_TIMERS_MAX (1u << 20)
 
 enum rd_restart {
 	RD_PERMANENT, /* always restarted */
 	RD_TRANSIENT, /* restarted after an abnormal exit only */
 	RD_TEMPORARY  /* never restarted */
+};
+
+enum rd_strategy {
+	RD_ONE_FOR_ONE,  /* restart the one that died */
+	RD_ONE_FOR_ALL,  /* stop the others, restart all */
+	RD_REST_FOR_ONE  /* stop those started after it, restart them and it */
+};
+
+struct rd_group {
+	char rg_name[ROOST_NAME_MAX + 1]; /* "" for the top level */
+	enum rd_strategy rg_strategy;
+	uint32_t rg_intensity;            /* restarts allowed ... */
+	uint32_t rg_period_s;             /* ... within this window */
+	int rg_line;                      /* where it was defined; 0: implied */
 };
 
 struct rd_actor {
@@ -24,13 +69,25 @@ struct rd_actor {
 	char *ra_argv[RD_MAX_ARGS + 2]; /* program, args, NULL */
 	int ra_argc;
 	enum rd_restart ra_restart;
+	bool ra_daemon;              /* shutdown kills it without waiting */
+	uint32_t ra_count;           /* pool size, 1..RD_POOL_MAX */
 	uint32_t ra_mbox_bytes;      /* 0: the system default */
 	uint32_t ra_shutdown_ms;     /* SIGTERM, then SIGKILL after this */
+	int32_t ra_order;            /* start order key */
+	int ra_group;                /* index in rc_groups; 0 = top level */
 	int ra_line;                 /* where its section starts */
 };
 
 struct rd_config {
 	roost_sys_opts_t rc_sys;
+	char rc_unix_group[64];      /* "" unless [system] group is set */
+	uint32_t rc_timers;
+	/* rc_groups[0] is the top level (strategy/intensity/period of
+	 * [system]); 1.. are [group] sections. */
+	struct rd_group rc_groups[RD_MAX_GROUPS + 1];
+	int rc_ngroups;
+	/* Sorted by start order on success (stable: file order breaks
+	 * ties). */
 	struct rd_actor rc_actors[RD_MAX_ACTORS];
 	int rc_nactors;
 	char rc_error[512];          /* what is wrong, for the first error */
@@ -41,6 +98,11 @@ struct rd_config {
  * cfg->rc_error. Free with rd_config_free() in both cases.
  */
 int rd_config_load(struct rd_config *cfg, const char *path);
+/* The defaults, as if from an empty file. */
+void rd_config_defaults(struct rd_config *cfg);
 void rd_config_free(struct rd_config *cfg);
+
+const char *rd_strategy_name(enum rd_strategy s);
+const char *rd_restart_name(enum rd_restart r);
 
 #endif

@@ -1,57 +1,50 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * roostd.c - the supervisor daemon (first slice): creates a system from
- * its config, spawns the actors in order as SUPERVISED, restarts them by
- * policy keeping their address and mailbox (reattach), gives up on an
- * actor that restarts too often, and on SIGTERM/SIGINT stops them in
- * reverse order (a graceful stop on the system lane, then SIGTERM, then
- * SIGKILL, each after the actor's timeout) and removes every
- * shared-memory object of the system before exiting 0.
+ * roostd.c - the supervisor daemon's main: arguments, the one-roostd
+ * lock, creating (or adopting, or cleaning a stale) system, the main
+ * loop, and the ordered shutdown. See rd.h for the other modules.
  *
- * Not yet (issue 3): alarms, groups and strategies, spawn requests from actors, adoption of a running
- * system after roostd's own death, sd_notify.
+ * The loop receives on roostd's own mailbox with a timeout that ends at
+ * the next alarm (or the 100 ms heartbeat); signal handlers and the
+ * pidfd watcher only set flags and interrupt that receive.
  */
-#include "config.h"
+#include "rd.h"
+#include "timers.h"
 
+#include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <sys/wait.h>
-#include <time.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
+#ifdef ROOSTD_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
-#define HEARTBEAT_MS 100
-#define ATTACH_WAIT_MS 5000
-#define INTENSITY_MAX 5       /* restarts of one actor ... */
-#define INTENSITY_SECONDS 10  /* ... within this many seconds */
+#define HEARTBEAT_NS (100ull * 1000000u)
 #define HEARTBEAT_STALE_NS (2ull * 1000000000u)
+/* Poll period for actors that have not attached yet. */
+#define ATTACH_POLL_NS (200ull * 1000u)
+/* Requests handled per loop turn before signals and alarms are looked
+ * at again. */
+#define REQUESTS_PER_TURN 256
 
-enum { LOG_ERR, LOG_INFO, LOG_DEBUG };
-
-struct rd_child {
-	const struct rd_actor *ch_actor;
-	pid_t ch_pid;          /* 0: not running */
-	roost_aid_t ch_aid;    /* its address once attached */
-	uint64_t ch_restarts[INTENSITY_MAX];
-	unsigned ch_nrestarts;
-	bool ch_done;          /* exited for good */
-};
-
-static int log_level = LOG_INFO;
+volatile sig_atomic_t rd_sig_chld;
+volatile sig_atomic_t rd_sig_stop;
+static roost_ctx_t *wake_ctx;
 
 static void
-rd_log(int level, const char *fmt, ...)
+on_signal(int sig)
 {
-	va_list ap;
+	int saved = errno;
 
-	if (level > log_level)
-		return;
-	fprintf(stderr, "roostd[%d]: ", (int)getpid());
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	if (sig == SIGCHLD)
+		rd_sig_chld = 1;
+	else
+		rd_sig_stop = sig;
+	roost_ctx_interrupt(wake_ctx);
+	errno = saved;
 }
 
 static void
@@ -60,217 +53,60 @@ usage(FILE *f)
 	fprintf(f,
 	        "usage: roostd [--system NAME] [--config FILE] [--foreground]\n"
 	        "              [--log-level error|info|debug]\n"
-	        "exit status: 0 clean shutdown, 1 runtime failure, 2 bad "
+	        "exit status: 0 clean shutdown, 1 runtime failure (another\n"
+	        "roostd, permissions, an actor group that gave up), 2 bad\n"
 	        "arguments or config\n");
 }
 
-/* Find the address the child 'pid' attached under, waiting a while. */
-static roost_aid_t
-wait_attached(struct roost__sys *sy, pid_t pid)
-{
-	struct roost__slot_view sv;
-	siginfo_t info;
-	uint32_t i;
-	int t;
-
-	for (t = 0; t < ATTACH_WAIT_MS * 5; t++) {
-		for (i = 0; i < sy->sy_fixed.sf_nslots; i++) {
-			if (roost__sys_slot_read(sy, i, &sv) == 0 &&
-			    sv.sv_state == ROOST_SLOT_ACTIVE && sv.sv_pid == pid)
-				return roost__aid_make(i, sv.sv_gen);
-		}
-		memset(&info, 0, sizeof(info));
-		if (waitid(P_PID, (id_t)pid, &info,
-		           WEXITED | WNOHANG | WNOWAIT) == 0 &&
-		    info.si_pid == pid)
-			break; /* exited before attaching; the loop reaps it */
-		usleep(200);
-	}
-	return ROOST_AID_NONE;
-}
-
+/* One roostd per system: an flock on "/roost.UID.SYSTEM~lock" ('~' is in
+ * no system name, so no system's objects match it). Held for life. */
 static int
-spawn(struct roost__sys *sy, struct rd_child *ch)
+take_lock(const char *system, char *name, size_t len)
 {
-	const struct rd_actor *a = ch->ch_actor;
-	char aid_hex[17];
-	uint64_t t0 = roost__plat_now_ns();
-	sigset_t none;
-	pid_t pid;
+	int fd;
 
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setenv("ROOST_SYSTEM", sy->sy_name, 1);
-		setenv("ROOST_ACTOR", a->ra_name, 1);
-		setenv("ROOST_SUPERVISED", "1", 1);
-		if (ch->ch_aid.id != 0) {
-			snprintf(aid_hex, sizeof(aid_hex), "%016llx",
-			         (unsigned long long)ch->ch_aid.id);
-			setenv("ROOST_REATTACH", aid_hex, 1);
-		} else {
-			unsetenv("ROOST_REATTACH");
-		}
-		execv(a->ra_program, a->ra_argv);
-		fprintf(stderr, "roostd: exec %s: %s\n", a->ra_program,
-		        strerror(errno));
-		_exit(127);
-	}
-	ch->ch_pid = pid;
-	if (ch->ch_aid.id == 0) {
-		ch->ch_aid = wait_attached(sy, pid);
-		/* Spawn-to-ready: fork until its mailbox is published. */
-		rd_log(LOG_INFO, "started %s (pid %d, address %u.%u, ready in "
-		       "%.2f ms)", a->ra_name, (int)pid, roost_aid_slot(ch->ch_aid),
-		       roost_aid_gen(ch->ch_aid),
-		       (double)(roost__plat_now_ns() - t0) / 1e6);
-	} else {
-		rd_log(LOG_INFO, "restarted %s (pid %d, address %u.%u)",
-		       a->ra_name, (int)pid, roost_aid_slot(ch->ch_aid),
-		       roost_aid_gen(ch->ch_aid));
-	}
-	return 0;
-}
-
-/* True if this restart stays within the intensity limit. */
-static bool
-within_intensity(struct rd_child *ch)
-{
-	uint64_t now = roost__plat_now_ns();
-	uint64_t oldest = ch->ch_restarts[ch->ch_nrestarts % INTENSITY_MAX];
-
-	if (ch->ch_nrestarts >= INTENSITY_MAX &&
-	    now - oldest < (uint64_t)INTENSITY_SECONDS * 1000000000u)
-		return false;
-	ch->ch_restarts[ch->ch_nrestarts % INTENSITY_MAX] = now;
-	ch->ch_nrestarts++;
-	return true;
-}
-
-static void
-describe_exit(int status, char *buf, size_t len)
-{
-	if (WIFEXITED(status))
-		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
-		         strsignal(WTERMSIG(status)));
-	else
-		snprintf(buf, len, "ended (status 0x%x)", status);
-}
-
-/*
- * A child exited: restart it by policy, or release its slot for good.
- * Returns -1 when an actor restarted too often (the system must stop).
- */
-static int
-on_exit_status(struct roost__sys *sy, struct rd_child *ch, int status)
-{
-	const struct rd_actor *a = ch->ch_actor;
-	bool abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-	bool restart;
-	char why[96];
-
-	describe_exit(status, why, sizeof(why));
-	ch->ch_pid = 0;
-	restart = a->ra_restart == RD_PERMANENT ||
-	          (a->ra_restart == RD_TRANSIENT && abnormal);
-	rd_log(abnormal ? LOG_ERR : LOG_INFO, "%s %s%s", a->ra_name, why,
-	       restart ? "; restarting" : "");
-	if (restart && !within_intensity(ch)) {
-		rd_log(LOG_ERR,
-		       "%s restarted %d times within %d s: giving up and "
-		       "stopping the system", a->ra_name, INTENSITY_MAX,
-		       INTENSITY_SECONDS);
-		restart = false;
-		ch->ch_done = true;
-		if (ch->ch_aid.id != 0)
-			roost__sys_release_dead(sy, ch->ch_aid);
+	snprintf(name, len, "/roost.%u.%s~lock", (unsigned)geteuid(), system);
+	fd = shm_open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rd_log(RD_ERR, "cannot open the lock of system '%s': %s", system,
+		       strerror(errno));
 		return -1;
 	}
-	if (restart && spawn(sy, ch) == 0)
-		return 0;
-	ch->ch_done = true;
-	if (ch->ch_aid.id != 0)
-		roost__sys_release_dead(sy, ch->ch_aid);
-	return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		rd_log(RD_ERR, "system '%s' is already run by another roostd",
+		       system);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
-static int
-reap(struct roost__sys *sy, struct rd_child *kids, int n)
+/* True if any live process holds a slot ('who': one of them). */
+static bool
+live_actors(struct roost__sys *sy, pid_t *who)
 {
-	int status;
-	int rc = 0;
-	pid_t pid;
-	int i;
+	struct roost__slot_view sv;
+	uint32_t i;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < n; i++) {
-			if (kids[i].ch_pid == pid && on_exit_status(sy, &kids[i],
-			                                            status) < 0)
-				rc = -1;
+	for (i = 0; i < sy->sy_fixed.sf_nslots; i++) {
+		if (roost__sys_slot_read(sy, i, &sv) == 0 &&
+		    sv.sv_state != ROOST_SLOT_FREE &&
+		    roost__plat_proc_alive(sv.sv_pid, sv.sv_pid_start)) {
+			*who = sv.sv_pid;
+			return true;
 		}
 	}
-	return rc;
+	return false;
 }
 
-/* Wait up to 'ms' for 'pid' to exit. True if it did. */
-static bool
-wait_exit(pid_t pid, uint32_t ms)
-{
-	uint32_t waited;
-	int status;
-
-	for (waited = 0;; waited += 10) {
-		if (waitpid(pid, &status, WNOHANG) != 0)
-			return true;
-		if (waited >= ms)
-			return false;
-		usleep(10000);
-	}
-}
-
-/*
- * Stop one child: a graceful stop through its system lane (it handles
- * what was queued before, then exits), then after its shutdown timeout
- * SIGTERM, then after another timeout SIGKILL.
- */
-static void
-stop_child(roost_ctx_t *ctx, struct rd_child *ch)
-{
-	const struct rd_actor *a = ch->ch_actor;
-	uint32_t ms = a->ra_shutdown_ms;
-	int status;
-
-	if (ch->ch_pid <= 0)
-		return;
-	if (ctx != NULL && ch->ch_aid.id != 0 &&
-	    roost_stop(ctx, ch->ch_aid) == 0 && wait_exit(ch->ch_pid, ms))
-		goto out;
-	rd_log(LOG_INFO, "%s did not stop in %u ms: SIGTERM", a->ra_name, ms);
-	kill(ch->ch_pid, SIGTERM);
-	if (wait_exit(ch->ch_pid, ms))
-		goto out;
-	rd_log(LOG_INFO, "%s did not stop in %u ms: SIGKILL", a->ra_name, ms);
-	kill(ch->ch_pid, SIGKILL);
-	waitpid(ch->ch_pid, &status, 0);
-out:
-	ch->ch_pid = 0;
-}
-
-/* Create the system, removing a stale one (no live roostd, no live
- * actors) first. Returns 0, or 1 with the reason logged. */
+/* Create the system, or find one to adopt, or clean a stale one.
+ * Returns 0 (created), 1 (adopt it), -1 (logged). */
 static int
-create_system(const char *name, const roost_sys_opts_t *opts)
+create_or_adopt(const char *name, const roost_sys_opts_t *opts)
 {
 	struct roost__sys sy;
-	struct roost__slot_view sv;
-	int32_t owner;
-	uint64_t beat;
-	uint32_t i;
+	pid_t who = 0;
+	bool live;
 	int rc;
 
 	rc = roost_system_create(name, opts);
@@ -278,38 +114,26 @@ create_system(const char *name, const roost_sys_opts_t *opts)
 		goto out;
 	rc = roost__sys_open(&sy, name);
 	if (rc == 0) {
-		owner = roost__load_rlx(&sy.sy_hdr->sh_owner_pid);
-		beat = roost__load_rlx(&sy.sy_hdr->sh_heartbeat_ns);
-		if (owner > 0 && kill(owner, 0) == 0 &&
-		    roost__plat_now_ns() - beat < HEARTBEAT_STALE_NS) {
-			rd_log(LOG_ERR, "system '%s' is already run by roostd pid %d",
-			       name, (int)owner);
-			roost__sys_close(&sy);
+		live = live_actors(&sy, &who);
+		roost__sys_close(&sy);
+		if (live) {
+			rd_log(RD_INFO, "system '%s' runs without a roostd (actor "
+			       "pid %d is alive): adopting it", name, (int)who);
 			return 1;
 		}
-		for (i = 0; i < sy.sy_fixed.sf_nslots; i++) {
-			if (roost__sys_slot_read(&sy, i, &sv) == 0 &&
-			    sv.sv_state != ROOST_SLOT_FREE &&
-			    roost__plat_proc_alive(sv.sv_pid, sv.sv_pid_start)) {
-				rd_log(LOG_ERR,
-				       "system '%s' has no roostd but live actors "
-				       "(pid %d); adopting it is not implemented "
-				       "yet", name, (int)sv.sv_pid);
-				roost__sys_close(&sy);
-				return 1;
-			}
-		}
-		roost__sys_close(&sy);
+	} else if (rc == -EACCES) {
+		goto out;
 	}
-	rd_log(LOG_INFO, "removing stale system '%s' (its roostd and actors "
-	       "are gone)", name);
+	rd_log(RD_INFO, "removing stale system '%s' (no roostd, no live "
+	       "actors%s%s)", name, rc < 0 ? "; " : "",
+	       rc < 0 ? roost_strerror(rc) : "");
 	roost_system_destroy(name);
 	rc = roost_system_create(name, opts);
 out:
 	if (rc < 0) {
-		rd_log(LOG_ERR, "cannot create system '%s': %s", name,
+		rd_log(RD_ERR, "cannot create system '%s': %s", name,
 		       roost_strerror(rc));
-		return 1;
+		return -1;
 	}
 	return 0;
 }
@@ -339,41 +163,270 @@ detach(void)
 	return 0;
 }
 
-/* Supervise until a stop signal or a give-up; then stop everything.
- * 'ctx' is roostd's own context (for graceful stops), or NULL. */
+/* The config's actors as children, pools expanded, in start order. */
 static int
-run(struct roost__sys *sy, roost_ctx_t *ctx, struct rd_child *kids, int n)
+children_from_config(struct rd *rd)
 {
-	struct timespec tick = {0, HEARTBEAT_MS * 1000000L};
-	sigset_t set;
-	int failed = 0;
-	int sig;
+	const struct rd_actor *a;
+	struct rd_child *ch;
+	char name[ROOST_NAME_MAX + 1];
+	uint32_t k;
 	int i;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	for (i = 0; i < n && !failed; i++)
-		if (spawn(sy, &kids[i]) < 0)
-			failed = 1;
-	while (!failed) {
-		heartbeat(sy);
-		sig = sigtimedwait(&set, NULL, &tick);
-		if (sig == SIGTERM || sig == SIGINT) {
-			rd_log(LOG_INFO, "signal %d: shutting down", sig);
-			break;
+	for (i = 0; i < rd->rd_cfg->rc_nactors; i++) {
+		a = &rd->rd_cfg->rc_actors[i];
+		for (k = 1; k <= a->ra_count; k++) {
+			if (a->ra_count > 1)
+				snprintf(name, sizeof(name), "%s.%u", a->ra_name, k);
+			else
+				snprintf(name, sizeof(name), "%s", a->ra_name);
+			ch = rd_child_add(rd, name, a->ra_group);
+			if (ch == NULL ||
+			    rd_spec_copy(&ch->ch_spec, a->ra_program, a->ra_argv,
+			                 a->ra_argc) < 0)
+				return -1;
+			ch->ch_spec.sp_restart = a->ra_restart;
+			ch->ch_spec.sp_daemon = a->ra_daemon;
+			ch->ch_spec.sp_mbox_bytes = a->ra_mbox_bytes;
+			ch->ch_spec.sp_shutdown_ms = a->ra_shutdown_ms;
 		}
-		if (reap(sy, kids, n) < 0)
-			failed = 1;
 	}
-	for (i = n - 1; i >= 0; i--)
-		stop_child(ctx, &kids[i]);
-	return failed;
+	return 0;
 }
 
-int
-main(int argc, char **argv)
+static int
+fire_one(void *arg, const struct rd_timer_view *v, const void *data)
+{
+	struct rd *rd = arg;
+
+	return roost_send_ex(rd->rd_ctx, v->tv_to, v->tv_kind, v->tv_flags, 0,
+	                     data, v->tv_size, 0);
+}
+
+static void
+timer_lost(void *arg, uint64_t id, const char *why)
+{
+	(void)arg;
+	rd_log(RD_ERR, "alarm %llu lost at adoption: %s",
+	       (unsigned long long)id, why);
+}
+
+/* How long the loop may sleep now, in ns. */
+static int64_t
+sleep_ns(struct rd *rd, uint64_t now, uint64_t next_beat)
+{
+	uint64_t until = next_beat;
+	uint64_t due;
+
+	if (rd->rd_timers != NULL && rd_timers_next_due(rd->rd_timers, &due) &&
+	    due < until)
+		until = due;
+	if (rd_children_starting(rd) && now + ATTACH_POLL_NS < until)
+		until = now + ATTACH_POLL_NS;
+	return until > now ? (int64_t)(until - now) : 0;
+}
+
+/* Handle requests from 'rc'/'m' on, without waiting, up to a bound. */
+static void
+handle_requests(struct rd *rd, int rc, roost_msg_t *m)
+{
+	if (rc == -EAGAIN || rc == -ETIMEDOUT || rc == -EINTR)
+		return;
+	int n;
+
+	for (n = 0; rc == 0 && n < REQUESTS_PER_TURN; n++) {
+		if (roost_msg_flags(m) & ROOST_MSG_SYSTEM)
+			rd_request(rd, m);
+		if (rd->rd_stopping)
+			return;
+		rc = roost_recv(rd->rd_ctx, &m, 0);
+	}
+	if (rc == ROOST_ECORRUPT)
+		rd_log(RD_ERR, "roostd's mailbox: damaged records skipped");
+}
+
+void
+rd_requests_drain(struct rd *rd)
+{
+	roost_msg_t *m = NULL;
+	int rc = roost_recv(rd->rd_ctx, &m, 0);
+
+	handle_requests(rd, rc, m);
+}
+
+/* Processes watched through pidfds that ended. Requests first: a
+ * one-shot's DONE, sent before it exited, is queued by now. */
+static void
+watched_exits(struct rd *rd)
+{
+	struct rd_child *ch;
+	pid_t pid;
+
+	pid = rd_watch_next_exit();
+	if (pid <= 0)
+		return;
+	rd_requests_drain(rd);
+	for (; pid > 0; pid = rd_watch_next_exit()) {
+		ch = rd_child_by_pid(rd, pid);
+		if (ch != NULL && !ch->ch_is_child)
+			rd_child_ended(rd, ch, ch->ch_done_status,
+			               ch->ch_done_known);
+	}
+}
+
+static void
+loop(struct rd *rd)
+{
+	uint64_t next_beat = 0;
+	roost_msg_t *m = NULL;
+	uint64_t now;
+	int rc;
+
+	while (!rd->rd_stopping) {
+		now = roost__plat_now_ns();
+		if (now >= next_beat) {
+			heartbeat(&rd->rd_sy);
+			next_beat = now + HEARTBEAT_NS;
+		}
+		if (rd_sig_stop) {
+			rd_log(RD_INFO, "signal %d: shutting down",
+			       (int)rd_sig_stop);
+			break;
+		}
+		if (rd_sig_chld) {
+			/* Requests first: a STOPPING for the one that exited
+			 * was sent before its exit. */
+			rd_sig_chld = 0;
+			rd_requests_drain(rd);
+			rd_children_reap(rd);
+		}
+		watched_exits(rd);
+		rd_children_poll_attach(rd);
+		if (rd->rd_timers != NULL)
+			rd_timers_fire(rd->rd_timers, roost__plat_now_ns(),
+			               fire_one, rd);
+		if (rd->rd_stopping)
+			break;
+		rc = roost__recv_ns(rd->rd_ctx, &m,
+		                    sleep_ns(rd, roost__plat_now_ns(), next_beat));
+		handle_requests(rd, rc, m);
+	}
+}
+
+static int
+levels_init(struct rd *rd)
+{
+	int g;
+
+	for (g = 0; g < rd->rd_cfg->rc_ngroups; g++) {
+		rd->rd_levels[g].lv_times =
+			calloc(rd->rd_cfg->rc_groups[g].rg_intensity + 1u,
+			       sizeof(uint64_t));
+		if (rd->rd_levels[g].lv_times == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+rd_free(struct rd *rd)
+{
+	int i;
+
+	for (i = 0; i < rd->rd_nkids; i++)
+		rd_spec_free(&rd->rd_kids[i].ch_spec);
+	free(rd->rd_kids);
+	for (i = 0; i <= RD_MAX_GROUPS; i++)
+		free(rd->rd_levels[i].lv_times);
+	free(rd->rd_mons);
+	free(rd->rd_links);
+}
+
+static int
+open_ctx(struct rd *rd, roost_ctx_t **out, const char *name)
+{
+	roost_ctx_opts_t o;
+	int rc;
+
+	roost_ctx_opts_init(&o);
+	o.system = rd->rd_system;
+	o.name = name;
+	rc = roost_ctx_open(out, &o);
+	if (rc < 0)
+		rd_log(RD_ERR, "cannot open roostd's mailbox '%s': %s", name,
+		       roost_strerror(rc));
+	return rc;
+}
+
+static int
+open_timers(struct rd *rd, bool adopt)
+{
+	int rc = -ENOENT;
+
+	if (adopt)
+		rc = rd_timers_adopt(&rd->rd_timers, rd->rd_system, timer_lost,
+		                     rd);
+	if (rc == -ENOENT)
+		rc = rd_timers_create(&rd->rd_timers, rd->rd_system,
+		                      rd->rd_cfg->rc_timers,
+		                      rd->rd_cfg->rc_sys.mode);
+	if (rc < 0)
+		rd_log(RD_ERR, "cannot %s the alarm table: %s",
+		       adopt ? "adopt" : "create", roost_strerror(rc));
+	else if (adopt)
+		rd_log(RD_INFO, "%u alarm(s) resumed",
+		       rd_timers_count(rd->rd_timers));
+	return rc;
+}
+
+/* Everything between a created (or adopted) system and the loop. */
+static int
+start(struct rd *rd, bool adopt)
+{
+	int k;
+
+	rd->rd_kids_cap = (int)rd->rd_sy.sy_fixed.sf_nslots;
+	rd->rd_kids = calloc((size_t)rd->rd_kids_cap, sizeof(*rd->rd_kids));
+	if (rd->rd_kids == NULL || levels_init(rd) < 0)
+		return -1;
+	if (open_ctx(rd, &rd->rd_ctx, ROOST__ROOSTD_NAME) < 0 ||
+	    open_ctx(rd, &rd->rd_dead, "deadletters") < 0)
+		return -1;
+	wake_ctx = rd->rd_ctx;
+	if (open_timers(rd, adopt) < 0)
+		return -1;
+	if (rd_watch_start(rd->rd_ctx) < 0)
+		return -1;
+	if (children_from_config(rd) < 0) {
+		rd_log(RD_ERR, "too many actors for the table");
+		return -1;
+	}
+	if (adopt)
+		return rd_adopt(rd);
+	for (k = 0; k < rd->rd_nkids; k++)
+		if (rd_child_spawn(rd, &rd->rd_kids[k]) < 0)
+			return -1;
+	return 0;
+}
+
+static void
+install_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int
+parse_args(int argc, char **argv, const char **system, const char **config,
+           bool *foreground)
 {
 	static const struct option longopts[] = {
 		{"system", required_argument, NULL, 's'},
@@ -383,35 +436,23 @@ main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	static struct rd_config cfg;
-	static struct rd_child kids[RD_MAX_ACTORS];
-	const char *system = NULL;
-	const char *config = NULL;
-	struct roost__sys sy;
-	roost_ctx_opts_t copts;
-	roost_ctx_t *ctx = NULL;
-	bool foreground = false;
-	sigset_t set;
-	int failed;
 	int opt;
-	int rc;
-	int i;
 
 	while ((opt = getopt_long(argc, argv, "s:c:fl:h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 's': system = optarg; break;
-		case 'c': config = optarg; break;
-		case 'f': foreground = true; break;
+		case 's': *system = optarg; break;
+		case 'c': *config = optarg; break;
+		case 'f': *foreground = true; break;
 		case 'l':
 			if (strcmp(optarg, "error") == 0)
-				log_level = LOG_ERR;
+				rd_log_set_level(RD_ERR);
 			else if (strcmp(optarg, "info") == 0)
-				log_level = LOG_INFO;
+				rd_log_set_level(RD_INFO);
 			else if (strcmp(optarg, "debug") == 0)
-				log_level = LOG_DEBUG;
+				rd_log_set_level(RD_DEBUG);
 			else {
-				fprintf(stderr, "roostd: bad --log-level '%s'\n",
-				        optarg);
+				fprintf(stderr, "roostd: bad --log-level '%s' (error, "
+				        "info or debug)\n", optarg);
 				return 2;
 			}
 			break;
@@ -420,9 +461,30 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
+		fprintf(stderr, "roostd: unexpected argument '%s'\n",
+		        argv[optind]);
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct rd_config cfg;
+	static struct rd rd;
+	const char *system = NULL;
+	const char *config = NULL;
+	char lockname[ROOST_SHM_NAME_MAX + 8];
+	bool foreground = false;
+	int lockfd;
+	int adopt;
+	int rc;
+
+	rc = parse_args(argc, argv, &system, &config, &foreground);
+	if (rc >= 0)
+		return rc;
 	system = roost__system_resolve(system);
 	if (system == NULL) {
 		fprintf(stderr, "roostd: bad system name (1-31 of A-Z a-z 0-9 "
@@ -435,50 +497,60 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (config == NULL)
-		roost_sys_opts_init(&cfg.rc_sys);
-	/* Signals are taken synchronously in run(); block them first. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	if (create_system(system, &cfg.rc_sys) != 0) {
+		rd_config_defaults(&cfg);
+	rd.rd_system = system;
+	rd.rd_cfg = &cfg;
+	lockfd = take_lock(system, lockname, sizeof(lockname));
+	if (lockfd < 0) {
 		rd_config_free(&cfg);
 		return 1;
 	}
-	rc = roost__sys_open(&sy, system);
-	if (rc < 0) {
-		rd_log(LOG_ERR, "cannot open system '%s': %s", system,
-		       roost_strerror(rc));
-		roost_system_destroy(system);
+	adopt = create_or_adopt(system, &cfg.rc_sys);
+	if (adopt < 0 || roost__sys_open(&rd.rd_sy, system) < 0) {
+		if (adopt >= 0)
+			rd_log(RD_ERR, "cannot open system '%s'", system);
 		rd_config_free(&cfg);
 		return 1;
 	}
-	if (!foreground && detach() < 0) {
-		roost_system_destroy(system);
-		return 1;
+	if (!foreground) {
+		if (detach() < 0)
+			return 1;
+		rd_log_to_syslog(system);
 	}
-	heartbeat(&sy);
-	/* roostd is an actor too: a well-known name, and the sender of
-	 * graceful stops. */
-	roost_ctx_opts_init(&copts);
-	copts.system = system;
-	copts.name = "roostd";
-	rc = roost_ctx_open(&ctx, &copts);
-	if (rc < 0) {
-		rd_log(LOG_ERR, "cannot open roostd's own mailbox: %s "
-		       "(stops will use signals only)", roost_strerror(rc));
-		ctx = NULL;
+	/* Our own children and orphaned one-shots come back to us; alarms
+	 * fire with microsecond slack, not the default 50 us. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	prctl(PR_SET_TIMERSLACK, 1);
+	install_handlers();
+	heartbeat(&rd.rd_sy);
+	if (start(&rd, adopt == 1) < 0) {
+		rd.rd_exit = 1;
+	} else {
+		rd_log(RD_INFO, "system '%s' up, %d actor(s)", system,
+		       rd.rd_nkids);
+#ifdef ROOSTD_HAVE_SYSTEMD
+		sd_notifyf(0, "READY=1\nSTATUS=system %s up\nMAINPID=%d",
+		           system, (int)getpid());
+#endif
+		loop(&rd);
 	}
-	rd_log(LOG_INFO, "system '%s' up, %d actor(s)", system, cfg.rc_nactors);
-	for (i = 0; i < cfg.rc_nactors; i++)
-		kids[i].ch_actor = &cfg.rc_actors[i];
-	failed = run(&sy, ctx, kids, cfg.rc_nactors);
-	roost_ctx_close(ctx);
-	roost__sys_close(&sy);
+#ifdef ROOSTD_HAVE_SYSTEMD
+	sd_notify(0, "STOPPING=1");
+#endif
+	rd_children_shutdown(&rd);
+	rd_children_reap(&rd);
+	rd_watch_stop();
+	rd_timers_close(rd.rd_timers);
+	roost_ctx_close(rd.rd_dead);
+	wake_ctx = NULL;
+	roost_ctx_close(rd.rd_ctx);
+	roost__sys_close(&rd.rd_sy);
 	roost_system_destroy(system);
-	rd_log(LOG_INFO, "system '%s' removed%s", system,
-	       failed ? " after a failure" : "");
+	shm_unlink(lockname);
+	close(lockfd);
+	rd_log(RD_INFO, "system '%s' removed%s", system,
+	       rd.rd_exit ? " after a failure" : "");
+	rd_free(&rd);
 	rd_config_free(&cfg);
-	return failed ? 1 : 0;
+	return rd.rd_exit;
 }

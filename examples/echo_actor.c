@@ -11,6 +11,9 @@
  * A graceful stop (ROOST_KIND_STOP) makes it answer everything queued
  * before the stop, then close and exit 0. With --stubborn it ignores both
  * the stop and SIGTERM (to exercise roostd's escalation to SIGKILL).
+ * POISON aborts every time, even redelivered (it ends in the dead
+ * letters). PID answers with the actor's pid. With --forward NAME, every
+ * message of kind 1000 or more (alarms, say) is passed on to NAME.
  */
 #include <roost.h>
 
@@ -27,6 +30,9 @@ enum {
 	KIND_QUIT = 2,
 	KIND_CRASH = 3,
 	KIND_SLEEP = 4, /* pause 100 ms: lets a backlog build up */
+	KIND_POISON = 5,
+	KIND_PID = 6,
+	KIND_FORWARDED = 1000, /* and above */
 	KIND_REPLY = 100,
 	KIND_REPLY_REDELIVERED = 101,
 };
@@ -37,16 +43,25 @@ main(int argc, char **argv)
 	roost_ctx_opts_t o;
 	roost_ctx_t *ctx;
 	roost_msg_t *m;
+	const char *forward = NULL;
 	uint32_t kind;
-	bool stubborn;
+	bool stubborn = false;
 	bool stopping = false;
+	int32_t pid;
 	int rc;
+	int i;
 
-	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--stubborn") != 0)) {
-		fprintf(stderr, "usage: echo_actor [--stubborn]\n");
-		return 2;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--stubborn") == 0) {
+			stubborn = true;
+		} else if (strcmp(argv[i], "--forward") == 0 && i + 1 < argc) {
+			forward = argv[++i];
+		} else {
+			fprintf(stderr, "usage: echo_actor [--stubborn] "
+			        "[--forward NAME]\n");
+			return 2;
+		}
 	}
-	stubborn = argc == 2;
 	if (stubborn)
 		signal(SIGTERM, SIG_IGN);
 	roost_ctx_opts_init(&o);
@@ -83,9 +98,21 @@ main(int argc, char **argv)
 		case KIND_SLEEP:
 			usleep(100000);
 			break;
+		case KIND_POISON:
+			abort();
+		case KIND_PID:
+			pid = (int32_t)getpid();
+			roost_send_ex(ctx, roost_msg_from(m), KIND_REPLY,
+			              ROOST_SEND_SYSTEM, roost_msg_corr(m), &pid,
+			              sizeof(pid), 1000);
+			break;
 		case KIND_QUIT:
 			return roost_ctx_close(ctx) == 0 ? 0 : 1;
 		default:
+			if (forward != NULL && roost_msg_kind(m) >= KIND_FORWARDED)
+				roost_send_name(ctx, forward, roost_msg_kind(m),
+				                roost_msg_data(m), roost_msg_size(m),
+				                1000);
 			break;
 		}
 	}

@@ -149,9 +149,9 @@ ROOST_EXTERN void roost_ctx_opts_init(roost_ctx_opts_t *o);
 
 /*
  * Fill 'o' from the environment roostd gives the actors it spawns:
- * ROOST_SYSTEM (system), ROOST_ACTOR (name), ROOST_SUPERVISED=1 (flag) and
+ * ROOST_SYSTEM (system), ROOST_ACTOR (name), ROOST_SUPERVISED=1 (flag),
  * ROOST_REATTACH (the address to take over on a restart, as 16 hex
- * digits). Variables that are absent leave 'o' as it was; a malformed one
+ * digits) and ROOST_MBOX_BYTES (mailbox size, decimal). Variables that are absent leave 'o' as it was; a malformed one
  * is -EINVAL and leaves 'o' unchanged. The strings stay owned by the
  * environment.
  */
@@ -178,6 +178,13 @@ ROOST_EXTERN int roost_ctx_close(roost_ctx_t *ctx);
 
 /* This context's own address. */
 ROOST_EXTERN roost_aid_t roost_self(const roost_ctx_t *ctx);
+
+/*
+ * Make this context's blocking receive (the one in progress, or the next
+ * one that would wait) return -EINTR. Async-signal-safe: a signal
+ * handler may call it to wake a loop sleeping in roost_recv().
+ */
+ROOST_EXTERN void roost_ctx_interrupt(roost_ctx_t *ctx);
 
 /* Typed run-time options by name: "spin-ns" (receive spin). */
 ROOST_EXTERN int roost_ctx_set_int(roost_ctx_t *ctx, const char *opt,
@@ -291,6 +298,137 @@ typedef bool (*roost_match_fn)(const roost_msg_t *m, void *arg);
 ROOST_EXTERN int roost_recv_match(roost_ctx_t *ctx, roost_msg_t **out,
                                   unsigned lanes, roost_match_fn match,
                                   void *arg, int timeout_ms);
+
+/* ---------------------------------------------------------------------
+ * roostd: spawning, supervision notices, alarms and shutdown.
+ *
+ * These calls ask the system's roostd (the actor named "roostd") and wait
+ * for its answer, which arrives on this context's system lane and is taken
+ * aside: a message the caller is handling stays in hand. They wait at
+ * most ROOST_ROOSTD_TIMEOUT_MS (roost_spawn: its own timeout). Errors
+ * besides their own: -ENOTCONN no roostd runs, -ETIMEDOUT no answer.
+ */
+#define ROOST_ROOSTD_TIMEOUT_MS 5000
+
+/* Restart policies (as in the config). */
+#define ROOST_RESTART_PERMANENT 0u /* always restarted */
+#define ROOST_RESTART_TRANSIENT 1u /* restarted after an abnormal exit */
+#define ROOST_RESTART_TEMPORARY 2u /* never restarted */
+
+/* roost_spawn_opts_t.flags */
+#define ROOST_SPAWN_DAEMON 0x1u /* shutdown kills it at once, never waits */
+
+typedef struct {
+	const char *program;        /* absolute path of the executable */
+	const char *const *argv;    /* NULL-terminated, argv[0] first;
+	                               NULL: { program, NULL } */
+	const char *name;           /* register it under this name; NULL: none */
+	unsigned restart;           /* ROOST_RESTART_*; default PERMANENT */
+	uint32_t flags;             /* ROOST_SPAWN_* */
+	uint32_t mbox_bytes;        /* 0: the system default */
+	uint32_t shutdown_ms;       /* graceful stop, then SIGTERM, then
+	                               SIGKILL, each after this; default 5000 */
+	int timeout_ms;             /* wait for the child to attach; 5000 */
+} roost_spawn_opts_t;
+
+ROOST_EXTERN void roost_spawn_opts_init(roost_spawn_opts_t *o);
+
+/*
+ * Ask roostd to start 'program' as a supervised actor (one-for-one under
+ * the top level). Returns once the child has attached, with its address
+ * in '*out'. Errors: the exec's own (-ENOENT, -EACCES, -ENOEXEC, ...),
+ * -EPERM when the system grants group access and 'program' is not in its
+ * config, -EADDRINUSE name taken, -ETIMEDOUT the child never attached
+ * (it is killed), -ECHILD it exited before attaching, -ENOSPC table full.
+ */
+ROOST_EXTERN int roost_spawn(roost_ctx_t *ctx, const roost_spawn_opts_t *o,
+                             roost_aid_t *out);
+
+/*
+ * A one-shot actor: fork the caller; the child opens its own context on
+ * the same system (registered as 'name' if not NULL), asks roostd to
+ * watch it, runs fn(child_ctx, arg) and exits with fn's return value
+ * (0..255) when it returns. It is never restarted; monitors and links
+ * see it end. ROOST_SPAWN_DAEMON in 'flags': shutdown kills it at once
+ * instead of waiting for it. As after any fork(), the child has one
+ * thread. Returns the child's address in '*out' once it is watched.
+ */
+typedef int (*roost_actor_fn)(roost_ctx_t *ctx, void *arg);
+
+ROOST_EXTERN int roost_spawn_fn(roost_ctx_t *ctx, roost_actor_fn fn,
+                                void *arg, const char *name, uint32_t flags,
+                                roost_aid_t *out);
+
+/* Kill the actor at 'aid' now (SIGKILL) and for good: it is not
+ * restarted. -ESRCH stale address, -EPERM not one of roostd's actors. */
+ROOST_EXTERN int roost_kill(roost_ctx_t *ctx, roost_aid_t aid);
+
+/* Ask roostd to shut the whole system down (as on SIGTERM). */
+ROOST_EXTERN int roost_shutdown(roost_ctx_t *ctx);
+
+/*
+ * Alarms, fired by roostd into the mailbox of 'to' (user lane) after
+ * 'delay_us' microseconds, then, if 'interval_us' is not 0, every
+ * 'interval_us' (missed ticks are skipped, never sent in a burst). They
+ * survive restarts of the target and are dropped when it stops for good.
+ * The payload is copied; at most ROOST_TIMER_DATA_MAX bytes (-EMSGSIZE).
+ * '*timer_id' (may be NULL) names it for roost_cancel_timer(). -ENOSPC
+ * when roostd's alarm table is full.
+ */
+#define ROOST_TIMER_DATA_MAX 192
+
+ROOST_EXTERN int roost_send_after(roost_ctx_t *ctx, roost_aid_t to,
+                                  uint64_t delay_us, uint32_t kind,
+                                  const void *data, size_t size,
+                                  uint64_t *timer_id);
+ROOST_EXTERN int roost_send_interval(roost_ctx_t *ctx, roost_aid_t to,
+                                     uint64_t delay_us, uint64_t interval_us,
+                                     uint32_t kind, const void *data,
+                                     size_t size, uint64_t *timer_id);
+/* Full form: 'flags' from ROOST_SEND_* (ROOST_SEND_MSGPACK, ...). */
+ROOST_EXTERN int roost_timer_start(roost_ctx_t *ctx, roost_aid_t to,
+                                   uint64_t delay_us, uint64_t interval_us,
+                                   uint32_t kind, uint32_t flags,
+                                   const void *data, size_t size,
+                                   uint64_t *timer_id);
+/* -ENOENT if it already fired (one-shot), was cancelled or never was. */
+ROOST_EXTERN int roost_cancel_timer(roost_ctx_t *ctx, uint64_t timer_id);
+
+/*
+ * Monitors and links. Each time the process behind a watched address
+ * ends, roostd sends a notice on the watcher's system lane:
+ * ROOST_KIND_DOWN to monitors (with the monitor's ref), ROOST_KIND_EXIT
+ * to linked actors (ref 0). A restarted actor keeps its address, so the
+ * watch stays; the notice of its last end says restarting = false, and
+ * the watch ends with it. A link is both ways. -ESRCH for a stale
+ * address.
+ */
+#define ROOST_KIND_DOWN 0xffffff02u
+#define ROOST_KIND_EXIT 0xffffff03u
+
+ROOST_EXTERN int roost_monitor(roost_ctx_t *ctx, roost_aid_t target,
+                               uint64_t *ref);
+ROOST_EXTERN int roost_demonitor(roost_ctx_t *ctx, uint64_t ref);
+ROOST_EXTERN int roost_link(roost_ctx_t *ctx, roost_aid_t peer);
+ROOST_EXTERN int roost_unlink(roost_ctx_t *ctx, roost_aid_t peer);
+
+typedef struct {
+	roost_aid_t aid;       /* who ended */
+	uint64_t ref;          /* the monitor's ref (DOWN); 0 for EXIT */
+	int32_t pid;           /* its process */
+	int32_t status;        /* exit status, or -1 if killed by a signal
+	                          or unknown */
+	int32_t signal;        /* the signal that killed it, or 0 */
+	bool restarting;       /* roostd restarts it at the same address */
+	char name[ROOST_NAME_MAX + 1];  /* its name, or "" */
+	char reason[32];       /* "normal", "exit", "signal", "killed",
+	                          "stopped", "lost" (status unknown) */
+} roost_notice_t;
+
+/* Decode a ROOST_KIND_DOWN / ROOST_KIND_EXIT message. ROOST_EPROTO if it
+ * is not a well-formed notice. */
+ROOST_EXTERN int roost_notice_decode(const roost_msg_t *m,
+                                     roost_notice_t *out);
 
 /* ---------------------------------------------------------------------
  * Introspection (for tools): counters of one mailbox.

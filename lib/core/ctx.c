@@ -53,6 +53,15 @@ roost_ctx_opts_from_env(roost_ctx_opts_t *o)
 			return -EINVAL;
 		n.reattach.id = aid;
 	}
+	v = getenv("ROOST_MBOX_BYTES");
+	if (v != NULL) {
+		errno = 0;
+		aid = strtoull(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || v[0] < '0' ||
+		    v[0] > '9' || aid < ROOST_RING_MIN || aid > ROOST_RING_MAX)
+			return -EINVAL;
+		n.mbox_bytes = (uint32_t)aid;
+	}
 	*o = n;
 	return 0;
 }
@@ -431,6 +440,10 @@ roost_ctx_open(roost_ctx_t **out, const roost_ctx_opts_t *opts)
 	rc = o.reattach.id != 0 ? attach_existing(ctx, &o) : attach(ctx, &o);
 	if (rc < 0)
 		goto out_mbox;
+	/* Correlation ids grow across incarnations of an address (a clock
+	 * seed), so a restarted actor never takes a reply meant for the
+	 * process it replaces. */
+	ctx->cx_corr = roost__plat_now_ns();
 	rc = roost__mbox_rx_init(&ctx->cx_mbox, &ctx->cx_rx);
 	if (rc < 0)
 		goto out_detach;
@@ -492,6 +505,13 @@ roost_aid_t
 roost_self(const roost_ctx_t *ctx)
 {
 	return ctx == NULL ? ROOST_AID_NONE : ctx->cx_self;
+}
+
+void
+roost_ctx_interrupt(roost_ctx_t *ctx)
+{
+	if (ctx != NULL)
+		roost__mbox_interrupt(&ctx->cx_mbox, &ctx->cx_rx);
 }
 
 int

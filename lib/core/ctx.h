@@ -21,12 +21,17 @@ struct roost_ctx {
 	uint32_t cx_gen;
 	roost_aid_t cx_self;
 	struct roost__peer *cx_peers; /* [sf_nslots], lazily mapped */
+	uint64_t cx_corr;             /* last correlation id of a call */
+	roost_aid_t cx_roostd;        /* roostd's address, cached */
 };
 
 /* Find (mapping if needed) the mailbox 'to' names. -ESRCH if the address
  * is unknown or stale. The pointer stays valid until the next call. */
 int roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to,
                     struct roost__mbox **out);
+
+/* roost_recv with a timeout in ns (< 0: none), for roostd's alarms. */
+int roost__recv_ns(roost_ctx_t *ctx, roost_msg_t **out, int64_t timeout_ns);
 
 /* Forget a cached mapping (after -ESRCH from it). */
 void roost__ctx_peer_drop(roost_ctx_t *ctx, uint32_t slot);

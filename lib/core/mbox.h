@@ -51,6 +51,9 @@ struct roost__rx {
 	bool rx_has_inflight;
 	uint32_t rx_spin_ns;
 	uint32_t rx_sample;                /* releases since high-water */
+	/* Set by roost_ctx_interrupt() (possibly from a signal handler):
+	 * the next wait returns -EINTR. Seq-cst, paired with lk_wake_seq. */
+	roost__atomic_u32 rx_interrupt;
 	struct roost_msg rx_msg;           /* the view handed out */
 };
 
@@ -102,7 +105,32 @@ int roost__mbox_rx_init(struct roost__mbox *mb, struct roost__rx *rx);
  * previous view is released first. */
 int roost__mbox_take(struct roost__mbox *mb, struct roost__rx *rx,
                      unsigned lanes, roost_match_fn match, void *arg,
-                     int timeout_ms, struct roost_msg **out);
+                     int64_t timeout_ns, struct roost_msg **out);
+
+/*
+ * Owner only: take the oldest message on 'lanes' that 'match' accepts,
+ * without releasing the message in hand (which stays valid and stays
+ * the one redelivered after a crash). 'match' sees each candidate; the
+ * one it accepts is consumed when it returns true, so it copies what it
+ * needs then. Returns 0, -EAGAIN (timeout 0), -ETIMEDOUT, -EINTR or
+ * ROOST_ECORRUPT.
+ */
+int roost__mbox_take_aside(struct roost__mbox *mb, struct roost__rx *rx,
+                           unsigned lanes, roost_match_fn match, void *arg,
+                           int timeout_ms);
+
+/*
+ * Supervisor only, while the owner is dead: if the message the owner was
+ * handling when it died had already been redelivered once (it killed two
+ * owners), show it to 'fn' and retire it, so the next owner never sees
+ * it. Returns 1 if one was retired, else 0.
+ */
+int roost__mbox_retire_poison(struct roost__mbox *mb,
+                              void (*fn)(void *arg, const struct roost_msg *m),
+                              void *arg);
+
+/* Make the owner's current or next wait return -EINTR. Async-signal-safe. */
+void roost__mbox_interrupt(struct roost__mbox *mb, struct roost__rx *rx);
 
 /* Owner only: finish the message handed out last, if any. */
 void roost__mbox_release(struct roost__mbox *mb, struct roost__rx *rx);

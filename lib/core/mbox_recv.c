@@ -113,6 +113,46 @@ roost__mbox_rx_init(struct roost__mbox *mb, struct roost__rx *rx)
 	return 0;
 }
 
+static void fill_msg(struct roost_msg *m, const struct roost__mbox *mb,
+                     unsigned lane, uint64_t pos,
+                     const struct roost__rec *r);
+
+int
+roost__mbox_retire_poison(struct roost__mbox *mb,
+                          void (*fn)(void *arg, const struct roost_msg *m),
+                          void *arg)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+	struct roost_msg m;
+	struct roost__rec r;
+	uint64_t head;
+	uint64_t ipos;
+	uint32_t lane;
+
+	ipos = roost__load_rlx(&h->mh_inflight_pos);
+	lane = roost__load_rlx(&h->mh_inflight_lane);
+	if (ipos == 0 || lane >= ROOST_NLANES)
+		return 0;
+	ipos--;
+	head = roost__load_acq(&h->mh_head[lane]);
+	/* Checked as in rx_init: only a committed, live record inside the
+	 * queued part of the ring, already handed out once before. */
+	if (head % ROOST_REC_ALIGN != 0 || ipos - head >= mb->mb_cap[lane] ||
+	    !roost__mbox_committed(mb, lane, ipos) ||
+	    roost__mbox_read_rec(mb, lane, ipos, &r) < 0 ||
+	    (r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE)) ||
+	    !(r.rc_flags & ROOST_REC_REDELIVERED))
+		return 0;
+	fill_msg(&m, mb, lane, ipos, &r);
+	fn(arg, &m);
+	/* The owner is dead, so nobody else moves this lane's head: the
+	 * tombstone is skipped by the next owner like any taken record. */
+	__atomic_fetch_or(&roost__mbox_rec_at(mb, lane, ipos)->rc_flags,
+	                  ROOST_REC_DONE, __ATOMIC_RELEASE);
+	roost__store_rlx(&h->mh_inflight_pos, 0);
+	return 1;
+}
+
 void
 roost__mbox_release(struct roost__mbox *mb, struct roost__rx *rx)
 {
@@ -141,10 +181,9 @@ roost__mbox_release(struct roost__mbox *mb, struct roost__rx *rx)
 }
 
 static void
-fill_msg(struct roost__rx *rx, const struct roost__mbox *mb, unsigned lane,
+fill_msg(struct roost_msg *m, const struct roost__mbox *mb, unsigned lane,
          uint64_t pos, const struct roost__rec *r)
 {
-	struct roost_msg *m = &rx->rx_msg;
 	uint32_t f = 0;
 
 	m->m_from = r->rc_from;
@@ -199,14 +238,16 @@ skip_corrupt(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
 }
 
 /*
- * Scan 'lane' from '*from' for a record that 'match' accepts. Returns 1
- * and '*at' when found; 0 when the chain ends (and '*from' is left at its
- * end, so a later scan in the same wait starts there); ROOST_ECORRUPT
- * when a record failed validation (it is skipped from now on).
+ * Scan 'lane' from '*from' for a record that 'match' accepts, filling
+ * 'm' with each candidate. Returns 1 and '*at' when found; 0 when the
+ * chain ends (and '*from' is left at its end, so a later scan in the same
+ * wait starts there); ROOST_ECORRUPT when a record failed validation (it
+ * is skipped from now on).
  */
 static int
 scan_lane(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
-          roost_match_fn match, void *arg, uint64_t *from, uint64_t *at)
+          roost_match_fn match, void *arg, struct roost_msg *m,
+          uint64_t *from, uint64_t *at)
 {
 	uint64_t head = rx->rx_head[lane];
 	uint64_t pos = *from;
@@ -223,8 +264,8 @@ scan_lane(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
 			return ROOST_ECORRUPT;
 		}
 		if (!(r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE))) {
-			fill_msg(rx, mb, lane, pos, &r);
-			if (match == NULL || match(&rx->rx_msg, arg)) {
+			fill_msg(m, mb, lane, pos, &r);
+			if (match == NULL || match(m, arg)) {
 				*at = pos;
 				return 1;
 			}
@@ -289,11 +330,35 @@ more_arrived(const struct roost__mbox *mb, unsigned lanes,
 	return false;
 }
 
+/* Consume a pending interrupt. */
+static bool
+take_interrupt(struct roost__rx *rx)
+{
+	return roost__load_rlx(&rx->rx_interrupt) != 0 &&
+	       roost__xchg_acqrel(&rx->rx_interrupt, 0) != 0;
+}
+
+void
+roost__mbox_interrupt(struct roost__mbox *mb, struct roost__rx *rx)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+
+	/* The flag, then the sequence the sleeper compares (seq-cst both):
+	 * a receiver that loaded the old sequence before our bump sees the
+	 * futex word changed and does not sleep; one that loads it after
+	 * sees the flag when it checks. */
+	roost__store_sc(&rx->rx_interrupt, 1);
+	atomic_fetch_add_explicit(&h->mh_lock.lk_wake_seq, 1,
+	                          memory_order_seq_cst);
+	roost__plat_futex_wake((uint32_t *)&h->mh_lock.lk_wake_seq, INT32_MAX);
+}
+
 /*
  * Wait until a record is committed at the end of a scanned chain of
  * 'lanes' or 'deadline' passes: spin for rx_spin_ns, then sleep on
- * mh_lock.lk_wake_seq (tag-wake). Returns 0, -ETIMEDOUT, or ROOST_ECORRUPT when
- * a wedged lane was found and skipped (see check_wedged).
+ * mh_lock.lk_wake_seq (tag-wake). Returns 0, -ETIMEDOUT, -EINTR, or
+ * ROOST_ECORRUPT when a wedged lane was found and skipped (see
+ * check_wedged).
  */
 static int
 wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
@@ -316,6 +381,8 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	for (backoff = 1; backoff <= SPIN_BACKOFF_MAX; backoff <<= 1) {
 		if (more_arrived(mb, lanes, from))
 			return 0;
+		if (take_interrupt(rx))
+			return -EINTR;
 		for (i = 0; i < backoff; i++)
 			roost__cpu_relax();
 	}
@@ -324,6 +391,8 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	while (now - t0 < rx->rx_spin_ns) {
 		if (more_arrived(mb, lanes, from))
 			return 0;
+		if (take_interrupt(rx))
+			return -EINTR;
 		for (i = 0; i < SPIN_BACKOFF_MAX; i++)
 			roost__cpu_relax();
 		now = roost__plat_now_ns();
@@ -343,6 +412,12 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 		if (more_arrived(mb, lanes, from)) {
 			roost__store_rlx(&h->mh_lock.lk_sleeping, 0);
 			return 0;
+		}
+		/* After the seq load: an interrupt later than this check
+		 * bumps lk_wake_seq, so the futex wait returns at once. */
+		if (take_interrupt(rx)) {
+			roost__store_rlx(&h->mh_lock.lk_sleeping, 0);
+			return -EINTR;
 		}
 		/* Bounded even without a deadline: a sender killed between
 		 * clearing mh_lock.lk_sleeping and its futex_wake would otherwise
@@ -370,7 +445,7 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 int
 roost__mbox_take(struct roost__mbox *mb, struct roost__rx *rx,
                  unsigned lanes, roost_match_fn match, void *arg,
-                 int timeout_ms, struct roost_msg **out)
+                 int64_t timeout_ns, struct roost_msg **out)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 	uint64_t from[ROOST_NLANES];
@@ -382,9 +457,8 @@ roost__mbox_take(struct roost__mbox *mb, struct roost__rx *rx,
 	if (rx->rx_sample++ % HIGH_WATER_SAMPLE == 0)
 		sample_high_water(mb, rx);
 	roost__mbox_release(mb, rx);
-	if (timeout_ms > 0)
-		deadline = roost__plat_now_ns() +
-		           (uint64_t)timeout_ms * 1000000u;
+	if (timeout_ns > 0)
+		deadline = roost__plat_now_ns() + (uint64_t)timeout_ns;
 	for (lane = 0; lane < ROOST_NLANES; lane++)
 		from[lane] = rx->rx_head[lane];
 	for (;;) {
@@ -393,13 +467,14 @@ roost__mbox_take(struct roost__mbox *mb, struct roost__rx *rx,
 		for (lane = 0; lane < ROOST_NLANES; lane++) {
 			if (!(lanes & (1u << lane)))
 				continue;
-			rc = scan_lane(mb, rx, lane, match, arg, &from[lane], &at);
+			rc = scan_lane(mb, rx, lane, match, arg, &rx->rx_msg,
+			               &from[lane], &at);
 			if (rc < 0)
 				return rc;
 			if (rc == 1)
 				goto found;
 		}
-		if (timeout_ms == 0) {
+		if (timeout_ns == 0) {
 			rc = check_wedged(mb, rx, lanes, from);
 			return rc < 0 ? rc : -EAGAIN;
 		}
@@ -417,5 +492,53 @@ found:
 	roost__store_rlx(&h->mh_inflight_lane, lane);
 	roost__store_rlx(&h->mh_inflight_pos, at + 1);
 	*out = &rx->rx_msg;
+	return 0;
+}
+
+int
+roost__mbox_take_aside(struct roost__mbox *mb, struct roost__rx *rx,
+                       unsigned lanes, roost_match_fn match, void *arg,
+                       int timeout_ms)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+	uint64_t from[ROOST_NLANES];
+	struct roost_msg m;
+	uint64_t deadline = 0;
+	uint64_t at = 0;
+	unsigned lane;
+	int rc;
+
+	if (timeout_ms > 0)
+		deadline = roost__plat_now_ns() +
+		           (uint64_t)timeout_ms * 1000000u;
+	for (lane = 0; lane < ROOST_NLANES; lane++)
+		from[lane] = rx->rx_head[lane];
+	for (;;) {
+		for (lane = 0; lane < ROOST_NLANES; lane++) {
+			if (!(lanes & (1u << lane)))
+				continue;
+			rc = scan_lane(mb, rx, lane, match, arg, &m, &from[lane],
+			               &at);
+			if (rc < 0)
+				return rc;
+			if (rc == 1)
+				goto found;
+		}
+		if (timeout_ms == 0) {
+			rc = check_wedged(mb, rx, lanes, from);
+			return rc < 0 ? rc : -EAGAIN;
+		}
+		rc = wait_more(mb, rx, lanes, from, deadline);
+		if (rc < 0)
+			return rc;
+	}
+
+found:
+	/* A tombstone, as for a message taken out of order; the head moves
+	 * over it only up to the message in hand, which stays queued. */
+	__atomic_fetch_or(&roost__mbox_rec_at(mb, lane, at)->rc_flags,
+	                  ROOST_REC_DONE, __ATOMIC_RELEASE);
+	advance_head(mb, rx, lane, rx->rx_head[lane]);
+	roost__bump_1w(&h->mh_dequeued, 1);
 	return 0;
 }

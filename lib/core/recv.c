@@ -5,13 +5,27 @@
  */
 #include "roost_impl.h"
 
+/* A timeout in ms as the ns the mailbox layer takes (< 0: none). */
+static int64_t
+timeout_ns(int timeout_ms)
+{
+	return timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
+}
+
 int
 roost_recv(roost_ctx_t *ctx, roost_msg_t **out, int timeout_ms)
 {
 	if (ctx == NULL || out == NULL)
 		return -EINVAL;
 	return roost__mbox_take(&ctx->cx_mbox, &ctx->cx_rx, ROOST_LANE_ANY,
-	                        NULL, NULL, timeout_ms, out);
+	                        NULL, NULL, timeout_ns(timeout_ms), out);
+}
+
+int
+roost__recv_ns(roost_ctx_t *ctx, roost_msg_t **out, int64_t timeout_ns)
+{
+	return roost__mbox_take(&ctx->cx_mbox, &ctx->cx_rx, ROOST_LANE_ANY,
+	                        NULL, NULL, timeout_ns, out);
 }
 
 int
@@ -22,7 +36,7 @@ roost_recv_match(roost_ctx_t *ctx, roost_msg_t **out, unsigned lanes,
 	    (lanes & ~ROOST_LANE_ANY) != 0)
 		return -EINVAL;
 	return roost__mbox_take(&ctx->cx_mbox, &ctx->cx_rx, lanes, match, arg,
-	                        timeout_ms, out);
+	                        timeout_ns(timeout_ms), out);
 }
 
 roost_aid_t

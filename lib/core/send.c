@@ -5,6 +5,7 @@
  * whether the system has one actor or a thousand.
  */
 #include "roost_impl.h"
+#include "core/proto.h"
 
 void
 roost__ctx_peer_drop(roost_ctx_t *ctx, uint32_t slot)
@@ -137,8 +138,11 @@ roost_stop(roost_ctx_t *ctx, roost_aid_t aid)
 	rc = roost__mbox_shut_user(mb);
 	if (rc < 0)
 		return rc;
-	/* The mark first, then the notice: when the target sees STOP, the
-	 * user lane it must drain is already final. */
+	/* The mark first, then the notices: when the target sees STOP, the
+	 * user lane it must drain is already final; roostd hears first, so
+	 * it takes the exit that follows for a stop. */
+	if (roost_aid_slot(aid) != roost_aid_slot(roost_self(ctx)))
+		roost__roostd_tell(ctx, ROOST__KIND_STOPPING, aid.id);
 	return roost_send_ex(ctx, aid, ROOST_KIND_STOP, ROOST_SEND_SYSTEM, 0,
 	                     NULL, 0, 1000);
 }

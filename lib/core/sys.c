@@ -308,6 +308,8 @@ copy_slot(const struct roost__slot *s, struct roost__slot_view *out)
 	       sizeof(out->sv_pid_start));
 	memcpy(&out->sv_mbox_bytes, (const void *)&s->sl_mbox_bytes,
 	       sizeof(out->sv_mbox_bytes));
+	memcpy(&out->sv_flags, (const void *)&s->sl_flags,
+	       sizeof(out->sv_flags));
 	memcpy(out->sv_name, (const void *)s->sl_name, sizeof(out->sv_name));
 	out->sv_name[ROOST_NAME_MAX] = '\0';
 }

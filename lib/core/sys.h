@@ -24,6 +24,7 @@ struct roost__slot_view {
 	int32_t sv_pid;
 	uint64_t sv_pid_start;
 	uint32_t sv_mbox_bytes;
+	uint32_t sv_flags;       /* ROOST_SLOT_F_* */
 	char sv_name[ROOST_NAME_MAX + 1];
 };
 

@@ -1,0 +1,674 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * children.c - roostd's child table: spawning (the exec error comes back
+ * through a close-on-exec pipe; the attach is watched asynchronously),
+ * exits classified and restarted by policy, strategies and restart
+ * intensity per level, dead letters, and the ordered shutdown.
+ *
+ * Levels: rd_levels[0] is the top, rd_levels[g] the config's [group]s.
+ * A child's failure is judged by its own level: its intensity, then its
+ * strategy. A group that exceeds its intensity stops, and counts as one
+ * failure of the top, which restarts the group (same addresses) or, when
+ * its own intensity is exceeded too, stops the system (exit 1).
+ */
+#include "rd.h"
+#include "timers.h"
+
+#include <fcntl.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ATTACH_WAIT_NS (5000ull * 1000000u)
+
+struct rd_child *
+rd_child_add(struct rd *rd, const char *name, int group)
+{
+	struct rd_child *ch;
+	int i;
+
+	/* Reuse an entry that is gone for good. */
+	for (i = 0; i < rd->rd_nkids; i++)
+		if (rd->rd_kids[i].ch_state == CH_GONE &&
+		    rd->rd_kids[i].ch_pid == 0)
+			break;
+	if (i == rd->rd_nkids) {
+		if (rd->rd_nkids == rd->rd_kids_cap)
+			return NULL;
+		rd->rd_nkids++;
+	}
+	ch = &rd->rd_kids[i];
+	rd_spec_free(&ch->ch_spec);
+	memset(ch, 0, sizeof(*ch));
+	snprintf(ch->ch_name, sizeof(ch->ch_name), "%s", name ? name : "");
+	ch->ch_group = group;
+	ch->ch_seq = ++rd->rd_next_seq;
+	ch->ch_state = CH_DOWN;
+	return ch;
+}
+
+struct rd_child *
+rd_child_by_aid(struct rd *rd, roost_aid_t aid)
+{
+	int i;
+
+	for (i = 0; i < rd->rd_nkids; i++)
+		if (rd->rd_kids[i].ch_state != CH_GONE &&
+		    rd->rd_kids[i].ch_aid.id == aid.id && aid.id != 0)
+			return &rd->rd_kids[i];
+	return NULL;
+}
+
+struct rd_child *
+rd_child_by_pid(struct rd *rd, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < rd->rd_nkids; i++)
+		if (rd->rd_kids[i].ch_pid == pid && pid > 0)
+			return &rd->rd_kids[i];
+	return NULL;
+}
+
+int
+rd_spec_copy(struct rd_spec *dst, const char *program, char *const *argv,
+             int argc)
+{
+	int i;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->sp_program = strdup(program);
+	dst->sp_argv = calloc((size_t)argc + 1, sizeof(char *));
+	if (dst->sp_program == NULL || dst->sp_argv == NULL)
+		goto fail;
+	for (i = 0; i < argc; i++) {
+		dst->sp_argv[i] = strdup(argv[i]);
+		if (dst->sp_argv[i] == NULL)
+			goto fail;
+	}
+	dst->sp_shutdown_ms = 5000;
+	return 0;
+fail:
+	rd_spec_free(dst);
+	return -ENOMEM;
+}
+
+void
+rd_spec_free(struct rd_spec *sp)
+{
+	int i;
+
+	if (sp->sp_argv != NULL)
+		for (i = 0; sp->sp_argv[i] != NULL; i++)
+			free(sp->sp_argv[i]);
+	free(sp->sp_argv);
+	free(sp->sp_program);
+	memset(sp, 0, sizeof(*sp));
+}
+
+/* In the forked child: environment, signals, exec. Never returns. */
+static void
+exec_child(struct rd *rd, const struct rd_child *ch, int errfd)
+{
+	char buf[32];
+	sigset_t none;
+	int err;
+	int s;
+
+	for (s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setenv("ROOST_SYSTEM", rd->rd_system, 1);
+	if (ch->ch_name[0] != '\0')
+		setenv("ROOST_ACTOR", ch->ch_name, 1);
+	else
+		unsetenv("ROOST_ACTOR");
+	setenv("ROOST_SUPERVISED", "1", 1);
+	if (ch->ch_aid.id != 0) {
+		snprintf(buf, sizeof(buf), "%016llx",
+		         (unsigned long long)ch->ch_aid.id);
+		setenv("ROOST_REATTACH", buf, 1);
+	} else {
+		unsetenv("ROOST_REATTACH");
+	}
+	if (ch->ch_spec.sp_mbox_bytes != 0) {
+		snprintf(buf, sizeof(buf), "%u", ch->ch_spec.sp_mbox_bytes);
+		setenv("ROOST_MBOX_BYTES", buf, 1);
+	} else {
+		unsetenv("ROOST_MBOX_BYTES");
+	}
+	execv(ch->ch_spec.sp_program, ch->ch_spec.sp_argv);
+	err = errno;
+	(void)!write(errfd, &err, sizeof(err));
+	_exit(127);
+}
+
+int
+rd_child_spawn(struct rd *rd, struct rd_child *ch)
+{
+	sigset_t all;
+	sigset_t old;
+	pid_t pid;
+	int fds[2];
+	int err = 0;
+	ssize_t n;
+	int status;
+
+	if (ch->ch_nospec)
+		return -ENOEXEC;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	/* No handler of ours may run in the child before exec. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	ch->ch_t0 = roost__plat_now_ns();
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		exec_child(rd, ch, fds[1]);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(fds[1]);
+	if (pid < 0) {
+		err = errno;
+		close(fds[0]);
+		return -err;
+	}
+	/* EOF: exec succeeded (the pipe closed with it); else its errno. */
+	do
+		n = read(fds[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	if (n == (ssize_t)sizeof(err)) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		rd_log(RD_ERR, "cannot start %s: exec %s: %s",
+		       ch->ch_name[0] ? ch->ch_name : "actor",
+		       ch->ch_spec.sp_program, strerror(err));
+		return err > 0 ? -err : -ENOEXEC;
+	}
+	ch->ch_pid = pid;
+	ch->ch_is_child = true;
+	ch->ch_pid_start = 0;
+	if (ch->ch_aid.id == 0) {
+		ch->ch_state = CH_STARTING;
+		ch->ch_attach_deadline = ch->ch_t0 + ATTACH_WAIT_NS;
+	} else {
+		ch->ch_state = CH_RUNNING;
+		rd_log(RD_INFO, "restarted %s (pid %d, address %u.%u)",
+		       ch->ch_name, (int)pid, roost_aid_slot(ch->ch_aid),
+		       roost_aid_gen(ch->ch_aid));
+	}
+	return 0;
+}
+
+bool
+rd_children_starting(const struct rd *rd)
+{
+	int i;
+
+	for (i = 0; i < rd->rd_nkids; i++)
+		if (rd->rd_kids[i].ch_state == CH_STARTING)
+			return true;
+	return false;
+}
+
+/* Answer a pending spawn request, if any. */
+static void
+answer_spawn(struct rd *rd, struct rd_child *ch, int rc)
+{
+	if (ch->ch_req_from.id == 0)
+		return;
+	rd_reply(rd, ch->ch_req_from, ch->ch_req_corr, rc, rc == 0,
+	         ch->ch_aid.id);
+	ch->ch_req_from.id = 0;
+}
+
+void
+rd_children_poll_attach(struct rd *rd)
+{
+	struct roost__slot_view sv;
+	uint64_t now = roost__plat_now_ns();
+	struct rd_child *ch;
+	uint32_t i;
+	int k;
+
+	for (k = 0; k < rd->rd_nkids; k++) {
+		ch = &rd->rd_kids[k];
+		if (ch->ch_state != CH_STARTING)
+			continue;
+		for (i = 0; i < rd->rd_sy.sy_fixed.sf_nslots; i++) {
+			if (roost__sys_slot_read(&rd->rd_sy, i, &sv) == 0 &&
+			    sv.sv_state == ROOST_SLOT_ACTIVE &&
+			    sv.sv_pid == ch->ch_pid)
+				break;
+		}
+		if (i < rd->rd_sy.sy_fixed.sf_nslots) {
+			ch->ch_aid = roost__aid_make(i, sv.sv_gen);
+			ch->ch_state = CH_RUNNING;
+			/* Spawn-to-ready: fork until its mailbox is published. */
+			rd_log(RD_INFO, "started %s (pid %d, address %u.%u, "
+			       "ready in %.2f ms)", ch->ch_name[0] ? ch->ch_name
+			       : "actor", (int)ch->ch_pid, i, sv.sv_gen,
+			       (double)(now - ch->ch_t0) / 1e6);
+			answer_spawn(rd, ch, 0);
+		} else if (now > ch->ch_attach_deadline) {
+			rd_log(RD_ERR, "%s did not attach within 5 s: killing it",
+			       ch->ch_name[0] ? ch->ch_name : "actor");
+			answer_spawn(rd, ch, -ETIMEDOUT);
+			ch->ch_kill = true;
+			kill(ch->ch_pid, SIGKILL);
+			ch->ch_state = CH_RUNNING; /* its exit ends it */
+		}
+	}
+}
+
+/* --- dead letters ----------------------------------------------------- */
+
+struct poison {
+	struct rd *po_rd;
+	const struct rd_child *po_ch;
+	int po_rc;
+};
+
+/* Copy a retired message to the dead-letter mailbox, as a MessagePack
+ * map {to, name, from, kind, corr, flags, data}. */
+static void
+dead_letter(void *arg, const struct roost_msg *m)
+{
+	struct poison *po = arg;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t n = strlen(po->po_ch->ch_name);
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 7);
+	msgpack_pack_str_with_body(&pk, "to", 2);
+	msgpack_pack_uint64(&pk, po->po_ch->ch_aid.id);
+	msgpack_pack_str_with_body(&pk, "name", 4);
+	msgpack_pack_str_with_body(&pk, po->po_ch->ch_name, n);
+	msgpack_pack_str_with_body(&pk, "from", 4);
+	msgpack_pack_uint64(&pk, roost_msg_from(m).id);
+	msgpack_pack_str_with_body(&pk, "kind", 4);
+	msgpack_pack_uint32(&pk, roost_msg_kind(m));
+	msgpack_pack_str_with_body(&pk, "corr", 4);
+	msgpack_pack_uint64(&pk, roost_msg_corr(m));
+	msgpack_pack_str_with_body(&pk, "flags", 5);
+	msgpack_pack_uint32(&pk, roost_msg_flags(m));
+	msgpack_pack_str_with_body(&pk, "data", 4);
+	msgpack_pack_bin_with_body(&pk, roost_msg_data(m), roost_msg_size(m));
+	po->po_rc = po->po_rd->rd_dead == NULL ? -ENOTCONN :
+	            roost_send_ex(po->po_rd->rd_ctx, roost_self(po->po_rd->rd_dead),
+	                          roost_msg_kind(m), ROOST_SEND_MSGPACK,
+	                          roost_msg_corr(m), sb.data, sb.size, 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Before a restart: a message that killed the actor twice is retired. */
+static void
+retire_poison(struct rd *rd, const struct rd_child *ch)
+{
+	struct poison po = {rd, ch, 0};
+	struct roost__mbox *mb;
+
+	if (ch->ch_aid.id == 0 ||
+	    roost__ctx_peer(rd->rd_ctx, ch->ch_aid, &mb) < 0)
+		return;
+	if (roost__mbox_retire_poison(mb, dead_letter, &po) == 1) {
+		rd->rd_deadletters++;
+		rd_log(RD_ERR, "%s died twice handling the same message: it "
+		       "goes to the dead letters%s%s", ch->ch_name,
+		       po.po_rc < 0 ? " (lost: " : "",
+		       po.po_rc < 0 ? roost_strerror(po.po_rc) : "");
+	}
+}
+
+/* --- exits ------------------------------------------------------------ */
+
+static void
+describe_exit(int status, bool known, char *buf, size_t len)
+{
+	if (!known)
+		snprintf(buf, len, "ended (status unknown: not roostd's child)");
+	else if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+		         strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "ended (status 0x%x)", status);
+}
+
+/* True if the actor's user lane was shut by a graceful stop. */
+static bool
+was_stopped(struct rd *rd, const struct rd_child *ch)
+{
+	struct roost__mbox *mb;
+
+	if (ch->ch_aid.id == 0 ||
+	    roost__ctx_peer(rd->rd_ctx, ch->ch_aid, &mb) < 0)
+		return false;
+	return roost__load_acq(&mb->mb_hdr->mh_lock.lk_state) ==
+	       ROOST_MBOX_USER_SHUT;
+}
+
+/* True while the slot of 'ch' still holds its address. */
+static bool
+address_kept(struct rd *rd, const struct rd_child *ch)
+{
+	struct roost__slot_view sv;
+
+	return ch->ch_aid.id != 0 &&
+	       roost__sys_slot_read(&rd->rd_sy, roost_aid_slot(ch->ch_aid),
+	                            &sv) == 0 &&
+	       sv.sv_state == ROOST_SLOT_ACTIVE &&
+	       sv.sv_gen == roost_aid_gen(ch->ch_aid);
+}
+
+/* Record a restart at 'level'; false if it exceeds the intensity. */
+static bool
+within_intensity(struct rd *rd, int level)
+{
+	const struct rd_group *g = &rd->rd_cfg->rc_groups[level];
+	struct rd_level *lv = &rd->rd_levels[level];
+	uint64_t now = roost__plat_now_ns();
+	uint32_t cap = g->rg_intensity + 1;
+	uint64_t oldest;
+
+	if (g->rg_intensity == 0)
+		return false;
+	/* The ring holds the last 'intensity' restarts: one more within the
+	 * period than that is too many. */
+	if (lv->lv_n >= g->rg_intensity) {
+		oldest = lv->lv_times[(lv->lv_n - g->rg_intensity) % cap];
+		if (now - oldest < (uint64_t)g->rg_period_s * 1000000000u)
+			return false;
+	}
+	lv->lv_times[lv->lv_n % cap] = now;
+	lv->lv_n++;
+	return true;
+}
+
+/* The actor is gone for good: release its slot, alarms and watches. */
+static void
+child_gone(struct rd *rd, struct rd_child *ch)
+{
+	ch->ch_state = CH_GONE;
+	if (ch->ch_aid.id == 0)
+		return;
+	if (rd->rd_timers != NULL)
+		rd_timers_drop_target(rd->rd_timers, ch->ch_aid);
+	rd_watches_forget(rd, ch->ch_aid);
+	/* A one-shot that returned closed its own context: -ESRCH here. */
+	roost__sys_release_dead(&rd->rd_sy, ch->ch_aid);
+}
+
+/* Wait up to 'ms' for 'ch' to end. True if it did (and it is reaped). */
+static bool
+wait_end(struct rd_child *ch, uint32_t ms)
+{
+	uint64_t deadline = roost__plat_now_ns() + (uint64_t)ms * 1000000u;
+	int status;
+
+	for (;;) {
+		if (ch->ch_is_child ? waitpid(ch->ch_pid, &status, WNOHANG) != 0
+		                    : !roost__plat_proc_alive(ch->ch_pid,
+		                                              ch->ch_pid_start))
+			return true;
+		if (roost__plat_now_ns() >= deadline)
+			return false;
+		usleep(2000);
+	}
+}
+
+/* SIGTERM, then SIGKILL after the shutdown timeout; waits for the end.
+ * A stop for a restart: the user lane stays open, mail stays queued. */
+static void
+terminate(struct rd *rd, struct rd_child *ch, bool graceful)
+{
+	uint32_t ms = ch->ch_spec.sp_shutdown_ms;
+	const char *name = ch->ch_name[0] ? ch->ch_name : "actor";
+
+	if (ch->ch_pid <= 0)
+		return;
+	if (ch->ch_spec.sp_daemon && graceful) {
+		graceful = false;
+		ms = 0;
+	}
+	if (graceful && ch->ch_aid.id != 0 &&
+	    roost_stop(rd->rd_ctx, ch->ch_aid) == 0 && wait_end(ch, ms))
+		goto out;
+	if (ms > 0) {
+		if (graceful)
+			rd_log(RD_INFO, "%s did not stop in %u ms: SIGTERM", name,
+			       ms);
+		kill(ch->ch_pid, SIGTERM);
+		if (wait_end(ch, ms))
+			goto out;
+		rd_log(RD_INFO, "%s did not stop in %u ms: SIGKILL", name, ms);
+	}
+	kill(ch->ch_pid, SIGKILL);
+	wait_end(ch, 60000);
+out:
+	ch->ch_pid = 0;
+}
+
+/* Restart (reattach) every member of 'set' that should come back, in
+ * start order; members still running are stopped first, in reverse. */
+static void
+restart_set(struct rd *rd, struct rd_child **set, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--) {
+		if (set[i]->ch_pid > 0) {
+			terminate(rd, set[i], false);
+			rd_notify_down(rd, set[i], 0, false, true, "shutdown");
+		}
+		set[i]->ch_state = CH_DOWN;
+	}
+	for (i = 0; i < n; i++) {
+		if (set[i]->ch_spec.sp_restart == RD_TEMPORARY &&
+		    set[i]->ch_restarts > 0) {
+			child_gone(rd, set[i]);
+			continue;
+		}
+		retire_poison(rd, set[i]);
+		set[i]->ch_restarts++;
+		if (rd_child_spawn(rd, set[i]) < 0)
+			child_gone(rd, set[i]);
+	}
+}
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct rd_child *x = *(struct rd_child *const *)a;
+	const struct rd_child *y = *(struct rd_child *const *)b;
+
+	return x->ch_seq < y->ch_seq ? -1 : x->ch_seq > y->ch_seq;
+}
+
+/* The members of 'level' (all children for the top) that a failure of
+ * 'failed' takes down under 'strategy', in start order. */
+static int
+strategy_set(struct rd *rd, int level, enum rd_strategy strategy,
+             struct rd_child *failed, struct rd_child **set)
+{
+	struct rd_child *ch;
+	int n = 0;
+	int i;
+
+	for (i = 0; i < rd->rd_nkids; i++) {
+		ch = &rd->rd_kids[i];
+		if (ch->ch_state == CH_GONE || ch->ch_oneshot || ch->ch_nospec ||
+		    (level != 0 && ch->ch_group != level))
+			continue;
+		if (ch == failed || strategy == RD_ONE_FOR_ALL ||
+		    (strategy == RD_REST_FOR_ONE && ch->ch_seq > failed->ch_seq))
+			set[n++] = ch;
+	}
+	qsort(set, (size_t)n, sizeof(*set), by_seq);
+	return n;
+}
+
+static void
+system_fails(struct rd *rd, const char *why)
+{
+	rd_log(RD_ERR, "%s: stopping the system", why);
+	rd->rd_exit = 1;
+	rd->rd_stopping = true;
+}
+
+/* 'ch' must restart: check intensity, apply the strategy, escalate. */
+static void
+supervise(struct rd *rd, struct rd_child *ch)
+{
+	const struct rd_config *cfg = rd->rd_cfg;
+	int level = ch->ch_group;
+	struct rd_child **set;
+	char why[160];
+	int n;
+
+	set = calloc((size_t)rd->rd_nkids + 1, sizeof(*set));
+	if (set == NULL) {
+		system_fails(rd, "out of memory");
+		return;
+	}
+	if (within_intensity(rd, level)) {
+		n = strategy_set(rd, level, cfg->rc_groups[level].rg_strategy,
+		                 ch, set);
+		restart_set(rd, set, n);
+		goto out;
+	}
+	snprintf(why, sizeof(why), "%s%s%s: more than %u restarts in %u s",
+	         level ? "group " : "", level ? cfg->rc_groups[level].rg_name
+	         : "top level", "", cfg->rc_groups[level].rg_intensity,
+	         cfg->rc_groups[level].rg_period_s);
+	if (level == 0) {
+		system_fails(rd, why);
+		goto out;
+	}
+	/* The group gives up: it counts as one failure of the top. */
+	rd_log(RD_ERR, "%s: stopping the group, escalating to the top", why);
+	if (!within_intensity(rd, 0)) {
+		snprintf(why, sizeof(why), "top level: more than %u restarts "
+		         "in %u s", cfg->rc_groups[0].rg_intensity,
+		         cfg->rc_groups[0].rg_period_s);
+		system_fails(rd, why);
+		goto out;
+	}
+	rd->rd_levels[level].lv_n = 0;
+	n = strategy_set(rd, level, RD_ONE_FOR_ALL, ch, set);
+	rd_log(RD_INFO, "restarting group %s (%d actors)",
+	       cfg->rc_groups[level].rg_name, n);
+	restart_set(rd, set, n);
+out:
+	free(set);
+}
+
+void
+rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
+{
+	const struct rd_spec *sp = &ch->ch_spec;
+	bool abnormal = !known || !WIFEXITED(status) ||
+	                WEXITSTATUS(status) != 0;
+	bool stopped = ch->ch_stopping || was_stopped(rd, ch);
+	const char *name = ch->ch_name[0] ? ch->ch_name : "actor";
+	const char *reason;
+	bool restart;
+	char why[96];
+
+	describe_exit(status, known, why, sizeof(why));
+	if (ch->ch_state == CH_STARTING && ch->ch_req_from.id != 0) {
+		/* A spawn request fails; its caller decides what next. */
+		ch->ch_pid = 0;
+		rd_log(RD_ERR, "%s %s before attaching", name, why);
+		answer_spawn(rd, ch, -ECHILD);
+		child_gone(rd, ch);
+		return;
+	}
+	restart = !ch->ch_kill && !stopped && !ch->ch_oneshot &&
+	          !ch->ch_nospec && !rd->rd_stopping &&
+	          (sp->sp_restart == RD_PERMANENT ||
+	           (sp->sp_restart == RD_TRANSIENT && abnormal));
+	if (ch->ch_kill)
+		reason = "killed";
+	else if (stopped)
+		reason = "stopped";
+	else if (!known)
+		reason = "lost";
+	else if (WIFSIGNALED(status))
+		reason = "signal";
+	else
+		reason = abnormal ? "exit" : "normal";
+	rd_log(abnormal && !ch->ch_kill ? RD_ERR : RD_INFO, "%s %s%s", name,
+	       why, restart ? "; restarting" : "");
+	rd_notify_down(rd, ch, status, known, restart, reason);
+	ch->ch_pid = 0;
+	if (!restart) {
+		child_gone(rd, ch);
+		return;
+	}
+	ch->ch_state = CH_DOWN;
+	if (!address_kept(rd, ch)) {
+		/* It closed its context: its address is gone, so it comes
+		 * back at a new one. */
+		rd_watches_forget(rd, ch->ch_aid);
+		ch->ch_aid.id = 0;
+	}
+	supervise(rd, ch);
+}
+
+void
+rd_children_reap(struct rd *rd)
+{
+	struct rd_child *ch;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		/* Ours, or a one-shot reparented to us (subreaper). */
+		ch = rd_child_by_pid(rd, pid);
+		if (ch != NULL)
+			rd_child_ended(rd, ch, status, true);
+	}
+}
+
+void
+rd_child_kill(struct rd *rd, struct rd_child *ch)
+{
+	(void)rd;
+	ch->ch_kill = true;
+	if (ch->ch_pid > 0)
+		kill(ch->ch_pid, SIGKILL);
+}
+
+void
+rd_children_shutdown(struct rd *rd)
+{
+	struct rd_child **set;
+	int n = 0;
+	int i;
+
+	set = calloc((size_t)rd->rd_nkids + 1, sizeof(*set));
+	if (set == NULL)
+		return;
+	for (i = 0; i < rd->rd_nkids; i++)
+		if (rd->rd_kids[i].ch_pid > 0)
+			set[n++] = &rd->rd_kids[i];
+	qsort(set, (size_t)n, sizeof(*set), by_seq);
+	/* Daemon-flagged actors first and at once, then the others in
+	 * reverse start order, each gracefully. */
+	for (i = n - 1; i >= 0; i--)
+		if (set[i]->ch_spec.sp_daemon)
+			terminate(rd, set[i], true);
+	for (i = n - 1; i >= 0; i--)
+		if (set[i]->ch_pid > 0)
+			terminate(rd, set[i], true);
+	free(set);
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rd.h - roostd's state and the interfaces between its modules:
+ *
+ *   roostd.c    main: arguments, create or adopt the system, the loop
+ *   children.c  the child table: spawn, attach, exits, restart by policy,
+ *               strategies and intensity, stop
+ *   requests.c  requests from actors (core/proto.h) and their replies
+ *   notices.c   monitors and links, and the notices they produce
+ *   watch.c     a thread watching processes that are not roostd's
+ *               children (adopted actors, one-shots) through pidfds
+ *   adopt.c     taking over a system whose roostd died
+ *   log.c       logging (stderr, or syslog-style lines to a file)
+ *
+ * roostd is single-threaded except for watch.c's thread, which only
+ * hands pids over (under a mutex) and interrupts the main loop.
+ */
+#ifndef ROOSTD_RD_H
+#define ROOSTD_RD_H
+
+#include "config.h"
+#include "core/proto.h"
+
+#include <stdarg.h>
+#include <signal.h>
+#include <sys/types.h>
+
+enum { RD_ERR, RD_INFO, RD_DEBUG };
+
+void rd_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void rd_log_set_level(int level);
+void rd_log_to_syslog(const char *system);
+
+/* How an actor's process is (re)started. */
+struct rd_spec {
+	char *sp_program;
+	char **sp_argv;              /* NULL-terminated, owned */
+	enum rd_restart sp_restart;
+	bool sp_daemon;
+	uint32_t sp_mbox_bytes;      /* 0: the system default */
+	uint32_t sp_shutdown_ms;
+};
+
+enum rd_child_state {
+	CH_STARTING,   /* forked, its mailbox not published yet */
+	CH_RUNNING,
+	CH_DOWN,       /* exited; waits for a restart by its strategy */
+	CH_GONE        /* stopped for good, slot released */
+};
+
+struct rd_child {
+	char ch_name[ROOST_NAME_MAX + 1]; /* "" for an unnamed actor */
+	struct rd_spec ch_spec;      /* unusable when ch_nospec */
+	bool ch_nospec;              /* adopted with no known spec; one-shot */
+	bool ch_oneshot;             /* roost_spawn_fn: never restarted */
+	int ch_group;                /* index in rd.rd_groups */
+	uint64_t ch_seq;             /* start order (ascending) */
+	enum rd_child_state ch_state;
+	pid_t ch_pid;                /* 0: none */
+	uint64_t ch_pid_start;       /* /proc start time, for non-children */
+	bool ch_is_child;            /* reaped by waitpid; else watched */
+	roost_aid_t ch_aid;          /* its address once attached */
+	bool ch_kill;                /* roost_kill: do not restart */
+	bool ch_stopping;            /* roost_stop() was called on it */
+	uint64_t ch_t0;              /* fork time (spawn-to-ready) */
+	uint64_t ch_attach_deadline;
+	roost_aid_t ch_req_from;     /* a spawn request to answer, or 0 */
+	uint64_t ch_req_corr;
+	uint32_t ch_restarts;
+	int ch_done_status;          /* a one-shot's last word (DONE) */
+	bool ch_done_known;
+};
+
+/* Intensity bookkeeping of a supervision level (top or group). */
+struct rd_level {
+	uint64_t *lv_times;          /* ring of the last restart times */
+	uint32_t lv_n;               /* restarts recorded */
+	bool lv_failed;              /* the group gave up */
+};
+
+struct rd_monitor {
+	uint64_t mo_ref;
+	roost_aid_t mo_watcher;
+	roost_aid_t mo_target;
+};
+
+struct rd_link {
+	roost_aid_t li_a;
+	roost_aid_t li_b;
+};
+
+struct rd_timers;
+
+struct rd {
+	const char *rd_system;
+	struct rd_config *rd_cfg;
+	struct roost__sys rd_sy;
+	roost_ctx_t *rd_ctx;         /* roostd's own mailbox ("roostd") */
+	roost_ctx_t *rd_dead;        /* the dead-letter mailbox */
+	struct rd_child *rd_kids;
+	int rd_nkids;
+	int rd_kids_cap;
+	struct rd_level rd_levels[RD_MAX_GROUPS + 1];
+	uint64_t rd_next_seq;
+	struct rd_timers *rd_timers;
+	struct rd_monitor *rd_mons;
+	int rd_nmons;
+	int rd_mons_cap;
+	struct rd_link *rd_links;
+	int rd_nlinks;
+	int rd_links_cap;
+	uint64_t rd_next_ref;
+	uint64_t rd_deadletters;     /* messages retired as poison */
+	bool rd_stopping;            /* shutdown under way */
+	int rd_exit;                 /* exit status when the loop ends */
+};
+
+/* Signals, set by handlers (roostd.c) and read by the loop. */
+extern volatile sig_atomic_t rd_sig_chld;
+extern volatile sig_atomic_t rd_sig_stop;
+
+/* children.c */
+struct rd_child *rd_child_add(struct rd *rd, const char *name, int group);
+struct rd_child *rd_child_by_aid(struct rd *rd, roost_aid_t aid);
+struct rd_child *rd_child_by_pid(struct rd *rd, pid_t pid);
+int rd_spec_copy(struct rd_spec *dst, const char *program,
+                 char *const *argv, int argc);
+void rd_spec_free(struct rd_spec *sp);
+int rd_child_spawn(struct rd *rd, struct rd_child *ch);
+void rd_children_poll_attach(struct rd *rd);
+bool rd_children_starting(const struct rd *rd);
+void rd_children_reap(struct rd *rd);
+/* A watched (non-child) process ended; status unknown. */
+void rd_child_ended(struct rd *rd, struct rd_child *ch, int status,
+                    bool known);
+void rd_children_shutdown(struct rd *rd);
+void rd_child_kill(struct rd *rd, struct rd_child *ch);
+
+/* requests.c */
+void rd_request(struct rd *rd, const roost_msg_t *m);
+/* Handle what is queued now (no waiting), a bounded number. */
+void rd_requests_drain(struct rd *rd);
+void rd_reply(struct rd *rd, roost_aid_t to, uint64_t corr, int64_t rc,
+              bool has_value, uint64_t value);
+
+/* notices.c */
+int rd_monitor_add(struct rd *rd, roost_aid_t watcher, roost_aid_t target,
+                   uint64_t *ref);
+int rd_monitor_remove(struct rd *rd, roost_aid_t watcher, uint64_t ref);
+int rd_link_add(struct rd *rd, roost_aid_t a, roost_aid_t b);
+int rd_link_remove(struct rd *rd, roost_aid_t a, roost_aid_t b);
+/* 'ch' ended: notify its monitors and links; if it will not come back,
+ * drop every watch that names it (as target or watcher). */
+void rd_notify_down(struct rd *rd, const struct rd_child *ch, int status,
+                    bool known, bool restarting, const char *reason);
+void rd_watches_forget(struct rd *rd, roost_aid_t aid);
+
+/* watch.c */
+int rd_watch_start(roost_ctx_t *wake);
+int rd_watch_add(pid_t pid);
+/* Next pid whose process ended, or 0. */
+pid_t rd_watch_next_exit(void);
+void rd_watch_stop(void);
+
+/* adopt.c: take over 'rd->rd_system' whose roostd died. 0 or -1. */
+int rd_adopt(struct rd *rd);
+
+#endif /* ROOSTD_RD_H */

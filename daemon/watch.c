@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * watch.c - a thread that watches processes which are not roostd's
+ * children (actors adopted from a previous roostd, one-shots) through
+ * pidfds, which work for any process. It only hands the pids of ended
+ * processes to the main loop (under a mutex) and interrupts the loop's
+ * receive; everything else happens on the main thread.
+ */
+#include "rd.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define WATCH_MAX 4096
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pollfd watch_fds[WATCH_MAX + 1]; /* [0]: the eventfd */
+static pid_t watch_pids[WATCH_MAX + 1];
+static int watch_n = 1;
+static pid_t ended[WATCH_MAX];
+static int nended;
+static bool watch_quit;
+static roost_ctx_t *watch_wake;
+static pthread_t watch_thread;
+static bool watch_running;
+
+static void *
+watch_main(void *arg)
+{
+	struct pollfd fds[WATCH_MAX + 1];
+	pid_t pids[WATCH_MAX + 1];
+	uint64_t v;
+	int n;
+	int i;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&watch_lock);
+		if (watch_quit) {
+			pthread_mutex_unlock(&watch_lock);
+			return NULL;
+		}
+		n = watch_n;
+		memcpy(fds, watch_fds, (size_t)n * sizeof(fds[0]));
+		memcpy(pids, watch_pids, (size_t)n * sizeof(pids[0]));
+		pthread_mutex_unlock(&watch_lock);
+		if (poll(fds, (nfds_t)n, -1) < 0)
+			continue;
+		if (fds[0].revents & POLLIN)
+			(void)!read(fds[0].fd, &v, sizeof(v));
+		pthread_mutex_lock(&watch_lock);
+		for (i = 1; i < n; i++) {
+			if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			/* Remove it from the set and report it. */
+			for (int j = 1; j < watch_n; j++) {
+				if (watch_pids[j] == pids[i]) {
+					close(watch_fds[j].fd);
+					watch_fds[j] = watch_fds[watch_n - 1];
+					watch_pids[j] = watch_pids[watch_n - 1];
+					watch_n--;
+					break;
+				}
+			}
+			if (nended < WATCH_MAX)
+				ended[nended++] = pids[i];
+		}
+		pthread_mutex_unlock(&watch_lock);
+		roost_ctx_interrupt(watch_wake);
+	}
+}
+
+int
+rd_watch_start(roost_ctx_t *wake)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	watch_fds[0].fd = fd;
+	watch_fds[0].events = POLLIN;
+	watch_wake = wake;
+	if (pthread_create(&watch_thread, NULL, watch_main, NULL) != 0) {
+		close(fd);
+		return -EAGAIN;
+	}
+	watch_running = true;
+	return 0;
+}
+
+static void
+poke(void)
+{
+	uint64_t one = 1;
+
+	(void)!write(watch_fds[0].fd, &one, sizeof(one));
+}
+
+int
+rd_watch_add(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	pthread_mutex_lock(&watch_lock);
+	if (watch_n > WATCH_MAX) {
+		rc = -ENOSPC;
+		close(fd);
+	} else {
+		watch_fds[watch_n].fd = fd;
+		watch_fds[watch_n].events = POLLIN;
+		watch_pids[watch_n] = pid;
+		watch_n++;
+	}
+	pthread_mutex_unlock(&watch_lock);
+	poke();
+	return rc;
+}
+
+pid_t
+rd_watch_next_exit(void)
+{
+	pid_t pid = 0;
+
+	pthread_mutex_lock(&watch_lock);
+	if (nended > 0)
+		pid = ended[--nended];
+	pthread_mutex_unlock(&watch_lock);
+	return pid;
+}
+
+void
+rd_watch_stop(void)
+{
+	if (!watch_running)
+		return;
+	pthread_mutex_lock(&watch_lock);
+	watch_quit = true;
+	pthread_mutex_unlock(&watch_lock);
+	poke();
+	pthread_join(watch_thread, NULL);
+	watch_running = false;
+	while (watch_n > 1)
+		close(watch_fds[--watch_n].fd);
+	close(watch_fds[0].fd);
+}
