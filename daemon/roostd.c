@@ -169,7 +169,7 @@ children_from_config(struct rd *rd)
 {
 	const struct rd_actor *a;
 	struct rd_child *ch;
-	char name[ROOST_NAME_MAX + 1];
+	char name[ROOST_NAME_MAX + 16]; /* the config checked it fits */
 	uint32_t k;
 	int i;
 
@@ -379,6 +379,23 @@ open_timers(struct rd *rd, bool adopt)
 	return rc;
 }
 
+/* Start order means order of readiness: the next actor starts once this
+ * one attached (or ended), so it may look its elder siblings up. */
+static void
+wait_started(struct rd *rd, const struct rd_child *ch)
+{
+	while (ch->ch_state == CH_STARTING && !rd->rd_stopping &&
+	       !rd_sig_stop) {
+		if (rd_sig_chld) {
+			rd_sig_chld = 0;
+			rd_children_reap(rd);
+		}
+		rd_children_poll_attach(rd);
+		if (ch->ch_state == CH_STARTING)
+			usleep(200);
+	}
+}
+
 /* Everything between a created (or adopted) system and the loop. */
 static int
 start(struct rd *rd, bool adopt)
@@ -403,9 +420,11 @@ start(struct rd *rd, bool adopt)
 	}
 	if (adopt)
 		return rd_adopt(rd);
-	for (k = 0; k < rd->rd_nkids; k++)
+	for (k = 0; k < rd->rd_nkids && !rd->rd_stopping; k++) {
 		if (rd_child_spawn(rd, &rd->rd_kids[k]) < 0)
 			return -1;
+		wait_started(rd, &rd->rd_kids[k]);
+	}
 	return 0;
 }
 

@@ -213,7 +213,7 @@ START_TEST(test_alarm_survives_restart)
 	ru_setup_names();
 	ru_write_config("[actor echo]\nprogram = %s\nargs = --forward client\n");
 	rd = ru_start_roostd(-1);
-	ru_open_when_up();
+	ru_wait_up();
 	roost_ctx_opts_init(&o);
 	o.system = rsys;
 	o.name = "client";
@@ -467,7 +467,7 @@ START_TEST(test_adoption)
 	ru_setup_names();
 	ru_write_config("[actor echo]\nprogram = %s\nargs = --forward client\n");
 	rd = ru_start_roostd(-1);
-	ru_open_when_up();
+	ru_wait_up();
 	roost_ctx_opts_init(&o);
 	o.system = rsys;
 	o.name = "client";

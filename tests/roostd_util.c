@@ -95,15 +95,23 @@ roostd_up(void)
 	return up;
 }
 
+void
+ru_wait_up(void)
+{
+	int i;
+
+	for (i = 0; i < 1000 && !roostd_up(); i++)
+		usleep(5000);
+	ck_assert_msg(roostd_up(), "roostd did not come up");
+}
+
 roost_ctx_t *
 ru_open_when_up(void)
 {
 	roost_ctx_opts_t o;
 	roost_ctx_t *ctx = NULL;
-	int i;
 
-	for (i = 0; i < 1000 && !roostd_up(); i++)
-		usleep(5000);
+	ru_wait_up();
 	roost_ctx_opts_init(&o);
 	o.system = rsys;
 	ck_assert_int_eq(roost_ctx_open(&ctx, &o), 0);

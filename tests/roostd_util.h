@@ -28,7 +28,9 @@ pid_t ru_start_roostd(int errfd);
 void ru_slurp(int fd, char *buf, size_t len);
 /* Run roostd to completion: its exit status and stderr. */
 int ru_run_roostd(char *err, size_t len);
-/* Open a context on rsys once roostd answers under its name. */
+/* Wait until roostd is up (its name registered by a live process). */
+void ru_wait_up(void);
+/* Open a context on rsys once roostd is up. */
 roost_ctx_t *ru_open_when_up(void);
 /* SIGTERM roostd, wait for exit 0 and check nothing is left in shm. */
 void ru_stop_roostd(pid_t rd);
