@@ -63,7 +63,7 @@ adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv)
 		ch->ch_pid_start = sv->sv_pid_start;
 		ch->ch_is_child = false;
 		ch->ch_state = CH_RUNNING;
-		if (rd_watch_add(sv->sv_pid) == 0)
+		if (rd_watch_add(sv->sv_pid, sv->sv_pid_start) == 0)
 			return 0;
 		ch->ch_pid = 0; /* it ended just now */
 	}

@@ -158,7 +158,8 @@ void rd_watches_forget(struct rd *rd, roost_aid_t aid);
 
 /* watch.c */
 int rd_watch_start(roost_ctx_t *wake);
-int rd_watch_add(pid_t pid);
+/* Watch process 'pid' started at 'start' (/proc ticks). */
+int rd_watch_add(pid_t pid, uint64_t start);
 /* Next pid whose process ended, or 0. */
 pid_t rd_watch_next_exit(void);
 void rd_watch_stop(void);

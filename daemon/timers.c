@@ -229,7 +229,8 @@ ent_read(const struct rd_tmr_entry *e, struct ent_copy *c)
 		 * orders it. The copy itself races with the writer by design
 		 * (a torn copy is discarded). */
 		atomic_thread_fence(memory_order_acquire);
-		return true;
+		if (roost__load_rlx(&e->te_seq) == seq0)
+			return true;
 	}
 	return false;
 }
@@ -666,8 +667,7 @@ rd_timers_adopt(struct rd_timers **out, const char *system,
 		sift_down(t, i);
 	/* Past every id seen, so none is handed out twice, even if the
 	 * header's counter was stale. */
-	if (maxseq >= next_seq)
-		next_seq = maxseq + 1;
+
 	t->tm_next_seq = next_seq;
 	/* Relaxed: display words, and th_next_seq (see FORMAT). */
 	roost__store_rlx(&t->tm_hdr->th_next_seq, next_seq);
@@ -931,7 +931,8 @@ rd_timers_snapshot(const char *system,
 	for (i = 0; i < f.tf_cap; i++) {
 		if (!ent_read(&ent[i], &c) || c.ec_rec.tr_state == RD_TE_FREE)
 			continue;
-		(void)why;
+		if (ent_judge(&c, i, false, &why) != V_KEEP)
+			continue;
 		view_fill(&v, &c);
 		fn(arg, &v);
 		n++;

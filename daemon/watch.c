@@ -4,7 +4,9 @@
  * children (actors adopted from a previous roostd, one-shots) through
  * pidfds, which work for any process. It only hands the pids of ended
  * processes to the main loop (under a mutex) and interrupts the loop's
- * receive; everything else happens on the main thread.
+ * receive; everything else happens on the main thread. Where pidfd_open
+ * is missing (kernels before 5.3, valgrind), a process is polled every
+ * POLL_MS by pid and start time instead.
  */
 #include "rd.h"
 
@@ -15,10 +17,12 @@
 #include <unistd.h>
 
 #define WATCH_MAX 4096
+#define POLL_MS 50
 
 static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pollfd watch_fds[WATCH_MAX + 1]; /* [0]: the eventfd */
 static pid_t watch_pids[WATCH_MAX + 1];
+static uint64_t watch_starts[WATCH_MAX + 1];
 static int watch_n = 1;
 static pid_t ended[WATCH_MAX];
 static int nended;
@@ -26,6 +30,30 @@ static bool watch_quit;
 static roost_ctx_t *watch_wake;
 static pthread_t watch_thread;
 static bool watch_running;
+
+/* Any entry watched by polling? */
+static bool
+polled(const struct pollfd *fds, int n)
+{
+	int i;
+
+	for (i = 1; i < n; i++)
+		if (fds[i].fd < 0)
+			return true;
+	return false;
+}
+
+/* Under watch_lock. */
+static uint64_t
+watch_start_of(pid_t pid)
+{
+	int j;
+
+	for (j = 1; j < watch_n; j++)
+		if (watch_pids[j] == pid)
+			return watch_starts[j];
+	return 0;
+}
 
 static void *
 watch_main(void *arg)
@@ -47,20 +75,24 @@ watch_main(void *arg)
 		memcpy(fds, watch_fds, (size_t)n * sizeof(fds[0]));
 		memcpy(pids, watch_pids, (size_t)n * sizeof(pids[0]));
 		pthread_mutex_unlock(&watch_lock);
-		if (poll(fds, (nfds_t)n, -1) < 0)
+		if (poll(fds, (nfds_t)n, polled(fds, n) ? POLL_MS : -1) < 0)
 			continue;
 		if (fds[0].revents & POLLIN)
 			(void)!read(fds[0].fd, &v, sizeof(v));
 		pthread_mutex_lock(&watch_lock);
 		for (i = 1; i < n; i++) {
-			if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			if (fds[i].fd < 0
+			    ? roost__plat_proc_alive(pids[i], watch_start_of(pids[i]))
+			    : !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			/* Remove it from the set and report it. */
 			for (int j = 1; j < watch_n; j++) {
 				if (watch_pids[j] == pids[i]) {
-					close(watch_fds[j].fd);
+					if (watch_fds[j].fd >= 0)
+						close(watch_fds[j].fd);
 					watch_fds[j] = watch_fds[watch_n - 1];
 					watch_pids[j] = watch_pids[watch_n - 1];
+					watch_starts[j] = watch_starts[watch_n - 1];
 					watch_n--;
 					break;
 				}
@@ -100,21 +132,25 @@ poke(void)
 }
 
 int
-rd_watch_add(pid_t pid)
+rd_watch_add(pid_t pid, uint64_t start)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	int rc = 0;
 
-	if (fd < 0)
+	if (fd < 0 && errno != ENOSYS)
 		return -errno;
+	if (fd < 0 && !roost__plat_proc_alive(pid, start))
+		return -ESRCH;
 	pthread_mutex_lock(&watch_lock);
 	if (watch_n > WATCH_MAX) {
 		rc = -ENOSPC;
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 	} else {
-		watch_fds[watch_n].fd = fd;
+		watch_fds[watch_n].fd = fd; /* < 0: polled */
 		watch_fds[watch_n].events = POLLIN;
 		watch_pids[watch_n] = pid;
+		watch_starts[watch_n] = start;
 		watch_n++;
 	}
 	pthread_mutex_unlock(&watch_lock);
@@ -146,6 +182,7 @@ rd_watch_stop(void)
 	pthread_join(watch_thread, NULL);
 	watch_running = false;
 	while (watch_n > 1)
-		close(watch_fds[--watch_n].fd);
+		if (watch_fds[--watch_n].fd >= 0)
+			close(watch_fds[watch_n].fd);
 	close(watch_fds[0].fd);
 }

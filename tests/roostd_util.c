@@ -30,6 +30,32 @@ ru_write_config(const char *body)
 	fclose(f);
 }
 
+/* $ROOSTD_WRAPPER (say "valgrind -q --error-exitcode=99") runs roostd
+ * under a tool: its words come first on the command line. */
+static void
+exec_roostd(void)
+{
+	char *argv[32];
+	char *words = getenv("ROOSTD_WRAPPER");
+	char *save = NULL;
+	int n = 0;
+
+	if (words != NULL)
+		words = strdup(words);
+	for (char *w = words ? strtok_r(words, " ", &save) : NULL;
+	     w != NULL && n < 24; w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
+	argv[n++] = (char *)ROOSTD_BIN;
+	argv[n++] = (char *)"--system";
+	argv[n++] = rsys;
+	argv[n++] = (char *)"--config";
+	argv[n++] = cfgpath;
+	argv[n++] = (char *)"--foreground";
+	argv[n] = NULL;
+	execvp(argv[0], argv);
+	_exit(126);
+}
+
 pid_t
 ru_start_roostd(int errfd)
 {
@@ -41,9 +67,7 @@ ru_start_roostd(int errfd)
 			dup2(errfd, 2);
 		else
 			(void)!freopen("/dev/null", "w", stderr);
-		execl(ROOSTD_BIN, "roostd", "--system", rsys, "--config", cfgpath,
-		      "--foreground", (char *)NULL);
-		_exit(126);
+		exec_roostd();
 	}
 	return pid;
 }
