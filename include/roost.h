@@ -265,6 +265,7 @@ typedef struct roost_msg roost_msg_t;
 #define ROOST_MSG_SYSTEM      0x1u  /* arrived on the system lane */
 #define ROOST_MSG_MSGPACK     0x2u  /* payload is MessagePack */
 #define ROOST_MSG_REDELIVERED 0x4u  /* handed out before; the handler died */
+#define ROOST_MSG_REPLY       0x8u  /* an answer sent with roost_reply() */
 
 ROOST_EXTERN roost_aid_t roost_msg_from(const roost_msg_t *m);
 ROOST_EXTERN uint32_t roost_msg_kind(const roost_msg_t *m);
@@ -298,6 +299,34 @@ typedef bool (*roost_match_fn)(const roost_msg_t *m, void *arg);
 ROOST_EXTERN int roost_recv_match(roost_ctx_t *ctx, roost_msg_t **out,
                                   unsigned lanes, roost_match_fn match,
                                   void *arg, int timeout_ms);
+
+/* ---------------------------------------------------------------------
+ * Request and reply.
+ *
+ * roost_call sends a request (user lane unless 'flags' has
+ * ROOST_SEND_SYSTEM) with a fresh correlation id and waits up to
+ * 'timeout_ms' for the answer, which the callee sends with roost_reply
+ * and which arrives on the caller's system lane: matching it never scans
+ * the caller's user backlog, and the message the caller is handling
+ * stays in hand (a handler may call). On success '*reply' is a copy that
+ * stays valid until the next roost_call on this context. -ETIMEDOUT when
+ * no answer came in time; an answer that comes later is dropped and
+ * counted ("late-replies" in roost_ctx_get_int), never handed to a later
+ * call. -EDEADLK for a call to oneself.
+ */
+ROOST_EXTERN int roost_call(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
+                            uint32_t flags, const void *data, size_t size,
+                            int timeout_ms, roost_msg_t **reply);
+
+/*
+ * Answer 'req' (its sender, its correlation id) on the sender's system
+ * lane, flagged ROOST_MSG_REPLY. 'flags': 0 or ROOST_SEND_MSGPACK. Waits
+ * at most 100 ms for room. -EINVAL if 'req' was not sent by roost_call
+ * (its correlation id is 0).
+ */
+ROOST_EXTERN int roost_reply(roost_ctx_t *ctx, const roost_msg_t *req,
+                             uint32_t kind, uint32_t flags, const void *data,
+                             size_t size);
 
 /* ---------------------------------------------------------------------
  * roostd: spawning, supervision notices, alarms and shutdown.

@@ -444,6 +444,7 @@ roost_ctx_open(roost_ctx_t **out, const roost_ctx_opts_t *opts)
 	 * seed), so a restarted actor never takes a reply meant for the
 	 * process it replaces. */
 	ctx->cx_corr = roost__plat_now_ns();
+	ctx->cx_corr_seed = ctx->cx_corr;
 	rc = roost__mbox_rx_init(&ctx->cx_mbox, &ctx->cx_rx);
 	if (rc < 0)
 		goto out_detach;
@@ -495,6 +496,7 @@ roost_ctx_close(roost_ctx_t *ctx)
 	for (i = 0; i < sy->sy_fixed.sf_nslots; i++)
 		roost__ctx_peer_drop(ctx, i);
 	roost__free(ctx->cx_peers);
+	roost__free(ctx->cx_reply_buf);
 	roost__mbox_detach(&ctx->cx_mbox);
 	roost__sys_close(sy);
 	roost__free(ctx);
@@ -535,6 +537,10 @@ roost_ctx_get_int(roost_ctx_t *ctx, const char *opt, int64_t *val)
 		return -EINVAL;
 	if (strcmp(opt, "spin-ns") == 0) {
 		*val = ctx->cx_rx.rx_spin_ns;
+		return 0;
+	}
+	if (strcmp(opt, "late-replies") == 0) {
+		*val = (int64_t)ctx->cx_late_replies;
 		return 0;
 	}
 	return -ENOENT;

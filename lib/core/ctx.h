@@ -13,6 +13,9 @@ struct roost__peer {
 	uint32_t pe_gen; /* 0: not mapped */
 };
 
+/* roost_send_ex flag, internal: the record is a reply (roost_reply). */
+#define ROOST__SEND_REPLY 0x80000000u
+
 struct roost_ctx {
 	struct roost__sys cx_sys;
 	struct roost__mbox cx_mbox; /* our own mailbox */
@@ -22,6 +25,10 @@ struct roost_ctx {
 	roost_aid_t cx_self;
 	struct roost__peer *cx_peers; /* [sf_nslots], lazily mapped */
 	uint64_t cx_corr;             /* last correlation id of a call */
+	uint64_t cx_corr_seed;        /* the first one of this context */
+	uint64_t cx_late_replies;     /* replies that came after their call */
+	uint8_t *cx_reply_buf;        /* roost_call's copy of its reply */
+	struct roost_msg cx_reply;    /* ... and its view */
 	roost_aid_t cx_roostd;        /* roostd's address, cached */
 };
 

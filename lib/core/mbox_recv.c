@@ -199,6 +199,8 @@ fill_msg(struct roost_msg *m, const struct roost__mbox *mb, unsigned lane,
 		f |= ROOST_MSG_MSGPACK;
 	if (r->rc_flags & ROOST_REC_REDELIVERED)
 		f |= ROOST_MSG_REDELIVERED;
+	if (r->rc_flags & ROOST_REC_REPLY)
+		f |= ROOST_MSG_REPLY;
 	m->m_flags = f;
 }
 

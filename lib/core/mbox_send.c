@@ -255,7 +255,7 @@ write_record(struct roost__mbox *mb, const struct roost__out *o,
 	roost__store_rlx(&roost__mbox_rec_at(mb, lane, tail + span)->rc_commit,
 	                 0);
 	r->rc_len = (uint32_t)rec;
-	r->rc_flags = o->o_flags & ROOST_REC_MSGPACK;
+	r->rc_flags = o->o_flags & (ROOST_REC_MSGPACK | ROOST_REC_REPLY);
 	r->rc_from = o->o_from;
 	r->rc_corr = o->o_corr;
 	r->rc_kind = o->o_kind;

@@ -71,7 +71,7 @@ roost_send_ex(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
 	int rc;
 
 	if (ctx == NULL || (data == NULL && size != 0) ||
-	    (flags & ~SEND_FLAGS_KNOWN) != 0)
+	    (flags & ~(SEND_FLAGS_KNOWN | ROOST__SEND_REPLY)) != 0)
 		return -EINVAL;
 	if (size > UINT32_MAX)
 		return -EMSGSIZE;
@@ -81,7 +81,8 @@ roost_send_ex(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
 	o.o_from = ctx->cx_self.id;
 	o.o_corr = corr;
 	o.o_kind = kind;
-	o.o_flags = (flags & ROOST_SEND_MSGPACK) ? ROOST_REC_MSGPACK : 0;
+	o.o_flags = ((flags & ROOST_SEND_MSGPACK) ? ROOST_REC_MSGPACK : 0) |
+	            ((flags & ROOST__SEND_REPLY) ? ROOST_REC_REPLY : 0);
 	o.o_lane = (flags & ROOST_SEND_SYSTEM) ? ROOST_LANE_SYS : ROOST_LANE_USR;
 	o.o_data = data;
 	o.o_size = size;
@@ -141,8 +142,7 @@ roost_stop(roost_ctx_t *ctx, roost_aid_t aid)
 	/* The mark first, then the notices: when the target sees STOP, the
 	 * user lane it must drain is already final; roostd hears first, so
 	 * it takes the exit that follows for a stop. */
-	if (roost_aid_slot(aid) != roost_aid_slot(roost_self(ctx)))
-		roost__roostd_tell(ctx, ROOST__KIND_STOPPING, aid.id);
+	roost__roostd_tell(ctx, ROOST__KIND_STOPPING, aid.id);
 	return roost_send_ex(ctx, aid, ROOST_KIND_STOP, ROOST_SEND_SYSTEM, 0,
 	                     NULL, 0, 1000);
 }

@@ -273,7 +273,9 @@ static_assert(offsetof(struct roost__mbox_hdr, mh_head) % ROOST_CACHE_LINE ==
 #define ROOST_REC_DONE    0x2u   /* consumed out of order; skip */
 #define ROOST_REC_MSGPACK 0x4u   /* payload is MessagePack */
 #define ROOST_REC_REDELIVERED 0x8u
-#define ROOST_REC_KNOWN   0xfu
+#define ROOST_REC_REPLY   0x10u  /* an answer (roost_reply): corr names
+                                    the request */
+#define ROOST_REC_KNOWN   0x1fu
 
 struct roost__rec {
 	roost__atomic_u64 rc_commit; /* position + 1 once published */

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * call.c - request and reply between actors: roost_reply answers a
+ * message's sender on its system lane with the message's correlation id;
+ * roost_call sends a request and waits for that answer.
+ *
+ * A call takes its reply aside (roost__mbox_take_aside): it scans only
+ * the system lane, so a backlog of user messages costs it nothing, and
+ * the message the caller is handling stays in hand. The reply is copied
+ * into the context's reply buffer, because once taken its record may be
+ * reused by senders.
+ */
+#include "roost_impl.h"
+
+/* A replier waits at most this long for room on the caller's system
+ * lane; a caller whose lane stays full times out instead. */
+#define REPLY_TIMEOUT_MS 100
+
+int
+roost_reply(roost_ctx_t *ctx, const roost_msg_t *req, uint32_t kind,
+            uint32_t flags, const void *data, size_t size)
+{
+	if (ctx == NULL || req == NULL || (flags & ~ROOST_SEND_MSGPACK) != 0)
+		return -EINVAL;
+	if (roost_msg_corr(req) == 0)
+		return -EINVAL; /* not a call: nobody waits for an answer */
+	return roost_send_ex(ctx, roost_msg_from(req), kind,
+	                     flags | ROOST_SEND_SYSTEM | ROOST__SEND_REPLY,
+	                     roost_msg_corr(req), data, size, REPLY_TIMEOUT_MS);
+}
+
+struct call_match {
+	roost_ctx_t *cm_ctx;
+	uint64_t cm_from;
+	uint64_t cm_corr;
+	bool cm_mine;
+};
+
+/* Our reply: copied out. A reply to an earlier call of this context that
+ * timed out: taken too, dropped and counted. Anything else stays. */
+static bool
+match_call(const roost_msg_t *m, void *arg)
+{
+	struct call_match *cm = arg;
+	roost_ctx_t *ctx = cm->cm_ctx;
+	uint64_t corr = roost_msg_corr(m);
+
+	if (!(roost_msg_flags(m) & ROOST_MSG_REPLY))
+		return false;
+	if (corr == cm->cm_corr && roost_msg_from(m).id == cm->cm_from) {
+		cm->cm_mine = true;
+		ctx->cx_reply = *m;
+		memcpy(ctx->cx_reply_buf, roost_msg_data(m), roost_msg_size(m));
+		ctx->cx_reply.m_data = ctx->cx_reply_buf;
+		return true;
+	}
+	if (corr > ctx->cx_corr_seed && corr < cm->cm_corr) {
+		ctx->cx_late_replies++;
+		return true;
+	}
+	return false;
+}
+
+int
+roost_call(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind, uint32_t flags,
+           const void *data, size_t size, int timeout_ms,
+           roost_msg_t **reply)
+{
+	struct call_match cm;
+	uint64_t deadline = 0;
+	uint64_t now;
+	int64_t left;
+	int rc;
+
+	if (ctx == NULL || reply == NULL ||
+	    (flags & ~(ROOST_SEND_SYSTEM | ROOST_SEND_MSGPACK)) != 0)
+		return -EINVAL;
+	if (roost_aid_eq(to, ctx->cx_self))
+		return -EDEADLK; /* we could never answer ourselves */
+	if (ctx->cx_reply_buf == NULL) {
+		ctx->cx_reply_buf = roost__malloc(ctx->cx_sys.sy_fixed.sf_max_msg
+		                                  + 1u);
+		if (ctx->cx_reply_buf == NULL)
+			return -ENOMEM;
+	}
+	if (timeout_ms > 0)
+		deadline = roost__plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	cm.cm_ctx = ctx;
+	cm.cm_from = to.id;
+	cm.cm_corr = ++ctx->cx_corr;
+	rc = roost_send_ex(ctx, to, kind, flags, cm.cm_corr, data, size,
+	                   timeout_ms);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		cm.cm_mine = false;
+		left = -1;
+		if (timeout_ms >= 0) {
+			now = roost__plat_now_ns();
+			left = deadline > now ? (int64_t)((deadline - now) / 1000000u)
+			                      : 0;
+		}
+		rc = roost__mbox_take_aside(&ctx->cx_mbox, &ctx->cx_rx,
+		                            ROOST_LANE_SYSTEM, match_call, &cm,
+		                            (int)left);
+		if (rc == -EAGAIN)
+			rc = -ETIMEDOUT;
+		if (rc < 0)
+			return rc;
+		if (cm.cm_mine) {
+			*reply = &ctx->cx_reply;
+			return 0;
+		}
+	}
+}
