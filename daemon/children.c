@@ -15,7 +15,6 @@
 #include "timers.h"
 
 #include <fcntl.h>
-#include <msgpack.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -274,38 +273,17 @@ struct poison {
 	int po_rc;
 };
 
-/* Copy a retired message to the dead-letter mailbox, as a MessagePack
- * map {to, name, from, kind, corr, flags, data}. */
+/* Copy a retired message to the dead-letter mailbox. */
 static void
 dead_letter(void *arg, const struct roost_msg *m)
 {
 	struct poison *po = arg;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	size_t n = strlen(po->po_ch->ch_name);
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 7);
-	msgpack_pack_str_with_body(&pk, "to", 2);
-	msgpack_pack_uint64(&pk, po->po_ch->ch_aid.id);
-	msgpack_pack_str_with_body(&pk, "name", 4);
-	msgpack_pack_str_with_body(&pk, po->po_ch->ch_name, n);
-	msgpack_pack_str_with_body(&pk, "from", 4);
-	msgpack_pack_uint64(&pk, roost_msg_from(m).id);
-	msgpack_pack_str_with_body(&pk, "kind", 4);
-	msgpack_pack_uint32(&pk, roost_msg_kind(m));
-	msgpack_pack_str_with_body(&pk, "corr", 4);
-	msgpack_pack_uint64(&pk, roost_msg_corr(m));
-	msgpack_pack_str_with_body(&pk, "flags", 5);
-	msgpack_pack_uint32(&pk, roost_msg_flags(m));
-	msgpack_pack_str_with_body(&pk, "data", 4);
-	msgpack_pack_bin_with_body(&pk, roost_msg_data(m), roost_msg_size(m));
 	po->po_rc = po->po_rd->rd_dead == NULL ? -ENOTCONN :
-	            roost_send_ex(po->po_rd->rd_ctx, roost_self(po->po_rd->rd_dead),
-	                          roost_msg_kind(m), ROOST_SEND_MSGPACK,
-	                          roost_msg_corr(m), sb.data, sb.size, 0);
-	msgpack_sbuffer_destroy(&sb);
+	            roost__send_dead_letter(po->po_rd->rd_ctx,
+	                                    roost_self(po->po_rd->rd_dead),
+	                                    po->po_ch->ch_aid,
+	                                    po->po_ch->ch_name, m);
 }
 
 /* Before a restart: a message that killed the actor twice is retired. */

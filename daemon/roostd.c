@@ -366,6 +366,12 @@ open_timers(struct rd *rd, bool adopt)
 	if (adopt)
 		rc = rd_timers_adopt(&rd->rd_timers, rd->rd_system, timer_lost,
 		                     rd);
+	if (rc == ROOST_ECORRUPT) {
+		rd_log(RD_ERR, "the alarm table failed validation: every alarm "
+		       "of the previous roostd is lost");
+		rd_timers_unlink(rd->rd_system);
+		rc = -ENOENT;
+	}
 	if (rc == -ENOENT)
 		rc = rd_timers_create(&rd->rd_timers, rd->rd_system,
 		                      rd->rd_cfg->rc_timers,

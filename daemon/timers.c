@@ -667,7 +667,8 @@ rd_timers_adopt(struct rd_timers **out, const char *system,
 		sift_down(t, i);
 	/* Past every id seen, so none is handed out twice, even if the
 	 * header's counter was stale. */
-
+	if (maxseq >= next_seq)
+		next_seq = maxseq + 1;
 	t->tm_next_seq = next_seq;
 	/* Relaxed: display words, and th_next_seq (see FORMAT). */
 	roost__store_rlx(&t->tm_hdr->th_next_seq, next_seq);

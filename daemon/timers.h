@@ -41,13 +41,21 @@
  *   acquire-loads te_seq (even, else retry), copies the entry, issues an
  *   acquire fence, re-reads te_seq (relaxed) and keeps the copy only if
  *   the word did not change; an entry that never settles is skipped.
- * - Crash protocol: a one-shot is set FIRING before it is handed to the
- *   mailbox and freed after; an adopter reports a FIRING entry as "may
- *   have fired" and drops it. An interval's next due time (and fired
- *   count) is written before its tick is sent, so a tick may be lost but
- *   is never sent twice. Within one write (odd te_seq) the FREE state is
- *   stored first when freeing, so an interrupted free reads as FREE; any
- *   other interrupted write fails the checksum and is reported lost.
+ * - Crash protocol (tag-tmr-firing): a one-shot is set FIRING before it is
+ *   handed to its mailbox and freed after; an adopter reports a FIRING
+ *   entry as "may have fired" and drops it. An interval's next due time
+ *   (and fired count) is written before its tick is sent, so a tick may be
+ *   lost but is never sent twice. A delivery refused with -EAGAIN is
+ *   retried from roostd's memory only: after a crash a one-shot retries at
+ *   its stored due time, an interval's refused tick is lost.
+ * - Torn writes: within one write (odd te_seq) the FREE state is stored
+ *   first when freeing (tag-tmr-free-first), so an interrupted free reads
+ *   as FREE. Any other write interrupted after it changed a byte fails the
+ *   checksum and the timer is reported lost ("interrupted write"); none of
+ *   those writes records a completed send. A write interrupted before it
+ *   changed anything leaves a valid entry, which is kept. The writer is
+ *   single-threaded, so one kill interrupts at most one write or one send:
+ *   at most one timer is lost per crash.
  * - Adoption trusts nothing: bad state, size, checksum, an id that does
  *   not match its index, a zero target, a FIRING interval, or a FREE entry
  *   that is not all zero: the entry is cleared and reported.

@@ -329,6 +329,101 @@ ROOST_EXTERN int roost_reply(roost_ctx_t *ctx, const roost_msg_t *req,
                              size_t size);
 
 /* ---------------------------------------------------------------------
+ * Typed payloads: MessagePack, built from a format string and sent
+ * flagged ROOST_SEND_MSGPACK (tools then show it as JSON). One value per
+ * message; spaces, ',' and ':' in the format are only for the eye.
+ *
+ *   i int        I int64_t     u unsigned   U uint64_t    d double
+ *   b bool (an int)            n nil        s const char * (a string)
+ *   y const void *, size_t (bytes)          [ ... ] array
+ *   { s value ... } map with string keys
+ *
+ *   roost_send_packed(ctx, bank, DEPOSIT, -1, "{s:s, s:I}",
+ *                     "account", "alice", "amount", (int64_t)50);
+ *
+ * Errors besides the send's: -EINVAL for a malformed format.
+ */
+ROOST_EXTERN int roost_send_packed(roost_ctx_t *ctx, roost_aid_t to,
+                                   uint32_t kind, int timeout_ms,
+                                   const char *fmt, ...);
+ROOST_EXTERN int roost_reply_packed(roost_ctx_t *ctx, const roost_msg_t *req,
+                                    uint32_t kind, const char *fmt, ...);
+ROOST_EXTERN int roost_call_packed(roost_ctx_t *ctx, roost_aid_t to,
+                                   uint32_t kind, int timeout_ms,
+                                   roost_msg_t **reply, const char *fmt, ...);
+/* Pack into 'buf' (say, for roost_timer_start): the byte count, or
+ * -ENOBUFS when it does not fit in 'len'. */
+ROOST_EXTERN int roost_pack(void *buf, size_t len, const char *fmt, ...);
+
+/*
+ * Read the field 'key' of a MessagePack map payload. -ENOENT no such key,
+ * ROOST_EPROTO not MessagePack, not a map, or another type, -ERANGE the
+ * number does not fit, -ENOBUFS the string does not fit 'len' (with its
+ * NUL). Bytes are a view into the message (valid while it is).
+ */
+ROOST_EXTERN int roost_msg_get_int(const roost_msg_t *m, const char *key,
+                                   int64_t *out);
+ROOST_EXTERN int roost_msg_get_uint(const roost_msg_t *m, const char *key,
+                                    uint64_t *out);
+ROOST_EXTERN int roost_msg_get_double(const roost_msg_t *m, const char *key,
+                                      double *out);
+ROOST_EXTERN int roost_msg_get_bool(const roost_msg_t *m, const char *key,
+                                    bool *out);
+ROOST_EXTERN int roost_msg_get_str(const roost_msg_t *m, const char *key,
+                                   char *buf, size_t len);
+ROOST_EXTERN int roost_msg_get_bin(const roost_msg_t *m, const char *key,
+                                   const void **data, size_t *size);
+
+/* ---------------------------------------------------------------------
+ * Methods as messages: a run loop that dispatches each message by kind
+ * to a handler over the actor's private state. Only this loop touches
+ * the state, so no handler needs a lock.
+ */
+
+/* What a handler returns. */
+#define ROOST_CONTINUE 0 /* go on */
+#define ROOST_COMPLETE 1 /* end gracefully: the user lane is shut now
+                            (later sends get -ESHUTDOWN), what was queued
+                            before is still handled, then the run ends */
+
+/* A handler: 'm' is valid until it returns. A negative return ends the
+ * run at once with that error. */
+typedef int (*roost_handler_fn)(roost_ctx_t *ctx, void *state,
+                                const roost_msg_t *m);
+
+typedef struct {
+	uint32_t kind;
+	roost_handler_fn fn;
+} roost_handler_t;
+
+typedef struct {
+	/* Called once before the first message; a negative return ends
+	 * the run with that error (stop is not called). Optional. */
+	int (*init)(roost_ctx_t *ctx, void *state);
+	/* Called once when the run ends, with 0 or the error it ends with.
+	 * Optional. */
+	void (*stop)(roost_ctx_t *ctx, void *state, int reason);
+	/* Handlers, ended by one whose fn is NULL. */
+	const roost_handler_t *handlers;
+	/* For user-lane kinds without a handler. NULL: the message goes to
+	 * the system's dead letters (the actor named "deadletters", when
+	 * one runs) and is counted ("unhandled" in roost_ctx_get_int). */
+	roost_handler_fn unknown;
+} roost_behaviour_t;
+
+/*
+ * Run 'b' over 'state' until the actor is stopped (ROOST_KIND_STOP: the
+ * backlog queued before the stop is handled first), a handler returns
+ * ROOST_COMPLETE (likewise) or an error, or roost_ctx_interrupt() is
+ * called (-EINTR). System-lane messages go to their kind's handler when
+ * there is one (DOWN and EXIT notices, say), else they are counted as
+ * unhandled. Returns 0 after a graceful end. The caller still closes the
+ * context.
+ */
+ROOST_EXTERN int roost_run(roost_ctx_t *ctx, const roost_behaviour_t *b,
+                           void *state);
+
+/* ---------------------------------------------------------------------
  * roostd: spawning, supervision notices, alarms and shutdown.
  *
  * These calls ask the system's roostd (the actor named "roostd") and wait

@@ -543,5 +543,9 @@ roost_ctx_get_int(roost_ctx_t *ctx, const char *opt, int64_t *val)
 		*val = (int64_t)ctx->cx_late_replies;
 		return 0;
 	}
+	if (strcmp(opt, "unhandled") == 0) {
+		*val = (int64_t)ctx->cx_unhandled;
+		return 0;
+	}
 	return -ENOENT;
 }

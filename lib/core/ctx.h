@@ -27,6 +27,7 @@ struct roost_ctx {
 	uint64_t cx_corr;             /* last correlation id of a call */
 	uint64_t cx_corr_seed;        /* the first one of this context */
 	uint64_t cx_late_replies;     /* replies that came after their call */
+	uint64_t cx_unhandled;        /* roost_run: messages nobody handled */
 	uint8_t *cx_reply_buf;        /* roost_call's copy of its reply */
 	struct roost_msg cx_reply;    /* ... and its view */
 	roost_aid_t cx_roostd;        /* roostd's address, cached */
