@@ -49,7 +49,7 @@ START_TEST(test_roostd_restart_keeps_address)
 	kill(rd, SIGTERM);
 	ck_assert_int_eq(tu_wait(rd, 10000), 0);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	unlink(cfgpath);
+	ru_cleanup();
 }
 END_TEST
 
@@ -88,7 +88,7 @@ START_TEST(test_roostd_shutdown_drains_backlog)
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_ECHO, NULL, 0, 0), -ESRCH);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	unlink(cfgpath);
+	ru_cleanup();
 }
 END_TEST
 
@@ -109,7 +109,7 @@ START_TEST(test_roostd_one_per_system)
 	kill(rd, SIGTERM);
 	ck_assert_int_eq(tu_wait(rd, 10000), 0);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	unlink(cfgpath);
+	ru_cleanup();
 }
 END_TEST
 
@@ -123,7 +123,7 @@ START_TEST(test_roostd_crash_loop_gives_up)
 	ck_assert_int_eq(ru_run_roostd(err, sizeof(err)), 1);
 	ck_assert_msg(strstr(err, "more than 5 restarts in 10 s: stopping the system") != NULL, "%s", err);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	unlink(cfgpath);
+	ru_cleanup();
 }
 END_TEST
 
@@ -159,7 +159,7 @@ START_TEST(test_roostd_bad_configs)
 		              "case %zu: got '%s'", i, err);
 		ck_assert_int_eq(tu_shm_count(rsys), 0);
 	}
-	unlink(cfgpath);
+	ru_cleanup();
 	snprintf(cfgpath, sizeof(cfgpath), "/nonexistent/roostd.ini");
 	ck_assert_int_eq(ru_run_roostd(err, sizeof(err)), 2);
 	ck_assert_msg(strstr(err, "cannot open") != NULL, "%s", err);
@@ -200,7 +200,7 @@ START_TEST(test_roostd_policies_and_kill_escalation)
 	ck_assert_msg(strstr(err, "stubborn did not stop in 200 ms: SIGKILL") !=
 	                      NULL, "%s", err);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	unlink(cfgpath);
+	ru_cleanup();
 }
 END_TEST
 

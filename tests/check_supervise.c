@@ -361,7 +361,7 @@ START_TEST(test_pool_and_shutdown_request)
 	ck_assert_int_eq(tu_wait(rd, 10000), 0);
 	ck_assert_msg(strstr(err, "did not stop") == NULL, "%s", err);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	unlink(cfgpath);
+	ru_cleanup();
 }
 END_TEST
 
@@ -447,7 +447,7 @@ START_TEST(test_intensity_escalates)
 	ck_assert_msg(strstr(err, "top level: more than 1 restarts in 60 s: "
 	                          "stopping the system") != NULL, "%s", err);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	unlink(cfgpath);
+	ru_cleanup();
 }
 END_TEST
 
@@ -501,7 +501,7 @@ START_TEST(test_adoption)
 	ck_assert(!roost__plat_proc_alive(pid, 0) &&
 	          roost__plat_proc_start(pid, &(uint64_t){0}) < 0);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	unlink(cfgpath);
+	ru_cleanup();
 }
 END_TEST
 
@@ -547,7 +547,7 @@ START_TEST(test_stale_system_cleaned)
 	ck_assert_int_eq(tu_wait(rd, 10000), 0);
 	ck_assert_msg(strstr(err, "removing stale system") != NULL, "%s", err);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	unlink(cfgpath);
+	ru_cleanup();
 }
 END_TEST
 

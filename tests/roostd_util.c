@@ -30,6 +30,15 @@ ru_write_config(const char *body)
 	fclose(f);
 }
 
+static const char *
+logpath(void)
+{
+	static char path[160];
+
+	snprintf(path, sizeof(path), "%s.log", cfgpath);
+	return path;
+}
+
 /* $ROOSTD_WRAPPER (say "valgrind -q --error-exitcode=99") runs roostd
  * under a tool: its words come first on the command line. */
 static void
@@ -63,10 +72,12 @@ ru_start_roostd(int errfd)
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		/* Without a pipe, the log goes next to the config: a failed
+		 * test leaves it there to read. */
 		if (errfd >= 0)
 			dup2(errfd, 2);
 		else
-			(void)!freopen("/dev/null", "w", stderr);
+			(void)!freopen(logpath(), "a", stderr);
 		exec_roostd();
 	}
 	return pid;
@@ -148,7 +159,14 @@ ru_stop_roostd(pid_t rd)
 	kill(rd, SIGTERM);
 	ck_assert_int_eq(tu_wait(rd, 30000), 0);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	ru_cleanup();
+}
+
+void
+ru_cleanup(void)
+{
 	unlink(cfgpath);
+	unlink(logpath());
 }
 
 static bool

@@ -22,7 +22,8 @@ extern char cfgpath[128];
 void ru_setup_names(void);
 /* Write the config; 'body' is printf'd with ECHO_BIN for each %s. */
 void ru_write_config(const char *body);
-/* Start roostd in the foreground; its stderr goes to 'errfd' if >= 0. */
+/* Start roostd in the foreground; its stderr goes to 'errfd' if >= 0,
+ * else to CONFIG.log. */
 pid_t ru_start_roostd(int errfd);
 /* Read 'fd' until it closes (and close it). */
 void ru_slurp(int fd, char *buf, size_t len);
@@ -34,6 +35,8 @@ void ru_wait_up(void);
 roost_ctx_t *ru_open_when_up(void);
 /* SIGTERM roostd, wait for exit 0 and check nothing is left in shm. */
 void ru_stop_roostd(pid_t rd);
+/* Remove the config and roostd's log (kept when a test fails). */
+void ru_cleanup(void);
 /* The pid the echo actor at 'aid' reports (KIND_PID). */
 int32_t ru_echo_pid(roost_ctx_t *ctx, roost_aid_t aid);
 

@@ -444,37 +444,39 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	}
 }
 
-int
-roost__mbox_take(struct roost__mbox *mb, struct roost__rx *rx,
-                 unsigned lanes, roost_match_fn match, void *arg,
-                 int64_t timeout_ns, struct roost_msg **out)
+/*
+ * Find the oldest record on 'lanes' that 'match' accepts, waiting up to
+ * 'timeout_ns' (< 0: no limit); 'm' is filled with it. Sets '*lane' and
+ * '*at'. Returns 0, -EAGAIN (timeout 0), -ETIMEDOUT, -EINTR or
+ * ROOST_ECORRUPT.
+ */
+static int
+find_match(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
+           roost_match_fn match, void *arg, int64_t timeout_ns,
+           struct roost_msg *m, unsigned *lane, uint64_t *at)
 {
-	struct roost__mbox_hdr *h = mb->mb_hdr;
 	uint64_t from[ROOST_NLANES];
 	uint64_t deadline = 0;
-	uint64_t at = 0;
-	unsigned lane;
+	unsigned l;
 	int rc;
 
-	if (rx->rx_sample++ % HIGH_WATER_SAMPLE == 0)
-		sample_high_water(mb, rx);
-	roost__mbox_release(mb, rx);
 	if (timeout_ns > 0)
 		deadline = roost__plat_now_ns() + (uint64_t)timeout_ns;
-	for (lane = 0; lane < ROOST_NLANES; lane++)
-		from[lane] = rx->rx_head[lane];
+	for (l = 0; l < ROOST_NLANES; l++)
+		from[l] = rx->rx_head[l];
 	for (;;) {
 		/* System lane first: stop requests and replies never wait
 		 * behind user messages. */
-		for (lane = 0; lane < ROOST_NLANES; lane++) {
-			if (!(lanes & (1u << lane)))
+		for (l = 0; l < ROOST_NLANES; l++) {
+			if (!(lanes & (1u << l)))
 				continue;
-			rc = scan_lane(mb, rx, lane, match, arg, &rx->rx_msg,
-			               &from[lane], &at);
+			rc = scan_lane(mb, rx, l, match, arg, m, &from[l], at);
 			if (rc < 0)
 				return rc;
-			if (rc == 1)
-				goto found;
+			if (rc == 1) {
+				*lane = l;
+				return 0;
+			}
 		}
 		if (timeout_ns == 0) {
 			rc = check_wedged(mb, rx, lanes, from);
@@ -484,8 +486,25 @@ roost__mbox_take(struct roost__mbox *mb, struct roost__rx *rx,
 		if (rc < 0)
 			return rc;
 	}
+}
 
-found:
+int
+roost__mbox_take(struct roost__mbox *mb, struct roost__rx *rx,
+                 unsigned lanes, roost_match_fn match, void *arg,
+                 int64_t timeout_ns, struct roost_msg **out)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+	uint64_t at = 0;
+	unsigned lane = 0;
+	int rc;
+
+	if (rx->rx_sample++ % HIGH_WATER_SAMPLE == 0)
+		sample_high_water(mb, rx);
+	roost__mbox_release(mb, rx);
+	rc = find_match(mb, rx, lanes, match, arg, timeout_ns, &rx->rx_msg,
+	                &lane, &at);
+	if (rc < 0)
+		return rc;
 	rx->rx_has_inflight = true;
 	rx->rx_inflight_lane = lane;
 	rx->rx_inflight_pos = at;
@@ -503,39 +522,16 @@ roost__mbox_take_aside(struct roost__mbox *mb, struct roost__rx *rx,
                        int timeout_ms)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
-	uint64_t from[ROOST_NLANES];
 	struct roost_msg m;
-	uint64_t deadline = 0;
 	uint64_t at = 0;
-	unsigned lane;
+	unsigned lane = 0;
 	int rc;
 
-	if (timeout_ms > 0)
-		deadline = roost__plat_now_ns() +
-		           (uint64_t)timeout_ms * 1000000u;
-	for (lane = 0; lane < ROOST_NLANES; lane++)
-		from[lane] = rx->rx_head[lane];
-	for (;;) {
-		for (lane = 0; lane < ROOST_NLANES; lane++) {
-			if (!(lanes & (1u << lane)))
-				continue;
-			rc = scan_lane(mb, rx, lane, match, arg, &m, &from[lane],
-			               &at);
-			if (rc < 0)
-				return rc;
-			if (rc == 1)
-				goto found;
-		}
-		if (timeout_ms == 0) {
-			rc = check_wedged(mb, rx, lanes, from);
-			return rc < 0 ? rc : -EAGAIN;
-		}
-		rc = wait_more(mb, rx, lanes, from, deadline);
-		if (rc < 0)
-			return rc;
-	}
-
-found:
+	rc = find_match(mb, rx, lanes, match, arg,
+	                timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000,
+	                &m, &lane, &at);
+	if (rc < 0)
+		return rc;
 	/* A tombstone, as for a message taken out of order; the head moves
 	 * over it only up to the message in hand, which stays queued. */
 	__atomic_fetch_or(&roost__mbox_rec_at(mb, lane, at)->rc_flags,
