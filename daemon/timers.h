@@ -7,7 +7,7 @@
  * concurrently with rd_timers_snapshot(). The due-time order lives in a
  * min-heap in roostd's own memory and is rebuilt on adoption.
  *
- * FORMAT (version RD_TMR_VERSION; docs/timers-format.md is the long form)
+ * FORMAT (version RD_TMR_VERSION; docs/shm-format.md, "alarm table", is the long form)
  *
  * One object per system, /dev/shm/roost.UID.SYSTEM.timers, created O_EXCL
  * with the system's mode (0600 or 0660) and removed with the system
