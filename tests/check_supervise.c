@@ -336,6 +336,7 @@ END_TEST
 
 START_TEST(test_pool_and_shutdown_request)
 {
+	roost_mbox_stats_t st;
 	char err[8192];
 	roost_ctx_t *ctx;
 	int p[2];
@@ -343,6 +344,7 @@ START_TEST(test_pool_and_shutdown_request)
 
 	ru_setup_names();
 	ru_write_config("[actor w]\nprogram = %s\ncount = 3\n"
+	                "mailbox_bytes = 2097152\n"
 	                "[actor d]\nprogram = %s\nargs = --stubborn\n"
 	                "daemon = true\nshutdown_timeout_ms = 20000\n");
 	ck_assert_int_eq(pipe(p), 0);
@@ -352,6 +354,11 @@ START_TEST(test_pool_and_shutdown_request)
 	echo_ok(ctx, tu_whereis_wait(ctx, "w.1", 5000));
 	echo_ok(ctx, tu_whereis_wait(ctx, "w.2", 5000));
 	echo_ok(ctx, tu_whereis_wait(ctx, "w.3", 5000));
+	/* The config's mailbox size reached the actor (ROOST_MBOX_BYTES). */
+	ck_assert_int_eq(roost_mbox_stats(ctx, tu_whereis_wait(ctx, "w.2", 10),
+	                                  &st), 0);
+	ck_assert_uint_ge(st.capacity, 2097152);
+	ck_assert_uint_lt(st.capacity, 4194304);
 	tu_whereis_wait(ctx, "d", 5000);
 	ck_assert_int_eq(roost_shutdown(ctx), 0);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
