@@ -45,6 +45,7 @@ rd_child_add(struct rd *rd, const char *name, int group)
 	ch->ch_group = group;
 	ch->ch_seq = ++rd->rd_next_seq;
 	ch->ch_state = CH_DOWN;
+	ch->ch_exec_fd = -1;
 	return ch;
 }
 
@@ -153,8 +154,6 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 	pid_t pid;
 	int fds[2];
 	int err = 0;
-	ssize_t n;
-	int status;
 
 	if (ch->ch_nospec)
 		return -ENOEXEC;
@@ -176,26 +175,21 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 		close(fds[0]);
 		return -err;
 	}
-	/* EOF: exec succeeded (the pipe closed with it); else its errno. */
-	do
-		n = read(fds[0], &err, sizeof(err));
-	while (n < 0 && errno == EINTR);
-	close(fds[0]);
-	if (n == (ssize_t)sizeof(err)) {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		rd_log(RD_ERR, "cannot start %s: exec %s: %s",
-		       ch->ch_name[0] ? ch->ch_name : "actor",
-		       ch->ch_spec.sp_program, strerror(err));
-		return err > 0 ? -err : -ENOEXEC;
-	}
 	ch->ch_pid = pid;
 	ch->ch_is_child = true;
 	ch->ch_pid_start = 0;
 	if (ch->ch_aid.id == 0) {
+		/* The exec's outcome is read by rd_children_poll_attach, so
+		 * the loop goes on meanwhile: EOF when exec succeeded (the
+		 * pipe closed with it), else the child's errno. */
+		fcntl(fds[0], F_SETFL, O_NONBLOCK);
+		ch->ch_exec_fd = fds[0];
 		ch->ch_state = CH_STARTING;
 		ch->ch_attach_deadline = ch->ch_t0 + ATTACH_WAIT_NS;
 	} else {
+		/* A restart: an exec that fails now exits 127, which the
+		 * policy and the intensity judge like any exit. */
+		close(fds[0]);
 		ch->ch_state = CH_RUNNING;
 		rd_log(RD_INFO, "restarted %s (pid %d, address %u.%u)",
 		       ch->ch_name, (int)pid, roost_aid_slot(ch->ch_aid),
@@ -213,6 +207,42 @@ rd_children_starting(const struct rd *rd)
 		if (rd->rd_kids[i].ch_state == CH_STARTING)
 			return true;
 	return false;
+}
+
+static void system_fails(struct rd *rd, const char *why);
+
+/*
+ * The exec of a starting child: 0 while unknown or done, or its errno
+ * when it failed (the child exits 127; it is not restarted). A config
+ * actor that cannot exec stops the system.
+ */
+static int
+check_exec(struct rd *rd, struct rd_child *ch)
+{
+	char why[ROOST_NAME_MAX + 160];
+	ssize_t n;
+	int err = 0;
+
+	if (ch->ch_exec_fd < 0)
+		return 0;
+	n = read(ch->ch_exec_fd, &err, sizeof(err));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0; /* not exec'd yet */
+	close(ch->ch_exec_fd);
+	ch->ch_exec_fd = -1;
+	if (n != (ssize_t)sizeof(err))
+		return 0; /* EOF: the exec succeeded */
+	if (err <= 0)
+		err = ENOEXEC;
+	snprintf(why, sizeof(why), "cannot start %s: exec %s: %s",
+	         ch->ch_name[0] ? ch->ch_name : "actor",
+	         ch->ch_spec.sp_program, strerror(err));
+	ch->ch_kill = true;
+	if (ch->ch_req_from.id == 0)
+		system_fails(rd, why);
+	else
+		rd_log(RD_ERR, "%s", why);
+	return err;
 }
 
 /* Answer a pending spawn request, if any. */
@@ -233,12 +263,18 @@ rd_children_poll_attach(struct rd *rd)
 	uint64_t now = roost__plat_now_ns();
 	struct rd_child *ch;
 	uint32_t i;
+	int rc;
 	int k;
 
 	for (k = 0; k < rd->rd_nkids; k++) {
 		ch = &rd->rd_kids[k];
 		if (ch->ch_state != CH_STARTING)
 			continue;
+		rc = check_exec(rd, ch);
+		if (rc != 0) {
+			answer_spawn(rd, ch, -rc);
+			continue; /* its exit (127) ends it */
+		}
 		for (i = 0; i < rd->rd_sy.sy_fixed.sf_nslots; i++) {
 			if (roost__sys_slot_read(&rd->rd_sy, i, &sv) == 0 &&
 			    sv.sv_state == ROOST_SLOT_ACTIVE &&
@@ -298,6 +334,7 @@ retire_poison(struct rd *rd, const struct rd_child *ch)
 		return;
 	if (roost__mbox_retire_poison(mb, dead_letter, &po) == 1) {
 		rd->rd_deadletters++;
+		rd_status_deadletter(rd, ch);
 		rd_log(RD_ERR, "%s died twice handling the same message: it "
 		       "goes to the dead letters%s%s", ch->ch_name,
 		       po.po_rc < 0 ? " (lost: " : "",
@@ -432,6 +469,7 @@ terminate(struct rd *rd, struct rd_child *ch, bool graceful)
 	kill(ch->ch_pid, SIGKILL);
 	wait_end(ch, 60000);
 out:
+	ch->ch_last_pid = ch->ch_pid;
 	ch->ch_pid = 0;
 }
 
@@ -562,6 +600,12 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 	char why[96];
 
 	describe_exit(status, known, why, sizeof(why));
+	if (ch->ch_state == CH_STARTING) {
+		int err = check_exec(rd, ch); /* died of a failed exec? */
+
+		if (err != 0)
+			answer_spawn(rd, ch, -err);
+	}
 	if (ch->ch_state == CH_STARTING && ch->ch_req_from.id != 0) {
 		/* A spawn request fails; its caller decides what next. */
 		ch->ch_pid = 0;
@@ -587,6 +631,7 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 	rd_log(abnormal && !ch->ch_kill ? RD_ERR : RD_INFO, "%s %s%s", name,
 	       why, restart ? "; restarting" : "");
 	rd_notify_down(rd, ch, status, known, restart, reason);
+	rd_status_exit(rd, ch, status, known, reason);
 	ch->ch_pid = 0;
 	if (!restart) {
 		child_gone(rd, ch);
@@ -626,6 +671,14 @@ rd_child_kill(struct rd *rd, struct rd_child *ch)
 		kill(ch->ch_pid, SIGKILL);
 }
 
+/* Stop one actor for the shutdown; its watchers hear of it. */
+static void
+shut_one(struct rd *rd, struct rd_child *ch)
+{
+	terminate(rd, ch, true);
+	rd_notify_down(rd, ch, 0, false, false, "shutdown");
+}
+
 void
 rd_children_shutdown(struct rd *rd)
 {
@@ -644,9 +697,9 @@ rd_children_shutdown(struct rd *rd)
 	 * reverse start order, each gracefully. */
 	for (i = n - 1; i >= 0; i--)
 		if (set[i]->ch_spec.sp_daemon)
-			terminate(rd, set[i], true);
+			shut_one(rd, set[i]);
 	for (i = n - 1; i >= 0; i--)
 		if (set[i]->ch_pid > 0)
-			terminate(rd, set[i], true);
+			shut_one(rd, set[i]);
 	free(set);
 }

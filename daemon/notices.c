@@ -26,12 +26,50 @@ grow(void **arr, int *cap, int n, size_t size)
 	return 0;
 }
 
+/* True while 'aid' names a taken slot of its generation. */
+static bool
+aid_live(struct rd *rd, roost_aid_t aid)
+{
+	struct roost__slot_view sv;
+
+	return roost__sys_slot_read(&rd->rd_sy, roost_aid_slot(aid), &sv) == 0 &&
+	       sv.sv_state != ROOST_SLOT_FREE &&
+	       sv.sv_gen == roost_aid_gen(aid);
+}
+
+/*
+ * Drop the watches whose watcher's address is gone (a client that
+ * exited without demonitoring): before the tables grow, so they stay
+ * bounded by the live watchers.
+ */
+static void
+prune(struct rd *rd)
+{
+	int i;
+
+	for (i = 0; i < rd->rd_nmons;) {
+		if (!aid_live(rd, rd->rd_mons[i].mo_watcher))
+			rd->rd_mons[i] = rd->rd_mons[--rd->rd_nmons];
+		else
+			i++;
+	}
+	for (i = 0; i < rd->rd_nlinks;) {
+		if (!aid_live(rd, rd->rd_links[i].li_a) ||
+		    !aid_live(rd, rd->rd_links[i].li_b))
+			rd->rd_links[i] = rd->rd_links[--rd->rd_nlinks];
+		else
+			i++;
+	}
+}
+
 int
 rd_monitor_add(struct rd *rd, roost_aid_t watcher, roost_aid_t target,
                uint64_t *ref)
 {
 	struct rd_monitor *mo;
 
+	if (rd->rd_nmons == rd->rd_mons_cap)
+		prune(rd);
 	if (grow((void **)&rd->rd_mons, &rd->rd_mons_cap, rd->rd_nmons,
 	         sizeof(*mo)) < 0)
 		return -ENOMEM;
@@ -75,6 +113,8 @@ rd_link_add(struct rd *rd, roost_aid_t a, roost_aid_t b)
 	for (i = 0; i < rd->rd_nlinks; i++)
 		if (link_is(&rd->rd_links[i], a, b))
 			return 0; /* linking twice is one link */
+	if (rd->rd_nlinks == rd->rd_links_cap)
+		prune(rd);
 	if (grow((void **)&rd->rd_links, &rd->rd_links_cap, rd->rd_nlinks,
 	         sizeof(*rd->rd_links)) < 0)
 		return -ENOMEM;
@@ -132,7 +172,7 @@ send_notice(struct rd *rd, roost_aid_t to, uint32_t kind,
 	msgpack_pack_uint64(&pk, ref);
 	pack_kv_str(&pk, "name", ch->ch_name);
 	pack_kv_str(&pk, "reason", reason);
-	pack_kv_int(&pk, "pid", ch->ch_pid);
+	pack_kv_int(&pk, "pid", ch->ch_pid ? ch->ch_pid : ch->ch_last_pid);
 	pack_kv_int(&pk, "status", known && WIFEXITED(status)
 	                           ? WEXITSTATUS(status) : -1);
 	pack_kv_int(&pk, "signal", known && WIFSIGNALED(status)

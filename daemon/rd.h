@@ -58,12 +58,14 @@ struct rd_child {
 	uint64_t ch_seq;             /* start order (ascending) */
 	enum rd_child_state ch_state;
 	pid_t ch_pid;                /* 0: none */
+	pid_t ch_last_pid;           /* the process a stop just ended */
 	uint64_t ch_pid_start;       /* /proc start time, for non-children */
 	bool ch_is_child;            /* reaped by waitpid; else watched */
 	roost_aid_t ch_aid;          /* its address once attached */
 	bool ch_kill;                /* roost_kill: do not restart */
 	bool ch_stopping;            /* roost_stop() was called on it */
 	uint64_t ch_t0;              /* fork time (spawn-to-ready) */
+	int ch_exec_fd;              /* the exec's outcome pipe, or -1 */
 	uint64_t ch_attach_deadline;
 	roost_aid_t ch_req_from;     /* a spawn request to answer, or 0 */
 	uint64_t ch_req_corr;
@@ -166,5 +168,19 @@ void rd_watch_stop(void);
 
 /* adopt.c: take over 'rd->rd_system' whose roostd died. 0 or -1. */
 int rd_adopt(struct rd *rd);
+
+/* status.c: the supervisor table in shm for tools (shm_format.h),
+ * brought up to date once per loop turn (created on the first call);
+ * exits and dead letters that the child table does not keep; and the
+ * operators' requests TIMERS and DRAIN (>0: answered already). */
+struct msgpack_object;
+void rd_status_sync(struct rd *rd);
+void rd_status_close(void);
+void rd_status_exit(struct rd *rd, const struct rd_child *ch, int status,
+                    bool known, const char *reason);
+void rd_status_deadletter(struct rd *rd, const struct rd_child *ch);
+int rd_status_request(struct rd *rd, const roost_msg_t *m,
+                      const struct msgpack_object *a, uint64_t *value,
+                      bool *has_value);
 
 #endif /* ROOSTD_RD_H */

@@ -8,6 +8,7 @@
 #include "timers.h"
 
 #include <msgpack.h>
+#include <stdio.h>
 #include <unistd.h>
 
 void
@@ -67,11 +68,13 @@ arg_str(const msgpack_object *a, uint32_t i, size_t max)
 		return NULL;
 	o = &a->via.array.ptr[i];
 	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size > max ||
-	    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+	    (o->via.str.size > 0 &&
+	     memchr(o->via.str.ptr, 0, o->via.str.size) != NULL))
 		return NULL;
 	s = malloc(o->via.str.size + 1);
 	if (s != NULL) {
-		memcpy(s, o->via.str.ptr, o->via.str.size);
+		if (o->via.str.size > 0) /* an empty string's ptr may be NULL */
+			memcpy(s, o->via.str.ptr, o->via.str.size);
 		s[o->via.str.size] = '\0';
 	}
 	return s;
@@ -314,6 +317,22 @@ req_watches(struct rd *rd, uint32_t kind, roost_aid_t from,
 	}
 }
 
+/* "name (slot.gen)" or "slot.gen" for the log. */
+static const char *
+describe(struct rd *rd, roost_aid_t aid, char *buf, size_t len)
+{
+	struct roost__slot_view sv;
+
+	if (roost__sys_slot_read(&rd->rd_sy, roost_aid_slot(aid), &sv) == 0 &&
+	    sv.sv_gen == roost_aid_gen(aid) && sv.sv_name[0] != '\0')
+		snprintf(buf, len, "%s (%u.%u)", sv.sv_name, roost_aid_slot(aid),
+		         roost_aid_gen(aid));
+	else
+		snprintf(buf, len, "%u.%u", roost_aid_slot(aid),
+		         roost_aid_gen(aid));
+	return buf;
+}
+
 /* Dispatch one request; >0: answered later. */
 static int
 dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
@@ -321,6 +340,7 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 {
 	uint32_t kind = roost_msg_kind(m);
 	struct rd_child *ch;
+	char who[ROOST_NAME_MAX + 32];
 	uint64_t id;
 	int rc;
 
@@ -332,9 +352,8 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 	case ROOST__KIND_SHUTDOWN:
 		if (a->via.array.size != 0)
 			return -EPROTO;
-		rd_log(RD_INFO, "shutdown requested by %u.%u",
-		       roost_aid_slot(roost_msg_from(m)),
-		       roost_aid_gen(roost_msg_from(m)));
+		rd_log(RD_INFO, "shutdown requested by %s",
+		       describe(rd, roost_msg_from(m), who, sizeof(who)));
 		rd->rd_stopping = true;
 		return 0;
 	case ROOST__KIND_TIMER:
@@ -359,6 +378,9 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 	case ROOST__KIND_DONE:
 		req_done(rd, m, a);
 		return 1; /* no reply */
+	case ROOST__KIND_TIMERS:
+	case ROOST__KIND_DRAIN:
+		return rd_status_request(rd, m, a, value, has_value);
 	case ROOST__KIND_STOPPING:
 		if (a->via.array.size == 1 && arg_u64(a, 0, &id) &&
 		    (ch = rd_child_by_aid(rd, (roost_aid_t){id})) != NULL)
@@ -381,6 +403,7 @@ rd_request(struct rd *rd, const roost_msg_t *m)
 		return; /* never answer an answer */
 	msgpack_unpacked_init(&up);
 	if ((roost_msg_flags(m) & ROOST_MSG_MSGPACK) &&
+	    roost__mp_check(roost_msg_data(m), roost_msg_size(m)) &&
 	    msgpack_unpack_next(&up, roost_msg_data(m), roost_msg_size(m),
 	                        NULL) == MSGPACK_UNPACK_SUCCESS &&
 	    up.data.type == MSGPACK_OBJECT_ARRAY)

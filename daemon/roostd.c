@@ -29,6 +29,7 @@
 /* Requests handled per loop turn before signals and alarms are looked
  * at again. */
 #define REQUESTS_PER_TURN 256
+#define ROOSTD_SPIN_NS 5000
 
 volatile sig_atomic_t rd_sig_chld;
 volatile sig_atomic_t rd_sig_stop;
@@ -307,6 +308,7 @@ loop(struct rd *rd)
 			               fire_one, rd);
 		if (rd->rd_stopping)
 			break;
+		rd_status_sync(rd);
 		rc = roost__recv_ns(rd->rd_ctx, &m,
 		                    sleep_ns(rd, roost__plat_now_ns(), next_beat));
 		handle_requests(rd, rc, m);
@@ -416,6 +418,9 @@ start(struct rd *rd, bool adopt)
 	    open_ctx(rd, &rd->rd_dead, "deadletters") < 0)
 		return -1;
 	wake_ctx = rd->rd_ctx;
+	/* A short receive spin: roostd serves a control plane, and a long
+	 * spin costs its callers a scheduling slice when they share a CPU. */
+	roost_ctx_set_int(rd->rd_ctx, "spin-ns", ROOSTD_SPIN_NS);
 	if (open_timers(rd, adopt) < 0)
 		return -1;
 	if (rd_watch_start(rd->rd_ctx) < 0)
@@ -570,6 +575,7 @@ main(int argc, char **argv)
 	wake_ctx = NULL;
 	roost_ctx_close(rd.rd_ctx);
 	roost__sys_close(&rd.rd_sy);
+	rd_status_close();
 	roost_system_destroy(system);
 	shm_unlink(lockname);
 	close(lockfd);

@@ -87,9 +87,16 @@ main(int argc, char **argv)
 		case KIND_ECHO:
 			kind = (roost_msg_flags(m) & ROOST_MSG_REDELIVERED)
 			               ? KIND_REPLY_REDELIVERED : KIND_REPLY;
-			roost_send_ex(ctx, roost_msg_from(m), kind,
-			              ROOST_SEND_SYSTEM, roost_msg_corr(m),
-			              roost_msg_data(m), roost_msg_size(m), 1000);
+			/* A request with a correlation id (roost_call) gets a
+			 * reply, MessagePack kept; else a plain answer. */
+			if (roost_reply(ctx, m, kind,
+			                (roost_msg_flags(m) & ROOST_MSG_MSGPACK)
+			                        ? ROOST_SEND_MSGPACK : 0,
+			                roost_msg_data(m), roost_msg_size(m)) < 0)
+				roost_send_ex(ctx, roost_msg_from(m), kind,
+				              ROOST_SEND_SYSTEM, roost_msg_corr(m),
+				              roost_msg_data(m), roost_msg_size(m),
+				              1000);
 			break;
 		case KIND_CRASH:
 			if (!(roost_msg_flags(m) & ROOST_MSG_REDELIVERED))

@@ -23,10 +23,11 @@ cmake --build build-asan -j"$(nproc)" >/dev/null
 echo "roost: fuzzing the shared-memory validators" >&2
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DROOST_FUZZ=ON \
 	-DROOST_ASAN=ON -DROOST_UBSAN=ON >/dev/null
-cmake --build build-fuzz --target fuzz_mbox fuzz_sys -j"$(nproc)" >/dev/null
+cmake --build build-fuzz --target fuzz_mbox fuzz_sys fuzz_config fuzz_decode \
+	-j"$(nproc)" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for t in mbox sys; do
+for t in mbox sys config decode; do
 	mkdir -p "$work/$t"
 	cp tests/fuzz/corpus_$t/* "$work/$t"/
 	replay=(tests/fuzz/corpus_$t)
@@ -38,6 +39,6 @@ done
 echo "roost: fuzzing found nothing"
 
 # Reaching here means every step passed (set -e): the ctest suites twice
-# (plain and sanitized), the install check and the two fuzz targets.
+# (plain and sanitized), the install check and the four fuzz targets.
 suites=$(cd build-test && ctest -N | sed -n 's/^Total Tests: //p')
-echo "summary: $((2 * suites + 3)) passed, 0 failed"
+echo "summary: $((2 * suites + 5)) passed, 0 failed"

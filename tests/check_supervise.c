@@ -337,6 +337,8 @@ END_TEST
 START_TEST(test_pool_and_shutdown_request)
 {
 	roost_mbox_stats_t st;
+	roost_notice_t n;
+	uint64_t ref;
 	char err[8192];
 	roost_ctx_t *ctx;
 	int p[2];
@@ -360,7 +362,15 @@ START_TEST(test_pool_and_shutdown_request)
 	ck_assert_uint_ge(st.capacity, 2097152);
 	ck_assert_uint_lt(st.capacity, 4194304);
 	tu_whereis_wait(ctx, "d", 5000);
+	ck_assert_int_eq(roost_monitor(ctx, tu_whereis_wait(ctx, "w.1", 10),
+	                               &ref), 0);
 	ck_assert_int_eq(roost_shutdown(ctx), 0);
+	/* Watchers hear of every actor the shutdown stops. */
+	n = take_notice(ctx, ROOST_KIND_DOWN);
+	ck_assert_str_eq(n.reason, "shutdown");
+	ck_assert_str_eq(n.name, "w.1");
+	ck_assert_int_gt(n.pid, 0);
+	ck_assert(!n.restarting);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	ru_slurp(p[0], err, sizeof(err));
 	/* The daemon-flagged stubborn actor is killed at once: no waiting

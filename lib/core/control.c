@@ -313,7 +313,8 @@ get_str(const msgpack_object *v, char *buf, size_t len)
 {
 	if (v->type != MSGPACK_OBJECT_STR || v->via.str.size >= len)
 		return false;
-	memcpy(buf, v->via.str.ptr, v->via.str.size);
+	if (v->via.str.size > 0) /* an empty string's ptr may be NULL */
+		memcpy(buf, v->via.str.ptr, v->via.str.size);
 	buf[v->via.str.size] = '\0';
 	return true;
 }
@@ -372,7 +373,8 @@ roost_notice_decode(const roost_msg_t *m, roost_notice_t *out)
 		return ROOST_EPROTO;
 	memset(&n, 0, sizeof(n));
 	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, roost_msg_data(m), roost_msg_size(m),
+	if (!roost__mp_check(roost_msg_data(m), roost_msg_size(m)) ||
+	    msgpack_unpack_next(&up, roost_msg_data(m), roost_msg_size(m),
 	                        NULL) != MSGPACK_UNPACK_SUCCESS)
 		goto out;
 	o = &up.data;

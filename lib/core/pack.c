@@ -5,6 +5,7 @@
  * fields read back by key.
  */
 #include "roost_impl.h"
+#include "core/proto.h"
 
 #include <msgpack.h>
 #include <stdarg.h>
@@ -241,7 +242,8 @@ with_field(const roost_msg_t *m, const char *key,
 		return ROOST_EPROTO;
 	klen = strlen(key);
 	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, roost_msg_data(m), roost_msg_size(m),
+	if (!roost__mp_check(roost_msg_data(m), roost_msg_size(m)) ||
+	    msgpack_unpack_next(&up, roost_msg_data(m), roost_msg_size(m),
 	                        NULL) != MSGPACK_UNPACK_SUCCESS ||
 	    up.data.type != MSGPACK_OBJECT_MAP) {
 		rc = ROOST_EPROTO;
@@ -251,7 +253,7 @@ with_field(const roost_msg_t *m, const char *key,
 		kv = &up.data.via.map.ptr[i];
 		if (kv->key.type == MSGPACK_OBJECT_STR &&
 		    kv->key.via.str.size == klen &&
-		    memcmp(kv->key.via.str.ptr, key, klen) == 0) {
+		    (klen == 0 || memcmp(kv->key.via.str.ptr, key, klen) == 0)) {
 			rc = take(&kv->val, arg);
 			break;
 		}
@@ -328,7 +330,8 @@ take_str(const msgpack_object *v, void *arg)
 		return ROOST_EPROTO;
 	if (v->via.str.size >= so->so_len)
 		return -ENOBUFS;
-	memcpy(so->so_buf, v->via.str.ptr, v->via.str.size);
+	if (v->via.str.size > 0) /* an empty string's ptr may be NULL */
+		memcpy(so->so_buf, v->via.str.ptr, v->via.str.size);
 	so->so_buf[v->via.str.size] = '\0';
 	return 0;
 }

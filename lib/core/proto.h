@@ -25,6 +25,9 @@
  *   WATCH               [pid, pid_start, flags]           -
  *   DONE                [exit status]                     (no reply)
  *   STOPPING            [address]                         (no reply)
+ *   TIMERS              [offset, limit]                   {"total", "next",
+ *                                                          "timers": [...]}
+ *   DRAIN               []                                count dropped
  *
  * Addresses travel as their 64-bit id. WATCH asks roostd to watch the
  * calling process (a one-shot actor made by roost_spawn_fn): it is sent
@@ -57,6 +60,13 @@
 #define ROOST__KIND_WATCH     0xffffff19u
 #define ROOST__KIND_DONE      0xffffff1au
 #define ROOST__KIND_STOPPING  0xffffff1bu
+/* Operators' requests (daemon/status.c, lib/core/ctl_extra.c): TIMERS
+ * lists live alarms, a page at a time, as a map {"total": all live,
+ * "next": offset of the next page, "timers": [timer maps]} (keys in
+ * docs/protocol.md); DRAIN receives and drops every queued dead letter
+ * and answers how many. */
+#define ROOST__KIND_TIMERS    0xffffff1cu
+#define ROOST__KIND_DRAIN     0xffffff1du
 
 /* Largest request or reply payload. */
 #define ROOST__REQ_MAX 8192u
@@ -89,5 +99,12 @@ void roost__roostd_tell(roost_ctx_t *ctx, uint32_t kind, uint64_t arg);
 int roost__send_dead_letter(roost_ctx_t *ctx, roost_aid_t dead,
                             roost_aid_t to, const char *name,
                             const roost_msg_t *m);
+
+/*
+ * True if 'data' is exactly one MessagePack value whose containers never
+ * declare more elements than bytes remain. Call it before msgpack-c
+ * decodes a peer's bytes: msgpack-c allocates what containers declare.
+ */
+bool roost__mp_check(const void *data, size_t n);
 
 #endif /* ROOST_CORE_PROTO_H */

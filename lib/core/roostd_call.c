@@ -7,7 +7,6 @@
 #include "core/proto.h"
 
 #include <msgpack.h>
-#include <signal.h>
 
 /* How long one wait for the reply lasts before roostd's liveness is
  * checked again. */
@@ -60,13 +59,15 @@ find_roostd(roost_ctx_t *ctx, roost_aid_t *out)
 	return rc;
 }
 
-/* True while the system's owner (roostd) is a live process. */
+/* True while the system's owner (roostd) is a live process (a zombie,
+ * dead but not yet reaped by its parent, is not). */
 static bool
 roostd_alive(roost_ctx_t *ctx)
 {
 	int32_t pid = roost__load_rlx(&ctx->cx_sys.sy_hdr->sh_owner_pid);
+	uint64_t start;
 
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	return pid > 0 && roost__plat_proc_start(pid, &start) == 0;
 }
 
 /* Decode [rc] or [rc, value]. */
@@ -80,7 +81,8 @@ decode_reply(const struct reply_match *rm, int64_t *rc, uint64_t *value)
 	if (rm->rm_len > sizeof(rm->rm_buf))
 		return ROOST_EPROTO;
 	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, (const char *)rm->rm_buf, rm->rm_len,
+	if (!roost__mp_check(rm->rm_buf, rm->rm_len) ||
+	    msgpack_unpack_next(&up, (const char *)rm->rm_buf, rm->rm_len,
 	                        NULL) != MSGPACK_UNPACK_SUCCESS)
 		goto out;
 	o = &up.data;

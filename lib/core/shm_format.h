@@ -305,4 +305,106 @@ roost__rec_bytes(uint64_t size)
 	       ~(uint64_t)(ROOST_REC_ALIGN - 1);
 }
 
+/* --- Supervisor table ------------------------------------------------- */
+
+/*
+ * /dev/shm/roost.UID.SYSTEM.sup: what roostd knows about the actors it
+ * supervises (restart counts, policy, group, last exit, dead letters),
+ * published so that tools can show it without attaching to the system.
+ * roostd (daemon/status.c) is its only writer; readers are the public
+ * view API (lib/core/introspect.c). The name ends in ".sup", so
+ * roost_system_destroy removes it with the system, and it never looks
+ * like a mailbox (those end in a slot number).
+ *
+ *   [struct roost__sup_hdr    ROOST_SUP_HDR_SIZE bytes]
+ *   [struct roost__sup_entry  x su_nentries]   entry i describes slot i
+ *
+ * - roostd creates it (O_EXCL, the system's mode), writes su_fixed,
+ *   then release-stores su_state = ROOST_SEG_READY (tag-sup-publish).
+ *   A reader acquire-loads su_state, copies su_fixed, checks it against
+ *   the constants, the mapped size, its uid and the system name, and
+ *   uses only the copy. su_nentries equals the system's sf_nslots.
+ * - Entries are seqlocked like slots (tag-sup-seq): the writer makes
+ *   se_seq odd (relaxed store, release fence), writes the entry, makes
+ *   se_seq even (release store). A reader acquire-loads se_seq (even,
+ *   else retry), copies the entry, issues an acquire fence and re-reads
+ *   se_seq; a bounded number of tries, then the entry is reported
+ *   unreadable. A writer that dies leaves se_seq odd; the next roostd
+ *   rewrites every entry (readers meanwhile skip it).
+ * - An entry describes generation se_gen of its slot only: a reader
+ *   ignores it unless se_gen equals the slot's current generation.
+ * - su_deadletters (messages retired to the dead letters) and
+ *   su_owner_pid are display values, stored relaxed.
+ */
+#define ROOST_SUP_SUFFIX   ".sup" /* after "/roost.UID.SYSTEM" */
+#define ROOST_SUP_MAGIC    0x50555352u /* "RSUP" */
+#define ROOST_SUP_VERSION  1u
+#define ROOST_SUP_HDR_SIZE 256u
+
+/* se_state: what roostd does with the actor (its rd_child_state). */
+#define ROOST_SUP_NONE     0u /* no entry */
+#define ROOST_SUP_STARTING 1u
+#define ROOST_SUP_RUNNING  2u
+#define ROOST_SUP_DOWN     3u /* exited; a restart is coming */
+#define ROOST_SUP_GONE     4u /* stopped for good */
+
+/* se_flags */
+#define ROOST_SUP_F_DAEMON   0x1u  /* shutdown kills it at once */
+#define ROOST_SUP_F_ONESHOT  0x2u  /* roost_spawn_fn: never restarted */
+#define ROOST_SUP_F_NOSPEC   0x4u  /* adopted without a spec */
+#define ROOST_SUP_F_STOPPING 0x8u  /* roost_stop() was called on it */
+#define ROOST_SUP_F_KILLED   0x10u /* roost_kill(): not restarted */
+#define ROOST_SUP_F_EXITED   0x20u /* se_last_* describe an exit */
+#define ROOST_SUP_F_KNOWN    0x3fu
+
+struct roost__sup_fixed {
+	uint32_t uf_magic;
+	uint32_t uf_version;
+	uint32_t uf_hdr_size;   /* ROOST_SUP_HDR_SIZE */
+	uint32_t uf_entry_size; /* sizeof(struct roost__sup_entry) */
+	uint32_t uf_nentries;   /* = the system's sf_nslots */
+	uint32_t uf_uid;
+	uint32_t uf_mode;
+	uint32_t uf_pad;
+	uint64_t uf_map_size;   /* header + entries */
+	char uf_name[32];       /* the system, NUL-terminated */
+};
+
+struct roost__sup_hdr {
+	struct roost__sup_fixed su_fixed;
+	roost__atomic_u32 su_state;       /* ROOST_SEG_*; tag-sup-publish */
+	roost__atomic_i32 su_owner_pid;   /* the roostd writing it */
+	roost__atomic_u64 su_deadletters; /* retired as poison, ever */
+	uint8_t su_pad[ROOST_SUP_HDR_SIZE - sizeof(struct roost__sup_fixed) -
+	               16];
+};
+
+struct roost__sup_entry {
+	roost__atomic_u32 se_seq;  /* odd while roostd writes; tag-sup-seq */
+	uint32_t se_state;         /* ROOST_SUP_* */
+	uint32_t se_gen;           /* the slot generation it describes */
+	uint32_t se_restarts;      /* restarts by this roostd */
+	int32_t se_pid;            /* current process, 0 if none */
+	uint8_t se_restart;        /* ROOST_RESTART_* */
+	uint8_t se_flags;          /* ROOST_SUP_F_* */
+	uint16_t se_group;         /* 0: top level, else a [group] */
+	int32_t se_last_status;    /* exit status, -1 unknown or signal */
+	int32_t se_last_signal;    /* signal that ended it, 0 if none */
+	uint64_t se_started_ns;    /* CLOCK_MONOTONIC of the last start */
+	uint64_t se_exit_ns;       /* CLOCK_MONOTONIC of the last exit */
+	uint32_t se_deadletters;   /* of its mailbox, retired as poison */
+	uint32_t se_pad;
+	char se_group_name[48];    /* NUL-terminated; "" for the top level */
+	char se_last_reason[16];   /* "normal", "exit", "signal", "killed",
+	                              "stopped", "lost"; "" if none */
+	uint8_t se_pad2[8];
+};
+
+static_assert(sizeof(struct roost__sup_hdr) == ROOST_SUP_HDR_SIZE,
+              "supervisor table header layout");
+static_assert(sizeof(struct roost__sup_entry) == 128,
+              "supervisor table entry layout");
+static_assert(offsetof(struct roost__sup_entry, se_started_ns) % 8 == 0,
+              "supervisor table entry alignment");
+
 #endif /* ROOST_CORE_SHM_FORMAT_H */

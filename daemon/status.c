@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * status.c - what roostd publishes for tools, and the operators'
+ * requests that need more than a number in reply.
+ *
+ *  - The supervisor table, /dev/shm/roost.UID.SYSTEM.sup (layout and
+ *    protocol in lib/core/shm_format.h, "Supervisor table"): one entry
+ *    per slot with what only roostd knows (state, restarts, policy,
+ *    group, last exit, dead letters). rd_status_sync() runs once per
+ *    loop turn and rewrites only the entries whose content changed
+ *    (compared with a private shadow copy), so it costs O(children) and
+ *    touches shared memory only on a change. Exit reasons and per-actor
+ *    dead letters are not kept in the child table; children.c hands
+ *    them over (rd_status_exit, rd_status_deadletter).
+ *  - TIMERS: a page of the live alarms, answered with a map (the plain
+ *    rd_reply carries only a number).
+ *  - DRAIN: receive and drop every queued dead letter.
+ *
+ * Only roostd's main thread calls these.
+ */
+#include "rd.h"
+#include "timers.h"
+
+#include <msgpack.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* A TIMERS reply stays within this many bytes (and the system's largest
+ * message); the caller asks for the next page. */
+#define TIMERS_REPLY_BUDGET (16u << 10)
+#define TIMERS_LIMIT_MAX 1024u
+/* One DRAIN request drops at most this many letters. */
+#define DRAIN_MAX (1u << 20)
+
+/* Per child (index in rd_kids): what the child table does not keep. */
+struct st_extra {
+	uint64_t sx_seq;         /* ch_seq of the child it is about */
+	char sx_reason[16];      /* last exit, "" if none */
+	int32_t sx_status;
+	int32_t sx_signal;
+	uint64_t sx_exit_ns;
+	uint32_t sx_deadletters;
+};
+
+static struct {
+	struct roost__seg ss_seg;
+	struct roost__sup_hdr *ss_hdr;
+	struct roost__sup_entry *ss_ent;
+	uint32_t ss_n;                   /* entries (= slots) */
+	struct roost__sup_entry *ss_shadow; /* what the entries hold now */
+	uint32_t *ss_mark;               /* pass that last filled a slot */
+	uint32_t *ss_used;               /* slots filled by the last pass */
+	uint32_t *ss_next;               /* ... and by this one */
+	uint32_t ss_nused;
+	uint32_t ss_pass;
+	struct st_extra *ss_extra;       /* [rd_kids_cap] */
+	int ss_nextra;
+	bool ss_failed;                  /* logged once; never retried */
+} st;
+
+static int
+sup_name(char *buf, size_t len, const char *system)
+{
+	char base[ROOST_SHM_NAME_MAX];
+	int n;
+
+	if (roost__sys_shm_name(base, sizeof(base), system) < 0)
+		return -ENAMETOOLONG;
+	n = snprintf(buf, len, "%s%s", base, ROOST_SUP_SUFFIX);
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+/* The dead-letter count a previous roostd left (adoption), or 0. */
+static uint64_t
+old_deadletters(const char *name, size_t size, uint32_t n)
+{
+	struct roost__seg seg;
+	struct roost__sup_hdr *h;
+	struct roost__sup_fixed f;
+	uint64_t dl = 0;
+
+	if (roost__plat_seg_open(name, ROOST_SUP_HDR_SIZE, size, &seg) < 0)
+		return 0;
+	h = seg.sg_base;
+	/* Pairs with the release in status_open() of that roostd. */
+	if (roost__load_acq(&h->su_state) == ROOST_SEG_READY) {
+		memcpy(&f, &h->su_fixed, sizeof(f));
+		if (f.uf_magic == ROOST_SUP_MAGIC &&
+		    f.uf_version == ROOST_SUP_VERSION && f.uf_nentries == n &&
+		    f.uf_map_size == size && seg.sg_len == size)
+			dl = roost__load_rlx(&h->su_deadletters);
+	}
+	roost__plat_seg_unmap(&seg);
+	return dl;
+}
+
+/* Create the table (replacing one a dead roostd left, whose dead-letter
+ * count is carried over). */
+static int
+status_open(struct rd *rd)
+{
+	const struct roost__sys_fixed *sf = &rd->rd_sy.sy_fixed;
+	char name[ROOST_SHM_NAME_MAX + 8];
+	struct roost__sup_fixed *f;
+	size_t size;
+	int rc;
+
+	st.ss_n = sf->sf_nslots;
+	size = ROOST_SUP_HDR_SIZE +
+	       (size_t)st.ss_n * sizeof(struct roost__sup_entry);
+	rc = sup_name(name, sizeof(name), rd->rd_system);
+	if (rc < 0)
+		return rc;
+	rc = roost__plat_seg_create(name, size, sf->sf_mode, &st.ss_seg);
+	if (rc == -EEXIST) {
+		rd->rd_deadletters += old_deadletters(name, size, st.ss_n);
+		roost__plat_seg_unlink(name);
+		rc = roost__plat_seg_create(name, size, sf->sf_mode, &st.ss_seg);
+	}
+	if (rc < 0)
+		return rc;
+	st.ss_shadow = calloc(st.ss_n, sizeof(*st.ss_shadow));
+	st.ss_mark = calloc(st.ss_n, sizeof(*st.ss_mark));
+	st.ss_used = calloc(st.ss_n, sizeof(*st.ss_used));
+	st.ss_next = calloc(st.ss_n, sizeof(*st.ss_next));
+	st.ss_nextra = rd->rd_kids_cap;
+	st.ss_extra = calloc((size_t)st.ss_nextra + 1, sizeof(*st.ss_extra));
+	if (st.ss_shadow == NULL || st.ss_mark == NULL || st.ss_used == NULL ||
+	    st.ss_next == NULL || st.ss_extra == NULL) {
+		roost__plat_seg_unmap(&st.ss_seg);
+		roost__plat_seg_unlink(name);
+		return -ENOMEM;
+	}
+	st.ss_hdr = st.ss_seg.sg_base;
+	st.ss_ent = (struct roost__sup_entry *)((uint8_t *)st.ss_seg.sg_base +
+	                                        ROOST_SUP_HDR_SIZE);
+	f = &st.ss_hdr->su_fixed;
+	f->uf_magic = ROOST_SUP_MAGIC;
+	f->uf_version = ROOST_SUP_VERSION;
+	f->uf_hdr_size = ROOST_SUP_HDR_SIZE;
+	f->uf_entry_size = sizeof(struct roost__sup_entry);
+	f->uf_nentries = st.ss_n;
+	f->uf_uid = (uint32_t)geteuid();
+	f->uf_mode = sf->sf_mode;
+	f->uf_map_size = size;
+	snprintf(f->uf_name, sizeof(f->uf_name), "%s", rd->rd_system);
+	roost__store_rlx(&st.ss_hdr->su_owner_pid, (int32_t)getpid());
+	roost__store_rlx(&st.ss_hdr->su_deadletters, rd->rd_deadletters);
+	/* Publish: pairs with the acquire in introspect.c's sup_map().
+	 * tag-sup-publish */
+	roost__store_rel(&st.ss_hdr->su_state, ROOST_SEG_READY);
+	return 0;
+}
+
+void
+rd_status_close(void)
+{
+	roost__plat_seg_unmap(&st.ss_seg);
+	free(st.ss_shadow);
+	free(st.ss_mark);
+	free(st.ss_used);
+	free(st.ss_next);
+	free(st.ss_extra);
+	memset(&st, 0, sizeof(st));
+}
+
+/* Write entry 'slot' under its seqlock (tag-sup-seq). */
+static void
+publish(uint32_t slot, const struct roost__sup_entry *e)
+{
+	struct roost__sup_entry *s = &st.ss_ent[slot];
+	uint32_t seq = roost__load_rlx(&s->se_seq) | 1u;
+
+	/* Odd first; the fence orders it before the entry's bytes. Pairs
+	 * with the acquire fence of the reader (sup_entry, introspect.c). */
+	roost__store_rlx(&s->se_seq, seq);
+	atomic_thread_fence(memory_order_release);
+	/* Readers copy concurrently and keep their copy only if se_seq did
+	 * not move: a deliberate, seqlock-protected race. */
+	memcpy((uint8_t *)s + sizeof(s->se_seq),
+	       (const uint8_t *)e + sizeof(e->se_seq),
+	       sizeof(*e) - sizeof(e->se_seq));
+	/* Even again; pairs with the reader's acquire load of se_seq. */
+	roost__store_rel(&s->se_seq, seq + 1u);
+	st.ss_shadow[slot] = *e;
+}
+
+static struct st_extra *
+extra_of(struct rd *rd, const struct rd_child *ch)
+{
+	long i = ch - rd->rd_kids;
+	struct st_extra *x;
+
+	if (st.ss_extra == NULL || i < 0 || i >= st.ss_nextra)
+		return NULL;
+	x = &st.ss_extra[i];
+	if (x->sx_seq != ch->ch_seq) {
+		memset(x, 0, sizeof(*x));
+		x->sx_seq = ch->ch_seq;
+	}
+	return x;
+}
+
+static void
+entry_of(struct rd *rd, struct rd_child *ch, struct roost__sup_entry *e)
+{
+	const struct rd_config *cfg = rd->rd_cfg;
+	struct st_extra *x = extra_of(rd, ch);
+
+	memset(e, 0, sizeof(*e));
+	switch (ch->ch_state) {
+	case CH_STARTING: e->se_state = ROOST_SUP_STARTING; break;
+	case CH_RUNNING: e->se_state = ROOST_SUP_RUNNING; break;
+	case CH_DOWN: e->se_state = ROOST_SUP_DOWN; break;
+	default: e->se_state = ROOST_SUP_GONE; break;
+	}
+	e->se_gen = roost_aid_gen(ch->ch_aid);
+	e->se_restarts = ch->ch_restarts;
+	e->se_pid = ch->ch_pid;
+	e->se_restart = (uint8_t)ch->ch_spec.sp_restart;
+	e->se_flags = (ch->ch_spec.sp_daemon ? ROOST_SUP_F_DAEMON : 0) |
+	              (ch->ch_oneshot ? ROOST_SUP_F_ONESHOT : 0) |
+	              (ch->ch_nospec ? ROOST_SUP_F_NOSPEC : 0) |
+	              (ch->ch_stopping ? ROOST_SUP_F_STOPPING : 0) |
+	              (ch->ch_kill ? ROOST_SUP_F_KILLED : 0);
+	e->se_group = (uint16_t)ch->ch_group;
+	if (ch->ch_group > 0 && ch->ch_group < cfg->rc_ngroups)
+		snprintf(e->se_group_name, sizeof(e->se_group_name), "%s",
+		         cfg->rc_groups[ch->ch_group].rg_name);
+	e->se_started_ns = ch->ch_t0;
+	e->se_last_status = -1;
+	if (x != NULL && x->sx_reason[0] != '\0') {
+		e->se_flags |= ROOST_SUP_F_EXITED;
+		memcpy(e->se_last_reason, x->sx_reason,
+		       sizeof(e->se_last_reason));
+		e->se_last_status = x->sx_status;
+		e->se_last_signal = x->sx_signal;
+		e->se_exit_ns = x->sx_exit_ns;
+	}
+	if (x != NULL)
+		e->se_deadletters = x->sx_deadletters;
+}
+
+/* Fill the entry of 'ch' if its slot was not filled by this pass. */
+static void
+sync_child(struct rd *rd, struct rd_child *ch, uint32_t *nnext)
+{
+	struct roost__sup_entry e;
+	uint32_t slot = roost_aid_slot(ch->ch_aid);
+
+	if (ch->ch_aid.id == 0 || slot >= st.ss_n ||
+	    st.ss_mark[slot] == st.ss_pass)
+		return;
+	st.ss_mark[slot] = st.ss_pass;
+	st.ss_next[(*nnext)++] = slot;
+	entry_of(rd, ch, &e);
+	if (memcmp(&e, &st.ss_shadow[slot], sizeof(e)) != 0)
+		publish(slot, &e);
+}
+
+void
+rd_status_sync(struct rd *rd)
+{
+	static const struct roost__sup_entry none;
+	uint32_t nnext = 0;
+	uint32_t *tmp;
+	uint32_t i;
+	int k;
+
+	if (st.ss_hdr == NULL) {
+		if (st.ss_failed)
+			return;
+		if (status_open(rd) < 0) {
+			rd_log(RD_ERR, "cannot publish the supervisor table: "
+			       "roostctl will not show restarts");
+			rd_status_close();
+			st.ss_failed = true;
+			return;
+		}
+	}
+	if (++st.ss_pass == 0)
+		st.ss_pass = 1; /* 0 marks "never" */
+	/* Live children first: a slot released by a child that is gone may
+	 * be held by a newer one already. */
+	for (k = 0; k < rd->rd_nkids; k++)
+		if (rd->rd_kids[k].ch_state != CH_GONE)
+			sync_child(rd, &rd->rd_kids[k], &nnext);
+	for (k = 0; k < rd->rd_nkids; k++)
+		if (rd->rd_kids[k].ch_state == CH_GONE)
+			sync_child(rd, &rd->rd_kids[k], &nnext);
+	/* Slots no child names any more: cleared. */
+	for (i = 0; i < st.ss_nused; i++)
+		if (st.ss_mark[st.ss_used[i]] != st.ss_pass &&
+		    memcmp(&st.ss_shadow[st.ss_used[i]], &none,
+		           sizeof(none)) != 0)
+			publish(st.ss_used[i], &none);
+	tmp = st.ss_used;
+	st.ss_used = st.ss_next;
+	st.ss_next = tmp;
+	st.ss_nused = nnext;
+	/* Relaxed: a display value (shm_format.h). */
+	if (roost__load_rlx(&st.ss_hdr->su_deadletters) != rd->rd_deadletters)
+		roost__store_rlx(&st.ss_hdr->su_deadletters, rd->rd_deadletters);
+}
+
+void
+rd_status_exit(struct rd *rd, const struct rd_child *ch, int status,
+               bool known, const char *reason)
+{
+	struct st_extra *x = extra_of(rd, ch);
+
+	if (x == NULL)
+		return;
+	snprintf(x->sx_reason, sizeof(x->sx_reason), "%s", reason);
+	x->sx_status = known && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	x->sx_signal = known && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	x->sx_exit_ns = roost__plat_now_ns();
+}
+
+void
+rd_status_deadletter(struct rd *rd, const struct rd_child *ch)
+{
+	struct st_extra *x = extra_of(rd, ch);
+
+	if (x != NULL)
+		x->sx_deadletters++;
+}
+
+/* --- TIMERS ----------------------------------------------------------- */
+
+struct timers_page {
+	uint64_t tp_offset;
+	uint64_t tp_limit;
+	uint64_t tp_index;     /* timers seen so far */
+	uint64_t tp_packed;
+	size_t tp_budget;
+	bool tp_full;          /* the budget stopped the page */
+	uint64_t tp_now;
+	msgpack_sbuffer tp_sb; /* the packed timer maps */
+	msgpack_sbuffer tp_one;
+};
+
+static void
+pack_key(msgpack_packer *pk, const char *key)
+{
+	msgpack_pack_str_with_body(pk, key, strlen(key));
+}
+
+static void
+page_add(void *arg, const struct rd_timer_view *v)
+{
+	struct timers_page *tp = arg;
+	msgpack_packer pk;
+	int64_t due_in;
+	uint64_t idx = tp->tp_index++;
+
+	if (idx < tp->tp_offset || tp->tp_packed >= tp->tp_limit ||
+	    tp->tp_full)
+		return;
+	if (v->tv_due_ns == UINT64_MAX)
+		due_in = INT64_MAX; /* never: waits to be cancelled */
+	else if (v->tv_due_ns >= tp->tp_now)
+		due_in = (int64_t)(v->tv_due_ns - tp->tp_now);
+	else
+		due_in = -(int64_t)(tp->tp_now - v->tv_due_ns);
+	tp->tp_one.size = 0;
+	msgpack_packer_init(&pk, &tp->tp_one, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 9);
+	pack_key(&pk, "id");
+	msgpack_pack_uint64(&pk, v->tv_id);
+	pack_key(&pk, "to");
+	msgpack_pack_uint64(&pk, v->tv_to.id);
+	pack_key(&pk, "owner");
+	msgpack_pack_uint64(&pk, v->tv_owner.id);
+	pack_key(&pk, "kind");
+	msgpack_pack_uint32(&pk, v->tv_kind);
+	pack_key(&pk, "flags");
+	msgpack_pack_uint32(&pk, v->tv_flags);
+	pack_key(&pk, "due_in_ns");
+	msgpack_pack_int64(&pk, due_in);
+	pack_key(&pk, "interval_ns");
+	msgpack_pack_uint64(&pk, v->tv_interval_ns);
+	pack_key(&pk, "fired");
+	msgpack_pack_uint64(&pk, v->tv_fired);
+	pack_key(&pk, "data");
+	msgpack_pack_bin_with_body(&pk, v->tv_data, v->tv_size);
+	if (tp->tp_sb.size + tp->tp_one.size > tp->tp_budget) {
+		tp->tp_full = true;
+		return;
+	}
+	msgpack_sbuffer_write(&tp->tp_sb, tp->tp_one.data, tp->tp_one.size);
+	tp->tp_packed++;
+}
+
+/* TIMERS [offset, limit]: answered here with [0, {"total", "next",
+ * "timers"}]. Returns 1 (answered) or an error for the plain reply. */
+static int
+req_timers(struct rd *rd, const roost_msg_t *m, const msgpack_object *a)
+{
+	struct timers_page tp;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int n;
+	int rc;
+
+	if (a->via.array.size != 2 ||
+	    a->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    a->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    a->via.array.ptr[1].via.u64 == 0 ||
+	    a->via.array.ptr[1].via.u64 > TIMERS_LIMIT_MAX)
+		return -EPROTO;
+	if (rd->rd_timers == NULL)
+		return -ENOTSUP;
+	memset(&tp, 0, sizeof(tp));
+	tp.tp_offset = a->via.array.ptr[0].via.u64;
+	tp.tp_limit = a->via.array.ptr[1].via.u64;
+	tp.tp_budget = TIMERS_REPLY_BUDGET;
+	/* Leave room for the envelope of the reply around the list. */
+	if (rd->rd_sy.sy_fixed.sf_max_msg < tp.tp_budget + 64)
+		tp.tp_budget = rd->rd_sy.sy_fixed.sf_max_msg > 64
+		                       ? rd->rd_sy.sy_fixed.sf_max_msg - 64 : 0;
+	tp.tp_now = roost__plat_now_ns();
+	msgpack_sbuffer_init(&tp.tp_sb);
+	msgpack_sbuffer_init(&tp.tp_one);
+	n = rd_timers_snapshot(rd->rd_system, page_add, &tp);
+	if (n < 0) {
+		rc = n;
+		goto out;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_int64(&pk, 0);
+	msgpack_pack_map(&pk, 3);
+	pack_key(&pk, "total");
+	msgpack_pack_uint64(&pk, (uint64_t)n);
+	pack_key(&pk, "next");
+	msgpack_pack_uint64(&pk, tp.tp_offset + tp.tp_packed);
+	pack_key(&pk, "timers");
+	msgpack_pack_array(&pk, (size_t)tp.tp_packed);
+	msgpack_sbuffer_write(&sb, tp.tp_sb.data, tp.tp_sb.size);
+	/* Never blocks: a caller whose system lane is full times out. */
+	rc = roost_send_ex(rd->rd_ctx, roost_msg_from(m), ROOST__KIND_REPLY,
+	                   ROOST_SEND_SYSTEM | ROOST_SEND_MSGPACK,
+	                   roost_msg_corr(m), sb.data, sb.size, 0);
+	if (rc < 0 && rc != -ESRCH)
+		rd_log(RD_DEBUG, "timers reply lost: %s", roost_strerror(rc));
+	msgpack_sbuffer_destroy(&sb);
+	rc = 1;
+out:
+	msgpack_sbuffer_destroy(&tp.tp_sb);
+	msgpack_sbuffer_destroy(&tp.tp_one);
+	return rc;
+}
+
+/* DRAIN []: drop every queued dead letter; the value is how many. */
+static int
+req_drain(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
+          uint64_t *value)
+{
+	roost_msg_t *d;
+	uint64_t n = 0;
+	uint32_t i;
+	int rc = 0;
+
+	if (a->via.array.size != 0)
+		return -EPROTO;
+	if (rd->rd_dead == NULL)
+		return -ENOTCONN;
+	/* Each receive releases the one before, so when it says -EAGAIN
+	 * every letter taken is gone. Damaged records are skipped by the
+	 * receive itself. */
+	for (i = 0; i < DRAIN_MAX; i++) {
+		rc = roost_recv(rd->rd_dead, &d, 0);
+		if (rc == 0)
+			n++;
+		else if (rc != ROOST_ECORRUPT)
+			break;
+	}
+	rd_log(RD_INFO, "%llu dead letter(s) drained at the request of %u.%u",
+	       (unsigned long long)n, roost_aid_slot(roost_msg_from(m)),
+	       roost_aid_gen(roost_msg_from(m)));
+	*value = n;
+	return 0;
+}
+
+int
+rd_status_request(struct rd *rd, const roost_msg_t *m,
+                  const msgpack_object *a, uint64_t *value, bool *has_value)
+{
+	int rc;
+
+	switch (roost_msg_kind(m)) {
+	case ROOST__KIND_TIMERS:
+		return req_timers(rd, m, a);
+	case ROOST__KIND_DRAIN:
+		rc = req_drain(rd, m, a, value);
+		*has_value = rc == 0;
+		return rc;
+	default:
+		return -ENOSYS;
+	}
+}
