@@ -530,6 +530,9 @@ main(int argc, char **argv)
 		rd_config_defaults(&cfg);
 	rd.rd_system = system;
 	rd.rd_cfg = &cfg;
+	/* From here a SIGTERM means an orderly shutdown, even one that
+	 * arrives while we are still starting (or adopting). */
+	install_handlers();
 	lockfd = take_lock(system, lockname, sizeof(lockname));
 	if (lockfd < 0) {
 		rd_config_free(&cfg);
@@ -551,7 +554,6 @@ main(int argc, char **argv)
 	 * fire with microsecond slack, not the default 50 us. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	prctl(PR_SET_TIMERSLACK, 1);
-	install_handlers();
 	heartbeat(&rd.rd_sy);
 	if (start(&rd, adopt == 1) < 0) {
 		rd.rd_exit = 1;

@@ -29,14 +29,14 @@
 /* A TIMERS reply stays within this many bytes (and the system's largest
  * message); the caller asks for the next page. */
 #define TIMERS_REPLY_BUDGET (16u << 10)
-#define TIMERS_LIMIT_MAX 1024u
+#define TIMERS_LIMIT_MAX    1024u
 /* One DRAIN request drops at most this many letters. */
 #define DRAIN_MAX (1u << 20)
 
 /* Per child (index in rd_kids): what the child table does not keep. */
 struct st_extra {
-	uint64_t sx_seq;         /* ch_seq of the child it is about */
-	char sx_reason[16];      /* last exit, "" if none */
+	uint64_t sx_seq;    /* ch_seq of the child it is about */
+	char sx_reason[16]; /* last exit, "" if none */
 	int32_t sx_status;
 	int32_t sx_signal;
 	uint64_t sx_exit_ns;
@@ -47,16 +47,16 @@ static struct {
 	struct roost__seg ss_seg;
 	struct roost__sup_hdr *ss_hdr;
 	struct roost__sup_entry *ss_ent;
-	uint32_t ss_n;                   /* entries (= slots) */
+	uint32_t ss_n;                      /* entries (= slots) */
 	struct roost__sup_entry *ss_shadow; /* what the entries hold now */
-	uint32_t *ss_mark;               /* pass that last filled a slot */
-	uint32_t *ss_used;               /* slots filled by the last pass */
-	uint32_t *ss_next;               /* ... and by this one */
+	uint32_t *ss_mark;                  /* pass that last filled a slot */
+	uint32_t *ss_used;                  /* slots filled by the last pass */
+	uint32_t *ss_next;                  /* ... and by this one */
 	uint32_t ss_nused;
 	uint32_t ss_pass;
-	struct st_extra *ss_extra;       /* [rd_kids_cap] */
+	struct st_extra *ss_extra; /* [rd_kids_cap] */
 	int ss_nextra;
-	bool ss_failed;                  /* logged once; never retried */
+	bool ss_failed; /* logged once; never retried */
 } st;
 
 static int
@@ -116,7 +116,8 @@ status_open(struct rd *rd)
 	if (rc == -EEXIST) {
 		rd->rd_deadletters += old_deadletters(name, size, st.ss_n);
 		roost__plat_seg_unlink(name);
-		rc = roost__plat_seg_create(name, size, sf->sf_mode, &st.ss_seg);
+		rc = roost__plat_seg_create(name, size, sf->sf_mode,
+		                            &st.ss_seg);
 	}
 	if (rc < 0)
 		return rc;
@@ -210,10 +211,18 @@ entry_of(struct rd *rd, struct rd_child *ch, struct roost__sup_entry *e)
 
 	memset(e, 0, sizeof(*e));
 	switch (ch->ch_state) {
-	case CH_STARTING: e->se_state = ROOST_SUP_STARTING; break;
-	case CH_RUNNING: e->se_state = ROOST_SUP_RUNNING; break;
-	case CH_DOWN: e->se_state = ROOST_SUP_DOWN; break;
-	default: e->se_state = ROOST_SUP_GONE; break;
+	case CH_STARTING:
+		e->se_state = ROOST_SUP_STARTING;
+		break;
+	case CH_RUNNING:
+		e->se_state = ROOST_SUP_RUNNING;
+		break;
+	case CH_DOWN:
+		e->se_state = ROOST_SUP_DOWN;
+		break;
+	default:
+		e->se_state = ROOST_SUP_GONE;
+		break;
 	}
 	e->se_gen = roost_aid_gen(ch->ch_aid);
 	e->se_restarts = ch->ch_restarts;
@@ -273,7 +282,7 @@ rd_status_sync(struct rd *rd)
 			return;
 		if (status_open(rd) < 0) {
 			rd_log(RD_ERR, "cannot publish the supervisor table: "
-			       "roostctl will not show restarts");
+			               "roostctl will not show restarts");
 			rd_status_close();
 			st.ss_failed = true;
 			return;
@@ -301,7 +310,8 @@ rd_status_sync(struct rd *rd)
 	st.ss_nused = nnext;
 	/* Relaxed: a display value (shm_format.h). */
 	if (roost__load_rlx(&st.ss_hdr->su_deadletters) != rd->rd_deadletters)
-		roost__store_rlx(&st.ss_hdr->su_deadletters, rd->rd_deadletters);
+		roost__store_rlx(&st.ss_hdr->su_deadletters,
+		                 rd->rd_deadletters);
 }
 
 void
@@ -332,10 +342,10 @@ rd_status_deadletter(struct rd *rd, const struct rd_child *ch)
 struct timers_page {
 	uint64_t tp_offset;
 	uint64_t tp_limit;
-	uint64_t tp_index;     /* timers seen so far */
+	uint64_t tp_index; /* timers seen so far */
 	uint64_t tp_packed;
 	size_t tp_budget;
-	bool tp_full;          /* the budget stopped the page */
+	bool tp_full; /* the budget stopped the page */
 	uint64_t tp_now;
 	msgpack_sbuffer tp_sb; /* the packed timer maps */
 	msgpack_sbuffer tp_one;
@@ -419,7 +429,8 @@ req_timers(struct rd *rd, const roost_msg_t *m, const msgpack_object *a)
 	/* Leave room for the envelope of the reply around the list. */
 	if (rd->rd_sy.sy_fixed.sf_max_msg < tp.tp_budget + 64)
 		tp.tp_budget = rd->rd_sy.sy_fixed.sf_max_msg > 64
-		                       ? rd->rd_sy.sy_fixed.sf_max_msg - 64 : 0;
+		                   ? rd->rd_sy.sy_fixed.sf_max_msg - 64
+		                   : 0;
 	tp.tp_now = roost__plat_now_ns();
 	msgpack_sbuffer_init(&tp.tp_sb);
 	msgpack_sbuffer_init(&tp.tp_one);
@@ -486,8 +497,8 @@ req_drain(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 }
 
 int
-rd_status_request(struct rd *rd, const roost_msg_t *m,
-                  const msgpack_object *a, uint64_t *value, bool *has_value)
+rd_status_request(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
+                  uint64_t *value, bool *has_value)
 {
 	int rc;
 

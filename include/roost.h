@@ -319,6 +319,20 @@ ROOST_EXTERN int roost_call(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
                             int timeout_ms, roost_msg_t **reply);
 
 /*
+ * Selective receive that keeps the message in hand: like
+ * roost_recv_match, but the message taken is copied out and consumed at
+ * once, and the message this context was handling stays in hand (still
+ * valid, still answerable with roost_reply, still the one redelivered
+ * after a crash). A handler waits this way for a message it needs to
+ * finish (say, a third actor's answer mid-transaction). '*out' stays
+ * valid until the next roost_recv_aside or roost_call. 'match' NULL takes
+ * the oldest message of 'lanes'.
+ */
+ROOST_EXTERN int roost_recv_aside(roost_ctx_t *ctx, roost_msg_t **out,
+                                  unsigned lanes, roost_match_fn match,
+                                  void *arg, int timeout_ms);
+
+/*
  * Answer 'req' (its sender, its correlation id) on the sender's system
  * lane, flagged ROOST_MSG_REPLY. 'flags': 0 or ROOST_SEND_MSGPACK. Waits
  * at most 100 ms for room. -EINVAL if 'req' was not sent by roost_call

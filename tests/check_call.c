@@ -222,6 +222,49 @@ START_TEST(test_call_keeps_message_in_hand)
 }
 END_TEST
 
+static bool
+kind_is(const roost_msg_t *m, void *arg)
+{
+	return roost_msg_kind(m) == *(uint32_t *)arg;
+}
+
+/* A message taken aside leaves the one in hand valid and answerable. */
+START_TEST(test_recv_aside)
+{
+	roost_ctx_t *c = tu_open("c");
+	roost_ctx_t *s = tu_open("s");
+	roost_msg_t *held;
+	roost_msg_t *aside;
+	roost_msg_t *r;
+	uint32_t want = 2;
+
+	ck_assert_int_eq(roost_send_ex(c, roost_self(s), 1, 0, 55, "one", 3,
+	                               0), 0);
+	ck_assert_int_eq(roost_send_ex(c, roost_self(s), 2, 0, 0, "two", 3, 0),
+	                 0);
+	ck_assert_int_eq(roost_recv(s, &held, 0), 0);
+	ck_assert_uint_eq(roost_msg_kind(held), 1);
+	ck_assert_int_eq(roost_recv_aside(s, &aside, ROOST_LANE_USER, kind_is,
+	                                  &want, 0), 0);
+	ck_assert_uint_eq(roost_msg_kind(aside), 2);
+	ck_assert_int_eq(memcmp(roost_msg_data(aside), "two", 3), 0);
+	/* The one in hand is untouched and can still be answered. */
+	ck_assert_uint_eq(roost_msg_kind(held), 1);
+	ck_assert_int_eq(memcmp(roost_msg_data(held), "one", 3), 0);
+	ck_assert_int_eq(roost_reply(s, held, 9, 0, "ok", 2), 0);
+	ck_assert_int_eq(roost_recv(c, &r, 0), 0);
+	ck_assert_uint_eq(roost_msg_corr(r), 55);
+	ck_assert(roost_msg_flags(r) & ROOST_MSG_REPLY);
+	/* Both were consumed: nothing left. */
+	ck_assert_int_eq(roost_recv(s, &held, 0), -EAGAIN);
+	ck_assert_int_eq(roost_recv_aside(s, &aside, ROOST_LANE_ANY, NULL, NULL,
+	                                  0), -EAGAIN);
+	ck_assert_int_eq(roost_recv_aside(s, &aside, 0, NULL, NULL, 0), -EINVAL);
+	roost_ctx_close(s);
+	roost_ctx_close(c);
+}
+END_TEST
+
 static Suite *
 call_suite(void)
 {
@@ -230,6 +273,7 @@ call_suite(void)
 	suite_add_tcase(s, tu_tcase("call_reply", test_call_reply, 60));
 	suite_add_tcase(s, tu_tcase("call_backlog", test_call_with_backlog,
 	                            120));
+	suite_add_tcase(s, tu_tcase("recv_aside", test_recv_aside, 30));
 	suite_add_tcase(s, tu_tcase("call_in_hand",
 	                            test_call_keeps_message_in_hand, 60));
 	return s;

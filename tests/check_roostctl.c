@@ -24,15 +24,23 @@
 
 /* roostctl's exit codes (tools/roostctl.h, docs/roostctl.1). */
 enum {
-	XC_OK = 0, XC_USAGE = 1, XC_NOSYS = 2, XC_STALE = 3, XC_NOACTOR = 4,
-	XC_CORRUPT = 5, XC_BADJSON = 6, XC_PERM = 7, XC_NOROOSTD = 8,
-	XC_TIMEOUT = 9, XC_FAILED = 10
+	XC_OK = 0,
+	XC_USAGE = 1,
+	XC_NOSYS = 2,
+	XC_STALE = 3,
+	XC_NOACTOR = 4,
+	XC_CORRUPT = 5,
+	XC_BADJSON = 6,
+	XC_PERM = 7,
+	XC_NOROOSTD = 8,
+	XC_TIMEOUT = 9,
+	XC_FAILED = 10
 };
 
 #define OUT_MAX (4u << 20)
 
-static char *out;  /* stdout of the last run */
-static char *err;  /* stderr of the last run */
+static char *out; /* stdout of the last run */
+static char *err; /* stderr of the last run */
 
 /*
  * Run roostctl with 'argv' (after the binary's name; --system SYS is
@@ -91,9 +99,11 @@ run_argv(const char *sys, const char *const *argv)
 		if (poll(p, 2, 30000) <= 0)
 			break;
 		for (i = 0; i < 2; i++) {
-			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
+			if (p[i].fd < 0 ||
+			    !(p[i].revents & (POLLIN | POLLHUP)))
 				continue;
-			r = read(p[i].fd, buf[i] + got[i], OUT_MAX - 1 - got[i]);
+			r = read(p[i].fd, buf[i] + got[i],
+			         OUT_MAX - 1 - got[i]);
 			if (r <= 0) {
 				close(p[i].fd);
 				p[i].fd = -1;
@@ -126,16 +136,17 @@ run_sys(const char *sys, ...)
 	return run_argv(sys, argv);
 }
 
-#define ctl(...) run_sys(rsys, __VA_ARGS__, (const char *)NULL)
+#define ctl(...)         run_sys(rsys, __VA_ARGS__, (const char *)NULL)
 #define ctl_on(sys, ...) run_sys(sys, __VA_ARGS__, (const char *)NULL)
 
 /* Assert the exit status of the last run, showing its stderr if not. */
-#define expect(run, want)                                                 \
-	do {                                                              \
-		int expect_rc_ = (run);                                   \
-		ck_assert_msg(expect_rc_ == (want), "roostctl exited %d, " \
-		              "wanted %d; stderr: %s", expect_rc_, (want), \
-		              err);                                       \
+#define expect(run, want)                                                     \
+	do {                                                                  \
+		int expect_rc_ = (run);                                       \
+		ck_assert_msg(expect_rc_ == (want),                           \
+		              "roostctl exited %d, "                          \
+		              "wanted %d; stderr: %s",                        \
+		              expect_rc_, (want), err);                       \
 	} while (0)
 
 static json_t *
@@ -156,10 +167,12 @@ actor_in(json_t *ls, const char *name)
 	json_t *a;
 	size_t i;
 
-	json_array_foreach(json_object_get(ls, "actors"), i, a) {
+	json_array_foreach(json_object_get(ls, "actors"), i, a)
+	{
 		json_t *n = json_object_get(a, "name");
 
-		if (json_is_string(n) && strcmp(json_string_value(n), name) == 0)
+		if (json_is_string(n) &&
+		    strcmp(json_string_value(n), name) == 0)
 			return a;
 	}
 	return NULL;
@@ -201,9 +214,9 @@ open_named(const char *sys, const char *name, uint32_t mbox_bytes)
 }
 
 static const char echo_config[] =
-	"[system]\nslots = 32\nmailbox_bytes = 65536\n\n"
-	"[actor echo]\nprogram = %s\nargs = --forward sink\n"
-	"restart = permanent\nshutdown_timeout_ms = 1000\n";
+    "[system]\nslots = 32\nmailbox_bytes = 65536\n\n"
+    "[actor echo]\nprogram = %s\nargs = --forward sink\n"
+    "restart = permanent\nshutdown_timeout_ms = 1000\n";
 
 static pid_t
 start_echo_system(void)
@@ -264,8 +277,8 @@ START_TEST(test_roostctl_ls)
 	ck_assert_str_eq(jstr(mb, "state"), "open");
 	ck_assert_int_gt(jint(mb, "capacity"), 0);
 	ck_assert_ptr_nonnull(actor_in(j, "roostd"));
-	ck_assert(json_is_null(json_object_get(actor_in(j, "roostd"),
-	                                       "restarts")));
+	ck_assert(
+	    json_is_null(json_object_get(actor_in(j, "roostd"), "restarts")));
 	json_decref(j);
 	/* --json goes after the verb too; --help lists the exit codes. */
 	expect(ctl("ls", "--json", "--rate-ms", "0"), XC_OK);
@@ -316,9 +329,10 @@ START_TEST(test_roostctl_inspect)
 	expect(ctl("send", "box", "greeting", "{\"a\":[1,2],\"s\":\"x\"}"),
 	       XC_OK);
 	expect(ctl("send", "box", "8", "--raw", "hello"), XC_OK);
-	ck_assert_int_eq(roost_send(snd, roost_self(box), 9, "\x01\x02", 2,
-	                            1000), 0);
-	expect(ctl("send", "box", "10", "--system-lane", "[1,{\"$bin\":\"00ff\"}]"),
+	ck_assert_int_eq(
+	    roost_send(snd, roost_self(box), 9, "\x01\x02", 2, 1000), 0);
+	expect(ctl("send", "box", "10", "--system-lane",
+	           "[1,{\"$bin\":\"00ff\"}]"),
 	       XC_OK);
 	/* Text: decoded MessagePack, hex and ASCII, names. */
 	expect(ctl("inspect", "box"), XC_OK);
@@ -332,8 +346,10 @@ START_TEST(test_roostctl_inspect)
 	expect(ctl("--json", "inspect", "box"), XC_OK);
 	j = parse_out();
 	ck_assert_str_eq(jstr(json_object_get(j, "actor"), "name"), "box");
-	ck_assert_int_eq(jint(json_object_get(json_object_get(j, "mailbox"),
-	                                      "counters"), "queued"), 4);
+	ck_assert_int_eq(
+	    jint(json_object_get(json_object_get(j, "mailbox"), "counters"),
+	         "queued"),
+	    4);
 	msgs = json_object_get(j, "messages");
 	ck_assert_uint_eq(json_array_size(msgs), 4);
 	m = json_array_get(msgs, 0);
@@ -348,8 +364,8 @@ START_TEST(test_roostctl_inspect)
 	ck_assert_str_eq(jstr(m, "encoding"), "msgpack");
 	p = json_object_get(m, "payload");
 	ck_assert_str_eq(jstr(p, "s"), "x");
-	ck_assert_int_eq(json_integer_value(json_array_get(
-	                         json_object_get(p, "a"), 1)), 2);
+	ck_assert_int_eq(
+	    json_integer_value(json_array_get(json_object_get(p, "a"), 1)), 2);
 	ck_assert_int_eq(json_array_size(json_object_get(m, "flags")), 1);
 	m = json_array_get(msgs, 2);
 	ck_assert_str_eq(jstr(m, "encoding"), "raw");
@@ -363,12 +379,16 @@ START_TEST(test_roostctl_inspect)
 	                 jint(json_array_get(msgs, 2), "seq"));
 	json_decref(j);
 	/* --limit and --lane. */
-	expect(ctl("--json", "inspect", "box", "--limit", "1", "--lane",
-	           "user"), XC_OK);
+	expect(
+	    ctl("--json", "inspect", "box", "--limit", "1", "--lane", "user"),
+	    XC_OK);
 	j = parse_out();
 	ck_assert_uint_eq(json_array_size(json_object_get(j, "messages")), 1);
-	ck_assert(json_is_true(json_object_get(json_object_get(json_object_get(
-	        json_object_get(j, "mailbox"), "lanes"), "user"), "truncated")));
+	ck_assert(json_is_true(json_object_get(
+	    json_object_get(
+	        json_object_get(json_object_get(j, "mailbox"), "lanes"),
+	        "user"),
+	    "truncated")));
 	json_decref(j);
 	/* By address, too; and the queue is still all there (looking took
 	 * nothing). */
@@ -381,10 +401,33 @@ START_TEST(test_roostctl_inspect)
 		         roost_aid_gen(roost_self(box)));
 		expect(ctl("inspect", addr, "--full"), XC_OK);
 		ck_assert_ptr_nonnull(strstr(out, "00000000  68 65 6c 6c 6f"));
-		ck_assert_int_eq(roost_mbox_stats(snd, roost_self(box), &st), 0);
+		ck_assert_int_eq(roost_mbox_stats(snd, roost_self(box), &st),
+		                 0);
 		ck_assert_uint_eq(st.queued, 4);
 		ck_assert_uint_eq(st.dequeued, 0);
 	}
+	/* Hostile MessagePack: a map32 claiming 2^32 entries in 5 bytes,
+	 * and a string that is not UTF-8. Shown, never trusted. */
+	ck_assert_int_eq(roost_send_ex(snd, roost_self(box), 11,
+	                               ROOST_SEND_MSGPACK, 0,
+	                               "\xdf\xff\xff\xff\xff", 5, 1000),
+	                 0);
+	ck_assert_int_eq(roost_send_ex(snd, roost_self(box), 12,
+	                               ROOST_SEND_MSGPACK, 0, "\xa2\xff\xfe", 3,
+	                               1000),
+	                 0);
+	expect(ctl("--json", "inspect", "box", "--lane", "user"), XC_OK);
+	j = parse_out();
+	msgs = json_object_get(j, "messages");
+	ck_assert_uint_eq(json_array_size(msgs), 5);
+	m = json_array_get(msgs, 3);
+	ck_assert_str_eq(jstr(m, "hex"), "dfffffffff");
+	ck_assert(json_is_string(json_object_get(m, "payload_error")));
+	m = json_array_get(msgs, 4);
+	ck_assert_str_eq(jstr(json_object_get(m, "payload"), "$strhex"),
+	                 "fffe");
+	json_decref(j);
+	expect(ctl("inspect", "box"), XC_OK);
 	ck_assert_int_eq(roost_ctx_close(snd), 0);
 	ck_assert_int_eq(roost_ctx_close(box), 0);
 	ru_stop_roostd(rd);
@@ -415,8 +458,9 @@ START_TEST(test_roostctl_send_call)
 	expect(ctl("send", "echo", "1234", "{\"hello\":\"world\",\"n\":3}"),
 	       XC_OK);
 	ck_assert_ptr_nonnull(strstr(out, "sent 1234"));
-	ck_assert_int_eq(roost_recv_match(sink, &m, ROOST_LANE_ANY, is_kind,
-	                                  &kind, 10000), 0);
+	ck_assert_int_eq(
+	    roost_recv_match(sink, &m, ROOST_LANE_ANY, is_kind, &kind, 10000),
+	    0);
 	n = pack_expected("{\"hello\":\"world\",\"n\":3}", want, sizeof(want));
 	ck_assert_uint_eq(roost_msg_size(m), n);
 	ck_assert_int_eq(memcmp(roost_msg_data(m), want, n), 0);
@@ -429,8 +473,8 @@ START_TEST(test_roostctl_send_call)
 	r = json_object_get(j, "reply");
 	ck_assert_int_eq(jint(r, "kind"), KIND_REPLY);
 	ck_assert_str_eq(jstr(r, "from_name"), "echo");
-	ck_assert(json_is_true(json_array_get(json_object_get(r, "payload"),
-	                                      0)));
+	ck_assert(
+	    json_is_true(json_array_get(json_object_get(r, "payload"), 0)));
 	ck_assert(json_real_value(json_array_get(json_object_get(r, "payload"),
 	                                         2)) == -1.5);
 	json_decref(j);
@@ -452,8 +496,9 @@ START_TEST(test_roostctl_spawn_stop_kill)
 	int i;
 
 	rd = start_echo_system();
-	expect(ctl("spawn", "--name", "sp", "--restart", "transient", ECHO_BIN),
-	       XC_OK);
+	expect(
+	    ctl("spawn", "--name", "sp", "--restart", "transient", ECHO_BIN),
+	    XC_OK);
 	ck_assert_ptr_nonnull(strstr(out, "as sp at"));
 	expect(ctl("--json", "spawn", "--name", "k", ECHO_BIN, "--stubborn"),
 	       XC_OK);
@@ -508,12 +553,14 @@ START_TEST(test_roostctl_timers)
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_eq(roost_timer_start(ctx, roost_self(ctx), 60000000,
 	                                   30000000, 4242, ROOST_SEND_MSGPACK,
-	                                   pk, (size_t)n, &id), 0);
+	                                   pk, (size_t)n, &id),
+	                 0);
 	/* Enough more that the list takes several pages. */
 	for (i = 0; i < 150; i++)
 		ck_assert_int_eq(roost_send_after(ctx, roost_self(ctx),
 		                                  120000000 + i, 77, "raw", 3,
-		                                  NULL), 0);
+		                                  NULL),
+		                 0);
 	expect(ctl("--json", "timers"), XC_OK);
 	j = parse_out();
 	arr = json_object_get(j, "timers");
@@ -548,7 +595,8 @@ wait_letters(json_int_t queued, json_int_t retired)
 	for (i = 0; i < 1000; i++) {
 		expect(ctl("--json", "deadletters"), XC_OK);
 		j = parse_out();
-		if (jint(j, "queued") == queued && jint(j, "retired") == retired)
+		if (jint(j, "queued") == queued &&
+		    jint(j, "retired") == retired)
 			return j;
 		json_decref(j);
 		usleep(10000);
@@ -573,8 +621,9 @@ START_TEST(test_roostctl_deadletters)
 	ck_assert_str_eq(jstr(l, "to_name"), "echo");
 	ck_assert_int_eq(jint(l, "kind"), KIND_POISON);
 	ck_assert_str_eq(jstr(l, "hex"), "78797a");
-	ck_assert_str_eq(json_string_value(json_array_get(
-	                         json_object_get(l, "flags"), 0)), "redelivered");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(json_object_get(l, "flags"), 0)),
+	    "redelivered");
 	json_decref(j);
 	expect(ctl("deadletters"), XC_OK);
 	ck_assert_ptr_nonnull(strstr(out, "echo("));
@@ -621,9 +670,8 @@ system_in(json_t *j, const char *name)
 	json_t *s;
 	size_t i;
 
-	json_array_foreach(json_object_get(j, "systems"), i, s)
-		if (strcmp(jstr(s, "name"), name) == 0)
-			return s;
+	json_array_foreach(json_object_get(j, "systems"), i,
+	                   s) if (strcmp(jstr(s, "name"), name) == 0) return s;
 	return NULL;
 }
 
@@ -797,7 +845,8 @@ START_TEST(test_roostctl_corrupt)
 	snd = open_named(rsys, "snd", 0);
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(roost_send(snd, roost_self(victim), 20 + i,
-		                            "abcd", 4, 1000), 0);
+		                            "abcd", 4, 1000),
+		                 0);
 	expect(ctl("inspect", "victim"), XC_OK);
 	h = map_mailbox(rsys, roost_self(victim), &len);
 	ring = (uint8_t *)h + h->mh_fixed.mf_ring_off[ROOST_LANE_USR];
@@ -827,21 +876,50 @@ START_TEST(test_roostctl_corrupt)
 	{
 		json_t *j = parse_out();
 
-		ck_assert(json_is_string(json_object_get(actor_in(j, "victim"),
-		                                         "mailbox_error")));
-		ck_assert(json_is_null(json_object_get(actor_in(j, "echo"),
-		                                       "mailbox_error")));
+		ck_assert(json_is_string(
+		    json_object_get(actor_in(j, "victim"), "mailbox_error")));
+		ck_assert(json_is_null(
+		    json_object_get(actor_in(j, "echo"), "mailbox_error")));
 		json_decref(j);
 	}
 	expect(ctl("inspect", "victim"), XC_CORRUPT);
 	h->mh_fixed.mf_magic = saved32;
 	/* Nothing else was hurt: roostd and echo still answer. */
 	ck_assert_int_eq(roost_call(snd, tu_whereis_wait(snd, "echo", 1000),
-	                            KIND_ECHO, 0, "ok", 2, 5000, &reply), 0);
+	                            KIND_ECHO, 0, "ok", 2, 5000, &reply),
+	                 0);
 	ck_assert_int_eq(kill(rd, 0), 0);
 	expect(ctl("inspect", "victim"), XC_OK);
 	ck_assert_ptr_nonnull(strstr(out, "user lane: 3 message(s)"));
 	munmap(h, len);
+	/* A system segment whose magic is gone: ls refuses, systems shows
+	 * it as corrupted. */
+	{
+		char shm[128];
+		uint32_t *magic;
+		json_t *j, *e;
+		int fd;
+
+		roost__sys_shm_name(shm, sizeof(shm), tu_sys);
+		fd = shm_open(shm, O_RDWR, 0);
+		ck_assert_int_ge(fd, 0);
+		magic = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		             0);
+		ck_assert(magic != MAP_FAILED);
+		close(fd);
+		saved32 = *magic;
+		*magic = 0;
+		expect(ctl_on(tu_sys, "ls"), XC_CORRUPT);
+		ck_assert_ptr_nonnull(strstr(err, "corrupted"));
+		expect(ctl("--json", "systems"), XC_OK);
+		j = parse_out();
+		e = system_in(j, tu_sys);
+		ck_assert_ptr_nonnull(e);
+		ck_assert_str_eq(jstr(e, "error"), "corrupted");
+		json_decref(j);
+		*magic = saved32;
+		munmap(magic, 4096);
+	}
 	ck_assert_int_eq(roost_ctx_close(snd), 0);
 	ck_assert_int_eq(roost_ctx_close(victim), 0);
 	ru_stop_roostd(rd);
@@ -850,11 +928,11 @@ END_TEST
 
 /* --- looking never disturbs -------------------------------------------- */
 
-#define PRODUCERS 4
+#define PRODUCERS    4
 #define PER_PRODUCER 20000
 
 struct shared {
-	volatile int sh_done;        /* producers finished */
+	volatile int sh_done; /* producers finished */
 };
 
 static int
@@ -900,14 +978,15 @@ consumer(void *arg)
 			        roost_strerror(rc));
 		if (roost_msg_kind(m) != 50 ||
 		    !(roost_msg_flags(m) & ROOST_MSG_MSGPACK))
-			tu_fail("consumer: unexpected kind %u", roost_msg_kind(m));
+			tu_fail("consumer: unexpected kind %u",
+			        roost_msg_kind(m));
 		{
 			msgpack_unpacked up;
 
 			msgpack_unpacked_init(&up);
 			if (msgpack_unpack_next(&up, roost_msg_data(m),
 			                        roost_msg_size(m), NULL) !=
-			            MSGPACK_UNPACK_SUCCESS ||
+			        MSGPACK_UNPACK_SUCCESS ||
 			    up.data.type != MSGPACK_OBJECT_ARRAY ||
 			    up.data.via.array.size != 2)
 				tu_fail("consumer: bad payload");
@@ -916,9 +995,10 @@ consumer(void *arg)
 			msgpack_unpacked_destroy(&up);
 		}
 		if (id >= PRODUCERS || seq != next[id])
-			tu_fail("producer %u: got %u, expected %u (lost, twice or "
-			        "out of order)", (unsigned)id, (unsigned)seq,
-			        next[id]);
+			tu_fail(
+			    "producer %u: got %u, expected %u (lost, twice or "
+			    "out of order)",
+			    (unsigned)id, (unsigned)seq, next[id]);
 		next[id]++;
 		got++;
 		/* Slow enough that a backlog builds up for inspect to copy. */
@@ -942,15 +1022,17 @@ check_listing(void)
 	json_t *m;
 	size_t i;
 
-	json_array_foreach(json_object_get(j, "messages"), i, m) {
+	json_array_foreach(json_object_get(j, "messages"), i, m)
+	{
 		json_t *p = json_object_get(m, "payload");
 		json_int_t id = json_integer_value(json_array_get(p, 0));
 		json_int_t seq = json_integer_value(json_array_get(p, 1));
 
 		ck_assert_int_eq(jint(m, "kind"), 50);
 		ck_assert(id >= 0 && id < PRODUCERS);
-		ck_assert_msg(seq > last[id], "producer %d: %d listed after %d",
-		              (int)id, (int)seq, (int)last[id]);
+		ck_assert_msg(seq > last[id],
+		              "producer %d: %d listed after %d", (int)id,
+		              (int)seq, (int)last[id]);
 		last[id] = seq;
 		listed++;
 	}
@@ -980,7 +1062,8 @@ START_TEST(test_roostctl_no_disturb)
 	while (waitpid(cons, &status, WNOHANG) == 0) {
 		switch (looks % 4) {
 		case 0:
-			rc = ctl("--json", "inspect", "consumer", "--limit", "0");
+			rc = ctl("--json", "inspect", "consumer", "--limit",
+			         "0");
 			if (rc == XC_NOACTOR)
 				break; /* it finished meanwhile */
 			expect(rc, XC_OK);
@@ -1006,9 +1089,10 @@ START_TEST(test_roostctl_no_disturb)
 		ck_assert_int_eq(tu_wait(prod[i], 30000), 0);
 	ck_assert_int_ge(looks, 20);
 	if (getenv("ROOSTCTL_TEST_VERBOSE") != NULL)
-		fprintf(stderr, "no_disturb: %d looks listed %zu messages "
-		        "while %d flowed\n", looks, listed,
-		        PRODUCERS * PER_PRODUCER);
+		fprintf(stderr,
+		        "no_disturb: %d looks listed %zu messages "
+		        "while %d flowed\n",
+		        looks, listed, PRODUCERS * PER_PRODUCER);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	ru_stop_roostd(rd);
 }
@@ -1032,7 +1116,8 @@ START_TEST(test_roostctl_top)
 	ck_assert_int_eq(frames, 3);
 	ck_assert_ptr_nonnull(strstr(out, "echo"));
 	expect(ctl("--json", "top", "--count", "2", "--interval", "100",
-	           "--sort", "rate"), XC_OK);
+	           "--sort", "rate"),
+	       XC_OK);
 	frames = 0;
 	for (line = strtok_r(out, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -1058,19 +1143,19 @@ main(void)
 	suite_add_tcase(s, tu_tcase("ls", test_roostctl_ls, 60));
 	suite_add_tcase(s, tu_tcase("inspect", test_roostctl_inspect, 60));
 	suite_add_tcase(s, tu_tcase("send_call", test_roostctl_send_call, 60));
-	suite_add_tcase(s, tu_tcase("spawn_stop_kill",
-	                            test_roostctl_spawn_stop_kill, 90));
+	suite_add_tcase(
+	    s, tu_tcase("spawn_stop_kill", test_roostctl_spawn_stop_kill, 90));
 	suite_add_tcase(s, tu_tcase("timers", test_roostctl_timers, 60));
-	suite_add_tcase(s, tu_tcase("deadletters", test_roostctl_deadletters,
-	                            90));
+	suite_add_tcase(
+	    s, tu_tcase("deadletters", test_roostctl_deadletters, 90));
 	suite_add_tcase(s, tu_tcase("shutdown", test_roostctl_shutdown, 60));
 	suite_add_tcase(s, tu_tcase("systems", test_roostctl_systems, 60));
 	suite_add_tcase(s, tu_tcase("orphaned_then_stale",
 	                            test_roostctl_orphaned_then_stale, 60));
 	suite_add_tcase(s, tu_tcase("errors", test_roostctl_errors, 90));
 	suite_add_tcase(s, tu_tcase("corrupt", test_roostctl_corrupt, 60));
-	suite_add_tcase(s, tu_tcase("no_disturb", test_roostctl_no_disturb,
-	                            240));
+	suite_add_tcase(s,
+	                tu_tcase("no_disturb", test_roostctl_no_disturb, 240));
 	suite_add_tcase(s, tu_tcase("top", test_roostctl_top, 60));
 	return tu_run(s);
 }

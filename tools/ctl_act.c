@@ -16,11 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SEND_TIMEOUT_DEF 1000
-#define CALL_TIMEOUT_DEF 5000
+#define SEND_TIMEOUT_DEF  1000
+#define CALL_TIMEOUT_DEF  5000
 #define SHUTDOWN_WAIT_DEF 30000
 
-/* The system must have a live roostd for this verb. */
+/* The system must have a roostd process for this verb. One that skips
+ * heartbeats (busy stopping a group, say) is asked anyway: the request
+ * then answers late or times out (exit 9). */
 static int
 need_roostd(struct ctl *c, const char *verb)
 {
@@ -32,16 +34,12 @@ need_roostd(struct ctl *c, const char *verb)
 	rc = roost_view_info(c->c_view, &si);
 	if (rc < 0)
 		return ctl_fail(rc, "system '%s'", c->c_sysname);
-	if (si.state == ROOST_SYS_LIVE)
+	if (si.state == ROOST_SYS_LIVE || si.state == ROOST_SYS_HUNG)
 		return 0;
-	if (si.state == ROOST_SYS_HUNG)
-		return ctl_err(CTL_NOROOSTD, "%s: roostd (pid %d) of system '%s' "
-		               "does not answer (no heartbeat for %llu ms)", verb,
-		               (int)si.roostd_pid, si.name,
-		               (unsigned long long)(si.heartbeat_age_ns / 1000000u));
-	return ctl_err(CTL_NOROOSTD, "%s: no roostd runs system '%s' (its "
-	               "actors still run: start roostd to adopt them)", verb,
-	               si.name);
+	return ctl_err(CTL_NOROOSTD,
+	               "%s: no roostd runs system '%s' (its "
+	               "actors still run: start roostd to adopt them)",
+	               verb, si.name);
 }
 
 /* A send's or call's error, in words that say what to do. */
@@ -50,18 +48,23 @@ send_error(int rc, const char *verb, const char *name)
 {
 	switch (rc) {
 	case -ESHUTDOWN:
-		return ctl_err(CTL_FAILED, "%s: '%s' is stopping and takes no "
-		               "more user messages", verb, name);
+		return ctl_err(CTL_FAILED,
+		               "%s: '%s' is stopping and takes no "
+		               "more user messages",
+		               verb, name);
 	case -EAGAIN:
 	case -ETIMEDOUT:
-		return ctl_err(CTL_TIMEOUT, "%s: no room in the mailbox of '%s' "
-		               "in time (or no answer): %s", verb, name,
-		               roost_strerror(rc));
+		return ctl_err(CTL_TIMEOUT,
+		               "%s: no room in the mailbox of '%s' "
+		               "in time (or no answer): %s",
+		               verb, name, roost_strerror(rc));
 	case -ESRCH:
 		return ctl_err(CTL_NOACTOR, "%s: '%s' is gone", verb, name);
 	case -EMSGSIZE:
-		return ctl_err(CTL_FAILED, "%s: the message is larger than the "
-		               "system allows", verb);
+		return ctl_err(CTL_FAILED,
+		               "%s: the message is larger than the "
+		               "system allows",
+		               verb);
 	default:
 		return ctl_fail(rc, "%s to '%s'", verb, name);
 	}
@@ -81,11 +84,11 @@ parse_outgoing(struct ctl *c, const char *verb, int argc, char **argv,
                struct outgoing *o)
 {
 	static const struct option opts[] = {
-		CTL_COMMON_OPTS,
-		{"raw", required_argument, NULL, 'r'},
-		{"system-lane", no_argument, NULL, 'S'},
-		{"timeout", required_argument, NULL, 't'},
-		{0},
+	    CTL_COMMON_OPTS,
+	    {"raw", required_argument, NULL, 'r'},
+	    {"system-lane", no_argument, NULL, 'S'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {0},
 	};
 	const char *raw = NULL;
 	json_t *j = NULL;
@@ -93,7 +96,8 @@ parse_outgoing(struct ctl *c, const char *verb, int argc, char **argv,
 	int rc;
 
 	msgpack_sbuffer_init(&o->o_sb);
-	while ((opt = getopt_long(argc, argv, "js:hr:St:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "js:hr:St:", opts, NULL)) !=
+	       -1) {
 		if (ctl_common_opt(c, opt, verb))
 			continue;
 		rc = 0;
@@ -148,8 +152,8 @@ ctl_send(struct ctl *c, int argc, char **argv)
 		rc = ctl_connect(c);
 	if (rc != 0)
 		goto out;
-	rc = roost_send_ex(c->c_ctx, o.o_to, o.o_kind, o.o_flags, 0, o.o_sb.data,
-	                   o.o_sb.size, (int)o.o_timeout);
+	rc = roost_send_ex(c->c_ctx, o.o_to, o.o_kind, o.o_flags, 0,
+	                   o.o_sb.data, o.o_sb.size, (int)o.o_timeout);
 	if (rc < 0) {
 		rc = send_error(rc, "send", argv[optind]);
 		goto out;
@@ -157,12 +161,11 @@ ctl_send(struct ctl *c, int argc, char **argv)
 	ctl_fmt_kind(c, o.o_kind, kind, sizeof(kind));
 	ctl_fmt_aid(o.o_to, who, sizeof(who));
 	if (c->c_json)
-		ctl_json_print(json_pack("{s:{s:s, s:I, s:I, s:I, s:s}}", "sent",
-		                         "to", who, "aid", (json_int_t)o.o_to.id,
-		                         "kind", (json_int_t)o.o_kind, "size",
-		                         (json_int_t)o.o_sb.size, "lane",
-		                         (o.o_flags & ROOST_SEND_SYSTEM) ? "system"
-		                                                         : "user"));
+		ctl_json_print(json_pack(
+		    "{s:{s:s, s:I, s:I, s:I, s:s}}", "sent", "to", who, "aid",
+		    (json_int_t)o.o_to.id, "kind", (json_int_t)o.o_kind,
+		    "size", (json_int_t)o.o_sb.size, "lane",
+		    (o.o_flags & ROOST_SEND_SYSTEM) ? "system" : "user"));
 	else
 		printf("sent %s (%zu bytes%s) to %s (%s)\n", kind, o.o_sb.size,
 		       (o.o_flags & ROOST_SEND_MSGPACK) ? ", MessagePack" : "",
@@ -196,9 +199,10 @@ ctl_call(struct ctl *c, int argc, char **argv)
 	rc = roost_call(c->c_ctx, o.o_to, o.o_kind, o.o_flags, o.o_sb.data,
 	                o.o_sb.size, (int)o.o_timeout, &reply);
 	if (rc == -ETIMEDOUT) {
-		rc = ctl_err(CTL_TIMEOUT, "call: no reply from '%s' within %llu "
-		             "ms (does it answer with roost_reply?)", argv[optind],
-		             (unsigned long long)o.o_timeout);
+		rc = ctl_err(CTL_TIMEOUT,
+		             "call: no reply from '%s' within %llu "
+		             "ms (does it answer with roost_reply?)",
+		             argv[optind], (unsigned long long)o.o_timeout);
 		goto out;
 	}
 	if (rc < 0) {
@@ -208,28 +212,30 @@ ctl_call(struct ctl *c, int argc, char **argv)
 	ctl_names_load(c, &names);
 	mp = (roost_msg_flags(reply) & ROOST_MSG_MSGPACK) != 0;
 	if (c->c_json) {
-		j = json_pack("{s:s, s:I, s:o, s:I, s:o, s:I, s:o, s:I}",
-		              "from", ctl_fmt_aid(roost_msg_from(reply), who,
-		                                  sizeof(who)),
-		              "from_aid", (json_int_t)roost_msg_from(reply).id,
-		              "from_name", ctl_json_str_or_null(ctl_names_get(
-		                      &names, roost_msg_from(reply))),
-		              "kind", (json_int_t)roost_msg_kind(reply),
-		              "kind_name", ctl_kind_name_json(c,
-		                                              roost_msg_kind(reply)),
-		              "corr", (json_int_t)roost_msg_corr(reply),
-		              "flags", ctl_flags_json(roost_msg_flags(reply)),
-		              "size", (json_int_t)roost_msg_size(reply));
-		ctl_payload_json(j, roost_msg_data(reply), roost_msg_size(reply),
-		                 mp);
+		j = json_pack(
+		    "{s:s, s:I, s:o, s:I, s:o, s:I, s:o, s:I}", "from",
+		    ctl_fmt_aid(roost_msg_from(reply), who, sizeof(who)),
+		    "from_aid", (json_int_t)roost_msg_from(reply).id,
+		    "from_name",
+		    ctl_json_str_or_null(
+		        ctl_names_get(&names, roost_msg_from(reply))),
+		    "kind", (json_int_t)roost_msg_kind(reply), "kind_name",
+		    ctl_kind_name_json(c, roost_msg_kind(reply)), "corr",
+		    (json_int_t)roost_msg_corr(reply), "flags",
+		    ctl_flags_json(roost_msg_flags(reply)), "size",
+		    (json_int_t)roost_msg_size(reply));
+		ctl_payload_json(j, roost_msg_data(reply),
+		                 roost_msg_size(reply), mp);
 		ctl_json_print(json_pack("{s:o}", "reply", j));
 	} else {
-		printf("reply %s from %s, %zu bytes: %s\n",
-		       ctl_fmt_kind(c, roost_msg_kind(reply), kind, sizeof(kind)),
-		       ctl_fmt_who(&names, roost_msg_from(reply), who, sizeof(who)),
-		       roost_msg_size(reply),
-		       ctl_payload_text(roost_msg_data(reply),
-		                        roost_msg_size(reply), mp, 0));
+		printf(
+		    "reply %s from %s, %zu bytes: %s\n",
+		    ctl_fmt_kind(c, roost_msg_kind(reply), kind, sizeof(kind)),
+		    ctl_fmt_who(&names, roost_msg_from(reply), who,
+		                sizeof(who)),
+		    roost_msg_size(reply),
+		    ctl_payload_text(roost_msg_data(reply),
+		                     roost_msg_size(reply), mp, 0));
 	}
 	rc = CTL_OK;
 out:
@@ -251,7 +257,8 @@ program_path(const char *prog)
 
 	if (strchr(prog, '/') != NULL)
 		return realpath(prog, NULL);
-	for (p = path ? path : "/usr/bin:/bin"; *p != '\0'; p = *e ? e + 1 : e) {
+	for (p = path ? path : "/usr/bin:/bin"; *p != '\0';
+	     p = *e ? e + 1 : e) {
 		e = strchr(p, ':');
 		if (e == NULL)
 			e = p + strlen(p);
@@ -271,14 +278,14 @@ int
 ctl_spawn(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CTL_COMMON_OPTS,
-		{"name", required_argument, NULL, 'N'},
-		{"restart", required_argument, NULL, 'r'},
-		{"daemon", no_argument, NULL, 'd'},
-		{"mailbox-bytes", required_argument, NULL, 'm'},
-		{"shutdown-ms", required_argument, NULL, 'S'},
-		{"timeout", required_argument, NULL, 't'},
-		{0},
+	    CTL_COMMON_OPTS,
+	    {"name", required_argument, NULL, 'N'},
+	    {"restart", required_argument, NULL, 'r'},
+	    {"daemon", no_argument, NULL, 'd'},
+	    {"mailbox-bytes", required_argument, NULL, 'm'},
+	    {"shutdown-ms", required_argument, NULL, 'S'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {0},
 	};
 	roost_spawn_opts_t o;
 	roost_actor_info_t a;
@@ -311,7 +318,8 @@ ctl_spawn(struct ctl *c, int argc, char **argv)
 			else if (strcmp(optarg, "temporary") == 0)
 				o.restart = ROOST_RESTART_TEMPORARY;
 			else
-				return ctl_usage("spawn", "--restart: permanent, "
+				return ctl_usage("spawn",
+				                 "--restart: permanent, "
 				                 "transient or temporary");
 			break;
 		case 'd':
@@ -323,12 +331,13 @@ ctl_spawn(struct ctl *c, int argc, char **argv)
 			o.mbox_bytes = (uint32_t)v;
 			break;
 		case 'S':
-			rc = ctl_parse_u64("spawn", "--shutdown-ms", optarg, 3600000,
-			                   &v);
+			rc = ctl_parse_u64("spawn", "--shutdown-ms", optarg,
+			                   3600000, &v);
 			o.shutdown_ms = (uint32_t)v;
 			break;
 		case 't':
-			rc = ctl_parse_u64("spawn", "--timeout", optarg, INT_MAX, &v);
+			rc = ctl_parse_u64("spawn", "--timeout", optarg,
+			                   INT_MAX, &v);
 			o.timeout_ms = (int)v;
 			break;
 		default:
@@ -342,8 +351,8 @@ ctl_spawn(struct ctl *c, int argc, char **argv)
 	prog = program_path(argv[optind]);
 	if (prog == NULL)
 		return ctl_err(CTL_FAILED, "spawn: no program '%s'%s",
-		               argv[optind], strchr(argv[optind], '/')
-		               ? "" : " in $PATH");
+		               argv[optind],
+		               strchr(argv[optind], '/') ? "" : " in $PATH");
 	args = calloc((size_t)(argc - optind) + 1, sizeof(*args));
 	if (args == NULL) {
 		free(prog);
@@ -361,12 +370,15 @@ ctl_spawn(struct ctl *c, int argc, char **argv)
 		goto out;
 	rc = roost_spawn(c->c_ctx, &o, &aid);
 	if (rc == -EADDRINUSE) {
-		rc = ctl_err(CTL_FAILED, "spawn: the name '%s' is taken", o.name);
+		rc = ctl_err(CTL_FAILED, "spawn: the name '%s' is taken",
+		             o.name);
 		goto out;
 	}
 	if (rc == -ECHILD) {
-		rc = ctl_err(CTL_FAILED, "spawn: %s exited before it attached "
-		             "(is it a roost actor?)", prog);
+		rc = ctl_err(CTL_FAILED,
+		             "spawn: %s exited before it attached "
+		             "(is it a roost actor?)",
+		             prog);
 		goto out;
 	}
 	if (rc < 0) {
@@ -405,8 +417,9 @@ wait_gone(struct ctl *c, roost_aid_t aid, uint64_t ms, const char *name)
 		    a.state == ROOST_ACTOR_DEAD)
 			return 0;
 		if (waited >= ms)
-			return ctl_err(CTL_TIMEOUT, "'%s' still runs after %llu ms",
-			               name, (unsigned long long)ms);
+			return ctl_err(CTL_TIMEOUT,
+			               "'%s' still runs after %llu ms", name,
+			               (unsigned long long)ms);
 		usleep(10000);
 	}
 }
@@ -415,9 +428,9 @@ int
 ctl_stop(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CTL_COMMON_OPTS,
-		{"wait", required_argument, NULL, 'w'},
-		{0},
+	    CTL_COMMON_OPTS,
+	    {"wait", required_argument, NULL, 'w'},
+	    {0},
 	};
 	roost_aid_t aid;
 	uint64_t wait_ms = 0;
@@ -432,7 +445,8 @@ ctl_stop(struct ctl *c, int argc, char **argv)
 			continue;
 		if (opt != 'w')
 			return ctl_usage("stop", "unknown option");
-		rc = ctl_parse_u64("stop", "--wait", optarg, INT_MAX, &wait_ms);
+		rc =
+		    ctl_parse_u64("stop", "--wait", optarg, INT_MAX, &wait_ms);
 		if (rc != 0)
 			return rc;
 	}
@@ -456,11 +470,12 @@ ctl_stop(struct ctl *c, int argc, char **argv)
 	ctl_fmt_aid(aid, addr, sizeof(addr));
 	if (c->c_json)
 		ctl_json_print(json_pack("{s:{s:s, s:I, s:b, s:b}}", "stopped",
-		                         "address", addr, "aid", (json_int_t)aid.id,
-		                         "already", already, "waited",
-		                         wait_ms > 0));
+		                         "address", addr, "aid",
+		                         (json_int_t)aid.id, "already",
+		                         already, "waited", wait_ms > 0));
 	else
-		printf("%s %s (%s)%s\n", already ? "already stopping:" : "stopping",
+		printf("%s %s (%s)%s\n",
+		       already ? "already stopping:" : "stopping",
 		       argv[optind], addr, wait_ms > 0 ? ": it ended" : "");
 	return CTL_OK;
 }
@@ -489,7 +504,8 @@ ctl_kill(struct ctl *c, int argc, char **argv)
 		return rc;
 	rc = roost_kill(c->c_ctx, aid);
 	if (rc == -EPERM)
-		return ctl_err(CTL_FAILED, "kill: '%s' is not one of roostd's "
+		return ctl_err(CTL_FAILED,
+		               "kill: '%s' is not one of roostd's "
 		               "actors (roostd kills only what it supervises)",
 		               argv[optind]);
 	if (rc < 0)
@@ -499,7 +515,8 @@ ctl_kill(struct ctl *c, int argc, char **argv)
 		ctl_json_print(json_pack("{s:{s:s, s:I}}", "killed", "address",
 		                         addr, "aid", (json_int_t)aid.id));
 	else
-		printf("killed %s (%s); it is not restarted\n", argv[optind], addr);
+		printf("killed %s (%s); it is not restarted\n", argv[optind],
+		       addr);
 	return CTL_OK;
 }
 
@@ -543,8 +560,8 @@ fmt_due(int64_t ns, char *buf, size_t len)
 	if (ns == INT64_MAX)
 		snprintf(buf, len, "never");
 	else if (ns < 0)
-		snprintf(buf, len, "-%s", ctl_fmt_age((uint64_t)-ns, age,
-		                                      sizeof(age)));
+		snprintf(buf, len, "-%s",
+		         ctl_fmt_age((uint64_t)-ns, age, sizeof(age)));
 	else
 		ctl_fmt_age((uint64_t)ns, buf, len);
 	return buf;
@@ -579,30 +596,31 @@ ctl_timers(struct ctl *c, int argc, char **argv)
 		free(tl.tl_t);
 		return ctl_fail(rc, "timers: asking roostd");
 	}
-	qsort(tl.tl_t, tl.tl_n, sizeof(*tl.tl_t), by_due);
+	if (tl.tl_n > 1)
+		qsort(tl.tl_t, tl.tl_n, sizeof(*tl.tl_t), by_due);
 	ctl_names_load(c, &names);
 	if (c->c_json) {
 		arr = json_array();
 		for (i = 0; i < tl.tl_n; i++) {
 			const roost_timer_info_t *t = &tl.tl_t[i];
 
-			o = json_pack("{s:I, s:s, s:I, s:o, s:s, s:I, s:o, s:I, s:o, "
-			              "s:I, s:I, s:I}",
-			              "id", (json_int_t)t->id,
-			              "to", ctl_fmt_aid(t->to, to, sizeof(to)),
-			              "to_aid", (json_int_t)t->to.id,
-			              "to_name", ctl_json_str_or_null(
-			                      ctl_names_get(&names, t->to)),
-			              "owner", ctl_fmt_aid(t->owner, addr, sizeof(addr)),
-			              "owner_aid", (json_int_t)t->owner.id,
-			              "owner_name", ctl_json_str_or_null(
-			                      ctl_names_get(&names, t->owner)),
-			              "kind", (json_int_t)t->kind,
-			              "kind_name", ctl_kind_name_json(c, t->kind),
-			              "due_in_ms", (json_int_t)(t->due_in_ns / 1000000),
-			              "interval_ms", (json_int_t)(t->interval_ns /
-			                                          1000000u),
-			              "fired", (json_int_t)t->fired);
+			o = json_pack(
+			    "{s:I, s:s, s:I, s:o, s:s, s:I, s:o, s:I, s:o, "
+			    "s:I, s:I, s:I}",
+			    "id", (json_int_t)t->id, "to",
+			    ctl_fmt_aid(t->to, to, sizeof(to)), "to_aid",
+			    (json_int_t)t->to.id, "to_name",
+			    ctl_json_str_or_null(ctl_names_get(&names, t->to)),
+			    "owner", ctl_fmt_aid(t->owner, addr, sizeof(addr)),
+			    "owner_aid", (json_int_t)t->owner.id, "owner_name",
+			    ctl_json_str_or_null(
+			        ctl_names_get(&names, t->owner)),
+			    "kind", (json_int_t)t->kind, "kind_name",
+			    ctl_kind_name_json(c, t->kind), "due_in_ms",
+			    (json_int_t)(t->due_in_ns / 1000000),
+			    "interval_ms",
+			    (json_int_t)(t->interval_ns / 1000000u), "fired",
+			    (json_int_t)t->fired);
 			ctl_payload_json(o, t->data, t->size,
 			                 (t->flags & ROOST_SEND_MSGPACK) != 0);
 			json_array_append_new(arr, o);
@@ -615,19 +633,21 @@ ctl_timers(struct ctl *c, int argc, char **argv)
 			const roost_timer_info_t *t = &tl.tl_t[i];
 
 			if (t->interval_ns != 0)
-				ctl_fmt_age(t->interval_ns, every, sizeof(every));
+				ctl_fmt_age(t->interval_ns, every,
+				            sizeof(every));
 			else
 				snprintf(every, sizeof(every), "once");
 			printf("%-14llu %-22s %-22s %-12s %8s %8s %6llu  %s\n",
 			       (unsigned long long)t->id,
 			       ctl_fmt_who(&names, t->to, to, sizeof(to)),
-			       ctl_fmt_who(&names, t->owner, owner, sizeof(owner)),
+			       ctl_fmt_who(&names, t->owner, owner,
+			                   sizeof(owner)),
 			       ctl_fmt_kind(c, t->kind, kind, sizeof(kind)),
 			       fmt_due(t->due_in_ns, due, sizeof(due)), every,
 			       (unsigned long long)t->fired,
-			       ctl_payload_text(t->data, t->size,
-			                        (t->flags & ROOST_SEND_MSGPACK) != 0,
-			                        40));
+			       ctl_payload_text(
+			           t->data, t->size,
+			           (t->flags & ROOST_SEND_MSGPACK) != 0, 40));
 		}
 		printf("%zu alarm(s)\n", tl.tl_n);
 	}
@@ -642,10 +662,10 @@ int
 ctl_shutdown(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CTL_COMMON_OPTS,
-		{"no-wait", no_argument, NULL, 'n'},
-		{"timeout", required_argument, NULL, 't'},
-		{0},
+	    CTL_COMMON_OPTS,
+	    {"no-wait", no_argument, NULL, 'n'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {0},
 	};
 	roost_view_t *v;
 	uint64_t timeout = SHUTDOWN_WAIT_DEF;
@@ -688,14 +708,16 @@ ctl_shutdown(struct ctl *c, int argc, char **argv)
 		if (rc == 0)
 			roost_view_close(v);
 		if (waited >= timeout)
-			return ctl_err(CTL_TIMEOUT, "system '%s' still exists %llu ms "
-			               "after the shutdown request", c->c_sysname,
+			return ctl_err(CTL_TIMEOUT,
+			               "system '%s' still exists %llu ms "
+			               "after the shutdown request",
+			               c->c_sysname,
 			               (unsigned long long)timeout);
 		usleep(20000);
 	}
 	if (c->c_json)
-		ctl_json_print(json_pack("{s:s, s:b}", "shutdown", c->c_sysname,
-		                         "removed", wait));
+		ctl_json_print(json_pack("{s:s, s:b}", "shutdown",
+		                         c->c_sysname, "removed", wait));
 	else
 		printf("system '%s' %s\n", c->c_sysname,
 		       wait ? "shut down and removed" : "shutting down");

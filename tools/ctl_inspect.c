@@ -13,15 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LIMIT_DEF 100
+#define LIMIT_DEF     100
 #define PAYLOAD_WIDTH 60
 
 struct listing {
 	struct ctl *l_ctl;
 	struct ctl_names l_names;
-	json_t *l_arr;        /* --json */
+	json_t *l_arr; /* --json */
 	bool l_full;
-	unsigned l_lane;      /* lane whose heading was printed, 0 none */
+	unsigned l_lane; /* lane whose heading was printed, 0 none */
 	const roost_mbox_info_t *l_info;
 };
 
@@ -38,20 +38,18 @@ msg_json(struct listing *l, const roost_queued_t *q)
 	char from[32];
 	json_t *o;
 
-	o = json_pack("{s:s, s:I, s:s, s:I, s:o, s:I, s:o, s:I, s:I, s:I, "
-	              "s:o}",
-	              "lane", lane_name(q->lane),
-	              "seq", (json_int_t)q->seq,
-	              "from", ctl_fmt_aid(q->from, from, sizeof(from)),
-	              "from_aid", (json_int_t)q->from.id,
-	              "from_name",
-	              ctl_json_str_or_null(ctl_names_get(&l->l_names, q->from)),
-	              "kind", (json_int_t)q->kind,
-	              "kind_name", ctl_kind_name_json(l->l_ctl, q->kind),
-	              "corr", (json_int_t)q->corr,
-	              "size", (json_int_t)q->size,
-	              "age_ms", (json_int_t)(q->age_ns / 1000000u),
-	              "flags", ctl_flags_json(q->flags));
+	o = json_pack(
+	    "{s:s, s:I, s:s, s:I, s:o, s:I, s:o, s:I, s:I, s:I, "
+	    "s:o}",
+	    "lane", lane_name(q->lane), "seq", (json_int_t)q->seq, "from",
+	    ctl_fmt_aid(q->from, from, sizeof(from)), "from_aid",
+	    (json_int_t)q->from.id, "from_name",
+	    ctl_json_str_or_null(ctl_names_get(&l->l_names, q->from)), "kind",
+	    (json_int_t)q->kind, "kind_name",
+	    ctl_kind_name_json(l->l_ctl, q->kind), "corr", (json_int_t)q->corr,
+	    "size", (json_int_t)q->size, "age_ms",
+	    (json_int_t)(q->age_ns / 1000000u), "flags",
+	    ctl_flags_json(q->flags));
 	ctl_payload_json(o, q->data, q->size,
 	                 (q->flags & ROOST_MSG_MSGPACK) != 0);
 	return o;
@@ -64,7 +62,8 @@ lane_heading(struct listing *l, unsigned lane)
 
 	printf("%s lane: %u message(s)%s\n", lane_name(lane),
 	       l->l_info->listed[i],
-	       l->l_info->truncated[i] ? " listed, more queued (--limit)" : "");
+	       l->l_info->truncated[i] ? " listed, more queued (--limit)"
+	                               : "");
 	if (l->l_info->listed[i] > 0)
 		printf("  %-10s %-7s %-22s %-14s %6s %-16s %s\n", "SEQ", "AGE",
 		       "FROM", "KIND", "SIZE", "FLAGS", "PAYLOAD");
@@ -102,32 +101,30 @@ mbox_info_json(const roost_mbox_info_t *m)
 	unsigned i;
 
 	for (i = 0; i < 2; i++)
-		json_object_set_new(lanes, i == 0 ? "system" : "user",
-		                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}",
-		                              "capacity", (json_int_t)m->capacity[i],
-		                              "head", (json_int_t)m->head[i],
-		                              "tail", (json_int_t)m->tail[i],
-		                              "used",
-		                              (json_int_t)(m->tail[i] - m->head[i]),
-		                              "listed", (json_int_t)m->listed[i],
-		                              "truncated", m->truncated[i]));
+		json_object_set_new(
+		    lanes, i == 0 ? "system" : "user",
+		    json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}", "capacity",
+		              (json_int_t)m->capacity[i], "head",
+		              (json_int_t)m->head[i], "tail",
+		              (json_int_t)m->tail[i], "used",
+		              (json_int_t)(m->tail[i] - m->head[i]), "listed",
+		              (json_int_t)m->listed[i], "truncated",
+		              m->truncated[i]));
 	return json_pack("{s:s, s:s, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, "
 	                 "s:I, s:I, s:I, s:I, s:I}}",
-	                 "state", ctl_mbox_state_name(m->state),
-	                 "receiver", m->receiver_sleeping ? "sleeping" : "awake",
-	                 "max_message", (json_int_t)m->max_msg,
-	                 "lanes", lanes,
-	                 "counters",
-	                 "queued", (json_int_t)m->stats.queued,
-	                 "used", (json_int_t)m->stats.used,
-	                 "capacity", (json_int_t)m->stats.capacity,
-	                 "high_water", (json_int_t)m->stats.high_water,
-	                 "in", (json_int_t)m->stats.enqueued,
-	                 "out", (json_int_t)m->stats.dequeued,
-	                 "bytes_in", (json_int_t)m->stats.bytes_in,
-	                 "blocked", (json_int_t)m->stats.blocked_sends,
-	                 "repaired", (json_int_t)m->stats.repaired,
-	                 "corrupt", (json_int_t)m->stats.corrupt);
+	                 "state", ctl_mbox_state_name(m->state), "receiver",
+	                 m->receiver_sleeping ? "sleeping" : "awake",
+	                 "max_message", (json_int_t)m->max_msg, "lanes", lanes,
+	                 "counters", "queued", (json_int_t)m->stats.queued,
+	                 "used", (json_int_t)m->stats.used, "capacity",
+	                 (json_int_t)m->stats.capacity, "high_water",
+	                 (json_int_t)m->stats.high_water, "in",
+	                 (json_int_t)m->stats.enqueued, "out",
+	                 (json_int_t)m->stats.dequeued, "bytes_in",
+	                 (json_int_t)m->stats.bytes_in, "blocked",
+	                 (json_int_t)m->stats.blocked_sends, "repaired",
+	                 (json_int_t)m->stats.repaired, "corrupt",
+	                 (json_int_t)m->stats.corrupt);
 }
 
 static void
@@ -145,7 +142,8 @@ print_actor_line(const roost_actor_info_t *a)
 		if (a->group[0] != '\0')
 			printf(", group %s", a->group);
 		if (a->uptime_ns != 0)
-			printf(", up %s", ctl_fmt_age(a->uptime_ns, up, sizeof(up)));
+			printf(", up %s",
+			       ctl_fmt_age(a->uptime_ns, up, sizeof(up)));
 		if (a->last_exit[0] != '\0')
 			printf(", last exit: %s", a->last_exit);
 	}
@@ -162,8 +160,8 @@ print_mbox(const roost_mbox_info_t *m)
 	       ctl_mbox_state_name(m->state),
 	       m->receiver_sleeping ? "sleeping" : "awake",
 	       ctl_fmt_bytes(m->max_msg, b1, sizeof(b1)));
-	printf("  %-7s %9s %9s %14s %14s\n", "LANE", "CAPACITY", "USED", "HEAD",
-	       "TAIL");
+	printf("  %-7s %9s %9s %14s %14s\n", "LANE", "CAPACITY", "USED",
+	       "HEAD", "TAIL");
 	for (i = 0; i < 2; i++)
 		printf("  %-7s %9s %9s %14llu %14llu\n", i ? "user" : "system",
 		       ctl_fmt_bytes(m->capacity[i], b2, sizeof(b2)),
@@ -206,7 +204,8 @@ collect_msg(void *arg, const roost_queued_t *q)
 	nd[c->cq_n] = malloc(q->size + 1u);
 	if (nd[c->cq_n] == NULL)
 		return -ENOMEM;
-	memcpy(nd[c->cq_n], q->data, q->size);
+	if (q->size > 0)
+		memcpy(nd[c->cq_n], q->data, q->size);
 	nq[c->cq_n] = *q;
 	nq[c->cq_n].data = nd[c->cq_n];
 	c->cq_n++;
@@ -229,15 +228,20 @@ static int
 queue_error(struct ctl *c, int rc, const char *spec)
 {
 	if (rc == ROOST_ECORRUPT || rc == ROOST_EVERSION)
-		return ctl_err(CTL_CORRUPT, "mailbox of '%s' in system '%s' is "
-		               "corrupted: %s", spec, c->c_sysname,
-		               roost_strerror(rc));
+		return ctl_err(CTL_CORRUPT,
+		               "mailbox of '%s' in system '%s' is "
+		               "corrupted: %s",
+		               spec, c->c_sysname, roost_strerror(rc));
 	if (rc == -ESRCH || rc == -ENOENT)
-		return ctl_err(CTL_NOACTOR, "actor '%s' is gone (or has no "
-		               "mailbox yet)", spec);
+		return ctl_err(CTL_NOACTOR,
+		               "actor '%s' is gone (or has no "
+		               "mailbox yet)",
+		               spec);
 	if (rc == -ETIMEDOUT)
-		return ctl_err(CTL_TIMEOUT, "mailbox of '%s': its lock stayed "
-		               "busy", spec);
+		return ctl_err(CTL_TIMEOUT,
+		               "mailbox of '%s': its lock stayed "
+		               "busy",
+		               spec);
 	return ctl_fail(rc, "reading the mailbox of '%s'", spec);
 }
 
@@ -245,11 +249,11 @@ int
 ctl_inspect(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CTL_COMMON_OPTS,
-		{"limit", required_argument, NULL, 'n'},
-		{"lane", required_argument, NULL, 'l'},
-		{"full", no_argument, NULL, 'f'},
-		{0},
+	    CTL_COMMON_OPTS,
+	    {"limit", required_argument, NULL, 'n'},
+	    {"lane", required_argument, NULL, 'l'},
+	    {"full", no_argument, NULL, 'f'},
+	    {0},
 	};
 	struct listing l;
 	struct collected col = {0};
@@ -265,13 +269,14 @@ ctl_inspect(struct ctl *c, int argc, char **argv)
 
 	memset(&l, 0, sizeof(l));
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "js:hn:l:f", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "js:hn:l:f", opts, NULL)) !=
+	       -1) {
 		if (ctl_common_opt(c, opt, "inspect"))
 			continue;
 		rc = 0;
 		if (opt == 'n')
-			rc = ctl_parse_u64("inspect", "--limit", optarg, UINT32_MAX,
-			                   &limit);
+			rc = ctl_parse_u64("inspect", "--limit", optarg,
+			                   UINT32_MAX, &limit);
 		else if (opt == 'l' && strcmp(optarg, "system") == 0)
 			lanes = ROOST_LANE_SYSTEM;
 		else if (opt == 'l' && strcmp(optarg, "user") == 0)
@@ -281,7 +286,8 @@ ctl_inspect(struct ctl *c, int argc, char **argv)
 		else if (opt == 'f')
 			l.l_full = true;
 		else
-			return ctl_usage("inspect", "bad option (--lane system, "
+			return ctl_usage("inspect",
+			                 "bad option (--lane system, "
 			                 "user or both)");
 		if (rc != 0)
 			return rc;
@@ -320,7 +326,8 @@ ctl_inspect(struct ctl *c, int argc, char **argv)
 		print_mbox(&info);
 		for (i = 0; i < col.cq_n; i++) {
 			if (l.l_lane != col.cq_q[i].lane) {
-				if (l.l_lane == 0 && col.cq_q[i].lane == ROOST_LANE_USER &&
+				if (l.l_lane == 0 &&
+				    col.cq_q[i].lane == ROOST_LANE_USER &&
 				    (lanes & ROOST_LANE_SYSTEM))
 					lane_heading(&l, ROOST_LANE_SYSTEM);
 				lane_heading(&l, col.cq_q[i].lane);
@@ -346,15 +353,14 @@ struct letter {
 	roost_aid_t dl_from;
 	uint64_t dl_kind;
 	uint64_t dl_corr;
-	uint64_t dl_flags;        /* ROOST_MSG_* of the original */
+	uint64_t dl_flags; /* ROOST_MSG_* of the original */
 	char dl_name[ROOST_NAME_MAX + 1];
 	const void *dl_data;
 	size_t dl_size;
 };
 
 static bool
-letter_decode(msgpack_unpacked *up, const roost_queued_t *q,
-              struct letter *d)
+letter_decode(msgpack_unpacked *up, const roost_queued_t *q, struct letter *d)
 {
 	const msgpack_object *o;
 	uint32_t i;
@@ -362,8 +368,9 @@ letter_decode(msgpack_unpacked *up, const roost_queued_t *q,
 
 	memset(d, 0, sizeof(d[0]));
 	if (!(q->flags & ROOST_MSG_MSGPACK) ||
+	    !roost_msgpack_valid(q->data, q->size) ||
 	    msgpack_unpack_next(up, q->data, q->size, NULL) !=
-	            MSGPACK_UNPACK_SUCCESS ||
+	        MSGPACK_UNPACK_SUCCESS ||
 	    up->data.type != MSGPACK_OBJECT_MAP)
 		return false;
 	o = &up->data;
@@ -372,9 +379,11 @@ letter_decode(msgpack_unpacked *up, const roost_queued_t *q,
 		const msgpack_object *v = &o->via.map.ptr[i].val;
 		char key[8];
 
-		if (k->type != MSGPACK_OBJECT_STR || k->via.str.size >= sizeof(key))
+		if (k->type != MSGPACK_OBJECT_STR ||
+		    k->via.str.size >= sizeof(key))
 			continue;
-		memcpy(key, k->via.str.ptr, k->via.str.size);
+		if (k->via.str.size > 0)
+			memcpy(key, k->via.str.ptr, k->via.str.size);
 		key[k->via.str.size] = '\0';
 		if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
 			if (strcmp(key, "to") == 0)
@@ -390,7 +399,9 @@ letter_decode(msgpack_unpacked *up, const roost_queued_t *q,
 		} else if (v->type == MSGPACK_OBJECT_STR &&
 		           strcmp(key, "name") == 0 &&
 		           v->via.str.size < sizeof(d->dl_name)) {
-			memcpy(d->dl_name, v->via.str.ptr, v->via.str.size);
+			if (v->via.str.size > 0)
+				memcpy(d->dl_name, v->via.str.ptr,
+				       v->via.str.size);
 			d->dl_name[v->via.str.size] = '\0';
 		} else if (v->type == MSGPACK_OBJECT_BIN &&
 		           strcmp(key, "data") == 0) {
@@ -406,10 +417,10 @@ int
 ctl_deadletters(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CTL_COMMON_OPTS,
-		{"limit", required_argument, NULL, 'n'},
-		{"drain", no_argument, NULL, 'd'},
-		{0},
+	    CTL_COMMON_OPTS,
+	    {"limit", required_argument, NULL, 'n'},
+	    {"drain", no_argument, NULL, 'd'},
+	    {0},
 	};
 	struct collected col = {0};
 	struct ctl_names names;
@@ -437,8 +448,8 @@ ctl_deadletters(struct ctl *c, int argc, char **argv)
 		}
 		if (opt != 'n')
 			return ctl_usage("deadletters", "unknown option");
-		rc = ctl_parse_u64("deadletters", "--limit", optarg, UINT32_MAX,
-		                   &limit);
+		rc = ctl_parse_u64("deadletters", "--limit", optarg,
+		                   UINT32_MAX, &limit);
 		if (rc != 0)
 			return rc;
 	}
@@ -451,7 +462,8 @@ ctl_deadletters(struct ctl *c, int argc, char **argv)
 		return rc;
 	rc = roost_view_find(c->c_view, "deadletters", &aid);
 	if (rc < 0)
-		return ctl_err(CTL_NOROOSTD, "system '%s' has no dead-letter "
+		return ctl_err(CTL_NOROOSTD,
+		               "system '%s' has no dead-letter "
 		               "queue (it is roostd's: is roostd running?)",
 		               c->c_sysname);
 	rc = roost_view_queue(c->c_view, aid, ROOST_LANE_ANY, (uint32_t)limit,
@@ -470,12 +482,14 @@ ctl_deadletters(struct ctl *c, int argc, char **argv)
 	if (c->c_json) {
 		arr = json_array();
 	} else {
-		printf("dead letters: %u queued, %llu retired by roostd since it "
-		       "started\n", info.stats.queued,
-		       (unsigned long long)si.deadletters);
+		printf(
+		    "dead letters: %u queued, %llu retired by roostd since it "
+		    "started\n",
+		    info.stats.queued, (unsigned long long)si.deadletters);
 		if (col.cq_n > 0)
-			printf("  %-10s %-7s %-22s %-22s %-12s %-16s %s\n", "SEQ",
-			       "AGE", "TO", "FROM", "KIND", "FLAGS", "DATA");
+			printf("  %-10s %-7s %-22s %-22s %-12s %-16s %s\n",
+			       "SEQ", "AGE", "TO", "FROM", "KIND", "FLAGS",
+			       "DATA");
 	}
 	for (i = 0; i < col.cq_n; i++) {
 		const roost_queued_t *q = &col.cq_q[i];
@@ -485,68 +499,94 @@ ctl_deadletters(struct ctl *c, int argc, char **argv)
 		ok = letter_decode(&up, q, &d);
 		if (c->c_json) {
 			o = json_pack("{s:I, s:I}", "seq", (json_int_t)q->seq,
-			              "age_ms", (json_int_t)(q->age_ns / 1000000u));
+			              "age_ms",
+			              (json_int_t)(q->age_ns / 1000000u));
 			if (ok) {
-				json_object_set_new(o, "to", json_string(
-				        ctl_fmt_aid(d.dl_to, addr, sizeof(addr))));
-				json_object_set_new(o, "to_aid",
-				                    json_integer((json_int_t)d.dl_to.id));
-				json_object_set_new(o, "to_name",
-				                    ctl_json_str_or_null(d.dl_name));
-				json_object_set_new(o, "from", json_string(
-				        ctl_fmt_aid(d.dl_from, addr, sizeof(addr))));
-				json_object_set_new(o, "from_aid",
-				                    json_integer((json_int_t)d.dl_from.id));
-				json_object_set_new(o, "from_name", ctl_json_str_or_null(
+				json_object_set_new(
+				    o, "to",
+				    json_string(ctl_fmt_aid(d.dl_to, addr,
+				                            sizeof(addr))));
+				json_object_set_new(
+				    o, "to_aid",
+				    json_integer((json_int_t)d.dl_to.id));
+				json_object_set_new(
+				    o, "to_name",
+				    ctl_json_str_or_null(d.dl_name));
+				json_object_set_new(
+				    o, "from",
+				    json_string(ctl_fmt_aid(d.dl_from, addr,
+				                            sizeof(addr))));
+				json_object_set_new(
+				    o, "from_aid",
+				    json_integer((json_int_t)d.dl_from.id));
+				json_object_set_new(
+				    o, "from_name",
+				    ctl_json_str_or_null(
 				        ctl_names_get(&names, d.dl_from)));
-				json_object_set_new(o, "kind",
-				                    json_integer((json_int_t)d.dl_kind));
-				json_object_set_new(o, "kind_name", ctl_kind_name_json(
-				        c, (uint32_t)d.dl_kind));
-				json_object_set_new(o, "corr",
-				                    json_integer((json_int_t)d.dl_corr));
-				json_object_set_new(o, "flags", ctl_flags_json(
-				        (uint32_t)d.dl_flags & ~ROOST_MSG_SYSTEM));
-				ctl_payload_json(o, d.dl_data, d.dl_size,
-				                 (d.dl_flags & ROOST_MSG_MSGPACK) != 0);
+				json_object_set_new(
+				    o, "kind",
+				    json_integer((json_int_t)d.dl_kind));
+				json_object_set_new(
+				    o, "kind_name",
+				    ctl_kind_name_json(c,
+				                       (uint32_t)d.dl_kind));
+				json_object_set_new(
+				    o, "corr",
+				    json_integer((json_int_t)d.dl_corr));
+				json_object_set_new(
+				    o, "flags",
+				    ctl_flags_json((uint32_t)d.dl_flags &
+				                   ~ROOST_MSG_SYSTEM));
+				ctl_payload_json(
+				    o, d.dl_data, d.dl_size,
+				    (d.dl_flags & ROOST_MSG_MSGPACK) != 0);
 			} else {
-				json_object_set_new(o, "malformed", json_true());
-				ctl_payload_json(o, q->data, q->size,
-				                 (q->flags & ROOST_MSG_MSGPACK) != 0);
+				json_object_set_new(o, "malformed",
+				                    json_true());
+				ctl_payload_json(
+				    o, q->data, q->size,
+				    (q->flags & ROOST_MSG_MSGPACK) != 0);
 			}
 			json_array_append_new(arr, o);
 		} else if (ok) {
 			if (d.dl_name[0] != '\0')
-				snprintf(who, sizeof(who), "%s(%s)", d.dl_name,
-				         ctl_fmt_aid(d.dl_to, addr, sizeof(addr)));
+				snprintf(
+				    who, sizeof(who), "%s(%s)", d.dl_name,
+				    ctl_fmt_aid(d.dl_to, addr, sizeof(addr)));
 			else
 				ctl_fmt_aid(d.dl_to, who, sizeof(who));
-			printf("  %-10llu %-7s %-22s %-22s %-12s %-16s %s\n",
-			       (unsigned long long)q->seq,
-			       ctl_fmt_age(q->age_ns, age, sizeof(age)), who,
-			       ctl_fmt_who(&names, d.dl_from, from, sizeof(from)),
-			       ctl_fmt_kind(c, (uint32_t)d.dl_kind, kind, sizeof(kind)),
-			       ctl_fmt_flags((uint32_t)d.dl_flags & ~ROOST_MSG_SYSTEM,
-			                     flags, sizeof(flags)),
-			       ctl_payload_text(d.dl_data, d.dl_size,
-			                        (d.dl_flags & ROOST_MSG_MSGPACK) != 0,
-			                        PAYLOAD_WIDTH));
+			printf(
+			    "  %-10llu %-7s %-22s %-22s %-12s %-16s %s\n",
+			    (unsigned long long)q->seq,
+			    ctl_fmt_age(q->age_ns, age, sizeof(age)), who,
+			    ctl_fmt_who(&names, d.dl_from, from, sizeof(from)),
+			    ctl_fmt_kind(c, (uint32_t)d.dl_kind, kind,
+			                 sizeof(kind)),
+			    ctl_fmt_flags((uint32_t)d.dl_flags &
+			                      ~ROOST_MSG_SYSTEM,
+			                  flags, sizeof(flags)),
+			    ctl_payload_text(
+			        d.dl_data, d.dl_size,
+			        (d.dl_flags & ROOST_MSG_MSGPACK) != 0,
+			        PAYLOAD_WIDTH));
 		} else {
-			printf("  %-10llu %-7s (not a dead-letter record) %s\n",
-			       (unsigned long long)q->seq,
-			       ctl_fmt_age(q->age_ns, age, sizeof(age)),
-			       ctl_payload_text(q->data, q->size,
-			                        (q->flags & ROOST_MSG_MSGPACK) != 0,
-			                        PAYLOAD_WIDTH));
+			printf(
+			    "  %-10llu %-7s (not a dead-letter record) %s\n",
+			    (unsigned long long)q->seq,
+			    ctl_fmt_age(q->age_ns, age, sizeof(age)),
+			    ctl_payload_text(q->data, q->size,
+			                     (q->flags & ROOST_MSG_MSGPACK) !=
+			                         0,
+			                     PAYLOAD_WIDTH));
 		}
 		msgpack_unpacked_destroy(&up);
 	}
 	if (c->c_json)
-		ctl_json_print(json_pack("{s:I, s:I, s:b, s:o}", "queued",
-		                         (json_int_t)info.stats.queued, "retired",
-		                         (json_int_t)si.deadletters, "truncated",
-		                         info.truncated[0] || info.truncated[1],
-		                         "letters", arr));
+		ctl_json_print(json_pack(
+		    "{s:I, s:I, s:b, s:o}", "queued",
+		    (json_int_t)info.stats.queued, "retired",
+		    (json_int_t)si.deadletters, "truncated",
+		    info.truncated[0] || info.truncated[1], "letters", arr));
 	ctl_names_free(&names);
 	collected_free(&col);
 	return CTL_OK;

@@ -24,8 +24,8 @@ ctl_json_print(json_t *j)
 		fputs("null\n", stdout);
 		return;
 	}
-	json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER |
-	                              JSON_ENCODE_ANY);
+	json_dumpf(j, stdout,
+	           JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
 	fputc('\n', stdout);
 	json_decref(j);
 }
@@ -37,8 +37,9 @@ ctl_json_parse(const char *text, json_t **out)
 
 	*out = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
 	if (*out == NULL)
-		return ctl_err(CTL_BADJSON, "bad JSON at line %d, column %d: %s",
-		               e.line, e.column, e.text);
+		return ctl_err(CTL_BADJSON,
+		               "bad JSON at line %d, column %d: %s", e.line,
+		               e.column, e.text);
 	return 0;
 }
 
@@ -123,16 +124,19 @@ pack_json(const json_t *j, msgpack_packer *pk, int depth)
 	case JSON_ARRAY:
 		msgpack_pack_array(pk, json_array_size(j));
 		for (i = 0; i < json_array_size(j); i++)
-			if (pack_json(json_array_get(j, i), pk, depth + 1) != 0)
+			if (pack_json(json_array_get(j, i), pk, depth + 1) !=
+			    0)
 				return CTL_BADJSON;
 		return 0;
 	case JSON_OBJECT:
 		if (pack_bin(j, pk, &bad))
-			return bad ? ctl_err(CTL_BADJSON, "bad JSON: \"$bin\" wants "
+			return bad ? ctl_err(CTL_BADJSON,
+			                     "bad JSON: \"$bin\" wants "
 			                     "an even number of hex digits")
 			           : 0;
 		msgpack_pack_map(pk, json_object_size(j));
-		json_object_foreach((json_t *)j, key, val) {
+		json_object_foreach((json_t *)j, key, val)
+		{
 			msgpack_pack_str_with_body(pk, key, strlen(key));
 			if (pack_json(val, pk, depth + 1) != 0)
 				return CTL_BADJSON;
@@ -242,7 +246,8 @@ mp_to_json(const msgpack_object *o, int depth)
 		if (isfinite(o->via.f64))
 			return json_real(o->via.f64);
 		return json_string(isnan(o->via.f64) ? "NaN"
-		                   : o->via.f64 > 0 ? "Infinity" : "-Infinity");
+		                   : o->via.f64 > 0  ? "Infinity"
+		                                     : "-Infinity");
 	case MSGPACK_OBJECT_STR:
 		return mp_str(o->via.str.ptr, o->via.str.size);
 	case MSGPACK_OBJECT_BIN:
@@ -254,8 +259,8 @@ mp_to_json(const msgpack_object *o, int depth)
 	case MSGPACK_OBJECT_ARRAY:
 		j = json_array();
 		for (i = 0; i < o->via.array.size; i++)
-			json_array_append_new(j, mp_to_json(&o->via.array.ptr[i],
-			                                    depth + 1));
+			json_array_append_new(
+			    j, mp_to_json(&o->via.array.ptr[i], depth + 1));
 		return j;
 	case MSGPACK_OBJECT_MAP:
 		j = json_object();
@@ -264,17 +269,18 @@ mp_to_json(const msgpack_object *o, int depth)
 			json_t *kj;
 
 			v = mp_to_json(&o->via.map.ptr[i].val, depth + 1);
-			/* A UTF-8 string key is the key; anything else (a number,
-			 * bytes, bad UTF-8) is keyed by its own JSON text. */
+			/* A UTF-8 string key is the key; anything else (a
+			 * number, bytes, bad UTF-8) is keyed by its own JSON
+			 * text. */
 			if (k->type == MSGPACK_OBJECT_STR &&
-			    json_object_setn(j, k->via.str.ptr, k->via.str.size,
-			                     v) == 0) {
+			    json_object_setn(j, k->via.str.ptr,
+			                     k->via.str.size, v) == 0) {
 				json_decref(v);
 				continue;
 			}
 			kj = mp_to_json(k, depth + 1);
 			key = json_dumps(kj, JSON_COMPACT | JSON_ENCODE_ANY |
-			                             JSON_SORT_KEYS);
+			                         JSON_SORT_KEYS);
 			json_decref(kj);
 			if (key != NULL)
 				json_object_set(j, key, v);
@@ -300,6 +306,12 @@ ctl_payload_decode(const void *data, size_t size, const char **why)
 	size_t off = 0;
 	json_t *j = NULL;
 
+	/* msgpack-c allocates what a container declares: check the bytes
+	 * first (any process may have sent them). */
+	if (!roost_msgpack_valid(data, size)) {
+		*why = "not one well-formed MessagePack value";
+		return NULL;
+	}
 	msgpack_unpacked_init(&up);
 	r = msgpack_unpack_next(&up, data, size, &off);
 	if (r == MSGPACK_UNPACK_SUCCESS && off == size)
@@ -323,8 +335,8 @@ ctl_payload_json(json_t *obj, const void *data, size_t size, bool msgpack)
 
 	if (msgpack)
 		p = ctl_payload_decode(data, size, &why);
-	json_object_set_new(obj, "encoding", json_string(msgpack ? "msgpack"
-	                                                         : "raw"));
+	json_object_set_new(obj, "encoding",
+	                    json_string(msgpack ? "msgpack" : "raw"));
 	if (p != NULL) {
 		json_object_set_new(obj, "payload", p);
 		return;
@@ -364,7 +376,7 @@ ctl_payload_text(const void *data, size_t size, bool msgpack, size_t width)
 		j = ctl_payload_decode(data, size, &why);
 	if (j != NULL) {
 		buf = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY |
-		                            JSON_PRESERVE_ORDER);
+		                        JSON_PRESERVE_ORDER);
 		json_decref(j);
 		if (buf == NULL)
 			return "?";
@@ -435,7 +447,8 @@ ctl_fmt_age(uint64_t ns, char *buf, size_t len)
 	else if (s < 60)
 		snprintf(buf, len, "%.1fs", (double)ms / 1000.0);
 	else if (s < 3600)
-		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60,
+		         s % 60);
 	else if (s < 86400)
 		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", s / 3600,
 		         s / 60 % 60);
@@ -460,15 +473,15 @@ ctl_fmt_bytes(uint64_t n, char *buf, size_t len)
 	{
 		char *dot = strstr(buf, ".0");
 
-		if (dot != NULL && dot[2] != '\0' && !isdigit((unsigned char)dot[2]))
+		if (dot != NULL && dot[2] != '\0' &&
+		    !isdigit((unsigned char)dot[2]))
 			memmove(dot, dot + 2, strlen(dot + 2) + 1);
 	}
 	return buf;
 }
 
 char *
-ctl_fmt_who(const struct ctl_names *nm, roost_aid_t aid, char *buf,
-            size_t len)
+ctl_fmt_who(const struct ctl_names *nm, roost_aid_t aid, char *buf, size_t len)
 {
 	char a[32];
 	const char *name = ctl_names_get(nm, aid);
@@ -487,10 +500,10 @@ static const struct {
 	uint32_t f_bit;
 	const char *f_name;
 } msg_flags[] = {
-	{ROOST_MSG_MSGPACK, "msgpack"},
-	{ROOST_MSG_REDELIVERED, "redelivered"},
-	{ROOST_MSG_REPLY, "reply"},
-	{ROOST_MSG_IN_HAND, "in-hand"},
+    {ROOST_MSG_MSGPACK, "msgpack"},
+    {ROOST_MSG_REDELIVERED, "redelivered"},
+    {ROOST_MSG_REPLY, "reply"},
+    {ROOST_MSG_IN_HAND, "in-hand"},
 };
 
 char *
@@ -518,7 +531,8 @@ ctl_flags_json(uint32_t flags)
 
 	for (i = 0; i < sizeof(msg_flags) / sizeof(msg_flags[0]); i++)
 		if (flags & msg_flags[i].f_bit)
-			json_array_append_new(a, json_string(msg_flags[i].f_name));
+			json_array_append_new(
+			    a, json_string(msg_flags[i].f_name));
 	return a;
 }
 
@@ -558,10 +572,14 @@ const char *
 ctl_restart_name(uint32_t restart)
 {
 	switch (restart) {
-	case ROOST_RESTART_PERMANENT: return "permanent";
-	case ROOST_RESTART_TRANSIENT: return "transient";
-	case ROOST_RESTART_TEMPORARY: return "temporary";
-	default: return "?";
+	case ROOST_RESTART_PERMANENT:
+		return "permanent";
+	case ROOST_RESTART_TRANSIENT:
+		return "transient";
+	case ROOST_RESTART_TEMPORARY:
+		return "temporary";
+	default:
+		return "?";
 	}
 }
 
@@ -569,9 +587,12 @@ const char *
 ctl_mbox_state_name(uint32_t state)
 {
 	switch (state) {
-	case ROOST_MBOX_STATE_OPEN: return "open";
-	case ROOST_MBOX_STATE_STOPPING: return "stopping";
-	default: return "closed";
+	case ROOST_MBOX_STATE_OPEN:
+		return "open";
+	case ROOST_MBOX_STATE_STOPPING:
+		return "stopping";
+	default:
+		return "closed";
 	}
 }
 
@@ -583,24 +604,18 @@ ctl_sysinfo_json(const roost_sysinfo_t *s)
 	char mode[8];
 
 	snprintf(mode, sizeof(mode), "%04o", s->mode);
-	return json_pack("{s:s, s:s, s:i, s:I, s:I, s:i, s:i, s:i, s:I, s:I, "
-	                 "s:s, s:i, s:b, s:I}",
-	                 "name", s->name,
-	                 "state", roost_sys_state_name(s->state),
-	                 "roostd_pid", (int)s->roostd_pid,
-	                 "heartbeat_age_ms",
-	                 (json_int_t)(s->heartbeat_age_ns / 1000000u),
-	                 "created_unix_ms",
-	                 (json_int_t)(s->created_unix_ns / 1000000u),
-	                 "slots", (int)s->slots,
-	                 "actors", (int)s->actors,
-	                 "live_actors", (int)s->live_actors,
-	                 "mailbox_bytes", (json_int_t)s->mbox_bytes,
-	                 "max_message", (json_int_t)s->max_msg,
-	                 "mode", mode,
-	                 "uid", (int)s->uid,
-	                 "supervised", s->supervised,
-	                 "deadletters", (json_int_t)s->deadletters);
+	return json_pack(
+	    "{s:s, s:s, s:i, s:I, s:I, s:i, s:i, s:i, s:I, s:I, "
+	    "s:s, s:i, s:b, s:I}",
+	    "name", s->name, "state", roost_sys_state_name(s->state),
+	    "roostd_pid", (int)s->roostd_pid, "heartbeat_age_ms",
+	    (json_int_t)(s->heartbeat_age_ns / 1000000u), "created_unix_ms",
+	    (json_int_t)(s->created_unix_ns / 1000000u), "slots",
+	    (int)s->slots, "actors", (int)s->actors, "live_actors",
+	    (int)s->live_actors, "mailbox_bytes", (json_int_t)s->mbox_bytes,
+	    "max_message", (json_int_t)s->max_msg, "mode", mode, "uid",
+	    (int)s->uid, "supervised", s->supervised, "deadletters",
+	    (json_int_t)s->deadletters);
 }
 
 static json_t *
@@ -610,19 +625,16 @@ mbox_json(const roost_actor_info_t *a)
 
 	if (a->mbox_err != 0)
 		return json_null();
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	                 "s:I}",
-	                 "state", ctl_mbox_state_name(a->mbox_state),
-	                 "queued", (json_int_t)m->queued,
-	                 "used", (json_int_t)m->used,
-	                 "capacity", (json_int_t)m->capacity,
-	                 "high_water", (json_int_t)m->high_water,
-	                 "in", (json_int_t)m->enqueued,
-	                 "out", (json_int_t)m->dequeued,
-	                 "bytes_in", (json_int_t)m->bytes_in,
-	                 "blocked", (json_int_t)m->blocked_sends,
-	                 "repaired", (json_int_t)m->repaired,
-	                 "corrupt", (json_int_t)m->corrupt);
+	return json_pack(
+	    "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I}",
+	    "state", ctl_mbox_state_name(a->mbox_state), "queued",
+	    (json_int_t)m->queued, "used", (json_int_t)m->used, "capacity",
+	    (json_int_t)m->capacity, "high_water", (json_int_t)m->high_water,
+	    "in", (json_int_t)m->enqueued, "out", (json_int_t)m->dequeued,
+	    "bytes_in", (json_int_t)m->bytes_in, "blocked",
+	    (json_int_t)m->blocked_sends, "repaired", (json_int_t)m->repaired,
+	    "corrupt", (json_int_t)m->corrupt);
 }
 
 json_t *
@@ -639,35 +651,36 @@ ctl_actor_json(const roost_actor_info_t *a, double rate, bool has_rate)
 		                 (int)a->last_signal);
 	o = json_pack("{s:o, s:s, s:I, s:i, s:i, s:i, s:s, s:b, s:b, s:b, "
 	              "s:b}",
-	              "name", ctl_json_str_or_null(a->name),
-	              "address", ctl_fmt_aid(a->aid, addr, sizeof(addr)),
-	              "aid", (json_int_t)a->aid.id,
-	              "slot", (int)roost_aid_slot(a->aid),
-	              "generation", (int)roost_aid_gen(a->aid),
-	              "pid", (int)a->pid,
-	              "state", roost_actor_state_name(a->state),
-	              "supervised", (a->flags & ROOST_ACTOR_F_SUPERVISED) != 0,
-	              "roostd", sup,
-	              "daemon", (a->flags & ROOST_ACTOR_F_DAEMON) != 0,
+	              "name", ctl_json_str_or_null(a->name), "address",
+	              ctl_fmt_aid(a->aid, addr, sizeof(addr)), "aid",
+	              (json_int_t)a->aid.id, "slot",
+	              (int)roost_aid_slot(a->aid), "generation",
+	              (int)roost_aid_gen(a->aid), "pid", (int)a->pid, "state",
+	              roost_actor_state_name(a->state), "supervised",
+	              (a->flags & ROOST_ACTOR_F_SUPERVISED) != 0, "roostd",
+	              sup, "daemon", (a->flags & ROOST_ACTOR_F_DAEMON) != 0,
 	              "oneshot", (a->flags & ROOST_ACTOR_F_ONESHOT) != 0);
-	json_object_set_new(o, "restart", sup ? json_string(ctl_restart_name(
-	                                                a->restart))
-	                                      : json_null());
-	json_object_set_new(o, "restarts", sup ? json_integer(a->restarts)
-	                                       : json_null());
-	json_object_set_new(o, "group", sup ? json_string(a->group)
-	                                    : json_null());
+	json_object_set_new(o, "restart",
+	                    sup ? json_string(ctl_restart_name(a->restart))
+	                        : json_null());
+	json_object_set_new(o, "restarts",
+	                    sup ? json_integer(a->restarts) : json_null());
+	json_object_set_new(o, "group",
+	                    sup ? json_string(a->group) : json_null());
 	json_object_set_new(o, "last_exit", last);
-	json_object_set_new(o, "uptime_ms", a->uptime_ns != 0
-	                    ? json_integer((json_int_t)(a->uptime_ns / 1000000u))
-	                    : json_null());
-	json_object_set_new(o, "deadletters", sup ? json_integer(a->deadletters)
-	                                          : json_null());
+	json_object_set_new(
+	    o, "uptime_ms",
+	    a->uptime_ns != 0
+	        ? json_integer((json_int_t)(a->uptime_ns / 1000000u))
+	        : json_null());
+	json_object_set_new(o, "deadletters",
+	                    sup ? json_integer(a->deadletters) : json_null());
 	json_object_set_new(o, "mailbox", mbox_json(a));
-	json_object_set_new(o, "mailbox_error", a->mbox_err != 0
-	                    ? json_string(roost_strerror(a->mbox_err))
-	                    : json_null());
-	json_object_set_new(o, "rate", has_rate ? json_real(rate)
-	                                        : json_null());
+	json_object_set_new(o, "mailbox_error",
+	                    a->mbox_err != 0
+	                        ? json_string(roost_strerror(a->mbox_err))
+	                        : json_null());
+	json_object_set_new(o, "rate",
+	                    has_rate ? json_real(rate) : json_null());
 	return o;
 }

@@ -41,8 +41,8 @@ collect(void *arg, const roost_actor_info_t *a)
 	struct row *rows;
 
 	if (t->t_n == t->t_cap) {
-		rows = realloc(t->t_rows, (t->t_cap ? t->t_cap * 2 : 64) *
-		                                  sizeof(*rows));
+		rows = realloc(t->t_rows,
+		               (t->t_cap ? t->t_cap * 2 : 64) * sizeof(*rows));
 		if (rows == NULL)
 			return -ENOMEM;
 		t->t_rows = rows;
@@ -86,11 +86,12 @@ table_rates(struct table *cur, const struct table *prev, uint64_t dt_ns)
 			const roost_actor_info_t *b = &prev->t_rows[j].r_a;
 
 			if (b->aid.id != a->aid.id || a->mbox_err != 0 ||
-			    b->mbox_err != 0 || a->mbox.enqueued < b->mbox.enqueued)
+			    b->mbox_err != 0 ||
+			    a->mbox.enqueued < b->mbox.enqueued)
 				continue;
 			cur->t_rows[i].r_rate =
-				(double)(a->mbox.enqueued - b->mbox.enqueued) * 1e9 /
-				(double)dt_ns;
+			    (double)(a->mbox.enqueued - b->mbox.enqueued) *
+			    1e9 / (double)dt_ns;
 			cur->t_rows[i].r_has_rate = true;
 			break;
 		}
@@ -154,10 +155,11 @@ print_row(FILE *f, const struct row *r)
 static void
 print_footer(FILE *f, const roost_sysinfo_t *si)
 {
-	fprintf(f, "system %s: %s, roostd pid %d, %u actor(s), %llu dead "
-	        "letter(s)\n", si->name, roost_sys_state_name(si->state),
-	        (int)si->roostd_pid, si->actors,
-	        (unsigned long long)si->deadletters);
+	fprintf(f,
+	        "system %s: %s, roostd pid %d, %u actor(s), %llu dead "
+	        "letter(s)\n",
+	        si->name, roost_sys_state_name(si->state), (int)si->roostd_pid,
+	        si->actors, (unsigned long long)si->deadletters);
 }
 
 static json_t *
@@ -167,9 +169,9 @@ table_json(const roost_sysinfo_t *si, const struct table *t)
 	size_t i;
 
 	for (i = 0; i < t->t_n; i++)
-		json_array_append_new(arr, ctl_actor_json(&t->t_rows[i].r_a,
-		                                          t->t_rows[i].r_rate,
-		                                          t->t_rows[i].r_has_rate));
+		json_array_append_new(
+		    arr, ctl_actor_json(&t->t_rows[i].r_a, t->t_rows[i].r_rate,
+		                        t->t_rows[i].r_has_rate));
 	return json_pack("{s:o, s:o}", "system", ctl_sysinfo_json(si),
 	                 "actors", arr);
 }
@@ -178,9 +180,9 @@ int
 ctl_ls(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CTL_COMMON_OPTS,
-		{"rate-ms", required_argument, NULL, 'r'},
-		{0},
+	    CTL_COMMON_OPTS,
+	    {"rate-ms", required_argument, NULL, 'r'},
+	    {0},
 	};
 	struct table prev = {0};
 	struct table cur = {0};
@@ -239,12 +241,14 @@ ctl_ls(struct ctl *c, int argc, char **argv)
 		const roost_actor_info_t *a = &cur.t_rows[i].r_a;
 		char addr[32];
 
-		if (a->mbox_err != ROOST_ECORRUPT && a->mbox_err != ROOST_EVERSION)
+		if (a->mbox_err != ROOST_ECORRUPT &&
+		    a->mbox_err != ROOST_EVERSION)
 			continue;
-		rc = ctl_err(CTL_CORRUPT, "mailbox of %s (%s) is corrupted: %s",
-		             a->name[0] ? a->name : "an unnamed actor",
-		             ctl_fmt_aid(a->aid, addr, sizeof(addr)),
-		             roost_strerror(a->mbox_err));
+		rc =
+		    ctl_err(CTL_CORRUPT, "mailbox of %s (%s) is corrupted: %s",
+		            a->name[0] ? a->name : "an unnamed actor",
+		            ctl_fmt_aid(a->aid, addr, sizeof(addr)),
+		            roost_strerror(a->mbox_err));
 	}
 out:
 	table_free(&prev);
@@ -286,7 +290,8 @@ row_cmp(const void *pa, const void *pb)
 	if (c == 0)
 		c = strcmp(x->r_a.name, y->r_a.name);
 	if (c == 0)
-		c = (x->r_a.aid.id > y->r_a.aid.id) - (x->r_a.aid.id < y->r_a.aid.id);
+		c = (x->r_a.aid.id > y->r_a.aid.id) -
+		    (x->r_a.aid.id < y->r_a.aid.id);
 	return c;
 }
 
@@ -294,10 +299,14 @@ static const char *
 sort_name(enum sort_key k)
 {
 	switch (k) {
-	case SORT_DEPTH: return "depth";
-	case SORT_RATE: return "rate";
-	case SORT_RESTARTS: return "restarts";
-	default: return "name";
+	case SORT_DEPTH:
+		return "depth";
+	case SORT_RATE:
+		return "rate";
+	case SORT_RESTARTS:
+		return "restarts";
+	default:
+		return "name";
 	}
 }
 
@@ -366,7 +375,8 @@ wait_key(uint64_t ms, bool tty)
 	while (!top_quit && (now = now_ns()) < end) {
 		if (!tty) {
 			usleep((useconds_t)((end - now) / 1000u > 100000
-			                    ? 100000 : (end - now) / 1000u));
+			                        ? 100000
+			                        : (end - now) / 1000u));
 			continue;
 		}
 		if (poll(&p, 1, (int)((end - now + 999999u) / 1000000u)) <= 0)
@@ -374,12 +384,25 @@ wait_key(uint64_t ms, bool tty)
 		if (read(STDIN_FILENO, &ch, 1) != 1)
 			continue;
 		switch (ch) {
-		case 'q': case 'Q': case 3: top_quit = 1; break;
-		case 'd': sort_by = SORT_DEPTH; return;
-		case 'r': sort_by = SORT_RATE; return;
-		case 'n': sort_by = SORT_NAME; return;
-		case 'R': sort_by = SORT_RESTARTS; return;
-		default: break;
+		case 'q':
+		case 'Q':
+		case 3:
+			top_quit = 1;
+			break;
+		case 'd':
+			sort_by = SORT_DEPTH;
+			return;
+		case 'r':
+			sort_by = SORT_RATE;
+			return;
+		case 'n':
+			sort_by = SORT_NAME;
+			return;
+		case 'R':
+			sort_by = SORT_RESTARTS;
+			return;
+		default:
+			break;
 		}
 	}
 }
@@ -396,12 +419,15 @@ draw(struct ctl *c, const roost_sysinfo_t *si, struct table *t, bool tty,
 
 	localtime_r(&now, &tm);
 	strftime(clock_s, sizeof(clock_s), "%H:%M:%S", &tm);
-	qsort(t->t_rows, t->t_n, sizeof(*t->t_rows), row_cmp);
+	if (t->t_n > 1)
+		qsort(t->t_rows, t->t_n, sizeof(*t->t_rows), row_cmp);
 	if (c->c_json) {
 		json_t *j = table_json(si, t);
 
-		json_object_set_new(j, "frame", json_integer((json_int_t)frame));
-		json_object_set_new(j, "sort", json_string(sort_name(sort_by)));
+		json_object_set_new(j, "frame",
+		                    json_integer((json_int_t)frame));
+		json_object_set_new(j, "sort",
+		                    json_string(sort_name(sort_by)));
 		ctl_json_print(j);
 		fflush(stdout);
 		return;
@@ -411,8 +437,8 @@ draw(struct ctl *c, const roost_sysinfo_t *si, struct table *t, bool tty,
 	else if (frame > 0)
 		fputc('\n', stdout);
 	printf("roostctl top - %s - system %s: %s, %u actor(s), %llu dead "
-	       "letter(s) - sort: %s%s\n", clock_s, si->name,
-	       roost_sys_state_name(si->state), si->actors,
+	       "letter(s) - sort: %s%s\n",
+	       clock_s, si->name, roost_sys_state_name(si->state), si->actors,
 	       (unsigned long long)si->deadletters, sort_name(sort_by),
 	       tty ? "   [q]uit [d]epth [r]ate [n]ame [R]estarts" : "");
 	print_header(stdout);
@@ -430,11 +456,11 @@ int
 ctl_top(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CTL_COMMON_OPTS,
-		{"interval", required_argument, NULL, 'i'},
-		{"sort", required_argument, NULL, 'o'},
-		{"count", required_argument, NULL, 'n'},
-		{0},
+	    CTL_COMMON_OPTS,
+	    {"interval", required_argument, NULL, 'i'},
+	    {"sort", required_argument, NULL, 'o'},
+	    {"count", required_argument, NULL, 'n'},
+	    {0},
 	};
 	struct table prev = {0};
 	struct table cur = {0};
@@ -452,15 +478,16 @@ ctl_top(struct ctl *c, int argc, char **argv)
 
 	sort_by = SORT_DEPTH;
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "js:hi:o:n:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "js:hi:o:n:", opts, NULL)) !=
+	       -1) {
 		if (ctl_common_opt(c, opt, "top"))
 			continue;
 		if (opt == 'i')
-			rc = ctl_parse_u64("top", "--interval", optarg, 3600000,
-			                   &interval);
+			rc = ctl_parse_u64("top", "--interval", optarg,
+			                   3600000, &interval);
 		else if (opt == 'n')
-			rc = ctl_parse_u64("top", "--count", optarg, UINT32_MAX,
-			                   &count);
+			rc = ctl_parse_u64("top", "--count", optarg,
+			                   UINT32_MAX, &count);
 		else if (opt == 'o' && strcmp(optarg, "depth") == 0)
 			sort_by = SORT_DEPTH;
 		else if (opt == 'o' && strcmp(optarg, "rate") == 0)
@@ -470,7 +497,8 @@ ctl_top(struct ctl *c, int argc, char **argv)
 		else if (opt == 'o' && strcmp(optarg, "restarts") == 0)
 			sort_by = SORT_RESTARTS;
 		else
-			return ctl_usage("top", "bad option (--sort depth, rate, "
+			return ctl_usage("top",
+			                 "bad option (--sort depth, rate, "
 			                 "name or restarts)");
 		if (rc != 0)
 			return rc;
@@ -496,7 +524,8 @@ ctl_top(struct ctl *c, int argc, char **argv)
 		if (rc < 0) {
 			term_restore();
 			if (rc == -ENOENT)
-				return ctl_err(CTL_NOSYS, "system '%s' is gone",
+				return ctl_err(CTL_NOSYS,
+				               "system '%s' is gone",
 				               c->c_sysname);
 			rc = ctl_fail(rc, "system '%s'", c->c_sysname);
 			goto out;

@@ -16,51 +16,52 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-	"usage: roostctl [--system NAME] [--json] VERB [ARGS...]\n"
-	"\n"
-	"Looking (never disturbs the system):\n"
-	"  ls [--rate-ms MS]                 every actor: address, pid, state,\n"
-	"                                    restarts, mailbox, in/out, rate\n"
-	"  inspect NAME|ADDRESS [--limit N] [--lane system|user] [--full]\n"
-	"                                    a mailbox's header and queued\n"
-	"                                    messages, oldest first\n"
-	"  top [--interval MS] [--sort depth|rate|name|restarts] [--count N]\n"
-	"                                    live view; q quits\n"
-	"  deadletters [--limit N]           messages that killed their actor\n"
-	"  timers                            roostd's live alarms\n"
-	"  systems                           this user's systems, live or stale\n"
-	"  version\n"
-	"\n"
-	"Acting:\n"
-	"  send NAME KIND [JSON] [--raw TEXT] [--system-lane] [--timeout MS]\n"
-	"  call NAME KIND [JSON] [--raw TEXT] [--timeout MS]  (prints the reply)\n"
-	"  spawn [--name N] [--restart permanent|transient|temporary]\n"
-	"        [--daemon] [--mailbox-bytes N] [--shutdown-ms MS] PROGRAM [ARGS...]\n"
-	"  stop NAME [--wait MS]             graceful: queued mail is handled\n"
-	"  kill NAME                         SIGKILL, not restarted\n"
-	"  deadletters --drain               drop every dead letter\n"
-	"  shutdown [--no-wait]              stop the whole system\n"
-	"  clean                             remove a stale system's leftovers\n"
-	"\n"
-	"NAME is an actor's name or its address SLOT.GEN (@SLOT.GEN: always an\n"
-	"address). KIND is a number or a registered kind name. JSON is sent as\n"
-	"MessagePack ({\"$bin\": \"hex\"} for bytes). --json prints one JSON\n"
-	"document per line (docs/roostctl-json.md). The system is --system,\n"
-	"else $ROOST_SYSTEM, else \"default\".\n"
-	"\n"
-	"Exit status:\n"
-	"  0 success              6 bad JSON\n"
-	"  1 usage error          7 permission denied\n"
-	"  2 no such system       8 no roostd runs the system\n"
-	"  3 stale system         9 timed out\n"
-	"  4 unknown actor       10 refused or failed (the message says why)\n"
-	"  5 corrupted shared memory\n";
+    "usage: roostctl [--system NAME] [--json] VERB [ARGS...]\n"
+    "\n"
+    "Looking (never disturbs the system):\n"
+    "  ls [--rate-ms MS]                 every actor: address, pid, state,\n"
+    "                                    restarts, mailbox, in/out, rate\n"
+    "  inspect NAME|ADDRESS [--limit N] [--lane system|user] [--full]\n"
+    "                                    a mailbox's header and queued\n"
+    "                                    messages, oldest first\n"
+    "  top [--interval MS] [--sort depth|rate|name|restarts] [--count N]\n"
+    "                                    live view; q quits\n"
+    "  deadletters [--limit N]           messages that killed their actor\n"
+    "  timers                            roostd's live alarms\n"
+    "  systems                           this user's systems, live or stale\n"
+    "  version\n"
+    "\n"
+    "Acting:\n"
+    "  send NAME KIND [JSON] [--raw TEXT] [--system-lane] [--timeout MS]\n"
+    "  call NAME KIND [JSON] [--raw TEXT] [--timeout MS]  (prints the reply)\n"
+    "  spawn [--name N] [--restart permanent|transient|temporary]\n"
+    "        [--daemon] [--mailbox-bytes N] [--shutdown-ms MS] PROGRAM "
+    "[ARGS...]\n"
+    "  stop NAME [--wait MS]             graceful: queued mail is handled\n"
+    "  kill NAME                         SIGKILL, not restarted\n"
+    "  deadletters --drain               drop every dead letter\n"
+    "  shutdown [--no-wait]              stop the whole system\n"
+    "  clean                             remove a stale system's leftovers\n"
+    "\n"
+    "NAME is an actor's name or its address SLOT.GEN (@SLOT.GEN: always an\n"
+    "address). KIND is a number or a registered kind name. JSON is sent as\n"
+    "MessagePack ({\"$bin\": \"hex\"} for bytes). --json prints one JSON\n"
+    "document per line (docs/roostctl-json.md). The system is --system,\n"
+    "else $ROOST_SYSTEM, else \"default\".\n"
+    "\n"
+    "Exit status:\n"
+    "  0 success              6 bad JSON\n"
+    "  1 usage error          7 permission denied\n"
+    "  2 no such system       8 no roostd runs the system\n"
+    "  3 stale system         9 timed out\n"
+    "  4 unknown actor       10 refused or failed (the message says why)\n"
+    "  5 corrupted shared memory\n";
 
 static void
 usage_short(void)
 {
 	fprintf(stderr, "usage: roostctl [--system NAME] [--json] VERB "
-	        "[ARGS...]   (roostctl --help)\n");
+	                "[ARGS...]   (roostctl --help)\n");
 }
 
 int
@@ -169,19 +170,25 @@ ctl_view(struct ctl *c, bool allow_stale)
 		return 0;
 	rc = roost_view_open(&c->c_view, c->c_system);
 	if (rc == -ENOENT)
-		return ctl_err(CTL_NOSYS, "no system '%s' for this user "
-		               "('roostctl systems' lists them)", sys_label(c));
+		return ctl_err(CTL_NOSYS,
+		               "no system '%s' for this user "
+		               "('roostctl systems' lists them)",
+		               sys_label(c));
 	if (rc == -EINVAL)
-		return ctl_err(CTL_USAGE, "bad system name '%s' (1-31 of "
-		               "A-Z a-z 0-9 _ -)", sys_label(c));
+		return ctl_err(CTL_USAGE,
+		               "bad system name '%s' (1-31 of "
+		               "A-Z a-z 0-9 _ -)",
+		               sys_label(c));
 	if (rc == -EACCES || rc == -EPERM)
-		return ctl_err(CTL_PERM, "permission denied: system '%s' "
+		return ctl_err(CTL_PERM,
+		               "permission denied: system '%s' "
 		               "belongs to another user or is not readable",
 		               sys_label(c));
 	if (rc == ROOST_ECORRUPT || rc == ROOST_EVERSION)
-		return ctl_err(CTL_CORRUPT, "system '%s': its segment is "
-		               "corrupted (%s)", sys_label(c),
-		               roost_strerror(rc));
+		return ctl_err(CTL_CORRUPT,
+		               "system '%s': its segment is "
+		               "corrupted (%s)",
+		               sys_label(c), roost_strerror(rc));
 	if (rc < 0)
 		return ctl_fail(rc, "cannot open system '%s'", sys_label(c));
 	rc = roost_view_info(c->c_view, &si);
@@ -189,10 +196,11 @@ ctl_view(struct ctl *c, bool allow_stale)
 		return ctl_fail(rc, "system '%s'", sys_label(c));
 	snprintf(c->c_sysname, sizeof(c->c_sysname), "%s", si.name);
 	if (si.state == ROOST_SYS_STALE && !allow_stale)
-		return ctl_err(CTL_STALE, "system '%s' is stale: no roostd and "
+		return ctl_err(CTL_STALE,
+		               "system '%s' is stale: no roostd and "
 		               "no live actor (roostd pid %d gone); remove it "
-		               "with: roostctl --system %s clean", si.name,
-		               (int)si.roostd_pid, si.name);
+		               "with: roostctl --system %s clean",
+		               si.name, (int)si.roostd_pid, si.name);
 	return 0;
 }
 
@@ -212,7 +220,8 @@ ctl_connect(struct ctl *c)
 	o.mbox_bytes = 4096; /* replies come on the system lane */
 	rc = roost_ctx_open(&c->c_ctx, &o);
 	if (rc < 0)
-		return ctl_fail(rc, "cannot attach to system '%s'", c->c_sysname);
+		return ctl_fail(rc, "cannot attach to system '%s'",
+		                c->c_sysname);
 	return 0;
 }
 
@@ -227,11 +236,15 @@ ctl_find(struct ctl *c, const char *spec, roost_aid_t *out)
 	if (rc == 0)
 		return 0;
 	if (rc == -ESRCH)
-		return ctl_err(CTL_NOACTOR, "no actor at address '%s' in system "
-		               "'%s'", spec, c->c_sysname);
+		return ctl_err(CTL_NOACTOR,
+		               "no actor at address '%s' in system "
+		               "'%s'",
+		               spec, c->c_sysname);
 	if (rc == -ENOENT || rc == -EINVAL)
-		return ctl_err(CTL_NOACTOR, "no actor '%s' in system '%s' "
-		               "('roostctl ls' lists them)", spec, c->c_sysname);
+		return ctl_err(CTL_NOACTOR,
+		               "no actor '%s' in system '%s' "
+		               "('roostctl ls' lists them)",
+		               spec, c->c_sysname);
 	return ctl_fail(rc, "looking up '%s'", spec);
 }
 
@@ -246,8 +259,8 @@ ctl_close(struct ctl *c)
 }
 
 int
-ctl_parse_u64(const char *verb, const char *what, const char *s,
-              uint64_t max, uint64_t *out)
+ctl_parse_u64(const char *verb, const char *what, const char *s, uint64_t max,
+              uint64_t *out)
 {
 	unsigned long long v;
 	char *end;
@@ -258,8 +271,10 @@ ctl_parse_u64(const char *verb, const char *what, const char *s,
 		                 s ? s : "");
 	v = strtoull(s, &end, 0);
 	if (errno != 0 || *end != '\0' || v > max)
-		return ctl_usage(verb, "%s: expected a number up to %llu, got "
-		                 "'%s'", what, (unsigned long long)max, s);
+		return ctl_usage(verb,
+		                 "%s: expected a number up to %llu, got "
+		                 "'%s'",
+		                 what, (unsigned long long)max, s);
 	*out = v;
 	return 0;
 }
@@ -281,8 +296,10 @@ ctl_parse_kind(struct ctl *c, const char *verb, const char *s, uint32_t *out)
 		return rc;
 	if (roost_view_kind_lookup(c->c_view, s, out) == 0)
 		return 0;
-	return ctl_usage(verb, "KIND '%s' is neither a number nor a kind "
-	                 "name registered in system '%s'", s, c->c_sysname);
+	return ctl_usage(verb,
+	                 "KIND '%s' is neither a number nor a kind "
+	                 "name registered in system '%s'",
+	                 s, c->c_sysname);
 }
 
 /* --- names ------------------------------------------------------------- */
@@ -292,7 +309,7 @@ name_one(void *arg, const roost_actor_info_t *a)
 {
 	struct ctl_names *nm = arg;
 	roost_aid_t *aid;
-	char (*name)[ROOST_NAME_MAX + 1];
+	char(*name)[ROOST_NAME_MAX + 1];
 
 	if (a->name[0] == '\0')
 		return 0;
@@ -351,9 +368,12 @@ static const char *
 err_class(int err)
 {
 	switch (ctl_exit_of(err)) {
-	case CTL_PERM: return "permission denied";
-	case CTL_CORRUPT: return "corrupted";
-	default: return roost_strerror(err);
+	case CTL_PERM:
+		return "permission denied";
+	case CTL_CORRUPT:
+		return "corrupted";
+	default:
+		return roost_strerror(err);
 	}
 }
 
@@ -373,25 +393,29 @@ sys_one(void *arg, const roost_sysinfo_t *s, int err)
 	snprintf(clean, sizeof(clean), "roostctl --system %s clean", s->name);
 	if (sl->sl_ctl->c_json) {
 		if (err != 0) {
-			o = json_pack("{s:s, s:n, s:s}", "name", s->name, "state",
-			              "error", err_class(err));
+			o = json_pack("{s:s, s:n, s:s}", "name", s->name,
+			              "state", "error", err_class(err));
 		} else {
 			o = ctl_sysinfo_json(s);
-			json_object_set_new(o, "clean", s->state == ROOST_SYS_STALE
-			                    ? json_string(clean) : json_null());
+			json_object_set_new(o, "clean",
+			                    s->state == ROOST_SYS_STALE
+			                        ? json_string(clean)
+			                        : json_null());
 		}
 		json_array_append_new(sl->sl_arr, o);
 	} else {
 		if (sl->sl_n++ == 0)
-			printf("%-20s %-9s %7s %6s %10s %9s  %s\n", "SYSTEM", "STATE",
-			       "ROOSTD", "ACTORS", "AGE", "HEARTBEAT", "NOTE");
+			printf("%-20s %-9s %7s %6s %10s %9s  %s\n", "SYSTEM",
+			       "STATE", "ROOSTD", "ACTORS", "AGE", "HEARTBEAT",
+			       "NOTE");
 		if (err != 0) {
-			printf("%-20s %-9s %7s %6s %10s %9s  %s\n", s->name, "?", "-",
-			       "-", "-", "-", err_class(err));
+			printf("%-20s %-9s %7s %6s %10s %9s  %s\n", s->name,
+			       "?", "-", "-", "-", "-", err_class(err));
 			return 0;
 		}
 		ctl_fmt_age(now_rt > s->created_unix_ns
-		                    ? now_rt - s->created_unix_ns : 0,
+		                ? now_rt - s->created_unix_ns
+		                : 0,
 		            age, sizeof(age));
 		ctl_fmt_age(s->heartbeat_age_ns, beat, sizeof(beat));
 		printf("%-20s %-9s %7d %6u %10s %9s  %s\n", s->name,
@@ -399,7 +423,7 @@ sys_one(void *arg, const roost_sysinfo_t *s, int err)
 		       s->live_actors, age, beat,
 		       s->state == ROOST_SYS_STALE ? clean
 		       : s->state == ROOST_SYS_ORPHANED
-		               ? "no roostd: start one to adopt the actors"
+		           ? "no roostd: start one to adopt the actors"
 		       : s->state == ROOST_SYS_HUNG ? "roostd does not answer"
 		                                    : "");
 	}
@@ -454,10 +478,12 @@ ctl_clean(struct ctl *c, int argc, char **argv)
 	c->c_view = NULL;
 	rc = roost_system_clean(c->c_sysname);
 	if (rc == -EBUSY)
-		return ctl_err(CTL_FAILED, "system '%s' is not stale (roostd or "
-		               "an actor still runs): not removed; stop it with "
-		               "'roostctl --system %s shutdown'", c->c_sysname,
-		               c->c_sysname);
+		return ctl_err(
+		    CTL_FAILED,
+		    "system '%s' is not stale (roostd or "
+		    "an actor still runs): not removed; stop it with "
+		    "'roostctl --system %s shutdown'",
+		    c->c_sysname, c->c_sysname);
 	if (rc < 0)
 		return ctl_fail(rc, "cannot remove system '%s'", c->c_sysname);
 	if (c->c_json)
@@ -490,30 +516,30 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{"ls", ctl_ls},
-	{"inspect", ctl_inspect},
-	{"top", ctl_top},
-	{"send", ctl_send},
-	{"call", ctl_call},
-	{"spawn", ctl_spawn},
-	{"stop", ctl_stop},
-	{"kill", ctl_kill},
-	{"timers", ctl_timers},
-	{"deadletters", ctl_deadletters},
-	{"shutdown", ctl_shutdown},
-	{"systems", ctl_systems},
-	{"clean", ctl_clean},
-	{"version", ctl_version},
-	{NULL, NULL},
+    {"ls", ctl_ls},
+    {"inspect", ctl_inspect},
+    {"top", ctl_top},
+    {"send", ctl_send},
+    {"call", ctl_call},
+    {"spawn", ctl_spawn},
+    {"stop", ctl_stop},
+    {"kill", ctl_kill},
+    {"timers", ctl_timers},
+    {"deadletters", ctl_deadletters},
+    {"shutdown", ctl_shutdown},
+    {"systems", ctl_systems},
+    {"clean", ctl_clean},
+    {"version", ctl_version},
+    {NULL, NULL},
 };
 
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CTL_COMMON_OPTS,
-		{"version", no_argument, NULL, 'V'},
-		{0},
+	    CTL_COMMON_OPTS,
+	    {"version", no_argument, NULL, 'V'},
+	    {0},
 	};
 	struct ctl c;
 	const struct verb *v;

@@ -28,47 +28,49 @@
 /* Exit codes: one per class of failure (docs/roostctl.1, --help). */
 enum ctl_exit {
 	CTL_OK = 0,
-	CTL_USAGE = 1,     /* bad arguments */
-	CTL_NOSYS = 2,     /* no such system */
-	CTL_STALE = 3,     /* the system is stale (nothing runs) */
-	CTL_NOACTOR = 4,   /* unknown actor */
-	CTL_CORRUPT = 5,   /* a segment failed validation */
-	CTL_BADJSON = 6,   /* a JSON argument does not parse */
-	CTL_PERM = 7,      /* permission denied */
-	CTL_NOROOSTD = 8,  /* no roostd runs the system */
-	CTL_TIMEOUT = 9,   /* no answer in time */
-	CTL_FAILED = 10    /* the request was refused or failed */
+	CTL_USAGE = 1,    /* bad arguments */
+	CTL_NOSYS = 2,    /* no such system */
+	CTL_STALE = 3,    /* the system is stale (nothing runs) */
+	CTL_NOACTOR = 4,  /* unknown actor */
+	CTL_CORRUPT = 5,  /* a segment failed validation */
+	CTL_BADJSON = 6,  /* a JSON argument does not parse */
+	CTL_PERM = 7,     /* permission denied */
+	CTL_NOROOSTD = 8, /* no roostd runs the system */
+	CTL_TIMEOUT = 9,  /* no answer in time */
+	CTL_FAILED = 10   /* the request was refused or failed */
 };
 
 /* One invocation. */
 struct ctl {
-	const char *c_system;     /* as given; NULL: $ROOST_SYSTEM/default */
+	const char *c_system; /* as given; NULL: $ROOST_SYSTEM/default */
 	char c_sysname[ROOST_SYSTEM_NAME_MAX + 1]; /* resolved, after open */
 	bool c_json;
-	roost_view_t *c_view;     /* ctl_view() */
-	roost_ctx_t *c_ctx;       /* ctl_connect() */
+	roost_view_t *c_view; /* ctl_view() */
+	roost_ctx_t *c_ctx;   /* ctl_connect() */
 };
 
 /* Options every verb accepts; verbs append their own (see CTL_OPTS). */
-#define CTL_COMMON_OPTS                                                   \
-	{"json", no_argument, NULL, 'j'},                                 \
-	{"system", required_argument, NULL, 's'},                         \
-	{"help", no_argument, NULL, 'h'}
+#define CTL_COMMON_OPTS                                                       \
+	{"json", no_argument, NULL, 'j'},                                     \
+	    {"system", required_argument, NULL, 's'},                         \
+	{                                                                     \
+		"help", no_argument, NULL, 'h'                                \
+	}
 
 /* Handle a common option; false if 'opt' is not one. */
 bool ctl_common_opt(struct ctl *c, int opt, const char *verb);
 
 /* Print "roostctl: ..." on stderr and return 'code'. */
 int ctl_err(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* The exit code for a roost error 'rc' (negative errno or ROOST_E*). */
 int ctl_exit_of(int rc);
 /* "roostctl: WHAT: <strerror(rc)>" and its exit code. */
 int ctl_fail(int rc, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* A usage error about 'verb': one line and the hint; CTL_USAGE. */
 int ctl_usage(const char *verb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Open the view of the system (once), refusing a stale one unless
  * 'allow_stale'. 0 or an exit code (message printed). */
@@ -124,8 +126,7 @@ const char *ctl_payload_text(const void *data, size_t size, bool msgpack,
                              size_t width);
 /* A hex dump (offset, 16 bytes of hex, ASCII) to 'f', each line
  * prefixed by 'indent'. */
-void ctl_hexdump(FILE *f, const char *indent, const void *data,
-                 size_t size);
+void ctl_hexdump(FILE *f, const char *indent, const void *data, size_t size);
 
 /* Text helpers; each returns 'buf'. */
 char *ctl_fmt_aid(roost_aid_t aid, char *buf, size_t len);

@@ -29,6 +29,25 @@ roost_reply(roost_ctx_t *ctx, const roost_msg_t *req, uint32_t kind,
 	                     roost_msg_corr(req), data, size, REPLY_TIMEOUT_MS);
 }
 
+/* The context's copy buffer for messages taken aside. */
+static int
+aside_buf(roost_ctx_t *ctx)
+{
+	if (ctx->cx_reply_buf == NULL)
+		ctx->cx_reply_buf = roost__malloc(ctx->cx_sys.sy_fixed.sf_max_msg
+		                                  + 1u);
+	return ctx->cx_reply_buf != NULL ? 0 : -ENOMEM;
+}
+
+/* Copy a message taken aside into the context's buffer. */
+static void
+keep_copy(roost_ctx_t *ctx, const roost_msg_t *m)
+{
+	ctx->cx_reply = *m;
+	memcpy(ctx->cx_reply_buf, roost_msg_data(m), roost_msg_size(m));
+	ctx->cx_reply.m_data = ctx->cx_reply_buf;
+}
+
 struct call_match {
 	roost_ctx_t *cm_ctx;
 	uint64_t cm_from;
@@ -49,9 +68,7 @@ match_call(const roost_msg_t *m, void *arg)
 		return false;
 	if (corr == cm->cm_corr && roost_msg_from(m).id == cm->cm_from) {
 		cm->cm_mine = true;
-		ctx->cx_reply = *m;
-		memcpy(ctx->cx_reply_buf, roost_msg_data(m), roost_msg_size(m));
-		ctx->cx_reply.m_data = ctx->cx_reply_buf;
+		keep_copy(ctx, m);
 		return true;
 	}
 	if (corr > ctx->cx_corr_seed && corr < cm->cm_corr) {
@@ -59,6 +76,43 @@ match_call(const roost_msg_t *m, void *arg)
 		return true;
 	}
 	return false;
+}
+
+struct aside_match {
+	roost_ctx_t *am_ctx;
+	roost_match_fn am_match;
+	void *am_arg;
+};
+
+static bool
+match_aside(const roost_msg_t *m, void *arg)
+{
+	struct aside_match *am = arg;
+
+	if (am->am_match != NULL && !am->am_match(m, am->am_arg))
+		return false;
+	keep_copy(am->am_ctx, m);
+	return true;
+}
+
+int
+roost_recv_aside(roost_ctx_t *ctx, roost_msg_t **out, unsigned lanes,
+                 roost_match_fn match, void *arg, int timeout_ms)
+{
+	struct aside_match am = {ctx, match, arg};
+	int rc;
+
+	if (ctx == NULL || out == NULL || lanes == 0 ||
+	    (lanes & ~ROOST_LANE_ANY) != 0)
+		return -EINVAL;
+	rc = aside_buf(ctx);
+	if (rc < 0)
+		return rc;
+	rc = roost__mbox_take_aside(&ctx->cx_mbox, &ctx->cx_rx, lanes,
+	                            match_aside, &am, timeout_ms);
+	if (rc == 0)
+		*out = &ctx->cx_reply;
+	return rc;
 }
 
 int
@@ -77,12 +131,9 @@ roost_call(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind, uint32_t flags,
 		return -EINVAL;
 	if (roost_aid_eq(to, ctx->cx_self))
 		return -EDEADLK; /* we could never answer ourselves */
-	if (ctx->cx_reply_buf == NULL) {
-		ctx->cx_reply_buf = roost__malloc(ctx->cx_sys.sy_fixed.sf_max_msg
-		                                  + 1u);
-		if (ctx->cx_reply_buf == NULL)
-			return -ENOMEM;
-	}
+	rc = aside_buf(ctx);
+	if (rc < 0)
+		return rc;
 	if (timeout_ms > 0)
 		deadline = roost__plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	cm.cm_ctx = ctx;
@@ -97,8 +148,10 @@ roost_call(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind, uint32_t flags,
 		left = -1;
 		if (timeout_ms >= 0) {
 			now = roost__plat_now_ns();
-			left = deadline > now ? (int64_t)((deadline - now) / 1000000u)
-			                      : 0;
+			/* Rounded up: never give up before the deadline. */
+			left = deadline > now
+			       ? (int64_t)((deadline - now + 999999u) / 1000000u)
+			       : 0;
 		}
 		rc = roost__mbox_take_aside(&ctx->cx_mbox, &ctx->cx_rx,
 		                            ROOST_LANE_SYSTEM, match_call, &cm,

@@ -28,10 +28,10 @@
 struct raw_reply {
 	uint64_t rr_roostd;
 	uint64_t rr_corr;
-	uint64_t rr_seed;  /* first correlation id of this context */
+	uint64_t rr_seed; /* first correlation id of this context */
 	bool rr_mine;
 	size_t rr_len;
-	uint8_t *rr_buf;   /* REPLY_MAX bytes */
+	uint8_t *rr_buf; /* REPLY_MAX bytes */
 };
 
 static bool
@@ -47,7 +47,8 @@ match_raw(const roost_msg_t *m, void *arg)
 		rr->rr_mine = true;
 		rr->rr_len = roost_msg_size(m);
 		if (rr->rr_len > REPLY_MAX)
-			rr->rr_len = REPLY_MAX + 1; /* malformed; never copied */
+			rr->rr_len =
+			    REPLY_MAX + 1; /* malformed; never copied */
 		else
 			memcpy(rr->rr_buf, roost_msg_data(m), rr->rr_len);
 		return true;
@@ -125,7 +126,9 @@ reply_split(msgpack_unpacked *up, const struct raw_reply *rr, int64_t *rc,
 {
 	const msgpack_object *o;
 
-	if (msgpack_unpack_next(up, (const char *)rr->rr_buf, rr->rr_len,
+	/* Checked before msgpack-c allocates what containers declare. */
+	if (!roost_msgpack_valid(rr->rr_buf, rr->rr_len) ||
+	    msgpack_unpack_next(up, (const char *)rr->rr_buf, rr->rr_len,
 	                        NULL) != MSGPACK_UNPACK_SUCCESS)
 		return ROOST_EPROTO;
 	o = &up->data;
@@ -215,7 +218,8 @@ decode_timer(const msgpack_object *o, roost_timer_info_t *t)
 	t->kind = (uint32_t)kind;
 	t->flags = (uint32_t)flags;
 	t->size = d->via.bin.size;
-	memcpy(t->data, d->via.bin.ptr, d->via.bin.size);
+	if (d->via.bin.size > 0)
+		memcpy(t->data, d->via.bin.ptr, d->via.bin.size);
 	return 0;
 }
 
@@ -337,8 +341,8 @@ roost_deadletters_drain(roost_ctx_t *ctx, uint64_t *count)
 	rc = reply_split(&up, &rr, &code, &val);
 	if (rc == 0 && code < 0)
 		rc = (int)code;
-	else if (rc == 0 && (val == NULL ||
-	                     val->type != MSGPACK_OBJECT_POSITIVE_INTEGER))
+	else if (rc == 0 &&
+	         (val == NULL || val->type != MSGPACK_OBJECT_POSITIVE_INTEGER))
 		rc = ROOST_EPROTO;
 	else if (rc == 0 && count != NULL)
 		*count = val->via.u64;

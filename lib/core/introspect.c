@@ -47,7 +47,7 @@
 #define KINDS_LOCK_MS 50
 /* One hold of a mailbox lock copies at most this much. */
 #define QUEUE_CHUNK_BYTES (16u << 10)
-#define QUEUE_CHUNK_RECS 256u
+#define QUEUE_CHUNK_RECS  256u
 /* Total wait for a mailbox lock held by someone else, per chunk. */
 #define QUEUE_LOCK_MS 1000
 
@@ -59,9 +59,9 @@ struct vw_peer {
 
 struct roost_view {
 	struct roost__sys vw_sys;
-	struct vw_peer *vw_peers;     /* [sf_nslots] */
+	struct vw_peer *vw_peers; /* [sf_nslots] */
 	struct roost__kind vw_kinds[ROOST_NKINDS];
-	uint64_t vw_kinds_at;         /* when copied; 0: never */
+	uint64_t vw_kinds_at; /* when copied; 0: never */
 };
 
 /* A validated copy of roostd's table: header and the mapping. */
@@ -75,9 +75,9 @@ const char *
 roost_version(void)
 {
 #define ROOST__STR2(x) #x
-#define ROOST__STR(x) ROOST__STR2(x)
+#define ROOST__STR(x)  ROOST__STR2(x)
 	return ROOST__STR(ROOST_VERSION_MAJOR) "." ROOST__STR(
-		ROOST_VERSION_MINOR) "." ROOST__STR(ROOST_VERSION_PATCH);
+	    ROOST_VERSION_MINOR) "." ROOST__STR(ROOST_VERSION_PATCH);
 #undef ROOST__STR
 #undef ROOST__STR2
 }
@@ -86,11 +86,16 @@ const char *
 roost_sys_state_name(uint32_t state)
 {
 	switch (state) {
-	case ROOST_SYS_LIVE: return "live";
-	case ROOST_SYS_HUNG: return "hung";
-	case ROOST_SYS_ORPHANED: return "orphaned";
-	case ROOST_SYS_STALE: return "stale";
-	default: return "unknown";
+	case ROOST_SYS_LIVE:
+		return "live";
+	case ROOST_SYS_HUNG:
+		return "hung";
+	case ROOST_SYS_ORPHANED:
+		return "orphaned";
+	case ROOST_SYS_STALE:
+		return "stale";
+	default:
+		return "unknown";
 	}
 }
 
@@ -98,12 +103,18 @@ const char *
 roost_actor_state_name(uint32_t state)
 {
 	switch (state) {
-	case ROOST_ACTOR_STARTING: return "starting";
-	case ROOST_ACTOR_RUNNING: return "running";
-	case ROOST_ACTOR_STOPPING: return "stopping";
-	case ROOST_ACTOR_DOWN: return "restarting";
-	case ROOST_ACTOR_DEAD: return "dead";
-	default: return "unknown";
+	case ROOST_ACTOR_STARTING:
+		return "starting";
+	case ROOST_ACTOR_RUNNING:
+		return "running";
+	case ROOST_ACTOR_STOPPING:
+		return "stopping";
+	case ROOST_ACTOR_DOWN:
+		return "restarting";
+	case ROOST_ACTOR_DEAD:
+		return "dead";
+	default:
+		return "unknown";
 	}
 }
 
@@ -130,8 +141,8 @@ roost_view_open(roost_view_t **out, const char *name)
 	}
 	if (rc < 0)
 		goto out_free;
-	v->vw_peers = roost__calloc(v->vw_sys.sy_fixed.sf_nslots,
-	                            sizeof(*v->vw_peers));
+	v->vw_peers =
+	    roost__calloc(v->vw_sys.sy_fixed.sf_nslots, sizeof(*v->vw_peers));
 	if (v->vw_peers == NULL) {
 		rc = -ENOMEM;
 		goto out_close;
@@ -197,15 +208,16 @@ sup_map(roost_view_t *v, struct sup_map *sm)
 	want = ROOST_SUP_HDR_SIZE +
 	       (uint64_t)sf->sf_nslots * sizeof(struct roost__sup_entry);
 	if (sup_shm_name(name, sizeof(name), v->vw_sys.sy_name) < 0 ||
-	    roost__plat_seg_open(name, ROOST_SUP_HDR_SIZE, want,
-	                         &sm->sm_seg) < 0)
+	    roost__plat_seg_open(name, ROOST_SUP_HDR_SIZE, want, &sm->sm_seg) <
+	        0)
 		return;
 	h = sm->sm_seg.sg_base;
 	/* Pairs with the release in daemon/status.c. tag-sup-publish */
 	if (roost__load_acq(&h->su_state) != ROOST_SEG_READY)
 		goto out_unmap;
 	memcpy(&f, &h->su_fixed, sizeof(f)); /* trust only f from here */
-	if (f.uf_magic != ROOST_SUP_MAGIC || f.uf_version != ROOST_SUP_VERSION ||
+	if (f.uf_magic != ROOST_SUP_MAGIC ||
+	    f.uf_version != ROOST_SUP_VERSION ||
 	    f.uf_hdr_size != ROOST_SUP_HDR_SIZE ||
 	    f.uf_entry_size != sizeof(struct roost__sup_entry) ||
 	    f.uf_nentries != sf->sf_nslots || f.uf_map_size != want ||
@@ -252,8 +264,9 @@ sup_entry(const struct sup_map *sm, uint32_t slot, struct roost__sup_entry *e)
 	if (!sm->sm_ok || slot >= sm->sm_fixed.uf_nentries)
 		return false;
 	s = (const struct roost__sup_entry *)((const uint8_t *)
-	                                      sm->sm_seg.sg_base +
-	                                      ROOST_SUP_HDR_SIZE) + slot;
+	                                          sm->sm_seg.sg_base +
+	                                      ROOST_SUP_HDR_SIZE) +
+	    slot;
 	for (tries = 0; tries < SUP_READ_RETRIES; tries++) {
 		/* Pairs with the release that ends a write in status.c.
 		 * tag-sup-seq */
@@ -392,7 +405,8 @@ hdr_attach(struct roost__mbox *mb, struct roost__seg seg, uint32_t slot,
 		return -ESRCH;
 	for (lane = 0; lane < ROOST_NLANES; lane++) {
 		end = (uint64_t)f.mf_ring_off[lane] + f.mf_cap[lane];
-		if (!is_pow2(f.mf_cap[lane]) || f.mf_cap[lane] < ROOST_RING_MIN ||
+		if (!is_pow2(f.mf_cap[lane]) ||
+		    f.mf_cap[lane] < ROOST_RING_MIN ||
 		    f.mf_cap[lane] > ROOST_RING_MAX ||
 		    f.mf_ring_off[lane] < ROOST_MBOX_HDR_SIZE ||
 		    f.mf_ring_off[lane] % ROOST_REC_ALIGN != 0 ||
@@ -400,8 +414,8 @@ hdr_attach(struct roost__mbox *mb, struct roost__seg seg, uint32_t slot,
 			return ROOST_CORRUPT();
 	}
 	if (f.mf_ring_off[0] < f.mf_ring_off[1]
-	            ? f.mf_ring_off[0] + f.mf_cap[0] > f.mf_ring_off[1]
-	            : f.mf_ring_off[1] + f.mf_cap[1] > f.mf_ring_off[0])
+	        ? f.mf_ring_off[0] + f.mf_cap[0] > f.mf_ring_off[1]
+	        : f.mf_ring_off[1] + f.mf_cap[1] > f.mf_ring_off[0])
 		return ROOST_CORRUPT();
 	memset(mb, 0, sizeof(*mb));
 	mb->mb_seg = seg;
@@ -431,8 +445,8 @@ peer_hdr(roost_view_t *v, uint32_t slot, uint32_t gen,
 	rc = roost__mbox_shm_name(shm, sizeof(shm), v->vw_sys.sy_name, slot);
 	if (rc < 0)
 		return rc;
-	rc = roost__plat_seg_open(shm, ROOST_MBOX_HDR_SIZE, ROOST_MBOX_HDR_SIZE,
-	                          &seg);
+	rc = roost__plat_seg_open(shm, ROOST_MBOX_HDR_SIZE,
+	                          ROOST_MBOX_HDR_SIZE, &seg);
 	if (rc < 0)
 		return rc;
 	rc = hdr_attach(&p->pr_mb, seg, slot, gen);
@@ -497,8 +511,8 @@ fill_actor(roost_view_t *v, const struct sup_map *sm, uint32_t slot,
 			a->uptime_ns = now - e.se_started_ns;
 	}
 	a->mbox_err = sv->sv_state == ROOST_SLOT_ACTIVE
-	                      ? peer_hdr(v, slot, sv->sv_gen, &mb)
-	                      : -ENOENT;
+	                  ? peer_hdr(v, slot, sv->sv_gen, &mb)
+	                  : -ENOENT;
 	if (a->mbox_err == 0) {
 		roost__mbox_stats(mb, &a->mbox);
 		a->mbox_state = mbox_state(mb);
@@ -650,25 +664,44 @@ static const char *
 builtin_kind(uint32_t kind)
 {
 	switch (kind) {
-	case 0xffffff01u: return "roost.stop";
-	case 0xffffff02u: return "roost.down";
-	case 0xffffff03u: return "roost.exit";
-	case 0xffffff04u: return "roost.reply";
-	case 0xffffff10u: return "roostd.spawn";
-	case 0xffffff11u: return "roostd.kill";
-	case 0xffffff12u: return "roostd.shutdown";
-	case 0xffffff13u: return "roostd.timer";
-	case 0xffffff14u: return "roostd.cancel";
-	case 0xffffff15u: return "roostd.monitor";
-	case 0xffffff16u: return "roostd.demonitor";
-	case 0xffffff17u: return "roostd.link";
-	case 0xffffff18u: return "roostd.unlink";
-	case 0xffffff19u: return "roostd.watch";
-	case 0xffffff1au: return "roostd.done";
-	case 0xffffff1bu: return "roostd.stopping";
-	case 0xffffff1cu: return "roostd.timers";
-	case 0xffffff1du: return "roostd.drain";
-	default: return NULL;
+	case 0xffffff01u:
+		return "roost.stop";
+	case 0xffffff02u:
+		return "roost.down";
+	case 0xffffff03u:
+		return "roost.exit";
+	case 0xffffff04u:
+		return "roost.reply";
+	case 0xffffff10u:
+		return "roostd.spawn";
+	case 0xffffff11u:
+		return "roostd.kill";
+	case 0xffffff12u:
+		return "roostd.shutdown";
+	case 0xffffff13u:
+		return "roostd.timer";
+	case 0xffffff14u:
+		return "roostd.cancel";
+	case 0xffffff15u:
+		return "roostd.monitor";
+	case 0xffffff16u:
+		return "roostd.demonitor";
+	case 0xffffff17u:
+		return "roostd.link";
+	case 0xffffff18u:
+		return "roostd.unlink";
+	case 0xffffff19u:
+		return "roostd.watch";
+	case 0xffffff1au:
+		return "roostd.done";
+	case 0xffffff1bu:
+		return "roostd.stopping";
+	case 0xffffff1cu:
+		return "roostd.timers";
+	case 0xffffff1du:
+		return "roostd.drain";
+	default:
+		return NULL;
 	}
 }
 
@@ -707,7 +740,8 @@ roost_view_kind_name(roost_view_t *v, uint32_t kind, char *buf, size_t len)
 		for (i = 0; i < ROOST_NKINDS && name == NULL; i++) {
 			k = &v->vw_kinds[i];
 			if (k->kd_used == 1 && k->kd_kind == kind &&
-			    memchr(k->kd_name, '\0', sizeof(k->kd_name)) != NULL &&
+			    memchr(k->kd_name, '\0', sizeof(k->kd_name)) !=
+			        NULL &&
 			    k->kd_name[0] != '\0')
 				name = k->kd_name;
 		}
@@ -721,7 +755,8 @@ roost_view_kind_name(roost_view_t *v, uint32_t kind, char *buf, size_t len)
 	/* A name is printable ASCII (roost_kind_register checks it); show
 	 * anything else from a damaged table as '?'. */
 	for (i = 0; i < n; i++)
-		if ((unsigned char)buf[i] <= ' ' || (unsigned char)buf[i] >= 0x7f)
+		if ((unsigned char)buf[i] <= ' ' ||
+		    (unsigned char)buf[i] >= 0x7f)
 			buf[i] = '?';
 	return 0;
 }
@@ -736,7 +771,8 @@ roost_view_kind_lookup(roost_view_t *v, const char *name, uint32_t *kind)
 	if (v == NULL || name == NULL || kind == NULL)
 		return -EINVAL;
 	for (i = 0xffffff01u; i <= 0xffffff1du; i++) {
-		if (builtin_kind(i) != NULL && strcmp(builtin_kind(i), name) == 0) {
+		if (builtin_kind(i) != NULL &&
+		    strcmp(builtin_kind(i), name) == 0) {
 			*kind = i;
 			return 0;
 		}
@@ -747,7 +783,8 @@ roost_view_kind_lookup(roost_view_t *v, const char *name, uint32_t *kind)
 		/* Through roost_view_kind_name, so a damaged entry is checked
 		 * the same way. */
 		if (k->kd_used == 1 &&
-		    roost_view_kind_name(v, k->kd_kind, buf, sizeof(buf)) == 0 &&
+		    roost_view_kind_name(v, k->kd_kind, buf, sizeof(buf)) ==
+		        0 &&
 		    strcmp(buf, name) == 0) {
 			*kind = k->kd_kind;
 			return 0;
@@ -761,8 +798,8 @@ roost_view_kind_lookup(roost_view_t *v, const char *name, uint32_t *kind)
 struct qrec {
 	unsigned q_lane;
 	uint64_t q_pos;
-	struct roost__rec q_rec;   /* validated copy */
-	size_t q_off;              /* payload offset in the arena */
+	struct roost__rec q_rec; /* validated copy */
+	size_t q_off;            /* payload offset in the arena */
 	bool q_in_hand;
 };
 
@@ -869,8 +906,8 @@ copy_lane(struct roost__mbox *mb, unsigned lane, uint32_t limit,
 		 * (tag-rec-release) and the senders' of mh_tail. */
 		head = roost__load_acq(&h->mh_head[lane]);
 		tail = roost__load_acq(&h->mh_tail[lane]);
-		if (head % ROOST_REC_ALIGN != 0 || tail % ROOST_REC_ALIGN != 0 ||
-		    tail - head > cap) {
+		if (head % ROOST_REC_ALIGN != 0 ||
+		    tail % ROOST_REC_ALIGN != 0 || tail - head > cap) {
 			rc = ROOST_CORRUPT();
 			goto out_unlock;
 		}
@@ -898,10 +935,12 @@ copy_lane(struct roost__mbox *mb, unsigned lane, uint32_t limit,
 			chunk_recs++;
 			if (!(r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE))) {
 				in_hand = inflight == pos + 1;
-				rc = qbuf_add(qb, lane, pos, &r,
-				              (const uint8_t *)roost__mbox_rec_at(
-				                      mb, lane, pos) + ROOST_REC_HDR,
-				              in_hand);
+				rc = qbuf_add(
+				    qb, lane, pos, &r,
+				    (const uint8_t *)roost__mbox_rec_at(
+				        mb, lane, pos) +
+				        ROOST_REC_HDR,
+				    in_hand);
 				if (rc < 0)
 					goto out_unlock;
 				chunk_bytes += r.rc_len;
@@ -926,8 +965,8 @@ out_unlock:
 
 int
 roost_view_queue(roost_view_t *v, roost_aid_t aid, unsigned lanes,
-                 uint32_t limit, roost_mbox_info_t *info,
-                 roost_view_msg_fn fn, void *arg)
+                 uint32_t limit, roost_mbox_info_t *info, roost_view_msg_fn fn,
+                 void *arg)
 {
 	struct roost__slot_view sv;
 	struct roost__mbox mb;
@@ -958,7 +997,7 @@ roost_view_queue(roost_view_t *v, roost_aid_t aid, unsigned lanes,
 	info->aid = aid;
 	info->state = mbox_state(&mb);
 	info->receiver_sleeping =
-		roost__load_rlx(&mb.mb_hdr->mh_lock.lk_sleeping) != 0;
+	    roost__load_rlx(&mb.mb_hdr->mh_lock.lk_sleeping) != 0;
 	info->max_msg = v->vw_sys.sy_fixed.sf_max_msg;
 	for (lane = 0; lane < ROOST_NLANES; lane++) {
 		info->capacity[lane] = mb.mb_cap[lane];
@@ -982,8 +1021,8 @@ roost_view_queue(roost_view_t *v, roost_aid_t aid, unsigned lanes,
 		q.from.id = r->q_rec.rc_from;
 		q.kind = r->q_rec.rc_kind;
 		q.corr = r->q_rec.rc_corr;
-		q.age_ns = now > r->q_rec.rc_time_ns ? now - r->q_rec.rc_time_ns
-		                                     : 0;
+		q.age_ns =
+		    now > r->q_rec.rc_time_ns ? now - r->q_rec.rc_time_ns : 0;
 		q.size = r->q_rec.rc_size;
 		q.data = qb.qb_arena + r->q_off;
 		if (r->q_lane == ROOST_LANE_SYS)
@@ -1066,7 +1105,8 @@ roost_systems_list(roost_systems_fn fn, void *arg)
 		rc = nl.nl_err;
 	if (rc < 0)
 		goto out;
-	qsort(nl.nl_names, nl.nl_n, sizeof(*nl.nl_names), by_name);
+	if (nl.nl_n > 1)
+		qsort(nl.nl_names, nl.nl_n, sizeof(*nl.nl_names), by_name);
 	for (i = 0; i < nl.nl_n; i++) {
 		memset(&info, 0, sizeof(info));
 		snprintf(info.name, sizeof(info.name), "%s", nl.nl_names[i]);

@@ -397,6 +397,9 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 			return -EINTR;
 		for (i = 0; i < SPIN_BACKOFF_MAX; i++)
 			roost__cpu_relax();
+		/* A sender that shares our CPU cannot send while we spin:
+		 * give it the CPU (returns at once when nobody waits for it). */
+		roost__plat_yield();
 		now = roost__plat_now_ns();
 		if (deadline != 0 && now >= deadline)
 			return -ETIMEDOUT;
@@ -460,8 +463,6 @@ find_match(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	unsigned l;
 	int rc;
 
-	if (timeout_ns > 0)
-		deadline = roost__plat_now_ns() + (uint64_t)timeout_ns;
 	for (l = 0; l < ROOST_NLANES; l++)
 		from[l] = rx->rx_head[l];
 	for (;;) {
@@ -482,6 +483,10 @@ find_match(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 			rc = check_wedged(mb, rx, lanes, from);
 			return rc < 0 ? rc : -EAGAIN;
 		}
+		/* The clock is read only when we must wait: a message already
+		 * there costs no clock read. */
+		if (timeout_ns > 0 && deadline == 0)
+			deadline = roost__plat_now_ns() + (uint64_t)timeout_ns;
 		rc = wait_more(mb, rx, lanes, from, deadline);
 		if (rc < 0)
 			return rc;

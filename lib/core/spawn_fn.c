@@ -23,11 +23,12 @@ static void
 oneshot_main(const char *system, roost_actor_fn fn, void *arg,
              const char *name, uint32_t flags, int fd)
 {
-	struct oneshot_hello hello = {0, 0};
+	struct oneshot_hello hello;
 	roost_ctx_opts_t o;
 	roost_ctx_t *ctx = NULL;
 	int status;
 
+	memset(&hello, 0, sizeof(hello)); /* padding too: it is written out */
 	roost_ctx_opts_init(&o);
 	o.system = system;
 	o.name = name;

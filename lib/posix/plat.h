@@ -56,6 +56,9 @@ int roost__plat_mutex_init_robust(pthread_mutex_t *m);
 int roost__plat_futex_wait(uint32_t *addr, uint32_t expect, int64_t rel_ns);
 int roost__plat_futex_wake(uint32_t *addr, int n);
 
+/* Let another runnable thread on this CPU run (sched_yield). */
+void roost__plat_yield(void);
+
 /* CLOCK_MONOTONIC and its cheap, coarse variant, in nanoseconds. */
 uint64_t roost__plat_now_ns(void);
 uint64_t roost__plat_coarse_ns(void);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -267,4 +268,10 @@ roost__plat_proc_alive(pid_t pid, uint64_t start)
 	if (roost__plat_proc_start(pid, &now_start) < 0)
 		return 0;
 	return now_start == start;
+}
+
+void
+roost__plat_yield(void)
+{
+	sched_yield();
 }
