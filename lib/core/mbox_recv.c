@@ -150,6 +150,8 @@ roost__mbox_retire_poison(struct roost__mbox *mb,
 	__atomic_fetch_or(&roost__mbox_rec_at(mb, lane, ipos)->rc_flags,
 	                  ROOST_REC_DONE, __ATOMIC_RELEASE);
 	roost__store_rlx(&h->mh_inflight_pos, 0);
+	/* The owner's counter, and the owner is dead: one writer still. */
+	roost__bump_1w(&h->mh_dequeued, 1);
 	return 1;
 }
 
