@@ -22,6 +22,8 @@
 
 #define ATTACH_WAIT_NS (5000ull * 1000000u)
 
+static bool was_stopped(struct rd *rd, const struct rd_child *ch);
+
 struct rd_child *
 rd_child_add(struct rd *rd, const char *name, int group)
 {
@@ -157,6 +159,13 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 
 	if (ch->ch_nospec)
 		return -ENOEXEC;
+	if (ch->ch_exec_fd >= 0) {
+		close(ch->ch_exec_fd);
+		ch->ch_exec_fd = -1;
+	}
+	/* A new life: whatever ended the last one does not carry over. */
+	ch->ch_kill = false;
+	ch->ch_stopping = false;
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
 	/* No handler of ours may run in the child before exec. */
@@ -293,8 +302,11 @@ rd_children_poll_attach(struct rd *rd)
 		} else if (now > ch->ch_attach_deadline) {
 			rd_log(RD_ERR, "%s did not attach within 5 s: killing it",
 			       ch->ch_name[0] ? ch->ch_name : "actor");
+			/* A spawn request fails for good; a config actor's
+			 * exit is judged by its policy and intensity. */
+			if (ch->ch_req_from.id != 0)
+				ch->ch_kill = true;
 			answer_spawn(rd, ch, -ETIMEDOUT);
-			ch->ch_kill = true;
 			kill(ch->ch_pid, SIGKILL);
 			ch->ch_state = CH_RUNNING; /* its exit ends it */
 		}
@@ -356,6 +368,20 @@ describe_exit(int status, bool known, char *buf, size_t len)
 		         strsignal(WTERMSIG(status)));
 	else
 		snprintf(buf, len, "ended (status 0x%x)", status);
+}
+
+bool
+rd_child_lane_shut(struct rd *rd, const struct rd_child *ch)
+{
+	struct roost__mbox *mb;
+
+	/* Shut, or already closed by an actor that finished its drain (its
+	 * address may be gone by now): only an open lane disproves it. */
+	if (ch->ch_aid.id == 0 ||
+	    roost__ctx_peer(rd->rd_ctx, ch->ch_aid, &mb) < 0)
+		return true;
+	return roost__load_acq(&mb->mb_hdr->mh_lock.lk_state) !=
+	       ROOST_MBOX_OPEN;
 }
 
 /* True if the actor's user lane was shut by a graceful stop. */
@@ -454,9 +480,13 @@ terminate(struct rd *rd, struct rd_child *ch, bool graceful)
 		graceful = false;
 		ms = 0;
 	}
-	if (graceful && ch->ch_aid.id != 0 &&
-	    roost_stop(rd->rd_ctx, ch->ch_aid) == 0 && wait_end(ch, ms))
-		goto out;
+	if (graceful && ch->ch_aid.id != 0) {
+		int rc = roost_stop(rd->rd_ctx, ch->ch_aid);
+
+		/* -EALREADY: stopping already; its drain deserves the wait. */
+		if ((rc == 0 || rc == -EALREADY) && wait_end(ch, ms))
+			goto out;
+	}
 	if (ms > 0) {
 		if (graceful)
 			rd_log(RD_INFO, "%s did not stop in %u ms: SIGTERM", name,
@@ -476,27 +506,36 @@ out:
 /* Restart (reattach) every member of 'set' that should come back, in
  * start order; members still running are stopped first, in reverse. */
 static void
-restart_set(struct rd *rd, struct rd_child **set, int n)
+restart_set(struct rd *rd, struct rd_child **set, int n,
+            const struct rd_child *failed)
 {
+	struct rd_child *ch;
+	bool back;
 	int i;
 
 	for (i = n - 1; i >= 0; i--) {
-		if (set[i]->ch_pid > 0) {
-			terminate(rd, set[i], false);
-			rd_notify_down(rd, set[i], 0, false, true, "shutdown");
+		ch = set[i];
+		/* A sibling comes back unless it was on its way out anyway
+		 * (killed, stopped) or is temporary: never restarted. */
+		back = ch == failed ||
+		       (!ch->ch_kill && !ch->ch_stopping && !was_stopped(rd, ch) &&
+		        ch->ch_spec.sp_restart != RD_TEMPORARY);
+		if (ch->ch_pid > 0) {
+			terminate(rd, ch, false);
+			rd_notify_down(rd, ch, 0, false, back, "shutdown");
 		}
-		set[i]->ch_state = CH_DOWN;
+		ch->ch_state = back ? CH_DOWN : CH_GONE;
+		if (!back)
+			child_gone(rd, ch);
 	}
 	for (i = 0; i < n; i++) {
-		if (set[i]->ch_spec.sp_restart == RD_TEMPORARY &&
-		    set[i]->ch_restarts > 0) {
-			child_gone(rd, set[i]);
+		ch = set[i];
+		if (ch->ch_state != CH_DOWN)
 			continue;
-		}
-		retire_poison(rd, set[i]);
-		set[i]->ch_restarts++;
-		if (rd_child_spawn(rd, set[i]) < 0)
-			child_gone(rd, set[i]);
+		retire_poison(rd, ch);
+		ch->ch_restarts++;
+		if (rd_child_spawn(rd, ch) < 0)
+			child_gone(rd, ch);
 	}
 }
 
@@ -523,6 +562,11 @@ strategy_set(struct rd *rd, int level, enum rd_strategy strategy,
 		ch = &rd->rd_kids[i];
 		if (ch->ch_state == CH_GONE || ch->ch_oneshot || ch->ch_nospec ||
 		    (level != 0 && ch->ch_group != level))
+			continue;
+		/* Not started yet (start-up is still under way): start-up
+		 * starts it, not the strategy. */
+		if (ch != failed && ch->ch_pid == 0 && ch->ch_restarts == 0 &&
+		    ch->ch_state == CH_DOWN && ch->ch_aid.id == 0)
 			continue;
 		if (ch == failed || strategy == RD_ONE_FOR_ALL ||
 		    (strategy == RD_REST_FOR_ONE && ch->ch_seq > failed->ch_seq))
@@ -558,7 +602,7 @@ supervise(struct rd *rd, struct rd_child *ch)
 	if (within_intensity(rd, level)) {
 		n = strategy_set(rd, level, cfg->rc_groups[level].rg_strategy,
 		                 ch, set);
-		restart_set(rd, set, n);
+		restart_set(rd, set, n, ch);
 		goto out;
 	}
 	snprintf(why, sizeof(why), "%s%s%s: more than %u restarts in %u s",
@@ -582,7 +626,7 @@ supervise(struct rd *rd, struct rd_child *ch)
 	n = strategy_set(rd, level, RD_ONE_FOR_ALL, ch, set);
 	rd_log(RD_INFO, "restarting group %s (%d actors)",
 	       cfg->rc_groups[level].rg_name, n);
-	restart_set(rd, set, n);
+	restart_set(rd, set, n, ch);
 out:
 	free(set);
 }
@@ -630,7 +674,10 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 		reason = abnormal ? "exit" : "normal";
 	rd_log(abnormal && !ch->ch_kill ? RD_ERR : RD_INFO, "%s %s%s", name,
 	       why, restart ? "; restarting" : "");
-	rd_notify_down(rd, ch, status, known, restart, reason);
+	/* Watchers watch the address: a restart at a new one (the actor
+	 * closed its context) is an end for them. */
+	rd_notify_down(rd, ch, status, known, restart && address_kept(rd, ch),
+	               reason);
 	rd_status_exit(rd, ch, status, known, reason);
 	ch->ch_pid = 0;
 	if (!restart) {

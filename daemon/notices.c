@@ -8,6 +8,8 @@
 #include <msgpack.h>
 #include <sys/wait.h>
 
+#define RD_MONITORS_PER_WATCHER 1024
+
 /* Grow an array of 'size'-byte entries to hold one more. */
 static int
 grow(void **arr, int *cap, int n, size_t size)
@@ -68,8 +70,15 @@ rd_monitor_add(struct rd *rd, roost_aid_t watcher, roost_aid_t target,
 {
 	struct rd_monitor *mo;
 
+	int i, mine = 0;
+
 	if (rd->rd_nmons == rd->rd_mons_cap)
 		prune(rd);
+	/* A live watcher cannot grow the table without bound. */
+	for (i = 0; i < rd->rd_nmons; i++)
+		mine += rd->rd_mons[i].mo_watcher.id == watcher.id;
+	if (mine >= RD_MONITORS_PER_WATCHER)
+		return -ENOSPC;
 	if (grow((void **)&rd->rd_mons, &rd->rd_mons_cap, rd->rd_nmons,
 	         sizeof(*mo)) < 0)
 		return -ENOMEM;

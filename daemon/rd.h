@@ -138,6 +138,8 @@ void rd_child_ended(struct rd *rd, struct rd_child *ch, int status,
                     bool known);
 void rd_children_shutdown(struct rd *rd);
 void rd_child_kill(struct rd *rd, struct rd_child *ch);
+/* False while the actor's user lane is open (roost_stop not called). */
+bool rd_child_lane_shut(struct rd *rd, const struct rd_child *ch);
 
 /* requests.c */
 void rd_request(struct rd *rd, const roost_msg_t *m);

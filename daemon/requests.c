@@ -303,15 +303,21 @@ req_watches(struct rd *rd, uint32_t kind, roost_aid_t from,
 
 	if (a->via.array.size != 1 || !arg_u64(a, 0, &aid.id))
 		return -EPROTO;
+	/* Only roostd's own actors are watched: no notice could come
+	 * from anything else (-EPERM, as for roost_kill). */
 	switch (kind) {
 	case ROOST__KIND_MONITOR:
-		return address_valid(rd, aid)
-		       ? rd_monitor_add(rd, from, aid, value) : -ESRCH;
+		if (!address_valid(rd, aid))
+			return -ESRCH;
+		return rd_child_by_aid(rd, aid) != NULL
+		       ? rd_monitor_add(rd, from, aid, value) : -EPERM;
 	case ROOST__KIND_DEMONITOR:
 		return rd_monitor_remove(rd, from, aid.id);
 	case ROOST__KIND_LINK:
-		return address_valid(rd, aid) ? rd_link_add(rd, from, aid)
-		                              : -ESRCH;
+		if (!address_valid(rd, aid))
+			return -ESRCH;
+		return rd_child_by_aid(rd, aid) != NULL
+		       ? rd_link_add(rd, from, aid) : -EPERM;
 	default:
 		return rd_link_remove(rd, from, aid);
 	}
@@ -382,8 +388,11 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 	case ROOST__KIND_DRAIN:
 		return rd_status_request(rd, m, a, value, has_value);
 	case ROOST__KIND_STOPPING:
+		/* Believed only when the lane really is shut: nobody can
+		 * make roostd give up an actor by saying so. */
 		if (a->via.array.size == 1 && arg_u64(a, 0, &id) &&
-		    (ch = rd_child_by_aid(rd, (roost_aid_t){id})) != NULL)
+		    (ch = rd_child_by_aid(rd, (roost_aid_t){id})) != NULL &&
+		    rd_child_lane_shut(rd, ch))
 			ch->ch_stopping = true;
 		return 1; /* no reply */
 	default:

@@ -139,8 +139,13 @@ rd_watch_add(pid_t pid, uint64_t start)
 
 	if (fd < 0 && errno != ENOSYS)
 		return -errno;
-	if (fd < 0 && !roost__plat_proc_alive(pid, start))
+	/* The pid may name another process by now: the pidfd (or the
+	 * polling) must watch the one that started at 'start'. */
+	if (!roost__plat_proc_alive(pid, start)) {
+		if (fd >= 0)
+			close(fd);
 		return -ESRCH;
+	}
 	pthread_mutex_lock(&watch_lock);
 	if (watch_n > WATCH_MAX) {
 		rc = -ENOSPC;

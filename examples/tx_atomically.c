@@ -9,11 +9,14 @@
  *    transaction: it asks the auditor to approve the amount and waits for
  *    the verdict before it commits. While it waits, no other user request
  *    may touch the balance (atomicity), so it receives only from its
- *    system lane, with roost_recv_match(): its user lane stays queued.
+ *    system lane, with roost_recv_aside(): its user lane stays queued,
+ *    and the TRANSFER stays in hand, so O answers it with roost_reply()
+ *    when the transaction is over (and were O to crash mid-way, the
+ *    TRANSFER is the message redelivered).
  *  - the auditor T handles AUDIT by calling O's GET_BALANCE, mid-way
  *    through O's transaction, and then approves or refuses.
- *  - the client (this program's main) sends TRANSFER 30, then DEPOSIT 50
- *    right behind it, and waits for the outcome.
+ *  - the client (this program's main) sends TRANSFER 30 as a request,
+ *    then DEPOSIT 50 right behind it, and waits for the owner's answer.
  *
  * T sends GET_BALANCE with roost_call(..., ROOST_SEND_SYSTEM, ...): it
  * arrives on O's system lane, O answers it from inside its wait, T
@@ -44,7 +47,8 @@
 #include <unistd.h>
 
 enum {
-	K_TRANSFER = 1,      /* client -> O: {amount} */
+	K_TRANSFER = 1,      /* request to O: {amount}; answered with
+	                        K_TRANSFER_DONE */
 	K_DEPOSIT = 2,       /* client -> O: {amount} */
 	K_GET_BALANCE = 3,   /* call to O; answered with K_BALANCE */
 	K_AUDIT = 4,         /* O -> T: {amount}; answered with K_VERDICT */
@@ -52,7 +56,7 @@ enum {
 	K_BALANCE = 10,      /* {balance} */
 	K_VERDICT = 11,      /* {approved, saw} */
 	K_AUDIT_REPORT = 12, /* {rc, ms, saw}: T's last GET_BALANCE call */
-	K_TRANSFER_DONE = 13 /* O -> client: {rc, balance, ms} */
+	K_TRANSFER_DONE = 13 /* {rc, balance, ms}: the transaction */
 };
 
 /* The transaction's timeout is the longer one, as an outer wait's should
@@ -172,6 +176,7 @@ tx_match(const roost_msg_t *m, void *arg)
  * The transaction: ask the auditor, and until its verdict arrives serve
  * only the system lane. The user lane (the DEPOSIT, and in --fifo mode
  * the auditor's GET_BALANCE) stays queued for after the transaction.
+ * Each message is taken aside, so the TRANSFER stays in hand.
  * Returns 0 and '*approved', or -ETIMEDOUT.
  */
 static int
@@ -192,7 +197,7 @@ audit(roost_ctx_t *ctx, struct owner *o, int64_t amount, bool *approved)
 	                               (size_t)n, 1000);
 	while (rc == 0) {
 		left = (int)(deadline - now_ms() + 0.999); /* round up */
-		rc = roost_recv_match(ctx, &m, ROOST_LANE_SYSTEM, tx_match, &w,
+		rc = roost_recv_aside(ctx, &m, ROOST_LANE_SYSTEM, tx_match, &w,
 		                      left > 0 ? left : 0);
 		if (rc == -EAGAIN)
 			rc = -ETIMEDOUT; /* deadline already passed */
@@ -211,31 +216,20 @@ static int
 on_transfer(roost_ctx_t *ctx, void *state, const roost_msg_t *m)
 {
 	struct owner *o = state;
-	/* Copy what we need of 'm' now: a receive inside the handler (the
-	 * one in audit()) moves on from it, and 'm' then shows the message
-	 * received last. */
-	roost_aid_t client = roost_msg_from(m);
-	uint64_t corr = roost_msg_corr(m);
 	double t0 = now_ms();
 	bool approved = false;
 	int64_t amount;
-	uint8_t buf[64];
 	int rc;
-	int n;
 
 	if (roost_msg_get_int(m, "amount", &amount) < 0)
 		return -EPROTO;
 	rc = audit(ctx, o, amount, &approved);
 	if (rc == 0 && approved)
 		o->ow_balance -= amount; /* commit */
-	/* Tell the client on its system lane, with its correlation id. */
-	n = roost_pack(buf, sizeof(buf), "{s:i, s:I, s:d}", "rc", rc,
-	               "balance", o->ow_balance, "ms", now_ms() - t0);
-	if (n > 0)
-		n = roost_send_ex(ctx, client, K_TRANSFER_DONE,
-		                  ROOST_SEND_SYSTEM | ROOST_SEND_MSGPACK, corr,
-		                  buf, (size_t)n, 1000);
-	return n < 0 ? n : ROOST_CONTINUE;
+	/* 'm' is still the TRANSFER: answer the client's call. */
+	return roost_reply_packed(ctx, m, K_TRANSFER_DONE, "{s:i, s:I, s:d}",
+	                          "rc", rc, "balance", o->ow_balance, "ms",
+	                          now_ms() - t0) < 0 ? -EIO : ROOST_CONTINUE;
 }
 
 static const roost_handler_t owner_handlers[] = {
@@ -342,10 +336,12 @@ fork_actor(const char *name, const roost_behaviour_t *b, void *state)
  * The client: main.
  */
 
+/* The owner's roost_reply() to our TRANSFER. */
 static bool
 is_done(const roost_msg_t *m, void *arg)
 {
-	return roost_msg_kind(m) == K_TRANSFER_DONE &&
+	return (roost_msg_flags(m) & ROOST_MSG_REPLY) &&
+	       roost_msg_kind(m) == K_TRANSFER_DONE &&
 	       roost_msg_corr(m) == *(uint64_t *)arg;
 }
 
@@ -357,7 +353,7 @@ struct outcome {
 	double call_ms;
 	int64_t saw;      /* the balance the auditor saw */
 	int64_t bal_end;  /* balance once the DEPOSIT is in */
-	double total_ms;  /* TRANSFER sent to outcome received */
+	double total_ms;  /* TRANSFER sent to its answer received */
 };
 
 static int
@@ -378,8 +374,12 @@ client(roost_ctx_t *ctx, struct outcome *oc)
 	if (rc < 0)
 		return rc;
 	t0 = now_ms();
-	/* TRANSFER with a correlation id, so we can pick out its outcome;
-	 * then a DEPOSIT, queued right behind it. */
+	/*
+	 * roost_call() taken apart: TRANSFER with a correlation id, so the
+	 * owner can roost_reply() to it; then, before we wait, a DEPOSIT
+	 * queued right behind it (roost_call() would wait in between, and
+	 * the DEPOSIT would arrive only once the transaction was over).
+	 */
 	n = roost_pack(buf, sizeof(buf), "{s:I}", "amount", (int64_t)TRANSFER);
 	rc = roost_send_ex(ctx, owner, K_TRANSFER, ROOST_SEND_MSGPACK, corr,
 	                   buf, (size_t)n, 1000);

@@ -86,6 +86,36 @@ dead_letters_logged(void)
 	return n;
 }
 
+/* What the consumers' mailboxes say about repairs and damage. */
+static void
+print_mailboxes(void)
+{
+	roost_mbox_stats_t st;
+	roost_ctx_opts_t o;
+	roost_ctx_t *ctx;
+	roost_aid_t aid;
+	char name[16];
+	int c;
+
+	roost_ctx_opts_init(&o);
+	o.system = rsys;
+	if (roost_ctx_open(&ctx, &o) < 0)
+		return;
+	for (c = 1; c <= CHAOS_CONSUMERS; c++) {
+		snprintf(name, sizeof(name), "consumer.%d", c);
+		if (roost_whereis(ctx, name, &aid) == 0 &&
+		    roost_mbox_stats(ctx, aid, &st) == 0)
+			fprintf(stderr, "chaos: %s at %u.%u: %llu in, %llu out, "
+			        "%llu repaired, %llu corrupt, %u queued\n", name,
+			        roost_aid_slot(aid), roost_aid_gen(aid),
+			        (unsigned long long)st.enqueued,
+			        (unsigned long long)st.dequeued,
+			        (unsigned long long)st.repaired,
+			        (unsigned long long)st.corrupt, st.queued);
+	}
+	roost_ctx_close(ctx);
+}
+
 START_TEST(test_chaos)
 {
 	static const char *const victims[] = {
@@ -143,6 +173,7 @@ START_TEST(test_chaos)
 	while (!all_handled(sh) && roost__plat_now_ns() < deadline)
 		usleep(10000);
 	dead = dead_letters_logged();
+	print_mailboxes();
 	fprintf(stderr, "chaos: %ld kills survived (%ld of roostd), %llu "
 	        "messages checked, %llu handled again flagged redelivered, "
 	        "%llu retried by a restarted producer, %llu never seen "

@@ -522,6 +522,53 @@ START_TEST(test_adoption)
 }
 END_TEST
 
+/* Everything dead, roostd and actors, but the config's actors left
+ * their mailboxes: a new roostd adopts the system and restarts them at
+ * their addresses, so the mail queued meanwhile is handled. */
+START_TEST(test_adoption_all_dead)
+{
+	roost_ctx_opts_t o;
+	roost_ctx_t *ctx;
+	roost_aid_t echo, again;
+	roost_msg_t *m;
+	int32_t pid;
+	pid_t rd;
+	int i;
+
+	ru_setup_names();
+	ru_write_config("[actor echo]\nprogram = %s\nargs = --forward client\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	echo = tu_whereis_wait(ctx, "echo", 5000);
+	pid = ru_echo_pid(ctx, echo);
+	kill(rd, SIGKILL);
+	ck_assert_int_eq(tu_wait(rd, 5000), 128 + SIGKILL);
+	kill(pid, SIGKILL);
+	for (i = 0; i < 5000 && roost__plat_proc_start(pid, &(uint64_t){0}) == 0;
+	     i++)
+		usleep(1000);
+	/* Mail for the dead actor: its supervised mailbox still takes it. */
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(roost_send(ctx, echo, 1001 + i, NULL, 0, 1000),
+		                 0);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0); /* no live process left */
+	rd = ru_start_roostd(-1);
+	ru_wait_up();
+	roost_ctx_opts_init(&o);
+	o.system = rsys;
+	o.name = "client";
+	ck_assert_int_eq(roost_ctx_open(&ctx, &o), 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(roost_recv(ctx, &m, 10000), 0);
+		ck_assert_uint_eq(roost_msg_kind(m), 1001 + i);
+	}
+	ck_assert_int_eq(roost_whereis(ctx, "echo", &again), 0);
+	ck_assert(roost_aid_eq(again, echo));
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 /* A system whose roostd and actors are all dead is cleaned. */
 static int
 attach_and_die(void *arg)
@@ -585,6 +632,8 @@ supervise_suite(void)
 	suite_add_tcase(s, tu_tcase("groups", test_group_strategies, 60));
 	suite_add_tcase(s, tu_tcase("intensity", test_intensity_escalates, 60));
 	suite_add_tcase(s, tu_tcase("adoption", test_adoption, 60));
+	suite_add_tcase(s, tu_tcase("adoption_all_dead",
+	                            test_adoption_all_dead, 60));
 	suite_add_tcase(s, tu_tcase("stale", test_stale_system_cleaned, 60));
 	return s;
 }

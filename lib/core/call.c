@@ -39,13 +39,17 @@ aside_buf(roost_ctx_t *ctx)
 	return ctx->cx_reply_buf != NULL ? 0 : -ENOMEM;
 }
 
-/* Copy a message taken aside into the context's buffer. */
-static void
+/* Copy a message taken aside into the context's buffer (sized for the
+ * system's largest message; read_rec already refused larger records). */
+static bool
 keep_copy(roost_ctx_t *ctx, const roost_msg_t *m)
 {
+	if (roost_msg_size(m) > ctx->cx_sys.sy_fixed.sf_max_msg)
+		return false;
 	ctx->cx_reply = *m;
 	memcpy(ctx->cx_reply_buf, roost_msg_data(m), roost_msg_size(m));
 	ctx->cx_reply.m_data = ctx->cx_reply_buf;
+	return true;
 }
 
 struct call_match {
@@ -67,9 +71,8 @@ match_call(const roost_msg_t *m, void *arg)
 	if (!(roost_msg_flags(m) & ROOST_MSG_REPLY))
 		return false;
 	if (corr == cm->cm_corr && roost_msg_from(m).id == cm->cm_from) {
-		cm->cm_mine = true;
-		keep_copy(ctx, m);
-		return true;
+		cm->cm_mine = keep_copy(ctx, m);
+		return cm->cm_mine;
 	}
 	if (corr > ctx->cx_corr_seed && corr < cm->cm_corr) {
 		ctx->cx_late_replies++;
@@ -91,8 +94,7 @@ match_aside(const roost_msg_t *m, void *arg)
 
 	if (am->am_match != NULL && !am->am_match(m, am->am_arg))
 		return false;
-	keep_copy(am->am_ctx, m);
-	return true;
+	return keep_copy(am->am_ctx, m);
 }
 
 int

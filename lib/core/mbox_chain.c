@@ -56,6 +56,7 @@ roost__mbox_read_rec(const struct roost__mbox *mb, unsigned lane,
 	r->rc_size = p->rc_size;
 	r->rc_time_ns = p->rc_time_ns;
 	if ((r->rc_flags & ~ROOST_REC_KNOWN) != 0 ||
+	    r->rc_size > mb->mb_max_payload[lane] ||
 	    r->rc_size > r->rc_len - ROOST_REC_HDR ||
 	    roost__rec_bytes(r->rc_size) != r->rc_len)
 		return ROOST_CORRUPT();

@@ -267,7 +267,10 @@ scan_lane(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
 			*from = rx->rx_head[lane];
 			return ROOST_ECORRUPT;
 		}
-		if (!(r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE))) {
+		/* The message in hand is not a candidate: it is taken. */
+		if (!(r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE)) &&
+		    !(rx->rx_has_inflight && rx->rx_inflight_lane == lane &&
+		      rx->rx_inflight_pos == pos)) {
 			fill_msg(m, mb, lane, pos, &r);
 			if (match == NULL || match(m, arg)) {
 				*at = pos;
