@@ -244,6 +244,12 @@ START_TEST(test_recv_aside)
 	                 0);
 	ck_assert_int_eq(roost_recv(s, &held, 0), 0);
 	ck_assert_uint_eq(roost_msg_kind(held), 1);
+	/* Any message: never the one in hand. */
+	ck_assert_int_eq(roost_recv_aside(s, &aside, ROOST_LANE_USER, NULL, NULL,
+	                                  0), 0);
+	ck_assert_uint_eq(roost_msg_kind(aside), 2);
+	ck_assert_int_eq(roost_send_ex(c, roost_self(s), 2, 0, 0, "two", 3, 0),
+	                 0);
 	ck_assert_int_eq(roost_recv_aside(s, &aside, ROOST_LANE_USER, kind_is,
 	                                  &want, 0), 0);
 	ck_assert_uint_eq(roost_msg_kind(aside), 2);

@@ -349,6 +349,31 @@ in_a_ring(const struct roost__mbox *mb, const void *data, size_t size)
  * thousands of times, with sends and receives in between: every call
  * returns, every message handed out lies inside the ring.
  */
+/* A record rewritten to a size beyond the lane's largest payload (yet
+ * consistent with its length) is corrupt: taking it aside must not copy
+ * it into a buffer sized for the system's largest message. */
+START_TEST(test_corrupt_forged_size)
+{
+	roost_ctx_t *a = tu_open(NULL);
+	struct roost__rec *r;
+	roost_msg_t *m;
+	uint64_t head;
+	uint32_t big = a->cx_sys.sy_fixed.sf_max_msg + 4096;
+
+	ck_assert_uint_lt(roost__rec_bytes(big),
+	                  a->cx_mbox.mb_cap[ROOST_LANE_USR] / 2);
+	ck_assert_int_eq(roost_send(a, roost_self(a), 7, "hello", 6, 0), 0);
+	head = roost__load_rlx(&a->cx_mbox.mb_hdr->mh_head[ROOST_LANE_USR]);
+	r = roost__mbox_rec_at(&a->cx_mbox, ROOST_LANE_USR, head);
+	r->rc_size = big;
+	r->rc_len = (uint32_t)roost__rec_bytes(big);
+	ck_assert_int_eq(roost_recv_aside(a, &m, ROOST_LANE_USER, NULL, NULL, 0),
+	                 ROOST_ECORRUPT);
+	ck_assert_int_eq(roost_recv(a, &m, 0), -EAGAIN); /* skipped for good */
+	roost_ctx_close(a);
+}
+END_TEST
+
 START_TEST(test_corrupt_random_scribbles)
 {
 	roost_ctx_t *rx = tu_open_sized("rx", 4096);
@@ -426,6 +451,8 @@ corrupt_suite(void)
 	suite_add_tcase(s, tu_tcase("test_corrupt_tail", test_corrupt_tail, 60));
 	suite_add_tcase(s, tu_tcase("test_corrupt_skip_then_repair",
 	                            test_corrupt_skip_then_repair, 60));
+	suite_add_tcase(s, tu_tcase("test_corrupt_forged_size",
+	                            test_corrupt_forged_size, 30));
 	suite_add_tcase(s, tu_tcase("test_corrupt_random_scribbles",
 	                            test_corrupt_random_scribbles, 120));
 	return s;
