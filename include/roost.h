@@ -547,7 +547,8 @@ ROOST_EXTERN int roost_cancel_timer(roost_ctx_t *ctx, uint64_t timer_id);
  * to linked actors (ref 0). A restarted actor keeps its address, so the
  * watch stays; the notice of its last end says restarting = false, and
  * the watch ends with it. A link is both ways. -ESRCH for a stale
- * address.
+ * address, -EPERM for one that is not one of roostd's actors (nothing
+ * would report its end), -ENOSPC past 1024 monitors per watcher.
  */
 #define ROOST_KIND_DOWN 0xffffff02u
 #define ROOST_KIND_EXIT 0xffffff03u

@@ -3,7 +3,7 @@
 # Runs apt-get as root (directly, or through sudo when available).
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config check libmsgpack-dev libinih-dev libsystemd-dev
+pkgs=(build-essential cmake pkg-config check valgrind libmsgpack-dev libinih-dev libsystemd-dev
       libjansson-dev clang libclang-rt-dev)
 missing=()
 for p in "${pkgs[@]}"; do

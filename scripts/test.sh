@@ -10,6 +10,16 @@ cmake --build build-test -j"$(nproc)"
 (cd build-test && ctest --output-on-failure --timeout 600 -j1)
 scripts/check-install.sh build-test
 
+# valgrind memcheck on examples (forked actors included: valgrind follows
+# fork); roostd itself runs under valgrind in check_supervise and
+# check_roostd with ROOSTD_WRAPPER (docs/STATUS.md), not here, for time.
+echo "roost: examples under valgrind" >&2
+for ex in "pingpong 2000" graceful_stop tx_atomically; do
+	# shellcheck disable=SC2086
+	valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite build-test/examples/$ex >/dev/null
+done
+
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 echo "roost: the suite again under ASan + UBSan" >&2
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DROOST_WERROR=ON \
@@ -39,6 +49,7 @@ done
 echo "roost: fuzzing found nothing"
 
 # Reaching here means every step passed (set -e): the ctest suites twice
-# (plain and sanitized), the install check and the four fuzz targets.
+# (plain and sanitized), the install check, three examples under
+# valgrind and the four fuzz targets.
 suites=$(cd build-test && ctest -N | sed -n 's/^Total Tests: //p')
-echo "summary: $((2 * suites + 5)) passed, 0 failed"
+echo "summary: $((2 * suites + 8)) passed, 0 failed"
