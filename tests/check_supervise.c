@@ -11,6 +11,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,6 +94,36 @@ START_TEST(test_spawn_requests)
 	o.program = "/bin/true";
 	o.name = NULL;
 	ck_assert_int_eq(roost_spawn(ctx, &o, &found), -ECHILD);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
+/* A group is granted access: spawn requests run only the config's
+ * programs, and the objects are group-readable (0660). */
+START_TEST(test_group_access_spawn)
+{
+	const char *const args[] = {ECHO_BIN, NULL};
+	roost_spawn_opts_t o;
+	roost_ctx_t *ctx;
+	roost_aid_t aid;
+	char path[160];
+	struct stat st;
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config("[system]\ngroup = root\n[actor echo]\nprogram = %s\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	snprintf(path, sizeof(path), "/dev/shm/roost.%u.%s", (unsigned)geteuid(),
+	         rsys);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0660);
+	aid = spawn_echo(ctx, "again", args);
+	echo_ok(ctx, aid);
+	roost_spawn_opts_init(&o);
+	o.program = "/bin/sleep";
+	ck_assert_int_eq(roost_spawn(ctx, &o, &aid), -EPERM);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	ru_stop_roostd(rd);
 }
@@ -621,6 +652,8 @@ supervise_suite(void)
 	Suite *s = suite_create("supervise");
 
 	suite_add_tcase(s, tu_tcase("spawn", test_spawn_requests, 60));
+	suite_add_tcase(s, tu_tcase("group_access", test_group_access_spawn,
+	                            60));
 	suite_add_tcase(s, tu_tcase("watch", test_monitor_link_kill_stop, 60));
 	suite_add_tcase(s, tu_tcase("alarms", test_alarms, 60));
 	suite_add_tcase(s, tu_tcase("alarm_restart",
