@@ -12,6 +12,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -114,8 +115,18 @@ rd_watch_start(roost_ctx_t *wake)
 		return -errno;
 	watch_fds[0].fd = fd;
 	watch_fds[0].events = POLLIN;
+	sigset_t all, old;
+	int rc;
+
 	watch_wake = wake;
-	if (pthread_create(&watch_thread, NULL, watch_main, NULL) != 0) {
+	/* The thread starts with every signal blocked, so roostd's handlers
+	 * (which write flags only the main thread reads) run on the main
+	 * thread alone. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&watch_thread, NULL, watch_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		close(fd);
 		return -EAGAIN;
 	}

@@ -27,6 +27,21 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DROOST_WERROR=ON \
 cmake --build build-asan -j"$(nproc)" >/dev/null
 (cd build-asan && ctest --output-on-failure --timeout 600 -j1)
 
+# ThreadSanitizer where threads meet: roostd's pidfd watcher and its main
+# loop (with its signal handlers), driven by the roostd suites. Every
+# process here is built with TSan; roostd exits 66 on a report, which
+# fails the suite. Mutex misuse reports are off: TSan cannot follow a
+# process-shared robust mutex locked by another process.
+echo "roost: roostd under ThreadSanitizer" >&2
+CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DROOST_TSAN=ON \
+	>/dev/null
+cmake --build build-tsan --target check_supervise check_roostd -j"$(nproc)" \
+	>/dev/null
+for t in check_supervise check_roostd; do
+	TSAN_OPTIONS="report_mutex_bugs=0 halt_on_error=1 exitcode=66" \
+		build-tsan/tests/$t
+done
+
 # The shared-memory validators under libFuzzer: for each target, replay
 # its corpus and every past finding, then fuzz for a short while
 # (ROOST_FUZZ_SECONDS each).
@@ -50,6 +65,6 @@ echo "roost: fuzzing found nothing"
 
 # Reaching here means every step passed (set -e): the ctest suites twice
 # (plain and sanitized), the install check, three examples under
-# valgrind and the four fuzz targets.
+# valgrind, two suites under TSan and the four fuzz targets.
 suites=$(cd build-test && ctest -N | sed -n 's/^Total Tests: //p')
-echo "summary: $((2 * suites + 8)) passed, 0 failed"
+echo "summary: $((2 * suites + 10)) passed, 0 failed"
