@@ -14,8 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Deepest nesting converted either way; deeper is an error. */
+/* Deepest nesting decoded from MessagePack; deeper shows "$too-deep". */
 #define DEPTH_MAX 64
+/* Most containers nested in what roostctl packs: msgpack-c's unpacker
+ * (every receiver's, roostctl's own too) refuses a value with more than
+ * MSGPACK_EMBED_STACK_SIZE (32, msgpack/unpack_define.h) nested arrays
+ * and maps, so a message packed deeper could be sent but never read.
+ * Deeper is an error (tests/fuzz/fuzz_json.c checks the round trip). */
+#define PACK_DEPTH_MAX 32
 
 void
 ctl_json_print(json_t *j)
@@ -55,6 +61,16 @@ unhex(int ch)
 	return -1;
 }
 
+/* True if 'j' is {"$bin": STRING}, which packs as bin, not as a map. */
+static bool
+pack_bin_shape(const json_t *j)
+{
+	const json_t *h;
+
+	return json_is_object(j) && json_object_size(j) == 1 &&
+	       (h = json_object_get(j, "$bin")) != NULL && json_is_string(h);
+}
+
 /* {"$bin": "hex"}: true and the bytes packed, or false. '*bad' when it
  * has that shape but the hex is malformed. */
 static bool
@@ -66,9 +82,9 @@ pack_bin(const json_t *j, msgpack_packer *pk, bool *bad)
 	size_t i;
 	char *buf;
 
-	if (!json_is_object(j) || json_object_size(j) != 1 ||
-	    (h = json_object_get(j, "$bin")) == NULL || !json_is_string(h))
+	if (!pack_bin_shape(j))
 		return false;
+	h = json_object_get(j, "$bin");
 	s = json_string_value(h);
 	n = json_string_length(h);
 	if (n % 2 != 0) {
@@ -104,9 +120,12 @@ pack_json(const json_t *j, msgpack_packer *pk, int depth)
 	size_t i;
 	bool bad = false;
 
-	if (depth > DEPTH_MAX)
-		return ctl_err(CTL_BADJSON, "bad JSON: nested deeper than %d",
-		               DEPTH_MAX);
+	if ((json_is_array(j) || (json_is_object(j) && !pack_bin_shape(j))) &&
+	    depth >= PACK_DEPTH_MAX)
+		return ctl_err(CTL_BADJSON,
+		               "bad JSON: more than %d nested arrays and "
+		               "objects",
+		               PACK_DEPTH_MAX);
 	switch (json_typeof(j)) {
 	case JSON_NULL:
 		return msgpack_pack_nil(pk);
@@ -208,11 +227,12 @@ json_tagged(const char *tag, const void *data, size_t size)
 	return o;
 }
 
-/* A MessagePack string as JSON: a string when it is valid UTF-8. */
+/* A MessagePack string as JSON: a string when it is valid UTF-8. An
+ * empty one comes from msgpack-c with a NULL 'p', which jansson refuses. */
 static json_t *
 mp_str(const char *p, size_t n)
 {
-	json_t *j = json_stringn(p, n);
+	json_t *j = json_stringn(n != 0 ? p : "", n);
 
 	return j != NULL ? j : json_tagged("$strhex", p, n);
 }
@@ -273,8 +293,9 @@ mp_to_json(const msgpack_object *o, int depth)
 			 * number, bytes, bad UTF-8) is keyed by its own JSON
 			 * text. */
 			if (k->type == MSGPACK_OBJECT_STR &&
-			    json_object_setn(j, k->via.str.ptr,
-			                     k->via.str.size, v) == 0) {
+			    json_object_setn(
+			        j, k->via.str.size != 0 ? k->via.str.ptr : "",
+			        k->via.str.size, v) == 0) {
 				json_decref(v);
 				continue;
 			}

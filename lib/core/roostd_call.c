@@ -67,7 +67,9 @@ roostd_alive(roost_ctx_t *ctx)
 	int32_t pid = roost__load_rlx(&ctx->cx_sys.sy_hdr->sh_owner_pid);
 	uint64_t start;
 
-	return pid > 0 && roost__plat_proc_start(pid, &start) == 0;
+	/* Only "no such process" is an answer: out of descriptors, say,
+	 * tells nothing, and the wait goes on. */
+	return pid > 0 && roost__plat_proc_start(pid, &start) != -ESRCH;
 }
 
 /* Decode [rc] or [rc, value]. */

@@ -67,11 +67,16 @@ uint64_t roost__plat_realtime_ns(void);
 /*
  * Identity of a live process: its start time in clock ticks since boot
  * (field 22 of /proc/PID/stat). Together with the pid it names one process
- * even after the pid is reused. Returns 0 and sets '*start', or -ESRCH.
+ * even after the pid is reused. Returns 0 and sets '*start', -ESRCH if
+ * there is no such process (or only its zombie), or another negative
+ * errno (-EMFILE, -ENFILE, -ENOMEM) when /proc could not be read, which
+ * says nothing about the process.
  */
 int roost__plat_proc_start(pid_t pid, uint64_t *start);
 
-/* True if 'pid' still runs and started at 'start'. */
+/* True if 'pid' still runs and started at 'start', and also when that
+ * cannot be told (out of descriptors): a slot, a name or a mailbox is
+ * never taken from a process on doubt. */
 int roost__plat_proc_alive(pid_t pid, uint64_t start);
 
 #endif /* ROOST_POSIX_PLAT_H */

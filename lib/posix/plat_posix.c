@@ -234,8 +234,11 @@ roost__plat_proc_start(pid_t pid, uint64_t *start)
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
-	if (f == NULL)
-		return -ESRCH;
+	if (f == NULL) {
+		/* Only a missing entry says the process is gone; out of
+		 * descriptors (EMFILE, ENFILE) or memory says nothing. */
+		return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
+	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
@@ -262,11 +265,15 @@ int
 roost__plat_proc_alive(pid_t pid, uint64_t start)
 {
 	uint64_t now_start;
+	int rc;
 
 	if (pid <= 0)
 		return 0;
-	if (roost__plat_proc_start(pid, &now_start) < 0)
+	rc = roost__plat_proc_start(pid, &now_start);
+	if (rc == -ESRCH)
 		return 0;
+	if (rc < 0)
+		return 1; /* cannot tell: never judge a live process dead */
 	return now_start == start;
 }
 
