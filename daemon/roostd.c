@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -590,6 +591,18 @@ main(int argc, char **argv)
 	}
 	if (config == NULL)
 		rd_config_defaults(&cfg);
+	if (cfg.rc_unix_group[0] != '\0') {
+		/* The config checked that the group exists. */
+		const struct group *gr = getgrnam(cfg.rc_unix_group);
+
+		if (gr == NULL) {
+			fprintf(stderr, "roostd: group '%s' vanished\n",
+			        cfg.rc_unix_group);
+			rd_config_free(&cfg);
+			return 2;
+		}
+		cfg.rc_sys.gid = gr->gr_gid;
+	}
 	rd.rd_system = system;
 	rd.rd_cfg = &cfg;
 	/* From here a SIGTERM means an orderly shutdown, even one that

@@ -92,14 +92,22 @@ typedef struct {
 	uint32_t slots;        /* actor table size; default 256, 1..4096 */
 	uint32_t mbox_bytes;   /* default user-lane ring bytes per mailbox */
 	uint32_t max_msg;      /* largest payload accepted anywhere */
-	uint32_t mode;         /* permission bits of every object; default 0600 */
+	uint32_t mode;         /* permission bits of every object; default 0600;
+	                          0660 to grant a group */
+	int64_t gid;           /* the group granted access (objects are
+	                          handed to it), or -1 (default): none */
 } roost_sys_opts_t;
 
 /* Fill 'o' with the defaults. */
 ROOST_EXTERN void roost_sys_opts_init(roost_sys_opts_t *o);
 
 /*
- * Create system 'name' (NULL: $ROOST_SYSTEM, else "default").
+ * A system name is 1-31 characters of [A-Za-z0-9_-]. "UID:NAME" names the
+ * system NAME of user UID: a member of the group that system grants
+ * access to opens it that way.
+ *
+ * Create system 'name' (NULL: $ROOST_SYSTEM, else "default") in our own
+ * namespace (-EPERM for another user's).
  * Returns -EEXIST if a system of that name exists for this user,
  * -EINVAL for a bad name or options.
  */

@@ -59,6 +59,9 @@ int roost__mbox_shm_name(char *buf, size_t len, const char *system,
 /* Resolve NULL to $ROOST_SYSTEM or "default" and check the name's
  * characters and length. Returns the name to use or NULL (invalid). */
 const char *roost__system_resolve(const char *name);
+/* The owner's uid and the base name of a resolved system: "UID:NAME"
+ * names user UID's system NAME; a plain NAME is our own. */
+const char *roost__system_owner(const char *system, uint32_t *uid);
 
 /* Addresses: generation in the high 32 bits, slot in the low. */
 static inline roost_aid_t

@@ -83,12 +83,124 @@ START_TEST(test_other_uid_refused)
 }
 END_TEST
 
+struct guest_arg {
+	uid_t ga_uid;
+	gid_t ga_gid;
+	char ga_ref[64]; /* "0:NAME" */
+	int ga_expect; /* 0: may come in; else the error expected */
+};
+
+/* As another user: open root's system through its group, or fail. */
+static int
+guest(void *arg)
+{
+	const struct guest_arg *ga = arg;
+	roost_ctx_opts_t o;
+	roost_ctx_t *ctx;
+	roost_aid_t owner;
+	roost_msg_t *m;
+	int rc;
+
+	if (setgroups(0, NULL) < 0 || setgid(ga->ga_gid) < 0 ||
+	    setuid(ga->ga_uid) < 0)
+		return 10;
+	roost_ctx_opts_init(&o);
+	o.system = ga->ga_ref;
+	o.name = "guest";
+	rc = roost_ctx_open(&ctx, &o);
+	if (ga->ga_expect != 0)
+		return rc == ga->ga_expect ? 0 : 11;
+	if (rc != 0)
+		return 12;
+	if (roost_whereis(ctx, "owner", &owner) != 0 ||
+	    roost_send(ctx, owner, 5, "hi", 2, 1000) != 0)
+		return 13;
+	if (roost_recv(ctx, &m, 5000) != 0 || roost_msg_kind(m) != 6)
+		return 14;
+	roost_ctx_close(ctx);
+	return 0;
+}
+
+/* A system granting a group: a member (another uid) opens it as
+ * "UID:NAME" and exchanges messages both ways; a user outside the group
+ * cannot open it. */
+START_TEST(test_group_access)
+{
+	struct guest_arg *ga = tu_shared_alloc(sizeof(*ga));
+	char sys[ROOST_SYSTEM_NAME_MAX + 16];
+	roost_sys_opts_t so;
+	roost_ctx_opts_t o;
+	roost_ctx_t *ctx;
+	struct passwd *pw;
+	uid_t member_uid, outsider_uid;
+	gid_t member_gid, outsider_gid;
+	char path[160];
+	struct stat st;
+	roost_msg_t *m;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "check_perm: skipped: switching to another uid "
+		        "needs root (this runs as uid %u)\n",
+		        (unsigned)geteuid());
+		return;
+	}
+	/* getpwnam's result is overwritten by the next call: copy. */
+	pw = getpwnam("nobody");
+	member_uid = pw ? pw->pw_uid : 0;
+	member_gid = pw ? pw->pw_gid : 0;
+	pw = getpwnam("daemon");
+	outsider_uid = pw ? pw->pw_uid : 0;
+	outsider_gid = pw ? pw->pw_gid : 0;
+	if (member_uid == 0 || outsider_uid == 0 ||
+	    outsider_gid == member_gid) {
+		fprintf(stderr, "check_perm: skipped: needs users 'nobody' and "
+		        "'daemon' in different groups\n");
+		return;
+	}
+	snprintf(sys, sizeof(sys), "%s-g", tu_sys);
+	roost_sys_opts_init(&so);
+	so.mode = 0660;
+	so.gid = member_gid;
+	ck_assert_int_eq(roost_system_create(sys, &so), 0);
+	snprintf(path, sizeof(path), "/dev/shm/roost.0.%s", sys);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0660);
+	ck_assert_uint_eq(st.st_gid, member_gid);
+	roost_ctx_opts_init(&o);
+	o.system = sys;
+	o.name = "owner";
+	ck_assert_int_eq(roost_ctx_open(&ctx, &o), 0);
+	snprintf(ga->ga_ref, sizeof(ga->ga_ref), "0:%s", sys);
+	ga->ga_uid = member_uid;
+	ga->ga_gid = member_gid;
+	ga->ga_expect = 0;
+	pid = tu_fork(guest, ga);
+	ck_assert_int_eq(roost_recv(ctx, &m, 10000), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 5);
+	/* The guest's mailbox is its own, in the granted group: we may. */
+	ck_assert_int_eq(roost_send(ctx, roost_msg_from(m), 6, NULL, 0, 1000),
+	                 0);
+	ck_assert_int_eq(tu_wait(pid, 10000), 0);
+	ga->ga_uid = outsider_uid;
+	ga->ga_gid = outsider_gid;
+	ga->ga_expect = -EACCES;
+	ck_assert_int_eq(tu_wait(tu_fork(guest, ga), 10000), 0);
+	/* Nobody creates in another user's namespace. */
+	ck_assert_int_eq(roost_system_create("1:theirs", NULL), -EPERM);
+	roost_ctx_close(ctx);
+	ck_assert_int_eq(roost_system_destroy(sys), 0);
+	ck_assert_int_eq(tu_shm_count(sys), 0);
+}
+END_TEST
+
 static Suite *
 perm_suite(void)
 {
 	Suite *s = suite_create("perm");
 
 	suite_add_tcase(s, tu_tcase("other_uid", test_other_uid_refused, 30));
+	suite_add_tcase(s, tu_tcase("group_access", test_group_access, 30));
 	return s;
 }
 

@@ -89,7 +89,7 @@ close_orphan(struct roost__sys *sy, uint32_t slot, uint32_t gen)
 	char shm[ROOST_SHM_NAME_MAX];
 	struct roost__mbox mb;
 
-	if (roost__mbox_open(&mb, sy->sy_name, slot, gen) == 0) {
+	if (roost__mbox_open(&mb, sy, slot, gen) == 0) {
 		roost__mbox_close(&mb);
 		roost__mbox_detach(&mb);
 	}
@@ -257,8 +257,10 @@ create_mailbox(roost_ctx_t *ctx, uint32_t sys_cap, uint32_t user_cap)
 	if (rc < 0)
 		return rc;
 	roost__plat_seg_unlink(shm); /* a leftover of a crashed holder */
-	rc = roost__plat_seg_create(shm, roost__mbox_seg_size(sys_cap, user_cap),
-	                            sy->sy_fixed.sf_mode, &seg);
+	rc = roost__plat_seg_create_gid(shm,
+	                                roost__mbox_seg_size(sys_cap, user_cap),
+	                                sy->sy_fixed.sf_mode, roost__sys_gid(sy),
+	                                &seg);
 	if (rc < 0)
 		return rc;
 	rc = roost__mbox_format(&ctx->cx_mbox, seg, ctx->cx_slot, ctx->cx_gen,
@@ -329,7 +331,7 @@ reattach_locked(roost_ctx_t *ctx, const roost_ctx_opts_t *o, uint64_t start)
 static int
 map_existing_mailbox(roost_ctx_t *ctx)
 {
-	int rc = roost__mbox_open(&ctx->cx_mbox, ctx->cx_sys.sy_name,
+	int rc = roost__mbox_open(&ctx->cx_mbox, &ctx->cx_sys,
 	                          ctx->cx_slot, ctx->cx_gen);
 
 	return rc == -ENOENT ? ROOST_CORRUPT() /* an active slot has one */

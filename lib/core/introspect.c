@@ -445,8 +445,10 @@ peer_hdr(roost_view_t *v, uint32_t slot, uint32_t gen,
 	rc = roost__mbox_shm_name(shm, sizeof(shm), v->vw_sys.sy_name, slot);
 	if (rc < 0)
 		return rc;
-	rc = roost__plat_seg_open(shm, ROOST_MBOX_HDR_SIZE,
-	                          ROOST_MBOX_HDR_SIZE, &seg);
+	rc = roost__plat_seg_open_trust(shm, ROOST_MBOX_HDR_SIZE,
+	                                ROOST_MBOX_HDR_SIZE,
+	                                v->vw_sys.sy_fixed.sf_uid,
+	                                roost__sys_gid(&v->vw_sys), &seg);
 	if (rc < 0)
 		return rc;
 	rc = hdr_attach(&p->pr_mb, seg, slot, gen);
@@ -990,7 +992,7 @@ roost_view_queue(roost_view_t *v, roost_aid_t aid, unsigned lanes,
 		return rc;
 	if (sv.sv_state != ROOST_SLOT_ACTIVE)
 		return -ENOENT;
-	rc = roost__mbox_open(&mb, v->vw_sys.sy_name, roost_aid_slot(aid),
+	rc = roost__mbox_open(&mb, &v->vw_sys, roost_aid_slot(aid),
 	                      roost_aid_gen(aid));
 	if (rc < 0)
 		return rc;

@@ -85,7 +85,8 @@ void roost__mbox_detach(struct roost__mbox *mb);
 
 /* Map and attach the mailbox of 'slot' of 'system' (both checked as by
  * roost__mbox_attach). -ENOENT if it has no segment. */
-int roost__mbox_open(struct roost__mbox *mb, const char *system,
+struct roost__sys;
+int roost__mbox_open(struct roost__mbox *mb, const struct roost__sys *sy,
                      uint32_t slot, uint32_t gen);
 
 /*

@@ -136,20 +136,21 @@ roost__mbox_attach(struct roost__mbox *mb, struct roost__seg seg,
 }
 
 int
-roost__mbox_open(struct roost__mbox *mb, const char *system, uint32_t slot,
-                 uint32_t gen)
+roost__mbox_open(struct roost__mbox *mb, const struct roost__sys *sy,
+                 uint32_t slot, uint32_t gen)
 {
 	char shm[ROOST_SHM_NAME_MAX];
 	struct roost__seg seg;
 	int rc;
 
-	rc = roost__mbox_shm_name(shm, sizeof(shm), system, slot);
+	rc = roost__mbox_shm_name(shm, sizeof(shm), sy->sy_name, slot);
 	if (rc < 0)
 		return rc;
-	rc = roost__plat_seg_open(shm, ROOST_MBOX_HDR_SIZE,
-	                          roost__mbox_seg_size(ROOST_RING_MAX,
-	                                               ROOST_RING_MAX),
-	                          &seg);
+	rc = roost__plat_seg_open_trust(shm, ROOST_MBOX_HDR_SIZE,
+	                                roost__mbox_seg_size(ROOST_RING_MAX,
+	                                                     ROOST_RING_MAX),
+	                                sy->sy_fixed.sf_uid,
+	                                roost__sys_gid(sy), &seg);
 	if (rc < 0)
 		return rc;
 	rc = roost__mbox_attach(mb, seg, slot, gen);

@@ -46,7 +46,7 @@ roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to, struct roost__mbox **out)
 		return rc;
 	if (sv.sv_state != ROOST_SLOT_ACTIVE || sv.sv_gen != gen)
 		return -ESRCH;
-	rc = roost__mbox_open(&pe->pe_mb, sy->sy_name, slot, gen);
+	rc = roost__mbox_open(&pe->pe_mb, sy, slot, gen);
 	if (rc == -ENOENT || rc == -EAGAIN)
 		return -ESRCH; /* closed, or not yet published, since the read */
 	if (rc == ROOST_ECORRUPT && roost__sys_slot_read(sy, slot, &sv) == 0 &&

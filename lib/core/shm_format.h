@@ -133,7 +133,7 @@ struct roost__sys_fixed {
 	uint32_t sf_max_msg;    /* largest payload */
 	uint32_t sf_mode;
 	uint32_t sf_uid;
-	uint32_t sf_pad;
+	uint32_t sf_gid1;       /* the group granted access + 1; 0: none */
 	uint64_t sf_map_size;   /* whole segment */
 	uint64_t sf_created_rt_ns; /* CLOCK_REALTIME at creation */
 	char sf_name[32];

@@ -14,6 +14,28 @@
 /* How long a reader then waits for the table lock. */
 #define SLOT_READ_LOCK_MS 200
 
+/* "UID:NAME": the base name after the colon, '*uid' from the digits;
+ * NULL if 'system' has no well-formed owner prefix. */
+static const char *
+parse_owner(const char *system, uint32_t *uid)
+{
+	const char *colon = strchr(system, ':');
+	unsigned long long v = 0;
+	const char *p;
+
+	if (colon == NULL || colon == system || colon - system > 10)
+		return NULL;
+	for (p = system; p < colon; p++) {
+		if (*p < '0' || *p > '9')
+			return NULL;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (v > UINT32_MAX)
+		return NULL;
+	*uid = (uint32_t)v;
+	return colon + 1;
+}
+
 const char *
 roost__system_resolve(const char *name)
 {
@@ -25,7 +47,20 @@ roost__system_resolve(const char *name)
 		name = "default";
 	if (strlen(name) > ROOST_SYSTEM_NAME_MAX)
 		return NULL;
-	for (p = name; *p != '\0'; p++) {
+	/* "UID:NAME": the system NAME of user UID (a group it grants). */
+	p = strchr(name, ':');
+	if (p != NULL) {
+		uint32_t uid;
+
+		if (parse_owner(name, &uid) == NULL)
+			return NULL;
+		p++;
+	} else {
+		p = name;
+	}
+	if (*p == '\0')
+		return NULL;
+	for (; *p != '\0'; p++) {
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
 			return NULL;
@@ -33,10 +68,24 @@ roost__system_resolve(const char *name)
 	return name;
 }
 
+const char *
+roost__system_owner(const char *system, uint32_t *uid)
+{
+	const char *base = parse_owner(system, uid);
+
+	if (base == NULL) {
+		*uid = (uint32_t)geteuid();
+		base = system;
+	}
+	return base;
+}
+
 int
 roost__sys_shm_name(char *buf, size_t len, const char *system)
 {
-	int n = snprintf(buf, len, "/roost.%u.%s", (unsigned)geteuid(), system);
+	uint32_t uid;
+	const char *base = roost__system_owner(system, &uid);
+	int n = snprintf(buf, len, "/roost.%u.%s", (unsigned)uid, base);
 
 	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
@@ -45,8 +94,10 @@ int
 roost__mbox_shm_name(char *buf, size_t len, const char *system,
                      uint32_t slot)
 {
-	int n = snprintf(buf, len, "/roost.%u.%s.%u", (unsigned)geteuid(),
-	                 system, slot);
+	uint32_t uid;
+	const char *base = roost__system_owner(system, &uid);
+	int n = snprintf(buf, len, "/roost.%u.%s.%u", (unsigned)uid, base,
+	                 slot);
 
 	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
@@ -77,6 +128,7 @@ roost_sys_opts_init(roost_sys_opts_t *o)
 	o->mbox_bytes = ROOST_RING_DEF;
 	o->max_msg = ROOST_MAX_MSG_DEF;
 	o->mode = 0600;
+	o->gid = -1;
 }
 
 static size_t
@@ -95,6 +147,7 @@ roost_system_create(const char *name, const roost_sys_opts_t *opts)
 	struct roost__seg seg;
 	struct roost__sys_hdr *h;
 	struct roost__sys_fixed *f;
+	uint32_t owner;
 	uint32_t ring;
 	int rc;
 
@@ -110,10 +163,16 @@ roost_system_create(const char *name, const roost_sys_opts_t *opts)
 	    o.max_msg == 0 || o.max_msg > ROOST_MAX_MSG_MAX ||
 	    (o.mode & ~0660u) != 0 || (o.mode & 0600u) != 0600u)
 		return -EINVAL;
+	if (roost__system_owner(name, &owner) != name &&
+	    owner != (uint32_t)geteuid())
+		return -EPERM; /* only in our own namespace */
+	if (o.gid >= 0 && (o.mode & 0060u) != 0060u)
+		return -EINVAL; /* a group without access makes no sense */
 	rc = roost__sys_shm_name(shm, sizeof(shm), name);
 	if (rc < 0)
 		return rc;
-	rc = roost__plat_seg_create(shm, sys_seg_size(o.slots), o.mode, &seg);
+	rc = roost__plat_seg_create_gid(shm, sys_seg_size(o.slots), o.mode,
+	                                o.gid, &seg);
 	if (rc < 0)
 		return rc;
 	h = seg.sg_base;
@@ -132,9 +191,11 @@ roost_system_create(const char *name, const roost_sys_opts_t *opts)
 	f->sf_max_msg = o.max_msg;
 	f->sf_mode = o.mode;
 	f->sf_uid = (uint32_t)geteuid();
+	f->sf_gid1 = o.gid >= 0 ? (uint32_t)o.gid + 1 : 0;
 	f->sf_map_size = seg.sg_len;
 	f->sf_created_rt_ns = roost__plat_realtime_ns();
-	snprintf(f->sf_name, sizeof(f->sf_name), "%s", name);
+	snprintf(f->sf_name, sizeof(f->sf_name), "%s",
+	         roost__system_owner(name, &owner));
 	rc = roost__plat_mutex_init_robust(&h->sh_lock.lk_mutex);
 	if (rc < 0)
 		goto out_unlink;
@@ -157,15 +218,20 @@ roost__sys_open(struct roost__sys *sy, const char *name)
 	char shm[ROOST_SHM_NAME_MAX];
 	struct roost__sys_hdr *h;
 	struct roost__sys_fixed f;
+	const char *base;
+	uint32_t owner;
 	uint64_t need;
 	int rc;
 
 	memset(sy, 0, sizeof(*sy));
+	base = roost__system_owner(name, &owner);
 	rc = roost__sys_shm_name(shm, sizeof(shm), name);
 	if (rc < 0)
 		goto out;
-	rc = roost__plat_seg_open(shm, ROOST_SYS_HDR_SIZE,
-	                          sys_seg_size(ROOST_SLOTS_MAX), &sy->sy_seg);
+	/* The system segment only from its owner (or ourselves). */
+	rc = roost__plat_seg_open_trust(shm, ROOST_SYS_HDR_SIZE,
+	                                sys_seg_size(ROOST_SLOTS_MAX), owner, -1,
+	                                &sy->sy_seg);
 	if (rc < 0)
 		goto out;
 	h = sy->sy_seg.sg_base;
@@ -196,9 +262,9 @@ roost__sys_open(struct roost__sys *sy, const char *name)
 	    need > sy->sy_seg.sg_len || f.sf_map_size != sy->sy_seg.sg_len ||
 	    roost__mbox_ring_size(f.sf_mbox_bytes) != f.sf_mbox_bytes ||
 	    f.sf_max_msg == 0 || f.sf_max_msg > ROOST_MAX_MSG_MAX ||
-	    f.sf_uid != (uint32_t)geteuid() ||
+	    f.sf_uid != owner ||
 	    memchr(f.sf_name, '\0', sizeof(f.sf_name)) == NULL ||
-	    strcmp(f.sf_name, name) != 0) {
+	    strcmp(f.sf_name, base) != 0) {
 		rc = ROOST_CORRUPT();
 		goto out_unmap;
 	}

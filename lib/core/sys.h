@@ -63,6 +63,14 @@ int roost__name_holder_locked(struct roost__sys *sy, const char *name);
  * not restart. Lives in ctx.c. */
 int roost__sys_release_dead(struct roost__sys *sy, roost_aid_t aid);
 
+/* The group a system grants access to, or -1. */
+static inline int64_t
+roost__sys_gid(const struct roost__sys *sy)
+{
+	return sy->sy_fixed.sf_gid1 != 0 ? (int64_t)sy->sy_fixed.sf_gid1 - 1
+	                                 : -1;
+}
+
 /* Check an actor name: 1..ROOST_NAME_MAX printable characters. */
 bool roost__name_valid(const char *name);
 

@@ -26,6 +26,10 @@ struct roost__seg {
  */
 int roost__plat_seg_create(const char *name, size_t len, unsigned mode,
                            struct roost__seg *out);
+/* The same, then handed to group 'gid' (>= 0), so that the members a
+ * system grants access to can open it. */
+int roost__plat_seg_create_gid(const char *name, size_t len, unsigned mode,
+                               int64_t gid, struct roost__seg *out);
 
 /*
  * Open and map an existing object read-write. 'min_len' is the least size
@@ -34,6 +38,15 @@ int roost__plat_seg_create(const char *name, size_t len, unsigned mode,
  */
 int roost__plat_seg_open(const char *name, size_t min_len, size_t max_len,
                          struct roost__seg *out);
+/*
+ * The same with a wider trust: an object owned by us or by 'uid' (a
+ * system's owner), or, when 'gid' >= 0, one of mode 0660 that belongs to
+ * group 'gid' (the group the system grants access to: any member may
+ * have created it). Anything else is -EPERM.
+ */
+int roost__plat_seg_open_trust(const char *name, size_t min_len,
+                               size_t max_len, uint32_t uid, int64_t gid,
+                               struct roost__seg *out);
 
 /* Unmap; a zeroed 'seg' is a no-op. */
 void roost__plat_seg_unmap(struct roost__seg *seg);

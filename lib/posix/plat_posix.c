@@ -22,6 +22,13 @@ int
 roost__plat_seg_create(const char *name, size_t len, unsigned mode,
                        struct roost__seg *out)
 {
+	return roost__plat_seg_create_gid(name, len, mode, -1, out);
+}
+
+int
+roost__plat_seg_create_gid(const char *name, size_t len, unsigned mode,
+                           int64_t gid, struct roost__seg *out)
+{
 	int rc;
 	int fd;
 	void *base;
@@ -33,7 +40,8 @@ roost__plat_seg_create(const char *name, size_t len, unsigned mode,
 		goto out;
 	}
 	/* The umask may have narrowed 'mode'; the config decides, not it. */
-	if (fchmod(fd, (mode_t)mode) < 0) {
+	if (fchmod(fd, (mode_t)mode) < 0 ||
+	    (gid >= 0 && fchown(fd, (uid_t)-1, (gid_t)gid) < 0)) {
 		rc = -errno;
 		goto out_unlink;
 	}
@@ -69,6 +77,14 @@ int
 roost__plat_seg_open(const char *name, size_t min_len, size_t max_len,
                      struct roost__seg *out)
 {
+	return roost__plat_seg_open_trust(name, min_len, max_len,
+	                                  (uint32_t)geteuid(), -1, out);
+}
+
+int
+roost__plat_seg_open_trust(const char *name, size_t min_len, size_t max_len,
+                           uint32_t uid, int64_t gid, struct roost__seg *out)
+{
 	int rc;
 	int fd;
 	struct stat st;
@@ -84,8 +100,11 @@ roost__plat_seg_open(const char *name, size_t min_len, size_t max_len,
 		rc = -errno;
 		goto out_close;
 	}
-	if (st.st_uid != geteuid()) {
-		/* Never trust an object another user could have planted. */
+	/* Never trust an object another user could have planted: ours,
+	 * the system owner's, or the granted group's (0660, that group). */
+	if (st.st_uid != geteuid() && st.st_uid != uid &&
+	    !(gid >= 0 && st.st_gid == (gid_t)gid &&
+	      (st.st_mode & 0777) == 0660)) {
 		rc = -EPERM;
 		goto out_close;
 	}
