@@ -368,12 +368,6 @@ roost_view_info(roost_view_t *v, roost_sysinfo_t *out)
 
 /* --- mailbox headers --------------------------------------------------- */
 
-static bool
-is_pow2(uint32_t x)
-{
-	return x != 0 && (x & (x - 1)) == 0;
-}
-
 /*
  * Validate a mapping of (at least) a mailbox header for slot 'slot',
  * generation 'gen', and fill the parts of 'mb' that counters need. The
@@ -384,42 +378,15 @@ static int
 hdr_attach(struct roost__mbox *mb, struct roost__seg seg, uint32_t slot,
            uint32_t gen)
 {
-	struct roost__mbox_hdr *h = seg.sg_base;
 	struct roost__mbox_fixed f;
-	uint64_t end;
 	unsigned lane;
+	int rc = roost__mbox_check_fixed(seg, slot, gen, false, &f);
 
-	if (seg.sg_len < ROOST_MBOX_HDR_SIZE)
-		return ROOST_CORRUPT();
-	/* Pairs with the release in roost__mbox_format(). */
-	if (roost__load_acq(&h->mh_ready) != ROOST_SEG_READY)
-		return -EAGAIN;
-	memcpy(&f, &h->mh_fixed, sizeof(f)); /* trust only f from here */
-	if (f.mf_magic != ROOST_MBOX_MAGIC)
-		return ROOST_CORRUPT();
-	if (f.mf_version != ROOST_SHM_VERSION)
-		return ROOST_EVERSION;
-	if (f.mf_hdr_size != ROOST_MBOX_HDR_SIZE || f.mf_slot != slot)
-		return ROOST_CORRUPT();
-	if (f.mf_gen != gen)
-		return -ESRCH;
-	for (lane = 0; lane < ROOST_NLANES; lane++) {
-		end = (uint64_t)f.mf_ring_off[lane] + f.mf_cap[lane];
-		if (!is_pow2(f.mf_cap[lane]) ||
-		    f.mf_cap[lane] < ROOST_RING_MIN ||
-		    f.mf_cap[lane] > ROOST_RING_MAX ||
-		    f.mf_ring_off[lane] < ROOST_MBOX_HDR_SIZE ||
-		    f.mf_ring_off[lane] % ROOST_REC_ALIGN != 0 ||
-		    end > f.mf_map_size)
-			return ROOST_CORRUPT();
-	}
-	if (f.mf_ring_off[0] < f.mf_ring_off[1]
-	        ? f.mf_ring_off[0] + f.mf_cap[0] > f.mf_ring_off[1]
-	        : f.mf_ring_off[1] + f.mf_cap[1] > f.mf_ring_off[0])
-		return ROOST_CORRUPT();
+	if (rc < 0)
+		return rc;
 	memset(mb, 0, sizeof(*mb));
 	mb->mb_seg = seg;
-	mb->mb_hdr = h;
+	mb->mb_hdr = seg.sg_base;
 	for (lane = 0; lane < ROOST_NLANES; lane++)
 		mb->mb_cap[lane] = f.mf_cap[lane];
 	mb->mb_slot = slot;

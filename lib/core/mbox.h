@@ -85,6 +85,18 @@ void roost__mbox_detach(struct roost__mbox *mb);
 
 /* Map and attach the mailbox of 'slot' of 'system' (both checked as by
  * roost__mbox_attach). -ENOENT if it has no segment. */
+/*
+ * Validate a mailbox's fixed header for slot 'slot', generation 'gen'
+ * into '*out' (a copy: trust only it). 'whole': 'seg' maps the whole
+ * segment, and the rings must lie inside it; else only the header is
+ * mapped and the rings must lie inside the size the header claims.
+ * Returns 0, -EAGAIN (not published yet), -ESRCH (another generation),
+ * ROOST_EVERSION or ROOST_ECORRUPT.
+ */
+int roost__mbox_check_fixed(struct roost__seg seg, uint32_t slot,
+                            uint32_t gen, bool whole,
+                            struct roost__mbox_fixed *out);
+
 struct roost__sys;
 int roost__mbox_open(struct roost__mbox *mb, const struct roost__sys *sy,
                      uint32_t slot, uint32_t gen);

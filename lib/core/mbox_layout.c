@@ -93,11 +93,12 @@ is_pow2(uint32_t v)
 }
 
 int
-roost__mbox_attach(struct roost__mbox *mb, struct roost__seg seg,
-                   uint32_t slot, uint32_t gen)
+roost__mbox_check_fixed(struct roost__seg seg, uint32_t slot, uint32_t gen,
+                        bool whole, struct roost__mbox_fixed *out)
 {
 	struct roost__mbox_hdr *h = seg.sg_base;
 	struct roost__mbox_fixed f;
+	uint64_t size;
 	uint64_t end;
 	unsigned lane;
 
@@ -111,19 +112,23 @@ roost__mbox_attach(struct roost__mbox *mb, struct roost__seg seg,
 		return ROOST_CORRUPT();
 	if (f.mf_version != ROOST_SHM_VERSION)
 		return ROOST_EVERSION;
-	if (f.mf_hdr_size != ROOST_MBOX_HDR_SIZE || f.mf_map_size != seg.sg_len)
+	if (f.mf_hdr_size != ROOST_MBOX_HDR_SIZE ||
+	    (whole && f.mf_map_size != seg.sg_len))
 		return ROOST_CORRUPT();
 	if (f.mf_slot != slot)
 		return ROOST_CORRUPT();
 	if (f.mf_gen != gen)
 		return -ESRCH;
+	/* Rings inside the mapping (or, header only, inside the size the
+	 * header claims), aligned, power-of-two sized. */
+	size = whole ? seg.sg_len : f.mf_map_size;
 	for (lane = 0; lane < ROOST_NLANES; lane++) {
 		if (!is_pow2(f.mf_cap[lane]) || f.mf_cap[lane] < ROOST_RING_MIN ||
 		    f.mf_cap[lane] > ROOST_RING_MAX)
 			return ROOST_CORRUPT();
 		end = (uint64_t)f.mf_ring_off[lane] + f.mf_cap[lane];
 		if (f.mf_ring_off[lane] < ROOST_MBOX_HDR_SIZE ||
-		    f.mf_ring_off[lane] % ROOST_REC_ALIGN != 0 || end > seg.sg_len)
+		    f.mf_ring_off[lane] % ROOST_REC_ALIGN != 0 || end > size)
 			return ROOST_CORRUPT();
 	}
 	/* The lanes must not overlap each other. */
@@ -131,6 +136,19 @@ roost__mbox_attach(struct roost__mbox *mb, struct roost__seg seg,
 	            ? f.mf_ring_off[0] + f.mf_cap[0] > f.mf_ring_off[1]
 	            : f.mf_ring_off[1] + f.mf_cap[1] > f.mf_ring_off[0])
 		return ROOST_CORRUPT();
+	*out = f;
+	return 0;
+}
+
+int
+roost__mbox_attach(struct roost__mbox *mb, struct roost__seg seg,
+                   uint32_t slot, uint32_t gen)
+{
+	struct roost__mbox_fixed f;
+	int rc = roost__mbox_check_fixed(seg, slot, gen, true, &f);
+
+	if (rc < 0)
+		return rc;
 	fill_from_fixed(mb, seg, &f);
 	return 0;
 }
