@@ -162,6 +162,21 @@ ru_stop_roostd(pid_t rd)
 	ru_cleanup();
 }
 
+bool
+ru_log_has(const char *needle)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f = fopen(logpath(), "r");
+
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}
+
 void
 ru_cleanup(void)
 {

@@ -35,6 +35,9 @@ void ru_wait_up(void);
 roost_ctx_t *ru_open_when_up(void);
 /* SIGTERM roostd, wait for exit 0 and check nothing is left in shm. */
 void ru_stop_roostd(pid_t rd);
+/* True if roostd's log (CONFIG.log, when started without a pipe) has a
+ * line containing 'needle'. */
+bool ru_log_has(const char *needle);
 /* Remove the config and roostd's log (kept when a test fails). */
 void ru_cleanup(void);
 /* The pid the echo actor at 'aid' reports (KIND_PID). */
