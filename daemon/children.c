@@ -370,44 +370,39 @@ describe_exit(int status, bool known, char *buf, size_t len)
 		snprintf(buf, len, "ended (status 0x%x)", status);
 }
 
-bool
-rd_child_lane_shut(struct rd *rd, const struct rd_child *ch)
+/* The state of the actor's mailbox (ROOST_MBOX_*), or -1 when it has no
+ * address or its mailbox is gone. */
+static int64_t
+lane_state(struct rd *rd, const struct rd_child *ch)
 {
 	struct roost__mbox *mb;
 
-	/* Shut, or already closed by an actor that finished its drain (its
-	 * address may be gone by now): only an open lane disproves it. */
 	if (ch->ch_aid.id == 0 ||
 	    roost__ctx_peer(rd->rd_ctx, ch->ch_aid, &mb) < 0)
-		return true;
-	return roost__load_acq(&mb->mb_hdr->mh_lock.lk_state) !=
-	       ROOST_MBOX_OPEN;
+		return -1;
+	return roost__load_acq(&mb->mb_hdr->mh_lock.lk_state);
+}
+
+bool
+rd_child_lane_shut(struct rd *rd, const struct rd_child *ch)
+{
+	/* Shut, or already closed by an actor that finished its drain (its
+	 * address may be gone by now): only an open lane disproves it. */
+	return lane_state(rd, ch) != ROOST_MBOX_OPEN;
 }
 
 /* True if the actor's user lane was shut by a graceful stop. */
 static bool
 was_stopped(struct rd *rd, const struct rd_child *ch)
 {
-	struct roost__mbox *mb;
-
-	if (ch->ch_aid.id == 0 ||
-	    roost__ctx_peer(rd->rd_ctx, ch->ch_aid, &mb) < 0)
-		return false;
-	return roost__load_acq(&mb->mb_hdr->mh_lock.lk_state) ==
-	       ROOST_MBOX_USER_SHUT;
+	return lane_state(rd, ch) == ROOST_MBOX_USER_SHUT;
 }
 
 /* True while the slot of 'ch' still holds its address. */
 static bool
 address_kept(struct rd *rd, const struct rd_child *ch)
 {
-	struct roost__slot_view sv;
-
-	return ch->ch_aid.id != 0 &&
-	       roost__sys_slot_read(&rd->rd_sy, roost_aid_slot(ch->ch_aid),
-	                            &sv) == 0 &&
-	       sv.sv_state == ROOST_SLOT_ACTIVE &&
-	       sv.sv_gen == roost_aid_gen(ch->ch_aid);
+	return roost__sys_aid_live(&rd->rd_sy, ch->ch_aid);
 }
 
 /* Record a restart at 'level'; false if it exceeds the intensity. */

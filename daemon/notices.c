@@ -28,17 +28,6 @@ grow(void **arr, int *cap, int n, size_t size)
 	return 0;
 }
 
-/* True while 'aid' names a taken slot of its generation. */
-static bool
-aid_live(struct rd *rd, roost_aid_t aid)
-{
-	struct roost__slot_view sv;
-
-	return roost__sys_slot_read(&rd->rd_sy, roost_aid_slot(aid), &sv) == 0 &&
-	       sv.sv_state != ROOST_SLOT_FREE &&
-	       sv.sv_gen == roost_aid_gen(aid);
-}
-
 /*
  * Drop the watches whose watcher's address is gone (a client that
  * exited without demonitoring): before the tables grow, so they stay
@@ -50,14 +39,14 @@ prune(struct rd *rd)
 	int i;
 
 	for (i = 0; i < rd->rd_nmons;) {
-		if (!aid_live(rd, rd->rd_mons[i].mo_watcher))
+		if (!roost__sys_aid_live(&rd->rd_sy, rd->rd_mons[i].mo_watcher))
 			rd->rd_mons[i] = rd->rd_mons[--rd->rd_nmons];
 		else
 			i++;
 	}
 	for (i = 0; i < rd->rd_nlinks;) {
-		if (!aid_live(rd, rd->rd_links[i].li_a) ||
-		    !aid_live(rd, rd->rd_links[i].li_b))
+		if (!roost__sys_aid_live(&rd->rd_sy, rd->rd_links[i].li_a) ||
+		    !roost__sys_aid_live(&rd->rd_sy, rd->rd_links[i].li_b))
 			rd->rd_links[i] = rd->rd_links[--rd->rd_nlinks];
 		else
 			i++;

@@ -80,18 +80,6 @@ arg_str(const msgpack_object *a, uint32_t i, size_t max)
 	return s;
 }
 
-/* True if 'aid' names a taken slot of that generation now. */
-static bool
-address_valid(struct rd *rd, roost_aid_t aid)
-{
-	struct roost__slot_view sv;
-
-	return aid.id != 0 &&
-	       roost__sys_slot_read(&rd->rd_sy, roost_aid_slot(aid), &sv) == 0 &&
-	       sv.sv_state == ROOST_SLOT_ACTIVE &&
-	       sv.sv_gen == roost_aid_gen(aid);
-}
-
 /* When a group may use the system, only programs of the config run. */
 static bool
 program_allowed(const struct rd *rd, const char *program)
@@ -194,7 +182,7 @@ req_kill(struct rd *rd, const msgpack_object *a)
 		return -EPROTO;
 	ch = rd_child_by_aid(rd, aid);
 	if (ch == NULL)
-		return address_valid(rd, aid) ? -EPERM : -ESRCH;
+		return roost__sys_aid_live(&rd->rd_sy, aid) ? -EPERM : -ESRCH;
 	rd_log(RD_INFO, "killing %s on request",
 	       ch->ch_name[0] ? ch->ch_name : "actor");
 	rd_child_kill(rd, ch);
@@ -223,7 +211,7 @@ req_timer(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 	if (delay > 366ull * 86400 * 1000000 ||
 	    interval > 366ull * 86400 * 1000000)
 		return -EINVAL;
-	if (!address_valid(rd, to))
+	if (!roost__sys_aid_live(&rd->rd_sy, to))
 		return -ESRCH;
 	if (rd->rd_timers == NULL)
 		return -ENOTSUP;
@@ -307,14 +295,14 @@ req_watches(struct rd *rd, uint32_t kind, roost_aid_t from,
 	 * from anything else (-EPERM, as for roost_kill). */
 	switch (kind) {
 	case ROOST__KIND_MONITOR:
-		if (!address_valid(rd, aid))
+		if (!roost__sys_aid_live(&rd->rd_sy, aid))
 			return -ESRCH;
 		return rd_child_by_aid(rd, aid) != NULL
 		       ? rd_monitor_add(rd, from, aid, value) : -EPERM;
 	case ROOST__KIND_DEMONITOR:
 		return rd_monitor_remove(rd, from, aid.id);
 	case ROOST__KIND_LINK:
-		if (!address_valid(rd, aid))
+		if (!roost__sys_aid_live(&rd->rd_sy, aid))
 			return -ESRCH;
 		return rd_child_by_aid(rd, aid) != NULL
 		       ? rd_link_add(rd, from, aid) : -EPERM;

@@ -486,3 +486,14 @@ roost_system_heartbeat(const char *name)
 	roost__sys_close(&sy);
 	return 0;
 }
+
+bool
+roost__sys_aid_live(struct roost__sys *sy, roost_aid_t aid)
+{
+	struct roost__slot_view sv;
+
+	return aid.id != 0 &&
+	       roost__sys_slot_read(sy, roost_aid_slot(aid), &sv) == 0 &&
+	       sv.sv_state == ROOST_SLOT_ACTIVE &&
+	       sv.sv_gen == roost_aid_gen(aid);
+}

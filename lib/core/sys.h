@@ -63,6 +63,9 @@ int roost__name_holder_locked(struct roost__sys *sy, const char *name);
  * not restart. Lives in ctx.c. */
 int roost__sys_release_dead(struct roost__sys *sy, roost_aid_t aid);
 
+/* True while 'aid' names a slot in use (ACTIVE) of that generation. */
+bool roost__sys_aid_live(struct roost__sys *sy, roost_aid_t aid);
+
 /* The group a system grants access to, or -1. */
 static inline int64_t
 roost__sys_gid(const struct roost__sys *sy)
