@@ -70,6 +70,7 @@ roost__aid_make(uint32_t slot, uint32_t gen)
 	return (roost_aid_t){((uint64_t)gen << 32) | slot};
 }
 
+#include "core/shm_lock.h"
 #include "core/mbox.h"
 #include "core/sys.h"
 #include "core/ctx.h"

@@ -170,13 +170,63 @@ START_TEST(test_corrupt_mbox_header)
 		              "case %zu accepted", i);
 		h->mh_fixed = saved;
 	}
-	h->mh_fixed.mf_version = 2;
+	h->mh_fixed.mf_version = ROOST_SHM_VERSION - 1; /* the old layout */
 	roost__ctx_peer_drop(tx, roost_aid_slot(roost_self(rx)));
 	ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, NULL, 0, 0),
 	                 ROOST_EVERSION);
 	h->mh_fixed = saved;
 	roost__ctx_peer_drop(tx, roost_aid_slot(roost_self(rx)));
 	ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, NULL, 0, 0), 0);
+	munmap(h, len);
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+	ck_assert_int_eq(roost_ctx_close(rx), 0);
+}
+END_TEST
+
+/*
+ * Lock words no holder wrote: garbage, a live thread's tid with another
+ * start time (init's), our own tid, a tid past the maximum. Each is taken
+ * over by the next sender (timeout -1: it must not hang) and repaired;
+ * garbage counts as corruption. The same for the actor-table lock.
+ */
+START_TEST(test_corrupt_lock_words)
+{
+	roost_ctx_t *rx = tu_open("rx");
+	roost_ctx_t *tx = tu_open(NULL);
+	size_t len;
+	size_t slen;
+	struct roost__mbox_hdr *h = map_mbox(roost_self(rx), &len);
+	struct roost__sys_hdr *sh = map_sys(&slen);
+	roost_mbox_stats_t st;
+	roost_msg_t *m;
+	roost_aid_t a;
+	const uint64_t words[] = {
+		~(uint64_t)0,
+		(uint64_t)12345 << 32 | 1u,                  /* init, wrong start */
+		(uint64_t)gettid(),                          /* ourselves */
+		ROOST_LOCK_TID_MAX + 1,
+		ROOST_LOCK_RESERVED | 77u,
+		(uint64_t)0xdeadbeef << 32 | 0x3ffffff0u,     /* no such thread */
+	};
+	size_t i;
+	uint32_t k;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		k = (uint32_t)i + 1;
+		atomic_store(&h->mh_lock.lk_lock.lk_word, words[i]);
+		ck_assert_int_eq(roost_send(tx, roost_self(rx), k, NULL, 0, -1),
+		                 0);
+		ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+		ck_assert_uint_eq(roost_msg_kind(m), k);
+		atomic_store(&sh->sh_lock.lk_lock.lk_word, words[i]);
+		ck_assert_int_eq(roost_register(tx, "named", roost_self(tx)), 0);
+		ck_assert_int_eq(roost_whereis(rx, "named", &a), 0);
+		ck_assert_int_eq(roost_unregister(tx, "named"), 0);
+	}
+	ck_assert_int_eq(roost_mbox_stats(tx, roost_self(rx), &st), 0);
+	ck_assert_uint_ge(st.corrupt, 3); /* the garbage words */
+	ck_assert_uint_eq(atomic_load(&h->mh_lock.lk_lock.lk_word), 0);
+	munmap(sh, slen);
 	munmap(h, len);
 	ck_assert_int_eq(roost_ctx_close(tx), 0);
 	ck_assert_int_eq(roost_ctx_close(rx), 0);
@@ -238,7 +288,7 @@ die_holding_lock(void *arg)
 	(void)arg;
 	if (roost__ctx_peer(ctx, to, &mb) != 0)
 		return 1;
-	pthread_mutex_lock(&mb->mb_hdr->mh_lock.lk_mutex);
+	roost__lock_take(&mb->mb_hdr->mh_lock.lk_lock, -1, &(uint64_t){0});
 	kill(getpid(), SIGKILL);
 	return 2;
 }
@@ -446,6 +496,8 @@ corrupt_suite(void)
 	                            test_corrupt_slot_table, 60));
 	suite_add_tcase(s, tu_tcase("test_corrupt_mbox_header",
 	                            test_corrupt_mbox_header, 60));
+	suite_add_tcase(s, tu_tcase("test_corrupt_lock_words",
+	                            test_corrupt_lock_words, 60));
 	suite_add_tcase(s, tu_tcase("test_corrupt_record_skipped",
 	                            test_corrupt_record_skipped, 60));
 	suite_add_tcase(s, tu_tcase("test_corrupt_tail", test_corrupt_tail, 60));

@@ -215,7 +215,7 @@ die_in_lock(void *arg)
 	if (roost__ctx_peer(ctx, to, &mb) != 0)
 		return 1;
 	h = mb->mb_hdr;
-	pthread_mutex_lock(&h->mh_lock.lk_mutex);
+	roost__lock_take(&h->mh_lock.lk_lock, -1, &(uint64_t){0});
 	/* Exactly what roost__mbox_push() does up to the middle of the
 	 * copy: crash marker, then a header and part of the payload. */
 	tail = roost__load_rlx(&h->mh_tail[ROOST_LANE_USR]);

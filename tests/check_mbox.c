@@ -452,7 +452,7 @@ hold_lock_and_stop(void *arg)
 	(void)arg;
 	if (roost__ctx_peer(ctx, to, &mb) != 0)
 		return 1;
-	pthread_mutex_lock(&mb->mb_hdr->mh_lock.lk_mutex);
+	roost__lock_take(&mb->mb_hdr->mh_lock.lk_lock, -1, &(uint64_t){0});
 	raise(SIGSTOP);
 	return 2;
 }

@@ -59,7 +59,6 @@ roost__mbox_format(struct roost__mbox *mb, struct roost__seg seg,
 {
 	struct roost__mbox_hdr *h = seg.sg_base;
 	struct roost__mbox_fixed *f = &h->mh_fixed;
-	int rc;
 
 	if (seg.sg_len < roost__mbox_seg_size(sys_cap, user_cap))
 		return -EINVAL;
@@ -75,10 +74,7 @@ roost__mbox_format(struct roost__mbox *mb, struct roost__seg seg,
 	f->mf_cap[ROOST_LANE_USR] = user_cap;
 	f->mf_map_size = seg.sg_len;
 
-	rc = roost__plat_mutex_init_robust(&h->mh_lock.lk_mutex);
-	if (rc < 0)
-		return rc;
-
+	roost__lock_init(&h->mh_lock.lk_lock);
 	fill_from_fixed(mb, seg, f);
 	/* Publish the fixed header. Pairs with the acquire in
 	 * roost__mbox_attach(). tag-seg-publish */

@@ -23,15 +23,14 @@
  * of it, at most SPACE_CHUNK_MAX bytes). */
 #define SPACE_CHUNK_DIV 16
 #define SPACE_CHUNK_MAX 16384u
-/* Tries at a busy lock before sleeping in the kernel. */
-#define LOCK_SPIN_TRIES 64
 #define ROOST_SPACE_POLL_MAX_NS 10000000
 
 /*
  * Under the lock: re-derive the tails from the committed chains (they are
  * derivable state) and the senders' cached heads. If the record a dead
  * sender was writing is not in its chain, it was never visible: count it
- * as dropped. Called after EOWNERDEAD, and when a tail fails validation.
+ * as dropped. Called after taking the lock from a dead holder (or from a garbage lock
+ * word), and when a tail fails validation.
  */
 void
 roost__mbox_repair_locked(struct roost__mbox *mb)
@@ -66,60 +65,30 @@ deadline_of(int timeout_ms)
 	return roost__plat_now_ns() + (uint64_t)timeout_ms * 1000000u + 1;
 }
 
-static struct timespec *
-deadline_ts(uint64_t deadline, struct timespec *ts)
-{
-	ts->tv_sec = (time_t)(deadline / 1000000000u);
-	ts->tv_nsec = (long)(deadline % 1000000000u);
-	return ts;
-}
-
 int
 roost__mbox_lock(struct roost__mbox *mb, int timeout_ms, uint64_t *deadline)
 {
-	pthread_mutex_t *m = &mb->mb_hdr->mh_lock.lk_mutex;
-	struct timespec ts;
-	int r;
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+	int r = roost__lock_take(&h->mh_lock.lk_lock, timeout_ms, deadline);
 
-	/* Lock holders hold it for a copy: spin a little before the futex
-	 * (robust mutexes never spin by themselves). */
-	r = pthread_mutex_trylock(m);
-	for (int i = 0; r == EBUSY && i < LOCK_SPIN_TRIES; i++) {
-		for (int j = 0; j < 16; j++)
-			roost__cpu_relax();
-		r = pthread_mutex_trylock(m);
-	}
-	if (r == EBUSY && timeout_ms == 0)
-		return -EAGAIN; /* a try-send never waits on a stopped holder */
-	if (r == EBUSY) {
-		/* Clocks are read only when we must wait: on this VM a clock
-		 * read costs as much as the rest of a send. */
-		if (timeout_ms > 0 && *deadline == 0)
-			*deadline = deadline_of(timeout_ms);
-		/* CLOCK_MONOTONIC: a wall-clock jump must not stretch or cut
-		 * a send's timeout. */
-		r = timeout_ms > 0
-		            ? pthread_mutex_clocklock(m, CLOCK_MONOTONIC,
-		                                      deadline_ts(*deadline, &ts))
-		            : pthread_mutex_lock(m);
-	}
-	if (r == 0)
-		return 0;
-	if (r == EOWNERDEAD) {
+	if (r < 0)
+		return r;
+	if (r == ROOST_LOCK_GARBAGE)
+		roost__add_rlx(&h->mh_corrupt, 1);
+	if (r != ROOST_LOCK_TAKEN)
 		roost__mbox_repair_locked(mb);
-		pthread_mutex_consistent(m);
-		return 0;
-	}
-	if (r == ETIMEDOUT)
-		return -ETIMEDOUT;
-	/* ENOTRECOVERABLE or EINVAL: the lock word itself was scribbled. */
-	return ROOST_CORRUPT();
+	return 0;
 }
 
 void
 roost__mbox_unlock(struct roost__mbox *mb)
 {
-	pthread_mutex_unlock(&mb->mb_hdr->mh_lock.lk_mutex);
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+
+	/* Taken over while we held it (we were judged dead, or the word was
+	 * scribbled): whoever took it repaired the lanes; count it. */
+	if (!roost__lock_drop(&h->mh_lock.lk_lock))
+		roost__add_rlx(&h->mh_corrupt, 1);
 }
 
 /* Raise the high-water mark to 'used' if it is higher. Senders and the
@@ -137,9 +106,9 @@ roost__mbox_note_used(struct roost__mbox_hdr *h, uint64_t used)
 static void
 wake_receiver(struct roost__mbox_hdr *h)
 {
-	/* Orders our commit before the load of mh_lock.lk_sleeping; pairs with the
-	 * fence in the receiver's sleep path. The caller has just unlocked
-	 * mh_lock, a locked RMW (see roost__fence_after_unlock). */
+	/* Orders our commit before the load of lk_sleeping; pairs with the
+	 * fence in the receiver's sleep path. The caller has just dropped
+	 * mh_lock, an exchange (see roost__fence_after_unlock). */
 	roost__fence_after_unlock();
 	if (roost__load_rlx(&h->mh_lock.lk_sleeping) == 0)
 		return;

@@ -17,7 +17,7 @@
  *   - The creator writes sh_fixed once, then release-stores sh_state =
  *     ROOST_SEG_READY (tag-seg-publish). Openers acquire-load sh_state,
  *     copy sh_fixed, validate the copy and trust only the copy.
- *   - Slots and kinds change only under sh_lock (robust, process-shared).
+ *   - Slots and kinds change only under sh_lock (tag-lock).
  *     A slot writer bumps sl_seq to odd before and to even after its
  *     writes (release), so lock-free readers (tools) detect a torn read
  *     and retry a bounded number of times.
@@ -44,7 +44,7 @@
  *     zeroes the commit word at E (senders keep ROOST_RING_SLACK bytes
  *     free so this never touches unconsumed data), and a PAD is committed
  *     only after the record it points over.
- *   - Senders (many) write only under mh_lock (robust, process-shared):
+ *   - Senders (many) write only under mh_lock (tag-lock):
  *     the bytes in [tail, head + cap - ROOST_RING_SLACK), then mh_tail.
  *     mh_tail is derivable: it is the end of the chain of committed
  *     records from the head, and that is how repair re-derives it.
@@ -54,11 +54,11 @@
  *     record taken out of order (selective receive); senders never touch
  *     committed records ahead of the tail.
  *   - Crash repair: before writing, a sender stores mh_wip_pos = tail + 1
- *     and mh_wip_lane. Whoever next locks mh_lock and gets EOWNERDEAD
+ *     and mh_wip_lane. Whoever next takes mh_lock from a dead holder
  *     re-derives every lane's tail by walking the committed chain from
  *     the head; if the record named by mh_wip_pos is not in the chain it
- *     was never visible, and mh_repaired counts it as dropped. Then
- *     pthread_mutex_consistent().
+ *     was never visible, and mh_repaired counts it as dropped. A lock
+ *     word no holder writes is counted in mh_corrupt and repaired so.
  *   - Wake-up (tag-wake): a receiver about to sleep reads lk_wake_seq,
  *     stores lk_sleeping = 1, issues a seq_cst fence, re-checks the chain
  *     ends and futex-waits on lk_wake_seq for a bounded period. A sender,
@@ -77,13 +77,12 @@
 #define ROOST_CORE_SHM_FORMAT_H
 
 #include <assert.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/atomic.h"
 
-#define ROOST_SHM_VERSION 1u
+#define ROOST_SHM_VERSION 2u
 #define ROOST_SYS_MAGIC   0x54534f52u /* "ROST" */
 #define ROOST_MBOX_MAGIC  0x58424d52u /* "RMBX" */
 
@@ -107,14 +106,43 @@
 #define ROOST_REC_ALIGN   16u
 #define ROOST_RING_SLACK  16u /* never filled: see tag-rec-commit */
 
-/* A mutex padded to its own cache line. */
+/*
+ * A process-shared lock of roost's own (tag-lock; lib/core/shm_lock.c).
+ * No pthread object lives in shared memory: a scribbled glibc mutex
+ * makes the next process that locks it abort, so the lock is one plain
+ * 64-bit word that every taker validates like any other field:
+ *   bits 0-29   the holder's thread id (at most ROOST_LOCK_TID_MAX);
+ *   bit 30      reserved, always 0;
+ *   bit 31      ROOST_LOCK_WAITERS: a taker may sleep on the word
+ *               (FUTEX_WAIT on its low 32 bits);
+ *   bits 32-63  the low 32 bits of the holder's start time (/proc ticks;
+ *               0 if it could not be read). With the tid it names one
+ *               thread even after the tid is reused.
+ * 0 is free. Taken by a CAS from 0 (acquire), dropped by an exchange to
+ * 0 (release), then a FUTEX_WAKE if the waiters bit was set. The whole
+ * identity is in the one word, so a taker never pairs one holder's tid
+ * with another's start time. A taker that finds the word held by a
+ * thread that no longer exists, or a word no holder writes (bit 30 set,
+ * tid 0 or out of range, its own tid), takes it over with a CAS from
+ * the value it judged and repairs what the lock guards, as after a crash.
+ */
+#define ROOST_LOCK_WAITERS  0x80000000u
+#define ROOST_LOCK_RESERVED 0x40000000u
+#define ROOST_LOCK_TID_MASK 0x3fffffffu
+#define ROOST_LOCK_TID_MAX  (1u << 22) /* the kernel's PID_MAX_LIMIT */
+
+struct roost__lock {
+	roost__atomic_u64 lk_word;
+};
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "a lock word's futex half is its first four bytes");
+
+/* A lock padded to its own cache line. */
 typedef union {
-	pthread_mutex_t lk_mutex;
+	struct roost__lock lk_lock;
 	uint8_t lk_pad[ROOST_CACHE_LINE];
 } roost__shm_lock;
-
-static_assert(sizeof(pthread_mutex_t) <= ROOST_CACHE_LINE,
-              "pthread_mutex_t must fit one cache line");
 
 /* --- System segment --------------------------------------------------- */
 
@@ -185,13 +213,13 @@ static_assert(sizeof(struct roost__kind) == 32, "kind layout");
 
 /*
  * A mailbox's lock line. Every send reads the state and the sleeping flag
- * right after taking or releasing the mutex, so keeping them on the
- * mutex's line makes a send touch one header line fewer each (it matters
+ * right after taking or releasing the lock, so keeping them on the
+ * lock's line makes a send touch one header line fewer each (it matters
  * when one sender feeds a thousand mailboxes).
  */
 typedef union {
 	struct {
-		pthread_mutex_t lk_mutex;
+		struct roost__lock lk_lock;
 		roost__atomic_u32 lk_state;    /* ROOST_MBOX_* */
 		roost__atomic_u32 lk_sleeping; /* receiver asleep; tag-wake */
 		roost__atomic_u32 lk_wake_seq; /* its futex word; tag-wake */

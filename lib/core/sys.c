@@ -196,20 +196,13 @@ roost_system_create(const char *name, const roost_sys_opts_t *opts)
 	f->sf_created_rt_ns = roost__plat_realtime_ns();
 	snprintf(f->sf_name, sizeof(f->sf_name), "%s",
 	         roost__system_owner(name, &owner));
-	rc = roost__plat_mutex_init_robust(&h->sh_lock.lk_mutex);
-	if (rc < 0)
-		goto out_unlink;
+	roost__lock_init(&h->sh_lock.lk_lock);
 	roost__store_rlx(&h->sh_heartbeat_ns, roost__plat_now_ns());
 	/* Publish: pairs with the acquire in roost__sys_open().
 	 * tag-seg-publish */
 	roost__store_rel(&h->sh_state, ROOST_SEG_READY);
 	roost__plat_seg_unmap(&seg);
 	return 0;
-
-out_unlink:
-	roost__plat_seg_unmap(&seg);
-	roost__plat_seg_unlink(shm);
-	return rc;
 }
 
 int
@@ -308,7 +301,7 @@ roost__slot_write_end(struct roost__slot *s)
 }
 
 /*
- * Called with sh_lock taken from a dead owner: a slot it was writing is
+ * Called with sh_lock taken from a dead holder (or a garbage word): a slot it was writing is
  * left odd. Its fields are whatever the dead writer stored; we make the
  * sequence even again so readers can proceed, and the caller's normal
  * checks (pid liveness, generation) handle the content.
@@ -327,29 +320,15 @@ repair_table_locked(struct roost__sys *sy)
 int
 roost__sys_lock_timed(struct roost__sys *sy, int timeout_ms)
 {
-	pthread_mutex_t *m = &sy->sy_hdr->sh_lock.lk_mutex;
-	struct timespec ts;
-	uint64_t abs;
-	int r;
+	uint64_t deadline = 0;
+	int r = roost__lock_take(&sy->sy_hdr->sh_lock.lk_lock, timeout_ms,
+	                         &deadline);
 
-	if (timeout_ms < 0) {
-		r = pthread_mutex_lock(m);
-	} else {
-		abs = roost__plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
-		ts.tv_sec = (time_t)(abs / 1000000000u);
-		ts.tv_nsec = (long)(abs % 1000000000u);
-		r = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
-	}
-	if (r == ETIMEDOUT)
-		return -ETIMEDOUT;
-	if (r == 0)
-		return 0;
-	if (r == EOWNERDEAD) {
+	if (r < 0)
+		return r == -EAGAIN ? -ETIMEDOUT : r;
+	if (r != ROOST_LOCK_TAKEN)
 		repair_table_locked(sy);
-		pthread_mutex_consistent(m);
-		return 0;
-	}
-	return ROOST_CORRUPT();
+	return 0;
 }
 
 int
@@ -361,7 +340,7 @@ roost__sys_lock(struct roost__sys *sy)
 void
 roost__sys_unlock(struct roost__sys *sy)
 {
-	pthread_mutex_unlock(&sy->sy_hdr->sh_lock.lk_mutex);
+	roost__lock_drop(&sy->sy_hdr->sh_lock.lk_lock);
 }
 
 static void

@@ -9,7 +9,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <pthread.h>
 #include <sys/types.h>
 
 /* A mapped shared-memory object. */
@@ -62,8 +61,12 @@ int roost__plat_seg_unlink(const char *name);
 int roost__plat_seg_list(const char *prefix,
                          void (*fn)(const char *name, void *arg), void *arg);
 
-/* Initialise a process-shared, robust mutex in shared memory. */
-int roost__plat_mutex_init_robust(pthread_mutex_t *m);
+/*
+ * The calling thread's identity for lock words: its thread id and its
+ * start time + 1 (0 when /proc could not be read). Cached per thread,
+ * renewed in a forked child.
+ */
+uint32_t roost__plat_thread_id(uint64_t *start1);
 
 /* Futexes on shared (not private) memory. */
 int roost__plat_futex_wait(uint32_t *addr, uint32_t expect, int64_t rel_ns);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -169,22 +170,39 @@ roost__plat_seg_list(const char *prefix,
 	return n;
 }
 
-int
-roost__plat_mutex_init_robust(pthread_mutex_t *m)
-{
-	pthread_mutexattr_t attr;
-	int rc;
+/* The thread's identity, read once per thread (gettid and /proc cost
+ * system calls); a forked child clears the forking thread's copy. */
+static __thread uint32_t self_tid;
+static __thread uint64_t self_start1;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-	rc = -pthread_mutexattr_init(&attr);
-	if (rc < 0)
-		return rc;
-	rc = -pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	if (rc == 0)
-		rc = -pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	if (rc == 0)
-		rc = -pthread_mutex_init(m, &attr);
-	pthread_mutexattr_destroy(&attr);
-	return rc;
+static void
+forget_thread_id(void)
+{
+	self_tid = 0;
+	self_start1 = 0;
+}
+
+static void
+register_atfork(void)
+{
+	pthread_atfork(NULL, NULL, forget_thread_id);
+}
+
+uint32_t
+roost__plat_thread_id(uint64_t *start1)
+{
+	uint64_t start;
+
+	if (self_tid == 0) {
+		pthread_once(&atfork_once, register_atfork);
+		self_tid = (uint32_t)gettid();
+		self_start1 = roost__plat_proc_start((pid_t)self_tid, &start) == 0
+		                      ? start + 1
+		                      : 0;
+	}
+	*start1 = self_start1;
+	return self_tid;
 }
 
 int

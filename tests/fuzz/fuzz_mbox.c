@@ -60,9 +60,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	seg.sg_len = len;
 	/* A valid mailbox first, so the fuzzer starts from real structure;
-	 * then the input is laid over it from the mutex line on (the mutex
-	 * itself is glibc's, see docs/shm-format.md), or over the fixed
-	 * header when the first byte says so. */
+	 * then the input is laid over it from the lock line on (lock words
+	 * included), or over the fixed header when the first byte says so. */
 	if (roost__mbox_format(&mb, seg, 3, 7, 1024, RING, RING) != 0)
 		goto out;
 	h = seg.sg_base;
@@ -71,8 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		                                          : sizeof(h->mh_fixed);
 		memcpy(&h->mh_fixed, data + 1, n);
 	} else if (size > 1) {
-		size_t off = offsetof(struct roost__mbox_hdr, mh_lock) +
-		             sizeof(pthread_mutex_t);
+		size_t off = offsetof(struct roost__mbox_hdr, mh_lock);
 		size_t n = size - 1 < len - off ? size - 1 : len - off;
 		memcpy((uint8_t *)seg.sg_base + off, data + 1, n);
 	}

@@ -23,7 +23,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 overlay(uint8_t *base, size_t len, const uint8_t *data, size_t size)
 {
-	size_t lock_off = offsetof(struct roost__sys_hdr, sh_lock);
 	size_t i;
 	size_t off;
 
@@ -32,8 +31,6 @@ overlay(uint8_t *base, size_t len, const uint8_t *data, size_t size)
 	/* First byte: where to start (0: the fixed header, else the slots). */
 	off = data[0] & 1 ? ROOST_SYS_HDR_SIZE + ROOST_NKINDS * 32u : 0;
 	for (i = 1; i < size && off < len; i++, off++) {
-		if (off >= lock_off && off < lock_off + sizeof(pthread_mutex_t))
-			continue;
 		base[off] = data[i];
 	}
 }

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shm_lock.h - roost's process-shared lock (tag-lock in shm_format.h):
+ * one word naming its holder, validated by every taker, taken over from
+ * a dead holder or from a word no holder writes. The caller repairs what
+ * the lock guards when roost__lock_take() says so.
+ */
+#ifndef ROOST_CORE_SHM_LOCK_H
+#define ROOST_CORE_SHM_LOCK_H
+
+#include <stdint.h>
+
+/* What roost__lock_take() found besides taking the lock. */
+#define ROOST_LOCK_TAKEN   0 /* a clean hand-over */
+#define ROOST_LOCK_DEAD    1 /* its holder had died: repair */
+#define ROOST_LOCK_GARBAGE 2 /* the word held no valid holder: repair,
+                                and count it as corruption */
+
+/* A free lock (the creator, before the segment is published). */
+void roost__lock_init(struct roost__lock *lk);
+
+/*
+ * Take 'lk'. Waits up to 'timeout_ms' (< 0: no limit) measured from
+ * '*deadline' (CLOCK_MONOTONIC ns; 0 means not computed yet, and it is
+ * filled in only if the lock is busy). 'timeout_ms' 0 gives up after a
+ * short spin with -EAGAIN, but still takes the lock over from a dead
+ * holder. Returns ROOST_LOCK_TAKEN, ROOST_LOCK_DEAD, ROOST_LOCK_GARBAGE,
+ * -EAGAIN or -ETIMEDOUT.
+ */
+int roost__lock_take(struct roost__lock *lk, int timeout_ms,
+                     uint64_t *deadline);
+
+/* Drop 'lk'. Returns false if the word no longer named this thread (it
+ * was taken over, or scribbled, while held): the caller counts it. */
+bool roost__lock_drop(struct roost__lock *lk);
+
+#endif /* ROOST_CORE_SHM_LOCK_H */
