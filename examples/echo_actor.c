@@ -13,7 +13,8 @@
  * the stop and SIGTERM (to exercise roostd's escalation to SIGKILL).
  * POISON aborts every time, even redelivered (it ends in the dead
  * letters). PID answers with the actor's pid. With --forward NAME, every
- * message of kind 1000 or more (alarms, say) is passed on to NAME.
+ * message of kind 1000 or more (alarms, say) is passed on to NAME, once
+ * NAME is registered (it waits up to a second for that).
  */
 #include <roost.h>
 
@@ -36,6 +37,21 @@ enum {
 	KIND_REPLY = 100,
 	KIND_REPLY_REDELIVERED = 101,
 };
+
+/* Pass 'm' on to 'name', waiting up to a second for the name to be
+ * registered (after a restart, its holder may not be up yet). */
+static void
+forward_to(roost_ctx_t *ctx, const char *name, const roost_msg_t *m)
+{
+	int rc = -ENOENT;
+
+	for (int i = 0; i < 1000 && rc == -ENOENT; i++) {
+		rc = roost_send_name(ctx, name, roost_msg_kind(m),
+		                     roost_msg_data(m), roost_msg_size(m), 1000);
+		if (rc == -ENOENT)
+			usleep(1000);
+	}
+}
 
 int
 main(int argc, char **argv)
@@ -117,9 +133,7 @@ main(int argc, char **argv)
 			return roost_ctx_close(ctx) == 0 ? 0 : 1;
 		default:
 			if (forward != NULL && roost_msg_kind(m) >= KIND_FORWARDED)
-				roost_send_name(ctx, forward, roost_msg_kind(m),
-				                roost_msg_data(m), roost_msg_size(m),
-				                1000);
+				forward_to(ctx, forward, m);
 			break;
 		}
 	}

@@ -96,6 +96,10 @@ typedef struct {
 	                          0660 to grant a group */
 	int64_t gid;           /* the group granted access (objects are
 	                          handed to it), or -1 (default): none */
+	uint32_t unblock_ms;   /* a sender that holds a mailbox's lock this
+	                          long (stopped mid-send) no longer blocks the
+	                          others: the owner moves the mailbox to a new
+	                          segment; default 1000, 10..600000 */
 } roost_sys_opts_t;
 
 /* Fill 'o' with the defaults. */
@@ -599,6 +603,9 @@ typedef struct {
 	uint64_t repaired;      /* half-written records dropped after a crash */
 	uint64_t corrupt;       /* records skipped as corrupt */
 	uint32_t queued;        /* messages queued now (both lanes) */
+	uint64_t replaced;      /* times the owner moved it to a new segment
+	                           (damage, or a sender stopped mid-send) */
+	uint64_t lost;          /* damaged runs not carried over then */
 } roost_mbox_stats_t;
 
 ROOST_EXTERN int roost_mbox_stats(roost_ctx_t *ctx, roost_aid_t aid,

@@ -120,6 +120,55 @@ START_TEST(test_restart_keeps_address_and_mail)
 }
 END_TEST
 
+/*
+ * A dead actor's mailbox scribbled beyond use (its fixed header): the
+ * restart gets a fresh, empty mailbox at the same address, the loss is
+ * counted, and a sender still mapping the old segment is sent on to the
+ * new one (its send never lands in the retired segment).
+ */
+START_TEST(test_restart_damaged_mailbox_is_fresh)
+{
+	struct restart_shared *sh = tu_shared_alloc(sizeof(*sh));
+	roost_ctx_t *tx = tu_open(NULL);
+	struct roost__mbox *old;
+	roost_mbox_stats_t st;
+	roost_aid_t worker;
+	pid_t first;
+	pid_t second;
+	int i;
+
+	first = tu_fork(first_life, sh);
+	worker = tu_whereis_wait(tx, "worker", 5000);
+	ck_assert_int_eq(roost_send(tx, worker, 1, "one", 3, 1000), 0);
+	for (i = 0; i < 5000 && !__atomic_load_n(&sh->rs_got_first,
+	                                          __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	ck_assert_int_eq(sh->rs_got_first, 1);
+	kill(first, SIGKILL);
+	ck_assert_int_eq(tu_wait(first, 5000), 128 + SIGKILL);
+	/* tx maps the old segment; a stray write ruins its fixed part. */
+	ck_assert_int_eq(roost_send(tx, worker, 2, "two", 3, 1000), 0);
+	ck_assert_int_eq(roost__ctx_peer(tx, worker, &old), 0);
+	old->mb_hdr->mh_fixed.mf_magic = 0xdeadbeef;
+
+	second = tu_fork(second_life, sh);
+	/* Sent after the restart through the old mapping: re-opened. */
+	for (i = 0; i < 5000; i++) {
+		if (roost_mbox_stats(tx, worker, &st) == 0 && st.replaced == 1)
+			break;
+		usleep(1000);
+	}
+	ck_assert_uint_eq(st.replaced, 1);
+	ck_assert_uint_eq(st.lost, 1);
+	ck_assert_int_eq(roost_send(tx, worker, 3, "three", 5, 1000), 0);
+	ck_assert_int_eq(tu_wait(second, 10000), 0);
+	/* What the ruined segment held is gone; the new mail arrived. */
+	ck_assert_int_eq(sh->rs_count, 1);
+	ck_assert_uint_eq(sh->rs_kinds[0], 3);
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+}
+END_TEST
+
 static int
 die_at_once(void *arg)
 {
@@ -280,6 +329,8 @@ restart_suite(void)
 
 	suite_add_tcase(s, tu_tcase("test_restart_keeps_address_and_mail",
 	                            test_restart_keeps_address_and_mail, 60));
+	suite_add_tcase(s, tu_tcase("test_restart_damaged_mailbox_is_fresh",
+	                            test_restart_damaged_mailbox_is_fresh, 60));
 	suite_add_tcase(s, tu_tcase("test_restart_refusals",
 	                            test_restart_refusals, 60));
 	suite_add_tcase(s, tu_tcase("test_restart_slot_is_kept",

@@ -66,18 +66,6 @@ roost_ctx_opts_from_env(roost_ctx_opts_t *o)
 	return 0;
 }
 
-/* The system lane holds stop requests, notices and replies: room for two
- * of the largest messages, at least ROOST_SYS_RING_DEF. */
-static uint32_t
-sys_lane_size(uint32_t max_msg)
-{
-	uint64_t want = 2 * ((uint64_t)max_msg + ROOST_REC_HDR);
-
-	if (want < ROOST_SYS_RING_DEF)
-		want = ROOST_SYS_RING_DEF;
-	return roost__mbox_ring_size(want);
-}
-
 /*
  * Under the table lock: close the mailbox of a slot whose holder died
  * without closing it, so senders still mapping it get -ESRCH, and remove
@@ -264,7 +252,7 @@ create_mailbox(roost_ctx_t *ctx, uint32_t sys_cap, uint32_t user_cap)
 	if (rc < 0)
 		return rc;
 	rc = roost__mbox_format(&ctx->cx_mbox, seg, ctx->cx_slot, ctx->cx_gen,
-	                        sy->sy_fixed.sf_max_msg, sys_cap, user_cap);
+	                        sy->sy_fixed.sf_max_msg, sys_cap, user_cap, false);
 	if (rc < 0) {
 		roost__plat_seg_unmap(&seg);
 		roost__plat_seg_unlink(shm);
@@ -327,15 +315,38 @@ reattach_locked(roost_ctx_t *ctx, const roost_ctx_opts_t *o, uint64_t start)
 	return 0;
 }
 
-/* Map the mailbox of the slot we just took over. */
+/*
+ * The mailbox of the slot we just took over is missing or damaged beyond
+ * use (a scribbler hit its fixed header, say): give the address a fresh,
+ * empty one (tag-replace), so one actor's damage never keeps it from
+ * restarting. Its user lane keeps the size the slot records.
+ */
+static int
+fresh_mailbox(roost_ctx_t *ctx)
+{
+	struct roost__sys *sy = &ctx->cx_sys;
+	struct roost__slot_view sv;
+	uint32_t user_cap = sy->sy_fixed.sf_mbox_bytes;
+	int rc;
+
+	rc = roost__sys_slot_read(sy, ctx->cx_slot, &sv);
+	if (rc == 0 &&
+	    roost__mbox_ring_size(sv.sv_mbox_bytes) == sv.sv_mbox_bytes)
+		user_cap = sv.sv_mbox_bytes;
+	return roost__mbox_fresh(&ctx->cx_mbox, sy, ctx->cx_slot, ctx->cx_gen,
+	                         user_cap);
+}
+
+/* Map the mailbox of the slot we just took over, or make a fresh one. */
 static int
 map_existing_mailbox(roost_ctx_t *ctx)
 {
 	int rc = roost__mbox_open(&ctx->cx_mbox, &ctx->cx_sys,
 	                          ctx->cx_slot, ctx->cx_gen);
 
-	return rc == -ENOENT ? ROOST_CORRUPT() /* an active slot has one */
-	                     : rc;
+	if (rc == -ENOENT || rc == ROOST_ECORRUPT || rc == ROOST_EVERSION)
+		rc = fresh_mailbox(ctx);
+	return rc;
 }
 
 static int
@@ -376,7 +387,7 @@ attach(roost_ctx_t *ctx, const roost_ctx_opts_t *o)
 	                                         : sy->sy_fixed.sf_mbox_bytes);
 	if (user_cap == 0)
 		return -EINVAL;
-	sys_cap = sys_lane_size(sy->sy_fixed.sf_max_msg);
+	sys_cap = roost__mbox_sys_lane_size(sy->sy_fixed.sf_max_msg);
 	if (sys_cap == 0)
 		return ROOST_CORRUPT(); /* sf_max_msg was validated at open */
 	rc = roost__plat_proc_start(getpid(), &start);
@@ -448,8 +459,16 @@ roost_ctx_open(roost_ctx_t **out, const roost_ctx_opts_t *opts)
 	ctx->cx_corr = roost__plat_now_ns();
 	ctx->cx_corr_seed = ctx->cx_corr;
 	rc = roost__mbox_rx_init(&ctx->cx_mbox, &ctx->cx_rx);
+	if (rc == ROOST_ECORRUPT && o.reattach.id != 0) {
+		/* Heads no owner writes: nothing in it can be trusted. */
+		roost__mbox_detach(&ctx->cx_mbox);
+		rc = fresh_mailbox(ctx);
+		if (rc == 0)
+			rc = roost__mbox_rx_init(&ctx->cx_mbox, &ctx->cx_rx);
+	}
 	if (rc < 0)
 		goto out_detach;
+	ctx->cx_rx.rx_sys = &ctx->cx_sys;
 	if (o.spin_ns != 0)
 		ctx->cx_rx.rx_spin_ns = o.spin_ns;
 	*out = ctx;

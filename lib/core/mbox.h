@@ -19,7 +19,11 @@ struct roost__mbox {
 	uint32_t mb_max_payload[ROOST_NLANES];
 	uint32_t mb_slot;
 	uint32_t mb_gen;
+	uint32_t mb_unblock_ms; /* a holder this long asks for replacement */
+	struct roost__mbox_fixed mb_fixed; /* the validated copy */
 };
+
+
 
 /* What a sender puts in the envelope. */
 struct roost__out {
@@ -51,6 +55,9 @@ struct roost__rx {
 	bool rx_has_inflight;
 	uint32_t rx_spin_ns;
 	uint32_t rx_sample;                /* releases since high-water */
+	/* The owner's system, for a replacement (tag-replace). */
+	const struct roost__sys *rx_sys;
+	bool rx_replace_failed;            /* last try failed: not in waits */
 	/* Set by roost_ctx_interrupt() (possibly from a signal handler):
 	 * the next wait returns -EINTR. Seq-cst, paired with lk_wake_seq. */
 	roost__atomic_u32 rx_interrupt;
@@ -60,6 +67,10 @@ struct roost__rx {
 /* Segment bytes for a mailbox with these lane capacities. */
 size_t roost__mbox_seg_size(uint32_t sys_cap, uint32_t user_cap);
 
+/* The system lane's size for a system whose largest payload is
+ * 'max_msg', or 0 if out of range. */
+uint32_t roost__mbox_sys_lane_size(uint32_t max_msg);
+
 /* Round a requested ring size to the power of two used, or 0 if out of
  * range. */
 uint32_t roost__mbox_ring_size(uint64_t want);
@@ -67,11 +78,12 @@ uint32_t roost__mbox_ring_size(uint64_t want);
 /*
  * Format a freshly created, zeroed segment and publish it. Only the
  * creator (the process attaching to the slot) calls this. 'mb' is filled
- * as by roost__mbox_attach().
+ * as by roost__mbox_attach(). 'held': publish it with its lock held by
+ * the calling thread (a replacement fills it before senders get in).
  */
 int roost__mbox_format(struct roost__mbox *mb, struct roost__seg seg,
                        uint32_t slot, uint32_t gen, uint32_t max_msg,
-                       uint32_t sys_cap, uint32_t user_cap);
+                       uint32_t sys_cap, uint32_t user_cap, bool held);
 
 /*
  * Validate a mapped mailbox against the slot and generation the caller
@@ -183,6 +195,27 @@ int roost__mbox_shut_user(struct roost__mbox *mb);
 
 /* Mark the mailbox closed and wake every sender blocked on it. */
 void roost__mbox_close(struct roost__mbox *mb);
+
+/*
+ * Owner only (tag-replace): move everything queued in 'mb' to a new
+ * segment of the same name and retire the old one. The message in hand
+ * stays in hand (moved). Returns 0 or a negative errno (then 'mb' is
+ * unchanged and the replacement is tried again later).
+ */
+int roost__mbox_replace(struct roost__mbox *mb, struct roost__rx *rx);
+
+/*
+ * A new, empty mailbox for slot 'slot', generation 'gen' in place of one
+ * damaged beyond use (a restarted owner found it so): the old segment, if
+ * it can still be mapped, is marked REPLACED so its senders re-open, and
+ * the loss is counted in the new one (mh_replaced, mh_lost).
+ */
+int roost__mbox_fresh(struct roost__mbox *mb, const struct roost__sys *sy,
+                      uint32_t slot, uint32_t gen, uint32_t user_cap);
+
+/* Owner only: true if the mailbox must be replaced now (a sender asked,
+ * or its fixed header or state word was damaged). */
+bool roost__mbox_needs_replace(const struct roost__mbox *mb);
 
 /* Counters for tools; safe from any process. */
 void roost__mbox_stats(const struct roost__mbox *mb, roost_mbox_stats_t *st);

@@ -17,6 +17,18 @@ roost__mbox_ring_size(uint64_t want)
 	return cap;
 }
 
+uint32_t
+roost__mbox_sys_lane_size(uint32_t max_msg)
+{
+	/* Stop requests, notices and replies: room for two of the largest
+	 * messages, at least ROOST_SYS_RING_DEF. */
+	uint64_t want = 2 * ((uint64_t)max_msg + ROOST_REC_HDR);
+
+	if (want < ROOST_SYS_RING_DEF)
+		want = ROOST_SYS_RING_DEF;
+	return roost__mbox_ring_size(want);
+}
+
 size_t
 roost__mbox_seg_size(uint32_t sys_cap, uint32_t user_cap)
 {
@@ -50,12 +62,14 @@ fill_from_fixed(struct roost__mbox *mb, struct roost__seg seg,
 	}
 	mb->mb_slot = f->mf_slot;
 	mb->mb_gen = f->mf_gen;
+	mb->mb_fixed = *f;
+	mb->mb_unblock_ms = ROOST_UNBLOCK_MS_DEF;
 }
 
 int
 roost__mbox_format(struct roost__mbox *mb, struct roost__seg seg,
                    uint32_t slot, uint32_t gen, uint32_t max_msg,
-                   uint32_t sys_cap, uint32_t user_cap)
+                   uint32_t sys_cap, uint32_t user_cap, bool held)
 {
 	struct roost__mbox_hdr *h = seg.sg_base;
 	struct roost__mbox_fixed *f = &h->mh_fixed;
@@ -74,7 +88,10 @@ roost__mbox_format(struct roost__mbox *mb, struct roost__seg seg,
 	f->mf_cap[ROOST_LANE_USR] = user_cap;
 	f->mf_map_size = seg.sg_len;
 
-	roost__lock_init(&h->mh_lock.lk_lock);
+	if (held)
+		roost__lock_init_held(&h->mh_lock.lk_lock);
+	else
+		roost__lock_init(&h->mh_lock.lk_lock);
 	fill_from_fixed(mb, seg, f);
 	/* Publish the fixed header. Pairs with the acquire in
 	 * roost__mbox_attach(). tag-seg-publish */
@@ -170,6 +187,8 @@ roost__mbox_open(struct roost__mbox *mb, const struct roost__sys *sy,
 	rc = roost__mbox_attach(mb, seg, slot, gen);
 	if (rc < 0)
 		roost__plat_seg_unmap(&seg);
+	else
+		mb->mb_unblock_ms = roost__sys_unblock_ms(sy);
 	return rc;
 }
 
@@ -226,4 +245,6 @@ roost__mbox_stats(const struct roost__mbox *mb, roost_mbox_stats_t *st)
 	st->blocked_sends = roost__load_rlx(&h->mh_blocked);
 	st->repaired = roost__load_rlx(&h->mh_repaired);
 	st->corrupt = roost__load_rlx(&h->mh_corrupt);
+	st->replaced = roost__load_rlx(&h->mh_replaced);
+	st->lost = roost__load_rlx(&h->mh_lost);
 }

@@ -363,9 +363,9 @@ roost__mbox_interrupt(struct roost__mbox *mb, struct roost__rx *rx)
 /*
  * Wait until a record is committed at the end of a scanned chain of
  * 'lanes' or 'deadline' passes: spin for rx_spin_ns, then sleep on
- * mh_lock.lk_wake_seq (tag-wake). Returns 0, -ETIMEDOUT, -EINTR, or
+ * mh_lock.lk_wake_seq (tag-wake). Returns 0, -ETIMEDOUT, -EINTR,
  * ROOST_ECORRUPT when a wedged lane was found and skipped (see
- * check_wedged).
+ * check_wedged), or -ESTALE when the mailbox must be replaced.
  */
 static int
 wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
@@ -411,6 +411,10 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	}
 	sample_high_water(mb, rx);
 	for (;;) {
+		/* A sender asked for a new segment, or this one is damaged:
+		 * the caller replaces it (tag-replace). */
+		if (!rx->rx_replace_failed && roost__mbox_needs_replace(mb))
+			return -ESTALE;
 		rc = check_wedged(mb, rx, lanes, from);
 		if (rc < 0)
 			return rc;
@@ -498,23 +502,57 @@ find_match(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	}
 }
 
+/* Owner: move to a new segment (tag-replace). A failure (no room in
+ * /dev/shm, say) clears the request; senders ask again after another
+ * unblock time, and waits stop asking until the next periodic check. */
+static void
+replace_now(struct roost__mbox *mb, struct roost__rx *rx)
+{
+	rx->rx_replace_failed = roost__mbox_replace(mb, rx) < 0;
+	if (rx->rx_replace_failed)
+		roost__store_rlx(&mb->mb_hdr->mh_lock.lk_replace, 0);
+}
+
+/* find_match, replacing the mailbox when a wait says it must be. */
+static int
+find_match_replacing(struct roost__mbox *mb, struct roost__rx *rx,
+                     unsigned lanes, roost_match_fn match, void *arg,
+                     int64_t timeout_ns, struct roost_msg *m,
+                     unsigned *lane, uint64_t *at)
+{
+	int rc;
+
+	for (;;) {
+		rc = find_match(mb, rx, lanes, match, arg, timeout_ns, m, lane,
+		                at);
+		if (rc != -ESTALE)
+			return rc;
+		replace_now(mb, rx);
+	}
+}
+
 int
 roost__mbox_take(struct roost__mbox *mb, struct roost__rx *rx,
                  unsigned lanes, roost_match_fn match, void *arg,
                  int64_t timeout_ns, struct roost_msg **out)
 {
-	struct roost__mbox_hdr *h = mb->mb_hdr;
+	struct roost__mbox_hdr *h;
 	uint64_t at = 0;
 	unsigned lane = 0;
 	int rc;
 
-	if (rx->rx_sample++ % HIGH_WATER_SAMPLE == 0)
+	if (rx->rx_sample++ % HIGH_WATER_SAMPLE == 0) {
 		sample_high_water(mb, rx);
+		/* A busy owner never waits: look here too. */
+		if (roost__mbox_needs_replace(mb))
+			replace_now(mb, rx);
+	}
 	roost__mbox_release(mb, rx);
-	rc = find_match(mb, rx, lanes, match, arg, timeout_ns, &rx->rx_msg,
-	                &lane, &at);
+	rc = find_match_replacing(mb, rx, lanes, match, arg, timeout_ns,
+	                          &rx->rx_msg, &lane, &at);
 	if (rc < 0)
 		return rc;
+	h = mb->mb_hdr;
 	rx->rx_has_inflight = true;
 	rx->rx_inflight_lane = lane;
 	rx->rx_inflight_pos = at;
@@ -531,17 +569,19 @@ roost__mbox_take_aside(struct roost__mbox *mb, struct roost__rx *rx,
                        unsigned lanes, roost_match_fn match, void *arg,
                        int timeout_ms)
 {
-	struct roost__mbox_hdr *h = mb->mb_hdr;
+	struct roost__mbox_hdr *h;
 	struct roost_msg m;
 	uint64_t at = 0;
 	unsigned lane = 0;
 	int rc;
 
-	rc = find_match(mb, rx, lanes, match, arg,
-	                timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000,
-	                &m, &lane, &at);
+	rc = find_match_replacing(mb, rx, lanes, match, arg,
+	                          timeout_ms < 0 ? -1
+	                                         : (int64_t)timeout_ms * 1000000,
+	                          &m, &lane, &at);
 	if (rc < 0)
 		return rc;
+	h = mb->mb_hdr;
 	/* A tombstone, as for a message taken out of order; the head moves
 	 * over it only up to the message in hand, which stays queued. */
 	__atomic_fetch_or(&roost__mbox_rec_at(mb, lane, at)->rc_flags,

@@ -91,6 +91,92 @@ roost__mbox_unlock(struct roost__mbox *mb)
 		roost__add_rlx(&h->mh_corrupt, 1);
 }
 
+/* Ask the owner to move the mailbox to a new segment (tag-replace): one
+ * holder kept the lock for the unblock time. The owner may be asleep. */
+static void
+ask_replace(struct roost__mbox_hdr *h)
+{
+	if (roost__xchg_acqrel(&h->mh_lock.lk_replace, 1) != 0)
+		return; /* asked already */
+	roost__add_rel(&h->mh_lock.lk_wake_seq, 1);
+	roost__plat_futex_wake((uint32_t *)&h->mh_lock.lk_wake_seq, INT32_MAX);
+}
+
+/*
+ * Take mh_lock for a send: as roost__mbox_lock, but in slices of the
+ * unblock time. A slice that ends with the same holder and no send made
+ * meanwhile means a holder that does not move (stopped): ask the owner
+ * to replace the mailbox, and keep waiting; the owner seizes the lock,
+ * and we then find the mailbox REPLACED.
+ */
+static int
+lock_for_send(struct roost__mbox *mb, int timeout_ms, uint64_t *deadline)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+	uint64_t slice_deadline;
+	uint64_t word;
+	uint64_t sent;
+	int slice;
+	int rc;
+
+	if (timeout_ms == 0)
+		return roost__mbox_lock(mb, 0, deadline);
+	for (;;) {
+		slice = (int)mb->mb_unblock_ms;
+		if (timeout_ms > 0) {
+			uint64_t now = roost__plat_now_ns();
+
+			if (*deadline == 0)
+				*deadline = now + (uint64_t)timeout_ms * 1000000u + 1;
+			if (now >= *deadline)
+				return -ETIMEDOUT;
+			if ((*deadline - now) / 1000000u < (uint64_t)slice)
+				slice = (int)((*deadline - now) / 1000000u) + 1;
+		}
+		word = roost__lock_word(&h->mh_lock.lk_lock);
+		sent = roost__load_rlx(&h->mh_enqueued);
+		slice_deadline = 0;
+		rc = roost__mbox_lock(mb, slice, &slice_deadline);
+		if (rc != -ETIMEDOUT)
+			return rc;
+		if (slice == (int)mb->mb_unblock_ms &&
+		    roost__lock_word(&h->mh_lock.lk_lock) == word &&
+		    roost__load_rlx(&h->mh_enqueued) == sent)
+			ask_replace(h);
+	}
+}
+
+/*
+ * Our drop found another word: the lock was taken from us while we held
+ * it, after our record at crash marker 'wip' (tail + 1) was written. Wait
+ * for whoever took it, then decide (tag-replace): a REPLACED segment says
+ * whether our record was carried over (0) or not (-ESTALE: send again);
+ * otherwise the lock word was scribbled or we were judged dead, and our
+ * committed record stays where it is (0, counted as corruption).
+ */
+static int
+seized_outcome(struct roost__mbox *mb, uint64_t wip)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+	uint64_t deadline = 0;
+	int rc;
+
+	rc = roost__mbox_lock(mb, -1, &deadline);
+	if (rc < 0)
+		return rc;
+	if (roost__load_acq(&h->mh_lock.lk_state) == ROOST_MBOX_REPLACED) {
+		rc = roost__load_rlx(&h->mh_seized_pos) == wip &&
+		                     roost__load_rlx(&h->mh_seized_fate) ==
+		                             ROOST_FATE_DELIVERED
+		             ? 0
+		             : -ESTALE;
+	} else {
+		roost__add_rlx(&h->mh_corrupt, 1);
+	}
+	roost__lock_drop(&h->mh_lock.lk_lock);
+	return rc;
+}
+
 /* Raise the high-water mark to 'used' if it is higher. Senders and the
  * receiver both call this, hence the CAS. */
 void
@@ -119,8 +205,9 @@ wake_receiver(struct roost__mbox_hdr *h)
 }
 
 /* Why sends to 'lane' are refused now: -ESRCH (closed), -ESHUTDOWN (user
- * lane shut by a graceful stop), or 0. Pairs with the release stores of
- * lk_state in roost__mbox_close() and roost__mbox_shut_user(). */
+ * lane shut by a graceful stop), -ESTALE (replaced: re-open the slot), or
+ * 0. Pairs with the release stores of lk_state in roost__mbox_close(),
+ * roost__mbox_shut_user() and roost__mbox_replace(). */
 static int
 lane_refusal(struct roost__mbox_hdr *h, unsigned lane)
 {
@@ -128,6 +215,8 @@ lane_refusal(struct roost__mbox_hdr *h, unsigned lane)
 
 	if (state == ROOST_MBOX_CLOSED)
 		return -ESRCH;
+	if (state == ROOST_MBOX_REPLACED)
+		return -ESTALE;
 	if (state == ROOST_MBOX_USER_SHUT && lane == ROOST_LANE_USR)
 		return -ESHUTDOWN;
 	return 0;
@@ -298,7 +387,7 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 	if (o->o_size > mb->mb_max_payload[lane])
 		return -EMSGSIZE;
 	rec = roost__rec_bytes(o->o_size);
-	rc = roost__mbox_lock(mb, timeout_ms, &deadline);
+	rc = lock_for_send(mb, timeout_ms, &deadline);
 	if (rc < 0)
 		return rc;
 	for (;;) {
@@ -346,7 +435,7 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 		                &poll_ns);
 		if (rc < 0)
 			return rc;
-		rc = roost__mbox_lock(mb, timeout_ms, &deadline);
+		rc = lock_for_send(mb, timeout_ms, &deadline);
 		if (rc < 0)
 			return rc;
 	}
@@ -361,7 +450,12 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 	h->mh_wip_pos = 0;
 	roost__bump_1w(&h->mh_enqueued, 1);
 	roost__bump_1w(&h->mh_bytes_in, o->o_size);
-	roost__mbox_unlock(mb);
+	if (!roost__lock_drop(&h->mh_lock.lk_lock)) {
+		rc = seized_outcome(mb, tail + 1);
+		if (rc == 0)
+			wake_receiver(h);
+		return rc;
+	}
 	wake_receiver(h);
 	/* Ask now, for writing, for ring lines a few records ahead: the
 	 * unlock waits for every store of a send to reach its line, and
@@ -381,7 +475,7 @@ roost__mbox_shut_user(struct roost__mbox *mb)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 	uint64_t deadline = 0;
-	uint32_t state;
+	uint32_t state = ROOST_MBOX_OPEN;
 	int rc;
 
 	rc = roost__mbox_lock(mb, 1000, &deadline);
@@ -389,15 +483,20 @@ roost__mbox_shut_user(struct roost__mbox *mb)
 		return rc;
 	/* Under the lock, so no sender is between its state check and its
 	 * commit: every record committed so far is before the mark, every
-	 * later user send sees the mark. Pairs with the acquire of lk_state
-	 * in roost__mbox_push(). */
-	state = roost__load_rlx(&h->mh_lock.lk_state);
-	if (state == ROOST_MBOX_CLOSED)
-		rc = -ESRCH;
-	else if (state == ROOST_MBOX_USER_SHUT)
-		rc = -EALREADY;
-	else
-		roost__store_rel(&h->mh_lock.lk_state, ROOST_MBOX_USER_SHUT);
+	 * later user send sees the mark. A CAS, not a store: a replacement
+	 * that seized the lock from us must stay REPLACED. Pairs with the
+	 * acquire of lk_state in roost__mbox_push(). */
+	if (!roost__cas_acqrel(&h->mh_lock.lk_state, &state,
+	                       ROOST_MBOX_USER_SHUT)) {
+		if (state == ROOST_MBOX_CLOSED)
+			rc = -ESRCH;
+		else if (state == ROOST_MBOX_USER_SHUT)
+			rc = -EALREADY;
+		else if (state == ROOST_MBOX_REPLACED)
+			rc = -ESTALE;
+		else
+			rc = ROOST_CORRUPT();
+	}
 	roost__mbox_unlock(mb);
 	return rc;
 }

@@ -36,7 +36,11 @@ roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to, struct roost__mbox **out)
 		return 0;
 	}
 	pe = &ctx->cx_peers[slot];
-	if (pe->pe_gen == gen) {
+	/* A replaced segment (tag-replace) is re-opened: the same name now
+	 * holds the mailbox's new segment. */
+	if (pe->pe_gen == gen &&
+	    roost__load_rlx(&pe->pe_mb.mb_hdr->mh_lock.lk_state) !=
+	            ROOST_MBOX_REPLACED) {
 		*out = &pe->pe_mb;
 		return 0;
 	}
@@ -60,6 +64,9 @@ roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to, struct roost__mbox **out)
 }
 
 #define SEND_FLAGS_KNOWN (ROOST_SEND_SYSTEM | ROOST_SEND_MSGPACK)
+/* Re-opens after a replacement within one send: each needs an owner that
+ * replaced its mailbox again meanwhile, so a few is plenty. */
+#define STALE_RETRIES 8
 
 int
 roost_send_ex(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
@@ -75,9 +82,6 @@ roost_send_ex(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
 		return -EINVAL;
 	if (size > UINT32_MAX)
 		return -EMSGSIZE;
-	rc = roost__ctx_peer(ctx, to, &mb);
-	if (rc < 0)
-		return rc;
 	o.o_from = ctx->cx_self.id;
 	o.o_corr = corr;
 	o.o_kind = kind;
@@ -86,16 +90,28 @@ roost_send_ex(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
 	o.o_lane = (flags & ROOST_SEND_SYSTEM) ? ROOST_LANE_SYS : ROOST_LANE_USR;
 	o.o_data = data;
 	o.o_size = size;
-	if (mb == &ctx->cx_mbox) {
-		/* To ourselves: only we can make room, so waiting for room
-		 * could never end. Full is -EDEADLK unless asked not to wait. */
-		rc = roost__mbox_push(mb, &o, 0);
-		return rc == -EAGAIN && timeout_ms != 0 ? -EDEADLK : rc;
+	for (int tries = 0;; tries++) {
+		rc = roost__ctx_peer(ctx, to, &mb);
+		if (rc < 0)
+			return rc;
+		if (mb == &ctx->cx_mbox) {
+			/* To ourselves: only we can make room, so waiting
+			 * for room could never end. Full is -EDEADLK unless
+			 * asked not to wait. */
+			rc = roost__mbox_push(mb, &o, 0);
+			return rc == -EAGAIN && timeout_ms != 0 ? -EDEADLK
+			                                        : rc;
+		}
+		rc = roost__mbox_push(mb, &o, timeout_ms);
+		if (rc == -ESRCH || rc == -ESTALE)
+			roost__ctx_peer_drop(ctx, roost_aid_slot(to));
+		/* Replaced (tag-replace): the message is not in the old
+		 * segment; send it to the new one. */
+		if (rc != -ESTALE)
+			return rc;
+		if (tries == STALE_RETRIES)
+			return -EAGAIN;
 	}
-	rc = roost__mbox_push(mb, &o, timeout_ms);
-	if (rc == -ESRCH)
-		roost__ctx_peer_drop(ctx, roost_aid_slot(to));
-	return rc;
 }
 
 int
@@ -133,10 +149,17 @@ roost_stop(roost_ctx_t *ctx, roost_aid_t aid)
 
 	if (ctx == NULL)
 		return -EINVAL;
-	rc = roost__ctx_peer(ctx, aid, &mb);
-	if (rc < 0)
-		return rc;
-	rc = roost__mbox_shut_user(mb);
+	for (int tries = 0;; tries++) {
+		rc = roost__ctx_peer(ctx, aid, &mb);
+		if (rc < 0)
+			return rc;
+		rc = roost__mbox_shut_user(mb);
+		if (rc != -ESTALE)
+			break;
+		roost__ctx_peer_drop(ctx, roost_aid_slot(aid));
+		if (tries == STALE_RETRIES)
+			return -EAGAIN;
+	}
 	if (rc < 0)
 		return rc;
 	/* The mark first, then the notices: when the target sees STOP, the

@@ -66,6 +66,24 @@
  *     set does it exchange it to 0, bump lk_wake_seq and futex-wake. An
  *     awake receiver costs a sender no system call. (lk_* live in the
  *     mutex's cache line, mh_lock.)
+ *   - Replacement (tag-replace): only the owner retires its segment, when
+ *     its fixed header or state word was damaged, or when a sender asks
+ *     through lk_replace because one holder kept mh_lock for the unblock
+ *     time (a stopped sender). It creates a new segment under a temporary
+ *     name with its lock held by itself, publishes it and renames it over
+ *     the old name (openers now find it and wait on its lock); then it
+ *     seizes the old lock (whoever holds it), decides the fate of the
+ *     record the holder
+ *     named in mh_wip_pos (committed: carried over, DELIVERED; else its
+ *     commit word is CASed to a value that is never a commit, DROPPED),
+ *     writes mh_seized_pos/fate, release-stores lk_state = REPLACED,
+ *     copies every live committed record from its head on in order and
+ *     drops both locks.
+ *     Senders see REPLACED under the lock and re-open the slot. A seized
+ *     sender learns it when its drop finds another word: REPLACED with
+ *     its own position in mh_seized_pos follows the fate; REPLACED
+ *     without it means nobody saw its record, so it sends again; either
+ *     way a send returns 0 only for a record that is delivered once.
  *   - Space (tag-space): a sender that finds the lane full sets
  *     mh_space_waiters and futex-waits on mh_space_seq with a bounded
  *     period; the receiver, after releasing records, bumps mh_space_seq
@@ -104,6 +122,11 @@
  * them within ROOST_RING_MAX (see sys_lane_size in ctx.c). */
 #define ROOST_MAX_MSG_MAX (ROOST_RING_MAX / 4)
 #define ROOST_REC_ALIGN   16u
+/* How long one holder may keep a mailbox's lock before its senders ask
+ * the owner to replace the mailbox (tag-replace). */
+#define ROOST_UNBLOCK_MS_DEF 1000u
+#define ROOST_UNBLOCK_MS_MIN 10u
+#define ROOST_UNBLOCK_MS_MAX 600000u
 #define ROOST_RING_SLACK  16u /* never filled: see tag-rec-commit */
 
 /*
@@ -162,6 +185,9 @@ struct roost__sys_fixed {
 	uint32_t sf_mode;
 	uint32_t sf_uid;
 	uint32_t sf_gid1;       /* the group granted access + 1; 0: none */
+	uint32_t sf_unblock_ms; /* tag-replace: a lock holder this long is
+	                           stalled (ROOST_UNBLOCK_MS_MIN..MAX) */
+	uint32_t sf_pad;
 	uint64_t sf_map_size;   /* whole segment */
 	uint64_t sf_created_rt_ns; /* CLOCK_REALTIME at creation */
 	char sf_name[32];
@@ -223,6 +249,8 @@ typedef union {
 		roost__atomic_u32 lk_state;    /* ROOST_MBOX_* */
 		roost__atomic_u32 lk_sleeping; /* receiver asleep; tag-wake */
 		roost__atomic_u32 lk_wake_seq; /* its futex word; tag-wake */
+		roost__atomic_u32 lk_replace;  /* a sender asks the owner to
+		                                  replace it; tag-replace */
 	};
 	uint8_t lk_pad[ROOST_CACHE_LINE];
 } roost__mbox_lockline;
@@ -249,6 +277,14 @@ struct roost__mbox_fixed {
 #define ROOST_MBOX_OPEN      0u
 #define ROOST_MBOX_USER_SHUT 1u /* user lane refuses sends (-ESHUTDOWN) */
 #define ROOST_MBOX_CLOSED    2u /* owner gone for good (-ESRCH) */
+#define ROOST_MBOX_REPLACED  3u /* retired: the slot's mailbox is a new
+                                   segment of the same name; re-open it */
+
+/* mh_seized_fate: what became of the record a seized holder was writing
+ * (tag-replace). */
+#define ROOST_FATE_NONE      0u
+#define ROOST_FATE_DELIVERED 1u /* committed: carried to the new segment */
+#define ROOST_FATE_DROPPED   2u /* not committed: its sender sends again */
 
 struct roost__mbox_hdr {
 	/* Line group 0: fixed, then read-mostly state. */
@@ -284,6 +320,16 @@ struct roost__mbox_hdr {
 	roost__atomic_u32 mh_space_seq __attribute__((
 		aligned(ROOST_CACHE_LINE)));
 	roost__atomic_u32 mh_space_waiters;
+
+	/* Replacement line (tag-replace): written by the owner that retires
+	 * this segment, read by a seized sender when it resumes. */
+	roost__atomic_u64 mh_seized_pos __attribute__((
+		aligned(ROOST_CACHE_LINE)));  /* its wip position + 1, or 0 */
+	roost__atomic_u32 mh_seized_fate;    /* ROOST_FATE_* */
+	uint32_t mh_pad3;
+	roost__atomic_u64 mh_replaced;       /* segments retired before this
+	                                        one, for this address */
+	roost__atomic_u64 mh_lost;           /* records not carried over */
 };
 
 static_assert(sizeof(struct roost__mbox_hdr) <= ROOST_MBOX_HDR_SIZE,

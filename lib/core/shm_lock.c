@@ -55,6 +55,29 @@ roost__lock_init(struct roost__lock *lk)
 	roost__store_rlx(&lk->lk_word, 0);
 }
 
+void
+roost__lock_init_held(struct roost__lock *lk)
+{
+	roost__store_rlx(&lk->lk_word, self_word());
+}
+
+uint64_t
+roost__lock_seize(struct roost__lock *lk)
+{
+	uint64_t me = self_word() | ROOST_LOCK_WAITERS;
+	uint64_t w = roost__load_rlx(&lk->lk_word);
+
+	while (!roost__cas_acqrel(&lk->lk_word, &w, me))
+		;
+	return w;
+}
+
+uint64_t
+roost__lock_word(struct roost__lock *lk)
+{
+	return roost__load_rlx(&lk->lk_word);
+}
+
 /* A word some holder could have written: a tid in range, bit 30 clear,
  * and not ours (we never wait on ourselves: a thread that finds its own
  * tid there either holds it already, a bug, or reads a scribble). */

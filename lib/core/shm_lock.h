@@ -18,6 +18,17 @@
 
 /* A free lock (the creator, before the segment is published). */
 void roost__lock_init(struct roost__lock *lk);
+/* A lock held by this thread from the start (a segment published with
+ * its lock held, tag-replace). */
+void roost__lock_init_held(struct roost__lock *lk);
+
+/* Take 'lk' whoever holds it, live or not, and return the word found (0:
+ * it was free). Only for a structure being retired (tag-replace): the
+ * holder's later writes must land where nobody reads any more. */
+uint64_t roost__lock_seize(struct roost__lock *lk);
+
+/* The current word (for a stall check: the same holder all along?). */
+uint64_t roost__lock_word(struct roost__lock *lk);
 
 /*
  * Take 'lk'. Waits up to 'timeout_ms' (< 0: no limit) measured from

@@ -74,6 +74,13 @@ roost__sys_gid(const struct roost__sys *sy)
 	                                 : -1;
 }
 
+/* How long a mailbox lock holder may stall its senders (tag-replace). */
+static inline uint32_t
+roost__sys_unblock_ms(const struct roost__sys *sy)
+{
+	return sy->sy_fixed.sf_unblock_ms;
+}
+
 /* Check an actor name: 1..ROOST_NAME_MAX printable characters. */
 bool roost__name_valid(const char *name);
 

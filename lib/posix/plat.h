@@ -50,6 +50,10 @@ int roost__plat_seg_open_trust(const char *name, size_t min_len,
 /* Unmap; a zeroed 'seg' is a no-op. */
 void roost__plat_seg_unmap(struct roost__seg *seg);
 
+/* Give object 'from' the name 'to', atomically replacing any object of
+ * that name (openers see the old one or the new one, never none). */
+int roost__plat_seg_rename(const char *from, const char *to);
+
 /* Remove the object's name. -ENOENT if it was not there. */
 int roost__plat_seg_unlink(const char *name);
 

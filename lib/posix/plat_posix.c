@@ -145,6 +145,19 @@ roost__plat_seg_unlink(const char *name)
 }
 
 int
+roost__plat_seg_rename(const char *from, const char *to)
+{
+	char a[NAME_MAX + 16];
+	char b[NAME_MAX + 16];
+
+	/* shm_open names are files in /dev/shm on Linux (glibc). */
+	if (snprintf(a, sizeof(a), "/dev/shm%s", from) >= (int)sizeof(a) ||
+	    snprintf(b, sizeof(b), "/dev/shm%s", to) >= (int)sizeof(b))
+		return -ENAMETOOLONG;
+	return rename(a, b) < 0 ? -errno : 0;
+}
+
+int
 roost__plat_seg_list(const char *prefix,
                      void (*fn)(const char *name, void *arg), void *arg)
 {

@@ -62,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A valid mailbox first, so the fuzzer starts from real structure;
 	 * then the input is laid over it from the lock line on (lock words
 	 * included), or over the fixed header when the first byte says so. */
-	if (roost__mbox_format(&mb, seg, 3, 7, 1024, RING, RING) != 0)
+	if (roost__mbox_format(&mb, seg, 3, 7, 1024, RING, RING, false) != 0)
 		goto out;
 	h = seg.sg_base;
 	if (size > 0 && (data[0] & 1)) {
