@@ -487,9 +487,10 @@ START_TEST(test_mbox_stopped_lock_holder)
 END_TEST
 
 /*
- * A sender killed between clearing mh_lock.lk_sleeping and its futex_wake would
- * leave the receiver asleep; simulate exactly that state and check the
- * receiver still takes the message (its sleep is bounded).
+ * A sender killed between taking lk_sleeping and its futex_wake would
+ * leave the receiver asleep (it sleeps with no period); simulate exactly
+ * that state (lk_waker set, the flag gone, no wake) and check that the
+ * next send wakes it.
  */
 static int
 blocked_receiver(void *arg)
@@ -503,7 +504,7 @@ blocked_receiver(void *arg)
 	return roost_ctx_close(ctx) == 0 ? 0 : 61;
 }
 
-START_TEST(test_mbox_lost_wakeup_is_bounded)
+START_TEST(test_mbox_dead_waker_is_covered)
 {
 	roost_ctx_t *tx = tu_open(NULL);
 	pid_t pid = tu_fork(blocked_receiver, NULL);
@@ -517,7 +518,8 @@ START_TEST(test_mbox_lost_wakeup_is_bounded)
 	     i++)
 		usleep(1000);
 	ck_assert_uint_eq(roost__load_acq(&mb->mb_hdr->mh_lock.lk_sleeping), 1);
-	/* The dead waker's exchange: the flag is gone, no wake follows. */
+	/* The dead waker's marks: lk_waker set, the flag gone, no wake. */
+	roost__store_rel(&mb->mb_hdr->mh_lock.lk_waker, 1);
 	roost__store_rel(&mb->mb_hdr->mh_lock.lk_sleeping, 0);
 	ck_assert_int_eq(roost_send(tx, rx, 42, NULL, 0, 1000), 0);
 	ck_assert_int_eq(tu_wait(pid, 10000), 0);
@@ -603,8 +605,8 @@ mbox_suite(void)
 		{"test_mbox_wakeup_after_sleep", test_mbox_wakeup_after_sleep},
 		{"test_mbox_stats_counters", test_mbox_stats_counters},
 		{"test_mbox_stopped_lock_holder", test_mbox_stopped_lock_holder},
-		{"test_mbox_lost_wakeup_is_bounded",
-		 test_mbox_lost_wakeup_is_bounded},
+		{"test_mbox_dead_waker_is_covered",
+		 test_mbox_dead_waker_is_covered},
 		{"test_mbox_graceful_stop_drains_backlog",
 		 test_mbox_graceful_stop_drains_backlog},
 	};

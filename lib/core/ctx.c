@@ -470,7 +470,7 @@ roost_ctx_open(roost_ctx_t **out, const roost_ctx_opts_t *opts)
 		goto out_detach;
 	ctx->cx_rx.rx_sys = &ctx->cx_sys;
 	if (o.spin_ns != 0)
-		ctx->cx_rx.rx_spin_ns = o.spin_ns;
+		ctx->cx_rx.rx_spin_ns = ctx->cx_rx.rx_spin_budget = o.spin_ns;
 	*out = ctx;
 	return 0;
 
@@ -545,7 +545,7 @@ roost_ctx_set_int(roost_ctx_t *ctx, const char *opt, int64_t val)
 	if (strcmp(opt, "spin-ns") == 0) {
 		if (val < 0 || val > 1000000000)
 			return -EINVAL;
-		ctx->cx_rx.rx_spin_ns = (uint32_t)val;
+		ctx->cx_rx.rx_spin_ns = ctx->cx_rx.rx_spin_budget = (uint32_t)val;
 		return 0;
 	}
 	return -ENOENT;

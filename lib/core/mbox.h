@@ -53,7 +53,8 @@ struct roost__rx {
 	uint64_t rx_inflight_pos;          /* position handed out */
 	unsigned rx_inflight_lane;
 	bool rx_has_inflight;
-	uint32_t rx_spin_ns;
+	uint32_t rx_spin_ns;               /* largest spin before sleeping */
+	uint32_t rx_spin_budget;           /* what spinning earns now */
 	uint32_t rx_sample;                /* releases since high-water */
 	/* The owner's system, for a replacement (tag-replace). */
 	const struct roost__sys *rx_sys;

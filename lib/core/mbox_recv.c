@@ -15,11 +15,12 @@
 /* The high-water mark is sampled from the tails every this many
  * releases (reading a tail costs a cache-line transfer). */
 #define HIGH_WATER_SAMPLE 64u
-/* Bounds of one futex sleep of an idle receiver (see wait_more). */
-#define SLEEP_PERIOD_MIN_NS 50000000ull
-#define SLEEP_PERIOD_MAX_NS 2000000000ull
-/* Most pause instructions between two polls of an empty lane. */
+/* Most pause instructions between two polls of an empty lane, and in
+ * the first polls, before the clock is read. */
 #define SPIN_BACKOFF_MAX 256
+#define SPIN_BACKOFF_FIRST 64
+/* The spin budget moves in steps of at least this (see note_wait). */
+#define SPIN_BUDGET_STEP_NS 1000u
 
 /* Publish a new head. Pairs with the acquire of mh_head by senders that
  * find the lane full: they may reuse the bytes before it. tag-rec-release */
@@ -88,6 +89,7 @@ roost__mbox_rx_init(struct roost__mbox *mb, struct roost__rx *rx)
 
 	memset(rx, 0, sizeof(*rx));
 	rx->rx_spin_ns = ROOST_SPIN_NS_DEF;
+	rx->rx_spin_budget = ROOST_SPIN_NS_DEF;
 	for (lane = 0; lane < ROOST_NLANES; lane++) {
 		head = roost__load_acq(&h->mh_head[lane]);
 		if (head % ROOST_REC_ALIGN != 0)
@@ -361,54 +363,103 @@ roost__mbox_interrupt(struct roost__mbox *mb, struct roost__rx *rx)
 }
 
 /*
+ * Adapt the spin budget to what waiting cost last time (tag-wake): a
+ * message that came within the largest budget says spinning would have
+ * paid (budget: twice that wait); a longer wait says it would not (the
+ * budget halves, to none). With many actors on few CPUs the budget goes
+ * to zero and a receiver sleeps at once, as on a pipe.
+ */
+static void
+note_wait(struct roost__rx *rx, uint64_t waited_ns)
+{
+	if (waited_ns < rx->rx_spin_ns) {
+		uint64_t b = 2 * waited_ns + SPIN_BUDGET_STEP_NS;
+
+		rx->rx_spin_budget = b < rx->rx_spin_ns ? (uint32_t)b
+		                                        : rx->rx_spin_ns;
+	} else {
+		rx->rx_spin_budget /= 2;
+		if (rx->rx_spin_budget < SPIN_BUDGET_STEP_NS)
+			rx->rx_spin_budget = 0;
+	}
+}
+
+/*
+ * Spin until a record is committed at the end of a scanned chain of
+ * 'lanes', for at most the spin budget. Not at all when the last sender
+ * ran on our CPU: it cannot send while we spin. Returns 1 (arrived), 0
+ * (budget spent or none), -EINTR or -ETIMEDOUT.
+ */
+static int
+spin_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
+          const uint64_t *from, uint64_t deadline, uint64_t *t0)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+	uint64_t now;
+	int backoff;
+	int i;
+
+	if (rx->rx_spin_budget == 0 ||
+	    roost__load_rlx(&h->mh_lock.lk_sender_cpu) ==
+	            (uint32_t)roost__plat_cpu() + 1)
+		return 0;
+	/* Poll with a growing pause: a receiver that re-reads the line a
+	 * sender is writing steals it on every store; backing off lets
+	 * records accumulate. The first polls read no clock (a clock read
+	 * costs about as much as a message). */
+	for (backoff = 1; backoff <= SPIN_BACKOFF_FIRST; backoff <<= 1) {
+		if (more_arrived(mb, lanes, from))
+			return 1;
+		if (take_interrupt(rx))
+			return -EINTR;
+		for (i = 0; i < backoff; i++)
+			roost__cpu_relax();
+	}
+	*t0 = roost__plat_now_ns();
+	now = *t0;
+	while (now - *t0 < rx->rx_spin_budget) {
+		if (more_arrived(mb, lanes, from)) {
+			note_wait(rx, now - *t0);
+			return 1;
+		}
+		if (take_interrupt(rx))
+			return -EINTR;
+		for (i = 0; i < SPIN_BACKOFF_MAX; i++)
+			roost__cpu_relax();
+		/* A third process on our CPU may be the sender: let it run
+		 * (returns at once when nobody waits for the CPU). */
+		roost__plat_yield();
+		now = roost__plat_now_ns();
+		if (deadline != 0 && now >= deadline)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/*
  * Wait until a record is committed at the end of a scanned chain of
- * 'lanes' or 'deadline' passes: spin for rx_spin_ns, then sleep on
- * mh_lock.lk_wake_seq (tag-wake). Returns 0, -ETIMEDOUT, -EINTR,
- * ROOST_ECORRUPT when a wedged lane was found and skipped (see
- * check_wedged), or -ESTALE when the mailbox must be replaced.
+ * 'lanes' or 'deadline' passes: spin while spinning pays (spin_more),
+ * then sleep on lk_wake_seq (tag-wake), with no period: an idle receiver
+ * makes no wake-ups. Returns 0, -ETIMEDOUT, -EINTR, ROOST_ECORRUPT when
+ * a wedged lane was found and skipped (see check_wedged), or -ESTALE when
+ * the mailbox must be replaced.
  */
 static int
 wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
           const uint64_t *from, uint64_t deadline)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
-	uint64_t t0;
+	uint64_t t0 = 0;
 	uint64_t now;
 	int64_t rel;
-	uint64_t period = SLEEP_PERIOD_MIN_NS;
 	uint32_t seq;
-	int backoff;
 	int rc;
-	int i;
 
-	/* Poll with a growing pause: a receiver that re-reads the line a
-	 * sender is writing steals it on every store; backing off lets
-	 * records accumulate. The first polls read no clock (a clock read
-	 * costs about as much as a message here). */
-	for (backoff = 1; backoff <= SPIN_BACKOFF_MAX; backoff <<= 1) {
-		if (more_arrived(mb, lanes, from))
-			return 0;
-		if (take_interrupt(rx))
-			return -EINTR;
-		for (i = 0; i < backoff; i++)
-			roost__cpu_relax();
-	}
-	t0 = roost__plat_now_ns();
-	now = t0;
-	while (now - t0 < rx->rx_spin_ns) {
-		if (more_arrived(mb, lanes, from))
-			return 0;
-		if (take_interrupt(rx))
-			return -EINTR;
-		for (i = 0; i < SPIN_BACKOFF_MAX; i++)
-			roost__cpu_relax();
-		/* A sender that shares our CPU cannot send while we spin:
-		 * give it the CPU (returns at once when nobody waits for it). */
-		roost__plat_yield();
-		now = roost__plat_now_ns();
-		if (deadline != 0 && now >= deadline)
-			return -ETIMEDOUT;
-	}
+	rc = spin_more(mb, rx, lanes, from, deadline, &t0);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	if (t0 == 0)
+		t0 = roost__plat_now_ns();
 	sample_high_water(mb, rx);
 	for (;;) {
 		/* A sender asked for a new segment, or this one is damaged:
@@ -421,11 +472,11 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 		seq = roost__load_acq(&h->mh_lock.lk_wake_seq);
 		roost__store_sc(&h->mh_lock.lk_sleeping, 1);
 		/* Pairs with the fence in wake_receiver(): either the sender
-		 * sees mh_lock.lk_sleeping, or we see its commit. */
+		 * sees lk_sleeping, or we see its commit. */
 		roost__fence_sc();
 		if (more_arrived(mb, lanes, from)) {
 			roost__store_rlx(&h->mh_lock.lk_sleeping, 0);
-			return 0;
+			break;
 		}
 		/* After the seq load: an interrupt later than this check
 		 * bumps lk_wake_seq, so the futex wait returns at once. */
@@ -433,27 +484,23 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 			roost__store_rlx(&h->mh_lock.lk_sleeping, 0);
 			return -EINTR;
 		}
-		/* Bounded even without a deadline: a sender killed between
-		 * clearing mh_lock.lk_sleeping and its futex_wake would otherwise
-		 * leave us asleep with mail queued. The period grows, so an
-		 * idle receiver wakes rarely (tag-wake). */
-		rel = (int64_t)period;
-		if (period < SLEEP_PERIOD_MAX_NS)
-			period *= 2;
+		rel = -1;
 		if (deadline != 0) {
 			now = roost__plat_now_ns();
 			if (now >= deadline) {
 				roost__store_rlx(&h->mh_lock.lk_sleeping, 0);
 				return -ETIMEDOUT;
 			}
-			if ((int64_t)(deadline - now) < rel)
-				rel = (int64_t)(deadline - now);
+			rel = (int64_t)(deadline - now);
 		}
-		roost__plat_futex_wait((uint32_t *)&h->mh_lock.lk_wake_seq, seq, rel);
+		roost__plat_futex_wait((uint32_t *)&h->mh_lock.lk_wake_seq, seq,
+		                       rel);
 		roost__store_rlx(&h->mh_lock.lk_sleeping, 0);
 		if (more_arrived(mb, lanes, from))
-			return 0;
+			break;
 	}
+	note_wait(rx, roost__plat_now_ns() - t0);
+	return 0;
 }
 
 /*

@@ -128,6 +128,28 @@ copy_lane(const struct roost__mbox *ob, struct roost__mbox *nb,
 	return roost__load_rlx(&ob->mb_hdr->mh_tail[lane]) != pos ? 1 : 0;
 }
 
+/*
+ * The fate of the record the seized holder started at 'start' (its crash
+ * marker; tag-replace): before the owner's head, it was consumed already;
+ * from the head on, it was carried over if the copied chain went past
+ * where it started, else its sender sends it again. A marker outside the
+ * lane's last lap is not believed (NONE: the holder sends again).
+ */
+static uint32_t
+seized_fate(const struct roost__mbox *mb, const struct roost__rx *rx,
+            unsigned lane, uint64_t start, uint64_t end)
+{
+	uint64_t head = rx->rx_head[lane];
+	uint32_t cap = mb->mb_cap[lane];
+
+	if (start - head < cap)
+		return end - head > start - head ? ROOST_FATE_DELIVERED
+		                                 : ROOST_FATE_DROPPED;
+	if (head - start <= cap)
+		return ROOST_FATE_DELIVERED;
+	return ROOST_FATE_NONE;
+}
+
 /* Carry the counters over, so tools see one mailbox. */
 static void
 carry_counters(struct roost__mbox_hdr *nh, struct roost__mbox_hdr *oh,
@@ -185,19 +207,13 @@ roost__mbox_replace(struct roost__mbox *mb, struct roost__rx *rx)
 	held = roost__lock_seize(&oh->mh_lock.lk_lock);
 	for (lane = 0; lane < ROOST_NLANES; lane++)
 		lost += copy_lane(mb, &nb, rx, lane, &lc[lane], &in_hand);
-	/* The record the seized holder was writing: carried over if the
-	 * chain went past where it started, else its sender sends again. */
 	wip = held != 0 ? roost__load_rlx(&oh->mh_wip_pos) : 0;
 	wlane = oh->mh_wip_lane;
-	if (wip != 0 && wlane < ROOST_NLANES &&
-	    wip - 1 - rx->rx_head[wlane] < mb->mb_cap[wlane]) {
-		fate = lc[wlane].lc_end - rx->rx_head[wlane] >
-		                       wip - 1 - rx->rx_head[wlane]
-		               ? ROOST_FATE_DELIVERED
-		               : ROOST_FATE_DROPPED;
-	} else {
+	fate = wip != 0 && wlane < ROOST_NLANES
+	               ? seized_fate(mb, rx, wlane, wip - 1, lc[wlane].lc_end)
+	               : ROOST_FATE_NONE;
+	if (fate == ROOST_FATE_NONE)
 		wip = 0;
-	}
 	carry_counters(nh, oh, lost);
 	for (lane = 0; lane < ROOST_NLANES; lane++) {
 		roost__store_rel(&nh->mh_tail[lane], lc[lane].lc_new_tail);

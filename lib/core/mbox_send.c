@@ -188,20 +188,38 @@ roost__mbox_note_used(struct roost__mbox_hdr *h, uint64_t used)
 		;
 }
 
-/* Wake the receiver if, and only if, it said it sleeps (tag-wake). */
+/*
+ * Wake the receiver if, and only if, it said it sleeps (tag-wake). The
+ * receiver sleeps with no period, so a waker that dies between taking
+ * the flag and its futex_wake must not strand it: lk_waker is set before
+ * the flag is taken and cleared only after the wake, and a sender that
+ * finds it set wakes the receiver too (a spare wake costs the receiver a
+ * look, never a message).
+ */
 static void
 wake_receiver(struct roost__mbox_hdr *h)
 {
+	uint32_t cpu = (uint32_t)roost__plat_cpu() + 1;
+
+	/* A hint for the receiver's spin (a receiver on this CPU cannot see
+	 * us send while it spins). Stored only when it changes: the line is
+	 * ours after the unlock, but a store is still a store. */
+	if (roost__load_rlx(&h->mh_lock.lk_sender_cpu) != cpu)
+		roost__store_rlx(&h->mh_lock.lk_sender_cpu, cpu);
 	/* Orders our commit before the load of lk_sleeping; pairs with the
 	 * fence in the receiver's sleep path. The caller has just dropped
 	 * mh_lock, an exchange (see roost__fence_after_unlock). */
 	roost__fence_after_unlock();
-	if (roost__load_rlx(&h->mh_lock.lk_sleeping) == 0)
+	if (roost__load_rlx(&h->mh_lock.lk_sleeping) == 0 &&
+	    roost__load_rlx(&h->mh_lock.lk_waker) == 0)
 		return;
-	if (roost__xchg_acqrel(&h->mh_lock.lk_sleeping, 0) == 0)
-		return; /* another sender did it */
+	/* Senders that meet here while one wakes all wake: that lasts one
+	 * futex_wake, and it never leaves a dead waker's flag behind. */
+	roost__store_sc(&h->mh_lock.lk_waker, 1);
+	roost__xchg_acqrel(&h->mh_lock.lk_sleeping, 0);
 	roost__add_rel(&h->mh_lock.lk_wake_seq, 1);
 	roost__plat_futex_wake((uint32_t *)&h->mh_lock.lk_wake_seq, 1);
+	roost__store_rlx(&h->mh_lock.lk_waker, 0);
 }
 
 /* Why sends to 'lane' are refused now: -ESRCH (closed), -ESHUTDOWN (user
@@ -441,13 +459,15 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 	}
 	/* Crash marker first: a death from here on is repaired by the next
 	 * locker (see roost__mbox_repair_locked). Plain stores: under the
-	 * lock. */
+	 * lock. It stays set after the send: a replacement that seizes the
+	 * lock after our commit must find our marker to carry our record
+	 * over as DELIVERED (tag-replace); a marker left behind names a
+	 * record in the chain, which repair never counts as dropped. */
 	h->mh_wip_lane = lane;
 	h->mh_wip_pos = tail + 1;
 	write_record(mb, o, tail, rec, span);
 	/* Release: tools read the tail to size their snapshot. */
 	roost__store_rel(&h->mh_tail[lane], tail + span);
-	h->mh_wip_pos = 0;
 	roost__bump_1w(&h->mh_enqueued, 1);
 	roost__bump_1w(&h->mh_bytes_in, o->o_size);
 	if (!roost__lock_drop(&h->mh_lock.lk_lock)) {

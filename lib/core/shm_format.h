@@ -251,6 +251,10 @@ typedef union {
 		roost__atomic_u32 lk_wake_seq; /* its futex word; tag-wake */
 		roost__atomic_u32 lk_replace;  /* a sender asks the owner to
 		                                  replace it; tag-replace */
+		roost__atomic_u32 lk_sender_cpu; /* last sender's CPU + 1: a
+		                                  spin hint; tag-wake */
+		roost__atomic_u32 lk_waker;    /* a wake may be under way;
+		                                  tag-wake */
 	};
 	uint8_t lk_pad[ROOST_CACHE_LINE];
 } roost__mbox_lockline;

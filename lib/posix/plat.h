@@ -76,6 +76,9 @@ uint32_t roost__plat_thread_id(uint64_t *start1);
 int roost__plat_futex_wait(uint32_t *addr, uint32_t expect, int64_t rel_ns);
 int roost__plat_futex_wake(uint32_t *addr, int n);
 
+/* The CPU this thread runs on now (a hint: it may move at once). */
+int roost__plat_cpu(void);
+
 /* Let another runnable thread on this CPU run (sched_yield). */
 void roost__plat_yield(void);
 

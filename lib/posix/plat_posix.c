@@ -327,6 +327,14 @@ roost__plat_proc_alive(pid_t pid, uint64_t start)
 	return now_start == start;
 }
 
+int
+roost__plat_cpu(void)
+{
+	int cpu = sched_getcpu(); /* rseq or vDSO: no system call */
+
+	return cpu < 0 ? 0 : cpu;
+}
+
 void
 roost__plat_yield(void)
 {

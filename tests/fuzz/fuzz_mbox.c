@@ -78,7 +78,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	if (roost__mbox_rx_init(&mb, &rx) != 0)
 		goto out;
-	rx.rx_spin_ns = 0;
+	rx.rx_spin_ns = rx.rx_spin_budget = 0;
 	for (i = 0; i < 64; i++) {
 		if (roost__mbox_take(&mb, &rx, ROOST_LANE_ANY,
 		                     (i & 1) ? odd_kind : NULL, NULL, 0, &m) == 0)
