@@ -163,6 +163,8 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 		close(ch->ch_exec_fd);
 		ch->ch_exec_fd = -1;
 	}
+	/* The child opens the system first: its header must be whole. */
+	rd_audit_header(rd);
 	/* A new life: whatever ended the last one does not carry over. */
 	ch->ch_kill = false;
 	ch->ch_stopping = false;

@@ -122,6 +122,12 @@ struct rd {
 extern volatile sig_atomic_t rd_sig_chld;
 extern volatile sig_atomic_t rd_sig_stop;
 
+/* audit.c: put back what roostd owns in the system segment if a stray
+ * write changed it (the fixed header, its actors' and its own slots). */
+void rd_audit(struct rd *rd);
+/* The fixed header alone: before each spawn, so a child can open. */
+void rd_audit_header(struct rd *rd);
+
 /* children.c */
 struct rd_child *rd_child_add(struct rd *rd, const char *name, int group);
 struct rd_child *rd_child_by_aid(struct rd *rd, roost_aid_t aid);

@@ -25,6 +25,8 @@
 #endif
 
 #define HEARTBEAT_NS (100ull * 1000000u)
+/* Heartbeats between two audits of what roostd owns in shm (rd_audit). */
+#define AUDIT_BEATS 10
 #define HEARTBEAT_STALE_NS (2ull * 1000000000u)
 /* Poll period for actors that have not attached yet. */
 #define ATTACH_POLL_NS (200ull * 1000u)
@@ -337,6 +339,7 @@ static void
 loop(struct rd *rd)
 {
 	uint64_t next_beat = 0;
+	uint64_t beats = 0;
 	roost_msg_t *m = NULL;
 	uint64_t now;
 	int rc;
@@ -345,6 +348,8 @@ loop(struct rd *rd)
 		now = roost__plat_now_ns();
 		if (now >= next_beat) {
 			heartbeat(&rd->rd_sy);
+			if (++beats % AUDIT_BEATS == 0)
+				rd_audit(rd);
 			next_beat = now + HEARTBEAT_NS;
 		}
 		if (rd_sig_stop) {

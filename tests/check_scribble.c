@@ -5,7 +5,9 @@
  * live mailbox (lock words, wake-up words, counters and the fixed header
  * included) while four producers send to its owner under the real roostd.
  * Nobody dies of a signal, roostd stays up, another actor keeps serving,
- * and the owner ends with a working mailbox.
+ * and the owner ends with a working mailbox. The same aimed at the
+ * system segment (header, lock, kind names, actor table): roostd puts
+ * back what it owns, and its actors serve again.
  */
 #include "roostd_util.h"
 
@@ -42,8 +44,13 @@ producer(void *arg)
 
 	roost_ctx_opts_init(&o);
 	o.system = rsys;
-	if (roost_ctx_open(&ctx, &o) != 0)
-		return 1;
+	while (roost_ctx_open(&ctx, &o) != 0) {
+		/* The system header is being scribbled: an error, then
+		 * roostd puts it back. */
+		if (__atomic_load_n(&sh->ss_stop, __ATOMIC_ACQUIRE))
+			return 0;
+		usleep(1000);
+	}
 	memset(payload, me, sizeof(payload));
 	while (!__atomic_load_n(&sh->ss_stop, __ATOMIC_ACQUIRE)) {
 		rc = roost_send_name(ctx, "target", KIND_FORWARDED + (uint32_t)me,
@@ -101,6 +108,8 @@ scribble_pass(const char *shm, unsigned *seed, int *moves)
 	return 0;
 }
 
+/* Scribble over the target's mailbox ('arg' NULL) or over the system
+ * segment. */
 static int
 scribbler(void *arg)
 {
@@ -108,11 +117,34 @@ scribbler(void *arg)
 	unsigned seed = (unsigned)getpid();
 	int rc = 0;
 
-	(void)arg;
-	roost__mbox_shm_name(shm, sizeof(shm), rsys, sh->ss_target_slot);
+	if (arg == NULL)
+		roost__mbox_shm_name(shm, sizeof(shm), rsys, sh->ss_target_slot);
+	else
+		roost__sys_shm_name(shm, sizeof(shm), rsys);
 	for (int pass = 0; pass < 2 && rc == 0; pass++)
 		rc = scribble_pass(shm, &seed, &sh->ss_moves);
 	return rc;
+}
+
+/* A new context on rsys, once the system header is whole again (roostd
+ * restores it within its audit period). */
+static roost_ctx_t *
+open_again(void)
+{
+	roost_ctx_opts_t o;
+	roost_ctx_t *ctx = NULL;
+	int rc = -1;
+
+	roost_ctx_opts_init(&o);
+	o.system = rsys;
+	for (int i = 0; i < 500 && rc != 0; i++) {
+		rc = roost_ctx_open(&ctx, &o);
+		if (rc != 0)
+			usleep(10000);
+	}
+	ck_assert_msg(rc == 0, "cannot open the system: %s",
+	              roost_strerror(rc));
+	return ctx;
 }
 
 /* An echo call to 'name' succeeds, within 'tries' attempts of a second
@@ -151,6 +183,7 @@ START_TEST(test_scribble_mailbox_under_roostd)
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
 	target = tu_whereis_wait(ctx, "target", 5000);
+	tu_whereis_wait(ctx, "other", 5000);
 	sh->ss_target_slot = roost_aid_slot(target);
 	for (i = 0; i < PRODUCERS; i++)
 		prod[i] = tu_fork(producer, (void *)(intptr_t)i);
@@ -180,6 +213,53 @@ START_TEST(test_scribble_mailbox_under_roostd)
 }
 END_TEST
 
+START_TEST(test_scribble_system_under_roostd)
+{
+	pid_t prod[PRODUCERS];
+	roost_ctx_t *ctx;
+	roost_ctx_t *fresh;
+	pid_t scrib;
+	pid_t rd;
+	int i;
+
+	sh = tu_shared_alloc(sizeof(*sh));
+	ru_setup_names();
+	ru_write_config("[system]\nmailbox_bytes = 65536\n"
+	                "[actor target]\nprogram = %s\n"
+	                "[actor other]\nprogram = %s\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	tu_whereis_wait(ctx, "target", 5000);
+	tu_whereis_wait(ctx, "other", 5000);
+	for (i = 0; i < PRODUCERS; i++)
+		prod[i] = tu_fork(producer, (void *)(intptr_t)i);
+	scrib = tu_fork(scribbler, (void *)1);
+	ck_assert_int_eq(tu_wait(scrib, 60000), 0);
+	__atomic_store_n(&sh->ss_stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < PRODUCERS; i++)
+		ck_assert_int_eq(tu_wait(prod[i], 30000), 0);
+	/* Our own slot was scribbled too (roostd does not own it): look
+	 * with a new context. roostd is up and its actors serve again. */
+	fresh = open_again();
+	ck_assert_int_eq(waitpid(rd, NULL, WNOHANG), 0);
+	ck_assert_msg(serves(fresh, "other", 50), "other never served again");
+	ck_assert_msg(serves(fresh, "target", 50), "target never served again");
+	fprintf(stderr, "scribble (system): sent");
+	for (i = 0; i < PRODUCERS; i++)
+		fprintf(stderr, " %llu/%llu",
+		        (unsigned long long)sh->ss_sent[i],
+		        (unsigned long long)sh->ss_failed[i]);
+	fprintf(stderr, " (ok/failed)\n");
+	ck_assert_msg(!ru_log_has("killed by signal"),
+	              "an actor died of a signal: see the log");
+	ck_assert_msg(ru_log_has("restored from roostd's"),
+	              "roostd restored nothing: see the log");
+	roost_ctx_close(ctx);
+	ck_assert_int_eq(roost_ctx_close(fresh), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 static Suite *
 scribble_suite(void)
 {
@@ -187,6 +267,8 @@ scribble_suite(void)
 
 	suite_add_tcase(s, tu_tcase("test_scribble_mailbox_under_roostd",
 	                            test_scribble_mailbox_under_roostd, 180));
+	suite_add_tcase(s, tu_tcase("test_scribble_system_under_roostd",
+	                            test_scribble_system_under_roostd, 180));
 	return s;
 }
 
