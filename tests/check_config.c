@@ -244,6 +244,7 @@ START_TEST(test_config_defaults)
 	ck_assert_uint_eq(cfg.rc_sys.slots, def.slots);
 	ck_assert_uint_eq(cfg.rc_sys.mbox_bytes, def.mbox_bytes);
 	ck_assert_uint_eq(cfg.rc_sys.max_msg, def.max_msg);
+	ck_assert_uint_eq(cfg.rc_sys.unblock_ms, ROOST_UNBLOCK_MS_DEF);
 	ck_assert_uint_eq(cfg.rc_sys.mode, 0600);
 	ck_assert_str_eq(cfg.rc_unix_group, "");
 	ck_assert_uint_eq(cfg.rc_timers, RD_TIMERS_DEF);
@@ -378,6 +379,11 @@ START_TEST(test_config_out_of_range)
 	             "bad value '99' for mailbox_bytes: out of range (4096..");
 	expect_error("[system]\ntimers = 15\n", 2,
 	             "bad value '15' for timers: out of range (16..1048576)");
+	expect_error("[system]\nunblock_timeout_ms = 9\n", 2,
+	             "bad value '9' for unblock_timeout_ms: out of range "
+	             "(10..600000)");
+	expect_ok("[system]\nunblock_timeout_ms = 250\n");
+	ck_assert_uint_eq(cfg.rc_sys.unblock_ms, 250);
 	expect_error("[system]\nintensity = 1001\n", 2,
 	             "bad value '1001' for intensity: out of range (0..1000)");
 	expect_error("[group g]\nperiod = 3601\n", 2,
