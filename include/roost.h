@@ -68,6 +68,10 @@ ROOST_EXTERN const char *roost_err_name(int err);
  * be copied into messages. A slot reused by a later actor gets a new
  * generation, so a send to the old address fails with -ESRCH.
  * The id 0 is never a valid address.
+ *
+ * Layout: generation in bits 32-63, node in bits 16-31 (0: this machine's
+ * system; others are for addresses of actors on other nodes, which the
+ * local library refuses with -EHOSTUNREACH), slot in bits 0-15.
  */
 typedef struct {
 	uint64_t id;
@@ -75,9 +79,12 @@ typedef struct {
 
 #define ROOST_AID_NONE ((roost_aid_t){0})
 
-/* Slot number and generation of an address (for display). */
+/* Slot number and generation of an address (for display). The slot of a
+ * remote address (node not 0) is above any local slot. */
 ROOST_EXTERN uint32_t roost_aid_slot(roost_aid_t aid);
 ROOST_EXTERN uint32_t roost_aid_gen(roost_aid_t aid);
+/* The node of an address: 0 for this machine's system. */
+ROOST_EXTERN uint32_t roost_aid_node(roost_aid_t aid);
 static inline bool
 roost_aid_eq(roost_aid_t a, roost_aid_t b)
 {
@@ -232,7 +239,8 @@ ROOST_EXTERN int roost_kind_name(roost_ctx_t *ctx, uint32_t kind, char *buf,
  * call returns; the caller keeps ownership of 'data' in every case.
  *
  * 'timeout_ms': -1 waits as long as the mailbox stays full, 0 never waits.
- * Errors: -ESRCH stale or unknown address, -EMSGSIZE never fits,
+ * Errors: -ESRCH stale or unknown address, -EHOSTUNREACH an address of
+ * another node, -EMSGSIZE never fits,
  * -EAGAIN full (timeout 0), -ETIMEDOUT still full at the deadline,
  * -ESHUTDOWN the receiver is stopping and takes no more user messages,
  * ROOST_ECORRUPT the receiver's mailbox failed validation. Sending to

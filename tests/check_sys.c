@@ -69,6 +69,7 @@ short_lived(void *arg)
 
 START_TEST(test_sys_stale_address)
 {
+	roost_aid_t other;
 	roost_ctx_t *a = tu_open(NULL);
 	roost_ctx_t *b = tu_open(NULL);
 	roost_aid_t old_b = roost_self(b);
@@ -91,6 +92,13 @@ START_TEST(test_sys_stale_address)
 	ck_assert_int_eq(roost_send(a, ROOST_AID_NONE, 1, NULL, 0, 0), -ESRCH);
 	ck_assert_int_eq(roost_send(a, (roost_aid_t){((uint64_t)7 << 32) | 9999},
 	                            1, NULL, 0, 0), -ESRCH);
+	/* Another node's actor (node bits 16-31): not reachable from here,
+	 * and never taken for the local slot with the same low bits. */
+	other = (roost_aid_t){roost_self(c).id | (uint64_t)3 << 16};
+	ck_assert_uint_eq(roost_aid_node(other), 3);
+	ck_assert_uint_eq(roost_aid_node(roost_self(c)), 0);
+	ck_assert_uint_ge(roost_aid_slot(other), ROOST_SLOTS_MAX);
+	ck_assert_int_eq(roost_send(a, other, 1, NULL, 0, 0), -EHOSTUNREACH);
 
 	/* Across processes: a peer that closes after we mapped it. */
 	pid = tu_fork(short_lived, go);

@@ -8,6 +8,8 @@
 uint32_t
 roost_aid_slot(roost_aid_t aid)
 {
+	/* With the node bits: a remote address's slot is never below
+	 * ROOST_SLOTS_MAX, so every local lookup refuses it. */
 	return (uint32_t)aid.id;
 }
 
@@ -15,6 +17,12 @@ uint32_t
 roost_aid_gen(roost_aid_t aid)
 {
 	return (uint32_t)(aid.id >> 32);
+}
+
+uint32_t
+roost_aid_node(roost_aid_t aid)
+{
+	return (uint32_t)(aid.id >> 16) & 0xffffu;
 }
 
 int

@@ -27,6 +27,8 @@ roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to, struct roost__mbox **out)
 	uint32_t gen = roost_aid_gen(to);
 	int rc;
 
+	if (roost_aid_node(to) != 0)
+		return -EHOSTUNREACH; /* another node's actor: not from here */
 	if (gen == 0 || slot >= sy->sy_fixed.sf_nslots)
 		return -ESRCH;
 	if (slot == ctx->cx_slot) {

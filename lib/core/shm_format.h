@@ -111,7 +111,8 @@
 #define ROOST_SYS_HDR_SIZE 4096u
 #define ROOST_MBOX_HDR_SIZE 1024u
 #define ROOST_NKINDS      256u
-#define ROOST_SLOTS_MAX   4096u
+#define ROOST_SLOTS_MAX   4096u /* < 65536: bits 16-31 of an address name
+                                  its node (include/roost.h) */
 #define ROOST_SLOTS_DEF   256u
 #define ROOST_RING_MIN    4096u
 #define ROOST_RING_MAX    (1u << 30)
@@ -226,6 +227,8 @@ struct roost__slot {
 };
 
 static_assert(sizeof(struct roost__slot) == 128, "slot layout");
+static_assert(ROOST_SLOTS_MAX <= 0x10000u,
+              "a slot fits the 16 bits an address gives it");
 
 struct roost__kind {
 	uint32_t kd_kind;
