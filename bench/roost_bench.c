@@ -1,27 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * roost_bench.c - roost against pipe, SOCK_SEQPACKET and POSIX mq.
+ * roost_bench.c - roost against a hand-rolled SPSC futex ring, pipe,
+ * SOCK_SEQPACKET and POSIX mq: the measuring side (the report is
+ * roost_bench_report.c, the ring spsc_ring.c, the token ring
+ * hop_bench.c).
  *
- * Every figure comes from two or three forked worker processes. The
- * parent only creates the channels, starts the workers together through a
- * barrier in an anonymous shared mapping, waits for them with a deadline
- * and collects what they wrote back there. Scenarios: ping-pong round trip
- * of 64 B (median and p99), one-way throughput of 64 B and of 1 KiB,
- * fan-in of two senders to one receiver (64 B), and the CPU time of a
- * roost receiver idle in roost_recv(). Each repetition runs roost, pipe,
- * seqpacket and mq in turn for every scenario, so the four see the same
- * machine state; the summary keeps the best repetition (--median: the
- * median one) and the roost/peer ratios of those figures.
+ * Every figure comes from forked worker processes (bench_proc.c): the
+ * parent only creates the channels, starts the workers together through
+ * a barrier in an anonymous shared mapping, waits for them with a
+ * deadline and collects what they wrote back there. Scenarios: ping-pong
+ * round trip of 64 B (median and p99), the same with roost_call, the
+ * same with both processes pinned to one CPU, one-way throughput of 64 B
+ * and of 1 KiB, fan-in of two and of four senders to one receiver
+ * (64 B), Armstrong's token ring of 2, 16, 64 and 256 processes, and the
+ * CPU time of a roost receiver idle in roost_recv(). Each repetition runs
+ * every mechanism of a scenario in turn, so they see the same machine
+ * state; the summary keeps the median repetition (--best: the best one),
+ * and ratios are the median of the per-repetition ratios.
  *
  * The host of this VM moves its vCPUs between two placements whose
  * cache-line hand-off costs differ five-fold, so a spin ping-pong over one
- * shared word (the "placement probe") is printed at the start, in every
- * repetition and at the end: compare ratios within one run, never
- * absolute figures across runs.
+ * shared word (the "placement probe", reported as its round trip) runs at
+ * the start, at the start of every repetition (just before the round-trip
+ * scenarios, which are judged against it) and at the end: compare ratios
+ * within one run, never absolute figures across runs.
  *
  * Measurements start warm: ping-pong clients make untimed round trips
  * first, and throughput senders an untimed warm-up phase, long enough for
- * a new roost mailbox to be written once through (its first lap takes a
+ * a new mailbox or ring to be written once through (its first lap takes a
  * page fault per 4 KiB, which would otherwise set the p99). Throughput
  * senders then send for a time budget and finish with an end marker
  * carrying their count; receivers check every sequence number and time
@@ -29,14 +35,22 @@
  * comes with a pipe reader's as a reference for what this kernel charges
  * a sleeping process.
  *
- * Every blocking call is bounded: roost and socket calls by a per-call
- * timeout, mq calls by a run deadline, pipe calls by the alarm() watchdog
- * every worker sets, and the parent kills a job's workers when the job
- * overruns. Each job creates its own roost system and queues under unique
- * names and removes them whatever happens, so /dev/shm is left clean.
+ * Every blocking call is bounded: roost, ring and socket calls by a
+ * per-call timeout, mq calls by a run deadline, pipe calls by the alarm()
+ * watchdog every worker sets, and the parent kills a job's workers when
+ * the job overruns. Each job creates its own roost system, queues and
+ * mappings under unique names and removes them whatever happens, so
+ * /dev/shm is left clean.
  */
 #include <roost.h>
 
+#include "bench_proc.h"
+#include "bench_util.h"
+#include "hop_bench.h"
+#include "roost_bench.h"
+#include "spsc_ring.h"
+
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -53,11 +67,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,46 +77,52 @@
 #define LARGE_LEN 1024u        /* payload of the 1 KiB one-way run */
 #define CALL_TIMEOUT_MS 5000   /* bound of every socket and poll call */
 #define JOB_TIMEOUT_S 30       /* the parent kills a job's workers then */
-#define WATCHDOG_S 45          /* a worker's own alarm(): the last resort */
-#define READY_TIMEOUT_S 10     /* workers must attach within this */
-#define MBOX_BYTES (8u << 20)  /* roost user lane of every mailbox */
+#define MBOX_BYTES (8u << 20)  /* roost user lane of every mailbox; the
+                                  SPSC rings of a job share as much */
 #define PIPE_BYTES (1 << 20)   /* pipe buffer (default pipe-max-size) */
 #define SOCK_BYTES (4 << 20)   /* socket buffers (default wmem_max) */
 #define SEND_BATCH 256         /* sends between two clock reads */
 #define PROBE_BATCH 100        /* round trips per timed probe batch */
 #define PROBE_WARMUP 20        /* probe batches not timed */
-#define REPS_MAX 100
+#define RTT_MIN_ROUNDS 200     /* timed round trips, however slow */
+#define CHAN_MAX 4             /* channels of one job */
+#define SENDERS_MAX 4
+#define WORKERS_MAX (SENDERS_MAX + 1)
+#define SPSC_WAITS_BYTES 256u  /* the consumers' wait words, then rings */
 #define RX_NAME "rx"           /* roost name of every receiving worker */
 #define ROOST_KIND 1
 #define FILL_BYTE 0xa5         /* payload bytes after the header */
-#define NS 1000000000.0
+#define NS BENCH_NS
 
-enum mech { MECH_ROOST, MECH_PIPE, MECH_SEQPACKET, MECH_MQ, MECH_COUNT };
-
-static const char *const mech_name[MECH_COUNT] = {
-	"roost", "pipe", "seqpacket", "mq",
+const char *const mech_name[MECH_COUNT] = {
+	"roost", "spsc-ring", "pipe", "seqpacket", "mq",
 };
+
+const int ring_sizes[RING_SIZES] = {2, 16, 64, 256};
 
 enum scen {
 	SCEN_RTT,
+	SCEN_CALL,      /* roost_call / roost_reply round trip (roost) */
+	SCEN_PINNED,    /* the ping-pong on one CPU (roost, ring, pipe) */
 	SCEN_ONEWAY64,
 	SCEN_ONEWAY1K,
-	SCEN_FANIN,
+	SCEN_FANIN2,
+	SCEN_FANIN4,
 	SCEN_IDLE,
 	SCEN_PROBE,
 	SCEN_COUNT
 };
 
 static const char *const scen_name[SCEN_COUNT] = {
-	"rtt", "oneway64", "oneway1k", "fanin", "idle", "probe",
+	"rtt", "call", "pinned-rtt", "oneway64", "oneway1k", "fanin2",
+	"fanin4", "idle", "probe",
 };
 
 enum role {
 	ROLE_CLIENT,
 	ROLE_SERVER,
-	ROLE_SENDER0,
-	ROLE_SENDER1,
-	ROLE_RECEIVER,
+	ROLE_SENDER0, /* ... ROLE_SENDER0 + SENDERS_MAX - 1 */
+	ROLE_RECEIVER = ROLE_SENDER0 + SENDERS_MAX,
 	ROLE_IDLE,
 	ROLE_WAKER,
 	ROLE_PING,
@@ -113,31 +131,9 @@ enum role {
 };
 
 static const char *const role_name[ROLE_COUNT] = {
-	"client", "server", "sender0", "sender1", "receiver", "idle",
-	"waker", "ping", "pong",
+	"client", "server", "sender0", "sender1", "sender2", "sender3",
+	"receiver", "idle", "waker", "ping", "pong",
 };
-
-/* Figures kept per mechanism and repetition. */
-enum metric {
-	MET_RTT_MED,  /* us */
-	MET_RTT_P99,  /* us */
-	MET_ONEWAY64, /* msg/s */
-	MET_ONEWAY1K, /* msg/s */
-	MET_FANIN,    /* msg/s */
-	MET_COUNT
-};
-
-static const char *const met_json[MET_COUNT] = {
-	"rtt_median_us", "rtt_p99_us", "oneway64_msg_s", "oneway1k_msg_s",
-	"fanin_msg_s",
-};
-
-/* Lower is better for the round-trip figures. */
-static bool
-met_lower_better(int met)
-{
-	return met == MET_RTT_MED || met == MET_RTT_P99;
-}
 
 /* Message types. MSG_WARM messages come first in throughput runs: they
  * are checked but not timed, so that every mechanism is measured with its
@@ -148,30 +144,13 @@ enum { MSG_WARM = 1, MSG_DATA = 2, MSG_END = 3, MSG_QUIT = 4 };
 /* The head of every payload, whatever the mechanism. */
 struct bench_hdr {
 	uint64_t bh_seq;    /* per-sender sequence; the count in MSG_END */
-	uint32_t bh_sender; /* 0 or 1 */
+	uint32_t bh_sender; /* 0..SENDERS_MAX-1 */
 	uint32_t bh_type;   /* MSG_* */
-};
-
-struct config {
-	int cf_reps;
-	bool cf_quick;
-	bool cf_json;
-	bool cf_median;        /* summary: median of reps, not best */
-	int cf_rtt_rounds;     /* timed round trips per run */
-	int cf_rtt_warmup;     /* at least this many untimed round trips, */
-	double cf_rtt_warm_s;  /* and for at least this long */
-	double cf_warm_s;      /* a throughput sender's MSG_WARM phase */
-	double cf_budget_s;    /* its timed MSG_DATA phase */
-	int cf_idle_ms;        /* how long the idle receiver waits */
-	int cf_roost_timeout;  /* timeout_ms of roost send and recv */
-	int cf_probe_batches;  /* timed batches of the placement probe */
-	long cf_mq_depth;      /* mq_maxmsg */
 };
 
 /* The parent's mapping shared with every worker. */
 struct shared {
-	_Alignas(64) atomic_int sh_ready; /* workers attached */
-	atomic_int sh_go;                 /* set by the parent: start */
+	struct bench_sync sh_sync;
 	_Alignas(64) atomic_uint_least64_t sh_word; /* placement probe */
 	_Alignas(64) double sh_res[2];    /* what the measuring worker found */
 };
@@ -182,20 +161,24 @@ struct run {
 	enum scen rn_scen;
 	size_t rn_len;                 /* payload bytes */
 	int rn_nchan;
-	int rn_rd[2];                  /* pipe / socket fds, per channel */
-	int rn_wr[2];
-	mqd_t rn_mq[2];
-	char rn_mqname[2][64];
+	int rn_rd[CHAN_MAX];           /* pipe / socket fds, per channel */
+	int rn_wr[CHAN_MAX];
+	mqd_t rn_mq[CHAN_MAX];
+	char rn_mqname[CHAN_MAX][64];
 	char rn_sys[ROOST_SYSTEM_NAME_MAX + 1];
 	bool rn_sys_made;
+	unsigned char *rn_spsc;        /* SPSC: wait words, then rings */
+	size_t rn_spsc_len;
+	uint32_t rn_spsc_cap;          /* data bytes of each ring */
 };
 
 /* One worker's side of the channels. */
 struct end {
 	enum mech en_mech;
 	size_t en_len;
+	bool en_call;                  /* roost_call / roost_reply */
 	int en_wfd;                    /* -1: none */
-	int en_rfd[2];
+	int en_rfd[CHAN_MAX];
 	int en_nrx;                    /* channels received from */
 	int en_next;                   /* fan-in: the fd tried first */
 	mqd_t en_mq_tx;
@@ -206,6 +189,9 @@ struct end {
 	roost_aid_t en_from;           /* sender of the last message */
 	uint32_t en_flags;             /* roost_send_ex() flags */
 	int en_timeout;                /* roost timeout_ms */
+	uint64_t en_timeout_ns;        /* SPSC ring timeout */
+	struct spsc_tx en_tx;
+	struct spsc_rx en_rx;
 	_Alignas(64) unsigned char en_buf[LARGE_LEN]; /* receive buffer */
 };
 
@@ -213,94 +199,18 @@ struct job {
 	const struct config *jb_cfg;
 	struct shared *jb_sh;
 	struct run jb_run;
-	pid_t jb_parent;
 	int jb_n;                      /* workers */
-	pid_t jb_pid[3];
-	enum role jb_role[3];
-	bool jb_alive[3];
+	enum role jb_role[WORKERS_MAX];
 };
 
-/* Every figure of a whole run. */
-struct results {
-	int rs_reps;
-	double *rs_val;      /* [rep][mech][metric] */
-	double *rs_idle;     /* [rep][roost, pipe] CPU ms of idle receivers */
-	double *rs_probe;    /* [rep] one-way spin hand-off ns */
-	double rs_probe_start;
-	double rs_probe_end;
-};
-
-static sigset_t g_sigs;    /* blocked in the parent, awaited in its waits */
-static sigset_t g_oldmask; /* restored in workers */
-static int g_serial;       /* makes names of systems and queues unique */
+static int g_serial; /* makes names of systems and queues unique */
 
 /* ------------------------------------------------------------------ */
 /* Small helpers. */
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static struct timespec
-ns_to_ts(uint64_t ns)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)(ns / 1000000000u);
-	ts.tv_nsec = (long)(ns % 1000000000u);
-	return ts;
-}
-
-static void
-sleep_ns(uint64_t ns)
-{
-	struct timespec ts = ns_to_ts(ns);
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static inline void
-cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a;
-	uint64_t y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile 'p' (0..100] of 'n' sorted samples. */
-static uint64_t
-percentile(const uint64_t *s, size_t n, unsigned p)
-{
-	size_t rank = (n * p + 99) / 100;
-
-	return s[rank == 0 ? 0 : rank - 1];
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a;
-	double y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
+#define now_ns bench_now_ns
+#define sleep_ns bench_sleep_ns
+#define cpu_relax bench_cpu_relax
 
 /* Fill a send buffer: the header, then FILL_BYTE up to 'len'. */
 static void
@@ -330,6 +240,71 @@ read_mq_depth(void)
 		fclose(f);
 	}
 	return v;
+}
+
+/* A timeout_ms (< 0: none) as nanoseconds for the SPSC ring. */
+static uint64_t
+timeout_to_ns(int ms)
+{
+	return ms < 0 ? UINT64_MAX / 4 : (uint64_t)ms * 1000000u;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scenarios. */
+
+static bool
+scen_pingpong(enum scen s)
+{
+	return s == SCEN_RTT || s == SCEN_CALL || s == SCEN_PINNED;
+}
+
+static int
+scen_senders(enum scen s)
+{
+	return s == SCEN_FANIN4 ? 4 : s == SCEN_FANIN2 ? 2 : 1;
+}
+
+/* Is mechanism 'm' measured in scenario 's'? */
+static bool
+scen_has(enum scen s, enum mech m)
+{
+	switch (s) {
+	case SCEN_CALL:
+		return m == MECH_ROOST;
+	case SCEN_PINNED:
+		/* The SPSC ring too, to tell what any spin-then-sleep
+		 * design pays on one CPU from what roost pays. */
+		return m == MECH_ROOST || m == MECH_PIPE || m == MECH_SPSC;
+	case SCEN_IDLE:
+		return m == MECH_ROOST || m == MECH_PIPE;
+	default:
+		return true;
+	}
+}
+
+/* The metric of a scenario's first figure (SCEN_RTT also sets the
+ * next one, the p99). */
+static int
+scen_metric(enum scen s)
+{
+	switch (s) {
+	case SCEN_RTT:
+		return MET_RTT_MED;
+	case SCEN_CALL:
+		return MET_CALL_MED;
+	case SCEN_PINNED:
+		return MET_PINNED_MED;
+	case SCEN_ONEWAY64:
+		return MET_ONEWAY64;
+	case SCEN_ONEWAY1K:
+		return MET_ONEWAY1K;
+	case SCEN_FANIN2:
+		return MET_FANIN2;
+	case SCEN_FANIN4:
+		return MET_FANIN4;
+	default:
+		return -1;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -398,6 +373,60 @@ chan_make_mq(struct run *rn, int c, long depth)
 	return 0;
 }
 
+/* The wait word of consumer 'k' (the receiver, or in a ping-pong the
+ * reader of channel k). */
+static struct spsc_wait *
+spsc_wait_at(const struct run *rn, int k)
+{
+	return (struct spsc_wait *)(void *)(rn->rn_spsc +
+	                                    k * sizeof(struct spsc_wait));
+}
+
+static struct spsc_ring *
+spsc_ring_at(const struct run *rn, int c)
+{
+	return (struct spsc_ring *)(void *)(rn->rn_spsc + SPSC_WAITS_BYTES +
+	        (size_t)c * spsc_ring_bytes(rn->rn_spsc_cap));
+}
+
+/* Who sleeps for data of channel 'c': its reader. */
+static struct spsc_wait *
+spsc_chan_wait(const struct run *rn, int c)
+{
+	return spsc_wait_at(rn, scen_pingpong(rn->rn_scen) ? c : 0);
+}
+
+/*
+ * One anonymous shared mapping per job: the consumers' wait words, then
+ * one ring per channel. The rings share MBOX_BYTES, what roost's one
+ * mailbox has, so neither side gets more buffer.
+ */
+static int
+run_make_spsc(struct run *rn)
+{
+	void *p;
+	int c;
+
+	static_assert(2 * sizeof(struct spsc_wait) <= SPSC_WAITS_BYTES,
+	              "two wait words fit");
+	rn->rn_spsc_cap = MBOX_BYTES;
+	while ((uint64_t)rn->rn_spsc_cap * (uint64_t)rn->rn_nchan >
+	       MBOX_BYTES)
+		rn->rn_spsc_cap /= 2;
+	rn->rn_spsc_len = SPSC_WAITS_BYTES + (size_t)rn->rn_nchan *
+	                  spsc_ring_bytes(rn->rn_spsc_cap);
+	p = mmap(NULL, rn->rn_spsc_len, PROT_READ | PROT_WRITE,
+	         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		rn->rn_spsc_len = 0;
+		return -errno;
+	}
+	rn->rn_spsc = p; /* zero-filled: the wait words are ready */
+	for (c = 0; c < rn->rn_nchan; c++)
+		spsc_ring_init(spsc_ring_at(rn, c), rn->rn_spsc_cap);
+	return 0;
+}
+
 static int
 run_make_roost(struct run *rn)
 {
@@ -415,14 +444,16 @@ run_make_roost(struct run *rn)
 }
 
 /* Channels a scenario needs: one per direction of a ping-pong, one per
- * sender of a seqpacket fan-in (a socketpair has one writer), else one. */
+ * sender of a seqpacket or SPSC fan-in (one writer each), else one. */
 static int
 run_nchan(enum mech m, enum scen s)
 {
 	if (s == SCEN_PROBE || m == MECH_ROOST)
 		return 0;
-	if (s == SCEN_RTT || (s == SCEN_FANIN && m == MECH_SEQPACKET))
+	if (scen_pingpong(s))
 		return 2;
+	if (m == MECH_SEQPACKET || m == MECH_SPSC)
+		return scen_senders(s);
 	return 1;
 }
 
@@ -436,13 +467,17 @@ run_setup(struct run *rn, enum mech m, enum scen s, long mq_depth)
 	rn->rn_mech = m;
 	rn->rn_scen = s;
 	rn->rn_len = s == SCEN_ONEWAY1K ? LARGE_LEN : SMALL_LEN;
-	for (c = 0; c < 2; c++) {
+	for (c = 0; c < CHAN_MAX; c++) {
 		rn->rn_rd[c] = rn->rn_wr[c] = -1;
 		rn->rn_mq[c] = (mqd_t)-1;
 	}
-	if (m == MECH_ROOST && s != SCEN_PROBE)
+	if (s == SCEN_PROBE)
+		return 0;
+	if (m == MECH_ROOST)
 		return run_make_roost(rn);
 	rn->rn_nchan = run_nchan(m, s);
+	if (m == MECH_SPSC)
+		return run_make_spsc(rn);
 	for (c = 0; c < rn->rn_nchan && rc == 0; c++) {
 		if (m == MECH_PIPE)
 			rc = chan_make_pipe(rn, c);
@@ -454,13 +489,14 @@ run_setup(struct run *rn, enum mech m, enum scen s, long mq_depth)
 	return rc;
 }
 
-/* Close the parent's copies of every fd and queue descriptor. */
-static void
-run_close(struct run *rn)
+/* Remove everything the run made: fds, queues, mapping, roost system. */
+static int
+run_teardown(struct run *rn)
 {
+	int rc = 0;
 	int c;
 
-	for (c = 0; c < 2; c++) {
+	for (c = 0; c < CHAN_MAX; c++) {
 		if (rn->rn_rd[c] >= 0)
 			close(rn->rn_rd[c]);
 		if (rn->rn_wr[c] >= 0)
@@ -469,23 +505,14 @@ run_close(struct run *rn)
 			mq_close(rn->rn_mq[c]);
 		rn->rn_rd[c] = rn->rn_wr[c] = -1;
 		rn->rn_mq[c] = (mqd_t)-1;
-	}
-}
-
-/* Remove every name the run made: queues and the roost system. */
-static int
-run_teardown(struct run *rn)
-{
-	int rc = 0;
-	int c;
-
-	run_close(rn);
-	for (c = 0; c < 2; c++) {
 		if (rn->rn_mqname[c][0] != '\0' &&
 		    mq_unlink(rn->rn_mqname[c]) < 0)
 			rc = -errno;
 		rn->rn_mqname[c][0] = '\0';
 	}
+	if (rn->rn_spsc != NULL)
+		munmap(rn->rn_spsc, rn->rn_spsc_len);
+	rn->rn_spsc = NULL;
 	if (rn->rn_sys_made) {
 		rn->rn_sys_made = false;
 		if (roost_system_destroy(rn->rn_sys) < 0 && rc == 0)
@@ -499,10 +526,16 @@ run_teardown(struct run *rn)
 
 /* The channel 'ro' sends on (-1: none) and those it receives from. */
 static void
-role_chans(const struct run *rn, enum role ro, int *tx, int rx[2], int *nrx)
+role_chans(const struct run *rn, enum role ro, int *tx, int *rx, int *nrx)
 {
+	int c;
+
 	*tx = -1;
 	*nrx = 0;
+	if (ro >= ROLE_SENDER0 && ro < ROLE_SENDER0 + SENDERS_MAX) {
+		*tx = rn->rn_nchan > 1 ? (int)(ro - ROLE_SENDER0) : 0;
+		return;
+	}
 	switch (ro) {
 	case ROLE_CLIENT:
 		*tx = 0;
@@ -512,18 +545,13 @@ role_chans(const struct run *rn, enum role ro, int *tx, int rx[2], int *nrx)
 		*tx = 1;
 		rx[(*nrx)++] = 0;
 		break;
-	case ROLE_SENDER0:
 	case ROLE_WAKER:
 		*tx = 0;
 		break;
-	case ROLE_SENDER1:
-		*tx = rn->rn_nchan > 1 ? 1 : 0;
-		break;
 	case ROLE_RECEIVER:
 	case ROLE_IDLE:
-		rx[(*nrx)++] = 0;
-		if (rn->rn_nchan > 1)
-			rx[(*nrx)++] = 1;
+		for (c = 0; c < rn->rn_nchan; c++)
+			rx[(*nrx)++] = c;
 		break;
 	default:
 		break;
@@ -533,13 +561,21 @@ role_chans(const struct run *rn, enum role ro, int *tx, int rx[2], int *nrx)
 static bool
 fd_kept(const struct end *e, int fd)
 {
-	return fd == e->en_wfd || (e->en_nrx > 0 && fd == e->en_rfd[0]) ||
-	       (e->en_nrx > 1 && fd == e->en_rfd[1]);
+	int i;
+
+	if (fd == e->en_wfd)
+		return true;
+	for (i = 0; i < e->en_nrx; i++) {
+		if (fd == e->en_rfd[i])
+			return true;
+	}
+	return false;
 }
 
-/* Take this worker's fds and close the rest of the run's. */
+/* Take this worker's fds and close the rest of the run's (the parent
+ * closes its own copies when the job ends). */
 static void
-fd_attach(struct run *rn, struct end *e, int tx, const int rx[2])
+fd_attach(struct run *rn, struct end *e, int tx, const int *rx)
 {
 	int c;
 	int i;
@@ -556,22 +592,39 @@ fd_attach(struct run *rn, struct end *e, int tx, const int rx[2])
 }
 
 static void
-mq_attach(const struct run *rn, struct end *e, int tx, const int rx[2])
+mq_attach(const struct run *rn, struct end *e, int tx, const int *rx)
 {
 	struct timespec ts;
 
 	e->en_mq_tx = tx >= 0 ? rn->rn_mq[tx] : (mqd_t)-1;
 	e->en_mq_rx = e->en_nrx > 0 ? rn->rn_mq[rx[0]] : (mqd_t)-1;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += WATCHDOG_S;
+	ts.tv_sec += BENCH_WATCHDOG_S;
 	e->en_deadline = ts;
 }
 
-/* Look RX_NAME up until it appears or READY_TIMEOUT_S passes. */
+static void
+spsc_attach(const struct run *rn, struct end *e, enum role ro, int tx,
+            const int *rx)
+{
+	struct spsc_ring *rings[SPSC_RX_MAX];
+	int i;
+
+	if (tx >= 0)
+		spsc_tx_init(&e->en_tx, spsc_ring_at(rn, tx),
+		             spsc_chan_wait(rn, tx), (uint32_t)ro);
+	for (i = 0; i < e->en_nrx; i++)
+		rings[i] = spsc_ring_at(rn, rx[i]);
+	if (e->en_nrx > 0)
+		spsc_rx_init(&e->en_rx, rings, e->en_nrx,
+		             spsc_chan_wait(rn, rx[0]));
+}
+
+/* Look RX_NAME up until it appears or BENCH_READY_TIMEOUT_S passes. */
 static int
 roost_find_rx(roost_ctx_t *ctx, roost_aid_t *out)
 {
-	uint64_t deadline = now_ns() + READY_TIMEOUT_S * 1000000000ull;
+	uint64_t deadline = now_ns() + BENCH_READY_TIMEOUT_S * 1000000000ull;
 	int rc;
 
 	while ((rc = roost_whereis(ctx, RX_NAME, out)) == -ENOENT &&
@@ -599,21 +652,32 @@ roost_attach(const struct run *rn, enum role ro, struct end *e)
 	/* Replies travel on the system lane, as roost's own replies do. */
 	if (ro == ROLE_SERVER)
 		e->en_flags = ROOST_SEND_SYSTEM;
+	e->en_call = rn->rn_scen == SCEN_CALL;
 	return named ? 0 : roost_find_rx(e->en_ctx, &e->en_to);
 }
 
-static int
-end_attach(struct run *rn, enum role ro, struct end *e, int roost_timeout)
+static void
+end_init(struct end *e, const struct run *rn, int roost_timeout)
 {
-	int tx;
-	int rx[2];
+	int i;
 
 	memset(e, 0, offsetof(struct end, en_buf));
 	e->en_mech = rn->rn_mech;
 	e->en_len = rn->rn_len;
-	e->en_wfd = e->en_rfd[0] = e->en_rfd[1] = -1;
+	e->en_wfd = -1;
+	for (i = 0; i < CHAN_MAX; i++)
+		e->en_rfd[i] = -1;
 	e->en_mq_tx = e->en_mq_rx = (mqd_t)-1;
 	e->en_timeout = roost_timeout;
+	e->en_timeout_ns = timeout_to_ns(roost_timeout);
+}
+
+static int
+end_attach(struct run *rn, enum role ro, struct end *e)
+{
+	int tx;
+	int rx[CHAN_MAX];
+
 	role_chans(rn, ro, &tx, rx, &e->en_nrx);
 	switch (rn->rn_mech) {
 	case MECH_PIPE:
@@ -622,6 +686,9 @@ end_attach(struct run *rn, enum role ro, struct end *e, int roost_timeout)
 		return 0;
 	case MECH_MQ:
 		mq_attach(rn, e, tx, rx);
+		return 0;
+	case MECH_SPSC:
+		spsc_attach(rn, e, ro, tx, rx);
 		return 0;
 	case MECH_ROOST:
 		return roost_attach(rn, ro, e);
@@ -729,12 +796,13 @@ sp_drop(struct end *e, int i)
 	return e->en_nrx > 0 ? 0 : -ECONNRESET;
 }
 
-/* Fan-in over two socketpairs: take from each in turn without blocking,
- * and poll() only when both are empty, as an event loop would. */
+/* Fan-in over several socketpairs: take from each in turn without
+ * blocking, and poll() only when all are empty, as an event loop
+ * would. */
 static int
 sp_recv_multi(struct end *e)
 {
-	struct pollfd pf[2];
+	struct pollfd pf[CHAN_MAX];
 	ssize_t n;
 	int i;
 	int k;
@@ -800,6 +868,22 @@ mq_recv1(struct end *e)
 }
 
 static int
+spsc_recv1(struct end *e, const unsigned char **data)
+{
+	const void *p;
+	size_t size;
+	int rc;
+
+	rc = spsc_recv(&e->en_rx, &p, &size, e->en_timeout_ns);
+	if (rc < 0)
+		return rc;
+	if (size != e->en_len)
+		return -EBADMSG;
+	*data = p; /* a view: no copy */
+	return 0;
+}
+
+static int
 roost_send1(struct end *e, const void *buf)
 {
 	roost_aid_t to = e->en_to.id != 0 ? e->en_to : e->en_from;
@@ -830,6 +914,9 @@ end_send(struct end *e, const unsigned char *buf)
 	switch (e->en_mech) {
 	case MECH_ROOST:
 		return roost_send1(e, buf);
+	case MECH_SPSC:
+		return spsc_send(&e->en_tx, ROOST_KIND, buf, e->en_len,
+		                 e->en_timeout_ns);
 	case MECH_PIPE:
 		return write_all(e->en_wfd, buf, e->en_len);
 	case MECH_SEQPACKET:
@@ -848,6 +935,8 @@ end_recv(struct end *e, const unsigned char **data)
 	switch (e->en_mech) {
 	case MECH_ROOST:
 		return roost_recv1(e, data);
+	case MECH_SPSC:
+		return spsc_recv1(e, data);
 	case MECH_PIPE:
 		return read_all(e->en_rfd[0], e->en_buf, e->en_len);
 	case MECH_SEQPACKET:
@@ -857,6 +946,24 @@ end_recv(struct end *e, const unsigned char **data)
 	default:
 		return -EINVAL;
 	}
+}
+
+/* A roost_call round trip: '*data' is the reply's payload, a view valid
+ * until the next call. */
+static int
+end_call(struct end *e, const unsigned char *buf, const unsigned char **data)
+{
+	roost_msg_t *r;
+	int rc;
+
+	rc = roost_call(e->en_ctx, e->en_to, ROOST_KIND, 0, buf, e->en_len,
+	                e->en_timeout, &r);
+	if (rc < 0)
+		return rc;
+	if (roost_msg_size(r) != e->en_len)
+		return -EBADMSG;
+	*data = roost_msg_data(r);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -886,9 +993,13 @@ rtt_once(struct end *e, unsigned char *out, uint64_t seq)
 	int rc;
 
 	msg_hdr(out)->bh_seq = seq;
-	rc = end_send(e, out);
-	if (rc == 0)
-		rc = end_recv(e, &in);
+	if (e->en_call) {
+		rc = end_call(e, out, &in);
+	} else {
+		rc = end_send(e, out);
+		if (rc == 0)
+			rc = end_recv(e, &in);
+	}
 	if (rc == 0)
 		rc = check_echo(in, e->en_len, seq);
 	return rc;
@@ -911,24 +1022,32 @@ rtt_warm(struct end *e, unsigned char *out, int min, double secs)
 	return rc < 0 ? rc : i;
 }
 
-/* Time 'rounds' round trips from 'seq'; one clock read per trip. */
+/* Time up to 'rounds' round trips from 'seq', one clock read per trip,
+ * stopping after 'max_s' once RTT_MIN_ROUNDS are done. Returns how many
+ * were timed, or a negative code. */
 static int
 rtt_timed(struct end *e, unsigned char *out, uint64_t seq, uint64_t *lat,
-          int rounds)
+          int rounds, double max_s)
 {
 	uint64_t t;
 	uint64_t t2;
-	int rc = 0;
+	uint64_t stop;
+	int rc;
 	int i;
 
 	t = now_ns();
-	for (i = 0; i < rounds && rc == 0; i++) {
+	stop = t + (uint64_t)(max_s * NS);
+	for (i = 0; i < rounds; i++) {
 		rc = rtt_once(e, out, seq + (uint64_t)i);
+		if (rc < 0)
+			return rc;
 		t2 = now_ns();
 		lat[i] = t2 - t;
 		t = t2;
+		if (t >= stop && i + 1 >= RTT_MIN_ROUNDS)
+			return i + 1;
 	}
-	return rc;
+	return rounds;
 }
 
 static int
@@ -946,36 +1065,53 @@ do_client(const struct config *cf, struct shared *sh, struct end *e)
 	msg_init(out, e->en_len, 0, MSG_DATA);
 	warm = rtt_warm(e, out, cf->cf_rtt_warmup, cf->cf_rtt_warm_s);
 	rc = warm < 0 ? (int)warm
-	              : rtt_timed(e, out, (uint64_t)warm, lat, n);
-	if (rc == 0) {
+	              : rtt_timed(e, out, (uint64_t)warm, lat, n,
+	                          cf->cf_rtt_max_s);
+	if (rc > 0) {
+		n = rc;
 		msg_hdr(out)->bh_type = MSG_QUIT;
 		rc = end_send(e, out);
 	}
 	if (rc == 0) {
-		qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
-		sh->sh_res[0] = (double)percentile(lat, (size_t)n, 50) / 1e3;
-		sh->sh_res[1] = (double)percentile(lat, (size_t)n, 99) / 1e3;
+		qsort(lat, (size_t)n, sizeof(*lat), bench_cmp_u64);
+		sh->sh_res[0] = (double)bench_percentile(lat, (size_t)n, 50) /
+		                1e3;
+		sh->sh_res[1] = (double)bench_percentile(lat, (size_t)n, 99) /
+		                1e3;
 	}
 	free(lat);
 	return rc;
 }
 
-/* Echo every message until MSG_QUIT. */
+/* Echo every message until MSG_QUIT (roost_call: answer it with
+ * roost_reply). */
 static int
 do_server(struct end *e)
 {
 	const unsigned char *in;
 	struct bench_hdr h;
+	roost_msg_t *m = NULL;
 	int rc;
 
 	for (;;) {
-		rc = end_recv(e, &in);
+		if (e->en_call) {
+			rc = roost_recv(e->en_ctx, &m, e->en_timeout);
+			in = rc == 0 ? roost_msg_data(m) : NULL;
+			if (rc == 0 && roost_msg_size(m) != e->en_len)
+				rc = -EBADMSG;
+		} else {
+			rc = end_recv(e, &in);
+		}
 		if (rc < 0)
 			return rc;
 		memcpy(&h, in, sizeof(h));
 		if (h.bh_type == MSG_QUIT)
 			return 0;
-		rc = end_send(e, in);
+		if (e->en_call)
+			rc = roost_reply(e->en_ctx, m, ROOST_KIND, 0, in,
+			                 e->en_len);
+		else
+			rc = end_send(e, in);
 		if (rc < 0)
 			return rc;
 	}
@@ -1058,7 +1194,7 @@ static int
 do_receiver(struct shared *sh, struct end *e, int nsend)
 {
 	const unsigned char *in;
-	uint64_t expect[2] = {0, 0};
+	uint64_t expect[SENDERS_MAX] = {0};
 	uint64_t count = 0;
 	uint64_t t0 = 0;
 	uint64_t t1;
@@ -1160,7 +1296,7 @@ probe_batch(atomic_uint_least64_t *w, uint64_t i)
 	return rc;
 }
 
-/* Median one-way hand-off of the spin ping-pong, in ns. */
+/* Median round trip of the spin ping-pong over batches, in ns. */
 static int
 do_ping(const struct config *cf, struct shared *sh)
 {
@@ -1178,10 +1314,10 @@ do_ping(const struct config *cf, struct shared *sh)
 		rc = probe_batch(&sh->sh_word, trip);
 		trip += PROBE_BATCH;
 		if (b >= 0)
-			ns[b] = (double)(now_ns() - t) / (2.0 * PROBE_BATCH);
+			ns[b] = (double)(now_ns() - t) / PROBE_BATCH;
 	}
 	if (rc == 0) {
-		qsort(ns, (size_t)n, sizeof(*ns), cmp_double);
+		qsort(ns, (size_t)n, sizeof(*ns), bench_cmp_double);
 		sh->sh_res[0] = ns[n / 2];
 	}
 	free(ns);
@@ -1210,18 +1346,15 @@ role_run(const struct job *jb, enum role ro, struct end *e)
 	const struct config *cf = jb->jb_cfg;
 	struct shared *sh = jb->jb_sh;
 
+	if (ro >= ROLE_SENDER0 && ro < ROLE_SENDER0 + SENDERS_MAX)
+		return do_sender(cf, e, (uint32_t)(ro - ROLE_SENDER0));
 	switch (ro) {
 	case ROLE_CLIENT:
 		return do_client(cf, sh, e);
 	case ROLE_SERVER:
 		return do_server(e);
-	case ROLE_SENDER0:
-		return do_sender(cf, e, 0);
-	case ROLE_SENDER1:
-		return do_sender(cf, e, 1);
 	case ROLE_RECEIVER:
-		return do_receiver(sh, e,
-		                   jb->jb_run.rn_scen == SCEN_FANIN ? 2 : 1);
+		return do_receiver(sh, e, scen_senders(jb->jb_run.rn_scen));
 	case ROLE_IDLE:
 		return do_idle(sh, e);
 	case ROLE_WAKER:
@@ -1236,52 +1369,39 @@ role_run(const struct job *jb, enum role ro, struct end *e)
 }
 
 /* ------------------------------------------------------------------ */
-/* The worker process. */
+/* The worker process and the parent's side of a job. */
 
-/* Announce readiness, then wait for the parent's go. */
 static int
-barrier(struct shared *sh)
+pin_self(int cpu)
 {
-	uint64_t deadline = now_ns() + READY_TIMEOUT_S * 1000000000ull;
+	cpu_set_t set;
 
-	atomic_fetch_add(&sh->sh_ready, 1);
-	while (atomic_load(&sh->sh_go) == 0) {
-		if (now_ns() > deadline)
-			return -ETIMEDOUT;
-		sleep_ns(50000);
-	}
-	return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) < 0 ? -errno : 0;
 }
 
-static void
-worker_prepare(const struct job *jb)
+/* A worker of a job (bench_worker_fn): in the child. */
+static int
+job_worker(void *arg, int idx)
 {
-	sigprocmask(SIG_SETMASK, &g_oldmask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != jb->jb_parent)
-		_exit(1); /* the parent died before prctl() */
-	alarm(WATCHDOG_S);
-}
-
-static void
-worker_main(struct job *jb, enum role ro)
-{
-	const char *stage = "attach";
+	struct job *jb = arg;
+	enum role ro = jb->jb_role[idx];
+	const char *stage = "pin";
 	struct end e;
 	int rc = 0;
 	int crc;
 
-	worker_prepare(jb);
-	memset(&e, 0, offsetof(struct end, en_buf));
-	e.en_wfd = e.en_rfd[0] = e.en_rfd[1] = -1;
-	e.en_mq_tx = e.en_mq_rx = (mqd_t)-1;
-	if (jb->jb_run.rn_scen != SCEN_PROBE)
-		rc = end_attach(&jb->jb_run, ro, &e,
-		                jb->jb_cfg->cf_roost_timeout);
+	end_init(&e, &jb->jb_run, jb->jb_cfg->cf_roost_timeout);
+	if (jb->jb_run.rn_scen == SCEN_PINNED)
+		rc = pin_self(jb->jb_cfg->cf_pin_cpu);
+	if (rc == 0 && jb->jb_run.rn_scen != SCEN_PROBE) {
+		stage = "attach";
+		rc = end_attach(&jb->jb_run, ro, &e);
+	}
 	if (rc == 0) {
 		stage = "barrier";
-		rc = barrier(jb->jb_sh);
+		rc = bench_barrier(&jb->jb_sh->sh_sync);
 	}
 	if (rc == 0) {
 		stage = "run";
@@ -1297,25 +1417,22 @@ worker_main(struct job *jb, enum role ro)
 		        mech_name[jb->jb_run.rn_mech],
 		        scen_name[jb->jb_run.rn_scen], role_name[ro], stage,
 		        roost_strerror(rc));
-	_exit(rc < 0 ? 1 : 0);
+	return rc;
 }
-
-/* ------------------------------------------------------------------ */
-/* The parent's side of a job. */
 
 static int
 job_roles(enum scen s, enum role *r)
 {
+	int n;
+	int i;
+
 	switch (s) {
 	case SCEN_RTT:
+	case SCEN_CALL:
+	case SCEN_PINNED:
 		r[0] = ROLE_SERVER;
 		r[1] = ROLE_CLIENT;
 		return 2;
-	case SCEN_FANIN:
-		r[0] = ROLE_RECEIVER;
-		r[1] = ROLE_SENDER0;
-		r[2] = ROLE_SENDER1;
-		return 3;
 	case SCEN_IDLE:
 		r[0] = ROLE_IDLE;
 		r[1] = ROLE_WAKER;
@@ -1325,172 +1442,12 @@ job_roles(enum scen s, enum role *r)
 		r[1] = ROLE_PING;
 		return 2;
 	default:
+		n = scen_senders(s);
 		r[0] = ROLE_RECEIVER;
-		r[1] = ROLE_SENDER0;
-		return 2;
+		for (i = 0; i < n; i++)
+			r[1 + i] = (enum role)(ROLE_SENDER0 + i);
+		return 1 + n;
 	}
-}
-
-static void
-report_status(const struct job *jb, int i, int st)
-{
-	const char *what = WIFSIGNALED(st) ? "killed by signal" : "exit";
-	int code = WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st);
-
-	fprintf(stderr, "roost_bench: %s %s worker %s (pid %d): %s %d\n",
-	        mech_name[jb->jb_run.rn_mech], scen_name[jb->jb_run.rn_scen],
-	        role_name[jb->jb_role[i]], (int)jb->jb_pid[i], what, code);
-}
-
-/* Reap the workers that exited. Returns how many still run, or -ECHILD
- * if one failed. */
-static int
-job_reap(struct job *jb)
-{
-	bool failed = false;
-	int alive = 0;
-	int st;
-	int i;
-
-	for (i = 0; i < jb->jb_n; i++) {
-		if (!jb->jb_alive[i])
-			continue;
-		if (waitpid(jb->jb_pid[i], &st, WNOHANG) != jb->jb_pid[i]) {
-			alive++;
-			continue;
-		}
-		jb->jb_alive[i] = false;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			report_status(jb, i, st);
-			failed = true;
-		}
-	}
-	return failed ? -ECHILD : alive;
-}
-
-/* Wait up to 'ns' for a signal, then reap. -EINTR on SIGINT and the
- * like, -ECHILD if a worker failed, else the number still running. */
-static int
-job_poll(struct job *jb, uint64_t ns)
-{
-	struct timespec ts = ns_to_ts(ns);
-	int sig;
-
-	sig = sigtimedwait(&g_sigs, NULL, &ts);
-	if (sig > 0 && sig != SIGCHLD) {
-		fprintf(stderr, "roost_bench: interrupted by signal %d\n",
-		        sig);
-		return -EINTR;
-	}
-	return job_reap(jb);
-}
-
-static int
-job_wait_ready(struct job *jb)
-{
-	uint64_t deadline = now_ns() + READY_TIMEOUT_S * 1000000000ull;
-	int rc;
-
-	while (atomic_load(&jb->jb_sh->sh_ready) < jb->jb_n) {
-		if (now_ns() > deadline) {
-			fprintf(stderr,
-			        "roost_bench: workers did not attach\n");
-			return -ETIMEDOUT;
-		}
-		rc = job_poll(jb, 100000);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-static int
-job_wait_done(struct job *jb)
-{
-	uint64_t deadline = now_ns() + JOB_TIMEOUT_S * 1000000000ull;
-	uint64_t t;
-	int rc;
-
-	for (;;) {
-		rc = job_reap(jb);
-		if (rc <= 0)
-			return rc;
-		t = now_ns();
-		if (t >= deadline) {
-			fprintf(stderr, "roost_bench: %s %s timed out\n",
-			        mech_name[jb->jb_run.rn_mech],
-			        scen_name[jb->jb_run.rn_scen]);
-			return -ETIMEDOUT;
-		}
-		rc = job_poll(jb, deadline - t);
-		if (rc <= 0)
-			return rc;
-	}
-}
-
-static void
-job_kill(struct job *jb)
-{
-	int i;
-
-	for (i = 0; i < jb->jb_n; i++) {
-		if (!jb->jb_alive[i])
-			continue;
-		kill(jb->jb_pid[i], SIGKILL);
-		waitpid(jb->jb_pid[i], NULL, 0);
-		jb->jb_alive[i] = false;
-	}
-}
-
-static int
-job_spawn(struct job *jb)
-{
-	enum role roles[3];
-	pid_t pid;
-	int n = job_roles(jb->jb_run.rn_scen, roles);
-	int i;
-
-	for (i = 0; i < n; i++) {
-		jb->jb_role[i] = roles[i];
-		pid = fork();
-		if (pid < 0)
-			return -errno;
-		if (pid == 0)
-			worker_main(jb, roles[i]);
-		jb->jb_pid[i] = pid;
-		jb->jb_alive[i] = true;
-		jb->jb_n = i + 1;
-	}
-	return 0;
-}
-
-static void
-job_reset(struct job *jb)
-{
-	struct shared *sh = jb->jb_sh;
-
-	atomic_store(&sh->sh_ready, 0);
-	atomic_store(&sh->sh_go, 0);
-	atomic_store(&sh->sh_word, 0);
-	sh->sh_res[0] = sh->sh_res[1] = NAN;
-}
-
-static int
-job_run2(struct job *jb)
-{
-	int rc;
-
-	rc = job_spawn(jb);
-	run_close(&jb->jb_run);
-	if (rc == 0)
-		rc = job_wait_ready(jb);
-	if (rc == 0) {
-		atomic_store(&jb->jb_sh->sh_go, 1);
-		rc = job_wait_done(jb);
-	}
-	if (rc < 0)
-		job_kill(jb);
-	return rc;
 }
 
 /*
@@ -1502,6 +1459,7 @@ static int
 job_run(const struct config *cf, struct shared *sh, enum mech m, enum scen s,
         double res[2])
 {
+	char label[48];
 	struct job jb;
 	int rc;
 	int trc;
@@ -1509,20 +1467,23 @@ job_run(const struct config *cf, struct shared *sh, enum mech m, enum scen s,
 	memset(&jb, 0, sizeof(jb));
 	jb.jb_cfg = cf;
 	jb.jb_sh = sh;
-	jb.jb_parent = getpid();
 	g_serial++;
+	snprintf(label, sizeof(label), "%s %s", mech_name[m], scen_name[s]);
+	sh->sh_res[0] = sh->sh_res[1] = NAN;
+	atomic_store(&sh->sh_word, 0);
 	rc = run_setup(&jb.jb_run, m, s, cf->cf_mq_depth);
 	if (rc < 0)
-		fprintf(stderr, "roost_bench: %s %s setup: %s\n", mech_name[m],
-		        scen_name[s], roost_strerror(rc));
+		fprintf(stderr, "roost_bench: %s setup: %s\n", label,
+		        roost_strerror(rc));
 	if (rc == 0) {
-		job_reset(&jb);
-		rc = job_run2(&jb);
+		jb.jb_n = job_roles(s, jb.jb_role);
+		rc = bench_group_run(&sh->sh_sync, jb.jb_n, job_worker, &jb,
+		                     label, JOB_TIMEOUT_S);
 	}
 	trc = run_teardown(&jb.jb_run);
 	if (trc < 0) {
-		fprintf(stderr, "roost_bench: %s %s teardown: %s\n",
-		        mech_name[m], scen_name[s], roost_strerror(trc));
+		fprintf(stderr, "roost_bench: %s teardown: %s\n", label,
+		        roost_strerror(trc));
 		rc = rc < 0 ? rc : trc;
 	}
 	res[0] = sh->sh_res[0];
@@ -1533,7 +1494,7 @@ job_run(const struct config *cf, struct shared *sh, enum mech m, enum scen s,
 /* ------------------------------------------------------------------ */
 /* Repetitions. */
 
-static double *
+double *
 val_at(struct results *rs, int rep, int m, int met)
 {
 	return &rs->rs_val[((size_t)rep * MECH_COUNT + (size_t)m) * MET_COUNT +
@@ -1550,42 +1511,78 @@ run_probe(const struct config *cf, struct shared *sh, double *out)
 	return rc;
 }
 
-/* One scenario of one repetition, for every mechanism in turn. */
+/* One scenario of one repetition, for each of its mechanisms in turn. */
 static int
 rep_scen(const struct config *cf, struct shared *sh, struct results *rs,
          int rep, enum scen s)
 {
+	int met = scen_metric(s);
 	double res[2];
 	int m;
 	int rc;
 
 	for (m = 0; m < MECH_COUNT; m++) {
+		if (!scen_has(s, (enum mech)m))
+			continue;
 		rc = job_run(cf, sh, (enum mech)m, s, res);
 		if (rc < 0)
 			return rc;
-		if (s == SCEN_RTT) {
-			*val_at(rs, rep, m, MET_RTT_MED) = res[0];
+		*val_at(rs, rep, m, met) = res[0];
+		if (s == SCEN_RTT)
 			*val_at(rs, rep, m, MET_RTT_P99) = res[1];
-		} else {
-			/* SCEN_ONEWAY64..SCEN_FANIN map onto MET_ONEWAY64.. */
-			*val_at(rs, rep, m, MET_ONEWAY64 + (int)s - 1) =
-				res[0];
+	}
+	return 0;
+}
+
+/* The token ring of every size, roost then pipe. */
+static int
+rep_ring(const struct config *cf, struct results *rs, int rep)
+{
+	static const enum hop_mech hm[2] = {HOP_ROOST, HOP_PIPE};
+	static const int mech_of[2] = {MECH_ROOST, MECH_PIPE};
+	struct hop_cfg hc;
+	int k;
+	int i;
+	int rc;
+
+	hc.hc_warm_s = cf->cf_ring_warm_s;
+	hc.hc_budget_s = cf->cf_ring_budget_s;
+	hc.hc_min_laps = 2;
+	hc.hc_timeout_ms = cf->cf_roost_timeout;
+	hc.hc_job_timeout_s = JOB_TIMEOUT_S;
+	for (k = 0; k < RING_SIZES; k++) {
+		for (i = 0; i < 2; i++) {
+			rc = hop_run(&hc, hm[i], ring_sizes[k],
+			             val_at(rs, rep, mech_of[i], MET_RING0 + k));
+			if (rc < 0)
+				return rc;
 		}
 	}
 	return 0;
 }
 
+/*
+ * One repetition: the probe, then the round-trip scenarios (judged
+ * against the probe, so they follow it at once), the throughput ones,
+ * the token ring, the idle receivers.
+ */
 static int
 run_rep(const struct config *cf, struct shared *sh, struct results *rs,
         int rep)
 {
+	static const enum scen order[] = {
+		SCEN_RTT, SCEN_CALL, SCEN_PINNED, SCEN_ONEWAY64,
+		SCEN_ONEWAY1K, SCEN_FANIN2, SCEN_FANIN4,
+	};
 	double res[2] = {NAN, NAN};
-	int s;
+	size_t i;
 	int rc;
 
 	rc = run_probe(cf, sh, &rs->rs_probe[rep]);
-	for (s = SCEN_RTT; s <= SCEN_FANIN && rc == 0; s++)
-		rc = rep_scen(cf, sh, rs, rep, (enum scen)s);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]) && rc == 0; i++)
+		rc = rep_scen(cf, sh, rs, rep, order[i]);
+	if (rc == 0)
+		rc = rep_ring(cf, rs, rep);
 	if (rc == 0)
 		rc = job_run(cf, sh, MECH_ROOST, SCEN_IDLE, res);
 	rs->rs_idle[2 * rep] = res[0];
@@ -1596,358 +1593,21 @@ run_rep(const struct config *cf, struct shared *sh, struct results *rs,
 }
 
 /* ------------------------------------------------------------------ */
-/* Summary and output. */
-
-/* Best (or median) of the reps of one figure. */
-static double
-summary(const struct config *cf, struct results *rs, int m, int met)
-{
-	double v[REPS_MAX];
-	int n = rs->rs_reps;
-	int i;
-
-	for (i = 0; i < n; i++)
-		v[i] = *val_at(rs, i, m, met);
-	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
-	if (cf->cf_median)
-		return v[n / 2];
-	return met_lower_better(met) ? v[0] : v[n - 1];
-}
-
-/* Ratio in roost's favour: peer/roost for latency, roost/peer else. */
-static double
-ratio(const struct config *cf, struct results *rs, int peer, int met)
-{
-	double r = summary(cf, rs, MECH_ROOST, met);
-	double p = summary(cf, rs, peer, met);
-
-	return met_lower_better(met) ? p / r : r / p;
-}
-
-/* The idle CPU figure of roost (which 0) or pipe (1): the worst rep,
- * since it should be ~0 in all. */
-static double
-idle_worst(const struct results *rs, int which)
-{
-	double w = 0;
-	double v;
-	int i;
-
-	for (i = 0; i < rs->rs_reps; i++) {
-		v = rs->rs_idle[2 * i + which];
-		w = v > w ? v : w;
-	}
-	return w;
-}
-
-/* Column widths and scales of the tables (msg/s printed in millions). */
-static const int col_width[MET_COUNT] = {10, 10, 11, 11, 12};
-static const double col_scale[MET_COUNT] = {1, 1, 1e6, 1e6, 1e6};
-static const char *const col_head[MET_COUNT] = {
-	"rtt med us", "rtt p99 us", "64B Mmsg/s", "1KiB Mmsg/s",
-	"fanin Mmsg/s",
-};
-
-static void
-print_row(const char *name, const double *v, size_t stride)
-{
-	int met;
-
-	printf("  %-15s", name);
-	for (met = 0; met < MET_COUNT; met++)
-		printf(" %*.2f", col_width[met],
-		       v[(size_t)met * stride] / col_scale[met]);
-	printf("\n");
-}
-
-static void
-print_head(void)
-{
-	int met;
-
-	printf("  %-15s", "mechanism");
-	for (met = 0; met < MET_COUNT; met++)
-		printf(" %*s", col_width[met], col_head[met]);
-	printf("\n");
-}
-
-static void
-print_rep(struct results *rs, int rep)
-{
-	int m;
-
-	printf("rep %d/%d  (probe %.0f ns one-way)\n", rep + 1, rs->rs_reps,
-	       rs->rs_probe[rep]);
-	print_head();
-	for (m = 0; m < MECH_COUNT; m++)
-		print_row(mech_name[m], val_at(rs, rep, m, 0), 1);
-	fflush(stdout);
-}
-
-static void
-print_ratios(const struct config *cf, struct results *rs)
-{
-	char name[32];
-	int m;
-	int met;
-
-	printf("  ratios, >1 = roost better (rtt: peer/roost, msg/s: "
-	       "roost/peer)\n");
-	for (m = MECH_PIPE; m < MECH_COUNT; m++) {
-		snprintf(name, sizeof(name), "roost/%s", mech_name[m]);
-		printf("  %-15s", name);
-		for (met = 0; met < MET_COUNT; met++)
-			printf(" %*.2fx", col_width[met] - 1,
-			       ratio(cf, rs, m, met));
-		printf("\n");
-	}
-}
-
-struct target {
-	const char *tg_name;
-	const char *tg_json;
-	int tg_met;        /* -1: idle CPU */
-	double tg_limit;
-	bool tg_at_most;   /* pass if the figure is <= the limit */
-	double tg_scale;   /* printed figure = value / scale */
-	const char *tg_unit;
-};
-
-static const struct target targets[] = {
-	{"one-way 64 B", "oneway64", MET_ONEWAY64, 25e6, false, 1e6,
-	 "M msg/s"},
-	{"one-way 1 KiB", "oneway1k", MET_ONEWAY1K, 10e6, false, 1e6,
-	 "M msg/s"},
-	{"fan-in 2->1 64 B", "fanin", MET_FANIN, 15e6, false, 1e6, "M msg/s"},
-	{"rtt median 64 B", "rtt_median", MET_RTT_MED, 1.0, true, 1, "us"},
-	{"idle recv CPU", "idle_cpu_ms", -1, 1.0, true, 1, "ms"},
-};
-
-#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
-
-/* The figure a target judges; idle CPU is the worst rep's, in ms over
- * the whole idle period (cf_idle_ms). */
-static double
-target_value(const struct config *cf, struct results *rs,
-             const struct target *t)
-{
-	if (t->tg_met < 0)
-		return idle_worst(rs, 0);
-	return summary(cf, rs, MECH_ROOST, t->tg_met);
-}
-
-static bool
-target_pass(const struct target *t, double v)
-{
-	return t->tg_at_most ? v <= t->tg_limit : v >= t->tg_limit;
-}
-
-/*
- * The absolute targets were set on a machine where the reference harness
- * measured a 64 B pipe at 4.9 M msg/s. Kernel IPC is several times slower
- * on some placements of this VM, so the same targets are also judged as
- * ratios to the pipe measured in this run: target / 4.9 M x pipe here.
- */
-#define REF_PIPE_MSGS 4.9e6
-
-static void
-print_ratio_targets(const struct config *cf, struct results *rs)
-{
-	const struct target *t;
-	double need;
-	double got;
-	double pipe;
-	size_t i;
-
-	printf("\ntargets as ratios to this run's pipe (reference pipe "
-	       "%.1f M msg/s):\n", REF_PIPE_MSGS / 1e6);
-	for (i = 0; i < NTARGETS; i++) {
-		t = &targets[i];
-		if (t->tg_met < 0 || t->tg_at_most)
-			continue;
-		pipe = summary(cf, rs, MECH_PIPE, t->tg_met);
-		got = summary(cf, rs, MECH_ROOST, t->tg_met) / pipe;
-		need = t->tg_limit / REF_PIPE_MSGS;
-		printf("  %-17s >= %6.2fx pipe  got %7.2fx  %s\n", t->tg_name,
-		       need, got, got >= need ? "PASS" : "MISS");
-	}
-}
-
-static void
-print_targets(const struct config *cf, struct results *rs)
-{
-	const struct target *t;
-	double v;
-	size_t i;
-
-	printf("\ntargets (roost):\n");
-	for (i = 0; i < NTARGETS; i++) {
-		t = &targets[i];
-		v = target_value(cf, rs, t);
-		printf("  %-17s %s %6.2f %-10s got %8.3f  %s\n", t->tg_name,
-		       t->tg_at_most ? "<=" : ">=", t->tg_limit / t->tg_scale,
-		       t->tg_unit, v / t->tg_scale,
-		       target_pass(t, v) ? "PASS" : "MISS");
-	}
-	print_ratio_targets(cf, rs);
-}
-
-static void
-print_human(const struct config *cf, struct results *rs)
-{
-	double v[MET_COUNT];
-	int m;
-	int met;
-
-	printf("\n%s of %d reps  (placement probe: start %.0f ns, end %.0f ns "
-	       "one-way)\n", cf->cf_median ? "median" : "best", rs->rs_reps,
-	       rs->rs_probe_start, rs->rs_probe_end);
-	print_head();
-	for (m = 0; m < MECH_COUNT; m++) {
-		for (met = 0; met < MET_COUNT; met++)
-			v[met] = summary(cf, rs, m, met);
-		print_row(mech_name[m], v, 1);
-	}
-	print_ratios(cf, rs);
-	printf("\nidle receiver, CPU while blocked %d ms (worst rep):\n"
-	       "  roost_recv(-1) %.3f ms; pipe read() %.3f ms (reference)\n",
-	       cf->cf_idle_ms, idle_worst(rs, 0), idle_worst(rs, 1));
-	print_targets(cf, rs);
-}
-
-/* A JSON number; NaN and infinities (failed figures) become null. */
-static void
-json_num(double v)
-{
-	if (isfinite(v))
-		printf("%.6g", v);
-	else
-		printf("null");
-}
-
-static void
-json_array(const double *v, int n, size_t stride)
-{
-	int i;
-
-	printf("[");
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			putchar(',');
-		json_num(v[(size_t)i * stride]);
-	}
-	printf("]");
-}
-
-static void
-json_mech(const struct config *cf, struct results *rs, int m)
-{
-	int met;
-
-	printf("\"%s\":{", mech_name[m]);
-	for (met = 0; met < MET_COUNT; met++) {
-		printf("\"%s\":", met_json[met]);
-		json_num(summary(cf, rs, m, met));
-		printf(",\"%s_reps\":", met_json[met]);
-		json_array(val_at(rs, 0, m, met), rs->rs_reps,
-		           MECH_COUNT * MET_COUNT);
-		printf(met + 1 < MET_COUNT ? "," : "}");
-	}
-}
-
-static void
-json_ratios(const struct config *cf, struct results *rs)
-{
-	int m;
-	int met;
-
-	printf("\"ratios\":{\"note\":\"rtt peer/roost, throughput "
-	       "roost/peer\"");
-	for (m = MECH_PIPE; m < MECH_COUNT; m++) {
-		printf(",\"roost/%s\":{", mech_name[m]);
-		for (met = 0; met < MET_COUNT; met++) {
-			printf("%s\"%s\":", met ? "," : "", met_json[met]);
-			json_num(ratio(cf, rs, m, met));
-		}
-		printf("}");
-	}
-	printf("}");
-}
-
-static void
-json_targets(const struct config *cf, struct results *rs)
-{
-	const struct target *t;
-	double v;
-	size_t i;
-
-	printf("\"targets\":{");
-	for (i = 0; i < NTARGETS; i++) {
-		t = &targets[i];
-		v = target_value(cf, rs, t);
-		printf("%s\"%s\":{\"limit\":", i ? "," : "", t->tg_json);
-		json_num(t->tg_limit);
-		printf(",\"at_most\":%s,\"value\":", t->tg_at_most ? "true"
-		                                                   : "false");
-		json_num(v);
-		printf(",\"pass\":%s}", target_pass(t, v) ? "true" : "false");
-	}
-	printf("}");
-}
-
-static void
-print_json(const struct config *cf, struct results *rs)
-{
-	int m;
-
-	printf("{\"reps\":%d,\"quick\":%s,\"summary\":\"%s\","
-	       "\"roost_timeout_ms\":%d,\"mq_maxmsg\":%ld,"
-	       "\"rtt_rounds\":%d,\"rtt_warm_s\":%g,\"warm_s\":%g,"
-	       "\"budget_s\":%g,\"probe_ns\":{\"start\":", rs->rs_reps,
-	       cf->cf_quick ? "true" : "false",
-	       cf->cf_median ? "median" : "best", cf->cf_roost_timeout,
-	       cf->cf_mq_depth, cf->cf_rtt_rounds, cf->cf_rtt_warm_s,
-	       cf->cf_warm_s, cf->cf_budget_s);
-	json_num(rs->rs_probe_start);
-	printf(",\"end\":");
-	json_num(rs->rs_probe_end);
-	printf(",\"reps\":");
-	json_array(rs->rs_probe, rs->rs_reps, 1);
-	printf("},\"mechanisms\":{");
-	for (m = 0; m < MECH_COUNT; m++) {
-		if (m > 0)
-			putchar(',');
-		json_mech(cf, rs, m);
-	}
-	printf("},");
-	json_ratios(cf, rs);
-	printf(",\"idle\":{\"ms\":%d,\"roost_cpu_ms_worst\":",
-	       cf->cf_idle_ms);
-	json_num(idle_worst(rs, 0));
-	printf(",\"roost_cpu_ms_reps\":");
-	json_array(rs->rs_idle, rs->rs_reps, 2);
-	printf(",\"pipe_cpu_ms_worst\":");
-	json_num(idle_worst(rs, 1));
-	printf(",\"pipe_cpu_ms_reps\":");
-	json_array(rs->rs_idle + 1, rs->rs_reps, 2);
-	printf("},");
-	json_targets(cf, rs);
-	printf("}\n");
-}
-
-/* ------------------------------------------------------------------ */
 /* Options and main. */
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: roost_bench [--reps N] [--quick] [--json] [--median]\n"
+	        "usage: roost_bench [--reps N] [--quick] [--json] [--best]\n"
 	        "                   [--roost-timeout MS]\n"
-	        "  --reps N            repetitions (default 3, max %d)\n"
+	        "  --reps N            repetitions (default 5, max %d)\n"
 	        "  --quick             counts ~10x smaller: a smoke run\n"
 	        "  --json              one JSON object on stdout\n"
-	        "  --median            summarise by median of reps, not best\n"
+	        "  --best              summarise by the best rep, not the "
+	        "median\n"
+	        "  --median            summarise by the median rep (the "
+	        "default)\n"
 	        "  --roost-timeout MS  timeout_ms of roost calls (default "
 	        "%d; -1 none)\n", REPS_MAX, CALL_TIMEOUT_MS);
 }
@@ -1968,18 +1628,38 @@ parse_int(const char *s, long lo, long hi, int *out)
 	return true;
 }
 
+/* The CPU the pinned ping-pong uses: the first one we may run on. */
+static int
+pick_pin_cpu(void)
+{
+	cpu_set_t set;
+	int c;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		for (c = 0; c < CPU_SETSIZE; c++) {
+			if (CPU_ISSET(c, &set))
+				return c;
+		}
+	}
+	return 0;
+}
+
 static void
 config_sizes(struct config *cf)
 {
 	int div = cf->cf_quick ? 10 : 1;
 
 	cf->cf_rtt_rounds = 20000 / div;
+	cf->cf_rtt_max_s = 0.5 / div;
 	cf->cf_rtt_warmup = 2000 / div;
 	cf->cf_rtt_warm_s = 0.2 / div;
 	cf->cf_warm_s = 0.1 / div;
 	cf->cf_budget_s = 0.5 / div;
+	cf->cf_ring_warm_s = 0.05 / div;
+	cf->cf_ring_budget_s = 0.25 / div;
 	cf->cf_idle_ms = cf->cf_quick ? 200 : 1000;
 	cf->cf_probe_batches = 200;
+	cf->cf_pin_cpu = pick_pin_cpu();
 	cf->cf_mq_depth = read_mq_depth();
 }
 
@@ -1990,7 +1670,7 @@ parse_args(int argc, char **argv, struct config *cf)
 	int i;
 
 	memset(cf, 0, sizeof(*cf));
-	cf->cf_reps = 3;
+	cf->cf_reps = 5;
 	cf->cf_roost_timeout = CALL_TIMEOUT_MS;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
@@ -1998,7 +1678,9 @@ parse_args(int argc, char **argv, struct config *cf)
 		else if (strcmp(argv[i], "--json") == 0)
 			cf->cf_json = true;
 		else if (strcmp(argv[i], "--median") == 0)
-			cf->cf_median = true;
+			cf->cf_best = false;
+		else if (strcmp(argv[i], "--best") == 0)
+			cf->cf_best = true;
 		else if (strcmp(argv[i], "--reps") == 0 &&
 		         parse_int(argv[i + 1], 1, REPS_MAX, &cf->cf_reps))
 			i++;
@@ -2025,12 +1707,17 @@ results_alloc(struct results *rs, int reps)
 	memset(rs, 0, sizeof(*rs));
 	rs->rs_reps = reps;
 	rs->rs_val = malloc(n * sizeof(*rs->rs_val));
-	rs->rs_idle = calloc(2 * (size_t)reps, sizeof(*rs->rs_idle));
-	rs->rs_probe = calloc((size_t)reps, sizeof(*rs->rs_probe));
+	rs->rs_idle = malloc(2 * (size_t)reps * sizeof(*rs->rs_idle));
+	rs->rs_probe = malloc((size_t)reps * sizeof(*rs->rs_probe));
 	if (rs->rs_val == NULL || rs->rs_idle == NULL || rs->rs_probe == NULL)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
 		rs->rs_val[i] = NAN;
+	for (i = 0; i < 2 * (size_t)reps; i++)
+		rs->rs_idle[i] = NAN;
+	for (i = 0; i < (size_t)reps; i++)
+		rs->rs_probe[i] = NAN;
+	rs->rs_probe_start = rs->rs_probe_end = NAN;
 	return 0;
 }
 
@@ -2042,36 +1729,6 @@ results_free(struct results *rs)
 	free(rs->rs_probe);
 }
 
-/* Block the signals the parent awaits with sigtimedwait(). */
-static void
-signals_block(void)
-{
-	sigemptyset(&g_sigs);
-	sigaddset(&g_sigs, SIGCHLD);
-	sigaddset(&g_sigs, SIGINT);
-	sigaddset(&g_sigs, SIGTERM);
-	sigaddset(&g_sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &g_sigs, &g_oldmask);
-}
-
-static void
-print_banner(const struct config *cf, const struct results *rs)
-{
-	if (cf->cf_json)
-		return;
-	printf("roost_bench: %d reps%s, %ld CPUs, roost timeout %d ms, "
-	       "mq_maxmsg %ld\n", rs->rs_reps, cf->cf_quick ? " (quick)" : "",
-	       sysconf(_SC_NPROCESSORS_ONLN), cf->cf_roost_timeout,
-	       cf->cf_mq_depth);
-	printf("rtt: %d timed round trips after >= %d and >= %.2f s "
-	       "untimed; throughput: %.2f s untimed, %.2f s timed\n",
-	       cf->cf_rtt_rounds, cf->cf_rtt_warmup, cf->cf_rtt_warm_s,
-	       cf->cf_warm_s, cf->cf_budget_s);
-	printf("placement probe at start: %.0f ns one-way spin hand-off\n\n",
-	       rs->rs_probe_start);
-	fflush(stdout);
-}
-
 static int
 run_all(const struct config *cf, struct shared *sh, struct results *rs)
 {
@@ -2079,12 +1736,12 @@ run_all(const struct config *cf, struct shared *sh, struct results *rs)
 	int rep;
 
 	rc = run_probe(cf, sh, &rs->rs_probe_start);
-	if (rc == 0)
-		print_banner(cf, rs);
+	if (rc == 0 && !cf->cf_json)
+		report_banner(cf, rs);
 	for (rep = 0; rep < rs->rs_reps && rc == 0; rep++) {
 		rc = run_rep(cf, sh, rs, rep);
 		if (rc == 0 && !cf->cf_json)
-			print_rep(rs, rep);
+			report_rep(cf, rs, rep);
 	}
 	if (rc == 0)
 		rc = run_probe(cf, sh, &rs->rs_probe_end);
@@ -2104,7 +1761,7 @@ main(int argc, char **argv)
 		usage(rc > 0 ? stdout : stderr);
 		return rc > 0 ? 0 : 2;
 	}
-	signals_block();
+	bench_signals_block();
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) {
@@ -2115,9 +1772,9 @@ main(int argc, char **argv)
 	if (rc == 0)
 		rc = run_all(&cf, sh, &rs);
 	if (rc == 0 && cf.cf_json)
-		print_json(&cf, &rs);
+		report_json(&cf, &rs);
 	else if (rc == 0)
-		print_human(&cf, &rs);
+		report_human(&cf, &rs);
 	else
 		fprintf(stderr, "roost_bench: stopped: %s\n",
 		        rc == -ECHILD  ? "a worker failed"
