@@ -162,11 +162,28 @@ void roost__mbox_interrupt(struct roost__mbox *mb, struct roost__rx *rx);
 void roost__mbox_release(struct roost__mbox *mb, struct roost__rx *rx);
 
 /* The record header at 'pos' of 'lane' (no validation). */
-struct roost__rec *roost__mbox_rec_at(const struct roost__mbox *mb,
-                                      unsigned lane, uint64_t pos);
-/* True if a record is published at 'pos' (acquire). */
-bool roost__mbox_committed(const struct roost__mbox *mb, unsigned lane,
-                           uint64_t pos);
+static inline struct roost__rec *
+roost__mbox_rec_at(const struct roost__mbox *mb, unsigned lane, uint64_t pos)
+{
+	return (struct roost__rec *)(mb->mb_ring[lane] +
+	                             (pos & (mb->mb_cap[lane] - 1)));
+}
+
+/* True if a record is published at 'pos' (acquire). Inline: the receiver
+ * asks this once or twice per message. */
+static inline bool
+roost__mbox_committed(const struct roost__mbox *mb, unsigned lane,
+                      uint64_t pos)
+{
+	/* A misaligned position can only come from damaged shared memory;
+	 * never dereference it. */
+	if (pos % ROOST_REC_ALIGN != 0)
+		return false;
+	/* Pairs with the release of rc_commit in roost__mbox_push().
+	 * tag-rec-commit */
+	return roost__load_acq(&roost__mbox_rec_at(mb, lane, pos)->rc_commit) ==
+	       pos + 1;
+}
 /* Copy and validate the header of the committed record at 'pos' into
  * 'r' (for a PAD only rc_len and rc_flags). 0 or ROOST_ECORRUPT. */
 int roost__mbox_read_rec(const struct roost__mbox *mb, unsigned lane,

@@ -7,27 +7,6 @@
  */
 #include "roost_impl.h"
 
-struct roost__rec *
-roost__mbox_rec_at(const struct roost__mbox *mb, unsigned lane, uint64_t pos)
-{
-	return (struct roost__rec *)(mb->mb_ring[lane] +
-	                             (pos & (mb->mb_cap[lane] - 1)));
-}
-
-bool
-roost__mbox_committed(const struct roost__mbox *mb, unsigned lane,
-                      uint64_t pos)
-{
-	/* A misaligned position can only come from damaged shared memory;
-	 * never dereference it. */
-	if (pos % ROOST_REC_ALIGN != 0)
-		return false;
-	/* Pairs with the release of rc_commit in roost__mbox_push().
-	 * tag-rec-commit */
-	return roost__load_acq(&roost__mbox_rec_at(mb, lane, pos)->rc_commit) ==
-	       pos + 1;
-}
-
 int
 roost__mbox_read_rec(const struct roost__mbox *mb, unsigned lane,
                      uint64_t pos, struct roost__rec *r)

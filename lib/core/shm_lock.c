@@ -115,6 +115,14 @@ take_over(struct roost__lock *lk, uint64_t w, uint64_t me)
 	return roost__cas_acqrel(&lk->lk_word, &w, me | ROOST_LOCK_WAITERS);
 }
 
+bool
+roost__lock_try(struct roost__lock *lk)
+{
+	uint64_t w = 0;
+
+	return roost__cas_acqrel(&lk->lk_word, &w, self_word());
+}
+
 int
 roost__lock_take(struct roost__lock *lk, int timeout_ms, uint64_t *deadline)
 {

@@ -41,6 +41,9 @@ uint64_t roost__lock_word(struct roost__lock *lk);
 int roost__lock_take(struct roost__lock *lk, int timeout_ms,
                      uint64_t *deadline);
 
+/* Take 'lk' if it is free, at once (one CAS). */
+bool roost__lock_try(struct roost__lock *lk);
+
 /* Drop 'lk'. Returns false if the word no longer named this thread (it
  * was taken over, or scribbled, while held): the caller counts it. */
 bool roost__lock_drop(struct roost__lock *lk);

@@ -67,10 +67,24 @@ int roost__plat_seg_list(const char *prefix,
 
 /*
  * The calling thread's identity for lock words: its thread id and its
- * start time + 1 (0 when /proc could not be read). Cached per thread,
- * renewed in a forked child.
+ * start time + 1 (0 when /proc could not be read). Cached per thread
+ * (initial-exec TLS: no call on the send path), renewed in a forked
+ * child.
  */
-uint32_t roost__plat_thread_id(uint64_t *start1);
+extern __thread uint32_t roost__plat_tid
+	__attribute__((tls_model("initial-exec")));
+extern __thread uint64_t roost__plat_start1
+	__attribute__((tls_model("initial-exec")));
+uint32_t roost__plat_thread_id_slow(uint64_t *start1);
+
+static inline uint32_t
+roost__plat_thread_id(uint64_t *start1)
+{
+	if (__builtin_expect(roost__plat_tid == 0, 0))
+		return roost__plat_thread_id_slow(start1);
+	*start1 = roost__plat_start1;
+	return roost__plat_tid;
+}
 
 /* Futexes on shared (not private) memory. */
 int roost__plat_futex_wait(uint32_t *addr, uint32_t expect, int64_t rel_ns);

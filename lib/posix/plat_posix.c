@@ -185,15 +185,16 @@ roost__plat_seg_list(const char *prefix,
 
 /* The thread's identity, read once per thread (gettid and /proc cost
  * system calls); a forked child clears the forking thread's copy. */
-static __thread uint32_t self_tid;
-static __thread uint64_t self_start1;
+__thread uint32_t roost__plat_tid __attribute__((tls_model("initial-exec")));
+__thread uint64_t roost__plat_start1
+	__attribute__((tls_model("initial-exec")));
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void
 forget_thread_id(void)
 {
-	self_tid = 0;
-	self_start1 = 0;
+	roost__plat_tid = 0;
+	roost__plat_start1 = 0;
 }
 
 static void
@@ -203,19 +204,18 @@ register_atfork(void)
 }
 
 uint32_t
-roost__plat_thread_id(uint64_t *start1)
+roost__plat_thread_id_slow(uint64_t *start1)
 {
 	uint64_t start;
+	uint32_t tid;
 
-	if (self_tid == 0) {
-		pthread_once(&atfork_once, register_atfork);
-		self_tid = (uint32_t)gettid();
-		self_start1 = roost__plat_proc_start((pid_t)self_tid, &start) == 0
-		                      ? start + 1
-		                      : 0;
-	}
-	*start1 = self_start1;
-	return self_tid;
+	pthread_once(&atfork_once, register_atfork);
+	tid = (uint32_t)gettid();
+	roost__plat_start1 =
+		roost__plat_proc_start((pid_t)tid, &start) == 0 ? start + 1 : 0;
+	roost__plat_tid = tid; /* last: the fast path trusts both once set */
+	*start1 = roost__plat_start1;
+	return tid;
 }
 
 int
