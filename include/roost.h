@@ -264,6 +264,27 @@ ROOST_EXTERN int roost_send_ex(roost_ctx_t *ctx, roost_aid_t to,
                                uint32_t kind, uint32_t flags, uint64_t corr,
                                const void *data, size_t size, int timeout_ms);
 
+/* One message of a batch. */
+typedef struct {
+	uint32_t kind;
+	uint32_t flags;   /* ROOST_SEND_SYSTEM, ROOST_SEND_MSGPACK */
+	const void *data;
+	size_t size;
+} roost_batch_msg_t;
+
+/*
+ * Send 'n' messages to 'to', in order, copying as many as fit under one
+ * lock of its mailbox at a time (one lock and one wake-up for the lot,
+ * where roost_send takes one per message). '*sent' (may be NULL) is how
+ * many were sent, each delivered once, whatever the return: 0 when all
+ * were, else the error that stopped the rest, as for roost_send (a full
+ * mailbox: -EAGAIN or -ETIMEDOUT with the first '*sent' queued). A
+ * message that can never fit is -EMSGSIZE before any is sent.
+ */
+ROOST_EXTERN int roost_send_batch(roost_ctx_t *ctx, roost_aid_t to,
+                                  const roost_batch_msg_t *msgs, size_t n,
+                                  int timeout_ms, size_t *sent);
+
 /*
  * Graceful stop. Marks the end of the target's user lane now (later user
  * sends get -ESHUTDOWN) and sends it ROOST_KIND_STOP on the system lane,

@@ -527,6 +527,96 @@ START_TEST(test_mbox_dead_waker_is_covered)
 }
 END_TEST
 
+/* roost_send_batch: in order, partial when full (what it says it sent
+ * is queued, the rest not), -EMSGSIZE before anything, mixed lanes. */
+START_TEST(test_mbox_send_batch)
+{
+	roost_ctx_t *rx = tu_open_sized("rx", 4096);
+	roost_ctx_t *tx = tu_open(NULL);
+	roost_batch_msg_t b[300];
+	uint32_t vals[300];
+	static uint8_t big[1 << 20];
+	roost_msg_t *m;
+	size_t sent;
+	size_t i;
+
+	for (i = 0; i < 300; i++) {
+		vals[i] = (uint32_t)i;
+		b[i] = (roost_batch_msg_t){100 + (uint32_t)i, 0, &vals[i],
+		                           sizeof(vals[i])};
+	}
+	/* 300 records of 64 bytes do not fit 4 KiB: a partial batch. */
+	ck_assert_int_eq(roost_send_batch(tx, roost_self(rx), b, 300, 0, &sent),
+	                 -EAGAIN);
+	ck_assert_uint_gt(sent, 10);
+	ck_assert_uint_lt(sent, 300);
+	for (i = 0; i < sent; i++) {
+		ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+		ck_assert_uint_eq(roost_msg_kind(m), 100 + i);
+		ck_assert_int_eq(*(const uint32_t *)roost_msg_data(m), (int)i);
+	}
+	ck_assert_int_eq(roost_recv(rx, &m, 0), -EAGAIN);
+	/* Never fits: nothing sent. */
+	b[5] = (roost_batch_msg_t){7, 0, big, sizeof(big)};
+	ck_assert_int_eq(roost_send_batch(tx, roost_self(rx), b, 10, 0, &sent),
+	                 -EMSGSIZE);
+	ck_assert_uint_eq(sent, 0);
+	ck_assert_int_eq(roost_recv(rx, &m, 0), -EAGAIN);
+	/* A system-lane message in a batch is served first. */
+	b[0] = (roost_batch_msg_t){1, 0, NULL, 0};
+	b[1] = (roost_batch_msg_t){2, ROOST_SEND_SYSTEM, NULL, 0};
+	ck_assert_int_eq(roost_send_batch(tx, roost_self(rx), b, 2, 0, NULL), 0);
+	ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 2);
+	ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), 1);
+	ck_assert_int_eq(roost_send_batch(tx, roost_self(rx), NULL, 1, 0, NULL),
+	                 -EINVAL);
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+	ck_assert_int_eq(roost_ctx_close(rx), 0);
+}
+END_TEST
+
+/* A batch larger than the mailbox, with a receiver draining: all of it,
+ * in order, with timeout -1. */
+static int
+drain_checked(void *arg)
+{
+	roost_ctx_t *ctx = tu_open("rx");
+	roost_msg_t *m;
+	uint32_t want = 0;
+
+	(void)arg;
+	while (want < 100000) {
+		if (roost_recv(ctx, &m, 5000) != 0 ||
+		    *(const uint32_t *)roost_msg_data(m) != want)
+			return 70;
+		want++;
+	}
+	return roost_ctx_close(ctx) == 0 ? 0 : 71;
+}
+
+START_TEST(test_mbox_send_batch_blocks)
+{
+	roost_ctx_t *tx = tu_open(NULL);
+	pid_t pid = tu_fork(drain_checked, NULL);
+	roost_aid_t rx = tu_whereis_wait(tx, "rx", 5000);
+	static uint32_t vals[100000];
+	static roost_batch_msg_t b[100000];
+	size_t sent;
+	size_t i;
+
+	for (i = 0; i < 100000; i++) {
+		vals[i] = (uint32_t)i;
+		b[i] = (roost_batch_msg_t){1, 0, &vals[i], sizeof(vals[i])};
+	}
+	ck_assert_int_eq(roost_send_batch(tx, rx, b, 100000, -1, &sent), 0);
+	ck_assert_uint_eq(sent, 100000);
+	ck_assert_int_eq(tu_wait(pid, 30000), 0);
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+}
+END_TEST
+
 /* Graceful stop: seen at once on the system lane, every user message
  * queued before it handled in order, later sends refused. */
 #define STOP_BACKLOG 100000
@@ -607,6 +697,8 @@ mbox_suite(void)
 		{"test_mbox_stopped_lock_holder", test_mbox_stopped_lock_holder},
 		{"test_mbox_dead_waker_is_covered",
 		 test_mbox_dead_waker_is_covered},
+		{"test_mbox_send_batch", test_mbox_send_batch},
+		{"test_mbox_send_batch_blocks", test_mbox_send_batch_blocks},
 		{"test_mbox_graceful_stop_drains_backlog",
 		 test_mbox_graceful_stop_drains_backlog},
 	};

@@ -59,11 +59,42 @@ send_seq(uint32_t kind, uint64_t count)
 	return 0;
 }
 
+/* The same in batches of 'arg' (roost_send_batch): a seized batch is
+ * sent on from the first message not delivered. */
+static int
+send_seq_batched(size_t per)
+{
+	roost_ctx_t *ctx = tu_open(NULL);
+	roost_aid_t to = tu_whereis_wait(ctx, "rx", 5000);
+	roost_batch_msg_t b[16];
+	struct seq_msg m[16];
+	uint64_t seq = 0;
+	size_t sent;
+	size_t i;
+	int rc;
+
+	for (;;) {
+		for (i = 0; i < per; i++) {
+			m[i].seq = seq + i;
+			b[i] = (roost_batch_msg_t){KIND_LOOP, 0, &m[i],
+			                           sizeof(m[i])};
+		}
+		rc = roost_send_batch(ctx, to, b, per, -1, &sent);
+		if (rc != 0 || sent != per) {
+			fprintf(stderr, "batch at %llu: %s, %zu sent\n",
+			        (unsigned long long)seq, roost_strerror(rc), sent);
+			return 3;
+		}
+		seq += per;
+	}
+}
+
 static int
 loop_sender(void *arg)
 {
-	(void)arg;
-	return send_seq(KIND_LOOP, 0);
+	size_t per = (size_t)(uintptr_t)arg;
+
+	return per <= 1 ? send_seq(KIND_LOOP, 0) : send_seq_batched(per);
 }
 
 static int
@@ -108,7 +139,8 @@ lock_holder(roost_ctx_t *rx)
 	return (pid_t)((uint32_t)w & ROOST_LOCK_TID_MASK);
 }
 
-START_TEST(test_stall_stopped_sender)
+static void
+stopped_sender(size_t per)
 {
 	roost_ctx_t *rx;
 	uint64_t next[3] = {0, 0, 0};
@@ -122,7 +154,7 @@ START_TEST(test_stall_stopped_sender)
 
 	reopen_with_unblock(UNBLOCK_MS);
 	rx = tu_open_sized("rx", 1u << 16);
-	loop = tu_fork(loop_sender, NULL);
+	loop = tu_fork(loop_sender, (void *)(uintptr_t)per);
 	/* Stop it at random moments until it is stopped holding the lock
 	 * (a stop that lands elsewhere is undone at once). */
 	for (tries = 0;; tries++) {
@@ -166,6 +198,17 @@ START_TEST(test_stall_stopped_sender)
 	drain(rx, next, INT32_MAX);
 	ck_assert_int_eq(roost_ctx_close(rx), 0);
 }
+
+START_TEST(test_stall_stopped_sender)
+{
+	stopped_sender(1);
+}
+END_TEST
+
+START_TEST(test_stall_stopped_batch_sender)
+{
+	stopped_sender(16);
+}
 END_TEST
 
 /* Without a stopped lock holder a mailbox is never replaced, however
@@ -200,6 +243,8 @@ stall_suite(void)
 
 	suite_add_tcase(s, tu_tcase("test_stall_stopped_sender",
 	                            test_stall_stopped_sender, 120));
+	suite_add_tcase(s, tu_tcase("test_stall_stopped_batch_sender",
+	                            test_stall_stopped_batch_sender, 120));
 	suite_add_tcase(s, tu_tcase("test_stall_none_without_stall",
 	                            test_stall_none_without_stall, 60));
 	return s;

@@ -123,6 +123,16 @@ int roost__mbox_open(struct roost__mbox *mb, const struct roost__sys *sy,
 int roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
                      int timeout_ms);
 
+/*
+ * Copy 'n' messages in order, as many as fit under one lock at a time.
+ * '*done' is how many were sent (delivered once each), whatever the
+ * return: 0 when all were, else the error that stopped the rest
+ * (-ESTALE: the mailbox was replaced; re-open it and send the rest).
+ * A message that can never fit is -EMSGSIZE before any is sent.
+ */
+int roost__mbox_push_many(struct roost__mbox *mb, const struct roost__out *o,
+                          size_t n, int timeout_ms, size_t *done);
+
 /* Owner only: load and validate the heads, and mark a message that a
  * previous incarnation was handling as redelivered. */
 int roost__mbox_rx_init(struct roost__mbox *mb, struct roost__rx *rx);

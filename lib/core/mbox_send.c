@@ -391,108 +391,176 @@ prefetch_ahead(struct roost__mbox *mb, unsigned lane, uint64_t end,
 		                                   at + i * ROOST_CACHE_LINE));
 }
 
-int
-roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
-                 int timeout_ms)
+/*
+ * Under the lock: make room for 'o' in its lane. Returns 0 with '*tail'
+ * and '*span' set, 1 when the lane is full ('*span' is the room it
+ * needs), or a refusal (-ESRCH, -ESHUTDOWN, -ESTALE) or ROOST_ECORRUPT.
+ */
+static int
+reserve(struct roost__mbox *mb, const struct roost__out *o, uint64_t rec,
+        uint64_t *tail_out, uint64_t *span_out)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 	unsigned lane = o->o_lane;
 	uint32_t cap = mb->mb_cap[lane];
-	uint64_t rec;
-	uint64_t span;
 	uint64_t head;
 	uint64_t tail;
+	uint64_t span;
+	int rc;
+
+	rc = lane_refusal(h, lane);
+	if (rc < 0)
+		return rc;
+	/* Relaxed: only lock holders write the tail, and the lock's acquire
+	 * orders us after the last of them. */
+	tail = roost__load_rlx(&h->mh_tail[lane]);
+	head = h->mh_head_cache[lane];
+	span = span_at(tail, cap, rec);
+	if (tail % ROOST_REC_ALIGN != 0 ||
+	    tail + span + ROOST_RING_SLACK - head > cap) {
+		/* Pairs with the release of mh_head by the receiver: the
+		 * records it freed are no longer read. */
+		head = roost__load_acq(&h->mh_head[lane]);
+		if (tail % ROOST_REC_ALIGN != 0 || head % ROOST_REC_ALIGN != 0 ||
+		    tail - head > cap - ROOST_RING_SLACK) {
+			/* Not a state senders leave: re-derive. */
+			roost__add_rlx(&h->mh_corrupt, 1);
+			roost__mbox_repair_locked(mb);
+			return ROOST_CORRUPT();
+		}
+		h->mh_head_cache[lane] = head;
+		roost__mbox_note_used(h, tail - head);
+		span = span_at(tail, cap, rec);
+	}
+	*tail_out = tail;
+	*span_out = span;
+	return tail + span + ROOST_RING_SLACK - head > cap ? 1 : 0;
+}
+
+/*
+ * Under the lock: write 'o' at 'tail' and publish it. The crash marker
+ * goes first: a death from here on is repaired by the next locker (see
+ * roost__mbox_repair_locked). Plain stores: under the lock. It stays set
+ * after the send: a replacement that seizes the lock after our commit
+ * must find our marker to carry our record over as DELIVERED
+ * (tag-replace); a marker left behind names a record in the chain, which
+ * repair never counts as dropped.
+ */
+static void
+append(struct roost__mbox *mb, const struct roost__out *o, uint64_t rec,
+       uint64_t tail, uint64_t span)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+
+	h->mh_wip_lane = o->o_lane;
+	h->mh_wip_pos = tail + 1;
+	write_record(mb, o, tail, rec, span);
+	/* Release: tools read the tail to size their snapshot. */
+	roost__store_rel(&h->mh_tail[o->o_lane], tail + span);
+	roost__bump_1w(&h->mh_enqueued, 1);
+	roost__bump_1w(&h->mh_bytes_in, o->o_size);
+}
+
+int
+roost__mbox_push_many(struct roost__mbox *mb, const struct roost__out *o,
+                      size_t n, int timeout_ms, size_t *done)
+{
+	struct roost__mbox_hdr *h = mb->mb_hdr;
+	uint64_t rec = 0;
+	uint64_t span = 0;
+	uint64_t tail = 0;
 	uint64_t deadline = 0;
 	uint64_t poll_ns = SPACE_POLL_MIN_NS;
 	bool counted_block = false;
+	size_t i;
 	int rc;
 
-	if (o->o_size > mb->mb_max_payload[lane])
-		return -EMSGSIZE;
-	rec = roost__rec_bytes(o->o_size);
+	*done = 0;
+	/* A message that can never fit is refused before any is sent. */
+	for (i = 0; i < n; i++) {
+		if (o[i].o_size > mb->mb_max_payload[o[i].o_lane])
+			return -EMSGSIZE;
+	}
 	rc = lock_for_send(mb, timeout_ms, &deadline);
 	if (rc < 0)
 		return rc;
-	for (;;) {
-		rc = lane_refusal(h, lane);
+	for (i = 0; i < n;) {
+		rec = roost__rec_bytes(o[i].o_size);
+		rc = reserve(mb, &o[i], rec, &tail, &span);
 		if (rc < 0)
 			goto out_unlock;
-		/* Relaxed: only lock holders write the tail, and the lock's
-		 * acquire orders us after the last of them. */
-		tail = roost__load_rlx(&h->mh_tail[lane]);
-		head = h->mh_head_cache[lane];
-		span = span_at(tail, cap, rec);
-		if (tail % ROOST_REC_ALIGN != 0 ||
-		    tail + span + ROOST_RING_SLACK - head > cap) {
-			/* Pairs with the release of mh_head by the receiver:
-			 * the records it freed are no longer read. */
-			head = roost__load_acq(&h->mh_head[lane]);
-			if (tail % ROOST_REC_ALIGN != 0 ||
-			    head % ROOST_REC_ALIGN != 0 ||
-			    tail - head > cap - ROOST_RING_SLACK) {
-				/* Not a state senders leave: re-derive. */
-				roost__add_rlx(&h->mh_corrupt, 1);
-				roost__mbox_repair_locked(mb);
-				rc = ROOST_CORRUPT();
-				goto out_unlock;
-			}
-			h->mh_head_cache[lane] = head;
-			roost__mbox_note_used(h, tail - head);
-			span = span_at(tail, cap, rec);
+		if (rc == 0) {
+			append(mb, &o[i], rec, tail, span);
+			i++;
+			/* Seized mid-batch (tag-replace): what we write from
+			 * here on would land where nobody reads. */
+			if (i < n && !roost__lock_held(&h->mh_lock.lk_lock))
+				goto seized;
+			continue;
 		}
-		if (tail + span + ROOST_RING_SLACK - head <= cap)
-			break;
 		/* Full. */
 		if (!counted_block) {
 			roost__bump_1w(&h->mh_blocked, 1);
 			counted_block = true;
 		}
 		roost__mbox_unlock(mb);
+		/* What this batch committed so far must be seen, or the room
+		 * we wait for never comes. */
+		if (i > 0)
+			wake_receiver(h);
+		*done = i;
 		if (timeout_ms == 0)
 			return -EAGAIN;
 		if (timeout_ms > 0 && deadline == 0)
 			deadline = deadline_of(timeout_ms);
 		if (deadline != 0 && roost__plat_now_ns() >= deadline)
 			return -ETIMEDOUT;
-		rc = wait_space(mb, lane, span + ROOST_RING_SLACK, deadline,
-		                &poll_ns);
+		rc = wait_space(mb, o[i].o_lane, span + ROOST_RING_SLACK,
+		                deadline, &poll_ns);
 		if (rc < 0)
 			return rc;
 		rc = lock_for_send(mb, timeout_ms, &deadline);
 		if (rc < 0)
 			return rc;
 	}
-	/* Crash marker first: a death from here on is repaired by the next
-	 * locker (see roost__mbox_repair_locked). Plain stores: under the
-	 * lock. It stays set after the send: a replacement that seizes the
-	 * lock after our commit must find our marker to carry our record
-	 * over as DELIVERED (tag-replace); a marker left behind names a
-	 * record in the chain, which repair never counts as dropped. */
-	h->mh_wip_lane = lane;
-	h->mh_wip_pos = tail + 1;
-	write_record(mb, o, tail, rec, span);
-	/* Release: tools read the tail to size their snapshot. */
-	roost__store_rel(&h->mh_tail[lane], tail + span);
-	roost__bump_1w(&h->mh_enqueued, 1);
-	roost__bump_1w(&h->mh_bytes_in, o->o_size);
-	if (!roost__lock_drop(&h->mh_lock.lk_lock)) {
-		rc = seized_outcome(mb, tail + 1);
-		if (rc == 0)
-			wake_receiver(h);
-		return rc;
-	}
+	if (!roost__lock_drop(&h->mh_lock.lk_lock))
+		goto lost;
 	wake_receiver(h);
+	*done = n;
 	/* Ask now, for writing, for ring lines a few records ahead: the
 	 * unlock waits for every store of a send to reach its line, and
 	 * these lines are still in the receiver's cache from the last lap.
 	 * Never the next record's line: an idle receiver polls it. A hint
 	 * only; it changes no memory. */
-	prefetch_ahead(mb, lane, tail + span, rec);
+	prefetch_ahead(mb, o[n - 1].o_lane, tail + span, rec);
 	return 0;
+
+seized:
+	/* Our drop will find another word; the outcome of the last record
+	 * decides, the rest is sent again by the caller. */
+	roost__lock_drop(&h->mh_lock.lk_lock);
+lost:
+	rc = seized_outcome(mb, tail + 1);
+	if (rc == 0)
+		wake_receiver(h);
+	*done = rc == 0 ? i : i - 1;
+	return *done == n ? 0 : -ESTALE;
 
 out_unlock:
 	roost__mbox_unlock(mb);
+	if (i > 0)
+		wake_receiver(h);
+	*done = i;
 	return rc;
+}
+
+int
+roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
+                 int timeout_ms)
+{
+	size_t done;
+
+	return roost__mbox_push_many(mb, o, 1, timeout_ms, &done);
 }
 
 int

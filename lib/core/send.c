@@ -116,6 +116,85 @@ roost_send_ex(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
 	}
 }
 
+/* Messages of a batch go to the mailbox layer in chunks of this many
+ * envelopes (on the stack). */
+#define BATCH_CHUNK 64
+
+int
+roost_send_batch(roost_ctx_t *ctx, roost_aid_t to,
+                 const roost_batch_msg_t *msgs, size_t n, int timeout_ms,
+                 size_t *sent)
+{
+	struct roost__out o[BATCH_CHUNK];
+	struct roost__mbox *mb;
+	size_t total = 0;
+	size_t chunk;
+	size_t done;
+	size_t i;
+	int tries = 0;
+	int rc = 0;
+
+	if (sent != NULL)
+		*sent = 0;
+	if (ctx == NULL || (msgs == NULL && n != 0))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if ((msgs[i].flags & ~SEND_FLAGS_KNOWN) != 0 ||
+		    (msgs[i].data == NULL && msgs[i].size != 0))
+			return -EINVAL;
+		if (msgs[i].size > UINT32_MAX)
+			return -EMSGSIZE;
+	}
+	rc = roost__ctx_peer(ctx, to, &mb);
+	if (rc < 0)
+		return rc;
+	/* A message that can never fit is refused before any is sent. */
+	for (i = 0; i < n; i++) {
+		if (msgs[i].size > mb->mb_max_payload[(msgs[i].flags &
+		                                       ROOST_SEND_SYSTEM)
+		                                              ? ROOST_LANE_SYS
+		                                              : ROOST_LANE_USR])
+			return -EMSGSIZE;
+	}
+	while (total < n) {
+		rc = roost__ctx_peer(ctx, to, &mb);
+		if (rc < 0)
+			break;
+		chunk = n - total < BATCH_CHUNK ? n - total : BATCH_CHUNK;
+		for (i = 0; i < chunk; i++) {
+			const roost_batch_msg_t *b = &msgs[total + i];
+
+			o[i].o_from = ctx->cx_self.id;
+			o[i].o_corr = 0;
+			o[i].o_kind = b->kind;
+			o[i].o_flags = (b->flags & ROOST_SEND_MSGPACK)
+			                       ? ROOST_REC_MSGPACK : 0;
+			o[i].o_lane = (b->flags & ROOST_SEND_SYSTEM)
+			                      ? ROOST_LANE_SYS : ROOST_LANE_USR;
+			o[i].o_data = b->data;
+			o[i].o_size = b->size;
+		}
+		/* To ourselves, only we can make room: never wait. */
+		rc = roost__mbox_push_many(mb, o, chunk,
+		                           mb == &ctx->cx_mbox ? 0 : timeout_ms,
+		                           &done);
+		total += done;
+		if (rc == -ESRCH || rc == -ESTALE)
+			roost__ctx_peer_drop(ctx, roost_aid_slot(to));
+		if (rc == -ESTALE && tries++ < STALE_RETRIES)
+			continue; /* replaced: the rest goes to the new one */
+		if (rc == -EAGAIN && mb == &ctx->cx_mbox && timeout_ms != 0)
+			rc = -EDEADLK;
+		if (rc < 0)
+			break;
+	}
+	if (rc == -ESTALE)
+		rc = -EAGAIN;
+	if (sent != NULL)
+		*sent = total;
+	return rc;
+}
+
 int
 roost_send(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind, const void *data,
            size_t size, int timeout_ms)

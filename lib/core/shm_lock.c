@@ -116,6 +116,13 @@ take_over(struct roost__lock *lk, uint64_t w, uint64_t me)
 }
 
 bool
+roost__lock_held(struct roost__lock *lk)
+{
+	return (roost__load_rlx(&lk->lk_word) &
+	        ~(uint64_t)ROOST_LOCK_WAITERS) == self_word();
+}
+
+bool
 roost__lock_try(struct roost__lock *lk)
 {
 	uint64_t w = 0;

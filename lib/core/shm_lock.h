@@ -41,6 +41,9 @@ uint64_t roost__lock_word(struct roost__lock *lk);
 int roost__lock_take(struct roost__lock *lk, int timeout_ms,
                      uint64_t *deadline);
 
+/* True if this thread holds 'lk' (nobody took it over meanwhile). */
+bool roost__lock_held(struct roost__lock *lk);
+
 /* Take 'lk' if it is free, at once (one CAS). */
 bool roost__lock_try(struct roost__lock *lk);
 
