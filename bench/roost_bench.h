@@ -12,9 +12,15 @@
 
 #define REPS_MAX 100
 
+/* Messages per roost_send_batch() call of a roost-batch sender. */
+#define BATCH_MSGS 32
+
 enum mech {
-	MECH_ROOST,
-	MECH_SPSC,      /* the hand-rolled SPSC futex ring (spsc_ring.c) */
+	MECH_ROOST,       /* one roost_send per message: the headline */
+	MECH_ROOST_BATCH, /* roost, senders using roost_send_batch (BATCH_MSGS
+	                     a call), receiver as roost's; throughput
+	                     scenarios only, never judged by a verdict */
+	MECH_SPSC,        /* the hand-rolled SPSC futex ring (spsc_ring.c) */
 	MECH_PIPE,
 	MECH_SEQPACKET,
 	MECH_MQ,
@@ -25,7 +31,7 @@ extern const char *const mech_name[MECH_COUNT];
 
 /* Figures kept per mechanism and repetition; NaN where a mechanism is
  * not measured (roost_call, the token ring and the pinned ping-pong are
- * measured for some only). */
+ * measured for some only, roost-batch only in MET_ONEWAY64..MET_FANIN4). */
 enum metric {
 	MET_RTT_MED,    /* ping-pong 64 B, us */
 	MET_RTT_P99,    /* us */

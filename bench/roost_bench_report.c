@@ -11,6 +11,10 @@
  * absolute figures move several-fold between repetitions. Round trips are
  * judged against that repetition's placement probe (a spin ping-pong over
  * one shared word, measured just before them).
+ *
+ * roost-batch (senders using roost_send_batch) is a row of its own in the
+ * throughput tables, with ratio rows and "batch" info lines of its own;
+ * no verdict, target or roost/peer ratio uses it.
  */
 #include "roost_bench.h"
 #include "bench_util.h"
@@ -21,6 +25,7 @@
 #include <unistd.h>
 
 #define PEER_SPIN (-1) /* a verdict's peer: the probe's round trip */
+#define NAME_W 21      /* the tables' first column: "roost-batch/spsc-ring" */
 
 static const char *const met_json[MET_COUNT] = {
 	"rtt_median_us", "rtt_p99_us", "oneway64_msg_s", "oneway1k_msg_s",
@@ -78,12 +83,13 @@ summary(const struct config *cf, struct results *rs, int m, int met)
 	return best;
 }
 
-/* Ratio in roost's favour in one rep: peer/roost for times, roost/peer
- * for rates. */
+/* Ratio in 'mine''s favour in one rep (mine: roost, or roost-batch):
+ * peer/mine for times, mine/peer for rates. NaN if either is
+ * unmeasured. */
 static double
-ratio_rep(struct results *rs, int rep, int peer, int met)
+ratio_rep(struct results *rs, int rep, int mine, int peer, int met)
 {
-	double r = *val_at(rs, rep, MECH_ROOST, met);
+	double r = *val_at(rs, rep, mine, met);
 	double p = *val_at(rs, rep, peer, met);
 
 	return met_lower_better(met) ? p / r : r / p;
@@ -91,15 +97,23 @@ ratio_rep(struct results *rs, int rep, int peer, int met)
 
 /* ... and its median over the reps. */
 static double
-ratio(struct results *rs, int peer, int met)
+ratio(struct results *rs, int mine, int peer, int met)
 {
 	double v[REPS_MAX];
 	double s[REPS_MAX];
 	int i;
 
 	for (i = 0; i < rs->rs_reps; i++)
-		v[i] = ratio_rep(rs, i, peer, met);
+		v[i] = ratio_rep(rs, i, mine, peer, met);
 	return bench_median(v, rs->rs_reps, 1, s);
+}
+
+/* Is 'm' a peer that roost's own ratios compare against (not roost, not
+ * roost-batch)? */
+static bool
+mech_is_peer(int m)
+{
+	return m != MECH_ROOST && m != MECH_ROOST_BATCH;
 }
 
 /* Has mechanism 'm' any figure among metrics [from, to)? */
@@ -214,6 +228,26 @@ verdict_pass(double limit, bool at_most, double v)
 }
 
 /* ------------------------------------------------------------------ */
+/* roost-batch's info lines: its figure over the SPSC ring's in the
+ * scenarios whose verdicts judge roost's, median of per-rep ratios. For
+ * information only: nothing passes or misses on them. */
+
+struct batch_info {
+	const char *bi_name;
+	const char *bi_json;
+	int bi_met;
+};
+
+static const struct batch_info batch_infos[] = {
+	{"one-way 64B", "oneway64", MET_ONEWAY64},
+	{"one-way 1KiB", "oneway1k", MET_ONEWAY1K},
+	{"fan-in 2->1", "fanin2", MET_FANIN2},
+	{"fan-in 4->1", "fanin4", MET_FANIN4},
+};
+
+#define NBATCH_INFOS (sizeof(batch_infos) / sizeof(batch_infos[0]))
+
+/* ------------------------------------------------------------------ */
 /* Human-readable output. */
 
 static void
@@ -230,7 +264,7 @@ print_head(int from, int to)
 {
 	int met;
 
-	printf("  %-19s", "mechanism");
+	printf("  %-*s", NAME_W, "mechanism");
 	for (met = from; met < to; met++)
 		printf(" %*s", col_width[met], col_head[met]);
 	printf("\n");
@@ -249,7 +283,7 @@ print_table(const struct config *cf, struct results *rs, int rep, int from,
 	for (m = 0; m < MECH_COUNT; m++) {
 		if (!mech_measured(rs, m, from, to))
 			continue;
-		printf("  %-19s", mech_name[m]);
+		printf("  %-*s", NAME_W, mech_name[m]);
 		for (met = from; met < to; met++)
 			print_cell(met, rep < 0 ? summary(cf, rs, m, met)
 			                        : *val_at(rs, rep, m, met));
@@ -272,6 +306,10 @@ report_banner(const struct config *cf, const struct results *rs)
 	       cf->cf_ring_warm_s, cf->cf_ring_budget_s);
 	printf("spsc-ring: hand-rolled SPSC futex ring, 48-byte record "
 	       "header (as roost's), one ring per sender\n");
+	printf("roost-batch: roost senders with roost_send_batch, %d "
+	       "messages a call (throughput only; a row of its own,\n"
+	       "  the roost row and every verdict stay one roost_send per "
+	       "message)\n", BATCH_MSGS);
 	printf("placement probe at start: %.0f ns spin round trip\n\n",
 	       rs->rs_probe_start);
 	fflush(stdout);
@@ -287,25 +325,44 @@ report_rep(const struct config *cf, struct results *rs, int rep)
 	fflush(stdout);
 }
 
+/* One row of the first table's ratios: 'mine' over 'peer'. */
+static void
+print_ratio_row(struct results *rs, int mine, int peer)
+{
+	char name[32];
+	double v;
+	int met;
+
+	snprintf(name, sizeof(name), "%s/%s", mech_name[mine],
+	         mech_name[peer]);
+	printf("  %-*s", NAME_W, name);
+	for (met = 0; met < TABLE2_FIRST; met++) {
+		v = ratio(rs, mine, peer, met);
+		if (isfinite(v))
+			printf(" %*.2fx", col_width[met] - 1, v);
+		else
+			printf(" %*s", col_width[met], "-");
+	}
+	printf("\n");
+}
+
 static void
 print_ratios(struct results *rs)
 {
-	char name[32];
-	int met;
 	int m;
 
 	printf("  ratios, >1 = roost better (rtt: peer/roost, msg/s: "
 	       "roost/peer), median of per-rep ratios\n");
 	for (m = 0; m < MECH_COUNT; m++) {
-		if (m == MECH_ROOST)
-			continue;
-		snprintf(name, sizeof(name), "roost/%s", mech_name[m]);
-		printf("  %-19s", name);
-		for (met = 0; met < TABLE2_FIRST; met++)
-			printf(" %*.2fx", col_width[met] - 1,
-			       ratio(rs, m, met));
-		printf("\n");
+		if (mech_is_peer(m))
+			print_ratio_row(rs, MECH_ROOST, m);
 	}
+	if (!mech_measured(rs, MECH_ROOST_BATCH, 0, TABLE2_FIRST))
+		return;
+	printf("  roost-batch rows (msg/s: roost-batch/peer; not in the "
+	       "verdicts):\n");
+	print_ratio_row(rs, MECH_ROOST_BATCH, MECH_SPSC);
+	print_ratio_row(rs, MECH_ROOST_BATCH, MECH_ROOST);
 }
 
 /* Median over the reps of roost's figure over the peer's. */
@@ -333,11 +390,11 @@ print_ratios2(struct results *rs)
 	int m;
 
 	for (m = 0; m < MECH_COUNT; m++) {
-		if (m == MECH_ROOST ||
+		if (!mech_is_peer(m) ||
 		    !mech_measured(rs, m, TABLE2_FIRST, MET_COUNT))
 			continue;
 		snprintf(name, sizeof(name), "roost/%s", mech_name[m]);
-		printf("  %-19s", name);
+		printf("  %-*s", NAME_W, name);
 		for (met = TABLE2_FIRST; met < MET_COUNT; met++) {
 			v = ratio_plain(rs, m, met);
 			if (isfinite(v))
@@ -420,7 +477,7 @@ print_targets(const struct config *cf, struct results *rs)
 		t = &targets[i];
 		if (t->tg_met < 0 || t->tg_at_most)
 			continue;
-		got = ratio(rs, MECH_PIPE, t->tg_met);
+		got = ratio(rs, MECH_ROOST, MECH_PIPE, t->tg_met);
 		need = t->tg_limit / REF_PIPE_MSGS;
 		printf("  %-17s >= %6.2fx pipe  got %7.2fx  %s\n", t->tg_name,
 		       need, got, got >= need ? "PASS" : "MISS");
@@ -462,6 +519,40 @@ print_verdicts(struct results *rs)
 	}
 }
 
+static void
+print_batch_infos(struct results *rs)
+{
+	const struct batch_info *bi;
+	size_t i;
+	int rep;
+
+	if (!mech_measured(rs, MECH_ROOST_BATCH, 0, TABLE2_FIRST))
+		return;
+	printf("\nroost-batch (roost_send_batch, %d messages a call) per "
+	       "rep, roost-batch/spsc-ring and roost-batch/roost:\n",
+	       BATCH_MSGS);
+	for (i = 0; i < NBATCH_INFOS; i++) {
+		bi = &batch_infos[i];
+		printf("  %-17s %-21s", bi->bi_name, "roost-batch/spsc-ring");
+		for (rep = 0; rep < rs->rs_reps; rep++)
+			printf(" %6.2f", ratio_rep(rs, rep, MECH_ROOST_BATCH,
+			                           MECH_SPSC, bi->bi_met));
+		printf("\n  %-17s %-21s", "", "roost-batch/roost");
+		for (rep = 0; rep < rs->rs_reps; rep++)
+			printf(" %6.2f", ratio_rep(rs, rep, MECH_ROOST_BATCH,
+			                           MECH_ROOST, bi->bi_met));
+		printf("\n");
+	}
+	printf("\nroost-batch info (median of per-rep ratios; not "
+	       "verdicts):\n");
+	for (i = 0; i < NBATCH_INFOS; i++) {
+		bi = &batch_infos[i];
+		printf("batch   %s roost-batch/spsc-ring %.2fx (separate "
+		       "line; headline uses roost_send)\n", bi->bi_name,
+		       ratio(rs, MECH_ROOST_BATCH, MECH_SPSC, bi->bi_met));
+	}
+}
+
 void
 report_human(const struct config *cf, struct results *rs)
 {
@@ -484,6 +575,7 @@ report_human(const struct config *cf, struct results *rs)
 	       cf->cf_idle_ms, idle_worst(rs, 0), idle_worst(rs, 1));
 	print_targets(cf, rs);
 	print_verdicts(rs);
+	print_batch_infos(rs);
 }
 
 /* ------------------------------------------------------------------ */
@@ -533,29 +625,38 @@ json_mech(const struct config *cf, struct results *rs, int m)
 	printf("}");
 }
 
+/* ,"mine/peer":{...} over the metrics both have. */
+static void
+json_ratio_row(struct results *rs, int mine, int peer)
+{
+	bool first = true;
+	int met;
+
+	printf(",\"%s/%s\":{", mech_name[mine], mech_name[peer]);
+	for (met = 0; met < MET_COUNT; met++) {
+		if (!mech_measured(rs, mine, met, met + 1) ||
+		    !mech_measured(rs, peer, met, met + 1))
+			continue;
+		printf("%s\"%s\":", first ? "" : ",", met_json[met]);
+		json_num(ratio(rs, mine, peer, met));
+		first = false;
+	}
+	printf("}");
+}
+
 static void
 json_ratios(struct results *rs)
 {
-	bool first;
-	int met;
 	int m;
 
 	printf("\"ratios\":{\"note\":\"in roost's favour: times "
 	       "peer/roost, rates roost/peer; median of per-rep ratios\"");
 	for (m = 0; m < MECH_COUNT; m++) {
-		if (m == MECH_ROOST)
-			continue;
-		printf(",\"roost/%s\":{", mech_name[m]);
-		first = true;
-		for (met = 0; met < MET_COUNT; met++) {
-			if (!mech_measured(rs, m, met, met + 1))
-				continue;
-			printf("%s\"%s\":", first ? "" : ",", met_json[met]);
-			json_num(ratio(rs, m, met));
-			first = false;
-		}
-		printf("}");
+		if (mech_is_peer(m))
+			json_ratio_row(rs, MECH_ROOST, m);
 	}
+	json_ratio_row(rs, MECH_ROOST_BATCH, MECH_SPSC);
+	json_ratio_row(rs, MECH_ROOST_BATCH, MECH_ROOST);
 	printf("}");
 }
 
@@ -617,6 +718,37 @@ json_verdicts(struct results *rs)
 	printf("}");
 }
 
+/* "batch":{...}: the info lines, with no pass or limit. */
+static void
+json_batch(struct results *rs)
+{
+	const struct batch_info *bi;
+	double v[REPS_MAX];
+	size_t i;
+	int rep;
+
+	printf("\"batch\":{\"mechanism\":\"%s\",\"batch_msgs\":%d,"
+	       "\"note\":\"information only, not verdicts: senders use "
+	       "roost_send_batch; the roost figures and verdicts use "
+	       "roost_send\"", mech_name[MECH_ROOST_BATCH], BATCH_MSGS);
+	for (i = 0; i < NBATCH_INFOS; i++) {
+		bi = &batch_infos[i];
+		for (rep = 0; rep < rs->rs_reps; rep++)
+			v[rep] = ratio_rep(rs, rep, MECH_ROOST_BATCH,
+			                   MECH_SPSC, bi->bi_met);
+		printf(",\"%s\":{\"ratio\":\"%s/%s\",\"value\":",
+		       bi->bi_json, mech_name[MECH_ROOST_BATCH],
+		       mech_name[MECH_SPSC]);
+		json_num(ratio(rs, MECH_ROOST_BATCH, MECH_SPSC, bi->bi_met));
+		printf(",\"reps\":");
+		json_array(v, rs->rs_reps, 1);
+		printf(",\"vs_roost\":");
+		json_num(ratio(rs, MECH_ROOST_BATCH, MECH_ROOST, bi->bi_met));
+		printf("}");
+	}
+	printf("}");
+}
+
 void
 report_json(const struct config *cf, struct results *rs)
 {
@@ -662,5 +794,7 @@ report_json(const struct config *cf, struct results *rs)
 	json_targets(cf, rs);
 	printf(",");
 	json_verdicts(rs);
+	printf(",");
+	json_batch(rs);
 	printf("}\n");
 }
