@@ -35,9 +35,9 @@ cmake --build build-asan -j"$(nproc)" >/dev/null
 echo "roost: roostd under ThreadSanitizer" >&2
 CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DROOST_TSAN=ON \
 	>/dev/null
-cmake --build build-tsan --target check_supervise check_roostd -j"$(nproc)" \
-	>/dev/null
-for t in check_supervise check_roostd; do
+cmake --build build-tsan --target check_supervise check_roostd \
+	check_scribble -j"$(nproc)" >/dev/null
+for t in check_supervise check_roostd check_scribble; do
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
 		build-tsan/tests/$t
 done
@@ -65,6 +65,6 @@ echo "roost: fuzzing found nothing"
 
 # Reaching here means every step passed (set -e): the ctest suites twice
 # (plain and sanitized), the install check, three examples under
-# valgrind, two suites under TSan and the five fuzz targets.
+# valgrind, three suites under TSan and the five fuzz targets.
 suites=$(cd build-test && ctest -N | sed -n 's/^Total Tests: //p')
-echo "summary: $((2 * suites + 11)) passed, 0 failed"
+echo "summary: $((2 * suites + 12)) passed, 0 failed"

@@ -207,8 +207,11 @@ roost__mbox_replace(struct roost__mbox *mb, struct roost__rx *rx)
 	held = roost__lock_seize(&oh->mh_lock.lk_lock);
 	for (lane = 0; lane < ROOST_NLANES; lane++)
 		lost += copy_lane(mb, &nb, rx, lane, &lc[lane], &in_hand);
-	wip = held != 0 ? roost__load_rlx(&oh->mh_wip_pos) : 0;
-	wlane = oh->mh_wip_lane;
+	/* Plain words of the seized holder, who may still be writing them:
+	 * read once, relaxed; what they say is checked (seized_fate). */
+	wip = held != 0 ? __atomic_load_n(&oh->mh_wip_pos, __ATOMIC_RELAXED)
+	                : 0;
+	wlane = __atomic_load_n(&oh->mh_wip_lane, __ATOMIC_RELAXED);
 	fate = wip != 0 && wlane < ROOST_NLANES
 	               ? seized_fate(mb, rx, wlane, wip - 1, lc[wlane].lc_end)
 	               : ROOST_FATE_NONE;
