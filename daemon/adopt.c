@@ -52,7 +52,7 @@ adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv)
 			return -1;
 		ch->ch_nospec = true;
 		ch->ch_spec.sp_restart = RD_TEMPORARY;
-		ch->ch_spec.sp_shutdown_ms = 5000;
+		ch->ch_spec.sp_shutdown_ms = ROOST_SHUTDOWN_MS_DEF;
 		rd_log(RD_INFO, "adopting %s (pid %d): not in the config, so it "
 		       "will not be restarted", sv->sv_name[0] ? sv->sv_name
 		       : "an unnamed actor", (int)sv->sv_pid);

@@ -90,7 +90,7 @@ rd_spec_copy(struct rd_spec *dst, const char *program, char *const *argv,
 		if (dst->sp_argv[i] == NULL)
 			goto fail;
 	}
-	dst->sp_shutdown_ms = 5000;
+	dst->sp_shutdown_ms = ROOST_SHUTDOWN_MS_DEF;
 	return 0;
 fail:
 	rd_spec_free(dst);

@@ -42,7 +42,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RD_SHUTDOWN_MS_DEF 5000u
 #define RD_SHUTDOWN_MS_MAX 3600000u /* one hour */
 #define RD_INTENSITY_DEF 5u
 #define RD_INTENSITY_MAX 1000u
@@ -546,7 +545,7 @@ begin_actor(struct parse *ps, const char *name)
 	a->ra_argc = 1; /* ra_argv[0] is the program */
 	a->ra_restart = RD_PERMANENT;
 	a->ra_count = 1;
-	a->ra_shutdown_ms = RD_SHUTDOWN_MS_DEF;
+	a->ra_shutdown_ms = ROOST_SHUTDOWN_MS_DEF;
 	a->ra_line = ps->ps_header_line;
 	ps->ps_sec = SEC_ACTOR;
 	return 1;

@@ -251,7 +251,7 @@ req_watch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a)
 	ch->ch_nospec = true;
 	ch->ch_spec.sp_restart = RD_TEMPORARY;
 	ch->ch_spec.sp_daemon = (flags & ROOST_SPAWN_DAEMON) != 0;
-	ch->ch_spec.sp_shutdown_ms = 5000;
+	ch->ch_spec.sp_shutdown_ms = ROOST_SHUTDOWN_MS_DEF;
 	ch->ch_aid = from;
 	ch->ch_pid = (pid_t)pid;
 	ch->ch_pid_start = start;

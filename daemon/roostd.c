@@ -25,9 +25,10 @@
 #endif
 
 #define HEARTBEAT_NS (100ull * 1000000u)
+static_assert(HEARTBEAT_NS * 4 <= ROOST_HEARTBEAT_STALE_NS,
+              "tools must never take a live roostd for stale");
 /* Heartbeats between two audits of what roostd owns in shm (rd_audit). */
 #define AUDIT_BEATS 10
-#define HEARTBEAT_STALE_NS (2ull * 1000000000u)
 /* Poll period for actors that have not attached yet. */
 #define ATTACH_POLL_NS (200ull * 1000u)
 /* Requests handled per loop turn before signals and alarms are looked

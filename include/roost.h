@@ -505,6 +505,10 @@ ROOST_EXTERN int roost_run(roost_ctx_t *ctx, const roost_behaviour_t *b,
 /* roost_spawn_opts_t.flags */
 #define ROOST_SPAWN_DAEMON 0x1u /* shutdown kills it at once, never waits */
 
+/* The shutdown timeout of an actor that names none (roostd's config
+ * default too). */
+#define ROOST_SHUTDOWN_MS_DEF 5000u
+
 typedef struct {
 	const char *program;        /* absolute path of the executable */
 	const char *const *argv;    /* NULL-terminated, argv[0] first;
@@ -514,7 +518,8 @@ typedef struct {
 	uint32_t flags;             /* ROOST_SPAWN_* */
 	uint32_t mbox_bytes;        /* 0: the system default */
 	uint32_t shutdown_ms;       /* graceful stop, then SIGTERM, then
-	                               SIGKILL, each after this; default 5000 */
+	                               SIGKILL, each after this; default
+	                               ROOST_SHUTDOWN_MS_DEF */
 	int timeout_ms;             /* wait for the child to attach; 5000 */
 } roost_spawn_opts_t;
 

@@ -63,7 +63,7 @@ roost_spawn_opts_init(roost_spawn_opts_t *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->restart = ROOST_RESTART_PERMANENT;
-	o->shutdown_ms = 5000;
+	o->shutdown_ms = ROOST_SHUTDOWN_MS_DEF;
 	o->timeout_ms = 5000;
 }
 

@@ -36,7 +36,6 @@
 
 /* A heartbeat older than this means roostd is not running its loop (it
  * beats every 100 ms). Same figure as roostd's own staleness check. */
-#define HEARTBEAT_STALE_NS (2ull * 1000000000u)
 /* Opening a system that is being created: tries, 2 ms apart. */
 #define OPEN_EAGAIN_TRIES 50
 /* Seqlock reads of a supervisor entry before giving up on it. */
@@ -349,7 +348,7 @@ roost_view_info(roost_view_t *v, roost_sysinfo_t *out)
 			roostd_alive = true;
 	}
 	fresh = out->roostd_pid > 0 &&
-	        out->heartbeat_age_ns < HEARTBEAT_STALE_NS &&
+	        out->heartbeat_age_ns < ROOST_HEARTBEAT_STALE_NS &&
 	        pid_exists(out->roostd_pid);
 	if (fresh)
 		out->state = ROOST_SYS_LIVE;

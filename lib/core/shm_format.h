@@ -194,6 +194,10 @@ struct roost__sys_fixed {
 	char sf_name[32];
 };
 
+/* A system whose sh_heartbeat_ns is older than this has no live owner
+ * (roostd stamps it every 100 ms). */
+#define ROOST_HEARTBEAT_STALE_NS (2ull * 1000000000u)
+
 struct roost__sys_hdr {
 	struct roost__sys_fixed sh_fixed;
 	roost__atomic_u32 sh_state;        /* ROOST_SEG_*; tag-seg-publish */

@@ -144,7 +144,8 @@ roost__lock_take(struct roost__lock *lk, int timeout_ms, uint64_t *deadline)
 	if (roost__cas_acqrel(&lk->lk_word, &w, me))
 		return ROOST_LOCK_TAKEN;
 	first = w;
-	for (int i = 0; i < LOCK_SPIN_TRIES; i++) {
+	/* A word no holder writes is taken over at once, not spun on. */
+	for (int i = 0; word_valid(w, me) && i < LOCK_SPIN_TRIES; i++) {
 		for (int j = 0; j < LOCK_SPIN_PAUSES; j++)
 			roost__cpu_relax();
 		w = roost__load_rlx(&lk->lk_word);
