@@ -55,6 +55,7 @@ struct roost__rx {
 	bool rx_has_inflight;
 	uint32_t rx_spin_ns;               /* largest spin before sleeping */
 	uint32_t rx_spin_budget;           /* what spinning earns now */
+	uint32_t rx_spin_misses;           /* waits in a row past the spin */
 	uint32_t rx_sample;                /* releases since high-water */
 	/* The owner's system, for a replacement (tag-replace). */
 	const struct roost__sys *rx_sys;

@@ -15,11 +15,12 @@
 /* The high-water mark is sampled from the tails every this many
  * releases (reading a tail costs a cache-line transfer). */
 #define HIGH_WATER_SAMPLE 64u
-/* Most pause instructions between two polls of an empty lane, and in
- * the first polls, before the clock is read. */
+/* Most pause instructions between two polls of an empty lane (the first
+ * polls, before the clock is read, double up to it). */
 #define SPIN_BACKOFF_MAX 256
-#define SPIN_BACKOFF_FIRST 64
-/* The spin budget moves in steps of at least this (see note_wait). */
+/* A spin budget below this is none, and it halves only after this many
+ * waits in a row that outlasted the largest spin (see note_wait). */
+#define SPIN_MISSES_TO_HALVE 4
 #define SPIN_BUDGET_STEP_NS 1000u
 
 /* Publish a new head. Pairs with the acquire of mh_head by senders that
@@ -364,20 +365,20 @@ roost__mbox_interrupt(struct roost__mbox *mb, struct roost__rx *rx)
 
 /*
  * Adapt the spin budget to what waiting cost last time (tag-wake): a
- * message that came within the largest budget says spinning would have
- * paid (budget: twice that wait); a longer wait says it would not (the
- * budget halves, to none). With many actors on few CPUs the budget goes
- * to zero and a receiver sleeps at once, as on a pipe.
+ * message that came within the largest budget says spinning pays (the
+ * whole budget again: a short budget turns a late message into a sleep,
+ * and a wake-up costs tens of microseconds); a longer wait says it does
+ * not (the budget halves, to none). With many actors on few CPUs the
+ * budget goes to zero and a receiver sleeps at once, as on a pipe.
  */
 static void
 note_wait(struct roost__rx *rx, uint64_t waited_ns)
 {
 	if (waited_ns < rx->rx_spin_ns) {
-		uint64_t b = 2 * waited_ns + SPIN_BUDGET_STEP_NS;
-
-		rx->rx_spin_budget = b < rx->rx_spin_ns ? (uint32_t)b
-		                                        : rx->rx_spin_ns;
-	} else {
+		rx->rx_spin_budget = rx->rx_spin_ns;
+		rx->rx_spin_misses = 0;
+	} else if (++rx->rx_spin_misses >= SPIN_MISSES_TO_HALVE) {
+		rx->rx_spin_misses = 0;
 		rx->rx_spin_budget /= 2;
 		if (rx->rx_spin_budget < SPIN_BUDGET_STEP_NS)
 			rx->rx_spin_budget = 0;
@@ -386,9 +387,8 @@ note_wait(struct roost__rx *rx, uint64_t waited_ns)
 
 /*
  * Spin until a record is committed at the end of a scanned chain of
- * 'lanes', for at most the spin budget. Not at all when the last sender
- * ran on our CPU: it cannot send while we spin. Returns 1 (arrived), 0
- * (budget spent or none), -EINTR or -ETIMEDOUT.
+ * 'lanes', for at most the spin budget. Returns 1 (arrived), 0 (budget
+ * spent or none), -EINTR or -ETIMEDOUT.
  */
 static int
 spin_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
@@ -399,15 +399,20 @@ spin_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	int backoff;
 	int i;
 
-	if (rx->rx_spin_budget == 0 ||
-	    roost__load_rlx(&h->mh_lock.lk_sender_cpu) ==
-	            (uint32_t)roost__plat_cpu() + 1)
+	if (rx->rx_spin_budget == 0)
 		return 0;
+	/* The last sender ran on our CPU: it cannot send while we spin.
+	 * Hand it the CPU first (a yield returns at once when nobody else
+	 * wants this CPU); two processes on one CPU then pass messages by
+	 * yields, cheaper than a futex wake and sleep. */
+	if (roost__load_rlx(&h->mh_lock.lk_sender_cpu) ==
+	    (uint32_t)roost__plat_cpu() + 1)
+		roost__plat_yield();
 	/* Poll with a growing pause: a receiver that re-reads the line a
 	 * sender is writing steals it on every store; backing off lets
 	 * records accumulate. The first polls read no clock (a clock read
 	 * costs about as much as a message). */
-	for (backoff = 1; backoff <= SPIN_BACKOFF_FIRST; backoff <<= 1) {
+	for (backoff = 1; backoff <= SPIN_BACKOFF_MAX; backoff <<= 1) {
 		if (more_arrived(mb, lanes, from))
 			return 1;
 		if (take_interrupt(rx))

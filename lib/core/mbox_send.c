@@ -202,8 +202,15 @@ roost__mbox_note_used(struct roost__mbox_hdr *h, uint64_t used)
 static void
 wake_receiver(struct roost__mbox_hdr *h)
 {
-	uint32_t cpu;
+	uint32_t cpu = (uint32_t)roost__plat_cpu() + 1;
 
+	/* A hint for the receiver's spin: a receiver on this CPU cannot see
+	 * us send while it spins, so it sleeps at once (two processes on one
+	 * CPU then hand over by futex, as a pipe does). Every send stores it
+	 * (a spinning receiver must learn it too), only when it changes: the
+	 * line is ours after the unlock, but a store is still a store. */
+	if (roost__load_rlx(&h->mh_lock.lk_sender_cpu) != cpu)
+		roost__store_rlx(&h->mh_lock.lk_sender_cpu, cpu);
 	/* Orders our commit before the load of lk_sleeping; pairs with the
 	 * fence in the receiver's sleep path. The caller has just dropped
 	 * mh_lock, an exchange (see roost__fence_after_unlock). */
@@ -211,13 +218,6 @@ wake_receiver(struct roost__mbox_hdr *h)
 	if (roost__load_rlx(&h->mh_lock.lk_sleeping) == 0 &&
 	    roost__load_rlx(&h->mh_lock.lk_waker) == 0)
 		return;
-	/* A hint for the receiver's next spin: a receiver on this CPU cannot
-	 * see us send while it spins. Only a sleeping receiver needs it
-	 * (an awake one is spinning with success), so only wakers store it,
-	 * and only when it changes. */
-	cpu = (uint32_t)roost__plat_cpu() + 1;
-	if (roost__load_rlx(&h->mh_lock.lk_sender_cpu) != cpu)
-		roost__store_rlx(&h->mh_lock.lk_sender_cpu, cpu);
 	/* Senders that meet here while one wakes all wake: that lasts one
 	 * futex_wake, and it never leaves a dead waker's flag behind. */
 	roost__store_sc(&h->mh_lock.lk_waker, 1);
