@@ -32,13 +32,14 @@ config_child(struct rd *rd, const char *name)
 }
 
 /* Adopt one supervised slot; returns what it counts as (0 watched,
- * 1 restarted, 2 released, -1 failure). */
+ * 1 restarted, 2 released) or a negative errno. */
 static int
 adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv)
 {
 	bool alive = roost__plat_proc_alive(sv->sv_pid, sv->sv_pid_start);
 	roost_aid_t aid = roost__aid_make(slot, sv->sv_gen);
 	struct rd_child *ch = config_child(rd, sv->sv_name);
+	int rc;
 
 	if (ch == NULL && !alive) {
 		rd_log(RD_INFO, "releasing %s (slot %u): dead, not in the config",
@@ -49,7 +50,7 @@ adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv)
 	if (ch == NULL) {
 		ch = rd_child_add(rd, sv->sv_name, 0);
 		if (ch == NULL)
-			return -1;
+			return -ENOMEM;
 		ch->ch_nospec = true;
 		ch->ch_spec.sp_restart = RD_TEMPORARY;
 		ch->ch_spec.sp_shutdown_ms = ROOST_SHUTDOWN_MS_DEF;
@@ -76,7 +77,8 @@ adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv)
 	       ch->ch_name);
 	ch->ch_state = CH_DOWN;
 	ch->ch_restarts++;
-	return rd_child_spawn(rd, ch) == 0 ? 1 : -1;
+	rc = rd_child_spawn(rd, ch);
+	return rc < 0 ? rc : 1;
 }
 
 int
@@ -99,15 +101,16 @@ rd_adopt(struct rd *rd)
 			continue;
 		rc = adopt_slot(rd, i, &sv);
 		if (rc < 0)
-			return -1;
+			return rc;
 		counts[rc]++;
 	}
 	for (k = 0; k < rd->rd_nkids; k++) {
 		if (rd->rd_kids[k].ch_nospec || rd->rd_kids[k].ch_aid.id != 0 ||
 		    rd->rd_kids[k].ch_state != CH_DOWN)
 			continue;
-		if (rd_child_spawn(rd, &rd->rd_kids[k]) < 0)
-			return -1;
+		rc = rd_child_spawn(rd, &rd->rd_kids[k]);
+		if (rc < 0)
+			return rc;
 		started++;
 	}
 	rd_log(RD_INFO, "adopted system '%s': %d actor(s) watched again, %d "

@@ -143,6 +143,7 @@ struct parse {
 	char ps_group_ref[RD_MAX_ACTORS][ROOST_NAME_MAX + 1];
 	int ps_group_line[RD_MAX_ACTORS];
 	bool ps_failed;              /* rc_error holds the first error */
+	int ps_errno;                /* a read failed: its errno */
 	int ps_err_line;             /* its line; 0: none applies */
 };
 
@@ -192,6 +193,13 @@ fail_at(struct parse *ps, int line, const char *fmt, ...)
 	verror(ps, line, fmt, ap);
 	va_end(ap);
 	return 0;
+}
+
+static int
+out_of_memory(struct parse *ps)
+{
+	ps->ps_errno = ENOMEM;
+	return fail(ps, "out of memory");
 }
 
 /* --- values ---------------------------------------------------------- */
@@ -422,7 +430,7 @@ set_program(struct parse *ps, struct rd_actor *a, const char *v)
 		            strerror(err));
 	a->ra_program = dup_str(v);
 	if (a->ra_program == NULL)
-		return fail(ps, "out of memory");
+		return out_of_memory(ps);
 	a->ra_argv[0] = a->ra_program;
 	return 1;
 }
@@ -438,7 +446,7 @@ set_args(struct parse *ps, struct rd_actor *a, const char *v)
 	int rc = 1;
 
 	if (copy == NULL)
-		return fail(ps, "out of memory");
+		return out_of_memory(ps);
 	for (tok = strtok_r(copy, " \t", &save); tok != NULL;
 	     tok = strtok_r(NULL, " \t", &save)) {
 		if (a->ra_argc > RD_MAX_ARGS) {
@@ -447,7 +455,7 @@ set_args(struct parse *ps, struct rd_actor *a, const char *v)
 		}
 		a->ra_argv[a->ra_argc] = dup_str(tok);
 		if (a->ra_argv[a->ra_argc] == NULL) {
-			rc = fail(ps, "out of memory");
+			rc = out_of_memory(ps);
 			break;
 		}
 		a->ra_argc++;
@@ -599,8 +607,10 @@ read_line(char *str, int num, void *stream)
 	errno = 0;
 	n = getline(&ps->ps_buf, &ps->ps_bufsz, ps->ps_file);
 	if (n < 0) {
-		if (!feof(ps->ps_file))
+		if (!feof(ps->ps_file)) {
+			ps->ps_errno = errno != 0 ? errno : EIO;
 			fail_at(ps, 0, "cannot read: %s", strerror(errno));
+		}
 		return NULL;
 	}
 	ps->ps_line++;
@@ -840,13 +850,14 @@ rd_config_load(struct rd_config *cfg, const char *path)
 {
 	struct parse *ps;
 	int line;
-	int rc = -1;
+	int rc;
 
 	rd_config_defaults(cfg);
 	ps = roost__calloc(1, sizeof(*ps));
 	if (ps == NULL) {
 		snprintf(cfg->rc_error, sizeof(cfg->rc_error), "%s: out of memory",
 		         path);
+		rc = -ENOMEM;
 		goto out;
 	}
 	ps->ps_cfg = cfg;
@@ -854,11 +865,14 @@ rd_config_load(struct rd_config *cfg, const char *path)
 	ps->ps_cur_header = -1;
 	ps->ps_file = fopen(path, "r");
 	if (ps->ps_file == NULL) {
+		rc = -errno;
 		fail_at(ps, 0, "cannot open: %s", strerror(errno));
 		goto out_free;
 	}
 	line = ini_parse_stream(read_line, ps, on_entry, ps);
+	rc = -EINVAL;
 	if (line == -2) {
+		ps->ps_errno = ENOMEM;
 		fail_at(ps, 0, "out of memory");
 	} else if (line > 0 && (!ps->ps_failed ||
 	                        (ps->ps_err_line > 0 && line < ps->ps_err_line))) {
@@ -869,6 +883,8 @@ rd_config_load(struct rd_config *cfg, const char *path)
 	}
 	if (!ps->ps_failed && finish(ps))
 		rc = 0;
+	else if (ps->ps_errno != 0)
+		rc = -ps->ps_errno;
 	fclose(ps->ps_file);
 out_free:
 	free(ps->ps_buf);

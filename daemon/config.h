@@ -94,8 +94,10 @@ struct rd_config {
 };
 
 /*
- * Parse 'path' into 'cfg'. Returns 0, or -1 with "PATH:LINE: what" in
- * cfg->rc_error. Free with rd_config_free() in both cases.
+ * Parse 'path' into 'cfg'. Returns 0, or a negative errno (-EINVAL for
+ * a bad file, -ENOENT and the like when it cannot be read, -ENOMEM) with
+ * "PATH:LINE: what" in cfg->rc_error. Free with rd_config_free() in both
+ * cases.
  */
 int rd_config_load(struct rd_config *cfg, const char *path);
 /* The defaults, as if from an empty file. */

@@ -174,7 +174,8 @@ int rd_watch_add(pid_t pid, uint64_t start);
 pid_t rd_watch_next_exit(void);
 void rd_watch_stop(void);
 
-/* adopt.c: take over 'rd->rd_system' whose roostd died. 0 or -1. */
+/* adopt.c: take over 'rd->rd_system' whose roostd died. 0 or a negative
+ * errno. */
 int rd_adopt(struct rd *rd);
 
 /* status.c: the supervisor table in shm for tools (shm_format.h),

@@ -2,7 +2,7 @@
 /*
  * requests.c - requests from actors (core/proto.h): each payload is
  * decoded and checked field by field; anything malformed is answered
- * -EPROTO and changes nothing.
+ * ROOST_EPROTO and changes nothing.
  */
 #include "rd.h"
 #include "timers.h"
@@ -110,18 +110,18 @@ req_spawn(struct rd *rd, const roost_msg_t *m, const msgpack_object *a)
 	roost_aid_t holder;
 	uint32_t argc = 0;
 	uint32_t i;
-	int rc = -EPROTO;
+	int rc = ROOST_EPROTO;
 
 	if (a->via.array.size != 7 || !arg_u32(a, 3, &restart) ||
 	    !arg_u32(a, 4, &flags) || !arg_u32(a, 5, &mbox) ||
 	    !arg_u32(a, 6, &shutdown_ms) || restart > RD_TEMPORARY ||
 	    (flags & ~ROOST_SPAWN_DAEMON) != 0 || shutdown_ms > 3600000 ||
 	    (mbox != 0 && (mbox < ROOST_RING_MIN || mbox > ROOST_RING_MAX)))
-		return -EPROTO;
+		return ROOST_EPROTO;
 	av = &a->via.array.ptr[1];
 	if (av->type != MSGPACK_OBJECT_ARRAY || av->via.array.size == 0 ||
 	    av->via.array.size > SPAWN_ARGS_MAX)
-		return -EPROTO;
+		return ROOST_EPROTO;
 	program = arg_str(a, 0, 4096);
 	if (a->via.array.ptr[2].type != MSGPACK_OBJECT_NIL) {
 		name = arg_str(a, 2, ROOST_NAME_MAX);
@@ -179,7 +179,7 @@ req_kill(struct rd *rd, const msgpack_object *a)
 	roost_aid_t aid;
 
 	if (a->via.array.size != 1 || !arg_u64(a, 0, &aid.id))
-		return -EPROTO;
+		return ROOST_EPROTO;
 	ch = rd_child_by_aid(rd, aid);
 	if (ch == NULL)
 		return roost__sys_aid_live(&rd->rd_sy, aid) ? -EPERM : -ESRCH;
@@ -203,10 +203,10 @@ req_timer(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 	    !arg_u64(a, 1, &delay) || !arg_u64(a, 2, &interval) ||
 	    !arg_u32(a, 3, &kind) || !arg_u32(a, 4, &flags) ||
 	    (flags & ~ROOST_SEND_MSGPACK) != 0)
-		return -EPROTO;
+		return ROOST_EPROTO;
 	d = &a->via.array.ptr[5];
 	if (d->type != MSGPACK_OBJECT_BIN)
-		return -EPROTO;
+		return ROOST_EPROTO;
 	/* A year at most, so due times never wrap. */
 	if (delay > 366ull * 86400 * 1000000 ||
 	    interval > 366ull * 86400 * 1000000)
@@ -235,7 +235,7 @@ req_watch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a)
 	if (a->via.array.size != 3 || !arg_u64(a, 0, &pid) ||
 	    !arg_u64(a, 1, &start) || !arg_u32(a, 2, &flags) ||
 	    pid == 0 || pid > INT32_MAX || (flags & ~ROOST_SPAWN_DAEMON) != 0)
-		return -EPROTO;
+		return ROOST_EPROTO;
 	/* The sender's slot must be held by that very process. */
 	if (roost__sys_slot_read(&rd->rd_sy, roost_aid_slot(from), &sv) < 0 ||
 	    sv.sv_gen != roost_aid_gen(from) || sv.sv_pid != (int32_t)pid ||
@@ -290,7 +290,7 @@ req_watches(struct rd *rd, uint32_t kind, roost_aid_t from,
 	roost_aid_t aid;
 
 	if (a->via.array.size != 1 || !arg_u64(a, 0, &aid.id))
-		return -EPROTO;
+		return ROOST_EPROTO;
 	/* Only roostd's own actors are watched: no notice could come
 	 * from anything else (-EPERM, as for roost_kill). */
 	switch (kind) {
@@ -345,7 +345,7 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 		return req_kill(rd, a);
 	case ROOST__KIND_SHUTDOWN:
 		if (a->via.array.size != 0)
-			return -EPROTO;
+			return ROOST_EPROTO;
 		rd_log(RD_INFO, "shutdown requested by %s",
 		       describe(rd, roost_msg_from(m), who, sizeof(who)));
 		rd->rd_stopping = true;
@@ -357,7 +357,7 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 		return rc;
 	case ROOST__KIND_CANCEL:
 		if (a->via.array.size != 1 || !arg_u64(a, 0, &id))
-			return -EPROTO;
+			return ROOST_EPROTO;
 		return rd->rd_timers ? rd_timers_cancel(rd->rd_timers, id)
 		                     : -ENOENT;
 	case ROOST__KIND_MONITOR:
@@ -394,7 +394,7 @@ rd_request(struct rd *rd, const roost_msg_t *m)
 	msgpack_unpacked up;
 	bool has_value = false;
 	uint64_t value = 0;
-	int rc = -EPROTO;
+	int rc = ROOST_EPROTO;
 
 	if (roost_msg_kind(m) == ROOST__KIND_REPLY)
 		return; /* never answer an answer */

@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define ROOST_VERSION_MAJOR 0
-#define ROOST_VERSION_MINOR 1
+#define ROOST_VERSION_MINOR 2
 #define ROOST_VERSION_PATCH 0
 
 /* Largest length of a system name, an actor name and a kind name (bytes,
@@ -132,10 +132,6 @@ ROOST_EXTERN int roost_system_create(const char *name,
  * openers. Returns -ENOENT if nothing of that name existed.
  */
 ROOST_EXTERN int roost_system_destroy(const char *name);
-
-/* Record that the owner of the system is alive now (roostd calls this
- * periodically). */
-ROOST_EXTERN int roost_system_heartbeat(const char *name);
 
 /* ---------------------------------------------------------------------
  * Contexts: a process's connection to a system, with its own mailbox.

@@ -25,8 +25,6 @@
 #include "core/shm_format.h"
 #include "posix/plat.h"
 
-#define ROOST_INTERNAL __attribute__((visibility("hidden")))
-
 /*
  * Every detected corruption of shared memory returns through
  * ROOST_CORRUPT(): one place to break on, and a log line naming where the
@@ -35,14 +33,6 @@
  */
 int roost__corrupt_at(const char *file, int line);
 #define ROOST_CORRUPT() roost__corrupt_at(__FILE__, __LINE__)
-
-/* For conditions that should be impossible but can be survived: asserts
- * in debug builds, takes the error path in release builds. */
-#ifdef NDEBUG
-#define ROOST_NEVER(x) (x)
-#else
-#define ROOST_NEVER(x) ((x) ? (assert(!(x)), 1) : 0)
-#endif
 
 /* Heap allocation goes through these so tests can inject failures
  * (roost__alloc_fail_after). */

@@ -69,7 +69,7 @@ expect_error(const char *body, int line, const char *what)
 {
 	int rc = load(body);
 
-	ck_assert_msg(rc == -1, "loaded, want '%s' at line %d:\n%s", what,
+	ck_assert_msg(rc == -EINVAL, "loaded, want '%s' at line %d:\n%s", what,
 	              line, body);
 	expect_error_at(cfg_path, line, what);
 }
@@ -640,10 +640,11 @@ END_TEST
 
 START_TEST(test_config_unreadable_file)
 {
-	ck_assert_int_eq(rd_config_load(&cfg, "/nonexistent/roostd.ini"), -1);
+	ck_assert_int_eq(rd_config_load(&cfg, "/nonexistent/roostd.ini"),
+	                 -ENOENT);
 	expect_error_at("/nonexistent/roostd.ini", 0,
 	                "cannot open: No such file or directory");
-	ck_assert_int_eq(rd_config_load(&cfg, "/tmp"), -1);
+	ck_assert_int_eq(rd_config_load(&cfg, "/tmp"), -EISDIR);
 	expect_error_at("/tmp", 0, "cannot read: Is a directory");
 }
 END_TEST
@@ -661,6 +662,7 @@ START_TEST(test_config_out_of_memory)
 		roost__alloc_fail_after = -1;
 		if (rc == 0)
 			break;
+		ck_assert_int_eq(rc, -ENOMEM);
 		ck_assert_msg(strstr(cfg.rc_error, "out of memory") != NULL,
 		              "after %ld allocations: %s", n, cfg.rc_error);
 		rd_config_free(&cfg);

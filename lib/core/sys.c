@@ -452,25 +452,6 @@ roost_system_destroy(const char *name)
 	return removed > 0 ? 0 : -ENOENT;
 }
 
-int
-roost_system_heartbeat(const char *name)
-{
-	struct roost__sys sy;
-	int rc;
-
-	name = roost__system_resolve(name);
-	if (name == NULL)
-		return -EINVAL;
-	rc = roost__sys_open(&sy, name);
-	if (rc < 0)
-		return rc;
-	/* Relaxed: a liveness hint for display and staleness checks. */
-	roost__store_rlx(&sy.sy_hdr->sh_heartbeat_ns, roost__plat_now_ns());
-	roost__store_rlx(&sy.sy_hdr->sh_owner_pid, (int32_t)getpid());
-	roost__sys_close(&sy);
-	return 0;
-}
-
 bool
 roost__sys_aid_live(struct roost__sys *sy, roost_aid_t aid)
 {
