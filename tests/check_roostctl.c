@@ -857,6 +857,18 @@ START_TEST(test_roostctl_corrupt)
 	expect(ctl("inspect", "victim"), XC_CORRUPT);
 	ck_assert_ptr_nonnull(strstr(err, "corrupted"));
 	expect(ctl("--json", "inspect", "victim"), XC_CORRUPT);
+	/* The owner meets it: skipped and counted, shown by ls and inspect. */
+	ck_assert_int_eq(roost_recv(victim, &reply, 0), 0);
+	ck_assert_int_eq(roost_recv(victim, &reply, 0), ROOST_ECORRUPT);
+	expect(ctl("ls"), XC_OK);
+	ck_assert_ptr_nonnull(strstr(out, "damage: victim"));
+	ck_assert_ptr_nonnull(strstr(out, "1 corrupt record(s) skipped"));
+	expect(ctl("inspect", "victim"), XC_OK);
+	ck_assert_ptr_nonnull(strstr(out, "corrupt 1  replaced 0  lost 0"));
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(roost_send(snd, roost_self(victim), 20 + i,
+		                            "abcd", 4, 1000),
+		                 0);
 	r->rc_len = saved32;
 	expect(ctl("inspect", "victim"), XC_OK);
 	/* A tail far beyond the head. */

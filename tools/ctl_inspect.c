@@ -111,7 +111,7 @@ mbox_info_json(const roost_mbox_info_t *m)
 		              (json_int_t)m->listed[i], "truncated",
 		              m->truncated[i]));
 	return json_pack("{s:s, s:s, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, "
-	                 "s:I, s:I, s:I, s:I, s:I}}",
+	                 "s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	                 "state", ctl_mbox_state_name(m->state), "receiver",
 	                 m->receiver_sleeping ? "sleeping" : "awake",
 	                 "max_message", (json_int_t)m->max_msg, "lanes", lanes,
@@ -124,7 +124,9 @@ mbox_info_json(const roost_mbox_info_t *m)
 	                 (json_int_t)m->stats.bytes_in, "blocked",
 	                 (json_int_t)m->stats.blocked_sends, "repaired",
 	                 (json_int_t)m->stats.repaired, "corrupt",
-	                 (json_int_t)m->stats.corrupt);
+	                 (json_int_t)m->stats.corrupt, "replaced",
+	                 (json_int_t)m->stats.replaced, "lost",
+	                 (json_int_t)m->stats.lost);
 }
 
 static void
@@ -169,13 +171,15 @@ print_mbox(const roost_mbox_info_t *m)
 		       (unsigned long long)m->head[i],
 		       (unsigned long long)m->tail[i]);
 	printf("  in %llu  out %llu  queued %u  high-water %s  blocked %llu  "
-	       "repaired %llu  corrupt %llu\n",
+	       "repaired %llu  corrupt %llu  replaced %llu  lost %llu\n",
 	       (unsigned long long)m->stats.enqueued,
 	       (unsigned long long)m->stats.dequeued, m->stats.queued,
 	       ctl_fmt_bytes(m->stats.high_water, b1, sizeof(b1)),
 	       (unsigned long long)m->stats.blocked_sends,
 	       (unsigned long long)m->stats.repaired,
-	       (unsigned long long)m->stats.corrupt);
+	       (unsigned long long)m->stats.corrupt,
+	       (unsigned long long)m->stats.replaced,
+	       (unsigned long long)m->stats.lost);
 }
 
 /* Copy the queue of 'aid' and print it: every message is collected

@@ -648,14 +648,15 @@ mbox_json(const roost_actor_info_t *a)
 		return json_null();
 	return json_pack(
 	    "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I}",
+	    "s:I, s:I, s:I}",
 	    "state", ctl_mbox_state_name(a->mbox_state), "queued",
 	    (json_int_t)m->queued, "used", (json_int_t)m->used, "capacity",
 	    (json_int_t)m->capacity, "high_water", (json_int_t)m->high_water,
 	    "in", (json_int_t)m->enqueued, "out", (json_int_t)m->dequeued,
 	    "bytes_in", (json_int_t)m->bytes_in, "blocked",
 	    (json_int_t)m->blocked_sends, "repaired", (json_int_t)m->repaired,
-	    "corrupt", (json_int_t)m->corrupt);
+	    "corrupt", (json_int_t)m->corrupt, "replaced",
+	    (json_int_t)m->replaced, "lost", (json_int_t)m->lost);
 }
 
 json_t *

@@ -105,6 +105,33 @@ table_free(struct table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* After the table, a line for each mailbox that met damage: records
+ * skipped as corrupt, segments replaced and runs lost with them. */
+static void
+print_damage(FILE *f, const struct table *t)
+{
+	const roost_actor_info_t *a;
+	char addr[32];
+	size_t i;
+
+	for (i = 0; i < t->t_n; i++) {
+		a = &t->t_rows[i].r_a;
+		if (a->mbox_err != 0 || (a->mbox.corrupt == 0 &&
+		                         a->mbox.replaced == 0 &&
+		                         a->mbox.repaired == 0))
+			continue;
+		fprintf(f, "damage: %s (%s): %llu corrupt record(s) skipped, %llu "
+		        "half-written repaired, mailbox replaced %llu time(s), "
+		        "%llu run(s) lost\n",
+		        a->name[0] ? a->name : "an unnamed actor",
+		        ctl_fmt_aid(a->aid, addr, sizeof(addr)),
+		        (unsigned long long)a->mbox.corrupt,
+		        (unsigned long long)a->mbox.repaired,
+		        (unsigned long long)a->mbox.replaced,
+		        (unsigned long long)a->mbox.lost);
+	}
+}
+
 static void
 print_header(FILE *f)
 {
@@ -234,6 +261,7 @@ ctl_ls(struct ctl *c, int argc, char **argv)
 		for (i = 0; i < cur.t_n; i++)
 			print_row(stdout, &cur.t_rows[i]);
 		print_footer(stdout, &si);
+		print_damage(stdout, &cur);
 	}
 	/* The table is out; damage is also an error (one line each). */
 	rc = CTL_OK;
