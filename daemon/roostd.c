@@ -581,6 +581,10 @@ main(int argc, char **argv)
 	int adopt;
 	int rc;
 
+	/* From here a SIGTERM means an orderly shutdown, even one that
+	 * arrives while we are still reading the config, starting or
+	 * adopting: roostd never dies of it. */
+	install_handlers();
 	rc = parse_args(argc, argv, &system, &config, &foreground);
 	if (rc >= 0)
 		return rc;
@@ -611,9 +615,6 @@ main(int argc, char **argv)
 	}
 	rd.rd_system = system;
 	rd.rd_cfg = &cfg;
-	/* From here a SIGTERM means an orderly shutdown, even one that
-	 * arrives while we are still starting (or adopting). */
-	install_handlers();
 	lockfd = take_lock(system, lockname, sizeof(lockname));
 	if (lockfd < 0) {
 		rd_config_free(&cfg);

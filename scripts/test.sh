@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+scripts/check-layers.sh
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_WERROR=ON \
 	>/dev/null
 cmake --build build-test -j"$(nproc)"
@@ -63,8 +64,9 @@ for t in mbox sys config decode json; do
 done
 echo "roost: fuzzing found nothing"
 
-# Reaching here means every step passed (set -e): the ctest suites twice
-# (plain and sanitized), the install check, three examples under
-# valgrind, three suites under TSan and the five fuzz targets.
+# Reaching here means every step passed (set -e): the layering check,
+# the ctest suites twice (plain and sanitized), the install check, three
+# examples under valgrind, three suites under TSan and the five fuzz
+# targets.
 suites=$(cd build-test && ctest -N | sed -n 's/^Total Tests: //p')
-echo "summary: $((2 * suites + 12)) passed, 0 failed"
+echo "summary: $((2 * suites + 13)) passed, 0 failed"

@@ -8,7 +8,6 @@
 #include "core/proto.h"
 
 #include <msgpack.h>
-#include <unistd.h>
 
 /* Build a request with 'pk', send it, return the reply's code (or the
  * call's error) and its value. */
@@ -218,13 +217,13 @@ roost__watch_self(roost_ctx_t *ctx, uint32_t flags)
 	uint64_t start;
 	int rc;
 
-	rc = roost__plat_proc_start(getpid(), &start);
+	rc = roost__plat_proc_start(roost__plat_pid(), &start);
 	if (rc < 0)
 		return rc;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, 3);
-	msgpack_pack_int32(&pk, (int32_t)getpid());
+	msgpack_pack_int32(&pk, (int32_t)roost__plat_pid());
 	msgpack_pack_uint64(&pk, start);
 	msgpack_pack_uint32(&pk, flags);
 	return ask(ctx, ROOST__KIND_WATCH, &sb, ROOST_ROOSTD_TIMEOUT_MS, NULL);

@@ -15,7 +15,6 @@
 #include "core/proto.h"
 
 #include <msgpack.h>
-#include <signal.h>
 
 /* Timers asked for per request; roostd may answer fewer (it keeps a
  * reply within a byte budget). */
@@ -58,12 +57,15 @@ match_raw(const roost_msg_t *m, void *arg)
 	return corr > rr->rr_seed && corr < rr->rr_corr;
 }
 
+/* True unless roostd's process is gone for sure (a zombie counts as
+ * gone; /proc unreadable counts as alive). */
 static bool
 roostd_alive(roost_ctx_t *ctx)
 {
 	int32_t pid = roost__load_rlx(&ctx->cx_sys.sy_hdr->sh_owner_pid);
+	uint64_t start;
 
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	return pid > 0 && roost__plat_proc_start(pid, &start) != -ESRCH;
 }
 
 /*

@@ -6,7 +6,6 @@
 #include "roost_impl.h"
 
 #include <stdlib.h>
-#include <unistd.h>
 
 void
 roost_ctx_opts_init(roost_ctx_opts_t *o)
@@ -191,7 +190,7 @@ write_slot_locked(struct roost__slot *s, uint32_t state, uint32_t gen,
 {
 	roost__slot_write_begin(s);
 	roost__store_rlx(&s->sl_gen, gen);
-	roost__store_rlx(&s->sl_pid, (int32_t)getpid());
+	roost__store_rlx(&s->sl_pid, (int32_t)roost__plat_pid());
 	s->sl_pid_start = start;
 	s->sl_mbox_bytes = user_cap;
 	s->sl_flags = flags;
@@ -302,7 +301,7 @@ reattach_locked(roost_ctx_t *ctx, const roost_ctx_opts_t *o, uint64_t start)
 			return -EADDRINUSE;
 	}
 	roost__slot_write_begin(s);
-	roost__store_rlx(&s->sl_pid, (int32_t)getpid());
+	roost__store_rlx(&s->sl_pid, (int32_t)roost__plat_pid());
 	s->sl_pid_start = start;
 	if (o->name != NULL) {
 		memset(s->sl_name, 0, sizeof(s->sl_name));
@@ -355,7 +354,7 @@ attach_existing(roost_ctx_t *ctx, const roost_ctx_opts_t *o)
 	uint64_t start = 0;
 	int rc;
 
-	rc = roost__plat_proc_start(getpid(), &start);
+	rc = roost__plat_proc_start(roost__plat_pid(), &start);
 	if (rc < 0)
 		return rc;
 	rc = roost__sys_lock(&ctx->cx_sys);
@@ -390,7 +389,7 @@ attach(roost_ctx_t *ctx, const roost_ctx_opts_t *o)
 	sys_cap = roost__mbox_sys_lane_size(sy->sy_fixed.sf_max_msg);
 	if (sys_cap == 0)
 		return ROOST_CORRUPT(); /* sf_max_msg was validated at open */
-	rc = roost__plat_proc_start(getpid(), &start);
+	rc = roost__plat_proc_start(roost__plat_pid(), &start);
 	if (rc < 0)
 		return rc;
 	rc = roost__sys_lock(sy);

@@ -32,7 +32,6 @@
 #include "roost_impl.h"
 
 #include <stdio.h>
-#include <unistd.h>
 
 /* A heartbeat older than this means roostd is not running its loop (it
  * beats every 100 ms). Same figure as roostd's own staleness check. */
@@ -136,7 +135,7 @@ roost_view_open(roost_view_t **out, const char *name)
 		rc = roost__sys_open(&v->vw_sys, name);
 		if (rc != -EAGAIN || tries == OPEN_EAGAIN_TRIES)
 			break;
-		usleep(2000); /* its creator has not published it yet */
+		roost__plat_sleep_ms(2); /* its creator has not published it yet */
 	}
 	if (rc < 0)
 		goto out_free;
@@ -220,7 +219,7 @@ sup_map(roost_view_t *v, struct sup_map *sm)
 	    f.uf_hdr_size != ROOST_SUP_HDR_SIZE ||
 	    f.uf_entry_size != sizeof(struct roost__sup_entry) ||
 	    f.uf_nentries != sf->sf_nslots || f.uf_map_size != want ||
-	    sm->sm_seg.sg_len != want || f.uf_uid != (uint32_t)geteuid() ||
+	    sm->sm_seg.sg_len != want || f.uf_uid != roost__plat_uid() ||
 	    memchr(f.uf_name, '\0', sizeof(f.uf_name)) == NULL ||
 	    strcmp(f.uf_name, v->vw_sys.sy_name) != 0) {
 		ROOST_CORRUPT(); /* logged; the view goes on without it */
@@ -1066,7 +1065,7 @@ roost_systems_list(roost_systems_fn fn, void *arg)
 	if (fn == NULL)
 		return -EINVAL;
 	memset(&nl, 0, sizeof(nl));
-	snprintf(prefix, sizeof(prefix), "/roost.%u.", (unsigned)geteuid());
+	snprintf(prefix, sizeof(prefix), "/roost.%u.", (unsigned)roost__plat_uid());
 	nl.nl_prefix = strlen(prefix);
 	rc = roost__plat_seg_list(prefix, collect_name, &nl);
 	if (rc >= 0 && nl.nl_err < 0)

@@ -7,7 +7,6 @@
 
 #include <stdio.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Lock-free tries at a slot read before falling back to the lock. */
 #define SLOT_READ_RETRIES 200
@@ -74,7 +73,7 @@ roost__system_owner(const char *system, uint32_t *uid)
 	const char *base = parse_owner(system, uid);
 
 	if (base == NULL) {
-		*uid = (uint32_t)geteuid();
+		*uid = roost__plat_uid();
 		base = system;
 	}
 	return base;
@@ -167,7 +166,7 @@ roost_system_create(const char *name, const roost_sys_opts_t *opts)
 	    (o.mode & ~0660u) != 0 || (o.mode & 0600u) != 0600u)
 		return -EINVAL;
 	if (roost__system_owner(name, &owner) != name &&
-	    owner != (uint32_t)geteuid())
+	    owner != roost__plat_uid())
 		return -EPERM; /* only in our own namespace */
 	if (o.gid >= 0 && (o.mode & 0060u) != 0060u)
 		return -EINVAL; /* a group without access makes no sense */
@@ -193,7 +192,7 @@ roost_system_create(const char *name, const roost_sys_opts_t *opts)
 	f->sf_mbox_bytes = ring;
 	f->sf_max_msg = o.max_msg;
 	f->sf_mode = o.mode;
-	f->sf_uid = (uint32_t)geteuid();
+	f->sf_uid = roost__plat_uid();
 	f->sf_gid1 = o.gid >= 0 ? (uint32_t)o.gid + 1 : 0;
 	f->sf_unblock_ms = o.unblock_ms;
 	f->sf_map_size = seg.sg_len;

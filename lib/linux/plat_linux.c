@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plat_posix.c - Linux implementation of plat.h: shm_open/mmap, futex,
- * clock_gettime and /proc process identity.
+ * plat_linux.c - the Linux implementation of plat.h: shm_open/mmap under
+ * /dev/shm, futex, clock_gettime, /proc process identity, fork.
  */
-#include "roost_impl.h"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include "roost.h"
+#include "linux/plat.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,9 +18,13 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,7 +119,7 @@ roost__plat_seg_open_trust(const char *name, size_t min_len, size_t max_len,
 		goto out_close;
 	}
 	if (st.st_size < 0 || (uint64_t)st.st_size < min_len) {
-		rc = ROOST_CORRUPT();
+		rc = ROOST_ECORRUPT; /* never mapped past its end */
 		goto out_close;
 	}
 	len = (uint64_t)st.st_size > max_len ? max_len : (size_t)st.st_size;
@@ -339,4 +348,109 @@ void
 roost__plat_yield(void)
 {
 	sched_yield();
+}
+
+pid_t
+roost__plat_pid(void)
+{
+	return getpid();
+}
+
+uint32_t
+roost__plat_uid(void)
+{
+	return (uint32_t)geteuid();
+}
+
+void
+roost__plat_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+int
+roost__plat_spawn_detached(void (*child)(void *arg, int fd), void *arg,
+                           int *rfd)
+{
+	pid_t mid;
+	pid_t pid;
+	int fds[2];
+	int status;
+	int rc;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	mid = fork();
+	if (mid < 0) {
+		rc = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return rc;
+	}
+	if (mid == 0) {
+		close(fds[0]);
+		pid = fork();
+		if (pid == 0)
+			child(arg, fds[1]); /* never returns */
+		_exit(pid < 0 ? 1 : 0);
+	}
+	close(fds[1]);
+	while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
+		;
+	*rfd = fds[0];
+	return 0;
+}
+
+int
+roost__plat_read_full(int fd, void *buf, size_t len, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = poll(&p, 1, ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -ETIMEDOUT;
+		n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -ECHILD; /* the writer died before it said it all */
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+int
+roost__plat_write_full(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = write(fd, (const char *)buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+void
+roost__plat_close(int fd)
+{
+	close(fd);
+}
+
+void
+roost__plat_exit(int status)
+{
+	_exit(status);
 }

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plat.h - the small interface behind which libroost makes its OS calls:
- * shared-memory objects, futexes, clocks and process identity. Only
- * lib/posix/ includes system headers for these; lib/core/ calls these.
+ * plat.h - the contract behind which libroost makes its OS calls:
+ * shared-memory objects, futexes, clocks, process identity and the one
+ * process libroost starts (a detached one-shot). lib/linux/plat_linux.c
+ * is its one implementation (Linux: futex, /proc, /dev/shm); lib/core/
+ * makes no system call of its own. This layer includes nothing of
+ * lib/core/ (only the public roost.h, for its error codes).
  */
-#ifndef ROOST_POSIX_PLAT_H
-#define ROOST_POSIX_PLAT_H
+#ifndef ROOST_LINUX_PLAT_H
+#define ROOST_LINUX_PLAT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -116,4 +119,30 @@ int roost__plat_proc_start(pid_t pid, uint64_t *start);
  * never taken from a process on doubt. */
 int roost__plat_proc_alive(pid_t pid, uint64_t start);
 
-#endif /* ROOST_POSIX_PLAT_H */
+/* This process's pid and effective uid. */
+pid_t roost__plat_pid(void);
+uint32_t roost__plat_uid(void);
+
+/* Sleep about 'ms' milliseconds (a signal may cut it short). */
+void roost__plat_sleep_ms(int ms);
+
+/*
+ * Run child(arg, fd) in a new process that is nobody's child but init's
+ * (or a subreaper's): forked twice, so no caller ever reaps it. 'fd' is
+ * the write end of a pipe whose read end, close-on-exec, is '*rfd' for
+ * the caller. child() must end the process (roost__plat_exit). Returns 0
+ * once the intermediate process has been reaped, or a negative errno.
+ */
+int roost__plat_spawn_detached(void (*child)(void *arg, int fd), void *arg,
+                               int *rfd);
+
+/* Read exactly 'len' bytes from 'fd', waiting at most 'ms' for each
+ * part: 0, -ETIMEDOUT, or -ECHILD when the writer closed first. */
+int roost__plat_read_full(int fd, void *buf, size_t len, int ms);
+/* Write all of 'buf': 0 or a negative errno. */
+int roost__plat_write_full(int fd, const void *buf, size_t len);
+void roost__plat_close(int fd);
+/* End this process now, without atexit handlers (a forked child). */
+__attribute__((noreturn)) void roost__plat_exit(int status);
+
+#endif /* ROOST_LINUX_PLAT_H */

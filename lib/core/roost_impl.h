@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * roost_impl.h - the private umbrella header. Every file under lib/
+ * roost_impl.h - the private umbrella header. Every file under lib/core/
  * includes it first. It pulls in the public API, the shared-memory format,
  * the platform interface and the helpers every module uses: error
  * reporting, allocation, and the internal module interfaces.
@@ -23,7 +23,7 @@
 #include "roost.h"
 #include "core/atomic.h"
 #include "core/shm_format.h"
-#include "posix/plat.h"
+#include "linux/plat.h"
 
 /*
  * Every detected corruption of shared memory returns through
