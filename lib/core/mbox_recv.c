@@ -51,9 +51,15 @@ advance_head(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
 	struct roost__rec r;
 
 	while (head - start < mb->mb_cap[lane]) {
+		/* Most often the next record is a message (or not there yet):
+		 * one look at its flags, and the full check is left to the
+		 * scan that hands it out. */
 		if (!roost__mbox_committed(mb, lane, head) ||
-		    roost__mbox_read_rec(mb, lane, head, &r) < 0 ||
-		    !(r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE)))
+		    !(__atomic_load_n(&roost__mbox_rec_at(mb, lane, head)
+		                               ->rc_flags,
+		                      __ATOMIC_RELAXED) &
+		      (ROOST_REC_PAD | ROOST_REC_DONE)) ||
+		    roost__mbox_read_rec(mb, lane, head, &r) < 0)
 			break;
 		head += r.rc_len;
 	}

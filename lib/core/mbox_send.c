@@ -325,7 +325,7 @@ span_at(uint64_t tail, uint32_t cap, uint64_t rec)
  */
 static void
 write_record(struct roost__mbox *mb, const struct roost__out *o,
-             uint64_t tail, uint64_t rec, uint64_t span)
+             uint64_t tail, uint64_t rec, uint64_t span, uint64_t now)
 {
 	unsigned lane = o->o_lane;
 	uint64_t pos = tail + (span - rec);
@@ -341,7 +341,7 @@ write_record(struct roost__mbox *mb, const struct roost__out *o,
 	r->rc_corr = o->o_corr;
 	r->rc_kind = o->o_kind;
 	r->rc_size = (uint32_t)o->o_size;
-	r->rc_time_ns = roost__plat_coarse_ns();
+	r->rc_time_ns = now;
 	if (o->o_size != 0)
 		memcpy(r + 1, o->o_data, o->o_size);
 	/* Pairs with the acquire in roost__mbox_committed(). */
@@ -448,13 +448,13 @@ reserve(struct roost__mbox *mb, const struct roost__out *o, uint64_t rec,
  */
 static void
 append(struct roost__mbox *mb, const struct roost__out *o, uint64_t rec,
-       uint64_t tail, uint64_t span)
+       uint64_t tail, uint64_t span, uint64_t now)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 
 	h->mh_wip_lane = o->o_lane;
 	h->mh_wip_pos = tail + 1;
-	write_record(mb, o, tail, rec, span);
+	write_record(mb, o, tail, rec, span, now);
 	/* Release: tools read the tail to size their snapshot. */
 	roost__store_rel(&h->mh_tail[o->o_lane], tail + span);
 	roost__bump_1w(&h->mh_enqueued, 1);
@@ -471,6 +471,7 @@ roost__mbox_push_many(struct roost__mbox *mb, const struct roost__out *o,
 	uint64_t tail = 0;
 	uint64_t deadline = 0;
 	uint64_t poll_ns = SPACE_POLL_MIN_NS;
+	uint64_t now;
 	bool counted_block = false;
 	size_t i;
 	int rc;
@@ -481,6 +482,10 @@ roost__mbox_push_many(struct roost__mbox *mb, const struct roost__out *o,
 		if (o[i].o_size > mb->mb_max_payload[o[i].o_lane])
 			return -EMSGSIZE;
 	}
+	/* One clock read for the batch, before the lock: the coarse clock
+	 * ticks every few milliseconds anyway, and a read costs as much as
+	 * a small send. */
+	now = roost__plat_coarse_ns();
 	rc = lock_for_send(mb, timeout_ms, &deadline);
 	if (rc < 0)
 		return rc;
@@ -490,7 +495,7 @@ roost__mbox_push_many(struct roost__mbox *mb, const struct roost__out *o,
 		if (rc < 0)
 			goto out_unlock;
 		if (rc == 0) {
-			append(mb, &o[i], rec, tail, span);
+			append(mb, &o[i], rec, tail, span, now);
 			i++;
 			/* Seized mid-batch (tag-replace): what we write from
 			 * here on would land where nobody reads. */
