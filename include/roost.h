@@ -282,6 +282,13 @@ ROOST_EXTERN int roost_send_batch(roost_ctx_t *ctx, roost_aid_t to,
                                   int timeout_ms, size_t *sent);
 
 /*
+ * Message kinds from ROOST_KIND_RESERVED_MIN up are roost's own (stop,
+ * notices, replies, requests to roostd; their names are shown by tools
+ * as roost.* and roostd.*). An application's kinds are below it.
+ */
+#define ROOST_KIND_RESERVED_MIN 0xffffff00u
+
+/*
  * Graceful stop. Marks the end of the target's user lane now (later user
  * sends get -ESHUTDOWN) and sends it ROOST_KIND_STOP on the system lane,
  * so it is seen at once. The target should handle everything queued

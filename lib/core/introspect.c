@@ -30,6 +30,7 @@
  *    locker does after a dead lock holder (roost__mbox_lock).
  */
 #include "roost_impl.h"
+#include "core/proto.h"
 
 #include <stdio.h>
 
@@ -627,49 +628,26 @@ roost_view_find(roost_view_t *v, const char *spec, roost_aid_t *out)
 
 /* --- kind names -------------------------------------------------------- */
 
+/* The names of the kinds roost reserves (core/proto.h). */
+static const struct {
+	uint32_t bk_kind;
+	const char *bk_name;
+} builtin_kinds[] = {
+#define BUILTIN_KIND(name, num, text) {num, text},
+	ROOST__KINDS(BUILTIN_KIND)
+#undef BUILTIN_KIND
+};
+
 static const char *
 builtin_kind(uint32_t kind)
 {
-	switch (kind) {
-	case 0xffffff01u:
-		return "roost.stop";
-	case 0xffffff02u:
-		return "roost.down";
-	case 0xffffff03u:
-		return "roost.exit";
-	case 0xffffff04u:
-		return "roost.reply";
-	case 0xffffff10u:
-		return "roostd.spawn";
-	case 0xffffff11u:
-		return "roostd.kill";
-	case 0xffffff12u:
-		return "roostd.shutdown";
-	case 0xffffff13u:
-		return "roostd.timer";
-	case 0xffffff14u:
-		return "roostd.cancel";
-	case 0xffffff15u:
-		return "roostd.monitor";
-	case 0xffffff16u:
-		return "roostd.demonitor";
-	case 0xffffff17u:
-		return "roostd.link";
-	case 0xffffff18u:
-		return "roostd.unlink";
-	case 0xffffff19u:
-		return "roostd.watch";
-	case 0xffffff1au:
-		return "roostd.done";
-	case 0xffffff1bu:
-		return "roostd.stopping";
-	case 0xffffff1cu:
-		return "roostd.timers";
-	case 0xffffff1du:
-		return "roostd.drain";
-	default:
-		return NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(builtin_kinds) / sizeof(builtin_kinds[0]); i++) {
+		if (builtin_kinds[i].bk_kind == kind)
+			return builtin_kinds[i].bk_name;
 	}
+	return NULL;
 }
 
 /* Copy the kind table; under its lock when that comes quickly, else
@@ -737,10 +715,9 @@ roost_view_kind_lookup(roost_view_t *v, const char *name, uint32_t *kind)
 
 	if (v == NULL || name == NULL || kind == NULL)
 		return -EINVAL;
-	for (i = 0xffffff01u; i <= 0xffffff1du; i++) {
-		if (builtin_kind(i) != NULL &&
-		    strcmp(builtin_kind(i), name) == 0) {
-			*kind = i;
+	for (i = 0; i < sizeof(builtin_kinds) / sizeof(builtin_kinds[0]); i++) {
+		if (strcmp(builtin_kinds[i].bk_name, name) == 0) {
+			*kind = builtin_kinds[i].bk_kind;
 			return 0;
 		}
 	}

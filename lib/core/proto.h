@@ -47,26 +47,47 @@
 
 #define ROOST__ROOSTD_NAME "roostd"
 
-#define ROOST__KIND_REPLY     0xffffff04u
-#define ROOST__KIND_SPAWN     0xffffff10u
-#define ROOST__KIND_KILL      0xffffff11u
-#define ROOST__KIND_SHUTDOWN  0xffffff12u
-#define ROOST__KIND_TIMER     0xffffff13u
-#define ROOST__KIND_CANCEL    0xffffff14u
-#define ROOST__KIND_MONITOR   0xffffff15u
-#define ROOST__KIND_DEMONITOR 0xffffff16u
-#define ROOST__KIND_LINK      0xffffff17u
-#define ROOST__KIND_UNLINK    0xffffff18u
-#define ROOST__KIND_WATCH     0xffffff19u
-#define ROOST__KIND_DONE      0xffffff1au
-#define ROOST__KIND_STOPPING  0xffffff1bu
-/* Operators' requests (daemon/status.c, lib/core/ctl_extra.c): TIMERS
- * lists live alarms, a page at a time, as a map {"total": all live,
- * "next": offset of the next page, "timers": [timer maps]} (keys in
- * docs/protocol.md); DRAIN receives and drops every queued dead letter
- * and answers how many. */
-#define ROOST__KIND_TIMERS    0xffffff1cu
-#define ROOST__KIND_DRAIN     0xffffff1du
+/*
+ * Every kind roost reserves (ROOST_KIND_RESERVED_MIN and above, roost.h),
+ * once: X(NAME, number, display name). ROOST__KIND_NAME below and the
+ * names tools show (roost_view_kind_name) come from this list; the three
+ * public ones (ROOST_KIND_STOP, _DOWN, _EXIT in roost.h) are checked
+ * against it. Operators' requests (daemon/status.c,
+ * lib/core/ctl_extra.c): TIMERS lists live alarms, a page at a time, as a
+ * map {"total": all live, "next": offset of the next page, "timers":
+ * [timer maps]} (keys in docs/protocol.md); DRAIN receives and drops
+ * every queued dead letter and answers how many.
+ */
+#define ROOST__KINDS(X)                                  \
+	X(STOP, 0xffffff01u, "roost.stop")               \
+	X(DOWN, 0xffffff02u, "roost.down")               \
+	X(EXIT, 0xffffff03u, "roost.exit")               \
+	X(REPLY, 0xffffff04u, "roost.reply")             \
+	X(SPAWN, 0xffffff10u, "roostd.spawn")            \
+	X(KILL, 0xffffff11u, "roostd.kill")              \
+	X(SHUTDOWN, 0xffffff12u, "roostd.shutdown")      \
+	X(TIMER, 0xffffff13u, "roostd.timer")            \
+	X(CANCEL, 0xffffff14u, "roostd.cancel")          \
+	X(MONITOR, 0xffffff15u, "roostd.monitor")        \
+	X(DEMONITOR, 0xffffff16u, "roostd.demonitor")    \
+	X(LINK, 0xffffff17u, "roostd.link")              \
+	X(UNLINK, 0xffffff18u, "roostd.unlink")          \
+	X(WATCH, 0xffffff19u, "roostd.watch")            \
+	X(DONE, 0xffffff1au, "roostd.done")              \
+	X(STOPPING, 0xffffff1bu, "roostd.stopping")      \
+	X(TIMERS, 0xffffff1cu, "roostd.timers")          \
+	X(DRAIN, 0xffffff1du, "roostd.drain")
+
+/* ROOST__KIND_STOP ... ROOST__KIND_DRAIN (unsigned: a GNU C enum). */
+enum {
+#define ROOST__KIND_ENUM(name, num, text) ROOST__KIND_##name = num,
+	ROOST__KINDS(ROOST__KIND_ENUM)
+#undef ROOST__KIND_ENUM
+};
+
+static_assert(ROOST__KIND_STOP == ROOST_KIND_STOP, "roost.h and proto.h");
+static_assert(ROOST__KIND_DOWN == ROOST_KIND_DOWN, "roost.h and proto.h");
+static_assert(ROOST__KIND_EXIT == ROOST_KIND_EXIT, "roost.h and proto.h");
 
 /* Largest request or reply payload. */
 #define ROOST__REQ_MAX 8192u
