@@ -33,6 +33,7 @@
  * which also sorts the actors by start order.
  */
 #include "config.h"
+#include "timers.h"
 
 #include <ctype.h>
 #include <grp.h>
@@ -47,7 +48,6 @@
 #define RD_INTENSITY_MAX 1000u
 #define RD_PERIOD_DEF 10u
 #define RD_PERIOD_MAX 3600u
-#define RD_TIMERS_MIN 16u
 /* roostd itself and its dead-letter mailbox each take a slot. */
 #define RD_OWN_SLOTS 2u
 
@@ -352,7 +352,7 @@ system_key(struct parse *ps, enum key k, const char *v)
 		return set_u32(ps, k, v, 1, ROOST_MAX_MSG_MAX,
 		               &cfg->rc_sys.max_msg);
 	case K_TIMERS:
-		return set_u32(ps, k, v, RD_TIMERS_MIN, RD_TIMERS_MAX,
+		return set_u32(ps, k, v, RD_TIMERS_CAP_MIN, RD_TIMERS_CAP_MAX,
 		               &cfg->rc_timers);
 	case K_UNBLOCK_MS:
 		return set_u32(ps, k, v, ROOST_UNBLOCK_MS_MIN,

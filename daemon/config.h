@@ -41,7 +41,6 @@
 #define RD_MAX_ARGS 32
 #define RD_POOL_MAX 64
 #define RD_TIMERS_DEF 16384u
-#define RD_TIMERS_MAX (1u << 20)
 
 enum rd_restart {
 	RD_PERMANENT, /* always restarted */

@@ -65,7 +65,10 @@
 
 #include "roost_impl.h"
 
-#define RD_TIMER_DATA_MAX 192 /* payload bytes kept inline per timer */
+/* Payload bytes kept inline per timer: what roost_send_after takes. */
+#define RD_TIMER_DATA_MAX ROOST_TIMER_DATA_MAX
+/* The table's size bounds, which the config's "timers" key takes too
+ * (config.h). */
 #define RD_TIMERS_CAP_MIN 16u
 #define RD_TIMERS_CAP_MAX (1u << 20)
 /* rd_timers_fire() handles at most this many timers per call. */
