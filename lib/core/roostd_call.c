@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * roostd_call.c - a request to roostd and the wait for its reply
- * (proto.h), shared by every call that asks roostd for something.
+ * (proto.h): the one path every call that asks roostd for something
+ * takes, with a raw reply for those whose answer is more than a number.
  */
 #include "roost_impl.h"
 #include "core/proto.h"
@@ -15,28 +16,32 @@
 struct reply_match {
 	uint64_t rm_roostd;
 	uint64_t rm_corr;
-	bool rm_mine;                    /* the reply to this call */
-	size_t rm_len;
-	uint8_t rm_buf[ROOST__REQ_MAX];
+	bool rm_mine;                    /* the reply to this request */
+	struct roost__reply *rm_reply;
 };
 
-/* Take roostd's replies: ours is copied out; one to an earlier call that
- * timed out is taken too, and dropped by the caller. */
+/* Take roostd's replies to this request and to earlier ones of this
+ * address (they timed out: dropped by the caller). Correlation ids grow
+ * across incarnations of an address, so a late reply to a previous
+ * process at this address is taken and dropped too; a later one is not
+ * ours to take. */
 static bool
 match_reply(const roost_msg_t *m, void *arg)
 {
 	struct reply_match *rm = arg;
+	struct roost__reply *rp = rm->rm_reply;
+	uint64_t corr = roost_msg_corr(m);
 
 	if (roost_msg_kind(m) != ROOST__KIND_REPLY ||
-	    roost_msg_from(m).id != rm->rm_roostd)
+	    roost_msg_from(m).id != rm->rm_roostd || corr > rm->rm_corr)
 		return false;
-	rm->rm_mine = roost_msg_corr(m) == rm->rm_corr;
+	rm->rm_mine = corr == rm->rm_corr;
 	if (rm->rm_mine) {
-		rm->rm_len = roost_msg_size(m);
-		if (rm->rm_len > sizeof(rm->rm_buf))
-			rm->rm_len = sizeof(rm->rm_buf) + 1; /* malformed */
+		rp->rp_len = roost_msg_size(m);
+		if (rp->rp_len > rp->rp_cap)
+			rp->rp_len = rp->rp_cap + 1; /* malformed; not copied */
 		else
-			memcpy(rm->rm_buf, roost_msg_data(m), rm->rm_len);
+			memcpy(rp->rp_buf, roost_msg_data(m), rp->rp_len);
 	}
 	return true;
 }
@@ -72,108 +77,126 @@ roostd_alive(roost_ctx_t *ctx)
 	return pid > 0 && roost__plat_proc_start(pid, &start) != -ESRCH;
 }
 
-/* Decode [rc] or [rc, value]. */
+/* Send 'req' to roostd's system lane with correlation id 'corr'; a
+ * cached address that went stale is looked up once more. */
 static int
-decode_reply(const struct reply_match *rm, int64_t *rc, uint64_t *value)
+send_request(roost_ctx_t *ctx, uint32_t kind, const void *req, size_t len,
+             int timeout_ms, uint64_t corr, roost_aid_t *roostd)
 {
-	msgpack_unpacked up;
-	msgpack_object *o;
-	int ret = ROOST_EPROTO;
+	int rc = find_roostd(ctx, roostd);
 
-	if (rm->rm_len > sizeof(rm->rm_buf))
-		return ROOST_EPROTO;
-	msgpack_unpacked_init(&up);
-	if (!roost__mp_check(rm->rm_buf, rm->rm_len) ||
-	    msgpack_unpack_next(&up, (const char *)rm->rm_buf, rm->rm_len,
+	if (rc < 0)
+		return rc;
+	rc = roost_send_ex(ctx, *roostd, kind,
+	                   ROOST_SEND_SYSTEM | ROOST_SEND_MSGPACK, corr, req,
+	                   len, timeout_ms);
+	if (rc == -ESRCH) {
+		/* roostd restarted since we cached its address. */
+		ctx->cx_roostd.id = 0;
+		rc = find_roostd(ctx, roostd);
+		if (rc < 0)
+			return rc;
+		rc = roost_send_ex(ctx, *roostd, kind,
+		                   ROOST_SEND_SYSTEM | ROOST_SEND_MSGPACK, corr,
+		                   req, len, timeout_ms);
+	}
+	return rc == -ESRCH || rc == -ESHUTDOWN ? -ENOTCONN : rc;
+}
+
+int
+roost__roostd_request(roost_ctx_t *ctx, uint32_t kind, const void *req,
+                      size_t len, int timeout_ms, struct roost__reply *rp)
+{
+	struct reply_match rm;
+	roost_aid_t roostd;
+	uint64_t deadline;
+	uint64_t now;
+	int wait;
+	int rc;
+
+	rm.rm_corr = ++ctx->cx_corr;
+	rc = send_request(ctx, kind, req, len, timeout_ms, rm.rm_corr, &roostd);
+	if (rc < 0)
+		return rc;
+	rm.rm_roostd = roostd.id;
+	rm.rm_reply = rp;
+	deadline = roost__plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	for (;;) {
+		now = roost__plat_now_ns();
+		if (timeout_ms >= 0 && now >= deadline)
+			return -ETIMEDOUT;
+		wait = LIVENESS_CHECK_MS;
+		if (timeout_ms >= 0 &&
+		    deadline - now < (uint64_t)wait * 1000000u)
+			wait = (int)((deadline - now + 999999u) / 1000000u);
+		rm.rm_mine = false;
+		rc = roost__mbox_take_aside(&ctx->cx_mbox, &ctx->cx_rx,
+		                            ROOST_LANE_SYSTEM, match_reply, &rm,
+		                            wait);
+		if (rc == 0 && rm.rm_mine)
+			return rp->rp_len > rp->rp_cap ? ROOST_EPROTO : 0;
+		if (rc == 0)
+			continue; /* a late reply to an earlier request */
+		if (rc != -ETIMEDOUT)
+			return rc;
+		if (!roostd_alive(ctx))
+			return -ENOTCONN;
+	}
+}
+
+int
+roost__reply_split(const struct roost__reply *rp, msgpack_unpacked *up,
+                   int64_t *rc, const msgpack_object **value)
+{
+	const msgpack_object *o;
+
+	/* Checked before msgpack-c allocates what containers declare. */
+	if (rp->rp_len > rp->rp_cap ||
+	    !roost__mp_check(rp->rp_buf, rp->rp_len) ||
+	    msgpack_unpack_next(up, (const char *)rp->rp_buf, rp->rp_len,
 	                        NULL) != MSGPACK_UNPACK_SUCCESS)
-		goto out;
-	o = &up.data;
+		return ROOST_EPROTO;
+	o = &up->data;
 	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 1 ||
 	    o->via.array.size > 2)
-		goto out;
-	if (o->via.array.ptr[0].type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		return ROOST_EPROTO;
+	if (o->via.array.ptr[0].type == MSGPACK_OBJECT_NEGATIVE_INTEGER &&
+	    o->via.array.ptr[0].via.i64 >= -4095)
 		*rc = o->via.array.ptr[0].via.i64;
 	else if (o->via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
 	         o->via.array.ptr[0].via.u64 == 0)
 		*rc = 0;
 	else
-		goto out;
-	if (*rc < -4095 || *rc > 0)
-		goto out;
-	*value = 0;
-	if (o->via.array.size == 2) {
-		if (o->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-			goto out;
-		*value = o->via.array.ptr[1].via.u64;
-	}
-	ret = 0;
-out:
-	msgpack_unpacked_destroy(&up);
-	return ret;
+		return ROOST_EPROTO;
+	*value = o->via.array.size == 2 ? &o->via.array.ptr[1] : NULL;
+	return 0;
 }
 
 int
 roost__roostd_call(roost_ctx_t *ctx, uint32_t kind, const void *req,
                    size_t len, int timeout_ms, int64_t *rc, uint64_t *value)
 {
-	struct reply_match *rm;
-	roost_aid_t roostd;
-	uint64_t deadline;
-	uint64_t now;
-	int wait;
+	struct roost__reply rp = {NULL, ROOST__REQ_MAX, 0};
+	const msgpack_object *v;
+	msgpack_unpacked up;
 	int ret;
 
-	ret = find_roostd(ctx, &roostd);
-	if (ret < 0)
-		return ret;
-	ret = roost_send_ex(ctx, roostd, kind,
-	                    ROOST_SEND_SYSTEM | ROOST_SEND_MSGPACK,
-	                    ++ctx->cx_corr, req, len, timeout_ms);
-	if (ret == -ESRCH) {
-		/* roostd restarted since we cached its address. */
-		ctx->cx_roostd.id = 0;
-		ret = find_roostd(ctx, &roostd);
-		if (ret < 0)
-			return ret;
-		ret = roost_send_ex(ctx, roostd, kind,
-		                    ROOST_SEND_SYSTEM | ROOST_SEND_MSGPACK,
-		                    ctx->cx_corr, req, len, timeout_ms);
-	}
-	if (ret < 0)
-		return ret == -ESRCH || ret == -ESHUTDOWN ? -ENOTCONN : ret;
-	rm = roost__malloc(sizeof(*rm));
-	if (rm == NULL)
+	rp.rp_buf = roost__malloc(rp.rp_cap);
+	if (rp.rp_buf == NULL)
 		return -ENOMEM;
-	rm->rm_roostd = roostd.id;
-	rm->rm_corr = ctx->cx_corr;
-	deadline = roost__plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
-	for (;;) {
-		now = roost__plat_now_ns();
-		if (timeout_ms >= 0 && now >= deadline) {
-			ret = -ETIMEDOUT;
-			break;
+	ret = roost__roostd_request(ctx, kind, req, len, timeout_ms, &rp);
+	if (ret == 0) {
+		msgpack_unpacked_init(&up);
+		ret = roost__reply_split(&rp, &up, rc, &v);
+		*value = 0;
+		if (ret == 0 && v != NULL) {
+			if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+				*value = v->via.u64;
+			else
+				ret = ROOST_EPROTO;
 		}
-		wait = LIVENESS_CHECK_MS;
-		if (timeout_ms >= 0 &&
-		    deadline - now < (uint64_t)wait * 1000000u)
-			wait = (int)((deadline - now + 999999u) / 1000000u);
-		rm->rm_mine = false;
-		ret = roost__mbox_take_aside(&ctx->cx_mbox, &ctx->cx_rx,
-		                             ROOST_LANE_SYSTEM, match_reply, rm,
-		                             wait);
-		if (ret == 0 && rm->rm_mine) {
-			ret = decode_reply(rm, rc, value);
-			break;
-		}
-		if (ret == 0)
-			continue; /* a late reply to an earlier call: dropped */
-		if (ret != -ETIMEDOUT)
-			break;
-		if (!roostd_alive(ctx)) {
-			ret = -ENOTCONN;
-			break;
-		}
+		msgpack_unpacked_destroy(&up);
 	}
-	roost__free(rm);
+	roost__free(rp.rp_buf);
 	return ret;
 }
