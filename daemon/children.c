@@ -267,6 +267,21 @@ answer_spawn(struct rd *rd, struct rd_child *ch, int rc)
 	ch->ch_req_from.id = 0;
 }
 
+/* The slot an active actor of pid 'pid' holds (the pid stays in the
+ * slot of a supervised actor that died), or the table's size. */
+static uint32_t
+slot_of_pid(struct rd *rd, pid_t pid, struct roost__slot_view *sv)
+{
+	uint32_t i;
+
+	for (i = 0; i < rd->rd_sy.sy_fixed.sf_nslots; i++) {
+		if (roost__sys_slot_read(&rd->rd_sy, i, sv) == 0 &&
+		    sv->sv_state == ROOST_SLOT_ACTIVE && sv->sv_pid == pid)
+			break;
+	}
+	return i;
+}
+
 void
 rd_children_poll_attach(struct rd *rd)
 {
@@ -286,12 +301,7 @@ rd_children_poll_attach(struct rd *rd)
 			answer_spawn(rd, ch, -rc);
 			continue; /* its exit (127) ends it */
 		}
-		for (i = 0; i < rd->rd_sy.sy_fixed.sf_nslots; i++) {
-			if (roost__sys_slot_read(&rd->rd_sy, i, &sv) == 0 &&
-			    sv.sv_state == ROOST_SLOT_ACTIVE &&
-			    sv.sv_pid == ch->ch_pid)
-				break;
-		}
+		i = slot_of_pid(rd, ch->ch_pid, &sv);
 		if (i < rd->rd_sy.sy_fixed.sf_nslots) {
 			ch->ch_aid = roost__aid_make(i, sv.sv_gen);
 			ch->ch_state = CH_RUNNING;
@@ -642,10 +652,21 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 
 	describe_exit(status, known, why, sizeof(why));
 	if (ch->ch_state == CH_STARTING) {
+		struct roost__slot_view sv;
 		int err = check_exec(rd, ch); /* died of a failed exec? */
+		uint32_t i;
 
 		if (err != 0)
 			answer_spawn(rd, ch, -err);
+		/* It attached and died before our poll saw it (a message
+		 * sent at once can kill it): its supervised slot keeps its
+		 * pid, so its address is still known, and a restart takes it
+		 * over instead of finding its name taken. */
+		i = ch->ch_aid.id == 0 ? slot_of_pid(rd, ch->ch_pid, &sv)
+		                       : rd->rd_sy.sy_fixed.sf_nslots;
+		if (i < rd->rd_sy.sy_fixed.sf_nslots &&
+		    (sv.sv_flags & ROOST_SLOT_F_SUPERVISED))
+			ch->ch_aid = roost__aid_make(i, sv.sv_gen);
 	}
 	if (ch->ch_state == CH_STARTING && ch->ch_req_from.id != 0) {
 		/* A spawn request fails; its caller decides what next. */

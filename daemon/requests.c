@@ -6,6 +6,7 @@
  */
 #include "rd.h"
 #include "timers.h"
+#include "core/mp.h"
 
 #include <msgpack.h>
 #include <stdio.h>

@@ -5,6 +5,7 @@
  * the notices roostd sends back.
  */
 #include "roost_impl.h"
+#include "core/mp.h"
 #include "core/proto.h"
 
 #include <msgpack.h>

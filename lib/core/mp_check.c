@@ -8,7 +8,7 @@
  * elements than bytes remain.
  */
 #include "roost_impl.h"
-#include "core/proto.h"
+#include "core/mp.h"
 
 static uint64_t
 be(const uint8_t *p, unsigned n)

@@ -5,7 +5,7 @@
  * fields read back by key.
  */
 #include "roost_impl.h"
-#include "core/proto.h"
+#include "core/mp.h"
 
 #include <msgpack.h>
 #include <stdarg.h>
@@ -231,16 +231,13 @@ with_field(const roost_msg_t *m, const char *key,
            int (*take)(const msgpack_object *v, void *arg), void *arg)
 {
 	msgpack_unpacked up;
-	const msgpack_object_kv *kv;
-	size_t klen;
-	uint32_t i;
+	const msgpack_object *v;
 	int rc = -ENOENT;
 
 	if (m == NULL || key == NULL)
 		return -EINVAL;
 	if (!(roost_msg_flags(m) & ROOST_MSG_MSGPACK))
 		return ROOST_EPROTO;
-	klen = strlen(key);
 	msgpack_unpacked_init(&up);
 	if (!roost__mp_check(roost_msg_data(m), roost_msg_size(m)) ||
 	    msgpack_unpack_next(&up, roost_msg_data(m), roost_msg_size(m),
@@ -249,15 +246,9 @@ with_field(const roost_msg_t *m, const char *key,
 		rc = ROOST_EPROTO;
 		goto out;
 	}
-	for (i = 0; i < up.data.via.map.size; i++) {
-		kv = &up.data.via.map.ptr[i];
-		if (kv->key.type == MSGPACK_OBJECT_STR &&
-		    kv->key.via.str.size == klen &&
-		    (klen == 0 || memcmp(kv->key.via.str.ptr, key, klen) == 0)) {
-			rc = take(&kv->val, arg);
-			break;
-		}
-	}
+	v = roost__mp_map_get(&up.data, key);
+	if (v != NULL)
+		rc = take(v, arg);
 out:
 	msgpack_unpacked_destroy(&up);
 	return rc;

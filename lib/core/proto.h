@@ -143,11 +143,4 @@ int roost__send_dead_letter(roost_ctx_t *ctx, roost_aid_t dead,
                             roost_aid_t to, const char *name,
                             const roost_msg_t *m);
 
-/*
- * True if 'data' is exactly one MessagePack value whose containers never
- * declare more elements than bytes remain. Call it before msgpack-c
- * decodes a peer's bytes: msgpack-c allocates what containers declare.
- */
-bool roost__mp_check(const void *data, size_t n);
-
 #endif /* ROOST_CORE_PROTO_H */

@@ -5,6 +5,7 @@
  * takes, with a raw reply for those whose answer is more than a number.
  */
 #include "roost_impl.h"
+#include "core/mp.h"
 #include "core/proto.h"
 
 #include <msgpack.h>

@@ -8,6 +8,7 @@
  * raw reply.
  */
 #include "roost_impl.h"
+#include "core/mp.h"
 #include "core/proto.h"
 
 #include <msgpack.h>
@@ -18,55 +19,6 @@
 /* Largest reply taken (roostd keeps TIMERS replies under 16 KiB). */
 #define REPLY_MAX (64u << 10)
 
-/* Map lookup by string key; NULL if absent. */
-static const msgpack_object *
-map_get(const msgpack_object *map, const char *key)
-{
-	size_t n = strlen(key);
-	uint32_t i;
-
-	if (map->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	for (i = 0; i < map->via.map.size; i++) {
-		const msgpack_object *k = &map->via.map.ptr[i].key;
-
-		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-		    memcmp(k->via.str.ptr, key, n) == 0)
-			return &map->via.map.ptr[i].val;
-	}
-	return NULL;
-}
-
-static bool
-get_u64(const msgpack_object *map, const char *key, uint64_t *out)
-{
-	const msgpack_object *o = map_get(map, key);
-
-	if (o == NULL || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return false;
-	*out = o->via.u64;
-	return true;
-}
-
-static bool
-get_i64(const msgpack_object *map, const char *key, int64_t *out)
-{
-	const msgpack_object *o = map_get(map, key);
-
-	if (o == NULL)
-		return false;
-	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-		*out = o->via.i64;
-		return true;
-	}
-	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-	    o->via.u64 <= INT64_MAX) {
-		*out = (int64_t)o->via.u64;
-		return true;
-	}
-	return false;
-}
-
 /* One timer map of a TIMERS reply into 't'. */
 static int
 decode_timer(const msgpack_object *o, roost_timer_info_t *t)
@@ -75,13 +27,13 @@ decode_timer(const msgpack_object *o, roost_timer_info_t *t)
 	uint64_t kind, flags;
 
 	memset(t, 0, sizeof(*t));
-	d = map_get(o, "data");
-	if (!get_u64(o, "id", &t->id) || !get_u64(o, "to", &t->to.id) ||
-	    !get_u64(o, "owner", &t->owner.id) || !get_u64(o, "kind", &kind) ||
-	    !get_u64(o, "flags", &flags) ||
-	    !get_i64(o, "due_in_ns", &t->due_in_ns) ||
-	    !get_u64(o, "interval_ns", &t->interval_ns) ||
-	    !get_u64(o, "fired", &t->fired) || d == NULL ||
+	d = roost__mp_map_get(o, "data");
+	if (!roost__mp_get_u64(o, "id", &t->id) || !roost__mp_get_u64(o, "to", &t->to.id) ||
+	    !roost__mp_get_u64(o, "owner", &t->owner.id) || !roost__mp_get_u64(o, "kind", &kind) ||
+	    !roost__mp_get_u64(o, "flags", &flags) ||
+	    !roost__mp_get_i64(o, "due_in_ns", &t->due_in_ns) ||
+	    !roost__mp_get_u64(o, "interval_ns", &t->interval_ns) ||
+	    !roost__mp_get_u64(o, "fired", &t->fired) || d == NULL ||
 	    d->type != MSGPACK_OBJECT_BIN ||
 	    d->via.bin.size > ROOST_TIMER_DATA_MAX || kind > UINT32_MAX ||
 	    flags > UINT32_MAX)
@@ -138,9 +90,9 @@ timers_page(roost_ctx_t *ctx, struct roost__reply *rp, uint64_t offset,
 		goto out;
 	}
 	rc = ROOST_EPROTO;
-	if (val == NULL || !get_u64(val, "total", total) ||
-	    !get_u64(val, "next", next) ||
-	    (list = map_get(val, "timers")) == NULL ||
+	if (val == NULL || !roost__mp_get_u64(val, "total", total) ||
+	    !roost__mp_get_u64(val, "next", next) ||
+	    (list = roost__mp_map_get(val, "timers")) == NULL ||
 	    list->type != MSGPACK_OBJECT_ARRAY || *next < offset ||
 	    *next - offset != list->via.array.size)
 		goto out;
