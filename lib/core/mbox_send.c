@@ -477,6 +477,8 @@ roost__mbox_push_many(struct roost__mbox *mb, const struct roost__out *o,
 	int rc;
 
 	*done = 0;
+	if (n == 0)
+		return 0;
 	/* A message that can never fit is refused before any is sent. */
 	for (i = 0; i < n; i++) {
 		if (o[i].o_size > mb->mb_max_payload[o[i].o_lane])
@@ -508,6 +510,9 @@ roost__mbox_push_many(struct roost__mbox *mb, const struct roost__out *o,
 			roost__bump_1w(&h->mh_blocked, 1);
 			counted_block = true;
 		}
+		/* A seize after our last check of the lock found every record
+		 * of ours committed, and copied (tag-replace): the retry below
+		 * meets REPLACED and sends the rest to the new segment. */
 		roost__mbox_unlock(mb);
 		/* What this batch committed so far must be seen, or the room
 		 * we wait for never comes. */
