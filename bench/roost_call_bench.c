@@ -33,6 +33,7 @@
  * costs (see roost_bench.c): compare figures within one run.
  */
 #include <roost.h>
+#include <roost/view.h>
 
 #include <errno.h>
 #include <math.h>

@@ -17,6 +17,7 @@
  * refused, 1 otherwise.
  */
 #include <roost.h>
+#include <roost/view.h>
 
 #include <errno.h>
 #include <inttypes.h>

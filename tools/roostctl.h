@@ -17,6 +17,7 @@
 #define ROOSTCTL_H
 
 #include <roost.h>
+#include <roost/view.h>
 
 #include <getopt.h>
 #include <jansson.h>

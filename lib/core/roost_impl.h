@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "roost.h"
+#include "roost/view.h"
 #include "core/atomic.h"
 #include "core/shm_format.h"
 #include "linux/plat.h"

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* consumer.c - links against an installed libroost and sends itself one
- * message: proof that the header, library, CMake package and pkg-config
- * file are installed and usable. */
+ * message, then reads its own mailbox's counters through the view API:
+ * proof that both headers, the library, the CMake package and the
+ * pkg-config file are installed and usable. */
 #include <roost.h>
+#include <roost/view.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +30,13 @@ main(void)
 		rc = roost_send(ctx, roost_self(ctx), 1, "hi", 2, 0);
 		if (rc == 0)
 			rc = roost_recv(ctx, &m, 0);
+		if (rc == 0) {
+			roost_mbox_stats_t st;
+
+			rc = roost_mbox_stats(ctx, roost_self(ctx), &st);
+			if (rc == 0 && st.enqueued != 1)
+				rc = -1;
+		}
 		if (rc == 0 && (roost_msg_size(m) != 2 ||
 		                memcmp(roost_msg_data(m), "hi", 2) != 0))
 			rc = -1;
