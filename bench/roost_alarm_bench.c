@@ -662,7 +662,7 @@ background_cancel(struct bench *b, double *ms_out)
 	int rc;
 
 	for (i = 0; i < BACKGROUND; i++) {
-		rc = roost_cancel_timer(b->bn_ctx, b->bn_bg_ids[i]);
+		rc = roost_timer_cancel(b->bn_ctx, b->bn_bg_ids[i]);
 		if (rc < 0)
 			return rc;
 	}
@@ -750,7 +750,7 @@ interval_run(struct bench *b)
 		if (t <= end && n < cap)
 			at[n++] = (int64_t)t;
 	}
-	rc = roost_cancel_timer(b->bn_ctx, id);
+	rc = roost_timer_cancel(b->bn_ctx, id);
 	if (rc < 0)
 		goto out;
 	/* Ticks fired before the cancel are queued: drop them. */
@@ -775,7 +775,7 @@ interval_run(struct bench *b)
 	goto out;
 
 out_cancel:
-	roost_cancel_timer(b->bn_ctx, id);
+	roost_timer_cancel(b->bn_ctx, id);
 out:
 	free(at);
 	free(dev);

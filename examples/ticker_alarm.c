@@ -11,7 +11,7 @@
  *  - TICK into the ticker every 50 ms (roost_timer_start, MessagePack
  *    payload); the ticker counts them;
  *  - ALARM into the ticker after 275 ms (roost_send_after); the ticker
- *    handles it by cancelling the interval (roost_cancel_timer, with the
+ *    handles it by cancelling the interval (roost_timer_cancel, with the
  *    id main gave it) and telling main how many ticks it saw;
  *  - NEVER after 100 ms, cancelled at once: it must never arrive.
  * main then waits another 200 ms and asks the ticker for its counts: no
@@ -160,7 +160,7 @@ on_alarm(roost_ctx_t *ctx, void *state, const roost_msg_t *m)
 	int rc;
 
 	(void)m;
-	rc = roost_cancel_timer(ctx, t->tk_timer);
+	rc = roost_timer_cancel(ctx, t->tk_timer);
 	return roost_send_packed(ctx, t->tk_main, K_CANCELLED, 1000,
 	                         "{s:I, s:i}", "ticks", t->tk_ticks, "rc",
 	                         rc) < 0 ? -EIO : ROOST_CONTINUE;
@@ -255,7 +255,7 @@ run(roost_ctx_t *ctx, bool *ok)
 		rc = roost_send_after(ctx, ticker, NEVER_US, K_NEVER, NULL, 0,
 		                      &never_id);
 	if (rc == 0)
-		rc = roost_cancel_timer(ctx, never_id);
+		rc = roost_timer_cancel(ctx, never_id);
 	if (rc < 0)
 		return rc;
 	printf("ticker_alarm: TICK to 'ticker' every %d ms (timer %" PRIu64
@@ -283,7 +283,7 @@ run(roost_ctx_t *ctx, bool *ok)
 	printf("ticker_alarm: %d ms later: %" PRId64 " more ticks, %" PRId64
 	       " NEVER; cancelling the interval again: %s\n", AFTER_US / 1000,
 	       ticks - at_cancel, never,
-	       roost_err_name(roost_cancel_timer(ctx, tick_id)));
+	       roost_err_name(roost_timer_cancel(ctx, tick_id)));
 	/* Missed ticks are skipped, never bunched, so a slow machine may see
 	 * fewer; a tick queued just before the cancel is still handled. */
 	*ok = cancel_rc == 0 && at_cancel >= 1 && ticks - at_cancel <= 1 &&

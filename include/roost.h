@@ -15,7 +15,16 @@
  *    caller's behalf.
  *  - Handles are opaque. A roost_ctx_t is not thread-safe: use one per
  *    thread, or serialise calls on it.
- *  - Anything not declared here is private and may change.
+ *  - Every time carries its unit in its name, one unit per family:
+ *    timeouts (how long a call may wait) in milliseconds, '_ms' (-1: no
+ *    limit, 0: never wait); alarm delays and intervals in microseconds,
+ *    '_us'; times and ages read back from the system in nanoseconds,
+ *    '_ns'.
+ *  - Names go family first, verb second (roost_timer_start,
+ *    roost_timer_cancel, roost_view_open), except the core verbs
+ *    roost_send, roost_recv, roost_call and roost_reply.
+ *  - Anything not declared here or in <roost/view.h> is private and may
+ *    change.
  */
 #ifndef ROOST_H
 #define ROOST_H
@@ -567,7 +576,7 @@ ROOST_EXTERN int roost_shutdown(roost_ctx_t *ctx);
  * 'interval_us' (missed ticks are skipped, never sent in a burst). They
  * survive restarts of the target and are dropped when it stops for good.
  * The payload is copied; at most ROOST_TIMER_DATA_MAX bytes (-EMSGSIZE).
- * '*timer_id' (may be NULL) names it for roost_cancel_timer(). -ENOSPC
+ * '*timer_id' (may be NULL) names it for roost_timer_cancel(). -ENOSPC
  * when roostd's alarm table is full.
  */
 #define ROOST_TIMER_DATA_MAX 192
@@ -587,7 +596,7 @@ ROOST_EXTERN int roost_timer_start(roost_ctx_t *ctx, roost_aid_t to,
                                    const void *data, size_t size,
                                    uint64_t *timer_id);
 /* -ENOENT if it already fired (one-shot), was cancelled or never was. */
-ROOST_EXTERN int roost_cancel_timer(roost_ctx_t *ctx, uint64_t timer_id);
+ROOST_EXTERN int roost_timer_cancel(roost_ctx_t *ctx, uint64_t timer_id);
 
 /*
  * Monitors and links. Each time the process behind a watched address

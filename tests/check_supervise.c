@@ -209,16 +209,16 @@ START_TEST(test_alarms)
 	ck_assert_uint_ge(roost__plat_now_ns() - t0, 30000000u);
 	ck_assert_uint_eq(roost_msg_size(m), 2);
 	ck_assert_int_eq(memcmp(roost_msg_data(m), "hi", 2), 0);
-	ck_assert_int_eq(roost_cancel_timer(ctx, id), -ENOENT); /* fired */
+	ck_assert_int_eq(roost_timer_cancel(ctx, id), -ENOENT); /* fired */
 	ck_assert_int_eq(roost_send_interval(ctx, roost_self(ctx), 0, 10000,
 	                                     1235, NULL, 0, &id), 0);
 	for (i = 0; i < 5; i++)
 		take_kind(ctx, 1235, 5000);
-	ck_assert_int_eq(roost_cancel_timer(ctx, id), 0);
+	ck_assert_int_eq(roost_timer_cancel(ctx, id), 0);
 	while (roost_recv(ctx, &m, 0) == 0)
 		; /* a tick may have been queued before the cancel */
 	ck_assert_int_eq(roost_recv(ctx, &m, 100), -ETIMEDOUT);
-	ck_assert_int_eq(roost_cancel_timer(ctx, id), -ENOENT);
+	ck_assert_int_eq(roost_timer_cancel(ctx, id), -ENOENT);
 	ck_assert_int_eq(roost_send_after(ctx, roost_self(ctx), 0, 1, big,
 	                                  sizeof(big), &id), -EMSGSIZE);
 	ck_assert_int_eq(roost_send_after(ctx, (roost_aid_t){(7ull << 32) | 5},
@@ -264,7 +264,7 @@ START_TEST(test_alarm_survives_restart)
 	while (roost_recv(ctx, &m, 0) == 0)
 		;
 	ck_assert_int_eq(roost_recv(ctx, &m, 200), -ETIMEDOUT);
-	ck_assert_int_eq(roost_cancel_timer(ctx, id), -ENOENT);
+	ck_assert_int_eq(roost_timer_cancel(ctx, id), -ENOENT);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	ru_stop_roostd(rd);
 }
@@ -540,7 +540,7 @@ START_TEST(test_adoption)
 	ck_assert_int_eq(ru_echo_pid(ctx, echo), pid);
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_CRASH, NULL, 0, 1000), 0);
 	ck_assert_int_ne(ru_echo_pid(ctx, echo), pid); /* restarted */
-	ck_assert_int_eq(roost_cancel_timer(ctx, id), 0);
+	ck_assert_int_eq(roost_timer_cancel(ctx, id), 0);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	kill(rd, SIGTERM);
 	ru_slurp(p[0], err, sizeof(err));

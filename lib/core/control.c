@@ -180,7 +180,7 @@ roost_send_interval(roost_ctx_t *ctx, roost_aid_t to, uint64_t delay_us,
 }
 
 int
-roost_cancel_timer(roost_ctx_t *ctx, uint64_t timer_id)
+roost_timer_cancel(roost_ctx_t *ctx, uint64_t timer_id)
 {
 	return ask_u64(ctx, ROOST__KIND_CANCEL, timer_id, NULL);
 }
