@@ -529,7 +529,8 @@ restart_set(struct rd *rd, struct rd_child **set, int n,
 		        ch->ch_spec.sp_restart != RD_TEMPORARY);
 		if (ch->ch_pid > 0) {
 			terminate(rd, ch, false);
-			rd_notify_down(rd, ch, 0, false, back, "shutdown");
+			rd_notify_down(rd, ch, 0, false, back,
+			               ROOST_EXIT_SHUTDOWN);
 		}
 		ch->ch_state = back ? CH_DOWN : CH_GONE;
 		if (!back)
@@ -646,7 +647,7 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 	                WEXITSTATUS(status) != 0;
 	bool stopped = ch->ch_stopping || was_stopped(rd, ch);
 	const char *name = ch->ch_name[0] ? ch->ch_name : "actor";
-	const char *reason;
+	roost_exit_reason_t reason;
 	bool restart;
 	char why[96];
 
@@ -681,15 +682,15 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 	          (sp->sp_restart == RD_PERMANENT ||
 	           (sp->sp_restart == RD_TRANSIENT && abnormal));
 	if (ch->ch_kill)
-		reason = "killed";
+		reason = ROOST_EXIT_KILLED;
 	else if (stopped)
-		reason = "stopped";
+		reason = ROOST_EXIT_STOPPED;
 	else if (!known)
-		reason = "lost";
+		reason = ROOST_EXIT_LOST;
 	else if (WIFSIGNALED(status))
-		reason = "signal";
+		reason = ROOST_EXIT_SIGNAL;
 	else
-		reason = abnormal ? "exit" : "normal";
+		reason = abnormal ? ROOST_EXIT_EXIT : ROOST_EXIT_NORMAL;
 	rd_log(abnormal && !ch->ch_kill ? RD_ERR : RD_INFO, "%s %s%s", name,
 	       why, restart ? "; restarting" : "");
 	/* Watchers watch the address: a restart at a new one (the actor
@@ -741,7 +742,7 @@ static void
 shut_one(struct rd *rd, struct rd_child *ch)
 {
 	terminate(rd, ch, true);
-	rd_notify_down(rd, ch, 0, false, false, "shutdown");
+	rd_notify_down(rd, ch, 0, false, false, ROOST_EXIT_SHUTDOWN);
 }
 
 void

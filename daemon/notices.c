@@ -155,7 +155,7 @@ pack_kv_int(msgpack_packer *pk, const char *k, int64_t v)
 static void
 send_notice(struct rd *rd, roost_aid_t to, uint32_t kind,
             const struct rd_child *ch, uint64_t ref, int status, bool known,
-            bool restarting, const char *reason)
+            bool restarting, roost_exit_reason_t reason)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -169,7 +169,7 @@ send_notice(struct rd *rd, roost_aid_t to, uint32_t kind,
 	msgpack_pack_str_with_body(&pk, "ref", 3);
 	msgpack_pack_uint64(&pk, ref);
 	pack_kv_str(&pk, "name", ch->ch_name);
-	pack_kv_str(&pk, "reason", reason);
+	pack_kv_str(&pk, "reason", roost_exit_reason_name(reason));
 	pack_kv_int(&pk, "pid", ch->ch_pid ? ch->ch_pid : ch->ch_last_pid);
 	pack_kv_int(&pk, "status", known && WIFEXITED(status)
 	                           ? WEXITSTATUS(status) : -1);
@@ -191,7 +191,7 @@ send_notice(struct rd *rd, roost_aid_t to, uint32_t kind,
 
 void
 rd_notify_down(struct rd *rd, const struct rd_child *ch, int status,
-               bool known, bool restarting, const char *reason)
+               bool known, bool restarting, roost_exit_reason_t reason)
 {
 	int i;
 

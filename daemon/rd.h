@@ -163,7 +163,7 @@ int rd_link_remove(struct rd *rd, roost_aid_t a, roost_aid_t b);
 /* 'ch' ended: notify its monitors and links; if it will not come back,
  * drop every watch that names it (as target or watcher). */
 void rd_notify_down(struct rd *rd, const struct rd_child *ch, int status,
-                    bool known, bool restarting, const char *reason);
+                    bool known, bool restarting, roost_exit_reason_t reason);
 void rd_watches_forget(struct rd *rd, roost_aid_t aid);
 
 /* watch.c */
@@ -186,7 +186,7 @@ struct msgpack_object;
 void rd_status_sync(struct rd *rd);
 void rd_status_close(void);
 void rd_status_exit(struct rd *rd, const struct rd_child *ch, int status,
-                    bool known, const char *reason);
+                    bool known, roost_exit_reason_t reason);
 void rd_status_deadletter(struct rd *rd, const struct rd_child *ch);
 int rd_status_request(struct rd *rd, const roost_msg_t *m,
                       const struct msgpack_object *a, uint64_t *value,

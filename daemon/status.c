@@ -316,13 +316,15 @@ rd_status_sync(struct rd *rd)
 
 void
 rd_status_exit(struct rd *rd, const struct rd_child *ch, int status,
-               bool known, const char *reason)
+               bool known, roost_exit_reason_t reason)
 {
 	struct st_extra *x = extra_of(rd, ch);
 
 	if (x == NULL)
 		return;
-	snprintf(x->sx_reason, sizeof(x->sx_reason), "%s", reason);
+	/* The supervisor table keeps the text (shm_format.h); it fits. */
+	snprintf(x->sx_reason, sizeof(x->sx_reason), "%s",
+	         roost_exit_reason_name(reason));
 	x->sx_status = known && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	x->sx_signal = known && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	x->sx_exit_ns = roost__plat_now_ns();

@@ -201,7 +201,7 @@ fire_and_forget(roost_ctx_t *ctx, bool *ok)
 	if (rc < 0)
 		return rc;
 	printf("oneshot: roostd's DOWN notice for '%s': %s, exit status %d, "
-	       "%s\n", n.name, n.reason, n.status,
+	       "%s\n", n.name, roost_exit_reason_name(n.reason), n.status,
 	       n.restarting ? "RESTARTING" : "not restarted");
 	/* Gone for good: its address is stale. */
 	rc = roost_send(ctx, job, K_RESULT, NULL, 0, 0);

@@ -157,7 +157,8 @@ ask(struct teller *tl, uint32_t kind, const struct bank_op *op,
 		rc = roost_notice_decode(m, &n);
 		if (rc < 0)
 			return fail("decoding a DOWN notice", rc);
-		return wrong("%s went down (%s)", n.name, n.reason);
+		return wrong("%s went down (%s)", n.name,
+		             roost_exit_reason_name(n.reason));
 	}
 	if (roost_msg_size(m) != sizeof(*r))
 		return wrong("the bank's answer has %zu bytes",

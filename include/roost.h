@@ -617,6 +617,30 @@ ROOST_EXTERN int roost_demonitor(roost_ctx_t *ctx, uint64_t ref);
 ROOST_EXTERN int roost_link(roost_ctx_t *ctx, roost_aid_t peer);
 ROOST_EXTERN int roost_unlink(roost_ctx_t *ctx, roost_aid_t peer);
 
+/*
+ * Why an actor ended, as notices and tools say it: a code, and its text
+ * from roost_exit_reason_name() (the text travels in notices).
+ */
+#define ROOST_EXIT_REASONS(X)                                             \
+	X(NORMAL, 0, "normal")     /* exited 0 */                         \
+	X(EXIT, 1, "exit")         /* exited with another status */       \
+	X(SIGNAL, 2, "signal")     /* killed by a signal */               \
+	X(KILLED, 3, "killed")     /* roost_kill() */                     \
+	X(STOPPED, 4, "stopped")   /* roost_stop(), a graceful stop */    \
+	X(LOST, 5, "lost")         /* ended, status unknown (not roostd's  \
+	                              child) */                           \
+	X(SHUTDOWN, 6, "shutdown") /* the system shut down */             \
+	X(NOCONNECTION, 7, "noconnection") /* its node vanished */
+
+typedef enum {
+#define ROOST_EXIT_ENUM(name, num, text) ROOST_EXIT_##name = num,
+	ROOST_EXIT_REASONS(ROOST_EXIT_ENUM)
+#undef ROOST_EXIT_ENUM
+} roost_exit_reason_t;
+
+/* The text of 'r' ("normal", "signal", ...); "?" for no reason known. */
+ROOST_EXTERN const char *roost_exit_reason_name(roost_exit_reason_t r);
+
 typedef struct {
 	roost_aid_t aid;       /* who ended */
 	uint64_t ref;          /* the monitor's ref (DOWN); 0 for EXIT */
@@ -626,8 +650,7 @@ typedef struct {
 	int32_t signal;        /* the signal that killed it, or 0 */
 	bool restarting;       /* roostd restarts it at the same address */
 	char name[ROOST_NAME_MAX + 1];  /* its name, or "" */
-	char reason[32];       /* "normal", "exit", "signal", "killed",
-	                          "stopped", "lost" (status unknown) */
+	roost_exit_reason_t reason;
 } roost_notice_t;
 
 /* Decode a ROOST_KIND_DOWN / ROOST_KIND_EXIT message. ROOST_EPROTO if it

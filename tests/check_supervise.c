@@ -152,7 +152,7 @@ START_TEST(test_monitor_link_kill_stop)
 	n = take_notice(ctx, ROOST_KIND_DOWN);
 	ck_assert_uint_eq(n.ref, ref);
 	ck_assert(roost_aid_eq(n.aid, a));
-	ck_assert_str_eq(n.reason, "signal");
+	ck_assert_int_eq(n.reason, ROOST_EXIT_SIGNAL);
 	ck_assert_int_eq(n.signal, SIGABRT);
 	ck_assert_int_eq(n.pid, pid);
 	ck_assert_str_eq(n.name, "a");
@@ -176,7 +176,7 @@ START_TEST(test_monitor_link_kill_stop)
 	ck_assert_int_eq(roost_stop(ctx, b), 0);
 	n = take_notice(ctx, ROOST_KIND_DOWN);
 	ck_assert(roost_aid_eq(n.aid, b));
-	ck_assert_str_eq(n.reason, "stopped");
+	ck_assert_int_eq(n.reason, ROOST_EXIT_STOPPED);
 	ck_assert_int_eq(n.status, 0);
 	ck_assert(!n.restarting);
 	ck_assert_int_eq(roost_recv(ctx, &(roost_msg_t *){NULL}, 100),
@@ -351,7 +351,7 @@ START_TEST(test_oneshot)
 	ck_assert(roost_aid_eq(roost_msg_from(m), job));
 	n = take_notice(ctx, ROOST_KIND_DOWN);
 	ck_assert(roost_aid_eq(n.aid, job));
-	ck_assert_str_eq(n.reason, "exit");
+	ck_assert_int_eq(n.reason, ROOST_EXIT_EXIT);
 	ck_assert_int_eq(n.status, 3);
 	ck_assert(!n.restarting);
 	/* A daemon one-shot that ignores stops: shutdown does not wait. */
@@ -402,7 +402,7 @@ START_TEST(test_pool_and_shutdown_request)
 	ck_assert_int_eq(roost_shutdown(ctx), 0);
 	/* Watchers hear of every actor the shutdown stops. */
 	n = take_notice(ctx, ROOST_KIND_DOWN);
-	ck_assert_str_eq(n.reason, "shutdown");
+	ck_assert_int_eq(n.reason, ROOST_EXIT_SHUTDOWN);
 	ck_assert_str_eq(n.name, "w.1");
 	ck_assert_int_gt(n.pid, 0);
 	ck_assert(!n.restarting);

@@ -319,11 +319,38 @@ get_str(const msgpack_object *v, char *buf, size_t len)
 	return true;
 }
 
+/* The reason a notice's text names; false for a text no roostd sends. */
+static bool
+exit_reason_parse(const msgpack_object *v, roost_exit_reason_t *out)
+{
+	static const struct {
+		roost_exit_reason_t er_code;
+		const char *er_text;
+	} reasons[] = {
+#define EXIT_REASON(name, num, text) {ROOST_EXIT_##name, text},
+		ROOST_EXIT_REASONS(EXIT_REASON)
+#undef EXIT_REASON
+	};
+	char text[32];
+	size_t i;
+
+	if (!get_str(v, text, sizeof(text)))
+		return false;
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (strcmp(reasons[i].er_text, text) == 0) {
+			*out = reasons[i].er_code;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* One key of a notice map; false if its value is malformed. Unknown keys
- * are skipped (later versions may add some). */
+ * are skipped (later versions may add some). '*seen_reason' is set when
+ * the reason is read. */
 static bool
 notice_field(roost_notice_t *n, const msgpack_object *k,
-             const msgpack_object *v)
+             const msgpack_object *v, bool *seen_reason)
 {
 	int64_t i;
 
@@ -351,9 +378,23 @@ notice_field(roost_notice_t *n, const msgpack_object *k,
 	} else if (key_is(k, "name")) {
 		return get_str(v, n->name, sizeof(n->name));
 	} else if (key_is(k, "reason")) {
-		return get_str(v, n->reason, sizeof(n->reason));
+		*seen_reason = exit_reason_parse(v, &n->reason);
+		return *seen_reason;
 	}
 	return true;
+}
+
+const char *
+roost_exit_reason_name(roost_exit_reason_t r)
+{
+	switch (r) {
+#define EXIT_REASON_NAME(name, num, text) \
+	case ROOST_EXIT_##name:           \
+		return text;
+		ROOST_EXIT_REASONS(EXIT_REASON_NAME)
+#undef EXIT_REASON_NAME
+	}
+	return "?";
 }
 
 int
@@ -362,6 +403,7 @@ roost_notice_decode(const roost_msg_t *m, roost_notice_t *out)
 	msgpack_unpacked up;
 	msgpack_object *o;
 	roost_notice_t n;
+	bool seen_reason = false;
 	uint32_t i;
 	int rc = ROOST_EPROTO;
 
@@ -382,9 +424,9 @@ roost_notice_decode(const roost_msg_t *m, roost_notice_t *out)
 		goto out;
 	for (i = 0; i < o->via.map.size; i++)
 		if (!notice_field(&n, &o->via.map.ptr[i].key,
-		                  &o->via.map.ptr[i].val))
+		                  &o->via.map.ptr[i].val, &seen_reason))
 			goto out;
-	if (n.aid.id == 0 || n.reason[0] == '\0')
+	if (n.aid.id == 0 || !seen_reason)
 		goto out;
 	*out = n;
 	rc = 0;

@@ -38,7 +38,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.m_flags = ROOST_MSG_MSGPACK | ROOST_MSG_SYSTEM;
 	m.m_kind = ROOST_KIND_DOWN;
 	if (roost_notice_decode(&m, &n) == 0 &&
-	    (n.aid.id == 0 || n.reason[0] == '\0' ||
+	    (n.aid.id == 0 ||
+	     strcmp(roost_exit_reason_name(n.reason), "?") == 0 ||
 	     strlen(n.name) > ROOST_NAME_MAX))
 		__builtin_trap();
 	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
