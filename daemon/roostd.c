@@ -25,6 +25,8 @@
 #endif
 
 #define HEARTBEAT_NS (100ull * 1000000u)
+/* How long a starting roostd waits for the system's lock (lock_within). */
+#define LOCK_WAIT_MS 1000
 static_assert(HEARTBEAT_NS * 4 <= ROOST_HEARTBEAT_STALE_NS,
               "tools must never take a live roostd for stale");
 /* Heartbeats between two audits of what roostd owns in shm (rd_audit). */
@@ -66,6 +68,23 @@ usage(FILE *f)
 
 /* One roostd per system: an flock on "/roost.UID.SYSTEM~lock" ('~' is in
  * no system name, so no system's objects match it). Held for life. */
+/*
+ * flock 'fd' within 'ms'. A roostd killed while it forked a child leaves
+ * the lock with that child until the child's exec closes the descriptor
+ * (close-on-exec): a short wait tells that from a live roostd.
+ */
+static bool
+lock_within(int fd, int ms)
+{
+	for (int waited = 0;; waited += 10) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return true;
+		if (errno != EWOULDBLOCK || waited >= ms)
+			return false;
+		usleep(10000);
+	}
+}
+
 static int
 take_lock(const char *system, char *name, size_t len)
 {
@@ -84,7 +103,7 @@ take_lock(const char *system, char *name, size_t len)
 			       system, strerror(errno));
 			return -1;
 		}
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (!lock_within(fd, LOCK_WAIT_MS)) {
 			rd_log(RD_ERR, "system '%s' is already run by another "
 			       "roostd", system);
 			close(fd);

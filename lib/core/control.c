@@ -248,41 +248,39 @@ roost__roostd_tell(roost_ctx_t *ctx, uint32_t kind, uint64_t arg)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+int
+roost_stop(roost_ctx_t *ctx, roost_aid_t aid)
+{
+	struct roost__mbox *mb;
+	int rc;
+
+	if (ctx == NULL)
+		return -EINVAL;
+	for (int tries = 0;; tries++) {
+		rc = roost__ctx_peer(ctx, aid, &mb);
+		if (rc < 0)
+			return rc;
+		rc = roost__mbox_shut_user(mb);
+		if (rc != -ESTALE)
+			break;
+		roost__ctx_peer_drop(ctx, roost_aid_slot(aid));
+		if (tries == ROOST__STALE_RETRIES)
+			return -EAGAIN;
+	}
+	if (rc < 0)
+		return rc;
+	/* The mark first, then the notices: when the target sees STOP, the
+	 * user lane it must drain is already final; roostd hears first, so
+	 * it takes the exit that follows for a stop. */
+	roost__roostd_tell(ctx, ROOST__KIND_STOPPING, aid.id);
+	return roost_send_ex(ctx, aid, ROOST_KIND_STOP, ROOST_SEND_SYSTEM, 0,
+	                     NULL, 0, 1000);
+}
+
 void
 roost__oneshot_done(roost_ctx_t *ctx, int status)
 {
 	roost__roostd_tell(ctx, ROOST__KIND_DONE, (uint64_t)status);
-}
-
-int
-roost__send_dead_letter(roost_ctx_t *ctx, roost_aid_t dead, roost_aid_t to,
-                        const char *name, const roost_msg_t *m)
-{
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	int rc;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 7);
-	msgpack_pack_str_with_body(&pk, "to", 2);
-	msgpack_pack_uint64(&pk, to.id);
-	msgpack_pack_str_with_body(&pk, "name", 4);
-	pack_str(&pk, name);
-	msgpack_pack_str_with_body(&pk, "from", 4);
-	msgpack_pack_uint64(&pk, roost_msg_from(m).id);
-	msgpack_pack_str_with_body(&pk, "kind", 4);
-	msgpack_pack_uint32(&pk, roost_msg_kind(m));
-	msgpack_pack_str_with_body(&pk, "corr", 4);
-	msgpack_pack_uint64(&pk, roost_msg_corr(m));
-	msgpack_pack_str_with_body(&pk, "flags", 5);
-	msgpack_pack_uint32(&pk, roost_msg_flags(m));
-	msgpack_pack_str_with_body(&pk, "data", 4);
-	msgpack_pack_bin_with_body(&pk, roost_msg_data(m), roost_msg_size(m));
-	rc = roost_send_ex(ctx, dead, roost_msg_kind(m), ROOST_SEND_MSGPACK,
-	                   roost_msg_corr(m), sb.data, sb.size, 0);
-	msgpack_sbuffer_destroy(&sb);
-	return rc;
 }
 
 /* --- notices ------------------------------------------------------- */

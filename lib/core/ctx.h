@@ -15,6 +15,20 @@ struct roost__peer {
 
 /* roost_send_ex flag, internal: the record is a reply (roost_reply). */
 #define ROOST__SEND_REPLY 0x80000000u
+/* Re-opens of a replaced mailbox (tag-replace) within one send: each
+ * needs an owner that replaced its mailbox again meanwhile, so a few is
+ * plenty. */
+#define ROOST__STALE_RETRIES 8
+
+/*
+ * Copy 'm' to the dead-letter mailbox 'dead' as a MessagePack map {to,
+ * name, from, kind, corr, flags, data}, keeping its kind and correlation
+ * id; 'to' and 'name' say whose message it was. Never waits.
+ * (deadletter.c)
+ */
+int roost__send_dead_letter(roost_ctx_t *ctx, roost_aid_t dead,
+                            roost_aid_t to, const char *name,
+                            const roost_msg_t *m);
 
 struct roost_ctx {
 	struct roost__sys cx_sys;

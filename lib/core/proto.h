@@ -134,13 +134,5 @@ void roost__oneshot_done(roost_ctx_t *ctx, int status);
 /* Tell roostd (if one runs) that 'aid' is being stopped. No reply. */
 void roost__roostd_tell(roost_ctx_t *ctx, uint32_t kind, uint64_t arg);
 
-/*
- * Copy 'm' to the dead-letter mailbox 'dead' as a MessagePack map {to,
- * name, from, kind, corr, flags, data}, keeping its kind and correlation
- * id; 'to' and 'name' say whose message it was. Never waits.
- */
-int roost__send_dead_letter(roost_ctx_t *ctx, roost_aid_t dead,
-                            roost_aid_t to, const char *name,
-                            const roost_msg_t *m);
 
 #endif /* ROOST_CORE_PROTO_H */

@@ -5,7 +5,6 @@
  * for kinds nobody handles.
  */
 #include "roost_impl.h"
-#include "core/proto.h"
 
 static roost_handler_fn
 find_handler(const roost_behaviour_t *b, uint32_t kind)

@@ -5,7 +5,6 @@
  * whether the system has one actor or a thousand.
  */
 #include "roost_impl.h"
-#include "core/proto.h"
 
 void
 roost__ctx_peer_drop(roost_ctx_t *ctx, uint32_t slot)
@@ -66,9 +65,7 @@ roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to, struct roost__mbox **out)
 }
 
 #define SEND_FLAGS_KNOWN (ROOST_SEND_SYSTEM | ROOST_SEND_MSGPACK)
-/* Re-opens after a replacement within one send: each needs an owner that
- * replaced its mailbox again meanwhile, so a few is plenty. */
-#define STALE_RETRIES 8
+
 
 int
 roost_send_ex(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
@@ -111,7 +108,7 @@ roost_send_ex(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
 		 * segment; send it to the new one. */
 		if (rc != -ESTALE)
 			return rc;
-		if (tries == STALE_RETRIES)
+		if (tries == ROOST__STALE_RETRIES)
 			return -EAGAIN;
 	}
 }
@@ -181,7 +178,7 @@ roost_send_batch(roost_ctx_t *ctx, roost_aid_t to,
 		total += done;
 		if (rc == -ESRCH || rc == -ESTALE)
 			roost__ctx_peer_drop(ctx, roost_aid_slot(to));
-		if (rc == -ESTALE && tries++ < STALE_RETRIES)
+		if (rc == -ESTALE && tries++ < ROOST__STALE_RETRIES)
 			continue; /* replaced: the rest goes to the new one */
 		if (rc == -EAGAIN && mb == &ctx->cx_mbox && timeout_ms != 0)
 			rc = -EDEADLK;
@@ -220,33 +217,4 @@ roost_send_name(roost_ctx_t *ctx, const char *name, uint32_t kind,
 	if (rc < 0)
 		return rc;
 	return roost_send_ex(ctx, to, kind, 0, 0, data, size, timeout_ms);
-}
-
-int
-roost_stop(roost_ctx_t *ctx, roost_aid_t aid)
-{
-	struct roost__mbox *mb;
-	int rc;
-
-	if (ctx == NULL)
-		return -EINVAL;
-	for (int tries = 0;; tries++) {
-		rc = roost__ctx_peer(ctx, aid, &mb);
-		if (rc < 0)
-			return rc;
-		rc = roost__mbox_shut_user(mb);
-		if (rc != -ESTALE)
-			break;
-		roost__ctx_peer_drop(ctx, roost_aid_slot(aid));
-		if (tries == STALE_RETRIES)
-			return -EAGAIN;
-	}
-	if (rc < 0)
-		return rc;
-	/* The mark first, then the notices: when the target sees STOP, the
-	 * user lane it must drain is already final; roostd hears first, so
-	 * it takes the exit that follows for a stop. */
-	roost__roostd_tell(ctx, ROOST__KIND_STOPPING, aid.id);
-	return roost_send_ex(ctx, aid, ROOST_KIND_STOP, ROOST_SEND_SYSTEM, 0,
-	                     NULL, 0, 1000);
 }
