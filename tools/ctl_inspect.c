@@ -417,8 +417,83 @@ letter_decode(msgpack_unpacked *up, const roost_queued_t *q, struct letter *d)
 	return seen == 15;
 }
 
-int
-ctl_deadletters(struct ctl *c, int argc, char **argv)
+/* One dead letter as JSON: who it was for, where it came from, what it
+ * held; or the raw message when it is not a dead-letter record. */
+static json_t *
+letter_json(struct ctl *c, const struct ctl_names *names,
+            const roost_queued_t *q, const struct letter *d, bool ok)
+{
+	char addr[32];
+	json_t *o = json_pack("{s:I, s:I}", "seq", (json_int_t)q->seq,
+	                      "age_ms", (json_int_t)(q->age_ns / 1000000u));
+
+	if (!ok) {
+		json_object_set_new(o, "malformed", json_true());
+		ctl_payload_json(o, q->data, q->size,
+		                 (q->flags & ROOST_MSG_MSGPACK) != 0);
+		return o;
+	}
+	json_object_set_new(
+	    o, "to", json_string(ctl_fmt_aid(d->dl_to, addr, sizeof(addr))));
+	json_object_set_new(o, "to_aid", json_integer((json_int_t)d->dl_to.id));
+	json_object_set_new(o, "to_name", ctl_json_str_or_null(d->dl_name));
+	json_object_set_new(
+	    o, "from",
+	    json_string(ctl_fmt_aid(d->dl_from, addr, sizeof(addr))));
+	json_object_set_new(o, "from_aid",
+	                    json_integer((json_int_t)d->dl_from.id));
+	json_object_set_new(
+	    o, "from_name",
+	    ctl_json_str_or_null(ctl_names_get(names, d->dl_from)));
+	json_object_set_new(o, "kind", json_integer((json_int_t)d->dl_kind));
+	json_object_set_new(o, "kind_name",
+	                    ctl_kind_name_json(c, (uint32_t)d->dl_kind));
+	json_object_set_new(o, "corr", json_integer((json_int_t)d->dl_corr));
+	json_object_set_new(
+	    o, "flags",
+	    ctl_flags_json((uint32_t)d->dl_flags & ~ROOST_MSG_SYSTEM));
+	ctl_payload_json(o, d->dl_data, d->dl_size,
+	                 (d->dl_flags & ROOST_MSG_MSGPACK) != 0);
+	return o;
+}
+
+/* One dead letter as a line of the text table. */
+static void
+letter_text(struct ctl *c, const struct ctl_names *names,
+            const roost_queued_t *q, const struct letter *d, bool ok)
+{
+	char age[24], who[80], from[80], kind[32], flags[64], addr[32];
+
+	if (!ok) {
+		printf("  %-10llu %-7s (not a dead-letter record) %s\n",
+		       (unsigned long long)q->seq,
+		       ctl_fmt_age(q->age_ns, age, sizeof(age)),
+		       ctl_payload_text(q->data, q->size,
+		                        (q->flags & ROOST_MSG_MSGPACK) != 0,
+		                        PAYLOAD_WIDTH));
+		return;
+	}
+	if (d->dl_name[0] != '\0')
+		snprintf(who, sizeof(who), "%s(%s)", d->dl_name,
+		         ctl_fmt_aid(d->dl_to, addr, sizeof(addr)));
+	else
+		ctl_fmt_aid(d->dl_to, who, sizeof(who));
+	printf("  %-10llu %-7s %-22s %-22s %-12s %-16s %s\n",
+	       (unsigned long long)q->seq,
+	       ctl_fmt_age(q->age_ns, age, sizeof(age)), who,
+	       ctl_fmt_who(names, d->dl_from, from, sizeof(from)),
+	       ctl_fmt_kind(c, (uint32_t)d->dl_kind, kind, sizeof(kind)),
+	       ctl_fmt_flags((uint32_t)d->dl_flags & ~ROOST_MSG_SYSTEM, flags,
+	                     sizeof(flags)),
+	       ctl_payload_text(d->dl_data, d->dl_size,
+	                        (d->dl_flags & ROOST_MSG_MSGPACK) != 0,
+	                        PAYLOAD_WIDTH));
+}
+
+/* deadletters' options: '*limit' and '*drain'; 0 or an exit code. */
+static int
+deadletters_opts(struct ctl *c, int argc, char **argv, uint64_t *limit,
+                 bool *drain)
 {
 	static const struct option opts[] = {
 	    CTL_COMMON_OPTS,
@@ -426,6 +501,32 @@ ctl_deadletters(struct ctl *c, int argc, char **argv)
 	    {"drain", no_argument, NULL, 'd'},
 	    {0},
 	};
+	int opt;
+	int rc;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "js:hn:d", opts, NULL)) != -1) {
+		if (ctl_common_opt(c, opt, "deadletters"))
+			continue;
+		if (opt == 'd') {
+			*drain = true;
+			continue;
+		}
+		if (opt != 'n')
+			return ctl_usage("deadletters", "unknown option");
+		rc = ctl_parse_u64("deadletters", "--limit", optarg,
+		                   UINT32_MAX, limit);
+		if (rc != 0)
+			return rc;
+	}
+	if (optind != argc)
+		return ctl_usage("deadletters", "takes no arguments");
+	return 0;
+}
+
+int
+ctl_deadletters(struct ctl *c, int argc, char **argv)
+{
 	struct collected col = {0};
 	struct ctl_names names;
 	roost_mbox_info_t info;
@@ -436,31 +537,16 @@ ctl_deadletters(struct ctl *c, int argc, char **argv)
 	uint64_t limit = LIMIT_DEF;
 	bool drain = false;
 	json_t *arr = NULL;
-	json_t *o;
-	char age[24], who[80], from[80], kind[32], flags[64], addr[32];
 	size_t i;
-	int opt;
+	bool ok;
 	int rc;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "js:hn:d", opts, NULL)) != -1) {
-		if (ctl_common_opt(c, opt, "deadletters"))
-			continue;
-		if (opt == 'd') {
-			drain = true;
-			continue;
-		}
-		if (opt != 'n')
-			return ctl_usage("deadletters", "unknown option");
-		rc = ctl_parse_u64("deadletters", "--limit", optarg,
-		                   UINT32_MAX, &limit);
-		if (rc != 0)
-			return rc;
-	}
-	if (optind != argc)
-		return ctl_usage("deadletters", "takes no arguments");
+	rc = deadletters_opts(c, argc, argv, &limit, &drain);
+	if (rc != 0)
+		return rc;
 	if (drain)
 		return ctl_drain(c);
+	/* Collect: the queue, the system's counters, the names. */
 	rc = ctl_view(c, false);
 	if (rc != 0)
 		return rc;
@@ -483,6 +569,7 @@ ctl_deadletters(struct ctl *c, int argc, char **argv)
 		collected_free(&col);
 		return ctl_fail(rc, "reading system '%s'", c->c_sysname);
 	}
+	/* Print: one JSON document, or a header and a line per letter. */
 	if (c->c_json) {
 		arr = json_array();
 	} else {
@@ -496,93 +583,13 @@ ctl_deadletters(struct ctl *c, int argc, char **argv)
 			       "DATA");
 	}
 	for (i = 0; i < col.cq_n; i++) {
-		const roost_queued_t *q = &col.cq_q[i];
-		bool ok;
-
 		msgpack_unpacked_init(&up);
-		ok = letter_decode(&up, q, &d);
-		if (c->c_json) {
-			o = json_pack("{s:I, s:I}", "seq", (json_int_t)q->seq,
-			              "age_ms",
-			              (json_int_t)(q->age_ns / 1000000u));
-			if (ok) {
-				json_object_set_new(
-				    o, "to",
-				    json_string(ctl_fmt_aid(d.dl_to, addr,
-				                            sizeof(addr))));
-				json_object_set_new(
-				    o, "to_aid",
-				    json_integer((json_int_t)d.dl_to.id));
-				json_object_set_new(
-				    o, "to_name",
-				    ctl_json_str_or_null(d.dl_name));
-				json_object_set_new(
-				    o, "from",
-				    json_string(ctl_fmt_aid(d.dl_from, addr,
-				                            sizeof(addr))));
-				json_object_set_new(
-				    o, "from_aid",
-				    json_integer((json_int_t)d.dl_from.id));
-				json_object_set_new(
-				    o, "from_name",
-				    ctl_json_str_or_null(
-				        ctl_names_get(&names, d.dl_from)));
-				json_object_set_new(
-				    o, "kind",
-				    json_integer((json_int_t)d.dl_kind));
-				json_object_set_new(
-				    o, "kind_name",
-				    ctl_kind_name_json(c,
-				                       (uint32_t)d.dl_kind));
-				json_object_set_new(
-				    o, "corr",
-				    json_integer((json_int_t)d.dl_corr));
-				json_object_set_new(
-				    o, "flags",
-				    ctl_flags_json((uint32_t)d.dl_flags &
-				                   ~ROOST_MSG_SYSTEM));
-				ctl_payload_json(
-				    o, d.dl_data, d.dl_size,
-				    (d.dl_flags & ROOST_MSG_MSGPACK) != 0);
-			} else {
-				json_object_set_new(o, "malformed",
-				                    json_true());
-				ctl_payload_json(
-				    o, q->data, q->size,
-				    (q->flags & ROOST_MSG_MSGPACK) != 0);
-			}
-			json_array_append_new(arr, o);
-		} else if (ok) {
-			if (d.dl_name[0] != '\0')
-				snprintf(
-				    who, sizeof(who), "%s(%s)", d.dl_name,
-				    ctl_fmt_aid(d.dl_to, addr, sizeof(addr)));
-			else
-				ctl_fmt_aid(d.dl_to, who, sizeof(who));
-			printf(
-			    "  %-10llu %-7s %-22s %-22s %-12s %-16s %s\n",
-			    (unsigned long long)q->seq,
-			    ctl_fmt_age(q->age_ns, age, sizeof(age)), who,
-			    ctl_fmt_who(&names, d.dl_from, from, sizeof(from)),
-			    ctl_fmt_kind(c, (uint32_t)d.dl_kind, kind,
-			                 sizeof(kind)),
-			    ctl_fmt_flags((uint32_t)d.dl_flags &
-			                      ~ROOST_MSG_SYSTEM,
-			                  flags, sizeof(flags)),
-			    ctl_payload_text(
-			        d.dl_data, d.dl_size,
-			        (d.dl_flags & ROOST_MSG_MSGPACK) != 0,
-			        PAYLOAD_WIDTH));
-		} else {
-			printf(
-			    "  %-10llu %-7s (not a dead-letter record) %s\n",
-			    (unsigned long long)q->seq,
-			    ctl_fmt_age(q->age_ns, age, sizeof(age)),
-			    ctl_payload_text(q->data, q->size,
-			                     (q->flags & ROOST_MSG_MSGPACK) !=
-			                         0,
-			                     PAYLOAD_WIDTH));
-		}
+		ok = letter_decode(&up, &col.cq_q[i], &d);
+		if (c->c_json)
+			json_array_append_new(
+			    arr, letter_json(c, &names, &col.cq_q[i], &d, ok));
+		else
+			letter_text(c, &names, &col.cq_q[i], &d, ok);
 		msgpack_unpacked_destroy(&up);
 	}
 	if (c->c_json)
