@@ -274,8 +274,9 @@ program_path(const char *prog)
 	return NULL;
 }
 
-int
-ctl_spawn(struct ctl *c, int argc, char **argv)
+/* spawn's options into 'o'; 0 (optind at PROGRAM) or an exit code. */
+static int
+spawn_opts(struct ctl *c, int argc, char **argv, roost_spawn_opts_t *o)
 {
 	static const struct option opts[] = {
 	    CTL_COMMON_OPTS,
@@ -287,18 +288,10 @@ ctl_spawn(struct ctl *c, int argc, char **argv)
 	    {"timeout", required_argument, NULL, 't'},
 	    {0},
 	};
-	roost_spawn_opts_t o;
-	roost_actor_info_t a;
-	roost_aid_t aid;
-	const char **args = NULL;
-	char *prog = NULL;
-	char addr[32];
 	uint64_t v;
 	int opt;
-	int i;
 	int rc;
 
-	roost_spawn_opts_init(&o);
 	optind = 0;
 	/* '+': everything after PROGRAM belongs to it. */
 	while ((opt = getopt_long(argc, argv, "+js:hN:r:dm:S:t:", opts,
@@ -308,37 +301,37 @@ ctl_spawn(struct ctl *c, int argc, char **argv)
 		rc = 0;
 		switch (opt) {
 		case 'N':
-			o.name = optarg;
+			o->name = optarg;
 			break;
 		case 'r':
 			if (strcmp(optarg, "permanent") == 0)
-				o.restart = ROOST_RESTART_PERMANENT;
+				o->restart = ROOST_RESTART_PERMANENT;
 			else if (strcmp(optarg, "transient") == 0)
-				o.restart = ROOST_RESTART_TRANSIENT;
+				o->restart = ROOST_RESTART_TRANSIENT;
 			else if (strcmp(optarg, "temporary") == 0)
-				o.restart = ROOST_RESTART_TEMPORARY;
+				o->restart = ROOST_RESTART_TEMPORARY;
 			else
 				return ctl_usage("spawn",
 				                 "--restart: permanent, "
 				                 "transient or temporary");
 			break;
 		case 'd':
-			o.flags |= ROOST_SPAWN_DAEMON;
+			o->flags |= ROOST_SPAWN_DAEMON;
 			break;
 		case 'm':
 			rc = ctl_parse_u64("spawn", "--mailbox-bytes", optarg,
 			                   1u << 30, &v);
-			o.mbox_bytes = (uint32_t)v;
+			o->mbox_bytes = (uint32_t)v;
 			break;
 		case 'S':
 			rc = ctl_parse_u64("spawn", "--shutdown-ms", optarg,
 			                   3600000, &v);
-			o.shutdown_ms = (uint32_t)v;
+			o->shutdown_ms = (uint32_t)v;
 			break;
 		case 't':
 			rc = ctl_parse_u64("spawn", "--timeout", optarg,
 			                   INT_MAX, &v);
-			o.timeout_ms = (int)v;
+			o->timeout_ms = (int)v;
 			break;
 		default:
 			return ctl_usage("spawn", "unknown option");
@@ -348,6 +341,59 @@ ctl_spawn(struct ctl *c, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return ctl_usage("spawn", "wants PROGRAM [ARGS...]");
+	return 0;
+}
+
+/* What roost_spawn said, as an exit code and a message. */
+static int
+spawn_error(int rc, const roost_spawn_opts_t *o)
+{
+	if (rc == -EADDRINUSE)
+		return ctl_err(CTL_FAILED, "spawn: the name '%s' is taken",
+		               o->name);
+	if (rc == -ECHILD)
+		return ctl_err(CTL_FAILED,
+		               "spawn: %s exited before it attached "
+		               "(is it a roost actor?)",
+		               o->program);
+	return ctl_fail(rc, "spawn %s", o->program);
+}
+
+/* The spawned actor, as JSON or a line of text. */
+static void
+spawn_print(struct ctl *c, const roost_spawn_opts_t *o, roost_aid_t aid)
+{
+	roost_actor_info_t a;
+	char addr[32];
+
+	memset(&a, 0, sizeof(a));
+	roost_view_actor(c->c_view, aid, &a);
+	ctl_fmt_aid(aid, addr, sizeof(addr));
+	if (c->c_json)
+		ctl_json_print(json_pack("{s:{s:s, s:I, s:o, s:i, s:s}}",
+		                         "spawned", "address", addr, "aid",
+		                         (json_int_t)aid.id, "name",
+		                         ctl_json_str_or_null(o->name), "pid",
+		                         (int)a.pid, "program", o->program));
+	else
+		printf("spawned %s as %s at %s (pid %d)\n", o->program,
+		       o->name ? o->name : "(unnamed)", addr, (int)a.pid);
+}
+
+int
+ctl_spawn(struct ctl *c, int argc, char **argv)
+{
+	roost_spawn_opts_t o;
+	roost_aid_t aid;
+	const char **args = NULL;
+	char *prog = NULL;
+	int i;
+	int rc;
+
+	roost_spawn_opts_init(&o);
+	rc = spawn_opts(c, argc, argv, &o);
+	if (rc != 0)
+		return rc;
 	prog = program_path(argv[optind]);
 	if (prog == NULL)
 		return ctl_err(CTL_FAILED, "spawn: no program '%s'%s",
@@ -366,39 +412,15 @@ ctl_spawn(struct ctl *c, int argc, char **argv)
 	rc = need_roostd(c, "spawn");
 	if (rc == 0)
 		rc = ctl_connect(c);
-	if (rc != 0)
-		goto out;
-	rc = roost_spawn(c->c_ctx, &o, &aid);
-	if (rc == -EADDRINUSE) {
-		rc = ctl_err(CTL_FAILED, "spawn: the name '%s' is taken",
-		             o.name);
-		goto out;
+	if (rc == 0) {
+		rc = roost_spawn(c->c_ctx, &o, &aid);
+		if (rc < 0) {
+			rc = spawn_error(rc, &o);
+		} else {
+			spawn_print(c, &o, aid);
+			rc = CTL_OK;
+		}
 	}
-	if (rc == -ECHILD) {
-		rc = ctl_err(CTL_FAILED,
-		             "spawn: %s exited before it attached "
-		             "(is it a roost actor?)",
-		             prog);
-		goto out;
-	}
-	if (rc < 0) {
-		rc = ctl_fail(rc, "spawn %s", prog);
-		goto out;
-	}
-	memset(&a, 0, sizeof(a));
-	roost_view_actor(c->c_view, aid, &a);
-	ctl_fmt_aid(aid, addr, sizeof(addr));
-	if (c->c_json)
-		ctl_json_print(json_pack("{s:{s:s, s:I, s:o, s:i, s:s}}",
-		                         "spawned", "address", addr, "aid",
-		                         (json_int_t)aid.id, "name",
-		                         ctl_json_str_or_null(o.name), "pid",
-		                         (int)a.pid, "program", prog));
-	else
-		printf("spawned %s as %s at %s (pid %d)\n", prog,
-		       o.name ? o.name : "(unnamed)", addr, (int)a.pid);
-	rc = CTL_OK;
-out:
 	free(args);
 	free(prog);
 	return rc;
