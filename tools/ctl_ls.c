@@ -480,8 +480,11 @@ draw(struct ctl *c, const roost_sysinfo_t *si, struct table *t, bool tty,
 	fflush(stdout);
 }
 
-int
-ctl_top(struct ctl *c, int argc, char **argv)
+/* top's options: the refresh interval, the number of frames (0: until
+ * quit) and the sort order; 0 or an exit code. */
+static int
+top_opts(struct ctl *c, int argc, char **argv, uint64_t *interval,
+         uint64_t *count)
 {
 	static const struct option opts[] = {
 	    CTL_COMMON_OPTS,
@@ -490,19 +493,8 @@ ctl_top(struct ctl *c, int argc, char **argv)
 	    {"count", required_argument, NULL, 'n'},
 	    {0},
 	};
-	struct table prev = {0};
-	struct table cur = {0};
-	struct table tmp;
-	struct sigaction sa;
-	roost_sysinfo_t si;
-	uint64_t interval = 1000;
-	uint64_t count = 0;
-	uint64_t frame;
-	uint64_t t_prev = 0;
-	uint64_t t_now;
-	bool tty;
 	int opt;
-	int rc = CTL_OK;
+	int rc = 0;
 
 	sort_by = SORT_DEPTH;
 	optind = 0;
@@ -512,10 +504,10 @@ ctl_top(struct ctl *c, int argc, char **argv)
 			continue;
 		if (opt == 'i')
 			rc = ctl_parse_u64("top", "--interval", optarg,
-			                   3600000, &interval);
+			                   3600000, interval);
 		else if (opt == 'n')
 			rc = ctl_parse_u64("top", "--count", optarg,
-			                   UINT32_MAX, &count);
+			                   UINT32_MAX, count);
 		else if (opt == 'o' && strcmp(optarg, "depth") == 0)
 			sort_by = SORT_DEPTH;
 		else if (opt == 'o' && strcmp(optarg, "rate") == 0)
@@ -533,8 +525,55 @@ ctl_top(struct ctl *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return ctl_usage("top", "takes no arguments");
-	if (interval < 50)
-		interval = 50;
+	if (*interval < 50)
+		*interval = 50;
+	return 0;
+}
+
+/* Collect one frame: the system opened afresh (one shut down and started
+ * again is a new segment), its table and its counters. 0 or an exit
+ * code. */
+static int
+top_collect(struct ctl *c, struct table *cur, roost_sysinfo_t *si)
+{
+	int rc;
+
+	roost_view_close(c->c_view);
+	c->c_view = NULL;
+	rc = roost_view_open(&c->c_view, c->c_sysname);
+	if (rc == 0)
+		rc = table_load(c->c_view, cur);
+	if (rc == 0)
+		rc = roost_view_info(c->c_view, si);
+	if (rc == 0)
+		return 0;
+	term_restore(); /* the message goes to a terminal in its own mode */
+	if (rc == -ENOENT && c->c_view == NULL)
+		return ctl_err(CTL_NOSYS, "system '%s' is gone", c->c_sysname);
+	if (c->c_view == NULL)
+		return ctl_fail(rc, "system '%s'", c->c_sysname);
+	return ctl_fail(rc, "reading system '%s'", c->c_sysname);
+}
+
+int
+ctl_top(struct ctl *c, int argc, char **argv)
+{
+	struct table prev = {0};
+	struct table cur = {0};
+	struct table tmp;
+	struct sigaction sa;
+	roost_sysinfo_t si;
+	uint64_t interval = 1000;
+	uint64_t count = 0;
+	uint64_t frame;
+	uint64_t t_prev = 0;
+	uint64_t t_now;
+	bool tty;
+	int rc;
+
+	rc = top_opts(c, argc, argv, &interval, &count);
+	if (rc != 0)
+		return rc;
 	rc = ctl_view(c, false);
 	if (rc != 0)
 		return rc;
@@ -543,30 +582,12 @@ ctl_top(struct ctl *c, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	tty = !c->c_json && isatty(STDOUT_FILENO) && term_raw();
+	rc = CTL_OK;
 	for (frame = 0; !top_quit && (count == 0 || frame < count); frame++) {
-		/* Reopen each turn: a system shut down and started again is a
-		 * new segment. */
-		roost_view_close(c->c_view);
-		c->c_view = NULL;
-		rc = roost_view_open(&c->c_view, c->c_sysname);
-		if (rc < 0) {
-			term_restore();
-			if (rc == -ENOENT)
-				return ctl_err(CTL_NOSYS,
-				               "system '%s' is gone",
-				               c->c_sysname);
-			rc = ctl_fail(rc, "system '%s'", c->c_sysname);
-			goto out;
-		}
 		t_now = now_ns();
-		rc = table_load(c->c_view, &cur);
-		if (rc == 0)
-			rc = roost_view_info(c->c_view, &si);
-		if (rc < 0) {
-			term_restore();
-			rc = ctl_fail(rc, "reading system '%s'", c->c_sysname);
-			goto out;
-		}
+		rc = top_collect(c, &cur, &si);
+		if (rc != 0)
+			break;
 		if (frame > 0)
 			table_rates(&cur, &prev, t_now - t_prev);
 		draw(c, &si, &cur, tty, frame);
@@ -577,8 +598,6 @@ ctl_top(struct ctl *c, int argc, char **argv)
 		if (count == 0 || frame + 1 < count)
 			wait_key(interval, tty);
 	}
-	rc = CTL_OK;
-out:
 	term_restore();
 	table_free(&prev);
 	table_free(&cur);
