@@ -3,7 +3,8 @@
  * bench_proc.c - a group of forked workers started together and waited
  * for with a deadline (see bench_proc.h). The parent never blocks without
  * a bound: it sleeps in sigtimedwait() on SIGCHLD and the stop signals,
- * then reaps with waitpid(WNOHANG).
+ * then reaps with waitpid(WNOHANG). Also the whole-buffer pipe reads and
+ * writes the pipe references share.
  */
 #include "bench_proc.h"
 #include "bench_util.h"
@@ -252,4 +253,42 @@ bench_group_run(struct bench_sync *s, int n, bench_worker_fn fn,
 		group_kill(&g);
 	free(g.gr_pid);
 	return rc;
+}
+
+int
+bench_write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+bench_read_all(int fd, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }

@@ -16,6 +16,7 @@
 #define BENCH_PROC_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 
 #define BENCH_READY_TIMEOUT_S 10 /* workers must attach within this */
 #define BENCH_WATCHDOG_S 45      /* a worker's own alarm() */
@@ -37,6 +38,11 @@ typedef int (*bench_worker_fn)(void *arg, int idx);
 /* Block the signals the parent awaits. main() calls this once, before
  * the first group. */
 void bench_signals_block(void);
+
+/* All of 'len' bytes to / from 'fd', through EINTR: 0, a negative errno,
+ * or -ECONNRESET when the writer closed first. */
+int bench_write_all(int fd, const void *buf, size_t len);
+int bench_read_all(int fd, void *buf, size_t len);
 
 /* In a worker: announce readiness, then wait for the parent's go (at
  * most BENCH_READY_TIMEOUT_S). 0 or -ETIMEDOUT. */

@@ -79,48 +79,10 @@ hop_mech_name(enum hop_mech m)
 /* Sending and receiving the token. */
 
 static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-read_all(int fd, void *buf, size_t len)
-{
-	unsigned char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ECONNRESET;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 tok_send(struct hop_end *e, const struct token *t)
 {
 	if (e->he_mech == HOP_PIPE)
-		return write_all(e->he_wfd, t, sizeof(*t));
+		return bench_write_all(e->he_wfd, t, sizeof(*t));
 	return roost_send(e->he_ctx, e->he_next, HOP_KIND, t, sizeof(*t),
 	                  e->he_timeout);
 }
@@ -133,7 +95,7 @@ tok_recv(struct hop_end *e, struct token *t)
 	int rc;
 
 	if (e->he_mech == HOP_PIPE)
-		return read_all(e->he_rfd, t, sizeof(*t));
+		return bench_read_all(e->he_rfd, t, sizeof(*t));
 	rc = roost_recv(e->he_ctx, &m, e->he_timeout);
 	if (rc < 0)
 		return rc;

@@ -747,42 +747,6 @@ end_detach(struct end *e)
  * the payload, valid until the next receive on 'e'. */
 
 static int
-write_all(int fd, const unsigned char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-read_all(int fd, unsigned char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ECONNRESET;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 sock_err(void)
 {
 	return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
@@ -941,7 +905,7 @@ end_send(struct end *e, const unsigned char *buf)
 		return spsc_send(&e->en_tx, ROOST_KIND, buf, e->en_len,
 		                 e->en_timeout_ns);
 	case MECH_PIPE:
-		return write_all(e->en_wfd, buf, e->en_len);
+		return bench_write_all(e->en_wfd, buf, e->en_len);
 	case MECH_SEQPACKET:
 		return sp_send(e, buf);
 	case MECH_MQ:
@@ -962,7 +926,7 @@ end_recv(struct end *e, const unsigned char **data)
 	case MECH_SPSC:
 		return spsc_recv1(e, data);
 	case MECH_PIPE:
-		return read_all(e->en_rfd[0], e->en_buf, e->en_len);
+		return bench_read_all(e->en_rfd[0], e->en_buf, e->en_len);
 	case MECH_SEQPACKET:
 		return sp_recv(e);
 	case MECH_MQ:

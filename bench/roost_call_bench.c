@@ -35,6 +35,8 @@
 #include <roost.h>
 #include <roost/view.h>
 
+#include "bench_proc.h"
+
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -188,42 +190,6 @@ find(roost_ctx_t *ctx, const char *name, roost_aid_t *out)
 	return rc;
 }
 
-static int
-read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n == 0 ? -ECONNRESET : -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* (1) Request/response. */
 
@@ -238,9 +204,9 @@ call_once(struct job *jb, roost_ctx_t *ctx, roost_aid_t srv,
 
 	memcpy(buf, &seq, sizeof(seq));
 	if (jb->jb_v == V_CALL_PIPE) {
-		rc = write_all(jb->jb_req[1], buf, CALL_LEN);
+		rc = bench_write_all(jb->jb_req[1], buf, CALL_LEN);
 		if (rc == 0)
-			rc = read_all(jb->jb_resp[0], buf, CALL_LEN);
+			rc = bench_read_all(jb->jb_resp[0], buf, CALL_LEN);
 		memcpy(&got, buf, sizeof(got));
 		return rc == 0 && got != seq ? -EBADMSG : rc;
 	}
@@ -314,8 +280,8 @@ call_server(struct job *jb)
 
 	if (jb->jb_v == V_CALL_PIPE) {
 		barrier(jb->jb_sh);
-		while ((rc = read_all(jb->jb_req[0], buf, CALL_LEN)) == 0)
-			rc = write_all(jb->jb_resp[1], buf, CALL_LEN);
+		while ((rc = bench_read_all(jb->jb_req[0], buf, CALL_LEN)) == 0)
+			rc = bench_write_all(jb->jb_resp[1], buf, CALL_LEN);
 		return rc == -ECONNRESET ? 0 : rc;
 	}
 	ctx = attach(jb, "srv", 0);
