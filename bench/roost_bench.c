@@ -209,6 +209,7 @@ struct job {
 };
 
 static int g_serial; /* makes names of systems and queues unique */
+static int g_private_lanes = -1; /* --private-lanes; -1: the default */
 
 /* ------------------------------------------------------------------ */
 /* Small helpers. */
@@ -456,6 +457,8 @@ run_make_roost(struct run *rn)
 
 	roost_sys_opts_init(&o);
 	o.mbox_bytes = MBOX_BYTES;
+	if (g_private_lanes >= 0)
+		o.private_lanes = (uint32_t)g_private_lanes;
 	snprintf(rn->rn_sys, sizeof(rn->rn_sys), "bench-%d-%d", (int)getpid(),
 	         g_serial);
 	rc = roost_system_create(rn->rn_sys, &o);
@@ -1644,7 +1647,10 @@ usage(FILE *f)
 	        "  --median            summarise by the median rep (the "
 	        "default)\n"
 	        "  --roost-timeout MS  timeout_ms of roost calls (default "
-	        "%d; -1 none)\n", REPS_MAX, CALL_TIMEOUT_MS);
+	        "%d; -1 none)\n"
+	        "  --private-lanes N   private lanes per mailbox (default: "
+	        "the library's, 4; 0: every sender takes the lock)\n",
+	        REPS_MAX, CALL_TIMEOUT_MS);
 }
 
 static bool
@@ -1723,6 +1729,9 @@ parse_args(int argc, char **argv, struct config *cf)
 		         parse_int(argv[i + 1], -1, 3600000,
 		                   &cf->cf_roost_timeout) &&
 		         cf->cf_roost_timeout != 0) /* 0 would never wait */
+			i++;
+		else if (strcmp(argv[i], "--private-lanes") == 0 &&
+		         parse_int(argv[i + 1], 0, 4, &g_private_lanes))
 			i++;
 		else if (strcmp(argv[i], "--help") == 0)
 			return 1;

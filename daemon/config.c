@@ -80,6 +80,7 @@ enum key {
 	K_SHUTDOWN_MS,
 	K_ORDER,
 	K_UNBLOCK_MS,
+	K_PRIVATE_LANES,
 	K_NKEYS
 };
 static_assert(K_NKEYS <= 32, "ps_seen is a 32-bit mask");
@@ -104,6 +105,7 @@ static const struct key_def {
 	[K_SHUTDOWN_MS] = {"shutdown_timeout_ms", IN_ACTOR},
 	[K_ORDER] = {"order", IN_ACTOR},
 	[K_UNBLOCK_MS] = {"unblock_timeout_ms", IN_SYSTEM},
+	[K_PRIVATE_LANES] = {"private_lanes", IN_SYSTEM},
 };
 
 static const char *const strategy_names[] = {
@@ -357,6 +359,9 @@ system_key(struct parse *ps, enum key k, const char *v)
 	case K_UNBLOCK_MS:
 		return set_u32(ps, k, v, ROOST_UNBLOCK_MS_MIN,
 		               ROOST_UNBLOCK_MS_MAX, &cfg->rc_sys.unblock_ms);
+	case K_PRIVATE_LANES:
+		return set_u32(ps, k, v, 0, ROOST_NPRIV_MAX,
+		               &cfg->rc_sys.private_lanes);
 	case K_GROUP:
 		return set_unix_group(ps, v);
 	default:

@@ -191,12 +191,12 @@ END_TEST
  */
 START_TEST(test_corrupt_lock_words)
 {
-	roost_ctx_t *rx = tu_open("rx");
-	roost_ctx_t *tx = tu_open(NULL);
+	roost_ctx_t *rx;
+	roost_ctx_t *tx;
 	size_t len;
 	size_t slen;
-	struct roost__mbox_hdr *h = map_mbox(roost_self(rx), &len);
-	struct roost__sys_hdr *sh = map_sys(&slen);
+	struct roost__mbox_hdr *h;
+	struct roost__sys_hdr *sh;
 	roost_mbox_stats_t st;
 	roost_msg_t *m;
 	roost_aid_t a;
@@ -210,6 +210,13 @@ START_TEST(test_corrupt_lock_words)
 	};
 	size_t i;
 	uint32_t k;
+
+	/* The shared, locked lane's protection (tag-lock). */
+	tu_sys_lanes(0);
+	rx = tu_open("rx");
+	tx = tu_open(NULL);
+	h = map_mbox(roost_self(rx), &len);
+	sh = map_sys(&slen);
 
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 		k = (uint32_t)i + 1;
@@ -235,14 +242,21 @@ END_TEST
 
 START_TEST(test_corrupt_record_skipped)
 {
-	roost_ctx_t *rx = tu_open("rx");
-	roost_ctx_t *tx = tu_open(NULL);
+	roost_ctx_t *rx;
+	roost_ctx_t *tx;
 	size_t len;
-	struct roost__mbox_hdr *h = map_mbox(roost_self(rx), &len);
-	uint8_t *ring = (uint8_t *)h + h->mh_fixed.mf_ring_off[ROOST_LANE_USR];
+	struct roost__mbox_hdr *h;
+	uint8_t *ring;
 	struct roost__rec *second;
 	roost_mbox_stats_t st;
 	roost_msg_t *m;
+
+	/* The shared, locked lane's protection (tag-lock). */
+	tu_sys_lanes(0);
+	rx = tu_open("rx");
+	tx = tu_open(NULL);
+	h = map_mbox(roost_self(rx), &len);
+	ring = (uint8_t *)h + h->mh_fixed.mf_ring_off[ROOST_LANE_USR];
 
 	ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, "one", 3, 0), 0);
 	ck_assert_int_eq(roost_send(tx, roost_self(rx), 2, "two", 3, 0), 0);
@@ -295,17 +309,24 @@ die_holding_lock(void *arg)
 
 START_TEST(test_corrupt_skip_then_repair)
 {
-	roost_ctx_t *rx = tu_open("rx");
-	roost_ctx_t *tx = tu_open(NULL);
+	roost_ctx_t *rx;
+	roost_ctx_t *tx;
 	size_t len;
-	struct roost__mbox_hdr *h = map_mbox(roost_self(rx), &len);
-	uint8_t *ring = (uint8_t *)h + h->mh_fixed.mf_ring_off[ROOST_LANE_USR];
+	struct roost__mbox_hdr *h;
+	uint8_t *ring;
 	uint8_t forged[200];
 	struct roost__rec *fake = (struct roost__rec *)forged;
 	roost_msg_t *m;
 	uint32_t want;
 	uint32_t k;
 	pid_t pid;
+
+	/* The shared, locked lane's protection (tag-lock). */
+	tu_sys_lanes(0);
+	rx = tu_open("rx");
+	tx = tu_open(NULL);
+	h = map_mbox(roost_self(rx), &len);
+	ring = (uint8_t *)h + h->mh_fixed.mf_ring_off[ROOST_LANE_USR];
 
 	/* A payload that looks like a record header, to catch a receiver
 	 * that lands inside a payload. */
@@ -344,15 +365,21 @@ END_TEST
 
 START_TEST(test_corrupt_tail)
 {
-	roost_ctx_t *rx = tu_open("rx");
-	roost_ctx_t *tx = tu_open(NULL);
+	roost_ctx_t *rx;
+	roost_ctx_t *tx;
 	size_t len;
-	struct roost__mbox_hdr *h = map_mbox(roost_self(rx), &len);
+	struct roost__mbox_hdr *h;
 	roost_mbox_stats_t st;
 	roost_msg_t *m;
 	uint64_t bad[] = {(uint64_t)1 << 40, 3, UINT64_MAX - 15};
 	uint32_t kind = 1;
 	size_t i;
+
+	/* The shared, locked lane's tail (tag-lock). */
+	tu_sys_lanes(0);
+	rx = tu_open("rx");
+	tx = tu_open(NULL);
+	h = map_mbox(roost_self(rx), &len);
 
 	/* The tail is derivable state: a sender that finds it impossible
 	 * reports it once and re-derives it from the committed chain, so
@@ -386,7 +413,7 @@ in_a_ring(const struct roost__mbox *mb, const void *data, size_t size)
 	const uint8_t *p = data;
 	unsigned lane;
 
-	for (lane = 0; lane < ROOST_NLANES; lane++) {
+	for (lane = 0; lane < mb->mb_nlanes; lane++) {
 		if (p >= mb->mb_ring[lane] &&
 		    size <= (size_t)(mb->mb_ring[lane] + mb->mb_cap[lane] - p))
 			return true;

@@ -233,11 +233,16 @@ die_in_lock(void *arg)
 
 START_TEST(test_crash_owner_dead_repair)
 {
-	roost_ctx_t *rx = tu_open("rx");
-	roost_ctx_t *tx = tu_open(NULL);
+	roost_ctx_t *rx;
+	roost_ctx_t *tx;
 	roost_mbox_stats_t st;
 	roost_msg_t *m;
 	pid_t pid;
+
+	/* The shared, locked lane's protection (tag-lock). */
+	tu_sys_lanes(0);
+	rx = tu_open("rx");
+	tx = tu_open(NULL);
 
 	ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, "a", 1, 0), 0);
 	pid = tu_fork(die_in_lock, NULL);

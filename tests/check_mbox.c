@@ -65,10 +65,15 @@ START_TEST(test_mbox_cross_process)
 }
 END_TEST
 
-/* --- per-sender order with 4 concurrent producers -------------------- */
+/* --- per-sender order with 6 concurrent producers -------------------- */
 
-#define ORD_PRODUCERS 4
+/* More producers than private lanes (tag-private): four write their own
+ * lane, two share the locked one; every 97th message is too large for a
+ * private lane (a 16 KiB mailbox's are 4 KiB), so senders move between
+ * their lane and the shared one, and FIFO must hold across the moves. */
+#define ORD_PRODUCERS 6
 #define ORD_COUNT 50000
+#define ORD_BIG 3000
 
 static int
 ord_receiver(void *arg)
@@ -83,7 +88,7 @@ ord_receiver(void *arg)
 	for (i = 0; i < ORD_PRODUCERS * ORD_COUNT; i++) {
 		if (roost_recv(ctx, &m, 10000) != 0)
 			return 10;
-		if (roost_msg_size(m) != sizeof(sm))
+		if (roost_msg_size(m) < sizeof(sm))
 			return 11;
 		memcpy(&sm, roost_msg_data(m), sizeof(sm));
 		if (sm.sm_sender >= ORD_PRODUCERS || sm.sm_seq != next[sm.sm_sender])
@@ -101,10 +106,14 @@ ord_producer(void *arg)
 {
 	roost_ctx_t *ctx = tu_open(NULL);
 	roost_aid_t rx = tu_whereis_wait(ctx, "rx", 5000);
+	static uint8_t buf[sizeof(struct seqmsg) + ORD_BIG];
 	struct seqmsg sm = {.sm_sender = (uint32_t)(uintptr_t)arg};
+	size_t size;
 
 	for (sm.sm_seq = 0; sm.sm_seq < ORD_COUNT; sm.sm_seq++) {
-		if (roost_send(ctx, rx, 1, &sm, sizeof(sm), 10000) != 0)
+		memcpy(buf, &sm, sizeof(sm));
+		size = sizeof(sm) + (sm.sm_seq % 97 == 96 ? ORD_BIG : 0);
+		if (roost_send(ctx, rx, 1, buf, size, 10000) != 0)
 			return 20;
 	}
 	return roost_ctx_close(ctx) == 0 ? 0 : 21;
@@ -139,10 +148,11 @@ bp_blocked_sender(void *arg)
 	return roost_ctx_close(ctx) == 0 ? 0 : 31;
 }
 
+/* The shared lane: a second sender blocks behind the first's backlog. */
 START_TEST(test_mbox_backpressure)
 {
-	roost_ctx_t *rx = tu_open_sized("rx", 4096);
-	roost_ctx_t *tx = tu_open(NULL);
+	roost_ctx_t *rx;
+	roost_ctx_t *tx;
 	roost_mbox_stats_t st;
 	roost_msg_t *m;
 	uint64_t v;
@@ -150,6 +160,10 @@ START_TEST(test_mbox_backpressure)
 	uint64_t got;
 	pid_t pid;
 	int rc;
+
+	tu_sys_lanes(0);
+	rx = tu_open_sized("rx", 4096);
+	tx = tu_open(NULL);
 
 	/* Fill the user lane until it refuses. */
 	for (;;) {
@@ -197,6 +211,71 @@ START_TEST(test_mbox_backpressure)
 	ck_assert_int_eq(tu_wait(pid, 5000), 0);
 	ck_assert_int_eq(roost_recv(rx, &m, 0), -EAGAIN);
 	ck_assert_int_eq(roost_ctx_close(tx), 0);
+	ck_assert_int_eq(roost_ctx_close(rx), 0);
+}
+END_TEST
+
+/* A sender that fills its private lane (tag-private), then blocks with
+ * no timeout until the receiver drains. */
+static int
+bp_private_sender(void *arg)
+{
+	roost_ctx_t *ctx = tu_open(NULL);
+	roost_aid_t rx = tu_whereis_wait(ctx, "rx", 5000);
+	uint64_t *sent = arg;
+	uint64_t n = 0;
+	int rc;
+
+	while ((rc = roost_try_send(ctx, rx, 1, &n, sizeof(n))) == 0)
+		n++;
+	if (rc != -EAGAIN || n < 10)
+		return 32;
+	if (roost_send(ctx, rx, 1, &n, sizeof(n), 20) != -ETIMEDOUT)
+		return 33;
+	__atomic_store_n(sent, n, __ATOMIC_RELEASE);
+	if (roost_send(ctx, rx, 1, &n, sizeof(n), -1) != 0)
+		return 34;
+	return roost_ctx_close(ctx) == 0 ? 0 : 35;
+}
+
+START_TEST(test_mbox_private_backpressure)
+{
+	uint64_t *sent = tu_shared_alloc(sizeof(*sent));
+	roost_ctx_t *rx = tu_open_sized("rx", 16384);
+	roost_ctx_t *other = tu_open(NULL);
+	roost_mbox_stats_t st;
+	roost_msg_t *m;
+	uint64_t got;
+	uint64_t v;
+	pid_t pid;
+	int i;
+
+	pid = tu_fork(bp_private_sender, sent);
+	/* Wait for the state: its lane full and its send blocked. */
+	for (i = 0; i < 10000; i++) {
+		ck_assert_int_eq(roost_mbox_stats(rx, roost_self(rx), &st), 0);
+		if (__atomic_load_n(sent, __ATOMIC_ACQUIRE) != 0 &&
+		    st.blocked_sends >= 2)
+			break;
+		usleep(1000);
+	}
+	ck_assert_uint_ge(st.blocked_sends, 2);
+	/* Its lane is a quarter of the mailbox; another sender still gets
+	 * in, through a lane of its own. */
+	ck_assert_uint_le(*sent * roost__rec_bytes(8), 16384 / 4);
+	v = 99;
+	ck_assert_int_eq(roost_try_send(other, roost_self(rx), 3, &v,
+	                                sizeof(v)), 0);
+	for (v = 0; v <= *sent;) {
+		ck_assert_int_eq(roost_recv(rx, &m, 5000), 0);
+		if (roost_msg_kind(m) == 3)
+			continue;
+		memcpy(&got, roost_msg_data(m), sizeof(got));
+		ck_assert_uint_eq(got, v);
+		v++;
+	}
+	ck_assert_int_eq(tu_wait(pid, 5000), 0);
+	ck_assert_int_eq(roost_ctx_close(other), 0);
 	ck_assert_int_eq(roost_ctx_close(rx), 0);
 }
 END_TEST
@@ -338,7 +417,8 @@ START_TEST(test_mbox_system_lane_first)
 	uint64_t i;
 	pid_t pid;
 
-	for (i = 0; i < 200000; i++)
+	/* 3.2 MB: within the sender's private lane (4 MiB). */
+	for (i = 0; i < 50000; i++)
 		ck_assert_int_eq(roost_send(tx, roost_self(rx), 1, &i, sizeof(i),
 		                            0), 0);
 	ck_assert_int_eq(roost_send_ex(tx, roost_self(rx), 2, ROOST_SEND_SYSTEM,
@@ -355,8 +435,8 @@ START_TEST(test_mbox_system_lane_first)
 	ck_assert_int_eq(roost_mbox_stats(rx, roost_self(rx), &st), 0);
 	/* The backlog is intact; the reply in hand still counts until the
 	 * next receive releases it. */
-	ck_assert_uint_eq(st.queued, 200000 + 1);
-	for (i = 0; i < 200000; i++) {
+	ck_assert_uint_eq(st.queued, 50000 + 1);
+	for (i = 0; i < 50000; i++) {
 		uint64_t got;
 
 		ck_assert_int_eq(roost_recv(rx, &m, 0), 0);
@@ -619,7 +699,7 @@ END_TEST
 
 /* Graceful stop: seen at once on the system lane, every user message
  * queued before it handled in order, later sends refused. */
-#define STOP_BACKLOG 100000
+#define STOP_BACKLOG 50000
 
 static int
 stopping_actor(void *arg)
@@ -652,13 +732,19 @@ stopping_actor(void *arg)
 	return roost_ctx_close(ctx) == 0 ? 0 : 73;
 }
 
-START_TEST(test_mbox_graceful_stop_drains_backlog)
+static void
+graceful_stop(uint32_t nprivate)
 {
 	int *go = tu_shared_alloc(sizeof(int));
-	roost_ctx_t *tx = tu_open(NULL);
-	pid_t pid = tu_fork(stopping_actor, go);
-	roost_aid_t rx = tu_whereis_wait(tx, "rx", 5000);
+	roost_ctx_t *tx;
+	pid_t pid;
+	roost_aid_t rx;
 	uint64_t i;
+
+	tu_sys_lanes(nprivate);
+	tx = tu_open(NULL);
+	pid = tu_fork(stopping_actor, go);
+	rx = tu_whereis_wait(tx, "rx", 5000);
 
 	for (i = 0; i < STOP_BACKLOG; i++)
 		ck_assert_int_eq(roost_send(tx, rx, 1, &i, sizeof(i), 1000), 0);
@@ -672,6 +758,138 @@ START_TEST(test_mbox_graceful_stop_drains_backlog)
 	__atomic_store_n(go, 1, __ATOMIC_RELEASE);
 	ck_assert_int_eq(tu_wait(pid, 30000), 0);
 	ck_assert_int_eq(roost_stop(tx, rx), -ESRCH);
+	ck_assert_int_eq(roost_ctx_close(tx), 0);
+}
+
+START_TEST(test_mbox_graceful_stop_drains_backlog)
+{
+	graceful_stop(ROOST_NPRIV_DEF); /* from a private lane */
+}
+END_TEST
+
+START_TEST(test_mbox_graceful_stop_shared_lane)
+{
+	graceful_stop(0);
+}
+END_TEST
+
+/*
+ * A graceful stop while senders keep sending (tag-private): every send
+ * that returned 0 is handled once and in order, every later one gets
+ * -ESHUTDOWN, none is handled that was refused. Four senders have
+ * private lanes, the fifth shares the locked one.
+ */
+#define RACE_SENDERS 5
+
+/* The shared region, for the senders (forked after it is set). */
+struct stop_race;
+static struct stop_race *race_shared;
+
+struct stop_race {
+	uint64_t sr_ok[RACE_SENDERS];   /* sends that returned 0 */
+	uint64_t sr_got[RACE_SENDERS];  /* messages the actor handled */
+	int sr_bad;                     /* out of order, or unknown */
+};
+
+static int
+race_actor(void *arg)
+{
+	struct stop_race *sr = arg;
+	roost_ctx_t *ctx = tu_open_sized("rx", 65536);
+	struct seqmsg sm;
+	roost_msg_t *m;
+	bool stopping = false;
+	int rc;
+
+	for (;;) {
+		rc = roost_recv(ctx, &m, stopping ? 0 : 10000);
+		if (rc == -EAGAIN && stopping)
+			break;
+		if (rc != 0)
+			return 80;
+		if (roost_msg_flags(m) & ROOST_MSG_SYSTEM) {
+			stopping = roost_msg_kind(m) == ROOST_KIND_STOP;
+			continue;
+		}
+		memcpy(&sm, roost_msg_data(m), sizeof(sm));
+		if (sm.sm_sender >= RACE_SENDERS ||
+		    sm.sm_seq != sr->sr_got[sm.sm_sender])
+			sr->sr_bad = 1;
+		else
+			sr->sr_got[sm.sm_sender]++;
+	}
+	return roost_ctx_close(ctx) == 0 ? 0 : 81;
+}
+
+/* Every eighth private send pauses before it writes or before it
+ * publishes: a stop then lands inside the window, both ways. */
+static void
+race_pause(unsigned phase)
+{
+	static unsigned calls[2];
+
+	if (phase < 2 && ++calls[phase] % 8 == phase * 4)
+		usleep(200);
+}
+
+static int
+race_sender(void *arg)
+{
+	struct stop_race *sr = race_shared;
+	roost_ctx_t *ctx = tu_open(NULL);
+	roost_aid_t rx = tu_whereis_wait(ctx, "rx", 5000);
+	struct seqmsg sm = {.sm_sender = (uint32_t)(uintptr_t)arg};
+	int rc;
+
+	roost__private_hook = race_pause;
+	for (sm.sm_seq = 0;; sm.sm_seq++) {
+		rc = roost_send(ctx, rx, 1, &sm, sizeof(sm), -1);
+		if (rc != 0)
+			break;
+		__atomic_store_n(&sr->sr_ok[sm.sm_sender], sm.sm_seq + 1,
+		                 __ATOMIC_RELEASE);
+	}
+	if (rc != -ESHUTDOWN && rc != -ESRCH)
+		return 82;
+	return roost_ctx_close(ctx) == 0 ? 0 : 83;
+}
+
+START_TEST(test_mbox_stop_race)
+{
+	struct stop_race *sr = tu_shared_alloc(sizeof(*sr));
+	roost_ctx_t *tx = tu_open(NULL);
+	pid_t actor;
+	pid_t p[RACE_SENDERS];
+	roost_aid_t rx;
+	uintptr_t i;
+	int n;
+
+	race_shared = sr;
+	actor = tu_fork(race_actor, sr);
+	rx = tu_whereis_wait(tx, "rx", 5000);
+	for (i = 0; i < RACE_SENDERS; i++)
+		p[i] = tu_fork(race_sender, (void *)i);
+	/* Stop once every sender has had sends accepted. */
+	for (n = 0; n < 20000; n++) {
+		for (i = 0; i < RACE_SENDERS; i++) {
+			if (__atomic_load_n(&sr->sr_ok[i], __ATOMIC_ACQUIRE) <
+			    100)
+				break;
+		}
+		if (i == RACE_SENDERS)
+			break;
+		usleep(500);
+	}
+	ck_assert_int_eq(roost_stop(tx, rx), 0);
+	ck_assert_int_eq(tu_wait(actor, 30000), 0);
+	for (i = 0; i < RACE_SENDERS; i++)
+		ck_assert_int_eq(tu_wait(p[i], 30000), 0);
+	ck_assert_int_eq(sr->sr_bad, 0);
+	for (i = 0; i < RACE_SENDERS; i++)
+		ck_assert_msg(sr->sr_got[i] == sr->sr_ok[i],
+		              "sender %u: %llu handled, %llu accepted",
+		              (unsigned)i, (unsigned long long)sr->sr_got[i],
+		              (unsigned long long)sr->sr_ok[i]);
 	ck_assert_int_eq(roost_ctx_close(tx), 0);
 }
 END_TEST
@@ -701,6 +919,11 @@ mbox_suite(void)
 		{"test_mbox_send_batch_blocks", test_mbox_send_batch_blocks},
 		{"test_mbox_graceful_stop_drains_backlog",
 		 test_mbox_graceful_stop_drains_backlog},
+		{"test_mbox_graceful_stop_shared_lane",
+		 test_mbox_graceful_stop_shared_lane},
+		{"test_mbox_private_backpressure",
+		 test_mbox_private_backpressure},
+		{"test_mbox_stop_race", test_mbox_stop_race},
 	};
 	size_t i;
 

@@ -218,16 +218,29 @@ static const char echo_config[] =
     "[actor echo]\nprogram = %s\nargs = --forward sink\n"
     "restart = permanent\nshutdown_timeout_ms = 1000\n";
 
+/* The same with one shared user lane per mailbox: tests that scribble
+ * the locked lane's records and tail, where its senders write. */
+static const char echo_config_shared[] =
+    "[system]\nslots = 32\nmailbox_bytes = 65536\nprivate_lanes = 0\n\n"
+    "[actor echo]\nprogram = %s\nargs = --forward sink\n"
+    "restart = permanent\nshutdown_timeout_ms = 1000\n";
+
 static pid_t
-start_echo_system(void)
+start_system(const char *config)
 {
 	pid_t rd;
 
 	ru_setup_names();
-	ru_write_config(echo_config);
+	ru_write_config(config);
 	rd = ru_start_roostd(-1);
 	ru_wait_up();
 	return rd;
+}
+
+static pid_t
+start_echo_system(void)
+{
+	return start_system(echo_config);
 }
 
 /* Wait until the echo actor is registered (it starts after roostd). */
@@ -839,7 +852,7 @@ START_TEST(test_roostctl_corrupt)
 	pid_t rd;
 	int i;
 
-	rd = start_echo_system();
+	rd = start_system(echo_config_shared);
 	wait_echo();
 	victim = open_named(rsys, "victim", 65536);
 	snd = open_named(rsys, "snd", 0);

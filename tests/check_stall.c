@@ -34,6 +34,9 @@ reopen_with_unblock(uint32_t ms)
 	ck_assert_int_eq(roost_system_destroy(tu_sys), 0);
 	roost_sys_opts_init(&so);
 	so.unblock_ms = ms;
+	/* Stalls are of the shared, locked lane: private senders hold no
+	 * lock (tag-private). */
+	so.private_lanes = 0;
 	ck_assert_int_eq(roost_system_create(tu_sys, &so), 0);
 }
 

@@ -97,6 +97,19 @@ tu_sys_setup(void)
 }
 
 void
+tu_sys_lanes(uint32_t nprivate)
+{
+	roost_sys_opts_t o;
+	int rc;
+
+	roost_system_destroy(tu_sys);
+	roost_sys_opts_init(&o);
+	o.private_lanes = nprivate;
+	rc = roost_system_create(tu_sys, &o);
+	ck_assert_msg(rc == 0, "create %s: %s", tu_sys, roost_strerror(rc));
+}
+
+void
 tu_sys_teardown(void)
 {
 	roost_system_destroy(tu_sys);

@@ -19,6 +19,9 @@ extern char tu_sys[ROOST_SYSTEM_NAME_MAX + 1];
  * assert nothing of it is left in /dev/shm. */
 void tu_sys_setup(void);
 void tu_sys_teardown(void);
+/* At a test's start: make tu_sys anew with 'nprivate' private lanes per
+ * mailbox (0: every sender shares the locked user lane). */
+void tu_sys_lanes(uint32_t nprivate);
 
 /* A TCase running 'fn' in a fresh system, with a timeout. The system is
  * named in the parent, so a failed test's leftovers are removed there

@@ -245,13 +245,16 @@ create_mailbox(roost_ctx_t *ctx, uint32_t sys_cap, uint32_t user_cap)
 		return rc;
 	roost__plat_seg_unlink(shm); /* a leftover of a crashed holder */
 	rc = roost__plat_seg_create_gid(shm,
-	                                roost__mbox_seg_size(sys_cap, user_cap),
+	                                roost__mbox_seg_size(sys_cap, user_cap,
+	                                                     sy->sy_fixed
+	                                                             .sf_nprivate),
 	                                sy->sy_fixed.sf_mode, roost__sys_gid(sy),
 	                                &seg);
 	if (rc < 0)
 		return rc;
 	rc = roost__mbox_format(&ctx->cx_mbox, seg, ctx->cx_slot, ctx->cx_gen,
-	                        sy->sy_fixed.sf_max_msg, sys_cap, user_cap, false);
+	                        sy->sy_fixed.sf_max_msg, sys_cap, user_cap,
+	                        sy->sy_fixed.sf_nprivate, false);
 	if (rc < 0) {
 		roost__plat_seg_unmap(&seg);
 		roost__plat_seg_unlink(shm);

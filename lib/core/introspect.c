@@ -386,7 +386,8 @@ hdr_attach(struct roost__mbox *mb, struct roost__seg seg, uint32_t slot,
 	memset(mb, 0, sizeof(*mb));
 	mb->mb_seg = seg;
 	mb->mb_hdr = seg.sg_base;
-	for (lane = 0; lane < ROOST_NLANES; lane++)
+	mb->mb_nlanes = ROOST_NSHARED + f.mf_nprivate;
+	for (lane = 0; lane < mb->mb_nlanes; lane++)
 		mb->mb_cap[lane] = f.mf_cap[lane];
 	mb->mb_slot = slot;
 	mb->mb_gen = gen;
@@ -807,6 +808,30 @@ qbuf_add(struct qbuf *qb, unsigned lane, uint64_t pos,
 }
 
 static void
+qbuf_drop_last(struct qbuf *qb)
+{
+	qb->qb_n--;
+	qb->qb_used = qb->qb_recs[qb->qb_n].q_off;
+}
+
+/*
+ * A private lane's sender does not wait for our lock: once the receiver
+ * consumed past 'pos', it may overwrite the record we just copied. Our
+ * copy stands if the head, read after it, has not passed 'pos' (the
+ * sender writes there only after a head beyond it). The shared lanes'
+ * senders wait for our lock.
+ */
+static bool
+consumed_meanwhile(const struct roost__mbox *mb, unsigned lane, uint64_t pos)
+{
+	if (!roost__lane_private(lane))
+		return false;
+	/* The copy's loads before the head's. */
+	atomic_thread_fence(memory_order_acquire);
+	return roost__load_acq(&mb->mb_hdr->mh_head[lane]) > pos;
+}
+
+static void
 qbuf_free(struct qbuf *qb)
 {
 	roost__free(qb->qb_recs);
@@ -837,6 +862,7 @@ copy_lane(struct roost__mbox *mb, unsigned lane, uint32_t limit,
 	uint32_t chunk_recs;
 	bool started = false;
 	bool in_hand;
+	unsigned i;
 	int rc;
 
 	for (;;) {
@@ -844,12 +870,14 @@ copy_lane(struct roost__mbox *mb, unsigned lane, uint32_t limit,
 		rc = roost__mbox_lock(mb, QUEUE_LOCK_MS, &deadline);
 		if (rc < 0)
 			return rc;
-		/* Under the lock no sender is between its commit and its tail
-		 * store, so [head, tail) is a chain of committed records.
+		/* Under the lock no shared sender is between its commit and
+		 * its tail store, so [head, tail) is a chain of committed
+		 * records; a private sender stores its tail after its
+		 * commits, so the same holds for its lane (tag-private).
 		 * Pairs with the receiver's release of mh_head
 		 * (tag-rec-release) and the senders' of mh_tail. */
 		head = roost__load_acq(&h->mh_head[lane]);
-		tail = roost__load_acq(&h->mh_tail[lane]);
+		tail = roost__load_acq(roost__mbox_tail_word(mb, lane));
 		if (head % ROOST_REC_ALIGN != 0 ||
 		    tail % ROOST_REC_ALIGN != 0 || tail - head > cap) {
 			rc = ROOST_CORRUPT();
@@ -887,6 +915,10 @@ copy_lane(struct roost__mbox *mb, unsigned lane, uint32_t limit,
 				    in_hand);
 				if (rc < 0)
 					goto out_unlock;
+				if (consumed_meanwhile(mb, lane, pos)) {
+					qbuf_drop_last(qb);
+					break;
+				}
 				chunk_bytes += r.rc_len;
 				n++;
 			}
@@ -896,10 +928,15 @@ copy_lane(struct roost__mbox *mb, unsigned lane, uint32_t limit,
 		if (pos == tail || (limit != 0 && n >= limit))
 			break;
 	}
-	info->head[lane] = head;
-	info->tail[lane] = tail;
-	info->listed[lane] = n;
-	info->truncated[lane] = pos != tail;
+	/* The public info has one user entry: the private lanes add to
+	 * it; head and tail stay the shared lane's. */
+	i = lane < ROOST_NSHARED ? lane : ROOST_LANE_USR;
+	if (lane < ROOST_NSHARED) {
+		info->head[i] = head;
+		info->tail[i] = tail;
+	}
+	info->listed[i] += n;
+	info->truncated[i] = info->truncated[i] || pos != tail;
 	return 0;
 
 out_unlock:
@@ -943,9 +980,11 @@ roost_view_queue(roost_view_t *v, roost_aid_t aid, unsigned lanes,
 	info->receiver_sleeping =
 	    roost__load_rlx(&mb.mb_hdr->mh_lock.lk_sleeping) != 0;
 	info->max_msg = v->vw_sys.sy_fixed.sf_max_msg;
-	for (lane = 0; lane < ROOST_NLANES; lane++) {
-		info->capacity[lane] = mb.mb_cap[lane];
-		if (!(lanes & (1u << lane)))
+	for (lane = 0; lane < mb.mb_nlanes; lane++) {
+		unsigned pub = lane < ROOST_NSHARED ? lane : ROOST_LANE_USR;
+
+		info->capacity[pub] += mb.mb_cap[lane];
+		if (!(lanes & (1u << pub)))
 			continue;
 		rc = copy_lane(&mb, lane, limit, &qb, info);
 		if (rc < 0)

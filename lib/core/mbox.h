@@ -20,8 +20,25 @@ struct roost__mbox {
 	uint32_t mb_slot;
 	uint32_t mb_gen;
 	uint32_t mb_unblock_ms; /* a holder this long asks for replacement */
+	unsigned mb_nlanes;     /* ROOST_NSHARED + mf_nprivate */
 	struct roost__mbox_fixed mb_fixed; /* the validated copy */
+	/* A sender's private lane in this mailbox (tag-private): */
+	unsigned mb_plane;      /* the lane claimed, 0: none */
+	uint32_t mb_claim_wait; /* user sends before the next claim try */
+	uint64_t mb_ptail;      /* our own tail of it (trusted) */
+	uint64_t mb_phead;      /* our last view of its head */
+	uint64_t mb_shared_end; /* after our last shared user record, until
+	                           consumed; 0: none pending */
+	/* The owner's: a private lane was found damaged; replace. */
+	bool mb_damaged;
 };
+
+/* True for the user lanes a sender may claim (tag-private). */
+static inline bool
+roost__lane_private(unsigned lane)
+{
+	return lane >= ROOST_LANE_PRIV0;
+}
 
 
 
@@ -50,6 +67,8 @@ struct roost_msg {
 /* The owner's private receive state: trusted copies of its own heads. */
 struct roost__rx {
 	uint64_t rx_head[ROOST_NLANES];
+	uint64_t rx_kicked[ROOST_NLANES];  /* head at the last space wake */
+	uint64_t rx_tomb_end[ROOST_NLANES]; /* past the last DONE record */
 	uint64_t rx_inflight_pos;          /* position handed out */
 	unsigned rx_inflight_lane;
 	bool rx_has_inflight;
@@ -57,6 +76,8 @@ struct roost__rx {
 	uint32_t rx_spin_budget;           /* what spinning earns now */
 	uint32_t rx_spin_misses;           /* waits in a row past the spin */
 	uint32_t rx_sample;                /* releases since high-water */
+	unsigned rx_user_first;            /* user lane scanned first */
+	uint32_t rx_user_burst;            /* taken from it in a row */
 	/* The owner's system, for a replacement (tag-replace). */
 	const struct roost__sys *rx_sys;
 	bool rx_replace_failed;            /* last try failed: not in waits */
@@ -66,8 +87,13 @@ struct roost__rx {
 	struct roost_msg rx_msg;           /* the view handed out */
 };
 
+/* Bytes of each private lane of a mailbox whose shared user lane has
+ * 'user_cap' bytes (tag-private). */
+uint32_t roost__mbox_priv_size(uint32_t user_cap);
+
 /* Segment bytes for a mailbox with these lane capacities. */
-size_t roost__mbox_seg_size(uint32_t sys_cap, uint32_t user_cap);
+size_t roost__mbox_seg_size(uint32_t sys_cap, uint32_t user_cap,
+                            uint32_t nprivate);
 
 /* The system lane's size for a system whose largest payload is
  * 'max_msg', or 0 if out of range. */
@@ -85,7 +111,8 @@ uint32_t roost__mbox_ring_size(uint64_t want);
  */
 int roost__mbox_format(struct roost__mbox *mb, struct roost__seg seg,
                        uint32_t slot, uint32_t gen, uint32_t max_msg,
-                       uint32_t sys_cap, uint32_t user_cap, bool held);
+                       uint32_t sys_cap, uint32_t user_cap,
+                       uint32_t nprivate, bool held);
 
 /*
  * Validate a mapped mailbox against the slot and generation the caller
@@ -172,6 +199,22 @@ void roost__mbox_interrupt(struct roost__mbox *mb, struct roost__rx *rx);
 /* Owner only: finish the message handed out last, if any. */
 void roost__mbox_release(struct roost__mbox *mb, struct roost__rx *rx);
 
+/* A private lane's sender line (tag-private). */
+static inline struct roost__plane *
+roost__mbox_plane(const struct roost__mbox *mb, unsigned lane)
+{
+	return &mb->mb_hdr->mh_plane[lane - ROOST_LANE_PRIV0];
+}
+
+/* The tail word of 'lane': mh_tail for the shared lanes, pl_tail for a
+ * private one. */
+static inline roost__atomic_u64 *
+roost__mbox_tail_word(const struct roost__mbox *mb, unsigned lane)
+{
+	return roost__lane_private(lane) ? &roost__mbox_plane(mb, lane)->pl_tail
+	                                 : &mb->mb_hdr->mh_tail[lane];
+}
+
 /* The record header at 'pos' of 'lane' (no validation). */
 static inline struct roost__rec *
 roost__mbox_rec_at(const struct roost__mbox *mb, unsigned lane, uint64_t pos)
@@ -203,6 +246,132 @@ int roost__mbox_read_rec(const struct roost__mbox *mb, unsigned lane,
  * where the next record will go. Bounded by the ring's size. */
 uint64_t roost__mbox_chain_end(const struct roost__mbox *mb, unsigned lane,
                                uint64_t head);
+
+/* --- Shared by the two send paths (mbox_send.c, mbox_private.c) --- */
+
+/* Bounds of a sender's sleep period while a lane is full (tag-space). */
+#define ROOST_SPACE_POLL_MIN_NS 100000
+#define ROOST_SPACE_POLL_MAX_NS 10000000
+
+/* A sender waiting for room waits for this much of the lane to be free
+ * (a sixteenth of it, at most 16 KiB): it reads the receiver's head line
+ * once per chunk, not once per send. */
+static inline uint64_t
+roost__mbox_space_chunk(const struct roost__mbox *mb, unsigned lane)
+{
+	uint64_t chunk = mb->mb_cap[lane] / 16;
+
+	return chunk < 16384 ? chunk : 16384;
+}
+
+/* Bytes a record of 'rec' bytes takes from 'tail', including a PAD to
+ * the ring's end when it does not fit before it. */
+static inline uint64_t
+roost__rec_span(uint64_t tail, uint32_t cap, uint64_t rec)
+{
+	uint64_t room = cap - (tail & (cap - 1));
+
+	return rec <= room ? rec : room + rec;
+}
+
+/* Write record 'o' (and a PAD if 'span' > 'rec') at 'tail' of 'lane' and
+ * commit it (tag-rec-commit). The caller owns the bytes. */
+void roost__mbox_write_record(struct roost__mbox *mb, unsigned lane,
+                              const struct roost__out *o, uint64_t tail,
+                              uint64_t rec, uint64_t span, uint64_t now);
+
+/* Why sends to 'lane' are refused now: -ESRCH (closed), -ESHUTDOWN (user
+ * lane shut), -ESTALE (replaced: re-open), or 0. */
+int roost__mbox_refusal(struct roost__mbox_hdr *h, unsigned lane);
+
+/* Wait (spin, then sleep a bounded period) until 'lane' has 'need' bytes
+ * free beyond its tail word, or the deadline ('*deadline', computed from
+ * 'timeout_ms' if 0) passes. Returns 0 to look again or -ETIMEDOUT. */
+int roost__mbox_wait_space(struct roost__mbox *mb, unsigned lane,
+                           uint64_t need, int timeout_ms, uint64_t *deadline,
+                           uint64_t *poll_ns);
+
+/* Take mh_lock for a send: in slices of the unblock time, asking the
+ * owner to replace the mailbox when one holder never moves. */
+int roost__mbox_lock_send(struct roost__mbox *mb, int timeout_ms,
+                          uint64_t *deadline);
+
+/* Ask the owner to replace the mailbox (tag-replace). */
+void roost__mbox_ask_replace(struct roost__mbox_hdr *h);
+
+/* Wake the receiver if it sleeps (tag-wake), after our own seq_cst
+ * fence; '*cpu' takes our CPU as the receiver's spin hint. */
+void roost__mbox_wake_fenced(struct roost__mbox_hdr *h, roost__atomic_u32 *cpu);
+/* The same with the fence (not from a send: no hint). */
+void roost__mbox_wake(struct roost__mbox_hdr *h);
+
+/* Distance in bytes, past the end of the record just sent, of the ring
+ * lines prefetched for writing (see roost__mbox_push_many): at least this
+ * much, and at least two records of the size just sent. */
+#define PREFETCH_AHEAD 1024
+#define PREFETCH_MAX_LINES 32
+
+static inline void
+prefetch_line_w(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	/* PREFETCHW (a NOP where unsupported; never faults):
+	 * __builtin_prefetch emits it only with -mprfchw. */
+	__asm__ volatile("prefetchw (%0)" : : "r"(p));
+#else
+	__builtin_prefetch(p, 1);
+#endif
+}
+
+/* As many lines as the record just sent took (at least two: a small
+ * record can straddle two). Each address is masked into the ring. */
+static inline void
+roost__mbox_prefetch_ahead(struct roost__mbox *mb, unsigned lane, uint64_t end,
+               uint64_t rec)
+{
+	uint64_t at = end + (2 * rec > PREFETCH_AHEAD ? 2 * rec
+	                                              : PREFETCH_AHEAD);
+	uint64_t lines = (rec + ROOST_CACHE_LINE - 1) / ROOST_CACHE_LINE;
+	uint64_t i;
+
+	if (lines < 2)
+		lines = 2;
+	if (lines > PREFETCH_MAX_LINES)
+		lines = PREFETCH_MAX_LINES;
+	for (i = 0; i < lines; i++)
+		prefetch_line_w(roost__mbox_rec_at(mb, lane,
+		                                   at + i * ROOST_CACHE_LINE));
+}
+
+
+/* --- Private lanes (mbox_private.c, tag-private) --- */
+
+/* How many of 'o' (from the first) go through our private lane now: 0
+ * unless the first is a user message and we hold, or just claimed, one;
+ * or the error of waiting for the lock to claim one. */
+int roost__mbox_private_run(struct roost__mbox *mb, const struct roost__out *o,
+                            size_t n, int timeout_ms, uint64_t *deadline);
+
+/* Send a run that roost__mbox_private_run() gave, as push_many. */
+int roost__mbox_push_private(struct roost__mbox *mb, const struct roost__out *o,
+                             size_t n, int timeout_ms, size_t *done);
+
+/* Before a user message goes to the shared lane: wait until our private
+ * lane holds none of ours (FIFO). 0, -EAGAIN, -ETIMEDOUT or a refusal. */
+int roost__mbox_leave_private(struct roost__mbox *mb, int timeout_ms,
+                              uint64_t *deadline);
+
+/* Give our private lane back (the mapping is going away). */
+void roost__mbox_unclaim(struct roost__mbox *mb);
+
+/* Under mh_lock, after lk_state left OPEN: record where each private
+ * lane's chain ends (pl_mark) and set mh_marks, once per segment. */
+void roost__mbox_marks_locked(struct roost__mbox *mb);
+
+/* Owner: may the committed record at 'pos' of private lane 'lane' be
+ * handed out (it is before any mark)? */
+bool roost__mbox_priv_deliverable(const struct roost__mbox *mb, unsigned lane,
+                                  uint64_t pos);
 
 /* Take mh_lock (any process), repairing after a dead holder. Waits up to
  * 'timeout_ms' (< 0: no limit) measured from '*deadline' (CLOCK_MONOTONIC

@@ -29,10 +29,17 @@ roost__mbox_sys_lane_size(uint32_t max_msg)
 	return roost__mbox_ring_size(want);
 }
 
-size_t
-roost__mbox_seg_size(uint32_t sys_cap, uint32_t user_cap)
+uint32_t
+roost__mbox_priv_size(uint32_t user_cap)
 {
-	return (size_t)ROOST_MBOX_HDR_SIZE + sys_cap + user_cap;
+	return user_cap / 4 > ROOST_RING_MIN ? user_cap / 4 : ROOST_RING_MIN;
+}
+
+size_t
+roost__mbox_seg_size(uint32_t sys_cap, uint32_t user_cap, uint32_t nprivate)
+{
+	return (size_t)ROOST_MBOX_HDR_SIZE + sys_cap + user_cap +
+	       (size_t)nprivate * roost__mbox_priv_size(user_cap);
 }
 
 /* Largest payload a lane of 'cap' bytes can always take: a record of at
@@ -52,9 +59,11 @@ fill_from_fixed(struct roost__mbox *mb, struct roost__seg seg,
 {
 	unsigned lane;
 
+	memset(mb, 0, sizeof(*mb));
 	mb->mb_seg = seg;
 	mb->mb_hdr = seg.sg_base;
-	for (lane = 0; lane < ROOST_NLANES; lane++) {
+	mb->mb_nlanes = ROOST_NSHARED + f->mf_nprivate;
+	for (lane = 0; lane < mb->mb_nlanes; lane++) {
 		mb->mb_ring[lane] = (uint8_t *)seg.sg_base + f->mf_ring_off[lane];
 		mb->mb_cap[lane] = f->mf_cap[lane];
 		mb->mb_max_payload[lane] =
@@ -69,12 +78,16 @@ fill_from_fixed(struct roost__mbox *mb, struct roost__seg seg,
 int
 roost__mbox_format(struct roost__mbox *mb, struct roost__seg seg,
                    uint32_t slot, uint32_t gen, uint32_t max_msg,
-                   uint32_t sys_cap, uint32_t user_cap, bool held)
+                   uint32_t sys_cap, uint32_t user_cap, uint32_t nprivate,
+                   bool held)
 {
 	struct roost__mbox_hdr *h = seg.sg_base;
 	struct roost__mbox_fixed *f = &h->mh_fixed;
+	uint32_t off;
+	unsigned lane;
 
-	if (seg.sg_len < roost__mbox_seg_size(sys_cap, user_cap))
+	if (nprivate > ROOST_NPRIV_MAX ||
+	    seg.sg_len < roost__mbox_seg_size(sys_cap, user_cap, nprivate))
 		return -EINVAL;
 	f->mf_magic = ROOST_MBOX_MAGIC;
 	f->mf_version = ROOST_SHM_VERSION;
@@ -86,6 +99,13 @@ roost__mbox_format(struct roost__mbox *mb, struct roost__seg seg,
 	f->mf_cap[ROOST_LANE_SYS] = sys_cap;
 	f->mf_ring_off[ROOST_LANE_USR] = ROOST_MBOX_HDR_SIZE + sys_cap;
 	f->mf_cap[ROOST_LANE_USR] = user_cap;
+	f->mf_nprivate = nprivate;
+	off = ROOST_MBOX_HDR_SIZE + sys_cap + user_cap;
+	for (lane = ROOST_LANE_PRIV0; lane < ROOST_NSHARED + nprivate; lane++) {
+		f->mf_ring_off[lane] = off;
+		f->mf_cap[lane] = roost__mbox_priv_size(user_cap);
+		off += f->mf_cap[lane];
+	}
 	f->mf_map_size = seg.sg_len;
 
 	if (held)
@@ -113,7 +133,9 @@ roost__mbox_check_fixed(struct roost__seg seg, uint32_t slot, uint32_t gen,
 	struct roost__mbox_fixed f;
 	uint64_t size;
 	uint64_t end;
+	unsigned nlanes;
 	unsigned lane;
+	unsigned other;
 
 	if (seg.sg_len < ROOST_MBOX_HDR_SIZE)
 		return ROOST_CORRUPT();
@@ -132,10 +154,17 @@ roost__mbox_check_fixed(struct roost__seg seg, uint32_t slot, uint32_t gen,
 		return ROOST_CORRUPT();
 	if (f.mf_gen != gen)
 		return -ESRCH;
+	if (f.mf_nprivate > ROOST_NPRIV_MAX)
+		return ROOST_CORRUPT();
+	nlanes = ROOST_NSHARED + f.mf_nprivate;
+	for (lane = nlanes; lane < ROOST_NLANES; lane++) {
+		if (f.mf_ring_off[lane] != 0 || f.mf_cap[lane] != 0)
+			return ROOST_CORRUPT();
+	}
 	/* Rings inside the mapping (or, header only, inside the size the
 	 * header claims), aligned, power-of-two sized. */
 	size = whole ? seg.sg_len : f.mf_map_size;
-	for (lane = 0; lane < ROOST_NLANES; lane++) {
+	for (lane = 0; lane < nlanes; lane++) {
 		if (!is_pow2(f.mf_cap[lane]) || f.mf_cap[lane] < ROOST_RING_MIN ||
 		    f.mf_cap[lane] > ROOST_RING_MAX)
 			return ROOST_CORRUPT();
@@ -145,10 +174,16 @@ roost__mbox_check_fixed(struct roost__seg seg, uint32_t slot, uint32_t gen,
 			return ROOST_CORRUPT();
 	}
 	/* The lanes must not overlap each other. */
-	if (f.mf_ring_off[0] < f.mf_ring_off[1]
-	            ? f.mf_ring_off[0] + f.mf_cap[0] > f.mf_ring_off[1]
-	            : f.mf_ring_off[1] + f.mf_cap[1] > f.mf_ring_off[0])
-		return ROOST_CORRUPT();
+	for (lane = 0; lane < nlanes; lane++) {
+		for (other = lane + 1; other < nlanes; other++) {
+			if (f.mf_ring_off[lane] < f.mf_ring_off[other]
+			            ? f.mf_ring_off[lane] + f.mf_cap[lane] >
+			                      f.mf_ring_off[other]
+			            : f.mf_ring_off[other] + f.mf_cap[other] >
+			                      f.mf_ring_off[lane])
+				return ROOST_CORRUPT();
+		}
+	}
 	*out = f;
 	return 0;
 }
@@ -179,7 +214,8 @@ roost__mbox_open(struct roost__mbox *mb, const struct roost__sys *sy,
 		return rc;
 	rc = roost__plat_seg_open_trust(shm, ROOST_MBOX_HDR_SIZE,
 	                                roost__mbox_seg_size(ROOST_RING_MAX,
-	                                                     ROOST_RING_MAX),
+	                                                     ROOST_RING_MAX,
+	                                                     ROOST_NPRIV_MAX),
 	                                sy->sy_fixed.sf_uid,
 	                                roost__sys_gid(sy), &seg);
 	if (rc < 0)
@@ -225,20 +261,26 @@ roost__mbox_stats(const struct roost__mbox *mb, roost_mbox_stats_t *st)
 	memset(st, 0, sizeof(*st));
 	/* Relaxed loads: counters are for display; a torn snapshot across
 	 * counters is acceptable, each value is still bounded below. */
-	for (lane = 0; lane < ROOST_NLANES; lane++) {
-		d = roost__load_rlx(&h->mh_tail[lane]) -
+	enq = roost__load_rlx(&h->mh_enqueued);
+	st->bytes_in = roost__load_rlx(&h->mh_bytes_in);
+	for (lane = 0; lane < mb->mb_nlanes; lane++) {
+		d = roost__load_rlx(roost__mbox_tail_word(mb, lane)) -
 		    roost__load_rlx(&h->mh_head[lane]);
 		used += d <= mb->mb_cap[lane] ? d : mb->mb_cap[lane];
 		st->capacity += mb->mb_cap[lane];
+		if (roost__lane_private(lane)) {
+			struct roost__plane *pl = roost__mbox_plane(mb, lane);
+
+			enq += roost__load_rlx(&pl->pl_enqueued);
+			st->bytes_in += roost__load_rlx(&pl->pl_bytes_in);
+		}
 	}
 	st->used = used;
-	enq = roost__load_rlx(&h->mh_enqueued);
 	deq = roost__load_rlx(&h->mh_dequeued);
 	st->enqueued = enq;
 	st->dequeued = deq;
 	st->queued = enq >= deq && enq - deq < UINT32_MAX
 	                     ? (uint32_t)(enq - deq) : 0;
-	st->bytes_in = roost__load_rlx(&h->mh_bytes_in);
 	st->high_water = roost__load_rlx(&h->mh_high_water);
 	if (st->high_water < used)
 		st->high_water = used;

@@ -22,9 +22,40 @@
  * waits in a row that outlasted the largest spin (see note_wait). */
 #define SPIN_MISSES_TO_HALVE 4
 #define SPIN_BUDGET_STEP_NS 1000u
+/* Messages taken from one user lane in a row before the next lane gets
+ * the first look (fairness among senders with private lanes). */
+#define USER_BURST 32u
+/* Room given back on a lane between two wake-ups of senders sleeping
+ * for it (see store_head). */
+#define SPACE_KICK_DIV 16u
+
+/* Is 'lane' among 'lanes' (ROOST_LANE_SYSTEM / ROOST_LANE_USER bits)?
+ * Every private lane is a user lane (tag-private). */
+static bool
+lane_wanted(unsigned lanes, unsigned lane)
+{
+	return (lanes & (1u << (lane < ROOST_NSHARED ? lane : ROOST_LANE_USR))) !=
+	       0;
+}
+
+/* Wake the senders that sleep for space, if any (tag-space). Relaxed: a
+ * missed flag costs a sender one bounded poll period. */
+static void
+kick_space(struct roost__mbox_hdr *h)
+{
+	if (roost__load_rlx(&h->mh_space_waiters) != 0 &&
+	    roost__xchg_acqrel(&h->mh_space_waiters, 0) != 0) {
+		roost__add_rel(&h->mh_space_seq, 1);
+		roost__plat_futex_wake((uint32_t *)&h->mh_space_seq, INT32_MAX);
+	}
+}
 
 /* Publish a new head. Pairs with the acquire of mh_head by senders that
- * find the lane full: they may reuse the bytes before it. tag-rec-release */
+ * find the lane full: they may reuse the bytes before it. tag-rec-release
+ * A sleeping sender is woken once a sixteenth of the lane was given back
+ * since the last wake-up (or when we go idle, see wait_more): woken for
+ * one record's room, it would fill the lane again at once and sleep
+ * again, a system call pair per message. */
 static void
 store_head(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
            uint64_t head)
@@ -33,13 +64,23 @@ store_head(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
 
 	rx->rx_head[lane] = head;
 	roost__store_rel(&h->mh_head[lane], head);
-	/* A sender may sleep for space. Relaxed: a missed flag costs that
-	 * sender one bounded poll period (tag-space). */
-	if (roost__load_rlx(&h->mh_space_waiters) != 0 &&
-	    roost__xchg_acqrel(&h->mh_space_waiters, 0) != 0) {
-		roost__add_rel(&h->mh_space_seq, 1);
-		roost__plat_futex_wake((uint32_t *)&h->mh_space_seq, INT32_MAX);
+	if (head - rx->rx_kicked[lane] >= mb->mb_cap[lane] / SPACE_KICK_DIV) {
+		rx->rx_kicked[lane] = head;
+		kick_space(h);
 	}
+}
+
+/* Tombstone a record taken out of order. Atomic because tools may read
+ * the flags concurrently. The head must skip it: remember how far
+ * tombstones reach. */
+static void
+mark_done(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
+          uint64_t pos)
+{
+	__atomic_fetch_or(&roost__mbox_rec_at(mb, lane, pos)->rc_flags,
+	                  ROOST_REC_DONE, __ATOMIC_RELEASE);
+	if ((int64_t)(pos + ROOST_REC_ALIGN - rx->rx_tomb_end[lane]) > 0)
+		rx->rx_tomb_end[lane] = pos + ROOST_REC_ALIGN;
 }
 
 /* Move the head from 'head' over PAD and DONE records, then publish it. */
@@ -75,8 +116,9 @@ sample_high_water(struct roost__mbox *mb, struct roost__rx *rx)
 	uint64_t d;
 	unsigned lane;
 
-	for (lane = 0; lane < ROOST_NLANES; lane++) {
-		d = roost__load_rlx(&h->mh_tail[lane]) - rx->rx_head[lane];
+	for (lane = 0; lane < mb->mb_nlanes; lane++) {
+		d = roost__load_rlx(roost__mbox_tail_word(mb, lane)) -
+		    rx->rx_head[lane];
 		if (d > mb->mb_cap[lane])
 			return; /* mid-repair or damaged: skip this sample */
 		used += d;
@@ -97,17 +139,21 @@ roost__mbox_rx_init(struct roost__mbox *mb, struct roost__rx *rx)
 	memset(rx, 0, sizeof(*rx));
 	rx->rx_spin_ns = ROOST_SPIN_NS_DEF;
 	rx->rx_spin_budget = ROOST_SPIN_NS_DEF;
-	for (lane = 0; lane < ROOST_NLANES; lane++) {
+	rx->rx_user_first = ROOST_LANE_USR;
+	for (lane = 0; lane < mb->mb_nlanes; lane++) {
 		head = roost__load_acq(&h->mh_head[lane]);
 		if (head % ROOST_REC_ALIGN != 0)
 			return ROOST_CORRUPT();
 		rx->rx_head[lane] = head;
+		rx->rx_kicked[lane] = head;
+		/* Tombstones of a previous owner lie within the chain. */
+		rx->rx_tomb_end[lane] = roost__mbox_chain_end(mb, lane, head);
 	}
 	/* A previous owner died while handling a message: it is still
 	 * queued (its head never moved past it); mark it redelivered. */
 	ipos = roost__load_rlx(&h->mh_inflight_pos);
 	ilane = roost__load_rlx(&h->mh_inflight_lane);
-	if (ipos != 0 && ilane < ROOST_NLANES) {
+	if (ipos != 0 && ilane < mb->mb_nlanes) {
 		ipos--;
 		lane = ilane;
 		if (ipos - rx->rx_head[lane] < mb->mb_cap[lane] &&
@@ -140,7 +186,7 @@ roost__mbox_retire_poison(struct roost__mbox *mb,
 
 	ipos = roost__load_rlx(&h->mh_inflight_pos);
 	lane = roost__load_rlx(&h->mh_inflight_lane);
-	if (ipos == 0 || lane >= ROOST_NLANES)
+	if (ipos == 0 || lane >= mb->mb_nlanes)
 		return 0;
 	ipos--;
 	head = roost__load_acq(&h->mh_head[lane]);
@@ -176,19 +222,25 @@ roost__mbox_release(struct roost__mbox *mb, struct roost__rx *rx)
 	rx->rx_has_inflight = false;
 	if (pos == rx->rx_head[lane]) {
 		/* The length was validated when it was handed out; use the
-		 * copy, not the shared word. */
-		advance_head(mb, rx, lane,
-		             pos + roost__rec_bytes(rx->rx_msg.m_size));
+		 * copy, not the shared word. With no tombstone ahead, the
+		 * head goes just past it: reading the next record here
+		 * would pull in the line its sender may be writing. A PAD
+		 * left before the head is skipped at the next release. */
+		pos += roost__rec_bytes(rx->rx_msg.m_size);
+		if ((int64_t)(pos - rx->rx_tomb_end[lane]) >= 0)
+			store_head(mb, rx, lane, pos);
+		else
+			advance_head(mb, rx, lane, pos);
 	} else {
 		/* Taken past PADs or past messages a selective receive left
 		 * queued: leave a tombstone, then let the head skip what it
-		 * can. Atomic because tools may read the flags concurrently. */
-		__atomic_fetch_or(&roost__mbox_rec_at(mb, lane, pos)->rc_flags,
-		                  ROOST_REC_DONE, __ATOMIC_RELEASE);
+		 * can. */
+		mark_done(mb, rx, lane, pos);
 		advance_head(mb, rx, lane, rx->rx_head[lane]);
 	}
 	roost__bump_1w(&h->mh_dequeued, 1);
-	roost__store_rlx(&h->mh_inflight_pos, 0);
+	/* mh_inflight_pos stays: once the head has passed it, or it is
+	 * DONE, rx_init ignores it. */
 }
 
 static void
@@ -242,6 +294,14 @@ skip_corrupt(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
 {
 	uint64_t deadline = 0;
 
+	/* A private lane's tail is its sender's: only a new segment mends
+	 * it (tag-private). */
+	if (roost__lane_private(lane)) {
+		roost__add_rlx(&mb->mb_hdr->mh_corrupt, 1);
+		mb->mb_damaged = true;
+		return;
+	}
+
 	/* A busy lock (a stopped sender) leaves the run for the next call;
 	 * the receiver never waits on senders. */
 	if (roost__mbox_lock(mb, 0, &deadline) < 0)
@@ -269,7 +329,9 @@ scan_lane(struct roost__mbox *mb, struct roost__rx *rx, unsigned lane,
 	if (pos - head >= mb->mb_cap[lane])
 		pos = head;
 	while (pos - head < mb->mb_cap[lane]) {
-		if (!roost__mbox_committed(mb, lane, pos))
+		if (!roost__mbox_committed(mb, lane, pos) ||
+		    (roost__lane_private(lane) &&
+		     !roost__mbox_priv_deliverable(mb, lane, pos)))
 			break;
 		if (roost__mbox_read_rec(mb, lane, pos, &r) < 0) {
 			skip_corrupt(mb, rx, lane, pos);
@@ -312,12 +374,29 @@ check_wedged(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	unsigned lane;
 	int rc = 0;
 
-	for (lane = 0; lane < ROOST_NLANES; lane++) {
-		if (!(lanes & (1u << lane)))
+	for (lane = 0; lane < mb->mb_nlanes; lane++) {
+		if (!lane_wanted(lanes, lane))
 			continue;
 		pos = from[lane];
-		if (roost__load_acq(&h->mh_tail[lane]) == pos)
+		/* Pairs with the senders' release of the tail: every record
+		 * before it is committed, unless damaged. */
+		if (roost__load_acq(roost__mbox_tail_word(mb, lane)) == pos)
 			continue;
+		if (roost__lane_private(lane)) {
+			/* Its sender stores the tail after the commits, so
+			 * a tail past 'pos' with nothing committed at 'pos'
+			 * is damage; one behind it is a sender between its
+			 * commit and its tail. Only a new segment mends a
+			 * private lane. */
+			tail = roost__load_acq(roost__mbox_tail_word(mb, lane));
+			if (tail - pos - 1 < mb->mb_cap[lane] &&
+			    !roost__mbox_committed(mb, lane, pos)) {
+				roost__add_rlx(&h->mh_corrupt, 1);
+				mb->mb_damaged = true;
+				rc = ROOST_ECORRUPT;
+			}
+			continue;
+		}
 		/* Never wait here: a busy lock means a sender is writing
 		 * (not a wedge), or is stopped, and we must not stop too. */
 		if (roost__mbox_lock(mb, 0, &deadline) < 0)
@@ -338,9 +417,19 @@ more_arrived(const struct roost__mbox *mb, unsigned lanes,
 {
 	unsigned lane;
 
-	for (lane = 0; lane < ROOST_NLANES; lane++) {
-		if ((lanes & (1u << lane)) &&
-		    roost__mbox_committed(mb, lane, from[lane]))
+	for (lane = 0; lane < mb->mb_nlanes; lane++) {
+		if (!lane_wanted(lanes, lane))
+			continue;
+		/* A private lane: its tail first, a line its sender writes
+		 * once per send, not the record line it is writing
+		 * (tag-private). */
+		if (roost__lane_private(lane) &&
+		    roost__load_acq(&roost__mbox_plane(mb, lane)->pl_tail) ==
+		            from[lane])
+			continue;
+		if (roost__mbox_committed(mb, lane, from[lane]) &&
+		    (!roost__lane_private(lane) ||
+		     roost__mbox_priv_deliverable(mb, lane, from[lane])))
 			return true;
 	}
 	return false;
@@ -391,6 +480,23 @@ note_wait(struct roost__rx *rx, uint64_t waited_ns)
 	}
 }
 
+/* Did the last sender, on the shared lanes or on any private lane, run
+ * on our CPU? (tag-wake) */
+static bool
+last_sender_here(const struct roost__mbox *mb)
+{
+	uint32_t cpu = (uint32_t)roost__plat_cpu() + 1;
+	unsigned lane;
+
+	if (roost__load_rlx(&mb->mb_hdr->mh_lock.lk_sender_cpu) == cpu)
+		return true;
+	for (lane = ROOST_LANE_PRIV0; lane < mb->mb_nlanes; lane++) {
+		if (roost__load_rlx(&roost__mbox_plane(mb, lane)->pl_cpu) == cpu)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Spin until a record is committed at the end of a scanned chain of
  * 'lanes', for at most the spin budget. Returns 1 (arrived), 0 (budget
@@ -400,7 +506,6 @@ static int
 spin_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
           const uint64_t *from, uint64_t deadline, uint64_t *t0)
 {
-	struct roost__mbox_hdr *h = mb->mb_hdr;
 	uint64_t now;
 	int backoff;
 	int i;
@@ -411,8 +516,7 @@ spin_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	 * Hand it the CPU first (a yield returns at once when nobody else
 	 * wants this CPU); two processes on one CPU then pass messages by
 	 * yields, cheaper than a futex wake and sleep. */
-	if (roost__load_rlx(&h->mh_lock.lk_sender_cpu) ==
-	    (uint32_t)roost__plat_cpu() + 1)
+	if (last_sender_here(mb))
 		roost__plat_yield();
 	/* Poll with a growing pause: a receiver that re-reads the line a
 	 * sender is writing steals it on every store; backing off lets
@@ -472,6 +576,8 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	if (t0 == 0)
 		t0 = roost__plat_now_ns();
 	sample_high_water(mb, rx);
+	/* Idle: whatever we gave back is all there is for now. */
+	kick_space(h);
 	for (;;) {
 		/* A sender asked for a new segment, or this one is damaged:
 		 * the caller replaces it (tag-replace). */
@@ -514,6 +620,23 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	return 0;
 }
 
+/* A message was found on user lane 'lane': it keeps the first look for
+ * USER_BURST messages in a row, then the next lane has it. */
+static void
+next_turn(const struct roost__mbox *mb, struct roost__rx *rx, unsigned lane)
+{
+	unsigned nuser = mb->mb_nlanes - ROOST_LANE_USR;
+
+	if (lane != rx->rx_user_first || ++rx->rx_user_burst >= USER_BURST) {
+		rx->rx_user_burst = 0;
+		rx->rx_user_first =
+			lane == rx->rx_user_first
+				? ROOST_LANE_USR +
+				          (lane - ROOST_LANE_USR + 1) % nuser
+				: lane;
+	}
+}
+
 /*
  * Find the oldest record on 'lanes' that 'match' accepts, waiting up to
  * 'timeout_ns' (< 0: no limit); 'm' is filled with it. Sets '*lane' and
@@ -527,22 +650,31 @@ find_match(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 {
 	uint64_t from[ROOST_NLANES];
 	uint64_t deadline = 0;
+	unsigned nuser = mb->mb_nlanes - ROOST_LANE_USR;
+	unsigned k;
 	unsigned l;
 	int rc;
 
-	for (l = 0; l < ROOST_NLANES; l++)
+	for (l = 0; l < mb->mb_nlanes; l++)
 		from[l] = rx->rx_head[l];
 	for (;;) {
 		/* System lane first: stop requests and replies never wait
-		 * behind user messages. */
-		for (l = 0; l < ROOST_NLANES; l++) {
-			if (!(lanes & (1u << l)))
+		 * behind user messages. Then the user lanes, from the one
+		 * whose turn it is. */
+		for (k = 0; k <= nuser; k++) {
+			l = k == 0 ? ROOST_LANE_SYS
+			           : ROOST_LANE_USR +
+			                     (rx->rx_user_first - ROOST_LANE_USR +
+			                      k - 1) % nuser;
+			if (!lane_wanted(lanes, l))
 				continue;
 			rc = scan_lane(mb, rx, l, match, arg, m, &from[l], at);
 			if (rc < 0)
 				return rc;
 			if (rc == 1) {
 				*lane = l;
+				if (l != ROOST_LANE_SYS)
+					next_turn(mb, rx, l);
 				return 0;
 			}
 		}
@@ -642,8 +774,7 @@ roost__mbox_take_aside(struct roost__mbox *mb, struct roost__rx *rx,
 	h = mb->mb_hdr;
 	/* A tombstone, as for a message taken out of order; the head moves
 	 * over it only up to the message in hand, which stays queued. */
-	__atomic_fetch_or(&roost__mbox_rec_at(mb, lane, at)->rc_flags,
-	                  ROOST_REC_DONE, __ATOMIC_RELEASE);
+	mark_done(mb, rx, lane, at);
 	advance_head(mb, rx, lane, rx->rx_head[lane]);
 	roost__bump_1w(&h->mh_dequeued, 1);
 	return 0;

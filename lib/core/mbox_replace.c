@@ -36,7 +36,8 @@ temp_name(char *buf, size_t len, const char *real)
  */
 static int
 make_segment(struct roost__mbox *nb, const struct roost__sys *sy,
-             uint32_t slot, uint32_t gen, uint32_t sys_cap, uint32_t user_cap)
+             uint32_t slot, uint32_t gen, uint32_t sys_cap, uint32_t user_cap,
+             uint32_t nprivate)
 {
 	char real[ROOST_SHM_NAME_MAX];
 	char tmp[ROOST_SHM_NAME_MAX + 8];
@@ -50,13 +51,14 @@ make_segment(struct roost__mbox *nb, const struct roost__sys *sy,
 		return rc;
 	roost__plat_seg_unlink(tmp); /* a leftover of an owner that died */
 	rc = roost__plat_seg_create_gid(tmp,
-	                                roost__mbox_seg_size(sys_cap, user_cap),
+	                                roost__mbox_seg_size(sys_cap, user_cap,
+	                                                     nprivate),
 	                                sy->sy_fixed.sf_mode, roost__sys_gid(sy),
 	                                &seg);
 	if (rc < 0)
 		return rc;
 	rc = roost__mbox_format(nb, seg, slot, gen, sy->sy_fixed.sf_max_msg,
-	                        sys_cap, user_cap, true);
+	                        sys_cap, user_cap, nprivate, true);
 	if (rc == 0)
 		rc = roost__plat_seg_rename(tmp, real);
 	if (rc < 0) {
@@ -76,15 +78,16 @@ struct lane_copy {
 
 /*
  * Copy lane 'lane' of 'ob', from the owner's head along the chain of
- * committed records, to the empty lane of 'nb', keeping order, flags and
- * times; PAD and DONE records are left behind. The message in hand moves
- * with it ('*in_hand' gets its new position). Returns the records that
- * could not be carried (a damaged run after the chain's end) as 0 or 1.
+ * committed records up to 'end' (the tail; a private lane's mark), to
+ * the empty lane of 'nb', keeping order, flags and times; PAD and DONE
+ * records are left behind. The message in hand moves with it
+ * ('*in_hand' gets its new position). Returns the records that could not
+ * be carried (a damaged run before 'end') as 0 or 1.
  */
 static uint64_t
 copy_lane(const struct roost__mbox *ob, struct roost__mbox *nb,
-          const struct roost__rx *rx, unsigned lane, struct lane_copy *lc,
-          uint64_t *in_hand)
+          const struct roost__rx *rx, unsigned lane, uint64_t end,
+          struct lane_copy *lc, uint64_t *in_hand)
 {
 	uint64_t limit = ob->mb_cap[lane] - ROOST_RING_SLACK;
 	uint64_t head = rx->rx_head[lane];
@@ -93,7 +96,8 @@ copy_lane(const struct roost__mbox *ob, struct roost__mbox *nb,
 	struct roost__rec r;
 	struct roost__rec *dst;
 
-	while (pos - head < limit && roost__mbox_committed(ob, lane, pos)) {
+	while (pos != end && pos - head < limit &&
+	       roost__mbox_committed(ob, lane, pos)) {
 		if (roost__mbox_read_rec(ob, lane, pos, &r) < 0 ||
 		    r.rc_len > limit - (pos - head))
 			break;
@@ -124,8 +128,11 @@ copy_lane(const struct roost__mbox *ob, struct roost__mbox *nb,
 	}
 	lc->lc_end = pos;
 	lc->lc_new_tail = out;
-	/* Senders moved the tail past the chain's end: damage lost a run. */
-	return roost__load_rlx(&ob->mb_hdr->mh_tail[lane]) != pos ? 1 : 0;
+	/* The chain ended before 'end' (a private lane's mark; the tail
+	 * senders published, on a shared lane): damage lost a run. */
+	if (!roost__lane_private(lane))
+		end = roost__load_rlx(&ob->mb_hdr->mh_tail[lane]);
+	return end != pos ? 1 : 0;
 }
 
 /*
@@ -148,6 +155,37 @@ seized_fate(const struct roost__mbox *mb, const struct roost__rx *rx,
 	if (head - start <= cap)
 		return ROOST_FATE_DELIVERED;
 	return ROOST_FATE_NONE;
+}
+
+/* Where lane 'lane' of 'ob' is copied up to: a private lane's mark; a
+ * shared lane's chain, to its end (a seized holder's committed record
+ * may lie past the tail it did not store yet). */
+static uint64_t
+copy_end(const struct roost__mbox *ob, unsigned lane)
+{
+	if (roost__lane_private(lane))
+		return roost__load_rlx(&roost__mbox_plane(ob, lane)->pl_mark);
+	return UINT64_MAX; /* never a record position */
+}
+
+/* A private lane's claim and counters move with its records, so its
+ * sender resumes it after re-opening (FIFO). A stop in progress keeps
+ * its marks: nothing after them was copied. */
+static void
+carry_plane(struct roost__mbox *nb, const struct roost__mbox *ob,
+            unsigned lane, uint64_t new_tail)
+{
+	struct roost__plane *np = roost__mbox_plane(nb, lane);
+	struct roost__plane *op = roost__mbox_plane(ob, lane);
+
+	roost__store_rlx(&np->pl_claim_pid, roost__load_rlx(&op->pl_claim_pid));
+	roost__store_rlx(&np->pl_claim_start,
+	                 roost__load_rlx(&op->pl_claim_start));
+	roost__store_rlx(&np->pl_claim_aid, roost__load_rlx(&op->pl_claim_aid));
+	roost__store_rlx(&np->pl_enqueued, roost__load_rlx(&op->pl_enqueued));
+	roost__store_rlx(&np->pl_bytes_in, roost__load_rlx(&op->pl_bytes_in));
+	roost__store_rlx(&np->pl_tail, new_tail);
+	roost__store_rlx(&np->pl_mark, new_tail);
 }
 
 /* Carry the counters over, so tools see one mailbox. */
@@ -198,52 +236,67 @@ roost__mbox_replace(struct roost__mbox *mb, struct roost__rx *rx)
 		return -EINVAL;
 	rc = make_segment(&nb, rx->rx_sys, mb->mb_slot, mb->mb_gen,
 	                  mb->mb_cap[ROOST_LANE_SYS],
-	                  mb->mb_cap[ROOST_LANE_USR]);
+	                  mb->mb_cap[ROOST_LANE_USR],
+	                  mb->mb_nlanes - ROOST_NSHARED);
 	if (rc < 0)
 		return rc;
 	nh = nb.mb_hdr;
-	/* From here no sender gets into the old rings; the holder we seize
-	 * (if any) may still write them, and nobody reads them after us. */
+	/* From here no sender gets into the old shared rings; the holder we
+	 * seize (if any) may still write them, and nobody reads them after
+	 * us. Private senders see REPLACED after their commit and learn
+	 * from the marks which of their records were carried over
+	 * (tag-private): the state first, then the marks. */
 	held = roost__lock_seize(&oh->mh_lock.lk_lock);
-	for (lane = 0; lane < ROOST_NLANES; lane++)
-		lost += copy_lane(mb, &nb, rx, lane, &lc[lane], &in_hand);
+	state = roost__load_rlx(&oh->mh_lock.lk_state);
+	atomic_store_explicit(&oh->mh_lock.lk_state, ROOST_MBOX_REPLACED,
+	                      memory_order_seq_cst);
+	roost__mbox_marks_locked(mb);
+	for (lane = 0; lane < mb->mb_nlanes; lane++)
+		lost += copy_lane(mb, &nb, rx, lane, copy_end(mb, lane),
+		                  &lc[lane], &in_hand);
 	/* Plain words of the seized holder, who may still be writing them:
 	 * read once, relaxed; what they say is checked (seized_fate). */
 	wip = held != 0 ? __atomic_load_n(&oh->mh_wip_pos, __ATOMIC_RELAXED)
 	                : 0;
 	wlane = __atomic_load_n(&oh->mh_wip_lane, __ATOMIC_RELAXED);
-	fate = wip != 0 && wlane < ROOST_NLANES
+	fate = wip != 0 && wlane < ROOST_NSHARED
 	               ? seized_fate(mb, rx, wlane, wip - 1, lc[wlane].lc_end)
 	               : ROOST_FATE_NONE;
 	if (fate == ROOST_FATE_NONE)
 		wip = 0;
 	carry_counters(nh, oh, lost);
-	for (lane = 0; lane < ROOST_NLANES; lane++) {
-		roost__store_rel(&nh->mh_tail[lane], lc[lane].lc_new_tail);
+	for (lane = 0; lane < mb->mb_nlanes; lane++) {
+		if (roost__lane_private(lane))
+			carry_plane(&nb, mb, lane, lc[lane].lc_new_tail);
+		else
+			roost__store_rel(&nh->mh_tail[lane],
+			                 lc[lane].lc_new_tail);
 		roost__store_rlx(&nh->mh_head[lane], 0);
 	}
 	if (rx->rx_has_inflight) {
 		roost__store_rlx(&nh->mh_inflight_lane, rx->rx_inflight_lane);
 		roost__store_rlx(&nh->mh_inflight_pos, in_hand + 1);
 	}
-	/* A graceful stop in progress stays in progress. */
-	state = roost__load_rlx(&oh->mh_lock.lk_state);
-	roost__store_rlx(&nh->mh_lock.lk_state,
-	                 state == ROOST_MBOX_USER_SHUT ? ROOST_MBOX_USER_SHUT
-	                                               : ROOST_MBOX_OPEN);
-	/* The fate before the state: a seized sender that sees REPLACED
-	 * (acquire) reads the fate that goes with it. */
+	/* A graceful stop in progress stays in progress, with its marks at
+	 * the new tails (everything copied was before them). */
+	if (state == ROOST_MBOX_USER_SHUT) {
+		roost__store_rlx(&nh->mh_lock.lk_state, ROOST_MBOX_USER_SHUT);
+		roost__store_rlx(&nh->mh_marks, 1);
+	}
+	/* Read under the old lock, which the seized sender waits for. */
 	roost__store_rlx(&oh->mh_seized_fate, fate);
 	roost__store_rlx(&oh->mh_seized_pos, wip);
-	roost__store_rel(&oh->mh_lock.lk_state, ROOST_MBOX_REPLACED);
 	/* Open the new segment to senders (release: the copies first). */
 	roost__lock_drop(&nh->mh_lock.lk_lock);
 	roost__lock_drop(&oh->mh_lock.lk_lock);
 	wake_old(oh);
 
 	/* The owner's view moves to the new segment. */
-	for (lane = 0; lane < ROOST_NLANES; lane++)
+	for (lane = 0; lane < mb->mb_nlanes; lane++) {
 		rx->rx_head[lane] = 0;
+		rx->rx_kicked[lane] = 0;
+		rx->rx_tomb_end[lane] = 0; /* none copied */
+	}
 	if (rx->rx_has_inflight) {
 		rx->rx_inflight_pos = in_hand;
 		rx->rx_msg.m_data =
@@ -263,6 +316,11 @@ mark_replaced(struct roost__mbox_hdr *oh)
 {
 	roost__lock_seize(&oh->mh_lock.lk_lock);
 	roost__store_rlx(&oh->mh_seized_pos, 0);
+	/* Nothing is carried over: every private record is after the mark
+	 * (marks of 0), so private senders send again too. */
+	for (unsigned i = 0; i < ROOST_NPRIV_MAX; i++)
+		roost__store_rlx(&oh->mh_plane[i].pl_mark, 0);
+	roost__store_rel(&oh->mh_marks, 1);
 	roost__store_rel(&oh->mh_lock.lk_state, ROOST_MBOX_REPLACED);
 	roost__lock_drop(&oh->mh_lock.lk_lock);
 	wake_old(oh);
@@ -294,7 +352,8 @@ roost__mbox_fresh(struct roost__mbox *mb, const struct roost__sys *sy,
 		if (replaced > UINT32_MAX)
 			replaced = 0; /* scribbled too: start again */
 	}
-	rc = make_segment(mb, sy, slot, gen, sys_cap, user_cap);
+	rc = make_segment(mb, sy, slot, gen, sys_cap, user_cap,
+	                  sy->sy_fixed.sf_nprivate);
 	if (rc < 0) {
 		roost__plat_seg_unmap(&old);
 		return rc;
@@ -317,7 +376,7 @@ roost__mbox_needs_replace(const struct roost__mbox *mb)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 
-	return roost__load_rlx(&h->mh_lock.lk_replace) != 0 ||
+	return mb->mb_damaged || roost__load_rlx(&h->mh_lock.lk_replace) != 0 ||
 	       roost__load_rlx(&h->mh_ready) != ROOST_SEG_READY ||
 	       roost__load_rlx(&h->mh_lock.lk_state) > ROOST_MBOX_CLOSED ||
 	       memcmp((const void *)&h->mh_fixed, &mb->mb_fixed,

@@ -17,13 +17,7 @@
 /* How long a sender spins re-reading the head of a full lane before it
  * sleeps, and the bounds of its sleep period (tag-space). */
 #define SPACE_SPIN_NS 20000
-#define SPACE_POLL_MIN_NS 100000
 #define SPACE_POLL_PAUSES 64
-/* While spinning, wait for this much of the lane to be free (a sixteenth
- * of it, at most SPACE_CHUNK_MAX bytes). */
-#define SPACE_CHUNK_DIV 16
-#define SPACE_CHUNK_MAX 16384u
-#define ROOST_SPACE_POLL_MAX_NS 10000000
 
 /*
  * Under the lock: re-derive the tails from the committed chains (they are
@@ -38,11 +32,12 @@ roost__mbox_repair_locked(struct roost__mbox *mb)
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 	uint64_t wip = h->mh_wip_pos;
 	uint32_t wlane = h->mh_wip_lane;
+	uint32_t state;
 	unsigned lane;
 	uint64_t head;
 	uint64_t end;
 
-	for (lane = 0; lane < ROOST_NLANES; lane++) {
+	for (lane = 0; lane < ROOST_NSHARED; lane++) {
 		/* Pairs with the receiver's release of mh_head. */
 		head = roost__load_acq(&h->mh_head[lane]);
 		if (head % ROOST_REC_ALIGN != 0)
@@ -57,6 +52,11 @@ roost__mbox_repair_locked(struct roost__mbox *mb)
 		h->mh_head_cache[lane] = head;
 	}
 	h->mh_wip_pos = 0;
+	/* A stopper or replacer died between the state change and the
+	 * marks (tag-private): mark now; private senders wait for them. */
+	state = roost__load_rlx(&h->mh_lock.lk_state);
+	if (state == ROOST_MBOX_USER_SHUT || state == ROOST_MBOX_REPLACED)
+		roost__mbox_marks_locked(mb);
 }
 
 static uint64_t
@@ -93,8 +93,8 @@ roost__mbox_unlock(struct roost__mbox *mb)
 
 /* Ask the owner to move the mailbox to a new segment (tag-replace): one
  * holder kept the lock for the unblock time. The owner may be asleep. */
-static void
-ask_replace(struct roost__mbox_hdr *h)
+void
+roost__mbox_ask_replace(struct roost__mbox_hdr *h)
 {
 	if (roost__xchg_acqrel(&h->mh_lock.lk_replace, 1) != 0)
 		return; /* asked already */
@@ -109,8 +109,9 @@ ask_replace(struct roost__mbox_hdr *h)
  * to replace the mailbox, and keep waiting; the owner seizes the lock,
  * and we then find the mailbox REPLACED.
  */
-static int
-lock_for_send(struct roost__mbox *mb, int timeout_ms, uint64_t *deadline)
+int
+roost__mbox_lock_send(struct roost__mbox *mb, int timeout_ms,
+                      uint64_t *deadline)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 	uint64_t slice_deadline;
@@ -145,7 +146,7 @@ lock_for_send(struct roost__mbox *mb, int timeout_ms, uint64_t *deadline)
 		if (slice == (int)mb->mb_unblock_ms &&
 		    roost__lock_word(&h->mh_lock.lk_lock) == word &&
 		    roost__load_rlx(&h->mh_enqueued) == sent)
-			ask_replace(h);
+			roost__mbox_ask_replace(h);
 	}
 }
 
@@ -200,21 +201,8 @@ roost__mbox_note_used(struct roost__mbox_hdr *h, uint64_t used)
  * look, never a message).
  */
 static void
-wake_receiver(struct roost__mbox_hdr *h)
+wake_if_asleep(struct roost__mbox_hdr *h)
 {
-	uint32_t cpu = (uint32_t)roost__plat_cpu() + 1;
-
-	/* A hint for the receiver's spin: a receiver on this CPU cannot see
-	 * us send while it spins, so it sleeps at once (two processes on one
-	 * CPU then hand over by futex, as a pipe does). Every send stores it
-	 * (a spinning receiver must learn it too), only when it changes: the
-	 * line is ours after the unlock, but a store is still a store. */
-	if (roost__load_rlx(&h->mh_lock.lk_sender_cpu) != cpu)
-		roost__store_rlx(&h->mh_lock.lk_sender_cpu, cpu);
-	/* Orders our commit before the load of lk_sleeping; pairs with the
-	 * fence in the receiver's sleep path. The caller has just dropped
-	 * mh_lock, an exchange (see roost__fence_after_unlock). */
-	roost__fence_after_unlock();
 	if (roost__load_rlx(&h->mh_lock.lk_sleeping) == 0 &&
 	    roost__load_rlx(&h->mh_lock.lk_waker) == 0)
 		return;
@@ -227,12 +215,52 @@ wake_receiver(struct roost__mbox_hdr *h)
 	roost__store_rlx(&h->mh_lock.lk_waker, 0);
 }
 
+/* A hint for the receiver's spin: a receiver on this CPU cannot see us
+ * send while it spins, so it sleeps at once (two processes on one CPU
+ * then hand over by futex, as a pipe does). Every send stores it (a
+ * spinning receiver must learn it too), only when it changes: a store
+ * is still a store. */
+static void
+note_cpu(roost__atomic_u32 *word)
+{
+	uint32_t cpu = (uint32_t)roost__plat_cpu() + 1;
+
+	if (roost__load_rlx(word) != cpu)
+		roost__store_rlx(word, cpu);
+}
+
+/* After a shared-lane send: we have just dropped mh_lock, an exchange
+ * (see roost__fence_after_unlock), which orders our commit before the
+ * load of lk_sleeping; pairs with the fence in the receiver's sleep
+ * path. */
+static void
+wake_receiver(struct roost__mbox_hdr *h)
+{
+	note_cpu(&h->mh_lock.lk_sender_cpu);
+	roost__fence_after_unlock();
+	wake_if_asleep(h);
+}
+
+void
+roost__mbox_wake_fenced(struct roost__mbox_hdr *h, roost__atomic_u32 *cpu)
+{
+	note_cpu(cpu);
+	wake_if_asleep(h);
+}
+
+void
+roost__mbox_wake(struct roost__mbox_hdr *h)
+{
+	roost__fence_sc();
+	wake_if_asleep(h);
+}
+
 /* Why sends to 'lane' are refused now: -ESRCH (closed), -ESHUTDOWN (user
  * lane shut by a graceful stop), -ESTALE (replaced: re-open the slot), or
  * 0. Pairs with the release stores of lk_state in roost__mbox_close(),
  * roost__mbox_shut_user() and roost__mbox_replace(). */
-static int
-lane_refusal(struct roost__mbox_hdr *h, unsigned lane)
+int
+roost__mbox_refusal(struct roost__mbox_hdr *h, unsigned lane)
 {
 	uint32_t state = roost__load_acq(&h->mh_lock.lk_state);
 
@@ -245,30 +273,32 @@ lane_refusal(struct roost__mbox_hdr *h, unsigned lane)
 	return 0;
 }
 
-/*
- * Wait until the receiver frees space or 'deadline' (CLOCK_MONOTONIC ns,
- * 0 for none) passes. Called without the lock. Returns 0 to retry or
- * -ETIMEDOUT.
- */
-static int
-wait_space(struct roost__mbox *mb, unsigned lane, uint64_t need,
-           uint64_t deadline, uint64_t *poll_ns)
+int
+roost__mbox_wait_space(struct roost__mbox *mb, unsigned lane, uint64_t need,
+                       int timeout_ms, uint64_t *deadline_io,
+                       uint64_t *poll_ns)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
+	roost__atomic_u64 *tailp = roost__mbox_tail_word(mb, lane);
 	uint64_t t0 = roost__plat_now_ns();
 	uint64_t now = t0;
+	uint64_t deadline;
 	uint64_t tail;
-	uint64_t chunk = mb->mb_cap[lane] / SPACE_CHUNK_DIV;
+	uint64_t chunk = roost__mbox_space_chunk(mb, lane);
 	uint32_t seq;
 	int64_t wait;
 
-	if (chunk > SPACE_CHUNK_MAX)
-		chunk = SPACE_CHUNK_MAX;
+	if (timeout_ms > 0 && *deadline_io == 0)
+		*deadline_io = deadline_of(timeout_ms);
+	deadline = *deadline_io;
+	if (deadline != 0 && now >= deadline)
+		return -ETIMEDOUT;
+
 	/* Spin briefly: a running receiver frees space within microseconds.
 	 * Pause between polls: every poll steals the receiver's cache line
 	 * and slows the very receiver we wait for. */
 	while (now - t0 < SPACE_SPIN_NS) {
-		tail = roost__load_rlx(&h->mh_tail[lane]);
+		tail = roost__load_rlx(tailp);
 		/* Wait for a chunk, not one record: otherwise every send of
 		 * a sender faster than the receiver re-reads mh_head, a line
 		 * the receiver writes per message. Past the spin, any room
@@ -276,13 +306,16 @@ wait_space(struct roost__mbox *mb, unsigned lane, uint64_t need,
 		if (tail + need + chunk - roost__load_acq(&h->mh_head[lane]) <=
 		    mb->mb_cap[lane])
 			return 0;
-		if (lane_refusal(h, lane) != 0)
+		if (roost__mbox_refusal(h, lane) != 0)
 			return 0; /* the retry reports it */
 		for (int i = 0; i < SPACE_POLL_PAUSES; i++)
 			roost__cpu_relax();
+		/* The receiver may need our CPU: with more senders than
+		 * CPUs, a spin that keeps it runs only makes it later. */
+		roost__plat_yield();
 		now = roost__plat_now_ns();
 	}
-	tail = roost__load_rlx(&h->mh_tail[lane]);
+	tail = roost__load_rlx(tailp);
 	if (tail + need - roost__load_acq(&h->mh_head[lane]) <=
 	    mb->mb_cap[lane])
 		return 0;
@@ -291,7 +324,7 @@ wait_space(struct roost__mbox *mb, unsigned lane, uint64_t need,
 	seq = roost__load_acq(&h->mh_space_seq);
 	roost__store_sc(&h->mh_space_waiters, 1);
 	roost__fence_sc();
-	tail = roost__load_rlx(&h->mh_tail[lane]);
+	tail = roost__load_rlx(tailp);
 	if (tail + need - roost__load_acq(&h->mh_head[lane]) <=
 	    mb->mb_cap[lane])
 		return 0;
@@ -309,13 +342,6 @@ wait_space(struct roost__mbox *mb, unsigned lane, uint64_t need,
 
 /* Bytes the record takes from 'tail', including a PAD to the ring's end
  * when it does not fit before it. */
-static uint64_t
-span_at(uint64_t tail, uint32_t cap, uint64_t rec)
-{
-	uint64_t room = cap - (tail & (cap - 1));
-
-	return rec <= room ? rec : room + rec;
-}
 
 /*
  * Under the lock: write the record (and a PAD if needed) at 'tail' and
@@ -323,11 +349,11 @@ span_at(uint64_t tail, uint32_t cap, uint64_t rec)
  * record will go, write the record, commit it, then commit the PAD that
  * leads to it. A death anywhere before a commit leaves nothing visible.
  */
-static void
-write_record(struct roost__mbox *mb, const struct roost__out *o,
-             uint64_t tail, uint64_t rec, uint64_t span, uint64_t now)
+void
+roost__mbox_write_record(struct roost__mbox *mb, unsigned lane,
+                         const struct roost__out *o, uint64_t tail,
+                         uint64_t rec, uint64_t span, uint64_t now)
 {
-	unsigned lane = o->o_lane;
 	uint64_t pos = tail + (span - rec);
 	struct roost__rec *pad = roost__mbox_rec_at(mb, lane, tail);
 	struct roost__rec *r = roost__mbox_rec_at(mb, lane, pos);
@@ -353,44 +379,6 @@ write_record(struct roost__mbox *mb, const struct roost__out *o,
 	}
 }
 
-/* Distance in bytes, past the end of the record just sent, of the ring
- * lines prefetched for writing (see roost__mbox_push): at least this
- * much, and at least two records of the size just sent. */
-#define PREFETCH_AHEAD 1024
-#define PREFETCH_MAX_LINES 32
-
-static inline void
-prefetch_line_w(const void *p)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	/* PREFETCHW (a NOP where unsupported; never faults):
-	 * __builtin_prefetch emits it only with -mprfchw. */
-	__asm__ volatile("prefetchw (%0)" : : "r"(p));
-#else
-	__builtin_prefetch(p, 1);
-#endif
-}
-
-/* As many lines as the record just sent took (at least two: a small
- * record can straddle two). Each address is masked into the ring. */
-static inline void
-prefetch_ahead(struct roost__mbox *mb, unsigned lane, uint64_t end,
-               uint64_t rec)
-{
-	uint64_t at = end + (2 * rec > PREFETCH_AHEAD ? 2 * rec
-	                                              : PREFETCH_AHEAD);
-	uint64_t lines = (rec + ROOST_CACHE_LINE - 1) / ROOST_CACHE_LINE;
-	uint64_t i;
-
-	if (lines < 2)
-		lines = 2;
-	if (lines > PREFETCH_MAX_LINES)
-		lines = PREFETCH_MAX_LINES;
-	for (i = 0; i < lines; i++)
-		prefetch_line_w(roost__mbox_rec_at(mb, lane,
-		                                   at + i * ROOST_CACHE_LINE));
-}
-
 /*
  * Under the lock: make room for 'o' in its lane. Returns 0 with '*tail'
  * and '*span' set, 1 when the lane is full ('*span' is the room it
@@ -398,7 +386,7 @@ prefetch_ahead(struct roost__mbox *mb, unsigned lane, uint64_t end,
  */
 static int
 reserve(struct roost__mbox *mb, const struct roost__out *o, uint64_t rec,
-        uint64_t *tail_out, uint64_t *span_out)
+        uint64_t slack, uint64_t *tail_out, uint64_t *span_out)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 	unsigned lane = o->o_lane;
@@ -408,14 +396,14 @@ reserve(struct roost__mbox *mb, const struct roost__out *o, uint64_t rec,
 	uint64_t span;
 	int rc;
 
-	rc = lane_refusal(h, lane);
+	rc = roost__mbox_refusal(h, lane);
 	if (rc < 0)
 		return rc;
 	/* Relaxed: only lock holders write the tail, and the lock's acquire
 	 * orders us after the last of them. */
 	tail = roost__load_rlx(&h->mh_tail[lane]);
 	head = h->mh_head_cache[lane];
-	span = span_at(tail, cap, rec);
+	span = roost__rec_span(tail, cap, rec);
 	if (tail % ROOST_REC_ALIGN != 0 ||
 	    tail + span + ROOST_RING_SLACK - head > cap) {
 		/* Pairs with the release of mh_head by the receiver: the
@@ -430,11 +418,11 @@ reserve(struct roost__mbox *mb, const struct roost__out *o, uint64_t rec,
 		}
 		h->mh_head_cache[lane] = head;
 		roost__mbox_note_used(h, tail - head);
-		span = span_at(tail, cap, rec);
+		span = roost__rec_span(tail, cap, rec);
 	}
 	*tail_out = tail;
 	*span_out = span;
-	return tail + span + ROOST_RING_SLACK - head > cap ? 1 : 0;
+	return tail + span + ROOST_RING_SLACK + slack - head > cap ? 1 : 0;
 }
 
 /*
@@ -454,59 +442,68 @@ append(struct roost__mbox *mb, const struct roost__out *o, uint64_t rec,
 
 	h->mh_wip_lane = o->o_lane;
 	h->mh_wip_pos = tail + 1;
-	write_record(mb, o, tail, rec, span, now);
+	roost__mbox_write_record(mb, o->o_lane, o, tail, rec, span, now);
 	/* Release: tools read the tail to size their snapshot. */
 	roost__store_rel(&h->mh_tail[o->o_lane], tail + span);
+	if (o->o_lane == ROOST_LANE_USR)
+		mb->mb_shared_end = tail + span; /* tag-private: FIFO */
 	roost__bump_1w(&h->mh_enqueued, 1);
 	roost__bump_1w(&h->mh_bytes_in, o->o_size);
 }
 
-int
-roost__mbox_push_many(struct roost__mbox *mb, const struct roost__out *o,
-                      size_t n, int timeout_ms, size_t *done)
+/* Send 'o' through the shared lanes, under mh_lock. As
+ * roost__mbox_push_many. */
+static int
+push_shared(struct roost__mbox *mb, const struct roost__out *o, size_t n,
+            int timeout_ms, size_t *done)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 	uint64_t rec = 0;
 	uint64_t span = 0;
 	uint64_t tail = 0;
 	uint64_t deadline = 0;
-	uint64_t poll_ns = SPACE_POLL_MIN_NS;
+	uint64_t poll_ns = ROOST_SPACE_POLL_MIN_NS;
 	uint64_t now;
 	bool counted_block = false;
+	bool waited = false;
 	size_t i;
 	int rc;
 
 	*done = 0;
-	if (n == 0)
-		return 0;
-	/* A message that can never fit is refused before any is sent. */
-	for (i = 0; i < n; i++) {
-		if (o[i].o_size > mb->mb_max_payload[o[i].o_lane])
-			return -EMSGSIZE;
-	}
 	/* One clock read for the batch, before the lock: the coarse clock
 	 * ticks every few milliseconds anyway, and a read costs as much as
 	 * a small send. */
 	now = roost__plat_coarse_ns();
-	rc = lock_for_send(mb, timeout_ms, &deadline);
+	rc = roost__mbox_lock_send(mb, timeout_ms, &deadline);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < n;) {
 		rec = roost__rec_bytes(o[i].o_size);
-		rc = reserve(mb, &o[i], rec, &tail, &span);
+		/* Unless we just waited, or may not wait: room for a chunk
+		 * more, so that we read the receiver's head line once per
+		 * chunk, not once per send while it writes it. */
+		rc = reserve(mb, &o[i], rec,
+		             waited || timeout_ms == 0
+		                     ? 0
+		                     : roost__mbox_space_chunk(mb, o[i].o_lane),
+		             &tail, &span);
 		if (rc < 0)
 			goto out_unlock;
 		if (rc == 0) {
 			append(mb, &o[i], rec, tail, span, now);
 			i++;
+			waited = false;
 			/* Seized mid-batch (tag-replace): what we write from
 			 * here on would land where nobody reads. */
 			if (i < n && !roost__lock_held(&h->mh_lock.lk_lock))
 				goto seized;
 			continue;
 		}
-		/* Full. */
-		if (!counted_block) {
+		/* Full, or less than a chunk free. */
+		waited = true;
+		if (tail + span + ROOST_RING_SLACK - h->mh_head_cache[o[i].o_lane] >
+		            mb->mb_cap[o[i].o_lane] &&
+		    !counted_block) {
 			roost__bump_1w(&h->mh_blocked, 1);
 			counted_block = true;
 		}
@@ -521,15 +518,12 @@ roost__mbox_push_many(struct roost__mbox *mb, const struct roost__out *o,
 		*done = i;
 		if (timeout_ms == 0)
 			return -EAGAIN;
-		if (timeout_ms > 0 && deadline == 0)
-			deadline = deadline_of(timeout_ms);
-		if (deadline != 0 && roost__plat_now_ns() >= deadline)
-			return -ETIMEDOUT;
-		rc = wait_space(mb, o[i].o_lane, span + ROOST_RING_SLACK,
-		                deadline, &poll_ns);
+		rc = roost__mbox_wait_space(mb, o[i].o_lane,
+		                            span + ROOST_RING_SLACK, timeout_ms,
+		                            &deadline, &poll_ns);
 		if (rc < 0)
 			return rc;
-		rc = lock_for_send(mb, timeout_ms, &deadline);
+		rc = roost__mbox_lock_send(mb, timeout_ms, &deadline);
 		if (rc < 0)
 			return rc;
 	}
@@ -542,7 +536,7 @@ roost__mbox_push_many(struct roost__mbox *mb, const struct roost__out *o,
 	 * these lines are still in the receiver's cache from the last lap.
 	 * Never the next record's line: an idle receiver polls it. A hint
 	 * only; it changes no memory. */
-	prefetch_ahead(mb, o[n - 1].o_lane, tail + span, rec);
+	roost__mbox_prefetch_ahead(mb, o[n - 1].o_lane, tail + span, rec);
 	return 0;
 
 seized:
@@ -562,6 +556,82 @@ out_unlock:
 		wake_receiver(h);
 	*done = i;
 	return rc;
+}
+
+/* How many of 'o' go through the shared lanes from here: all, unless we
+ * hold a private lane; then up to the next user message it takes. */
+static size_t
+shared_run(const struct roost__mbox *mb, const struct roost__out *o,
+           size_t n)
+{
+	size_t i;
+
+	if (mb->mb_plane == 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (o[i].o_lane == ROOST_LANE_USR &&
+		    o[i].o_size <= mb->mb_max_payload[mb->mb_plane])
+			break;
+	}
+	return i;
+}
+
+static bool
+has_user(const struct roost__out *o, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (o[i].o_lane == ROOST_LANE_USR)
+			return true;
+	}
+	return false;
+}
+
+int
+roost__mbox_push_many(struct roost__mbox *mb, const struct roost__out *o,
+                      size_t n, int timeout_ms, size_t *done)
+{
+	uint64_t deadline = 0;
+	size_t run;
+	size_t sent;
+	int prun;
+	size_t i;
+	int rc;
+
+	*done = 0;
+	/* A message that can never fit is refused before any is sent. */
+	for (i = 0; i < n; i++) {
+		if (o[i].o_size > mb->mb_max_payload[o[i].o_lane])
+			return -EMSGSIZE;
+	}
+	while (*done < n) {
+		prun = roost__mbox_private_run(mb, o + *done, n - *done,
+		                               timeout_ms, &deadline);
+		if (prun < 0)
+			return prun;
+		run = (size_t)prun;
+		if (run > 0) {
+			rc = roost__mbox_push_private(mb, o + *done, run,
+			                              timeout_ms, &sent);
+		} else {
+			run = shared_run(mb, o + *done, n - *done);
+			/* Too large for our private lane: it goes after
+			 * what that lane holds of ours (tag-private). */
+			rc = has_user(o + *done, run)
+			             ? roost__mbox_leave_private(mb, timeout_ms,
+			                                         &deadline)
+			             : 0;
+			sent = 0;
+			if (rc == 0)
+				rc = push_shared(mb, o + *done, run, timeout_ms,
+				                 &sent);
+		}
+		*done += sent;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 int
@@ -600,6 +670,9 @@ roost__mbox_shut_user(struct roost__mbox *mb)
 		else
 			rc = ROOST_CORRUPT();
 	}
+	/* Still under the lock: the private lanes' marks (tag-private). */
+	if (rc == 0)
+		roost__mbox_marks_locked(mb);
 	roost__mbox_unlock(mb);
 	return rc;
 }

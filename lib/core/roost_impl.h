@@ -42,6 +42,14 @@ void *roost__calloc(size_t n, size_t size);
 void roost__free(void *p);
 extern long roost__alloc_fail_after; /* <0: never fail (the default) */
 
+/* Tests widen the private-lane races with this (NULL by default): called
+ * by a private sender after its state check and before it writes
+ * (ROOST__HOOK_BEFORE_WRITE), and after its commits and before it
+ * publishes and fences (ROOST__HOOK_BEFORE_PUBLISH). tag-private */
+#define ROOST__HOOK_BEFORE_WRITE   0u
+#define ROOST__HOOK_BEFORE_PUBLISH 1u
+extern void (*roost__private_hook)(unsigned phase);
+
 /* Shared-memory object names: "/roost.UID.SYSTEM" and ".SLOT" after it. */
 #define ROOST_SHM_NAME_MAX 96
 int roost__sys_shm_name(char *buf, size_t len, const char *system);

@@ -11,8 +11,10 @@ roost__ctx_peer_drop(roost_ctx_t *ctx, uint32_t slot)
 {
 	struct roost__peer *pe = &ctx->cx_peers[slot];
 
-	if (pe->pe_gen != 0)
+	if (pe->pe_gen != 0) {
+		roost__mbox_unclaim(&pe->pe_mb);
 		roost__mbox_detach(&pe->pe_mb);
+	}
 	pe->pe_gen = 0;
 }
 

@@ -28,6 +28,8 @@
  *   [struct roost__mbox_hdr  ROOST_MBOX_HDR_SIZE bytes]
  *   [system lane ring        mf_cap[0] bytes]   at mf_ring_off[0]
  *   [user lane ring          mf_cap[1] bytes]   at mf_ring_off[1]
+ *   [private user lanes      mf_cap[2..] bytes] at mf_ring_off[2..]
+ *     (mf_nprivate of them, 0..ROOST_NPRIV_MAX; tag-private)
  *   - Each lane is a ring of variable-length records (struct roost__rec +
  *     payload, padded to ROOST_REC_ALIGN). mh_head[] and mh_tail[] are
  *     free-running byte positions; a record at position P lives at ring
@@ -84,6 +86,27 @@
  *     its own position in mh_seized_pos follows the fate; REPLACED
  *     without it means nobody saw its record, so it sends again; either
  *     way a send returns 0 only for a record that is delivered once.
+ *   - Private lanes (tag-private): a sender may claim one of the user
+ *     lanes 2.. (under mh_lock: pl_claim_aid/pid/start) and then writes
+ *     it alone, without the lock: records as above, then pl_tail
+ *     (release), then a seq_cst fence and one load of lk_state. The
+ *     owner takes records from all user lanes; FIFO holds per sender
+ *     because a sender switches between the shared and its private lane
+ *     only once the other has been consumed past its last record.
+ *     A graceful stop or a replacement cannot see private senders under
+ *     the lock, so it sets lk_state first, fences, and then records in
+ *     pl_mark the end of each private lane's committed chain and sets
+ *     mh_marks (all under mh_lock). A record before its lane's mark is
+ *     before the stop (delivered, or carried over); one at or after it
+ *     is refused (-ESHUTDOWN) or sent again (-ESTALE). The fences make
+ *     it exact: a sender whose post-commit load saw OPEN committed before
+ *     the walk began, so its record is before the mark; one that saw
+ *     another state takes mh_lock and reads its record's fate from the
+ *     marks. The owner delivers a private record only if lk_state is OPEN
+ *     when it looks (after the commit word) or the record is before the
+ *     mark. A claimant that died is replaced at the next claim (its pid
+ *     and start time no longer match); the new claimant re-derives the
+ *     tail from the chain, as repair does for the shared lanes.
  *   - Space (tag-space): a sender that finds the lane full sets
  *     mh_space_waiters and futex-waits on mh_space_seq with a bounded
  *     period; the receiver, after releasing records, bumps mh_space_seq
@@ -100,7 +123,7 @@
 
 #include "core/atomic.h"
 
-#define ROOST_SHM_VERSION 2u
+#define ROOST_SHM_VERSION 3u
 #define ROOST_SYS_MAGIC   0x54534f52u /* "ROST" */
 #define ROOST_MBOX_MAGIC  0x58424d52u /* "RMBX" */
 
@@ -188,7 +211,7 @@ struct roost__sys_fixed {
 	uint32_t sf_gid1;       /* the group granted access + 1; 0: none */
 	uint32_t sf_unblock_ms; /* tag-replace: a lock holder this long is
 	                           stalled (ROOST_UNBLOCK_MS_MIN..MAX) */
-	uint32_t sf_pad;
+	uint32_t sf_nprivate;   /* private lanes per mailbox (tag-private) */
 	uint64_t sf_map_size;   /* whole segment */
 	uint64_t sf_created_rt_ns; /* CLOCK_REALTIME at creation */
 	char sf_name[32];
@@ -269,9 +292,13 @@ typedef union {
 static_assert(sizeof(roost__mbox_lockline) == ROOST_CACHE_LINE,
               "the mailbox lock line is one cache line");
 
-#define ROOST_LANE_SYS  0
-#define ROOST_LANE_USR  1
-#define ROOST_NLANES    2
+#define ROOST_LANE_SYS   0
+#define ROOST_LANE_USR   1 /* the shared user lane (under mh_lock) */
+#define ROOST_NSHARED    2 /* lanes written under mh_lock */
+#define ROOST_LANE_PRIV0 2 /* the first private user lane (tag-private) */
+#define ROOST_NPRIV_MAX  4
+#define ROOST_NPRIV_DEF  4
+#define ROOST_NLANES     (ROOST_NSHARED + ROOST_NPRIV_MAX)
 
 struct roost__mbox_fixed {
 	uint32_t mf_magic;
@@ -280,10 +307,33 @@ struct roost__mbox_fixed {
 	uint32_t mf_slot;
 	uint32_t mf_gen;
 	uint32_t mf_max_msg;       /* largest payload the system accepts */
+	uint32_t mf_nprivate;      /* private lanes, 0..ROOST_NPRIV_MAX */
+	uint32_t mf_pad;
+	/* Lanes past ROOST_NSHARED + mf_nprivate have 0 and 0. */
 	uint32_t mf_ring_off[ROOST_NLANES];
 	uint32_t mf_cap[ROOST_NLANES]; /* power of two, >= ROOST_RING_MIN */
 	uint64_t mf_map_size;
 };
+
+/*
+ * A private lane's sender line (tag-private). The claim is written under
+ * mh_lock; the rest only by the claimant, without it.
+ */
+struct roost__plane {
+	roost__atomic_u64 pl_claim_aid;   /* claimant's address; 0: free */
+	roost__atomic_u64 pl_claim_start; /* its process's start time */
+	roost__atomic_i32 pl_claim_pid;
+	roost__atomic_u32 pl_cpu;         /* claimant's last CPU + 1: the
+	                                     receiver's spin hint; tag-wake */
+	roost__atomic_u64 pl_tail;        /* end of chain; derivable */
+	roost__atomic_u64 pl_enqueued;
+	roost__atomic_u64 pl_bytes_in;
+	roost__atomic_u64 pl_mark;        /* valid while mh_marks is set */
+	uint64_t pl_pad2;
+};
+
+static_assert(sizeof(struct roost__plane) == ROOST_CACHE_LINE,
+              "a private lane's line is one cache line");
 
 #define ROOST_MBOX_OPEN      0u
 #define ROOST_MBOX_USER_SHUT 1u /* user lane refuses sends (-ESHUTDOWN) */
@@ -302,13 +352,13 @@ struct roost__mbox_hdr {
 	struct roost__mbox_fixed mh_fixed;
 	roost__atomic_u32 mh_ready;   /* ROOST_SEG_*; tag-seg-publish */
 	uint32_t mh_pad00;
-	uint8_t mh_pad0[ROOST_CACHE_LINE - sizeof(struct roost__mbox_fixed) -
-	                8];
+	uint8_t mh_pad0[2 * ROOST_CACHE_LINE -
+	                sizeof(struct roost__mbox_fixed) - 8];
 
 	/* The lock line: the mutex and the words every send reads. */
 	roost__mbox_lockline mh_lock;
-	roost__atomic_u64 mh_tail[ROOST_NLANES]; /* end of chain; derivable */
-	uint64_t mh_head_cache[ROOST_NLANES]; /* senders' last view of head */
+	roost__atomic_u64 mh_tail[ROOST_NSHARED]; /* end of chain; derivable */
+	uint64_t mh_head_cache[ROOST_NSHARED]; /* senders' view of head */
 	uint64_t mh_wip_pos;                  /* tail + 1 being written, 0 */
 	uint32_t mh_wip_lane;
 	uint32_t mh_pad1;
@@ -341,6 +391,12 @@ struct roost__mbox_hdr {
 	roost__atomic_u64 mh_replaced;       /* segments retired before this
 	                                        one, for this address */
 	roost__atomic_u64 mh_lost;           /* records not carried over */
+	roost__atomic_u32 mh_marks;          /* pl_mark set (tag-private) */
+	uint32_t mh_pad4;
+
+	/* The private lanes' sender lines (tag-private). */
+	struct roost__plane mh_plane[ROOST_NPRIV_MAX] __attribute__((
+		aligned(ROOST_CACHE_LINE)));
 };
 
 static_assert(sizeof(struct roost__mbox_hdr) <= ROOST_MBOX_HDR_SIZE,

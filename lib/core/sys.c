@@ -129,6 +129,7 @@ roost_sys_opts_init(roost_sys_opts_t *o)
 	o->mode = 0600;
 	o->gid = -1;
 	o->unblock_ms = ROOST_UNBLOCK_MS_DEF;
+	o->private_lanes = ROOST_NPRIV_DEF;
 }
 
 static size_t
@@ -163,6 +164,7 @@ roost_system_create(const char *name, const roost_sys_opts_t *opts)
 	    o.max_msg == 0 || o.max_msg > ROOST_MAX_MSG_MAX ||
 	    o.unblock_ms < ROOST_UNBLOCK_MS_MIN ||
 	    o.unblock_ms > ROOST_UNBLOCK_MS_MAX ||
+	    o.private_lanes > ROOST_NPRIV_MAX ||
 	    (o.mode & ~0660u) != 0 || (o.mode & 0600u) != 0600u)
 		return -EINVAL;
 	if (roost__system_owner(name, &owner) != name &&
@@ -195,6 +197,7 @@ roost_system_create(const char *name, const roost_sys_opts_t *opts)
 	f->sf_uid = roost__plat_uid();
 	f->sf_gid1 = o.gid >= 0 ? (uint32_t)o.gid + 1 : 0;
 	f->sf_unblock_ms = o.unblock_ms;
+	f->sf_nprivate = o.private_lanes;
 	f->sf_map_size = seg.sg_len;
 	f->sf_created_rt_ns = roost__plat_realtime_ns();
 	snprintf(f->sf_name, sizeof(f->sf_name), "%s",
@@ -259,7 +262,8 @@ roost__sys_open(struct roost__sys *sy, const char *name)
 	    roost__mbox_ring_size(f.sf_mbox_bytes) != f.sf_mbox_bytes ||
 	    f.sf_max_msg == 0 || f.sf_max_msg > ROOST_MAX_MSG_MAX ||
 	    f.sf_unblock_ms < ROOST_UNBLOCK_MS_MIN ||
-	    f.sf_unblock_ms > ROOST_UNBLOCK_MS_MAX || f.sf_uid != owner ||
+	    f.sf_unblock_ms > ROOST_UNBLOCK_MS_MAX ||
+	    f.sf_nprivate > ROOST_NPRIV_MAX || f.sf_uid != owner ||
 	    memchr(f.sf_name, '\0', sizeof(f.sf_name)) == NULL ||
 	    strcmp(f.sf_name, base) != 0) {
 		rc = ROOST_CORRUPT();

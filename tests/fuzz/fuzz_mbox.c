@@ -29,7 +29,7 @@ check_view(const struct roost__mbox *mb, const roost_msg_t *m)
 	const uint8_t *p = roost_msg_data(m);
 	unsigned lane;
 
-	for (lane = 0; lane < ROOST_NLANES; lane++) {
+	for (lane = 0; lane < mb->mb_nlanes; lane++) {
 		if (p >= mb->mb_ring[lane] &&
 		    roost_msg_size(m) <=
 		            (size_t)(mb->mb_ring[lane] + mb->mb_cap[lane] - p))
@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	size_t len = roost__mbox_seg_size(RING, RING);
+	size_t len = roost__mbox_seg_size(RING, RING, ROOST_NPRIV_DEF);
 	struct roost__seg seg;
 	struct roost__mbox mb;
 	struct roost__mbox_hdr *h;
@@ -62,7 +62,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A valid mailbox first, so the fuzzer starts from real structure;
 	 * then the input is laid over it from the lock line on (lock words
 	 * included), or over the fixed header when the first byte says so. */
-	if (roost__mbox_format(&mb, seg, 3, 7, 1024, RING, RING, false) != 0)
+	if (roost__mbox_format(&mb, seg, 3, 7, 1024, RING, RING,
+	                       ROOST_NPRIV_DEF, false) != 0)
 		goto out;
 	h = seg.sg_base;
 	if (size > 0 && (data[0] & 1)) {
