@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * codec.c - payloads and errors. MessagePack goes through
+ * python3-msgpack's C implementation (msgpack._cmsgpack), looked up once
+ * at import: one Packer (it runs with the GIL held and resets itself on
+ * error, so threads may share it) and unpackb with fixed options. The
+ * error factory is roost.errors._from_code, handed over at import.
+ */
+#include "_roost.h"
+
+static PyObject *packer_pack;     /* bound msgpack.Packer().pack */
+static PyObject *unpackb;         /* msgpack.unpackb */
+static PyObject *unpack_kwargs;   /* raw=False, strict_map_key=False */
+static PyObject *error_factory;   /* roost.errors._from_code */
+
+int
+roostpy_codec_init(void)
+{
+	PyObject *msgpack = PyImport_ImportModule("msgpack");
+	PyObject *packer = NULL;
+	int rc = -1;
+
+	if (msgpack == NULL)
+		return -1;
+	packer = PyObject_CallMethod(msgpack, "Packer", NULL);
+	if (packer == NULL)
+		goto out;
+	packer_pack = PyObject_GetAttrString(packer, "pack");
+	unpackb = PyObject_GetAttrString(msgpack, "unpackb");
+	unpack_kwargs = Py_BuildValue("{s:O,s:O}", "raw", Py_False,
+	                              "strict_map_key", Py_False);
+	if (packer_pack != NULL && unpackb != NULL && unpack_kwargs != NULL)
+		rc = 0;
+out:
+	Py_XDECREF(packer);
+	Py_DECREF(msgpack);
+	return rc;
+}
+
+PyObject *
+roostpy_set_error_factory(PyObject *mod, PyObject *fn)
+{
+	(void)mod;
+	if (!PyCallable_Check(fn))
+		return PyErr_Format(PyExc_TypeError, "factory not callable");
+	Py_XSETREF(error_factory, Py_NewRef(fn));
+	Py_RETURN_NONE;
+}
+
+PyObject *
+roostpy_raise(int code, const char *op)
+{
+	PyObject *exc;
+
+	if (error_factory == NULL)
+		return PyErr_Format(PyExc_OSError, "roost: %s: %s", op,
+		                    roost_strerror(code));
+	exc = PyObject_CallFunction(error_factory, "iss", code, op,
+	                            roost_err_name(code));
+	if (exc != NULL) {
+		PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+		Py_DECREF(exc);
+	}
+	return NULL;
+}
+
+PyObject *
+roostpy_encode(PyObject *obj, Py_buffer *view, uint32_t *flags)
+{
+	PyObject *bytes;
+
+	if (PyObject_CheckBuffer(obj)) {
+		if (PyObject_GetBuffer(obj, view, PyBUF_SIMPLE) < 0)
+			return NULL;
+		*flags = 0;
+		return Py_NewRef(obj);
+	}
+	bytes = PyObject_CallOneArg(packer_pack, obj);
+	if (bytes == NULL)
+		return NULL; /* TypeError: can not serialize ... */
+	if (PyObject_GetBuffer(bytes, view, PyBUF_SIMPLE) < 0) {
+		Py_DECREF(bytes);
+		return NULL;
+	}
+	*flags = ROOST_SEND_MSGPACK;
+	return bytes;
+}
+
+PyObject *
+roostpy_decode(PyObject *data)
+{
+	PyObject *args = PyTuple_Pack(1, data);
+	PyObject *body;
+	PyObject *type;
+	PyObject *cause;
+	PyObject *tb;
+
+	if (args == NULL)
+		return NULL;
+	body = PyObject_Call(unpackb, args, unpack_kwargs);
+	Py_DECREF(args);
+	if (body != NULL || !PyErr_ExceptionMatches(PyExc_ValueError))
+		return body;
+	/* msgpack's errors (ExtraData, FormatError, ...) are ValueErrors
+	 * about the peer's bytes: BadPayload, with the
+	 * decoder's exception as its cause. */
+	PyErr_Fetch(&type, &cause, &tb);
+	PyErr_NormalizeException(&type, &cause, &tb);
+	Py_XDECREF(type);
+	Py_XDECREF(tb);
+	roostpy_raise(ROOST_EPROTO, "decode");
+	if (cause != NULL) {
+		PyObject *etype, *exc, *etb;
+
+		PyErr_Fetch(&etype, &exc, &etb);
+		PyErr_NormalizeException(&etype, &exc, &etb);
+		PyException_SetCause(exc, cause); /* steals 'cause' */
+		PyErr_Restore(etype, exc, etb);
+	}
+	return NULL;
+}

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * control.c - the Context verbs off the hot path: names, stopping and
+ * killing, monitors and links, alarms, spawning programs and shutdown.
+ * Those that ask roostd wait for its answer with the GIL released.
+ */
+#include "_roost.h"
+
+/* Run 'expr' (an int-returning libroost call) with the GIL released;
+ * raise for 'op' on a negative return. */
+#define ROOSTPY_BLOCKING(rc, expr)                                           \
+	do {                                                                 \
+		Py_BEGIN_ALLOW_THREADS                                       \
+		(rc) = (expr);                                               \
+		Py_END_ALLOW_THREADS                                         \
+	} while (0)
+
+/* Parse one target argument of a verb on a usable context. */
+static int
+one_target(roostpy_ctx_t *cx, PyObject *args, const char *fmt,
+           roost_aid_t *aid)
+{
+	PyObject *to;
+
+	if (!PyArg_ParseTuple(args, fmt, &to) || roostpy_ctx_usable(cx) < 0)
+		return -1;
+	return roostpy_resolve(cx, to, aid);
+}
+
+static PyObject *
+ctx_register(PyObject *self, PyObject *arg)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	const char *name;
+	int rc;
+
+	if (roostpy_ctx_usable(cx) < 0 || roostpy_name(arg, &name) < 0)
+		return NULL;
+	rc = roost_register(cx->cx_ctx, name, roost_self(cx->cx_ctx));
+	if (rc < 0)
+		return roostpy_raise(rc, "register");
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+ctx_unregister(PyObject *self, PyObject *arg)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	const char *name;
+	int rc;
+
+	if (roostpy_ctx_usable(cx) < 0 || roostpy_name(arg, &name) < 0)
+		return NULL;
+	rc = roost_unregister(cx->cx_ctx, name);
+	if (rc < 0)
+		return roostpy_raise(rc, "unregister");
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+ctx_whereis(PyObject *self, PyObject *arg)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	roost_aid_t aid;
+
+	if (roostpy_ctx_usable(cx) < 0 || roostpy_resolve(cx, arg, &aid) < 0)
+		return NULL;
+	return roostpy_address_new(aid.id);
+}
+
+static PyObject *
+ctx_stop(PyObject *self, PyObject *args)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	roost_aid_t aid;
+	int rc;
+
+	if (one_target(cx, args, "O:stop", &aid) < 0)
+		return NULL;
+	rc = roost_stop(cx->cx_ctx, aid);
+	if (rc < 0)
+		return roostpy_raise(rc, "stop");
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+ctx_kill(PyObject *self, PyObject *args)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	roost_aid_t aid;
+	int rc;
+
+	if (one_target(cx, args, "O:kill", &aid) < 0)
+		return NULL;
+	ROOSTPY_BLOCKING(rc, roost_kill(cx->cx_ctx, aid));
+	if (rc < 0)
+		return roostpy_raise(rc, "kill");
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+ctx_monitor(PyObject *self, PyObject *args)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	roost_aid_t aid;
+	uint64_t ref;
+	int rc;
+
+	if (one_target(cx, args, "O:monitor", &aid) < 0)
+		return NULL;
+	ROOSTPY_BLOCKING(rc, roost_monitor(cx->cx_ctx, aid, &ref));
+	if (rc < 0)
+		return roostpy_raise(rc, "monitor");
+	return PyLong_FromUnsignedLongLong(ref);
+}
+
+static PyObject *
+ctx_demonitor(PyObject *self, PyObject *args)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	unsigned long long ref;
+	int rc;
+
+	if (!PyArg_ParseTuple(args, "K:demonitor", &ref) ||
+	    roostpy_ctx_usable(cx) < 0)
+		return NULL;
+	ROOSTPY_BLOCKING(rc, roost_demonitor(cx->cx_ctx, ref));
+	if (rc < 0)
+		return roostpy_raise(rc, "demonitor");
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+ctx_link(PyObject *self, PyObject *args)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	roost_aid_t aid;
+	int rc;
+
+	if (one_target(cx, args, "O:link", &aid) < 0)
+		return NULL;
+	ROOSTPY_BLOCKING(rc, roost_link(cx->cx_ctx, aid));
+	if (rc < 0)
+		return roostpy_raise(rc, "link");
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+ctx_unlink(PyObject *self, PyObject *args)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	roost_aid_t aid;
+	int rc;
+
+	if (one_target(cx, args, "O:unlink", &aid) < 0)
+		return NULL;
+	ROOSTPY_BLOCKING(rc, roost_unlink(cx->cx_ctx, aid));
+	if (rc < 0)
+		return roostpy_raise(rc, "unlink");
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+ctx_timer_start(PyObject *self, PyObject *args, PyObject *kw)
+{
+	static char *kwlist[] = {"to", "delay", "body", "kind", "interval",
+	                         NULL};
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	PyObject *to;
+	PyObject *delay;
+	PyObject *body = Py_None;
+	PyObject *kindobj = NULL;
+	PyObject *interval = NULL;
+	PyObject *enc;
+	uint64_t delay_us;
+	uint64_t interval_us = 0;
+	uint64_t timer_id;
+	uint32_t kind = 0;
+	uint32_t flags;
+	roost_aid_t aid;
+	Py_buffer buf;
+	int rc;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OO$O:_timer_start",
+	                                 kwlist, &to, &delay, &body, &kindobj,
+	                                 &interval) ||
+	    roostpy_ctx_usable(cx) < 0 ||
+	    roostpy_delay_us(delay, &delay_us) < 0 ||
+	    (interval != NULL && roostpy_delay_us(interval, &interval_us) < 0) ||
+	    (kindobj != NULL && roostpy_kind(kindobj, &kind) < 0) ||
+	    roostpy_resolve(cx, to, &aid) < 0)
+		return NULL;
+	if (interval != NULL && interval_us == 0)
+		return PyErr_Format(PyExc_ValueError, "an interval must be "
+		                    "more than 0 seconds");
+	if ((enc = roostpy_encode(body, &buf, &flags)) == NULL)
+		return NULL;
+	ROOSTPY_BLOCKING(rc, roost_timer_start(cx->cx_ctx, aid, delay_us,
+	                                       interval_us, kind, flags,
+	                                       buf.buf, (size_t)buf.len,
+	                                       &timer_id));
+	PyBuffer_Release(&buf);
+	Py_DECREF(enc);
+	if (rc < 0)
+		return roostpy_raise(rc, "timer");
+	return PyLong_FromUnsignedLongLong(timer_id);
+}
+
+static PyObject *
+ctx_cancel(PyObject *self, PyObject *args)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	unsigned long long timer_id;
+	int rc;
+
+	if (!PyArg_ParseTuple(args, "K:cancel", &timer_id) ||
+	    roostpy_ctx_usable(cx) < 0)
+		return NULL;
+	ROOSTPY_BLOCKING(rc, roost_timer_cancel(cx->cx_ctx, timer_id));
+	if (rc < 0)
+		return roostpy_raise(rc, "cancel");
+	Py_RETURN_NONE;
+}
+
+/* Copy the str items of 'args' into a NULL-terminated argv after
+ * 'program'. The strings stay owned by 'args'. Caller frees the array. */
+static const char **
+spawn_argv(const char *program, PyObject *args)
+{
+	PyObject *seq = PySequence_Fast(args, "args must be a sequence of str");
+	const char **argv = NULL;
+	Py_ssize_t n;
+
+	if (seq == NULL)
+		return NULL;
+	n = PySequence_Fast_GET_SIZE(seq);
+	argv = PyMem_Calloc((size_t)n + 2, sizeof(*argv));
+	if (argv == NULL) {
+		PyErr_NoMemory();
+		goto out;
+	}
+	argv[0] = program;
+	for (Py_ssize_t i = 0; i < n; i++) {
+		PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+
+		if (!PyUnicode_Check(item) ||
+		    (argv[i + 1] = PyUnicode_AsUTF8(item)) == NULL) {
+			if (!PyErr_Occurred())
+				PyErr_SetString(PyExc_TypeError, "args must "
+				                "be a sequence of str");
+			PyMem_Free(argv);
+			argv = NULL;
+			goto out;
+		}
+	}
+out:
+	Py_DECREF(seq); /* 'args' keeps the items alive */
+	return argv;
+}
+
+static PyObject *
+ctx_spawn(PyObject *self, PyObject *args, PyObject *kw)
+{
+	static char *kwlist[] = {"program", "args", "name", "restart",
+	                         "daemon", "mailbox_bytes", "timeout", NULL};
+	static const char *const restarts[] = {"permanent", "transient",
+	                                       "temporary"};
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	const char *program;
+	PyObject *argl = NULL;
+	PyObject *name = Py_None;
+	const char *restart = "permanent";
+	int daemon = 0;
+	unsigned int mbox_bytes = 0;
+	PyObject *timeout = NULL;
+	roost_spawn_opts_t o;
+	const char **argv;
+	roost_aid_t aid;
+	int rc;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "s|O$OspIO:spawn", kwlist,
+	                                 &program, &argl, &name, &restart,
+	                                 &daemon, &mbox_bytes, &timeout) ||
+	    roostpy_ctx_usable(cx) < 0)
+		return NULL;
+	roost_spawn_opts_init(&o);
+	o.program = program;
+	o.restart = 3;
+	for (unsigned i = 0; i < 3; i++)
+		if (strcmp(restart, restarts[i]) == 0)
+			o.restart = i;
+	if (o.restart == 3)
+		return PyErr_Format(PyExc_ValueError, "restart must be "
+		                    "permanent, transient or temporary");
+	if (program[0] != '/')
+		return PyErr_Format(PyExc_ValueError, "program must be an "
+		                    "absolute path (say /usr/bin/python3)");
+	if ((name != Py_None && roostpy_name(name, &o.name) < 0) ||
+	    (timeout != NULL && roostpy_timeout_ms(timeout, &o.timeout_ms) < 0))
+		return NULL;
+	if (o.timeout_ms < 0)
+		return PyErr_Format(PyExc_ValueError, "spawn needs a timeout");
+	o.flags = daemon ? ROOST_SPAWN_DAEMON : 0;
+	o.mbox_bytes = mbox_bytes;
+	argv = argl != NULL ? spawn_argv(program, argl) : NULL;
+	if (argl != NULL && argv == NULL)
+		return NULL;
+	o.argv = argv; /* NULL: { program, NULL } */
+	ROOSTPY_BLOCKING(rc, roost_spawn(cx->cx_ctx, &o, &aid));
+	PyMem_Free(argv);
+	if (rc < 0)
+		return roostpy_raise(rc, "spawn");
+	return roostpy_address_new(aid.id);
+}
+
+static PyObject *
+ctx_shutdown(PyObject *self, PyObject *unused)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	int rc;
+
+	(void)unused;
+	if (roostpy_ctx_usable(cx) < 0)
+		return NULL;
+	ROOSTPY_BLOCKING(rc, roost_shutdown(cx->cx_ctx));
+	if (rc < 0)
+		return roostpy_raise(rc, "shutdown");
+	Py_RETURN_NONE;
+}
+
+PyMethodDef roostpy_control_methods[] = {
+	{"register", ctx_register, METH_O,
+	 "register(name)\n--\n\nRegister this context under 'name'."},
+	{"unregister", ctx_unregister, METH_O,
+	 "unregister(name)\n--\n\nRemove the name 'name'."},
+	{"whereis", ctx_whereis, METH_O,
+	 "whereis(name) -> Address\n--\n\nLook a name up (NoSuchActor if "
+	 "nobody holds it)."},
+	{"stop", ctx_stop, METH_VARARGS,
+	 "stop(to)\n--\n\nGraceful stop: 'to' handles what is queued, then "
+	 "ends; later sends to it raise ShuttingDown."},
+	{"kill", ctx_kill, METH_VARARGS,
+	 "kill(to)\n--\n\nKill 'to' at once and for good (through roostd)."},
+	{"monitor", ctx_monitor, METH_VARARGS,
+	 "monitor(to) -> int\n--\n\nGet a Down notice each time 'to' ends; "
+	 "returns the monitor's ref."},
+	{"demonitor", ctx_demonitor, METH_VARARGS,
+	 "demonitor(ref)\n--\n\nStop a monitor."},
+	{"link", ctx_link, METH_VARARGS,
+	 "link(to)\n--\n\nLink both ways: each gets an Exit notice when the "
+	 "other ends."},
+	{"unlink", ctx_unlink, METH_VARARGS, "unlink(to)\n--\n\nUndo link()."},
+	{"_timer_start", (PyCFunction)(void (*)(void))ctx_timer_start,
+	 METH_VARARGS | METH_KEYWORDS, NULL},
+	{"cancel", ctx_cancel, METH_VARARGS,
+	 "cancel(timer_id)\n--\n\nCancel an alarm; roost.Error (ENOENT) if "
+	 "it already fired or was cancelled."},
+	{"spawn", (PyCFunction)(void (*)(void))ctx_spawn,
+	 METH_VARARGS | METH_KEYWORDS,
+	 "spawn(program, args=(), *, name=None, restart='permanent', "
+	 "daemon=False, mailbox_bytes=0, timeout=5.0) -> Address\n--\n\n"
+	 "Ask roostd to start 'program' (an absolute path; for a Python "
+	 "actor, /usr/bin/python3 with the script in 'args') as a supervised "
+	 "actor; returns once it has attached."},
+	{"shutdown", ctx_shutdown, METH_NOARGS,
+	 "shutdown()\n--\n\nAsk roostd to shut the whole system down."},
+	{NULL, NULL, 0, NULL},
+};

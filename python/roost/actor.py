@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: MIT
+"""Actors written as classes: decorated methods are the messages they
+handle, a Ref turns attribute calls into sends and calls."""
+import inspect
+import sys
+import traceback
+from typing import Any, Callable, Dict, Optional
+
+from . import _roost
+from .notices import notice
+from .wire import KIND_ERROR, KIND_RESULT, kind_of, pack_args
+
+
+def handler(fn: Optional[Callable] = None, *, kind: Optional[int] = None):
+    """Mark an Actor method as a message handler. Its kind is derived from
+    its name (roost.kind_of), or is 'kind' when given (to serve a C
+    protocol's fixed kinds). The handler takes the message's body as its
+    one argument, or no argument."""
+    def mark(f: Callable) -> Callable:
+        f._roost_kind = kind_of(f.__name__) if kind is None else kind
+        return f
+    return mark(fn) if fn is not None else mark
+
+
+class Actor:
+    """Base class of an actor: subclass it, decorate its message handlers
+    with @roost.handler, and run it on a context (Actor.main() does all of
+    that for a program started by roostd).
+
+    One handler runs at a time, so the instance's state needs no lock. A
+    handler's return value answers a call; an exception answers it with
+    roost.RemoteError at the caller and the actor goes on. Messages of a
+    kind without a handler go to the system's dead letters. A stop
+    (ctx.stop, SIGTERM, Ctrl-C) handles what is queued, then run()
+    returns. Define on_down / on_exit to receive Down / Exit notices.
+
+    In a handler, ``self.ctx`` is the context and ``self.message`` the
+    roost.Message being handled."""
+
+    _roost_handlers: Dict[int, str] = {}
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        table: Dict[int, str] = {}
+        for name, member in inspect.getmembers(cls):
+            kind = getattr(member, "_roost_kind", None)
+            if kind is None:
+                continue
+            if kind in table and table[kind] != name:
+                raise TypeError(f"{cls.__name__}: handlers {table[kind]} "
+                                f"and {name} have the same kind {kind}")
+            table[kind] = name
+        cls._roost_handlers = table
+
+    ctx: Any = None
+    message: Optional[_roost.Message] = None
+
+    def complete(self) -> None:
+        """End gracefully after this handler: what is queued now is still
+        handled, later sends are refused (ShuttingDown)."""
+        self._completing = True
+
+    def run(self, ctx) -> None:
+        """Handle messages on 'ctx' until stopped. Raises what a handler
+        raised that is not an Exception (SystemExit, KeyboardInterrupt)."""
+        self.ctx = ctx
+        self._completing = False
+        dispatch = {kind: self._dispatcher(getattr(self, name))
+                    for kind, name in self._roost_handlers.items()}
+        for kind, hook in ((_roost.KIND_DOWN, "on_down"),
+                           (_roost.KIND_EXIT, "on_exit")):
+            if hasattr(self, hook):
+                dispatch[kind] = self._notice_dispatcher(getattr(self, hook))
+        ctx._run(dispatch)
+
+    @classmethod
+    def main(cls, *args, **kw) -> None:
+        """The whole program of a supervised actor: open the mailbox
+        roostd prepared (roost.Context.from_env), run, close."""
+        from .context import Context
+        with Context.from_env() as ctx:
+            cls(*args, **kw).run(ctx)
+
+    def _dispatcher(self, method: Callable) -> Callable:
+        takes_body = len(inspect.signature(method).parameters) > 0
+
+        def dispatch(msg: _roost.Message) -> bool:
+            self.message = msg
+            try:
+                result = method(msg.body) if takes_body else method()
+            except Exception as exc:
+                self._failed(msg, exc)
+            else:
+                if msg.corr:
+                    self.ctx.reply(msg, result, KIND_RESULT)
+            finally:
+                self.message = None
+            return self._completing
+        return dispatch
+
+    def _notice_dispatcher(self, hook: Callable) -> Callable:
+        def dispatch(msg: _roost.Message) -> bool:
+            try:
+                hook(notice(msg))
+            except Exception:
+                traceback.print_exc(file=sys.stderr)
+            return self._completing
+        return dispatch
+
+    def _failed(self, msg: _roost.Message, exc: Exception) -> None:
+        """A handler raised: the error is the answer to a call; a plain
+        message's error is printed. The message counts as handled."""
+        if msg.corr:
+            self.ctx.reply(msg, {"type": type(exc).__name__,
+                                 "message": str(exc)}, KIND_ERROR)
+        else:
+            traceback.print_exception(exc, file=sys.stderr)
+
+
+class _Sender:
+    __slots__ = ("_ref", "_kind")
+
+    def __init__(self, ref: "Ref", method: str):
+        self._ref = ref
+        self._kind = kind_of(method)
+
+    def __call__(self, *args, **kwargs) -> None:
+        ref = self._ref
+        ref.ctx.send(ref.address, pack_args(args, kwargs), self._kind)
+
+
+class _Caller:
+    __slots__ = ("_ref", "_kind")
+
+    def __init__(self, ref: "Ref", method: str):
+        self._ref = ref
+        self._kind = kind_of(method)
+
+    def __call__(self, *args, timeout: float = 5.0, **kwargs):
+        ref = self._ref
+        reply = ref.ctx.call(ref.address, pack_args(args, kwargs),
+                             self._kind, timeout=timeout)
+        if reply.kind == KIND_ERROR:
+            from .errors import RemoteError
+            err = reply.body
+            raise RemoteError(str(err.get("type")), str(err.get("message")))
+        return reply.body
+
+
+class _Calls:
+    __slots__ = ("_ref",)
+
+    def __init__(self, ref: "Ref"):
+        self._ref = ref
+
+    def __getattr__(self, method: str) -> _Caller:
+        if method.startswith("_"):
+            raise AttributeError(method)
+        return _Caller(self._ref, method)
+
+
+class Ref:
+    """An actor's address bound to the context that talks to it.
+    ``ref.deposit(50)`` sends a deposit message; ``ref.call.balance()``
+    waits for the answer (timeout= keyword, 5 s by default) and returns
+    it or raises (RemoteError, Timeout, NoSuchActor, ...). Methods whose
+    names start with '_', and address, ctx, call, stop and kill, are the
+    Ref's own."""
+    __slots__ = ("ctx", "address")
+
+    def __init__(self, ctx, address: _roost.Address):
+        self.ctx = ctx
+        self.address = address
+
+    def __getattr__(self, method: str) -> _Sender:
+        if method.startswith("_"):
+            raise AttributeError(method)
+        return _Sender(self, method)
+
+    @property
+    def call(self) -> _Calls:
+        return _Calls(self)
+
+    def stop(self) -> None:
+        """Graceful stop: the actor handles its backlog, then ends."""
+        self.ctx.stop(self.address)
+
+    def kill(self) -> None:
+        """Kill it now and for good (through roostd)."""
+        self.ctx.kill(self.address)
+
+    def __repr__(self) -> str:
+        return f"roost.Ref({self.address!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Ref) and other.address == self.address
+
+    def __hash__(self) -> int:
+        return hash(self.address)

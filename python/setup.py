@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: MIT
+"""Builds roost._roost, the C extension over libroost.
+
+Where libroost comes from, first match wins:
+  ROOST_BUILD_DIR   a CMake build tree of this repository (the library is
+                    linked from there, with an rpath to it; the headers
+                    come from the repository's include/);
+  pkg-config roost  an installed libroost.
+"""
+import os
+import shlex
+import subprocess
+
+from setuptools import Extension, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+SOURCES = [os.path.join("csrc", f) for f in (
+    "module.c", "address.c", "message.c", "context.c", "control.c",
+    "run.c", "codec.c", "checks.c")]
+# The project's warning set, as errors (STYLE.md section 9).
+WARNINGS = ["-Wall", "-Wextra", "-Wshadow", "-Wstrict-prototypes", "-Werror"]
+
+
+def libroost_flags():
+    """Compile and link flags for libroost, as (cflags, ldflags)."""
+    build = os.environ.get("ROOST_BUILD_DIR")
+    if build:
+        build = os.path.abspath(build)
+        if not os.path.exists(os.path.join(build, "libroost.so")):
+            raise SystemExit(f"roost: no libroost.so in ROOST_BUILD_DIR={build}")
+        return ([f"-I{REPO}/include"],
+                [f"-L{build}", "-lroost", f"-Wl,-rpath,{build}"])
+    try:
+        cflags = subprocess.check_output(["pkg-config", "--cflags", "roost"], text=True)
+        libs = subprocess.check_output(["pkg-config", "--libs", "roost"], text=True)
+    except (OSError, subprocess.CalledProcessError):
+        raise SystemExit("roost: set ROOST_BUILD_DIR to a libroost build "
+                         "tree, or install libroost (pkg-config roost)")
+    return shlex.split(cflags), shlex.split(libs)
+
+
+cflags, ldflags = libroost_flags()
+extra = shlex.split(os.environ.get("ROOST_PY_CFLAGS", ""))  # say, ASan
+setup(ext_modules=[Extension(
+    "roost._roost", sources=SOURCES, depends=["csrc/_roost.h"],
+    extra_compile_args=WARNINGS + cflags + extra,
+    extra_link_args=ldflags + extra)])
