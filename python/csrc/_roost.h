@@ -61,7 +61,8 @@ extern PyTypeObject roostpy_ctx_type;
 PyObject *roostpy_raise(int code, const char *op);
 
 /* Encode 'obj' as the payload: bytes-like objects pass raw ('*flags'
- * gets 0), anything else is MessagePack (ROOST_SEND_MSGPACK). On success
+ * gets 0) except roost.Packed, sent as MessagePack as it is; anything else
+ * is encoded as MessagePack (ROOST_SEND_MSGPACK). On success
  * returns a new reference to an object whose buffer 'view' holds the
  * bytes; the caller releases 'view' then drops the reference. */
 PyObject *roostpy_encode(PyObject *obj, Py_buffer *view, uint32_t *flags);
@@ -98,6 +99,7 @@ int roostpy_resolve(roostpy_ctx_t *self, PyObject *to, roost_aid_t *out);
 int roostpy_codec_init(void);
 extern PyMethodDef roostpy_ctx_core_methods[];
 PyObject *roostpy_set_error_factory(PyObject *mod, PyObject *fn);
+PyObject *roostpy_set_packed_type(PyObject *mod, PyObject *type);
 extern PyMethodDef roostpy_control_methods[];
 
 /* Context methods defined in their own files. */

@@ -4,7 +4,8 @@
  * python3-msgpack's C implementation (msgpack._cmsgpack), looked up once
  * at import: one Packer (it runs with the GIL held and resets itself on
  * error, so threads may share it) and unpackb with fixed options. The
- * error factory is roost.errors._from_code, handed over at import.
+ * error factory is roost.errors._from_code, and roost.Packed the type of
+ * bytes sent flagged as MessagePack unchecked, both handed over at import.
  */
 #include "_roost.h"
 
@@ -12,6 +13,7 @@ static PyObject *packer_pack;     /* bound msgpack.Packer().pack */
 static PyObject *unpackb;         /* msgpack.unpackb */
 static PyObject *unpack_kwargs;   /* raw=False, strict_map_key=False */
 static PyObject *error_factory;   /* roost.errors._from_code */
+static PyObject *packed_type;     /* roost.Packed: bytes already encoded */
 
 int
 roostpy_codec_init(void)
@@ -48,6 +50,17 @@ roostpy_set_error_factory(PyObject *mod, PyObject *fn)
 }
 
 PyObject *
+roostpy_set_packed_type(PyObject *mod, PyObject *type)
+{
+	(void)mod;
+	if (!PyType_Check(type) ||
+	    !PyType_IsSubtype((PyTypeObject *)type, &PyBytes_Type))
+		return PyErr_Format(PyExc_TypeError, "not a bytes subclass");
+	Py_XSETREF(packed_type, Py_NewRef(type));
+	Py_RETURN_NONE;
+}
+
+PyObject *
 roostpy_raise(int code, const char *op)
 {
 	PyObject *exc;
@@ -72,7 +85,11 @@ roostpy_encode(PyObject *obj, Py_buffer *view, uint32_t *flags)
 	if (PyObject_CheckBuffer(obj)) {
 		if (PyObject_GetBuffer(obj, view, PyBUF_SIMPLE) < 0)
 			return NULL;
-		*flags = 0;
+		/* Exact bytes skip the subclass test on the hot path. */
+		*flags = !PyBytes_CheckExact(obj) && packed_type != NULL &&
+		                         PyObject_TypeCheck(obj, (PyTypeObject *)
+		                                                     packed_type)
+		                 ? ROOST_SEND_MSGPACK : 0;
 		return Py_NewRef(obj);
 	}
 	bytes = PyObject_CallOneArg(packer_pack, obj);

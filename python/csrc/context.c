@@ -390,6 +390,10 @@ roostpy_ctx_recv(roostpy_ctx_t *self, unsigned lanes, PyObject *match,
 			return NULL; /* KeyboardInterrupt, say */
 		if (timeout_ms < 0)
 			continue;
+		if (timeout_ms == 0) { /* never waits: -EAGAIN, as in C */
+			roostpy_raise(-EAGAIN, "receive");
+			return NULL;
+		}
 		if (deadline < 0)
 			deadline = now_ms() + timeout_ms - slice;
 		left = deadline - now_ms();

@@ -85,6 +85,7 @@ static PyMethodDef mod_methods[] = {
 	{"system_destroy", mod_system_destroy, METH_VARARGS, NULL},
 	{"strerror", mod_strerror, METH_VARARGS, NULL},
 	{"_set_error_factory", roostpy_set_error_factory, METH_O, NULL},
+	{"_set_packed_type", roostpy_set_packed_type, METH_O, NULL},
 	{NULL, NULL, 0, NULL},
 };
 

@@ -21,13 +21,13 @@ from .errors import (BadPayload, Closed, Corrupt, Error, MailboxFull,
                      MessageTooLarge, NameTaken, NoSuchActor, NotConnected,
                      RemoteError, ShuttingDown, Timeout)
 from .notices import Down, Exit, Notice, notice
-from .wire import KIND_ERROR, KIND_RESULT, kind_of
+from .wire import KIND_ERROR, KIND_RESULT, Packed, kind_of
 
 __all__ = [
     "Actor", "Address", "BadPayload", "Closed", "Context", "Corrupt",
     "Down", "Error", "Exit", "KIND_ERROR", "KIND_RESULT", "LANE_ANY",
     "LANE_SYSTEM", "LANE_USER", "MailboxFull", "Message", "MessageTooLarge",
-    "NameTaken", "NoSuchActor", "NotConnected", "Notice", "Ref",
+    "NameTaken", "NoSuchActor", "NotConnected", "Notice", "Packed", "Ref",
     "RemoteError", "ShuttingDown", "System", "Timeout", "connect",
     "handler", "kind_of", "libroost_version", "notice",
 ]

@@ -12,9 +12,9 @@ class Error(OSError):
     own codes, such as ROOST_ECORRUPT, are 4000 and up), ``name`` its
     symbol ("EAGAIN", "ROOST_ECORRUPT"), ``op`` the operation."""
 
-    def __init__(self, code: int, op: str, name: str):
-        text = _roost.strerror(code)[1]
-        super().__init__(-code, f"{op}: {text}")
+    def __init__(self, code: int, op: str, name: str, text: str = ""):
+        text = text or _roost.strerror(code)[1]
+        super().__init__(-code, f"{op}: {text} ({name})")
         self.name = name
         self.op = op
 
@@ -100,7 +100,17 @@ def _from_code(code: int, op: str, name: str) -> Error:
         cls = Error  # a timer already gone, a system that does not exist
     else:
         cls = _BY_CODE.get(code, Error)
-    return cls(code, op, name)
+    return cls(code, op, name, _TEXTS.get((cls, code), ""))
+
+
+# Where libc's text would mislead (ENOENT is "No such file or directory").
+_TEXTS = {
+    (NoSuchActor, -_errno.ENOENT): "no actor holds that name",
+    (Timeout, -_errno.ETIMEDOUT): "nothing came in time",
+    (Timeout, -_errno.EAGAIN): "nothing came in time",
+    (MailboxFull, -_errno.ETIMEDOUT): "the mailbox stayed full",
+    (MailboxFull, -_errno.EAGAIN): "the mailbox is full",
+}
 
 
 _roost._set_error_factory(_from_code)

@@ -3,6 +3,8 @@
 how a method name becomes a message kind, and the kinds of answers."""
 import functools
 
+from . import _roost
+
 # Kinds derived from method names land in [METHOD_KIND_MIN, METHOD_KIND_MAX];
 # kinds below METHOD_KIND_MIN are left to explicit numbers (C protocols).
 METHOD_KIND_MIN = 0x10000000
@@ -37,3 +39,12 @@ def pack_args(args: tuple, kwargs: dict):
     if args:
         return args[0]
     return kwargs or None
+
+
+class Packed(bytes):
+    """Bytes that already are MessagePack: sent flagged as MessagePack
+    without being checked or encoded again (a pre-encoded payload; also
+    how a test sends a peer bytes that only claim to be MessagePack)."""
+
+
+_roost._set_packed_type(Packed)

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: MIT
+"""The GIL is released while a receive or a call blocks: another Python
+thread runs meanwhile. Had the waiting thread kept the GIL, the other one
+could not answer before the wait's deadline, and the test would fail."""
+import threading
+
+import roost
+from conftest import DEADLINE
+
+
+def test_another_thread_runs_while_one_blocks_in_receive(system):
+    opened = threading.Event()
+    address = []
+    got = []
+
+    def blocker():
+        with system.connect() as c:
+            address.append(c.address)
+            opened.set()
+            try:
+                got.append(c.receive(timeout=DEADLINE).body)
+            except roost.Timeout as exc:
+                got.append(exc)
+    t = threading.Thread(target=blocker)
+    t.start()
+    assert opened.wait(DEADLINE)
+    total = sum(range(100_000))  # Python work in this thread meanwhile
+    with system.connect() as me:
+        me.send(address[0], total)
+    t.join()
+    assert got == [total]
+
+
+def test_another_thread_answers_while_one_blocks_in_a_call(system):
+    got = []
+    with system.connect(name="answerer") as server:
+        def caller():
+            with system.connect() as c:
+                try:
+                    got.append(c.call("answerer", 41, timeout=DEADLINE).body)
+                except roost.Timeout as exc:
+                    got.append(exc)
+        t = threading.Thread(target=caller)
+        t.start()
+        req = server.receive(timeout=DEADLINE)  # needs the GIL meanwhile
+        server.reply(req, req.body + 1)
+        t.join()
+    assert got == [42]
