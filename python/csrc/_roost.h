@@ -32,6 +32,8 @@ typedef struct {
 	PyObject_HEAD
 	roost_ctx_t *cx_ctx;          /* NULL once closed */
 	unsigned long cx_owner;       /* thread ident of the opener */
+	unsigned cx_fork_gen;         /* roostpy_fork_gen at open: a copy
+	                                 inherited by a fork is not ours */
 	bool cx_borrowed;             /* a one-shot's: the library closes it */
 	bool cx_in_match;             /* a receive predicate is running */
 	uint64_t cx_recv_seq;         /* bumped by every receive; a Message
@@ -82,6 +84,11 @@ PyObject *roostpy_address_new(uint64_t id);
  * replied to (a predicate's look). New reference or NULL. */
 PyObject *roostpy_msg_new(roostpy_ctx_t *ctx, const roost_msg_t *m,
                           uint64_t seq);
+
+/* Bumped in every child of fork(): a context opened before it belongs to
+ * the parent (its close there would close the parent's mailbox). */
+extern unsigned roostpy_fork_gen;
+int roostpy_fork_watch(void);
 
 /* The owner and open checks every Context method starts with: 0, or -1
  * with an exception set. */

@@ -6,6 +6,7 @@
  */
 #include "_roost.h"
 
+#include <pthread.h>
 #include <pythread.h>
 #include <time.h>
 
@@ -13,11 +14,34 @@
  * between them (an idle receiver wakes 10 times a second). */
 #define RECV_SLICE_MS 100
 
+unsigned roostpy_fork_gen;
+
+static void
+fork_child(void)
+{
+	roostpy_fork_gen++;
+}
+
+int
+roostpy_fork_watch(void)
+{
+	if (pthread_atfork(NULL, NULL, fork_child) == 0)
+		return 0;
+	PyErr_NoMemory(); /* its only failure */
+	return -1;
+}
+
 int
 roostpy_ctx_usable(roostpy_ctx_t *self)
 {
 	if (self->cx_ctx == NULL) {
 		roostpy_raise(-EBADF, "context");
+		return -1;
+	}
+	if (self->cx_fork_gen != roostpy_fork_gen) {
+		PyErr_SetString(PyExc_RuntimeError, "this roost.Context was "
+		                "opened by the parent process; open a new one "
+		                "after fork");
 		return -1;
 	}
 	if (self->cx_owner != PyThread_get_thread_ident()) {
@@ -77,12 +101,14 @@ ctx_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 		return roostpy_raise(rc, "open");
 	}
 	self->cx_owner = PyThread_get_thread_ident();
+	self->cx_fork_gen = roostpy_fork_gen;
 	self->cx_recv_seq = 1;
 	return (PyObject *)self;
 }
 
 /* Close the mailbox. A borrowed context (a one-shot's) is only
- * forgotten: the library closes it when the function returns. */
+ * forgotten: the library closes it when the function returns; so is a
+ * copy inherited across fork, which is the parent's to close. */
 static int
 ctx_close_now(roostpy_ctx_t *self)
 {
@@ -91,7 +117,8 @@ ctx_close_now(roostpy_ctx_t *self)
 
 	self->cx_ctx = NULL;
 	self->cx_recv_seq++; /* no Message may be replied to any more */
-	if (ctx != NULL && !self->cx_borrowed)
+	if (ctx != NULL && !self->cx_borrowed &&
+	    self->cx_fork_gen == roostpy_fork_gen)
 		rc = roost_ctx_close(ctx);
 	return rc;
 }
@@ -110,8 +137,10 @@ ctx_close(PyObject *self, PyObject *unused)
 	int rc;
 
 	(void)unused;
-	if (cx->cx_ctx == NULL)
-		Py_RETURN_NONE; /* closing twice is fine, as for files */
+	if (cx->cx_ctx == NULL || cx->cx_fork_gen != roostpy_fork_gen) {
+		ctx_close_now(cx); /* twice is fine, as for files */
+		Py_RETURN_NONE;
+	}
 	if (roostpy_ctx_usable(cx) < 0)
 		return NULL;
 	rc = ctx_close_now(cx);

@@ -188,6 +188,7 @@ oneshot_py(roost_ctx_t *ctx, void *arg)
 	if (cx != NULL) {
 		cx->cx_ctx = ctx;
 		cx->cx_borrowed = true;
+		cx->cx_fork_gen = roostpy_fork_gen;
 		cx->cx_owner = PyThread_get_thread_ident();
 		cx->cx_recv_seq = 1;
 		r = PyObject_CallOneArg((PyObject *)arg, (PyObject *)cx);

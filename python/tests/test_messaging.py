@@ -202,3 +202,20 @@ def test_kind_of_is_stable():
     assert roost.kind_of("deposit") == 0x10000000 + 0x4E5A3A0D % 0x60000000 or True
     k = roost.kind_of("deposit")
     assert 0x10000000 <= k <= 0x6FFFFFFF and k == roost.kind_of("deposit")
+
+
+def test_a_forked_child_never_closes_its_parents_mailbox(ctx):
+    import os
+    pid = os.fork()
+    if pid == 0:  # the child: the inherited context is the parent's
+        try:
+            ctx.send(ctx.address, "from the child")
+            code = 1
+        except RuntimeError:
+            code = 0
+        ctx.close()  # forgets the copy, leaves the parent's mailbox
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    ctx.send(ctx.address, "still open")
+    assert ctx.receive(timeout=0).body == "still open"
