@@ -104,6 +104,7 @@ const roost_msg_t *roostpy_ctx_recv(roostpy_ctx_t *self, unsigned lanes,
 int roostpy_resolve(roostpy_ctx_t *self, PyObject *to, roost_aid_t *out);
 
 int roostpy_codec_init(void);
+int roostpy_run_init(void);      /* learns the main thread */
 extern PyMethodDef roostpy_ctx_core_methods[];
 PyObject *roostpy_set_error_factory(PyObject *mod, PyObject *fn);
 PyObject *roostpy_set_packed_type(PyObject *mod, PyObject *type);

@@ -124,7 +124,7 @@ PyInit__roost(void)
 	PyObject *m;
 
 	if (join_ctx_methods() < 0 || roostpy_codec_init() < 0 ||
-	    roostpy_fork_watch() < 0 ||
+	    roostpy_fork_watch() < 0 || roostpy_run_init() < 0 ||
 	    PyType_Ready(&roostpy_address_type) < 0 ||
 	    PyType_Ready(&roostpy_msg_type) < 0 ||
 	    PyType_Ready(&roostpy_ctx_type) < 0)

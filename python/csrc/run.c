@@ -3,9 +3,11 @@
  * run.c - an actor's loop in C: roost_run over a table of the kinds a
  * Python Actor handles, each dispatched to a Python callable with the GIL
  * taken for the handler only. Unknown user kinds go to the dead letters
- * (roost_run's rule). SIGTERM and SIGINT during the run become a
- * graceful stop of oneself: the backlog queued before it is handled,
- * then the run returns. Also the one-shot spawn of a Python callable.
+ * (roost_run's rule). For the run on the main thread (signals are the
+ * main thread's business in Python), SIGTERM and SIGINT become a graceful
+ * stop of oneself: the backlog queued before it is handled, then the run
+ * returns. Runs on other threads leave signals alone. Also the one-shot
+ * spawn of a Python callable.
  */
 #include "_roost.h"
 
@@ -22,9 +24,9 @@ struct run_state {
 	PyObject *rs_exc[3];    /* that error (type, value, traceback) */
 };
 
-/* The context of the run in progress, for the signal handler. One run at
- * a time per process: signal dispositions are per process. */
+/* The context of the main thread's run, for the signal handler. */
 static roost_ctx_t *volatile running_ctx;
+static unsigned long main_thread;
 static volatile sig_atomic_t stop_requested;
 
 static void
@@ -119,7 +121,7 @@ run_until_end(roostpy_ctx_t *self, const roost_behaviour_t *b,
 		PyEval_RestoreThread(st->rs_ts);
 		if (rc != -EINTR || st->rs_failed)
 			return rc;
-		if (stop_requested) {
+		if (stop_requested && running_ctx == self->cx_ctx) {
 			stop_requested = 0;
 			rc = roost_stop(self->cx_ctx, roost_self(self->cx_ctx));
 			if (rc < 0 && rc != -EALREADY)
@@ -128,6 +130,25 @@ run_until_end(roostpy_ctx_t *self, const roost_behaviour_t *b,
 			return -ECANCELED;
 		}
 	}
+}
+
+int
+roostpy_run_init(void)
+{
+	PyObject *threading = PyImport_ImportModule("threading");
+	PyObject *main = NULL;
+	PyObject *ident = NULL;
+
+	if (threading != NULL)
+		main = PyObject_CallMethod(threading, "main_thread", NULL);
+	if (main != NULL)
+		ident = PyObject_GetAttrString(main, "ident");
+	if (ident != NULL)
+		main_thread = PyLong_AsUnsignedLong(ident);
+	Py_XDECREF(ident);
+	Py_XDECREF(main);
+	Py_XDECREF(threading);
+	return PyErr_Occurred() ? -1 : 0;
 }
 
 PyObject *
@@ -139,29 +160,34 @@ roostpy_ctx_run(PyObject *obj, PyObject *args)
 	struct sigaction old_term;
 	struct sigaction old_int;
 	roost_behaviour_t b;
+	bool on_main = PyThread_get_thread_ident() == main_thread;
 	int rc;
 
 	if (!PyArg_ParseTuple(args, "O!:_run", &PyDict_Type, &st.rs_dispatch) ||
 	    roostpy_ctx_usable(self) < 0)
 		return NULL;
-	if (running_ctx != NULL)
-		return PyErr_Format(PyExc_RuntimeError, "one actor loop runs "
-		                    "at a time per process");
+	if (on_main && running_ctx != NULL)
+		return PyErr_Format(PyExc_RuntimeError, "an actor loop runs "
+		                    "on this thread already");
 	memset(&b, 0, sizeof(b));
 	b.handlers = handler_table(st.rs_dispatch);
 	if (b.handlers == NULL)
 		return NULL;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	running_ctx = self->cx_ctx;
-	stop_requested = 0;
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGINT, &sa, &old_int);
+	if (on_main) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_stop_signal;
+		sigemptyset(&sa.sa_mask);
+		running_ctx = self->cx_ctx;
+		stop_requested = 0;
+		sigaction(SIGTERM, &sa, &old_term);
+		sigaction(SIGINT, &sa, &old_int);
+	}
 	rc = run_until_end(self, &b, &st);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGINT, &old_int, NULL);
-	running_ctx = NULL;
+	if (on_main) {
+		sigaction(SIGTERM, &old_term, NULL);
+		sigaction(SIGINT, &old_int, NULL);
+		running_ctx = NULL;
+	}
 	PyMem_Free((void *)b.handlers);
 	if (st.rs_failed) {
 		PyErr_Restore(st.rs_exc[0], st.rs_exc[1], st.rs_exc[2]);

@@ -2,7 +2,8 @@
 """A counter actor for roostd: run it as
     program = /usr/bin/python3          (or the venv's python)
     args = /path/to/counter.py
-It adds what it is sent, answers get_total, and has two handlers for
+It adds what it is sent, answers get_total (and report, a map, for C
+callers: call_python.c), and has two handlers for
 watching supervision: 'hold' parks the actor inside the handler (after
 telling the sender so) until the process is killed, and a hold that
 comes back redelivered after that kill is counted instead."""
@@ -30,6 +31,11 @@ class Counter(roost.Actor):
     @roost.handler
     def pid(self):
         return os.getpid()
+
+    @roost.handler
+    def report(self):
+        """For C callers: a map, which roost_msg_get_int() reads."""
+        return {"total": self.total, "pid": os.getpid()}
 
     @roost.handler
     def hold(self, reply_to):
