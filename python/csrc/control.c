@@ -69,6 +69,24 @@ ctx_whereis(PyObject *self, PyObject *arg)
 }
 
 static PyObject *
+ctx_kind_register(PyObject *self, PyObject *args)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	PyObject *kindobj;
+	const char *name;
+	uint32_t kind;
+	int rc;
+
+	if (!PyArg_ParseTuple(args, "Os:kind_register", &kindobj, &name) ||
+	    roostpy_ctx_usable(cx) < 0 || roostpy_kind(kindobj, &kind) < 0)
+		return NULL;
+	rc = roost_kind_register(cx->cx_ctx, kind, name);
+	if (rc < 0)
+		return roostpy_raise(rc, "kind_register");
+	Py_RETURN_NONE;
+}
+
+static PyObject *
 ctx_stop(PyObject *self, PyObject *args)
 {
 	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
@@ -336,6 +354,9 @@ PyMethodDef roostpy_control_methods[] = {
 	{"whereis", ctx_whereis, METH_O,
 	 "whereis(name) -> Address\n--\n\nLook a name up (NoSuchActor if "
 	 "nobody holds it)."},
+	{"kind_register", ctx_kind_register, METH_VARARGS,
+	 "kind_register(kind, name)\n--\n\nGive a message kind a display "
+	 "name for tools (roostctl): at most 23 bytes."},
 	{"stop", ctx_stop, METH_VARARGS,
 	 "stop(to)\n--\n\nGraceful stop: 'to' handles what is queued, then "
 	 "ends; later sends to it raise ShuttingDown."},

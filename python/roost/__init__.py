@@ -12,7 +12,6 @@ Timeouts and delays are float seconds (None: no limit). Errors are
 roost.Error subclasses (also OSError / TimeoutError / ...). A Context
 belongs to the thread that opened it; blocking waits release the GIL.
 The wire is in docs/python.md."""
-from . import _roost
 from ._roost import (Address, LANE_ANY, LANE_SYSTEM, LANE_USER, Message,
                      libroost_version)
 from .actor import Actor, Ref, handler

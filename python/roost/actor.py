@@ -7,6 +7,7 @@ import traceback
 from typing import Any, Callable, Dict, Optional
 
 from . import _roost
+from . import errors as roost_errors
 from .notices import notice
 from .wire import KIND_ERROR, KIND_RESULT, kind_of, pack_args
 
@@ -71,7 +72,18 @@ class Actor:
                            (_roost.KIND_EXIT, "on_exit")):
             if hasattr(self, hook):
                 dispatch[kind] = self._notice_dispatcher(getattr(self, hook))
+        self._name_kinds(ctx)
         ctx._run(dispatch)
+
+    def _name_kinds(self, ctx) -> None:
+        """Name the handlers' kinds for roostctl. A name too long for a
+        kind name (23 bytes) or already given another name is left out:
+        tools then show the number."""
+        for kind, name in self._roost_handlers.items():
+            try:
+                ctx.kind_register(kind, name)
+            except (ValueError, roost_errors.Error):
+                pass
 
     @classmethod
     def main(cls, *args, **kw) -> None:

@@ -68,6 +68,25 @@ def test_c_client_calls_and_sends_to_a_python_actor(roostd):
     assert reply["payload"]["type"] == "TypeError"
 
 
+def test_roostctl_shows_a_python_actors_queue_decoded_and_named(roostd):
+    d = roostd("[system]\n" + python_actor("counter", "counter.py"))
+    addr = d.whereis("counter")
+    with roost.connect(system=d.system) as c:
+        counter = c.ref(addr)
+        pid = counter.call.pid(timeout=DEADLINE)  # running: kinds named
+        counter.hold(c.address.id)
+        c.receive(timeout=DEADLINE, match=lambda m: m.body == "holding")
+        counter.add(amount=3)  # queued behind the hold
+        out = subprocess.run([build_path("tools", "roostctl"), "--system",
+                              d.system, "--json", "inspect", "counter"],
+                             check=True, capture_output=True, text=True).stdout
+        queued = [json.loads(line) for line in out.splitlines()]
+        text = json.dumps(queued)
+        assert '"kind_name": "hold"' in text and '"kind_name": "add"' in text
+        assert '"payload": {"amount": 3}' in text
+        os.kill(pid, signal.SIGTERM)  # ends the hold: a graceful stop
+
+
 def test_monitor_and_link_a_one_shot(roostd):
     d = roostd()
     with roost.connect(system=d.system) as c:
