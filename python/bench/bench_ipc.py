@@ -25,6 +25,14 @@ STOP = b"stop"
 mp = multiprocessing.get_context("fork")
 
 
+def seconds_per_round_trip(round_trip, n):
+    """Time n calls of round_trip(), one after the other."""
+    t0 = time.perf_counter()
+    for _ in range(n):
+        round_trip()
+    return (time.perf_counter() - t0) / n
+
+
 def timed_stream(first, rest, n):
     """Take the start marker with first(), then n messages with rest();
     the seconds between the marker and the last message."""
@@ -89,23 +97,15 @@ def roost_round_trip(system, n, actor):
     p.start()
     ready.wait()
     with roost.connect(system=system) as c:
-        echo = c.whereis("echo")
+        echo = c.ref("echo")
         if actor:
-            call = c.ref(echo).call.echo
-            t0 = time.perf_counter()
-            for _ in range(n):
-                call(PAYLOAD)
-            secs = time.perf_counter() - t0
-            c.ref(echo).quit()
+            per = seconds_per_round_trip(lambda: echo.call.echo(PAYLOAD), n)
+            echo.quit()
         else:
-            call = c.call
-            t0 = time.perf_counter()
-            for _ in range(n):
-                call(echo, PAYLOAD)
-            secs = time.perf_counter() - t0
+            per = seconds_per_round_trip(lambda: c.call(echo, PAYLOAD), n)
             c.send(echo, STOP)
     p.join()
-    return secs / n
+    return per
 
 
 # --- multiprocessing.Queue and Pipe ------------------------------------------
@@ -134,16 +134,15 @@ def queue_round_trip(n):
     req, resp = mp.Queue(), mp.Queue()
     p = mp.Process(target=queue_echo_server, args=(req, resp))
     p.start()
-    req.put(b"warm")
-    resp.get()
-    t0 = time.perf_counter()
-    for _ in range(n):
+
+    def round_trip():
         req.put(PAYLOAD)
         resp.get()
-    secs = time.perf_counter() - t0
+    round_trip()  # the feeder thread starts on the first put
+    per = seconds_per_round_trip(round_trip, n)
     req.put(STOP)
     p.join()
-    return secs / n
+    return per
 
 
 def pipe_producer(conn, n):
@@ -170,14 +169,14 @@ def pipe_round_trip(n):
     here, there = mp.Pipe()
     p = mp.Process(target=pipe_echo_server, args=(there,))
     p.start()
-    t0 = time.perf_counter()
-    for _ in range(n):
+
+    def round_trip():
         here.send_bytes(PAYLOAD)
         here.recv_bytes()
-    secs = time.perf_counter() - t0
+    per = seconds_per_round_trip(round_trip, n)
     here.send_bytes(STOP)
     p.join()
-    return secs / n
+    return per
 
 
 # --- Pykka (one process, threads) ------------------------------------------
@@ -210,14 +209,10 @@ def pykka_oneway(n):
 
 def pykka_round_trip(n):
     ref = PykkaSink.start()
-    ask = ref.ask
     body = b"y" * 64
-    t0 = time.perf_counter()
-    for _ in range(n):
-        ask(body)
-    secs = time.perf_counter() - t0
+    per = seconds_per_round_trip(lambda: ref.ask(body), n)
     ref.stop()
-    return secs / n
+    return per
 
 
 # --- the run -----------------------------------------------------------------

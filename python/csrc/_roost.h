@@ -61,6 +61,24 @@ extern PyTypeObject roostpy_ctx_type;
 /* Raise the roost.Error subclass for 'code' (negative) met in 'op'
  * ("send", "receive", "call", ...). Returns NULL. */
 PyObject *roostpy_raise(int code, const char *op);
+/* None for 'rc' >= 0, else roostpy_raise(rc, op). */
+PyObject *roostpy_none_or_raise(int rc, const char *op);
+
+/* A message about to be sent: its target, kind, flags and encoded body. */
+struct roostpy_outgoing {
+	roost_aid_t og_to;
+	uint32_t og_kind;
+	uint32_t og_flags;   /* ROOST_SEND_MSGPACK or 0 */
+	Py_buffer og_buf;    /* the payload bytes */
+	PyObject *og_enc;    /* owns og_buf's memory */
+};
+
+/* Check and encode a send's arguments ('to' NULL: no target, as for a
+ * reply; 'kind' NULL: kind 0). 0, or -1 with an exception set and
+ * nothing to release. On success release with roostpy_outgoing_release. */
+int roostpy_outgoing_init(roostpy_ctx_t *cx, PyObject *to, PyObject *body,
+                          PyObject *kind, struct roostpy_outgoing *og);
+void roostpy_outgoing_release(struct roostpy_outgoing *og);
 
 /* Encode 'obj' as the payload: bytes-like objects pass raw ('*flags'
  * gets 0) except roost.Packed, sent as MessagePack as it is; anything else

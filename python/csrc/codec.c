@@ -78,6 +78,14 @@ roostpy_raise(int code, const char *op)
 }
 
 PyObject *
+roostpy_none_or_raise(int rc, const char *op)
+{
+	if (rc < 0)
+		return roostpy_raise(rc, op);
+	Py_RETURN_NONE;
+}
+
+PyObject *
 roostpy_encode(PyObject *obj, Py_buffer *view, uint32_t *flags)
 {
 	PyObject *bytes;

@@ -134,7 +134,6 @@ static PyObject *
 ctx_close(PyObject *self, PyObject *unused)
 {
 	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
-	int rc;
 
 	(void)unused;
 	if (cx->cx_ctx == NULL || cx->cx_fork_gen != roostpy_fork_gen) {
@@ -143,10 +142,7 @@ ctx_close(PyObject *self, PyObject *unused)
 	}
 	if (roostpy_ctx_usable(cx) < 0)
 		return NULL;
-	rc = ctx_close_now(cx);
-	if (rc < 0)
-		return roostpy_raise(rc, "close");
-	Py_RETURN_NONE;
+	return roostpy_none_or_raise(ctx_close_now(cx), "close");
 }
 
 static PyObject *
@@ -201,6 +197,26 @@ roostpy_resolve(roostpy_ctx_t *self, PyObject *to, roost_aid_t *out)
 	return 0;
 }
 
+int
+roostpy_outgoing_init(roostpy_ctx_t *cx, PyObject *to, PyObject *body,
+                      PyObject *kind, struct roostpy_outgoing *og)
+{
+	og->og_kind = 0;
+	og->og_to = ROOST_AID_NONE;
+	if ((kind != NULL && roostpy_kind(kind, &og->og_kind) < 0) ||
+	    (to != NULL && roostpy_resolve(cx, to, &og->og_to) < 0))
+		return -1;
+	og->og_enc = roostpy_encode(body, &og->og_buf, &og->og_flags);
+	return og->og_enc == NULL ? -1 : 0;
+}
+
+void
+roostpy_outgoing_release(struct roostpy_outgoing *og)
+{
+	PyBuffer_Release(&og->og_buf);
+	Py_DECREF(og->og_enc);
+}
+
 static PyObject *
 ctx_send(PyObject *self, PyObject *args, PyObject *kw)
 {
@@ -209,43 +225,35 @@ ctx_send(PyObject *self, PyObject *args, PyObject *kw)
 	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
 	PyObject *to;
 	PyObject *body = Py_None;
-	PyObject *kindobj = NULL;
+	PyObject *kind = NULL;
 	PyObject *timeout = Py_None;
-	PyObject *enc;
+	struct roostpy_outgoing og;
 	int system_lane = 0;
-	uint32_t kind = 0;
-	uint32_t flags;
-	roost_aid_t aid;
-	Py_buffer buf;
 	int timeout_ms;
 	int rc;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO$Op:send", kwlist, &to,
-	                                 &body, &kindobj, &timeout,
+	                                 &body, &kind, &timeout,
 	                                 &system_lane) ||
 	    roostpy_ctx_usable(cx) < 0 ||
-	    (kindobj != NULL && roostpy_kind(kindobj, &kind) < 0) ||
 	    roostpy_timeout_ms(timeout, &timeout_ms) < 0 ||
-	    roostpy_resolve(cx, to, &aid) < 0)
-		return NULL;
-	if ((enc = roostpy_encode(body, &buf, &flags)) == NULL)
+	    roostpy_outgoing_init(cx, to, body, kind, &og) < 0)
 		return NULL;
 	if (system_lane)
-		flags |= ROOST_SEND_SYSTEM;
+		og.og_flags |= ROOST_SEND_SYSTEM;
 	if (timeout_ms == 0) { /* never waits: keep the GIL */
-		rc = roost_send_ex(cx->cx_ctx, aid, kind, flags, 0, buf.buf,
-		                   (size_t)buf.len, 0);
+		rc = roost_send_ex(cx->cx_ctx, og.og_to, og.og_kind,
+		                   og.og_flags, 0, og.og_buf.buf,
+		                   (size_t)og.og_buf.len, 0);
 	} else {
 		Py_BEGIN_ALLOW_THREADS
-		rc = roost_send_ex(cx->cx_ctx, aid, kind, flags, 0, buf.buf,
-		                   (size_t)buf.len, timeout_ms);
+		rc = roost_send_ex(cx->cx_ctx, og.og_to, og.og_kind,
+		                   og.og_flags, 0, og.og_buf.buf,
+		                   (size_t)og.og_buf.len, timeout_ms);
 		Py_END_ALLOW_THREADS
 	}
-	PyBuffer_Release(&buf);
-	Py_DECREF(enc);
-	if (rc < 0)
-		return roostpy_raise(rc, "send");
-	Py_RETURN_NONE;
+	roostpy_outgoing_release(&og);
+	return roostpy_none_or_raise(rc, "send");
 }
 
 static PyObject *
@@ -255,32 +263,25 @@ ctx_call(PyObject *self, PyObject *args, PyObject *kw)
 	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
 	PyObject *to;
 	PyObject *body = Py_None;
-	PyObject *kindobj = NULL;
+	PyObject *kind = NULL;
 	PyObject *timeout = NULL;
-	PyObject *enc;
-	uint32_t kind = 0;
-	uint32_t flags;
-	roost_aid_t aid;
+	struct roostpy_outgoing og;
 	roost_msg_t *reply;
-	Py_buffer buf;
 	int timeout_ms = 5000; /* a call waits 5 s unless told */
 	int rc;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO$O:call", kwlist, &to,
-	                                 &body, &kindobj, &timeout) ||
+	                                 &body, &kind, &timeout) ||
 	    roostpy_ctx_usable(cx) < 0 ||
-	    (kindobj != NULL && roostpy_kind(kindobj, &kind) < 0) ||
 	    (timeout != NULL && roostpy_timeout_ms(timeout, &timeout_ms) < 0) ||
-	    roostpy_resolve(cx, to, &aid) < 0)
-		return NULL;
-	if ((enc = roostpy_encode(body, &buf, &flags)) == NULL)
+	    roostpy_outgoing_init(cx, to, body, kind, &og) < 0)
 		return NULL;
 	Py_BEGIN_ALLOW_THREADS
-	rc = roost_call(cx->cx_ctx, aid, kind, flags, buf.buf, (size_t)buf.len,
-	                timeout_ms, &reply);
+	rc = roost_call(cx->cx_ctx, og.og_to, og.og_kind, og.og_flags,
+	                og.og_buf.buf, (size_t)og.og_buf.len, timeout_ms,
+	                &reply);
 	Py_END_ALLOW_THREADS
-	PyBuffer_Release(&buf);
-	Py_DECREF(enc);
+	roostpy_outgoing_release(&og);
 	if (rc < 0)
 		return roostpy_raise(rc, "call");
 	return roostpy_msg_new(cx, reply, 0); /* a copy: never answerable */
@@ -293,18 +294,14 @@ ctx_reply(PyObject *self, PyObject *args, PyObject *kw)
 	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
 	roostpy_msg_t *req;
 	PyObject *body = Py_None;
-	PyObject *kindobj = NULL;
-	PyObject *enc;
-	uint32_t kind = 0;
-	uint32_t flags;
-	Py_buffer buf;
+	PyObject *kind = NULL;
+	struct roostpy_outgoing og;
 	int rc;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|OO:reply", kwlist,
 	                                 &roostpy_msg_type, &req, &body,
-	                                 &kindobj) ||
-	    roostpy_ctx_usable(cx) < 0 ||
-	    (kindobj != NULL && roostpy_kind(kindobj, &kind) < 0))
+	                                 &kind) ||
+	    roostpy_ctx_usable(cx) < 0)
 		return NULL;
 	/* roost_reply reads the request's view, which the next receive on
 	 * this context ends (a call or a receive_aside keeps it). */
@@ -312,17 +309,14 @@ ctx_reply(PyObject *self, PyObject *args, PyObject *kw)
 		return PyErr_Format(PyExc_ValueError, "a request can be "
 		                    "answered only by its context and before "
 		                    "its next receive");
-	if ((enc = roostpy_encode(body, &buf, &flags)) == NULL)
+	if (roostpy_outgoing_init(cx, NULL, body, kind, &og) < 0)
 		return NULL;
 	Py_BEGIN_ALLOW_THREADS
-	rc = roost_reply(cx->cx_ctx, req->ms_view, kind, flags, buf.buf,
-	                 (size_t)buf.len);
+	rc = roost_reply(cx->cx_ctx, req->ms_view, og.og_kind, og.og_flags,
+	                 og.og_buf.buf, (size_t)og.og_buf.len);
 	Py_END_ALLOW_THREADS
-	PyBuffer_Release(&buf);
-	Py_DECREF(enc);
-	if (rc < 0)
-		return roostpy_raise(rc, "reply");
-	Py_RETURN_NONE;
+	roostpy_outgoing_release(&og);
+	return roostpy_none_or_raise(rc, "reply");
 }
 
 /* What the C predicate needs to call the Python one. */

@@ -15,16 +15,22 @@
 		Py_END_ALLOW_THREADS                                         \
 	} while (0)
 
-/* Parse one target argument of a verb on a usable context. */
-static int
-one_target(roostpy_ctx_t *cx, PyObject *args, const char *fmt,
-           roost_aid_t *aid)
+/* A verb on one address ('fmt' names it for PyArg), with the GIL
+ * released: most ask roostd and wait for its answer. */
+static PyObject *
+address_verb(PyObject *self, PyObject *args, const char *fmt,
+             const char *op, int (*verb)(roost_ctx_t *, roost_aid_t))
 {
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
 	PyObject *to;
+	roost_aid_t aid;
+	int rc;
 
-	if (!PyArg_ParseTuple(args, fmt, &to) || roostpy_ctx_usable(cx) < 0)
-		return -1;
-	return roostpy_resolve(cx, to, aid);
+	if (!PyArg_ParseTuple(args, fmt, &to) || roostpy_ctx_usable(cx) < 0 ||
+	    roostpy_resolve(cx, to, &aid) < 0)
+		return NULL;
+	ROOSTPY_BLOCKING(rc, verb(cx->cx_ctx, aid));
+	return roostpy_none_or_raise(rc, op);
 }
 
 static PyObject *
@@ -37,9 +43,7 @@ ctx_register(PyObject *self, PyObject *arg)
 	if (roostpy_ctx_usable(cx) < 0 || roostpy_name(arg, &name) < 0)
 		return NULL;
 	rc = roost_register(cx->cx_ctx, name, roost_self(cx->cx_ctx));
-	if (rc < 0)
-		return roostpy_raise(rc, "register");
-	Py_RETURN_NONE;
+	return roostpy_none_or_raise(rc, "register");
 }
 
 static PyObject *
@@ -52,9 +56,7 @@ ctx_unregister(PyObject *self, PyObject *arg)
 	if (roostpy_ctx_usable(cx) < 0 || roostpy_name(arg, &name) < 0)
 		return NULL;
 	rc = roost_unregister(cx->cx_ctx, name);
-	if (rc < 0)
-		return roostpy_raise(rc, "unregister");
-	Py_RETURN_NONE;
+	return roostpy_none_or_raise(rc, "unregister");
 }
 
 static PyObject *
@@ -81,50 +83,32 @@ ctx_kind_register(PyObject *self, PyObject *args)
 	    roostpy_ctx_usable(cx) < 0 || roostpy_kind(kindobj, &kind) < 0)
 		return NULL;
 	rc = roost_kind_register(cx->cx_ctx, kind, name);
-	if (rc < 0)
-		return roostpy_raise(rc, "kind_register");
-	Py_RETURN_NONE;
+	return roostpy_none_or_raise(rc, "kind_register");
 }
 
 static PyObject *
 ctx_stop(PyObject *self, PyObject *args)
 {
-	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
-	roost_aid_t aid;
-	int rc;
-
-	if (one_target(cx, args, "O:stop", &aid) < 0)
-		return NULL;
-	rc = roost_stop(cx->cx_ctx, aid);
-	if (rc < 0)
-		return roostpy_raise(rc, "stop");
-	Py_RETURN_NONE;
+	return address_verb(self, args, "O:stop", "stop", roost_stop);
 }
 
 static PyObject *
 ctx_kill(PyObject *self, PyObject *args)
 {
-	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
-	roost_aid_t aid;
-	int rc;
-
-	if (one_target(cx, args, "O:kill", &aid) < 0)
-		return NULL;
-	ROOSTPY_BLOCKING(rc, roost_kill(cx->cx_ctx, aid));
-	if (rc < 0)
-		return roostpy_raise(rc, "kill");
-	Py_RETURN_NONE;
+	return address_verb(self, args, "O:kill", "kill", roost_kill);
 }
 
 static PyObject *
 ctx_monitor(PyObject *self, PyObject *args)
 {
 	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	PyObject *to;
 	roost_aid_t aid;
 	uint64_t ref;
 	int rc;
 
-	if (one_target(cx, args, "O:monitor", &aid) < 0)
+	if (!PyArg_ParseTuple(args, "O:monitor", &to) ||
+	    roostpy_ctx_usable(cx) < 0 || roostpy_resolve(cx, to, &aid) < 0)
 		return NULL;
 	ROOSTPY_BLOCKING(rc, roost_monitor(cx->cx_ctx, aid, &ref));
 	if (rc < 0)
@@ -143,39 +127,19 @@ ctx_demonitor(PyObject *self, PyObject *args)
 	    roostpy_ctx_usable(cx) < 0)
 		return NULL;
 	ROOSTPY_BLOCKING(rc, roost_demonitor(cx->cx_ctx, ref));
-	if (rc < 0)
-		return roostpy_raise(rc, "demonitor");
-	Py_RETURN_NONE;
+	return roostpy_none_or_raise(rc, "demonitor");
 }
 
 static PyObject *
 ctx_link(PyObject *self, PyObject *args)
 {
-	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
-	roost_aid_t aid;
-	int rc;
-
-	if (one_target(cx, args, "O:link", &aid) < 0)
-		return NULL;
-	ROOSTPY_BLOCKING(rc, roost_link(cx->cx_ctx, aid));
-	if (rc < 0)
-		return roostpy_raise(rc, "link");
-	Py_RETURN_NONE;
+	return address_verb(self, args, "O:link", "link", roost_link);
 }
 
 static PyObject *
 ctx_unlink(PyObject *self, PyObject *args)
 {
-	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
-	roost_aid_t aid;
-	int rc;
-
-	if (one_target(cx, args, "O:unlink", &aid) < 0)
-		return NULL;
-	ROOSTPY_BLOCKING(rc, roost_unlink(cx->cx_ctx, aid));
-	if (rc < 0)
-		return roostpy_raise(rc, "unlink");
-	Py_RETURN_NONE;
+	return address_verb(self, args, "O:unlink", "unlink", roost_unlink);
 }
 
 static PyObject *
@@ -187,38 +151,32 @@ ctx_timer_start(PyObject *self, PyObject *args, PyObject *kw)
 	PyObject *to;
 	PyObject *delay;
 	PyObject *body = Py_None;
-	PyObject *kindobj = NULL;
+	PyObject *kind = NULL;
 	PyObject *interval = NULL;
-	PyObject *enc;
+	struct roostpy_outgoing og;
 	uint64_t delay_us;
 	uint64_t interval_us = 0;
 	uint64_t timer_id;
-	uint32_t kind = 0;
-	uint32_t flags;
-	roost_aid_t aid;
-	Py_buffer buf;
 	int rc;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OO$O:_timer_start",
-	                                 kwlist, &to, &delay, &body, &kindobj,
+	                                 kwlist, &to, &delay, &body, &kind,
 	                                 &interval) ||
 	    roostpy_ctx_usable(cx) < 0 ||
 	    roostpy_delay_us(delay, &delay_us) < 0 ||
-	    (interval != NULL && roostpy_delay_us(interval, &interval_us) < 0) ||
-	    (kindobj != NULL && roostpy_kind(kindobj, &kind) < 0) ||
-	    roostpy_resolve(cx, to, &aid) < 0)
+	    (interval != NULL && roostpy_delay_us(interval, &interval_us) < 0))
 		return NULL;
 	if (interval != NULL && interval_us == 0)
 		return PyErr_Format(PyExc_ValueError, "an interval must be "
 		                    "more than 0 seconds");
-	if ((enc = roostpy_encode(body, &buf, &flags)) == NULL)
+	if (roostpy_outgoing_init(cx, to, body, kind, &og) < 0)
 		return NULL;
-	ROOSTPY_BLOCKING(rc, roost_timer_start(cx->cx_ctx, aid, delay_us,
-	                                       interval_us, kind, flags,
-	                                       buf.buf, (size_t)buf.len,
+	ROOSTPY_BLOCKING(rc, roost_timer_start(cx->cx_ctx, og.og_to, delay_us,
+	                                       interval_us, og.og_kind,
+	                                       og.og_flags, og.og_buf.buf,
+	                                       (size_t)og.og_buf.len,
 	                                       &timer_id));
-	PyBuffer_Release(&buf);
-	Py_DECREF(enc);
+	roostpy_outgoing_release(&og);
 	if (rc < 0)
 		return roostpy_raise(rc, "timer");
 	return PyLong_FromUnsignedLongLong(timer_id);
@@ -235,9 +193,7 @@ ctx_cancel(PyObject *self, PyObject *args)
 	    roostpy_ctx_usable(cx) < 0)
 		return NULL;
 	ROOSTPY_BLOCKING(rc, roost_timer_cancel(cx->cx_ctx, timer_id));
-	if (rc < 0)
-		return roostpy_raise(rc, "cancel");
-	Py_RETURN_NONE;
+	return roostpy_none_or_raise(rc, "cancel");
 }
 
 /* Copy the str items of 'args' into a NULL-terminated argv after
@@ -341,9 +297,7 @@ ctx_shutdown(PyObject *self, PyObject *unused)
 	if (roostpy_ctx_usable(cx) < 0)
 		return NULL;
 	ROOSTPY_BLOCKING(rc, roost_shutdown(cx->cx_ctx));
-	if (rc < 0)
-		return roostpy_raise(rc, "shutdown");
-	Py_RETURN_NONE;
+	return roostpy_none_or_raise(rc, "shutdown");
 }
 
 PyMethodDef roostpy_control_methods[] = {

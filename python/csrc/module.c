@@ -47,9 +47,7 @@ mod_system_create(PyObject *mod, PyObject *args, PyObject *kw)
 	if (slots != 0)
 		o.slots = slots;
 	rc = roost_system_create(name, &o);
-	if (rc < 0)
-		return roostpy_raise(rc, "system_create");
-	Py_RETURN_NONE;
+	return roostpy_none_or_raise(rc, "system_create");
 }
 
 static PyObject *
@@ -62,9 +60,7 @@ mod_system_destroy(PyObject *mod, PyObject *args)
 	if (!PyArg_ParseTuple(args, "s:system_destroy", &name))
 		return NULL;
 	rc = roost_system_destroy(name);
-	if (rc < 0)
-		return roostpy_raise(rc, "system_destroy");
-	Py_RETURN_NONE;
+	return roostpy_none_or_raise(rc, "system_destroy");
 }
 
 static PyObject *

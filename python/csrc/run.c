@@ -195,9 +195,7 @@ roostpy_ctx_run(PyObject *obj, PyObject *args)
 	}
 	if (rc == -ECANCELED && PyErr_Occurred())
 		return NULL;
-	if (rc < 0)
-		return roostpy_raise(rc, "run");
-	Py_RETURN_NONE;
+	return roostpy_none_or_raise(rc, "run");
 }
 
 /* In the one-shot's process (a fork of the caller, GIL held as it was at

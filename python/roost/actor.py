@@ -160,7 +160,7 @@ class _Caller:
 
 
 class _Calls:
-    __slots__ = ("_ref",)
+    __slots__ = ("_ref", "__dict__")
 
     def __init__(self, ref: "Ref"):
         self._ref = ref
@@ -168,7 +168,9 @@ class _Calls:
     def __getattr__(self, method: str) -> _Caller:
         if method.startswith("_"):
             raise AttributeError(method)
-        return _Caller(self._ref, method)
+        caller = _Caller(self._ref, method)
+        setattr(self, method, caller)  # found directly from now on
+        return caller
 
 
 class Ref:
@@ -178,20 +180,19 @@ class Ref:
     it or raises (RemoteError, Timeout, NoSuchActor, ...). Methods whose
     names start with '_', and address, ctx, call, stop and kill, are the
     Ref's own."""
-    __slots__ = ("ctx", "address")
+    __slots__ = ("ctx", "address", "call", "__dict__")
 
     def __init__(self, ctx, address: _roost.Address):
         self.ctx = ctx
         self.address = address
+        self.call = _Calls(self)
 
     def __getattr__(self, method: str) -> _Sender:
         if method.startswith("_"):
             raise AttributeError(method)
-        return _Sender(self, method)
-
-    @property
-    def call(self) -> _Calls:
-        return _Calls(self)
+        sender = _Sender(self, method)
+        setattr(self, method, sender)  # found directly from now on
+        return sender
 
     def stop(self) -> None:
         """Graceful stop: the actor handles its backlog, then ends."""
