@@ -110,15 +110,16 @@ def roost_round_trip(system, n, actor):
 
 # --- multiprocessing.Queue and Pipe ------------------------------------------
 
-def queue_producer(q, n):
-    q.put(b"start")
+def stream_producer(put, n):
+    """A start marker, then n messages, through put()."""
+    put(b"start")
     for _ in range(n):
-        q.put(PAYLOAD)
+        put(PAYLOAD)
 
 
 def queue_oneway(n):
     q = mp.Queue()
-    p = mp.Process(target=queue_producer, args=(q, n))
+    p = mp.Process(target=stream_producer, args=(q.put, n))
     p.start()
     secs = timed_stream(q.get, q.get, n)
     p.join()
@@ -145,15 +146,9 @@ def queue_round_trip(n):
     return per
 
 
-def pipe_producer(conn, n):
-    conn.send_bytes(b"start")
-    for _ in range(n):
-        conn.send_bytes(PAYLOAD)
-
-
 def pipe_oneway(n):
     rx, tx = mp.Pipe(duplex=False)
-    p = mp.Process(target=pipe_producer, args=(tx, n))
+    p = mp.Process(target=stream_producer, args=(tx.send_bytes, n))
     p.start()
     secs = timed_stream(rx.recv_bytes, rx.recv_bytes, n)
     p.join()

@@ -116,18 +116,26 @@ ctx_monitor(PyObject *self, PyObject *args)
 	return PyLong_FromUnsignedLongLong(ref);
 }
 
+/* A verb on one id (a monitor's ref, a timer's id), as address_verb. */
+static PyObject *
+id_verb(PyObject *self, PyObject *args, const char *fmt, const char *op,
+        int (*verb)(roost_ctx_t *, uint64_t))
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	unsigned long long id;
+	int rc;
+
+	if (!PyArg_ParseTuple(args, fmt, &id) || roostpy_ctx_usable(cx) < 0)
+		return NULL;
+	ROOSTPY_BLOCKING(rc, verb(cx->cx_ctx, id));
+	return roostpy_none_or_raise(rc, op);
+}
+
 static PyObject *
 ctx_demonitor(PyObject *self, PyObject *args)
 {
-	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
-	unsigned long long ref;
-	int rc;
-
-	if (!PyArg_ParseTuple(args, "K:demonitor", &ref) ||
-	    roostpy_ctx_usable(cx) < 0)
-		return NULL;
-	ROOSTPY_BLOCKING(rc, roost_demonitor(cx->cx_ctx, ref));
-	return roostpy_none_or_raise(rc, "demonitor");
+	return id_verb(self, args, "K:demonitor", "demonitor",
+	               roost_demonitor);
 }
 
 static PyObject *
@@ -185,15 +193,7 @@ ctx_timer_start(PyObject *self, PyObject *args, PyObject *kw)
 static PyObject *
 ctx_cancel(PyObject *self, PyObject *args)
 {
-	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
-	unsigned long long timer_id;
-	int rc;
-
-	if (!PyArg_ParseTuple(args, "K:cancel", &timer_id) ||
-	    roostpy_ctx_usable(cx) < 0)
-		return NULL;
-	ROOSTPY_BLOCKING(rc, roost_timer_cancel(cx->cx_ctx, timer_id));
-	return roostpy_none_or_raise(rc, "cancel");
+	return id_verb(self, args, "K:cancel", "cancel", roost_timer_cancel);
 }
 
 /* Copy the str items of 'args' into a NULL-terminated argv after
