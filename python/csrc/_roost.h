@@ -36,6 +36,7 @@ typedef struct {
 	                                 inherited by a fork is not ours */
 	bool cx_borrowed;             /* a one-shot's: the library closes it */
 	bool cx_in_match;             /* a receive predicate is running */
+	PyObject *cx_pack;            /* this context's msgpack Packer.pack */
 	uint64_t cx_recv_seq;         /* bumped by every receive; a Message
 	                                 may be replied to while it matches */
 } roostpy_ctx_t;
@@ -82,10 +83,14 @@ void roostpy_outgoing_release(struct roostpy_outgoing *og);
 
 /* Encode 'obj' as the payload: bytes-like objects pass raw ('*flags'
  * gets 0) except roost.Packed, sent as MessagePack as it is; anything else
- * is encoded as MessagePack (ROOST_SEND_MSGPACK). On success
- * returns a new reference to an object whose buffer 'view' holds the
- * bytes; the caller releases 'view' then drops the reference. */
-PyObject *roostpy_encode(PyObject *obj, Py_buffer *view, uint32_t *flags);
+ * is encoded with 'pack' (a Packer's pack) as MessagePack
+ * (ROOST_SEND_MSGPACK). On success returns a new reference to an object
+ * whose buffer 'view' holds the bytes; the caller releases 'view' then
+ * drops the reference. */
+PyObject *roostpy_encode(PyObject *pack, PyObject *obj, Py_buffer *view,
+                         uint32_t *flags);
+/* A new Packer's bound pack method, for one context. */
+PyObject *roostpy_packer_new(void);
 /* Decode MessagePack 'data' (bytes). New reference, or NULL with
  * roost.BadPayload set. */
 PyObject *roostpy_decode(PyObject *data);

@@ -2,14 +2,15 @@
 /*
  * codec.c - payloads and errors. MessagePack goes through
  * python3-msgpack's C implementation (msgpack._cmsgpack), looked up once
- * at import: one Packer (it runs with the GIL held and resets itself on
- * error, so threads may share it) and unpackb with fixed options. The
+ * at import: a Packer per context (a packer's buffer is not to be shared
+ * between threads: packing a dict subclass may run Python code, and
+ * another thread with it) and unpackb with fixed options. The
  * error factory is roost.errors._from_code, and roost.Packed the type of
  * bytes sent flagged as MessagePack unchecked, both handed over at import.
  */
 #include "_roost.h"
 
-static PyObject *packer_pack;     /* bound msgpack.Packer().pack */
+static PyObject *packer_type;     /* msgpack.Packer */
 static PyObject *unpackb;         /* msgpack.unpackb */
 static PyObject *unpack_kwargs;   /* raw=False, strict_map_key=False */
 static PyObject *error_factory;   /* roost.errors._from_code */
@@ -19,24 +20,29 @@ int
 roostpy_codec_init(void)
 {
 	PyObject *msgpack = PyImport_ImportModule("msgpack");
-	PyObject *packer = NULL;
-	int rc = -1;
 
 	if (msgpack == NULL)
 		return -1;
-	packer = PyObject_CallMethod(msgpack, "Packer", NULL);
-	if (packer == NULL)
-		goto out;
-	packer_pack = PyObject_GetAttrString(packer, "pack");
+	packer_type = PyObject_GetAttrString(msgpack, "Packer");
 	unpackb = PyObject_GetAttrString(msgpack, "unpackb");
 	unpack_kwargs = Py_BuildValue("{s:O,s:O}", "raw", Py_False,
 	                              "strict_map_key", Py_False);
-	if (packer_pack != NULL && unpackb != NULL && unpack_kwargs != NULL)
-		rc = 0;
-out:
-	Py_XDECREF(packer);
 	Py_DECREF(msgpack);
-	return rc;
+	return packer_type != NULL && unpackb != NULL && unpack_kwargs != NULL
+	               ? 0 : -1;
+}
+
+PyObject *
+roostpy_packer_new(void)
+{
+	PyObject *packer = PyObject_CallNoArgs(packer_type);
+	PyObject *pack;
+
+	if (packer == NULL)
+		return NULL;
+	pack = PyObject_GetAttrString(packer, "pack");
+	Py_DECREF(packer); /* the bound method keeps it */
+	return pack;
 }
 
 PyObject *
@@ -86,7 +92,8 @@ roostpy_none_or_raise(int rc, const char *op)
 }
 
 PyObject *
-roostpy_encode(PyObject *obj, Py_buffer *view, uint32_t *flags)
+roostpy_encode(PyObject *pack, PyObject *obj, Py_buffer *view,
+               uint32_t *flags)
 {
 	PyObject *bytes;
 
@@ -100,7 +107,7 @@ roostpy_encode(PyObject *obj, Py_buffer *view, uint32_t *flags)
 		                 ? ROOST_SEND_MSGPACK : 0;
 		return Py_NewRef(obj);
 	}
-	bytes = PyObject_CallOneArg(packer_pack, obj);
+	bytes = PyObject_CallOneArg(pack, obj);
 	if (bytes == NULL)
 		return NULL; /* TypeError: can not serialize ... */
 	if (PyObject_GetBuffer(bytes, view, PyBUF_SIMPLE) < 0) {

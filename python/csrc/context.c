@@ -92,6 +92,10 @@ ctx_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 	self = (roostpy_ctx_t *)type->tp_alloc(type, 0);
 	if (self == NULL)
 		return NULL;
+	if ((self->cx_pack = roostpy_packer_new()) == NULL) {
+		Py_DECREF(self);
+		return NULL;
+	}
 	Py_BEGIN_ALLOW_THREADS
 	rc = roost_ctx_open(&self->cx_ctx, &o);
 	Py_END_ALLOW_THREADS
@@ -127,6 +131,7 @@ static void
 ctx_dealloc(PyObject *self)
 {
 	ctx_close_now((roostpy_ctx_t *)self);
+	Py_CLEAR(((roostpy_ctx_t *)self)->cx_pack);
 	Py_TYPE(self)->tp_free(self);
 }
 
@@ -206,7 +211,8 @@ roostpy_outgoing_init(roostpy_ctx_t *cx, PyObject *to, PyObject *body,
 	if ((kind != NULL && roostpy_kind(kind, &og->og_kind) < 0) ||
 	    (to != NULL && roostpy_resolve(cx, to, &og->og_to) < 0))
 		return -1;
-	og->og_enc = roostpy_encode(body, &og->og_buf, &og->og_flags);
+	og->og_enc = roostpy_encode(cx->cx_pack, body, &og->og_buf,
+	                            &og->og_flags);
 	return og->og_enc == NULL ? -1 : 0;
 }
 

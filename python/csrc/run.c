@@ -198,27 +198,35 @@ roostpy_ctx_run(PyObject *obj, PyObject *args)
 	return roostpy_none_or_raise(rc, "run");
 }
 
+/* What the one-shot's process needs: the callable, and the type of
+ * context to hand it (the caller's own, roost.Context). */
+struct oneshot {
+	PyObject *os_fn;
+	PyTypeObject *os_type;
+};
+
 /* In the one-shot's process (a fork of the caller, GIL held as it was at
  * the fork): run the Python callable on a borrowed Context. */
 static int
 oneshot_py(roost_ctx_t *ctx, void *arg)
 {
+	const struct oneshot *os = arg;
 	roostpy_ctx_t *cx;
 	PyObject *r = NULL;
 	int status = 1;
 
 	PyOS_AfterFork_Child();
-	cx = (roostpy_ctx_t *)roostpy_ctx_type.tp_alloc(&roostpy_ctx_type, 0);
-	if (cx != NULL) {
+	cx = (roostpy_ctx_t *)os->os_type->tp_alloc(os->os_type, 0);
+	if (cx != NULL && (cx->cx_pack = roostpy_packer_new()) != NULL) {
 		cx->cx_ctx = ctx;
 		cx->cx_borrowed = true;
 		cx->cx_fork_gen = roostpy_fork_gen;
 		cx->cx_owner = PyThread_get_thread_ident();
 		cx->cx_recv_seq = 1;
-		r = PyObject_CallOneArg((PyObject *)arg, (PyObject *)cx);
+		r = PyObject_CallOneArg(os->os_fn, (PyObject *)cx);
 		cx->cx_ctx = NULL; /* the library closes it after we return */
-		Py_DECREF(cx);
 	}
+	Py_XDECREF(cx);
 	if (r == NULL)
 		PyErr_Print();
 	else if (r == Py_None)
@@ -240,7 +248,7 @@ roostpy_ctx_spawn_fn(PyObject *obj, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = {"fn", "name", "daemon", NULL};
 	roostpy_ctx_t *self = (roostpy_ctx_t *)obj;
-	PyObject *fn;
+	struct oneshot os = {NULL, Py_TYPE(obj)};
 	PyObject *name = Py_None;
 	const char *cname = NULL;
 	int daemon = 0;
@@ -248,16 +256,16 @@ roostpy_ctx_spawn_fn(PyObject *obj, PyObject *args, PyObject *kw)
 	int rc;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$p:_spawn_fn", kwlist,
-	                                 &fn, &name, &daemon) ||
+	                                 &os.os_fn, &name, &daemon) ||
 	    roostpy_ctx_usable(self) < 0 ||
 	    (name != Py_None && roostpy_name(name, &cname) < 0))
 		return NULL;
-	if (!PyCallable_Check(fn))
+	if (!PyCallable_Check(os.os_fn))
 		return PyErr_Format(PyExc_TypeError, "fn must be callable");
 	/* The GIL stays held across the fork, so the child has it; the
 	 * parent waits only for the child to attach. */
 	PyOS_BeforeFork();
-	rc = roost_spawn_fn(self->cx_ctx, oneshot_py, fn, cname,
+	rc = roost_spawn_fn(self->cx_ctx, oneshot_py, &os, cname,
 	                    daemon ? ROOST_SPAWN_DAEMON : 0, &aid);
 	PyOS_AfterFork_Parent();
 	if (rc < 0)

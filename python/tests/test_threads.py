@@ -46,3 +46,26 @@ def test_another_thread_answers_while_one_blocks_in_a_call(system):
         server.reply(req, req.body + 1)
         t.join()
     assert got == [42]
+
+
+def test_contexts_in_many_threads_encode_at_once(system):
+    """Each context has its own MessagePack packer: threads encoding at
+    the same time never see each other's bytes."""
+    n_threads, n_msgs = 4, 2000
+    with system.connect(name="sink") as sink:
+        def producer(t):
+            with system.connect() as c:
+                for i in range(n_msgs):
+                    c.send("sink", {"t": t, "i": i, "pad": "x" * (t * 10)})
+        threads = [threading.Thread(target=producer, args=(t,))
+                   for t in range(n_threads)]
+        for t in threads:
+            t.start()
+        got = {t: [] for t in range(n_threads)}
+        for _ in range(n_threads * n_msgs):
+            body = sink.receive(timeout=DEADLINE).body
+            assert body["pad"] == "x" * (body["t"] * 10)
+            got[body["t"]].append(body["i"])
+        for t in threads:
+            t.join()
+    assert all(v == list(range(n_msgs)) for v in got.values())  # FIFO each
