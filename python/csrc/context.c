@@ -150,6 +150,21 @@ ctx_close(PyObject *self, PyObject *unused)
 	return roostpy_none_or_raise(ctx_close_now(cx), "close");
 }
 
+/* Forget the mailbox without closing it, in a process about to exit
+ * after a crash: a supervised actor's address and queue then wait for
+ * roostd's restart (a close would give them up). The library's memory
+ * goes with the process. */
+static PyObject *
+ctx_abandon(PyObject *self, PyObject *unused)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+
+	(void)unused;
+	cx->cx_ctx = NULL;
+	cx->cx_recv_seq++;
+	Py_RETURN_NONE;
+}
+
 static PyObject *
 ctx_enter(PyObject *self, PyObject *unused)
 {
@@ -436,6 +451,33 @@ roostpy_ctx_recv(roostpy_ctx_t *self, unsigned lanes, PyObject *match,
 	return m;
 }
 
+static bool
+match_none(const roost_msg_t *m, void *arg)
+{
+	(void)m;
+	(void)arg;
+	return false;
+}
+
+/* End the message in hand (it counts as handled: a process that dies
+ * now does not get it back) without taking another: a receive that
+ * takes nothing. */
+static PyObject *
+ctx_release(PyObject *self, PyObject *unused)
+{
+	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
+	roost_msg_t *m;
+	int rc;
+
+	(void)unused;
+	if (roostpy_ctx_usable(cx) < 0)
+		return NULL;
+	rc = roost_recv_match(cx->cx_ctx, &m, ROOST_LANE_ANY, match_none, NULL,
+	                      0);
+	cx->cx_recv_seq++;
+	return roostpy_none_or_raise(rc == -EAGAIN ? 0 : rc, "release");
+}
+
 static PyObject *
 ctx_receive(PyObject *self, PyObject *args, PyObject *kw)
 {
@@ -494,6 +536,8 @@ PyMethodDef roostpy_ctx_core_methods[] = {
 	 "up to 'timeout' seconds (None: forever), then raises Timeout. "
 	 "The GIL is released while it waits; Ctrl-C interrupts it."},
 	{"_run", roostpy_ctx_run, METH_VARARGS, NULL},
+	{"_release", ctx_release, METH_NOARGS, NULL},
+	{"_abandon", ctx_abandon, METH_NOARGS, NULL},
 	{"_spawn_fn", (PyCFunction)(void (*)(void))roostpy_ctx_spawn_fn,
 	 METH_VARARGS | METH_KEYWORDS, NULL},
 	{NULL, NULL, 0, NULL},

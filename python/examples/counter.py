@@ -6,9 +6,11 @@ It adds what it is sent, answers get_total (and report, a map, for C
 callers: call_python.c), and has two handlers for
 watching supervision: 'hold' parks the actor inside the handler (after
 telling the sender so) until the process is killed, and a hold that
-comes back redelivered after that kill is counted instead."""
+comes back redelivered after that kill is counted instead. 'fail' raises
+(see --crash-on-error below)."""
 import os
 import signal
+import sys
 
 import roost
 
@@ -49,6 +51,13 @@ class Counter(roost.Actor):
     def redeliveries(self):
         return self.redelivered
 
+    @roost.handler
+    def fail(self, text):
+        raise ValueError(text)
+
 
 if __name__ == "__main__":
+    # --crash-on-error: a handler's exception answers, then ends the
+    # process for roostd to restart (roost.Actor.crash_on_error).
+    Counter.crash_on_error = "--crash-on-error" in sys.argv[1:]
     Counter.main()

@@ -35,8 +35,15 @@ class Actor:
     (ctx.stop, SIGTERM, Ctrl-C) handles what is queued, then run()
     returns. Define on_down / on_exit to receive Down / Exit notices.
 
+    With ``crash_on_error = True`` a handler's exception still answers the
+    call first, then ends the run by raising it (the program exits, and
+    roostd restarts it): the message counts as handled and is not
+    redelivered.
+
     In a handler, ``self.ctx`` is the context and ``self.message`` the
     roost.Message being handled."""
+
+    crash_on_error: bool = False
 
     _roost_handlers: Dict[int, str] = {}
 
@@ -73,7 +80,11 @@ class Actor:
             if hasattr(self, hook):
                 dispatch[kind] = self._notice_dispatcher(getattr(self, hook))
         self._name_kinds(ctx)
-        ctx._run(dispatch)
+        try:
+            ctx._run(dispatch)
+        except _Crash as crash:
+            ctx._release()  # answered: not to be redelivered
+            raise crash.error from None
 
     def _name_kinds(self, ctx) -> None:
         """Name the handlers' kinds for roostctl. A name too long for a
@@ -88,10 +99,18 @@ class Actor:
     @classmethod
     def main(cls, *args, **kw) -> None:
         """The whole program of a supervised actor: open the mailbox
-        roostd prepared (roost.Context.from_env), run, close."""
+        roostd prepared (roost.Context.from_env), run, close. An exception
+        out of the run is a crash: the mailbox is left as it is (not
+        closed) for roostd to restart the actor at the same address with
+        its queue, and the exception propagates (exit status 1)."""
         from .context import Context
-        with Context.from_env() as ctx:
+        ctx = Context.from_env()
+        try:
             cls(*args, **kw).run(ctx)
+        except BaseException:
+            ctx._abandon()
+            raise
+        ctx.close()
 
     def _dispatcher(self, method: Callable) -> Callable:
         takes_body = len(inspect.signature(method).parameters) > 0
@@ -102,6 +121,8 @@ class Actor:
                 result = method(msg.body) if takes_body else method()
             except Exception as exc:
                 self._failed(msg, exc)
+                if self.crash_on_error:
+                    raise _Crash(exc)
             else:
                 if msg.corr:
                     self.ctx.reply(msg, result, KIND_RESULT)
@@ -127,6 +148,14 @@ class Actor:
                                  "message": str(exc)}, KIND_ERROR)
         else:
             traceback.print_exception(exc, file=sys.stderr)
+
+
+class _Crash(BaseException):
+    """Carries a handler's exception out of the loop (crash_on_error)."""
+
+    def __init__(self, error: Exception):
+        super().__init__(error)
+        self.error = error
 
 
 class _Sender:

@@ -47,6 +47,28 @@ def test_python_actor_restarted_at_its_address_after_kill_9(roostd):
         assert counter.call.pid() != first_pid
 
 
+def test_crash_policy_answers_then_restarts_without_redelivery(roostd):
+    d = roostd("[system]\n" + python_actor("counter", "counter.py",
+                                           "--crash-on-error"))
+    addr = d.whereis("counter")
+    with roost.connect(system=d.system) as c:
+        counter = c.ref(addr)
+        first_pid = counter.call.pid(timeout=DEADLINE)
+        c.monitor(addr)
+        with pytest.raises(roost.RemoteError) as e:
+            counter.call.fail("boom", timeout=DEADLINE)  # answered first
+        assert (e.value.type, e.value.text) == ("ValueError", "boom")
+        counter.add(5)  # queued behind: the next process handles it
+        (down,) = notices(c, 1)
+        assert (down.pid, down.reason, down.status) == (first_pid, "exit", 1)
+        assert down.restarting
+        assert counter.call.get_total(timeout=DEADLINE) == 5
+        # Had 'fail' come back redelivered, it would have crashed the new
+        # process before this answer, and its Down would be queued.
+        with pytest.raises(roost.Timeout):
+            c.receive(timeout=0, lanes=roost.LANE_SYSTEM)
+
+
 def test_c_client_calls_and_sends_to_a_python_actor(roostd):
     """roostctl, a C program on libroost, is the C client."""
     d = roostd("[system]\n" + python_actor("counter", "counter.py"))
