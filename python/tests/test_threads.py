@@ -4,6 +4,8 @@ thread runs meanwhile. Had the waiting thread kept the GIL, the other one
 could not answer before the wait's deadline, and the test would fail."""
 import threading
 
+import pytest
+
 import roost
 from conftest import DEADLINE
 
@@ -69,3 +71,35 @@ def test_contexts_in_many_threads_encode_at_once(system):
         for t in threads:
             t.join()
     assert all(v == list(range(n_msgs)) for v in got.values())  # FIFO each
+
+
+def test_ctrl_c_interrupts_a_blocked_receive(system):
+    """A client blocked in receive(timeout=None) gets KeyboardInterrupt
+    on SIGINT, and its with block closes the mailbox on the way out."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from conftest import wait_for
+    script = (
+        "import roost, sys\n"
+        f"with roost.connect(system={system.name!r}, name='blocked') as c:\n"
+        "    print('ready', flush=True)\n"
+        "    try:\n"
+        "        c.receive(timeout=None)\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('interrupted', flush=True)\n")
+    child = subprocess.Popen([sys.executable, "-c", script],
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline() == "ready\n"
+
+    def waiting_in_receive():  # asleep on the mailbox's futex
+        with open(f"/proc/{child.pid}/wchan") as f:
+            return "futex" in f.read()
+    wait_for(waiting_in_receive, "the child to block in receive")
+    os.kill(child.pid, signal.SIGINT)
+    assert child.stdout.readline() == "interrupted\n"
+    assert child.wait(timeout=DEADLINE) == 0
+    with system.connect() as c:  # its mailbox and name are gone
+        with pytest.raises(roost.NoSuchActor):
+            c.whereis("blocked")
