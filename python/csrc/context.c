@@ -521,17 +521,18 @@ PyMethodDef roostpy_ctx_core_methods[] = {
 	 "stays full; 0: never), then raises MailboxFull."},
 	{"call", (PyCFunction)(void (*)(void))ctx_call,
 	 METH_VARARGS | METH_KEYWORDS,
-	 "call(to, body=None, kind=0, *, timeout=5.0) -> Message\n--\n\n"
-	 "Send a request and wait up to 'timeout' seconds for its answer "
-	 "(Timeout if none came). The GIL is released while it waits."},
+	 "call(to, body=None, kind=0, *, timeout=5.0)\n--\n\n"
+	 "Send a request and return its answer (a Message), waiting up to "
+	 "'timeout' seconds (Timeout if none came). The GIL is released "
+	 "while it waits."},
 	{"reply", (PyCFunction)(void (*)(void))ctx_reply,
 	 METH_VARARGS | METH_KEYWORDS,
 	 "reply(request, body=None, kind=0)\n--\n\nAnswer a request "
 	 "received by call(), before this context's next receive."},
 	{"receive", (PyCFunction)(void (*)(void))ctx_receive,
 	 METH_VARARGS | METH_KEYWORDS,
-	 "receive(timeout=None, *, match=None, lanes=LANE_ANY) -> Message\n"
-	 "--\n\nThe oldest message (system lane first) for which "
+	 "receive(timeout=None, *, match=None, lanes=3)\n--\n\n"
+	 "Returns the oldest message (system lane first) for which "
 	 "match(message) is true; the others stay queued in order. Waits "
 	 "up to 'timeout' seconds (None: forever), then raises Timeout. "
 	 "The GIL is released while it waits; Ctrl-C interrupts it."},

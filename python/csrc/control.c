@@ -306,7 +306,7 @@ PyMethodDef roostpy_control_methods[] = {
 	{"unregister", ctx_unregister, METH_O,
 	 "unregister(name)\n--\n\nRemove the name 'name'."},
 	{"whereis", ctx_whereis, METH_O,
-	 "whereis(name) -> Address\n--\n\nLook a name up (NoSuchActor if "
+	 "whereis(name)\n--\n\nThe Address of a name (NoSuchActor if "
 	 "nobody holds it)."},
 	{"kind_register", ctx_kind_register, METH_VARARGS,
 	 "kind_register(kind, name)\n--\n\nGive a message kind a display "
@@ -317,7 +317,7 @@ PyMethodDef roostpy_control_methods[] = {
 	{"kill", ctx_kill, METH_VARARGS,
 	 "kill(to)\n--\n\nKill 'to' at once and for good (through roostd)."},
 	{"monitor", ctx_monitor, METH_VARARGS,
-	 "monitor(to) -> int\n--\n\nGet a Down notice each time 'to' ends; "
+	 "monitor(to)\n--\n\nGet a Down notice each time 'to' ends; "
 	 "returns the monitor's ref."},
 	{"demonitor", ctx_demonitor, METH_VARARGS,
 	 "demonitor(ref)\n--\n\nStop a monitor."},
@@ -333,7 +333,7 @@ PyMethodDef roostpy_control_methods[] = {
 	{"spawn", (PyCFunction)(void (*)(void))ctx_spawn,
 	 METH_VARARGS | METH_KEYWORDS,
 	 "spawn(program, args=(), *, name=None, restart='permanent', "
-	 "daemon=False, mailbox_bytes=0, timeout=5.0) -> Address\n--\n\n"
+	 "daemon=False, mailbox_bytes=0, timeout=5.0)\n--\n\n"
 	 "Ask roostd to start 'program' (an absolute path; for a Python "
 	 "actor, /usr/bin/python3 with the script in 'args') as a supervised "
 	 "actor; returns once it has attached."},
