@@ -17,6 +17,10 @@ def handler(fn: Optional[Callable] = None, *, kind: Optional[int] = None):
     its name (roost.kind_of), or is 'kind' when given (to serve a C
     protocol's fixed kinds). The handler takes the message's body as its
     one argument, or no argument."""
+    if kind is not None and (isinstance(kind, bool) or not isinstance(kind, int)
+                             or not 0 <= kind < _roost.KIND_RESERVED_MIN):
+        raise ValueError(f"kind must be an int in 0..{_roost.KIND_RESERVED_MIN - 1}")
+
     def mark(f: Callable) -> Callable:
         f._roost_kind = kind_of(f.__name__) if kind is None else kind
         return f
@@ -119,13 +123,12 @@ class Actor:
             self.message = msg
             try:
                 result = method(msg.body) if takes_body else method()
+                if msg.corr:  # a result MessagePack cannot encode fails here
+                    self.ctx.reply(msg, result, KIND_RESULT)
             except Exception as exc:
                 self._failed(msg, exc)
                 if self.crash_on_error:
                     raise _Crash(exc)
-            else:
-                if msg.corr:
-                    self.ctx.reply(msg, result, KIND_RESULT)
             finally:
                 self.message = None
             return self._completing
@@ -141,13 +144,17 @@ class Actor:
         return dispatch
 
     def _failed(self, msg: _roost.Message, exc: Exception) -> None:
-        """A handler raised: the error is the answer to a call; a plain
-        message's error is printed. The message counts as handled."""
-        if msg.corr:
-            self.ctx.reply(msg, {"type": type(exc).__name__,
-                                 "message": str(exc)}, KIND_ERROR)
-        else:
-            traceback.print_exception(exc, file=sys.stderr)
+        """A handler (or its answer) raised: the error is the answer to a
+        call; an error that cannot be answered (a one-way message, a
+        caller gone) is printed. The message counts as handled."""
+        if msg.corr and not isinstance(exc, roost_errors.NoSuchActor):
+            try:
+                self.ctx.reply(msg, {"type": type(exc).__name__,
+                                     "message": str(exc)}, KIND_ERROR)
+                return
+            except roost_errors.Error:
+                pass  # the caller is gone, or its mailbox full: print it
+        traceback.print_exception(exc, file=sys.stderr)
 
 
 class _Crash(BaseException):

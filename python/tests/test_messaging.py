@@ -185,6 +185,49 @@ def test_graceful_stop_handles_the_backlog_first(system):
         assert counter.n == 500
 
 
+class Awkward(roost.Actor):
+    def __init__(self):
+        self.release = threading.Event()
+
+    @roost.handler
+    def unencodable(self):
+        return object()
+
+    @roost.handler
+    def slow(self):
+        self.release.wait(10)
+        return "late"
+
+    @roost.handler
+    def ping(self):
+        return "pong"
+
+
+def test_answers_that_cannot_be_sent_never_stop_the_actor(system):
+    awkward = Awkward()
+    t = serve_in_thread(system, "awkward", awkward)
+    with system.connect() as c:
+        ref = c.ref("awkward")
+        with pytest.raises(roost.RemoteError) as e:
+            ref.call.unencodable()
+        assert e.value.type == "TypeError"
+        gone = system.connect()
+        with pytest.raises(roost.Timeout):
+            gone.call("awkward", None, roost.kind_of("slow"), timeout=0.001)
+        gone.close()  # the caller is gone before the answer
+        awkward.release.set()
+        assert ref.call.ping(timeout=10) == "pong"  # the actor went on
+        c.stop("awkward")
+        t.join(10)
+    assert not t.is_alive() and not t.errors
+
+
+def test_explicit_kinds_are_checked():
+    for bad in (-1, 0xFFFFFF00, "1", True):
+        with pytest.raises(ValueError, match="kind"):
+            roost.handler(kind=bad)
+
+
 def test_same_kind_twice_is_refused():
     with pytest.raises(TypeError, match="same kind"):
         class Twice(roost.Actor):
