@@ -101,6 +101,8 @@ int roostpy_kind(PyObject *kind, uint32_t *out);
 int roostpy_aid(PyObject *to, roost_aid_t *out);         /* Address/int */
 int roostpy_name(PyObject *name, const char **out);      /* str, 1..47 */
 int roostpy_delay_us(PyObject *delay, uint64_t *out);    /* seconds */
+/* An int in 0..UINT32_MAX named 'what'; 'obj' NULL leaves 'out' as is. */
+int roostpy_u32_arg(PyObject *obj, const char *what, uint32_t *out);
 
 PyObject *roostpy_address_new(uint64_t id);
 /* A Message for the view 'm' of 'ctx'; 'seq' 0 when it may not be

@@ -132,3 +132,27 @@ roostpy_name(PyObject *name, const char **out)
 	*out = s;
 	return 0;
 }
+
+int
+roostpy_u32_arg(PyObject *obj, const char *what, uint32_t *out)
+{
+	unsigned long long v;
+
+	if (obj == NULL)
+		return 0; /* not given: keep the default */
+	if (PyBool_Check(obj) || !PyLong_Check(obj)) {
+		PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s",
+		             what, Py_TYPE(obj)->tp_name);
+		return -1;
+	}
+	v = PyLong_AsUnsignedLongLong(obj);
+	if ((v == (unsigned long long)-1 && PyErr_Occurred()) ||
+	    v > UINT32_MAX) {
+		PyErr_Clear();
+		PyErr_Format(PyExc_ValueError, "%s must be in 0..%u", what,
+		             UINT32_MAX);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}

@@ -65,17 +65,19 @@ ctx_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 	                         NULL};
 	PyObject *system = Py_None;
 	PyObject *name = Py_None;
-	unsigned int mbox_bytes = 0;
+	PyObject *mbox_bytes = NULL;
 	int from_env = 0;
 	roost_ctx_opts_t o;
 	roostpy_ctx_t *self;
 	int rc;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "|OO$Ip:Context", kwlist,
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|OO$Op:Context", kwlist,
 	                                 &system, &name, &mbox_bytes,
 	                                 &from_env))
 		return NULL;
 	roost_ctx_opts_init(&o);
+	if (roostpy_u32_arg(mbox_bytes, "mailbox_bytes", &o.mbox_bytes) < 0)
+		return NULL;
 	if (from_env && (rc = roost_ctx_opts_from_env(&o)) < 0)
 		return roostpy_raise(rc, "open");
 	if (system != Py_None) {
@@ -87,8 +89,6 @@ ctx_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 	}
 	if (name != Py_None && roostpy_name(name, &o.name) < 0)
 		return NULL;
-	if (mbox_bytes != 0)
-		o.mbox_bytes = mbox_bytes;
 	self = (roostpy_ctx_t *)type->tp_alloc(type, 0);
 	if (self == NULL)
 		return NULL;
@@ -485,13 +485,15 @@ ctx_receive(PyObject *self, PyObject *args, PyObject *kw)
 	roostpy_ctx_t *cx = (roostpy_ctx_t *)self;
 	PyObject *timeout = Py_None;
 	PyObject *match = Py_None;
-	unsigned int lanes = ROOST_LANE_ANY;
+	PyObject *lanesobj = NULL;
+	uint32_t lanes = ROOST_LANE_ANY;
 	const roost_msg_t *m;
 	int timeout_ms;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "|O$OI:receive", kwlist,
-	                                 &timeout, &match, &lanes) ||
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|O$OO:receive", kwlist,
+	                                 &timeout, &match, &lanesobj) ||
 	    roostpy_ctx_usable(cx) < 0 ||
+	    roostpy_u32_arg(lanesobj, "lanes", &lanes) < 0 ||
 	    roostpy_timeout_ms(timeout, &timeout_ms) < 0)
 		return NULL;
 	if (match != Py_None && !PyCallable_Check(match))

@@ -245,14 +245,14 @@ ctx_spawn(PyObject *self, PyObject *args, PyObject *kw)
 	PyObject *name = Py_None;
 	const char *restart = "permanent";
 	int daemon = 0;
-	unsigned int mbox_bytes = 0;
+	PyObject *mbox_bytes = NULL;
 	PyObject *timeout = NULL;
 	roost_spawn_opts_t o;
 	const char **argv;
 	roost_aid_t aid;
 	int rc;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "s|O$OspIO:spawn", kwlist,
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "s|O$OspOO:spawn", kwlist,
 	                                 &program, &argl, &name, &restart,
 	                                 &daemon, &mbox_bytes, &timeout) ||
 	    roostpy_ctx_usable(cx) < 0)
@@ -275,7 +275,8 @@ ctx_spawn(PyObject *self, PyObject *args, PyObject *kw)
 	if (o.timeout_ms < 0)
 		return PyErr_Format(PyExc_ValueError, "spawn needs a timeout");
 	o.flags = daemon ? ROOST_SPAWN_DAEMON : 0;
-	o.mbox_bytes = mbox_bytes;
+	if (roostpy_u32_arg(mbox_bytes, "mailbox_bytes", &o.mbox_bytes) < 0)
+		return NULL;
 	argv = argl != NULL ? spawn_argv(program, argl) : NULL;
 	if (argl != NULL && argv == NULL)
 		return NULL;

@@ -32,20 +32,24 @@ mod_system_create(PyObject *mod, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = {"name", "mailbox_bytes", "slots", NULL};
 	const char *name;
-	unsigned int mbox_bytes = 0;
-	unsigned int slots = 0;
+	PyObject *mbox_bytes = NULL;
+	PyObject *slots = NULL;
+	uint32_t mbox_bytes_v = 0; /* 0: the default */
+	uint32_t slots_v = 0;
 	roost_sys_opts_t o;
 	int rc;
 
 	(void)mod;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "s|$II:system_create",
-	                                 kwlist, &name, &mbox_bytes, &slots))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "s|$OO:system_create",
+	                                 kwlist, &name, &mbox_bytes, &slots) ||
+	    roostpy_u32_arg(mbox_bytes, "mailbox_bytes", &mbox_bytes_v) < 0 ||
+	    roostpy_u32_arg(slots, "slots", &slots_v) < 0)
 		return NULL;
 	roost_sys_opts_init(&o);
-	if (mbox_bytes != 0)
-		o.mbox_bytes = mbox_bytes;
-	if (slots != 0)
-		o.slots = slots;
+	if (mbox_bytes_v != 0)
+		o.mbox_bytes = mbox_bytes_v;
+	if (slots_v != 0)
+		o.slots = slots_v;
 	rc = roost_system_create(name, &o);
 	return roostpy_none_or_raise(rc, "system_create");
 }

@@ -153,3 +153,13 @@ def _try(fn, *args):
         fn(*args)
     except Exception as exc:
         return exc
+
+
+@pytest.mark.parametrize("bad,exc", [(2**32, ValueError), (-1, ValueError),
+                                     ("64", TypeError), (True, TypeError)])
+def test_sizes_and_lanes_out_of_range(system, bad, exc):
+    with pytest.raises(exc, match="mailbox_bytes"):
+        system.connect(mailbox_bytes=bad)
+    with system.connect() as c:
+        with pytest.raises(exc, match="lanes"):
+            c.receive(timeout=0, lanes=bad)
