@@ -2,9 +2,10 @@
 """Builds roost._roost, the C extension over libroost.
 
 Where libroost comes from, first match wins:
-  ROOST_BUILD_DIR   a CMake build tree of this repository (the library is
-                    linked from there, with an rpath to it; the headers
-                    come from the repository's include/);
+  ROOST_BUILD_DIR   a CMake build tree of libroost (the library is linked
+                    from there, with an rpath to it; the headers come from
+                    the include/ of the source tree it was configured
+                    from);
   pkg-config roost  an installed libroost.
 """
 import os
@@ -13,13 +14,23 @@ import subprocess
 
 from setuptools import Extension, setup
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
 SOURCES = [os.path.join("csrc", f) for f in (
     "module.c", "address.c", "message.c", "context.c", "control.c",
     "run.c", "codec.c", "checks.c")]
 # The project's warning set, as errors (STYLE.md section 9).
 WARNINGS = ["-Wall", "-Wextra", "-Wshadow", "-Wstrict-prototypes", "-Werror"]
+
+
+def source_dir(build):
+    """The source tree a CMake build tree was configured from."""
+    try:
+        with open(os.path.join(build, "CMakeCache.txt")) as cache:
+            for line in cache:
+                if line.startswith("roost_SOURCE_DIR:"):
+                    return line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    raise SystemExit(f"roost: {build} is not a configured libroost build tree")
 
 
 def libroost_flags():
@@ -29,7 +40,7 @@ def libroost_flags():
         build = os.path.abspath(build)
         if not os.path.exists(os.path.join(build, "libroost.so")):
             raise SystemExit(f"roost: no libroost.so in ROOST_BUILD_DIR={build}")
-        return ([f"-I{REPO}/include"],
+        return ([f"-I{source_dir(build)}/include"],
                 [f"-L{build}", "-lroost", f"-Wl,-rpath,{build}"])
     try:
         cflags = subprocess.check_output(["pkg-config", "--cflags", "roost"], text=True)

@@ -26,6 +26,10 @@ DEADLINE = 10.0        # seconds any awaited state may take at most
 _names = itertools.count()
 
 
+def pytest_report_header(config):
+    return f"roost: libroost, roostd and examples from {BUILD}; python {PYTHON}"
+
+
 def build_path(*parts):
     path = os.path.join(BUILD, *parts)
     if not os.path.exists(path):
