@@ -420,6 +420,9 @@ roostpy_ctx_recv(roostpy_ctx_t *self, unsigned lanes, PyObject *match,
 	                    ? RECV_SLICE_MS : timeout_ms;
 	int rc;
 
+	/* Any receive ends the view of the message in hand, even one that
+	 * takes nothing: from here on it may not be replied to. */
+	self->cx_recv_seq++;
 	for (;;) {
 		rc = recv_slice(self, lanes, &st, &m, slice);
 		if (st.ms_failed)
@@ -447,7 +450,6 @@ roostpy_ctx_recv(roostpy_ctx_t *self, unsigned lanes, PyObject *match,
 		}
 		slice = left > RECV_SLICE_MS ? RECV_SLICE_MS : (int)left;
 	}
-	self->cx_recv_seq++;
 	return m;
 }
 

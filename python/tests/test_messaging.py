@@ -126,6 +126,12 @@ def test_reply_only_before_the_next_receive(ctx):
     ctx.receive(timeout=0)
     with pytest.raises(ValueError, match="next receive"):
         ctx.reply(m, "late")
+    ctx.send(ctx.address, 3)
+    m = ctx.receive(timeout=0)
+    with pytest.raises(roost.Timeout):
+        ctx.receive(timeout=0)  # takes nothing, still ends the view
+    with pytest.raises(ValueError, match="next receive"):
+        ctx.reply(m, "late")
 
 
 class Counter(roost.Actor):
