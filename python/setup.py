@@ -2,10 +2,10 @@
 """Builds roost._roost, the C extension over libroost.
 
 Where libroost comes from, first match wins:
-  ROOST_BUILD_DIR   a CMake build tree of libroost (the library is linked
-                    from there, with an rpath to it; the headers come from
-                    the include/ of the source tree it was configured
-                    from);
+  ROOST_BUILD_DIR   the absolute path of a CMake build tree of libroost
+                    (the library is linked from there, with an rpath to
+                    it; the headers come from the include/ of the source
+                    tree it was configured from);
   pkg-config roost  an installed libroost.
 """
 import os
@@ -37,7 +37,9 @@ def libroost_flags():
     """Compile and link flags for libroost, as (cflags, ldflags)."""
     build = os.environ.get("ROOST_BUILD_DIR")
     if build:
-        build = os.path.abspath(build)
+        if not os.path.isabs(build):  # pip runs this from another folder
+            raise SystemExit(f"roost: ROOST_BUILD_DIR must be an absolute "
+                             f"path (say $PWD/build), not {build!r}")
         if not os.path.exists(os.path.join(build, "libroost.so")):
             raise SystemExit(f"roost: no libroost.so in ROOST_BUILD_DIR={build}")
         return ([f"-I{source_dir(build)}/include"],
