@@ -4,7 +4,11 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config check valgrind libmsgpack-dev libinih-dev libsystemd-dev
-      libjansson-dev clang libclang-rt-dev)
+      libjansson-dev clang libclang-rt-dev
+      # the Python package (python/): built, tested and benched with
+      # Debian's /usr/bin/python3 and these
+      python3-dev python3-setuptools python3-pip python3-venv python3-pytest
+      python3-msgpack python3-pykka)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

@@ -10,6 +10,8 @@ cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_WERROR=ON \
 cmake --build build-test -j"$(nproc)"
 (cd build-test && ctest --output-on-failure --timeout 600 -j1)
 scripts/check-install.sh build-test
+# The Python package over this libroost (python/README.md).
+scripts/test-python.sh build-test
 
 # valgrind memcheck on examples (forked actors included: valgrind follows
 # fork); roostd itself runs under valgrind in check_supervise and
@@ -65,8 +67,8 @@ done
 echo "roost: fuzzing found nothing"
 
 # Reaching here means every step passed (set -e): the layering check,
-# the ctest suites twice (plain and sanitized), the install check, three
-# examples under valgrind, three suites under TSan and the five fuzz
-# targets.
+# the ctest suites twice (plain and sanitized), the install check, the
+# Python suite twice (plain and sanitized), three examples under
+# valgrind, three suites under TSan and the five fuzz targets.
 suites=$(cd build-test && ctest -N | sed -n 's/^Total Tests: //p')
-echo "summary: $((2 * suites + 13)) passed, 0 failed"
+echo "summary: $((2 * suites + 15)) passed, 0 failed"
