@@ -354,7 +354,7 @@ system_key(struct parse *ps, enum key k, const char *v)
 		return set_u32(ps, k, v, 1, ROOST_MAX_MSG_MAX,
 		               &cfg->rc_sys.max_msg);
 	case K_TIMERS:
-		return set_u32(ps, k, v, RD_TIMERS_CAP_MIN, RD_TIMERS_CAP_MAX,
+		return set_u32(ps, k, v, ROOST_TMR_CAP_MIN, ROOST_TMR_CAP_MAX,
 		               &cfg->rc_timers);
 	case K_UNBLOCK_MS:
 		return set_u32(ps, k, v, ROOST_UNBLOCK_MS_MIN,

@@ -373,7 +373,6 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 	case ROOST__KIND_DONE:
 		req_done(rd, m, a);
 		return 1; /* no reply */
-	case ROOST__KIND_TIMERS:
 	case ROOST__KIND_DRAIN:
 		return rd_status_request(rd, m, a, value, has_value);
 	case ROOST__KIND_STOPPING:

@@ -276,7 +276,7 @@ children_from_config(struct rd *rd)
 }
 
 static int
-fire_one(void *arg, const struct rd_timer_view *v, const void *data)
+fire_one(void *arg, const struct roost__timer_view *v, const void *data)
 {
 	struct rd *rd = arg;
 
@@ -460,7 +460,8 @@ open_timers(struct rd *rd, bool adopt)
 	if (rc == -ENOENT)
 		rc = rd_timers_create(&rd->rd_timers, rd->rd_system,
 		                      rd->rd_cfg->rc_timers,
-		                      rd->rd_cfg->rc_sys.mode);
+		                      rd->rd_cfg->rc_sys.mode,
+		                      rd->rd_cfg->rc_sys.gid);
 	if (rc < 0)
 		rd_log(RD_ERR, "cannot %s the alarm table: %s",
 		       adopt ? "adopt" : "create", roost_strerror(rc));

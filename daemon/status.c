@@ -12,24 +12,17 @@
  *    touches shared memory only on a change. Exit reasons and per-actor
  *    dead letters are not kept in the child table; children.c hands
  *    them over (rd_status_exit, rd_status_deadletter).
- *  - TIMERS: a page of the live alarms, answered with a map (the plain
- *    rd_reply carries only a number).
  *  - DRAIN: receive and drop every queued dead letter.
  *
  * Only roostd's main thread calls these.
  */
 #include "rd.h"
-#include "timers.h"
 
 #include <msgpack.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* A TIMERS reply stays within this many bytes (and the system's largest
- * message); the caller asks for the next page. */
-#define TIMERS_REPLY_BUDGET (16u << 10)
-#define TIMERS_LIMIT_MAX    1024u
 /* One DRAIN request drops at most this many letters. */
 #define DRAIN_MAX (1u << 20)
 
@@ -339,133 +332,7 @@ rd_status_deadletter(struct rd *rd, const struct rd_child *ch)
 		x->sx_deadletters++;
 }
 
-/* --- TIMERS ----------------------------------------------------------- */
-
-struct timers_page {
-	uint64_t tp_offset;
-	uint64_t tp_limit;
-	uint64_t tp_index; /* timers seen so far */
-	uint64_t tp_packed;
-	size_t tp_budget;
-	bool tp_full; /* the budget stopped the page */
-	uint64_t tp_now;
-	msgpack_sbuffer tp_sb; /* the packed timer maps */
-	msgpack_sbuffer tp_one;
-};
-
-static void
-pack_key(msgpack_packer *pk, const char *key)
-{
-	msgpack_pack_str_with_body(pk, key, strlen(key));
-}
-
-static void
-page_add(void *arg, const struct rd_timer_view *v)
-{
-	struct timers_page *tp = arg;
-	msgpack_packer pk;
-	int64_t due_in;
-	uint64_t idx = tp->tp_index++;
-
-	if (idx < tp->tp_offset || tp->tp_packed >= tp->tp_limit ||
-	    tp->tp_full)
-		return;
-	if (v->tv_due_ns == UINT64_MAX)
-		due_in = INT64_MAX; /* never: waits to be cancelled */
-	else if (v->tv_due_ns >= tp->tp_now)
-		due_in = (int64_t)(v->tv_due_ns - tp->tp_now);
-	else
-		due_in = -(int64_t)(tp->tp_now - v->tv_due_ns);
-	tp->tp_one.size = 0;
-	msgpack_packer_init(&pk, &tp->tp_one, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 9);
-	pack_key(&pk, "id");
-	msgpack_pack_uint64(&pk, v->tv_id);
-	pack_key(&pk, "to");
-	msgpack_pack_uint64(&pk, v->tv_to.id);
-	pack_key(&pk, "owner");
-	msgpack_pack_uint64(&pk, v->tv_owner.id);
-	pack_key(&pk, "kind");
-	msgpack_pack_uint32(&pk, v->tv_kind);
-	pack_key(&pk, "flags");
-	msgpack_pack_uint32(&pk, v->tv_flags);
-	pack_key(&pk, "due_in_ns");
-	msgpack_pack_int64(&pk, due_in);
-	pack_key(&pk, "interval_ns");
-	msgpack_pack_uint64(&pk, v->tv_interval_ns);
-	pack_key(&pk, "fired");
-	msgpack_pack_uint64(&pk, v->tv_fired);
-	pack_key(&pk, "data");
-	msgpack_pack_bin_with_body(&pk, v->tv_data, v->tv_size);
-	if (tp->tp_sb.size + tp->tp_one.size > tp->tp_budget) {
-		tp->tp_full = true;
-		return;
-	}
-	msgpack_sbuffer_write(&tp->tp_sb, tp->tp_one.data, tp->tp_one.size);
-	tp->tp_packed++;
-}
-
-/* TIMERS [offset, limit]: answered here with [0, {"total", "next",
- * "timers"}]. Returns 1 (answered) or an error for the plain reply. */
-static int
-req_timers(struct rd *rd, const roost_msg_t *m, const msgpack_object *a)
-{
-	struct timers_page tp;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	int n;
-	int rc;
-
-	if (a->via.array.size != 2 ||
-	    a->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    a->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    a->via.array.ptr[1].via.u64 == 0 ||
-	    a->via.array.ptr[1].via.u64 > TIMERS_LIMIT_MAX)
-		return -EPROTO;
-	if (rd->rd_timers == NULL)
-		return -ENOTSUP;
-	memset(&tp, 0, sizeof(tp));
-	tp.tp_offset = a->via.array.ptr[0].via.u64;
-	tp.tp_limit = a->via.array.ptr[1].via.u64;
-	tp.tp_budget = TIMERS_REPLY_BUDGET;
-	/* Leave room for the envelope of the reply around the list. */
-	if (rd->rd_sy.sy_fixed.sf_max_msg < tp.tp_budget + 64)
-		tp.tp_budget = rd->rd_sy.sy_fixed.sf_max_msg > 64
-		                   ? rd->rd_sy.sy_fixed.sf_max_msg - 64
-		                   : 0;
-	tp.tp_now = roost__plat_now_ns();
-	msgpack_sbuffer_init(&tp.tp_sb);
-	msgpack_sbuffer_init(&tp.tp_one);
-	n = rd_timers_snapshot(rd->rd_system, page_add, &tp);
-	if (n < 0) {
-		rc = n;
-		goto out;
-	}
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 2);
-	msgpack_pack_int64(&pk, 0);
-	msgpack_pack_map(&pk, 3);
-	pack_key(&pk, "total");
-	msgpack_pack_uint64(&pk, (uint64_t)n);
-	pack_key(&pk, "next");
-	msgpack_pack_uint64(&pk, tp.tp_offset + tp.tp_packed);
-	pack_key(&pk, "timers");
-	msgpack_pack_array(&pk, (size_t)tp.tp_packed);
-	msgpack_sbuffer_write(&sb, tp.tp_sb.data, tp.tp_sb.size);
-	/* Never blocks: a caller whose system lane is full times out. */
-	rc = roost_send_ex(rd->rd_ctx, roost_msg_from(m), ROOST__KIND_REPLY,
-	                   ROOST_SEND_SYSTEM | ROOST_SEND_MSGPACK,
-	                   roost_msg_corr(m), sb.data, sb.size, 0);
-	if (rc < 0 && rc != -ESRCH)
-		rd_log(RD_DEBUG, "timers reply lost: %s", roost_strerror(rc));
-	msgpack_sbuffer_destroy(&sb);
-	rc = 1;
-out:
-	msgpack_sbuffer_destroy(&tp.tp_sb);
-	msgpack_sbuffer_destroy(&tp.tp_one);
-	return rc;
-}
+/* --- DRAIN ------------------------------------------------------------ */
 
 /* DRAIN []: drop every queued dead letter; the value is how many. */
 static int
@@ -505,8 +372,6 @@ rd_status_request(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 	int rc;
 
 	switch (roost_msg_kind(m)) {
-	case ROOST__KIND_TIMERS:
-		return req_timers(rd, m, a);
 	case ROOST__KIND_DRAIN:
 		rc = req_drain(rd, m, a, value);
 		*has_value = rc == 0;

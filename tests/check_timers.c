@@ -29,7 +29,7 @@ static struct rd_timers *
 tt_create(uint32_t cap)
 {
 	struct rd_timers *t = NULL;
-	int rc = rd_timers_create(&t, tu_sys, cap, 0600);
+	int rc = rd_timers_create(&t, tu_sys, cap, 0600, -1);
 
 	if (rc != 0)
 		tu_fail("create: %s", roost_strerror(rc));
@@ -62,7 +62,7 @@ static uint64_t
 add_pat(struct rd_timers *t, roost_aid_t to, uint64_t due, uint64_t ival,
         uint32_t kind, size_t size)
 {
-	uint8_t buf[RD_TIMER_DATA_MAX];
+	uint8_t buf[ROOST_TIMER_DATA_MAX];
 	uint64_t id = 0;
 	int rc;
 
@@ -99,7 +99,7 @@ struct sink {
 };
 
 static int
-sink_send(void *arg, const struct rd_timer_view *v, const void *data)
+sink_send(void *arg, const struct roost__timer_view *v, const void *data)
 {
 	struct sink *s = arg;
 	struct shot *sh;
@@ -165,7 +165,7 @@ START_TEST(test_timers_order)
 		if (due[i] < min)
 			min = due[i];
 		add_pat(t, aid(1 + i % 7), due[i], 0, (uint32_t)i,
-		        i % (RD_TIMER_DATA_MAX + 1));
+		        i % (ROOST_TIMER_DATA_MAX + 1));
 		ck_assert(rd_timers_next_due(t, &next));
 		ck_assert_uint_eq(next, min);
 	}
@@ -190,7 +190,7 @@ START_TEST(test_timers_order)
 		ck_assert_uint_eq(sh->sh_due, due[sh->sh_kind]);
 		ck_assert_uint_eq(sh->sh_to, 1 + sh->sh_kind % 7);
 		ck_assert_uint_eq(sh->sh_size,
-		                  sh->sh_kind % (RD_TIMER_DATA_MAX + 1));
+		                  sh->sh_kind % (ROOST_TIMER_DATA_MAX + 1));
 		ck_assert_uint_eq(sh->sh_fired, 0);
 		ck_assert_uint_eq(sh->sh_ival, 0);
 		ck_assert(sh->sh_data_ok);
@@ -231,19 +231,20 @@ END_TEST
 
 /* --- Intervals -------------------------------------------------------- */
 
-static void
-snap_one(void *arg, const struct rd_timer_view *v)
+static int
+snap_one(void *arg, const struct roost__timer_view *v)
 {
-	struct rd_timer_view *out = arg;
+	struct roost__timer_view *out = arg;
 
 	if (v->tv_kind == out->tv_kind)
 		*out = *v;
+	return 0;
 }
 
 START_TEST(test_timers_interval)
 {
 	struct rd_timers *t = tt_create(16);
-	struct rd_timer_view sv;
+	struct roost__timer_view sv;
 	struct sink s;
 	uint64_t next;
 	uint64_t iv;
@@ -277,7 +278,7 @@ START_TEST(test_timers_interval)
 	/* The table says the same to a reader. */
 	memset(&sv, 0, sizeof(sv));
 	sv.tv_kind = 5;
-	ck_assert_int_eq(rd_timers_snapshot(tu_sys, snap_one, &sv), 1);
+	ck_assert_int_eq(roost__timers_snapshot(tu_sys, roost__plat_uid(), -1, snap_one, &sv), 1);
 	ck_assert_uint_eq(sv.tv_id, iv);
 	ck_assert_uint_eq(sv.tv_due_ns, 1700);
 	ck_assert_uint_eq(sv.tv_fired, 4);
@@ -332,13 +333,13 @@ START_TEST(test_timers_cancel)
 
 	/* The entry is reused under a new id; the old id misses it. */
 	d = add_pat(t, aid(1), 400, 0, 4, 3);
-	ck_assert_uint_eq(d & RD_TMR_IDX_MASK, c & RD_TMR_IDX_MASK);
+	ck_assert_uint_eq(d & ROOST_TMR_IDX_MASK, c & ROOST_TMR_IDX_MASK);
 	ck_assert_uint_ne(d, c);
 	ck_assert_int_eq(rd_timers_cancel(t, c), -ENOENT);
 	ck_assert_uint_eq(rd_timers_count(t), 1);
 	/* Made-up ids. */
 	ck_assert_int_eq(rd_timers_cancel(t, 0), -ENOENT);
-	ck_assert_int_eq(rd_timers_cancel(t, d & RD_TMR_IDX_MASK), -ENOENT);
+	ck_assert_int_eq(rd_timers_cancel(t, d & ROOST_TMR_IDX_MASK), -ENOENT);
 	ck_assert_int_eq(rd_timers_cancel(t, UINT64_MAX), -ENOENT);
 	ck_assert_int_eq(rd_timers_cancel(t, (UINT64_C(9) << 20) | 15),
 	                 -ENOENT);
@@ -350,7 +351,7 @@ START_TEST(test_timers_cancel)
 	ck_assert_int_eq(rd_timers_adopt(&t, tu_sys, NULL, NULL), 0);
 	ck_assert_uint_eq(rd_timers_count(t), 1);
 	e = add_pat(t, aid(1), 500, 0, 5, 3);
-	ck_assert_uint_gt(e >> RD_TMR_IDX_BITS, d >> RD_TMR_IDX_BITS);
+	ck_assert_uint_gt(e >> ROOST_TMR_IDX_BITS, d >> ROOST_TMR_IDX_BITS);
 	ck_assert_int_eq(rd_timers_cancel(t, c), -ENOENT);
 	ck_assert_int_eq(rd_timers_cancel(t, d), 0);
 	ck_assert_int_eq(rd_timers_cancel(t, e), 0);
@@ -365,25 +366,25 @@ END_TEST
 
 START_TEST(test_timers_full_and_errors)
 {
-	uint8_t big[RD_TIMER_DATA_MAX + 1] = {0};
+	uint8_t big[ROOST_TIMER_DATA_MAX + 1] = {0};
 	char other[64];
-	struct rd_timers *t = tt_create(RD_TIMERS_CAP_MIN);
+	struct rd_timers *t = tt_create(ROOST_TMR_CAP_MIN);
 	struct rd_timers *t2 = (void *)1;
-	uint64_t ids[RD_TIMERS_CAP_MIN];
+	uint64_t ids[ROOST_TMR_CAP_MIN];
 	uint64_t id = 0;
 	unsigned i;
 
-	ck_assert_uint_eq(rd_timers_cap(t), RD_TIMERS_CAP_MIN);
-	for (i = 0; i < RD_TIMERS_CAP_MIN; i++)
+	ck_assert_uint_eq(rd_timers_cap(t), ROOST_TMR_CAP_MIN);
+	for (i = 0; i < ROOST_TMR_CAP_MIN; i++)
 		ids[i] = add_pat(t, aid(1), 100 + i, 0, i, 1);
 	ck_assert_int_eq(rd_timers_add(t, aid(1), aid(0), 1, 0, 0, 0, NULL, 0,
 	                               &id), -ENOSPC);
 	ck_assert_int_eq(rd_timers_cancel(t, ids[7]), 0);
 	/* The largest payload fits; one byte more never does. */
 	ck_assert_int_eq(rd_timers_add(t, aid(1), aid(0), 1, 0, 0, 0, big,
-	                               RD_TIMER_DATA_MAX + 1, &id), -EMSGSIZE);
+	                               ROOST_TIMER_DATA_MAX + 1, &id), -EMSGSIZE);
 	ck_assert_int_eq(rd_timers_add(t, aid(1), aid(0), 1, 0, 0, 0, big,
-	                               RD_TIMER_DATA_MAX, &id), 0);
+	                               ROOST_TIMER_DATA_MAX, &id), 0);
 	ck_assert_uint_ne(id, ids[7]);
 	ck_assert_int_eq(rd_timers_add(t, aid(1), aid(0), 1, 0, 0, 0, NULL, 0,
 	                               &id), -ENOSPC);
@@ -393,34 +394,34 @@ START_TEST(test_timers_full_and_errors)
 	                               &id), -EINVAL);
 	ck_assert_int_eq(rd_timers_add(t, aid(1), aid(0), 1, 0, 0, 0x10000u,
 	                               NULL, 0, &id), -EINVAL);
-	ck_assert_uint_eq(rd_timers_count(t), RD_TIMERS_CAP_MIN);
+	ck_assert_uint_eq(rd_timers_count(t), ROOST_TMR_CAP_MIN);
 
 	/* Creation. */
-	ck_assert_int_eq(rd_timers_create(&t2, tu_sys, 64, 0600), -EEXIST);
+	ck_assert_int_eq(rd_timers_create(&t2, tu_sys, 64, 0600, -1), -EEXIST);
 	ck_assert_ptr_null(t2);
 	snprintf(other, sizeof(other), "%s-x", tu_sys);
-	ck_assert_int_eq(rd_timers_create(&t2, other, RD_TIMERS_CAP_MIN - 1,
-	                                  0600), -EINVAL);
-	ck_assert_int_eq(rd_timers_create(&t2, other, RD_TIMERS_CAP_MAX + 1,
-	                                  0600), -EINVAL);
-	ck_assert_int_eq(rd_timers_create(&t2, other, 64, 0644), -EINVAL);
-	ck_assert_int_eq(rd_timers_create(&t2, other, 64, 0400), -EINVAL);
-	ck_assert_int_eq(rd_timers_create(&t2, "", 64, 0600), -EINVAL);
-	ck_assert_int_eq(rd_timers_create(&t2, "a.b", 64, 0600), -EINVAL);
-	ck_assert_int_eq(rd_timers_create(&t2, NULL, 64, 0600), -EINVAL);
+	ck_assert_int_eq(rd_timers_create(&t2, other, ROOST_TMR_CAP_MIN - 1,
+	                                  0600, -1), -EINVAL);
+	ck_assert_int_eq(rd_timers_create(&t2, other, ROOST_TMR_CAP_MAX + 1,
+	                                  0600, -1), -EINVAL);
+	ck_assert_int_eq(rd_timers_create(&t2, other, 64, 0644, -1), -EINVAL);
+	ck_assert_int_eq(rd_timers_create(&t2, other, 64, 0400, -1), -EINVAL);
+	ck_assert_int_eq(rd_timers_create(&t2, "", 64, 0600, -1), -EINVAL);
+	ck_assert_int_eq(rd_timers_create(&t2, "a.b", 64, 0600, -1), -EINVAL);
+	ck_assert_int_eq(rd_timers_create(&t2, NULL, 64, 0600, -1), -EINVAL);
 	ck_assert_int_eq(rd_timers_unlink("a/b"), -EINVAL);
 
 	/* No table. */
 	ck_assert_int_eq(rd_timers_adopt(&t2, other, NULL, NULL), -ENOENT);
 	ck_assert_ptr_null(t2);
-	ck_assert_int_eq(rd_timers_snapshot(other, snap_one, NULL), -ENOENT);
+	ck_assert_int_eq(roost__timers_snapshot(other, roost__plat_uid(), -1, snap_one, NULL), -ENOENT);
 	ck_assert_int_eq(rd_timers_unlink(other), -ENOENT);
 
 	/* Allocation failures leave nothing behind / the table intact. */
 	roost__alloc_fail_after = 0;
-	ck_assert_int_eq(rd_timers_create(&t2, other, 64, 0660), -ENOMEM);
+	ck_assert_int_eq(rd_timers_create(&t2, other, 64, 0660, -1), -ENOMEM);
 	roost__alloc_fail_after = 3;
-	ck_assert_int_eq(rd_timers_create(&t2, other, 64, 0660), -ENOMEM);
+	ck_assert_int_eq(rd_timers_create(&t2, other, 64, 0660, -1), -ENOMEM);
 	roost__alloc_fail_after = -1;
 	ck_assert_int_eq(rd_timers_unlink(other), -ENOENT);
 	rd_timers_close(t);
@@ -428,10 +429,10 @@ START_TEST(test_timers_full_and_errors)
 	ck_assert_int_eq(rd_timers_adopt(&t, tu_sys, NULL, NULL), -ENOMEM);
 	roost__alloc_fail_after = -1;
 	ck_assert_int_eq(rd_timers_adopt(&t, tu_sys, NULL, NULL), 0);
-	ck_assert_uint_eq(rd_timers_count(t), RD_TIMERS_CAP_MIN);
+	ck_assert_uint_eq(rd_timers_count(t), ROOST_TMR_CAP_MIN);
 
 	/* A 0660 table of the other system works the same. */
-	ck_assert_int_eq(rd_timers_create(&t2, other, 64, 0660), 0);
+	ck_assert_int_eq(rd_timers_create(&t2, other, 64, 0660, -1), 0);
 	ck_assert_int_eq(rd_timers_add(t2, aid(1), aid(0), 1, 0, 0, 0, NULL, 0,
 	                               &id), 0);
 	rd_timers_close(t2);
@@ -452,7 +453,7 @@ END_TEST
 START_TEST(test_timers_retry)
 {
 	struct rd_timers *t = tt_create(16);
-	struct rd_timer_view sv;
+	struct roost__timer_view sv;
 	struct sink s;
 	uint64_t next;
 
@@ -487,7 +488,7 @@ START_TEST(test_timers_retry)
 	ck_assert_uint_eq(next, 11 * MS);
 	memset(&sv, 0, sizeof(sv));
 	sv.tv_kind = 2;
-	ck_assert_int_eq(rd_timers_snapshot(tu_sys, snap_one, &sv), 1);
+	ck_assert_int_eq(roost__timers_snapshot(tu_sys, roost__plat_uid(), -1, snap_one, &sv), 1);
 	ck_assert_uint_eq(sv.tv_fired, 0);
 	ck_assert_uint_eq(sv.tv_due_ns, 20 * MS); /* the schedule */
 	ck_assert_int_eq(fire_at(t, &s, 11 * MS), 0);
@@ -605,7 +606,7 @@ struct kill_shared {
 };
 
 static int
-kill_send(void *arg, const struct rd_timer_view *v, const void *data)
+kill_send(void *arg, const struct roost__timer_view *v, const void *data)
 {
 	struct kill_shared *ks = arg;
 
@@ -626,7 +627,7 @@ kill_child(void *arg)
 	int i;
 	int rc;
 
-	rc = rd_timers_create(&t, tu_sys, 2048, 0600);
+	rc = rd_timers_create(&t, tu_sys, 2048, 0600, -1);
 	if (rc != 0)
 		tu_fail("create: %s", roost_strerror(rc));
 	for (i = 0; i < KILL_N; i++) {
@@ -675,8 +676,8 @@ struct kill_check {
 };
 
 /* Every kept timer, as the table shows it after adoption. */
-static void
-kill_snap(void *arg, const struct rd_timer_view *v)
+static int
+kill_snap(void *arg, const struct roost__timer_view *v)
 {
 	struct kill_check *kc = arg;
 	struct kill_shared *ks = kc->kc_ks;
@@ -689,7 +690,7 @@ kill_snap(void *arg, const struct rd_timer_view *v)
 	    v->tv_fired != ks->ks_sent[i] || v->tv_size != i % 100 ||
 	    !pattern_ok(v->tv_data, v->tv_size, i)) {
 		kc->kc_bad++;
-		return;
+		return 0;
 	}
 	due = ks->ks_due[i];
 	if (ks->ks_sent[i] > 0)
@@ -697,10 +698,11 @@ kill_snap(void *arg, const struct rd_timer_view *v)
 		                       ks->ks_due[ks->ks_victim]);
 	if (v->tv_due_ns != due)
 		kc->kc_bad++;
+	return 0;
 }
 
 static int
-kill_parent_send(void *arg, const struct rd_timer_view *v, const void *data)
+kill_parent_send(void *arg, const struct roost__timer_view *v, const void *data)
 {
 	struct kill_shared *ks = arg;
 	uint32_t i = v->tv_kind;
@@ -767,11 +769,11 @@ adopt_after_kill(uint32_t victim)
 			ck_assert_uint_eq(ks->ks_sent[i], 0);
 		if (i < victim && ks->ks_ival[i] == 0)
 			expect--;
-		if ((ks->ks_id[i] >> RD_TMR_IDX_BITS) > maxseq)
-			maxseq = ks->ks_id[i] >> RD_TMR_IDX_BITS;
+		if ((ks->ks_id[i] >> ROOST_TMR_IDX_BITS) > maxseq)
+			maxseq = ks->ks_id[i] >> ROOST_TMR_IDX_BITS;
 	}
 	ck_assert_uint_eq(rd_timers_count(t), (uint32_t)expect);
-	ck_assert_int_eq(rd_timers_snapshot(tu_sys, kill_snap, &kc), expect);
+	ck_assert_int_eq(roost__timers_snapshot(tu_sys, roost__plat_uid(), -1, kill_snap, &kc), expect);
 	ck_assert_int_eq(kc.kc_bad, 0);
 
 	/* Fire on: each one-shot exactly at its due time, each interval on
@@ -794,7 +796,7 @@ adopt_after_kill(uint32_t victim)
 	/* New ids are past every old one. */
 	ck_assert_int_eq(rd_timers_add(t, aid(1), aid(0), 1, 0, 0, 0, NULL, 0,
 	                               &id), 0);
-	ck_assert_uint_gt(id >> RD_TMR_IDX_BITS, maxseq);
+	ck_assert_uint_gt(id >> ROOST_TMR_IDX_BITS, maxseq);
 	/* A clean hand-over loses nothing. */
 	expect = (int)rd_timers_count(t);
 	rd_timers_close(t);
@@ -831,7 +833,7 @@ struct churn_shared {
 };
 
 static int
-churn_send(void *arg, const struct rd_timer_view *v, const void *data)
+churn_send(void *arg, const struct roost__timer_view *v, const void *data)
 {
 	(void)arg;
 	(void)data;
@@ -845,7 +847,7 @@ churn_child(void *arg)
 {
 	struct churn_shared *cs = arg;
 	struct rd_timers *t = NULL;
-	uint8_t buf[RD_TIMER_DATA_MAX];
+	uint8_t buf[ROOST_TIMER_DATA_MAX];
 	uint64_t ids[128] = {0}; /* by entry index */
 	unsigned seed = (unsigned)getpid();
 	uint64_t id;
@@ -854,7 +856,7 @@ churn_child(void *arg)
 
 	rc = rd_timers_adopt(&t, tu_sys, NULL, NULL);
 	if (rc == -ENOENT)
-		rc = rd_timers_create(&t, tu_sys, 128, 0600);
+		rc = rd_timers_create(&t, tu_sys, 128, 0600, -1);
 	if (rc != 0)
 		tu_fail("adopt: %s", roost_strerror(rc));
 	__atomic_store_n(&cs->cs_live, rd_timers_count(t), __ATOMIC_RELEASE);
@@ -869,7 +871,7 @@ churn_child(void *arg)
 			if (rc != 0 && rc != -ENOSPC)
 				tu_fail("add: %s", roost_strerror(rc));
 			if (rc == 0)
-				ids[id & RD_TMR_IDX_MASK] = id;
+				ids[id & ROOST_TMR_IDX_MASK] = id;
 		} else if (r % 4 == 2) {
 			rd_timers_cancel(t, ids[rand_r(&seed) % 128]);
 		} else {
@@ -890,8 +892,8 @@ struct churn_check {
 	int cc_bad;
 };
 
-static void
-churn_snap(void *arg, const struct rd_timer_view *v)
+static int
+churn_snap(void *arg, const struct roost__timer_view *v)
 {
 	struct churn_check *cc = arg;
 
@@ -900,6 +902,7 @@ churn_snap(void *arg, const struct rd_timer_view *v)
 	    !pattern_ok(v->tv_data, v->tv_size, v->tv_kind) ||
 	    v->tv_owner.id != 99)
 		cc->cc_bad++;
+	return 0;
 }
 
 START_TEST(test_timers_adopt_random_kill)
@@ -933,7 +936,7 @@ START_TEST(test_timers_adopt_random_kill)
 		ck_assert_int_eq(rd_timers_adopt(&t, tu_sys, lost_cb, &ll), 0);
 		ck_assert_int_le(ll.ll_n, 1);
 		memset(&cc, 0, sizeof(cc));
-		ck_assert_int_eq(rd_timers_snapshot(tu_sys, churn_snap, &cc),
+		ck_assert_int_eq(roost__timers_snapshot(tu_sys, roost__plat_uid(), -1, churn_snap, &cc),
 		                 (int)rd_timers_count(t));
 		ck_assert_int_eq(cc.cc_bad, 0);
 		/* The child was inside at most one call (which may also have
@@ -953,18 +956,18 @@ map_table(void)
 	char name[ROOST_SHM_NAME_MAX];
 	struct roost__seg seg;
 
-	ck_assert_int_eq(rd_timers_shm_name(name, sizeof(name), tu_sys), 0);
-	ck_assert_int_eq(roost__plat_seg_open(name, RD_TMR_HDR_SIZE,
+	ck_assert_int_eq(roost__timers_shm_name(name, sizeof(name), tu_sys), 0);
+	ck_assert_int_eq(roost__plat_seg_open(name, ROOST_TMR_HDR_SIZE,
 	                                      1u << 30, &seg), 0);
 	return seg;
 }
 
-static struct rd_tmr_entry *
+static struct roost__tmr_entry *
 entry_of(struct roost__seg *seg, uint64_t id_or_idx)
 {
-	return (struct rd_tmr_entry *)((uint8_t *)seg->sg_base +
-	                               RD_TMR_HDR_SIZE) +
-	       (id_or_idx & RD_TMR_IDX_MASK);
+	return (struct roost__tmr_entry *)((uint8_t *)seg->sg_base +
+	                               ROOST_TMR_HDR_SIZE) +
+	       (id_or_idx & ROOST_TMR_IDX_MASK);
 }
 
 static bool
@@ -979,11 +982,12 @@ lost_has(const struct lost_log *l, uint64_t id, const char *why)
 	return false;
 }
 
-static void
-count_cb(void *arg, const struct rd_timer_view *v)
+static int
+count_cb(void *arg, const struct roost__timer_view *v)
 {
 	(void)v;
 	(*(int *)arg)++;
+	return 0;
 }
 
 /* Scribble one header word at 'off' with 'val' ('len' bytes); adopt must
@@ -1004,7 +1008,7 @@ header_scribble(struct roost__seg *seg, size_t off, uint64_t val, size_t len,
 	                 ROOST_ECORRUPT);
 	ck_assert_ptr_null(t);
 	if (want_snap < 0) {
-		ck_assert_int_eq(rd_timers_snapshot(tu_sys, count_cb, &n),
+		ck_assert_int_eq(roost__timers_snapshot(tu_sys, roost__plat_uid(), -1, count_cb, &n),
 		                 want_snap);
 		ck_assert_int_eq(n, 0);
 	}
@@ -1017,7 +1021,7 @@ START_TEST(test_timers_adopt_scribbled)
 {
 	struct rd_timers *t = tt_create(64);
 	struct roost__seg seg;
-	struct rd_tmr_entry *e;
+	struct roost__tmr_entry *e;
 	struct lost_log ll = {0};
 	uint64_t ids[SCRIB_N];
 	uint64_t id;
@@ -1033,7 +1037,7 @@ START_TEST(test_timers_adopt_scribbled)
 	for (i = 0; i < SCRIB_N; i++)
 		ids[i] = add_pat(t, aid(1 + (uint64_t)i), 1000 + (uint64_t)i,
 		                 i % 4 == 0 ? 100 : 0, (uint32_t)i, (size_t)i + 8);
-	maxseq = ids[SCRIB_N - 1] >> RD_TMR_IDX_BITS;
+	maxseq = ids[SCRIB_N - 1] >> ROOST_TMR_IDX_BITS;
 	rd_timers_close(t);
 
 	seg = map_table();
@@ -1041,7 +1045,7 @@ START_TEST(test_timers_adopt_scribbled)
 	entry_of(&seg, ids[1])->te_rec.tr_size = 250;
 	entry_of(&seg, ids[2])->te_data[3] ^= 0x40;
 	entry_of(&seg, ids[3])->te_rec.tr_to = 0;
-	memset(entry_of(&seg, ids[4]), 0xa5, RD_TMR_ENTRY_SIZE);
+	memset(entry_of(&seg, ids[4]), 0xa5, ROOST_TMR_ENTRY_SIZE);
 	/* Died inside a write that had changed the due time... */
 	e = entry_of(&seg, ids[5]);
 	e->te_rec.tr_due_ns += 5;
@@ -1051,16 +1055,16 @@ START_TEST(test_timers_adopt_scribbled)
 	roost__store_rlx(&e->te_seq, roost__load_rlx(&e->te_seq) + 1);
 	/* A one-shot handed over when it died; an interval never fires so. */
 	e = entry_of(&seg, ids[8]);
-	e->te_rec.tr_state = RD_TE_FIRING;
+	e->te_rec.tr_state = ROOST_TE_FIRING;
 	/* A valid entry copied over a free one: its id names another. */
-	memcpy(entry_of(&seg, 50), entry_of(&seg, ids[9]), RD_TMR_ENTRY_SIZE);
+	memcpy(entry_of(&seg, 50), entry_of(&seg, ids[9]), ROOST_TMR_ENTRY_SIZE);
 	/* A free entry with garbage; another caught mid-free (odd): quiet. */
 	entry_of(&seg, 60)->te_rec.tr_owner = 12345;
 	e = entry_of(&seg, 61);
 	e->te_rec.tr_id = 777;
 	roost__store_rlx(&e->te_seq, 1);
 	/* The id counter set back: adoption must not reuse ids. */
-	roost__store_rlx(&((struct rd_tmr_hdr *)seg.sg_base)->th_next_seq, 1);
+	roost__store_rlx(&((struct roost__tmr_hdr *)seg.sg_base)->th_next_seq, 1);
 
 	ck_assert_int_eq(rd_timers_adopt(&t, tu_sys, lost_cb, &ll), 0);
 	ck_assert_int_eq(ll.ll_n, 9);
@@ -1078,7 +1082,7 @@ START_TEST(test_timers_adopt_scribbled)
 	                  0);
 	ck_assert_int_eq(rd_timers_add(t, aid(1), aid(0), 1, 0, 0, 0, NULL, 0,
 	                               &id), 0);
-	ck_assert_uint_gt(id >> RD_TMR_IDX_BITS, maxseq);
+	ck_assert_uint_gt(id >> ROOST_TMR_IDX_BITS, maxseq);
 	ck_assert_int_eq(rd_timers_cancel(t, id), 0);
 	/* The survivors fire; the scribbled ones are gone. */
 	ck_assert_int_eq(fire_at(t, &s, 1000 + SCRIB_N), SCRIB_N - 7);
@@ -1090,9 +1094,9 @@ START_TEST(test_timers_adopt_scribbled)
 	rd_timers_close(t);
 
 	/* Header fields: each bad value is refused, never trusted. */
-#define HOFF(f) offsetof(struct rd_tmr_hdr, f)
-#define FOFF(f) (offsetof(struct rd_tmr_hdr, th_fixed) + \
-                 offsetof(struct rd_tmr_fixed, f))
+#define HOFF(f) offsetof(struct roost__tmr_hdr, f)
+#define FOFF(f) (offsetof(struct roost__tmr_hdr, th_fixed) + \
+                 offsetof(struct roost__tmr_fixed, f))
 	header_scribble(&seg, FOFF(tf_magic), 0x12345678, 4, ROOST_ECORRUPT);
 	header_scribble(&seg, FOFF(tf_version), 2, 4, ROOST_ECORRUPT);
 	header_scribble(&seg, FOFF(tf_hdr_size), 128, 4, ROOST_ECORRUPT);
@@ -1108,7 +1112,7 @@ START_TEST(test_timers_adopt_scribbled)
 	header_scribble(&seg, FOFF(tf_name), 0x41414141, 4, ROOST_ECORRUPT);
 	header_scribble(&seg, HOFF(th_state), 7, 4, ROOST_ECORRUPT);
 	/* Never published: its creator died (adopt) or is at work (tools). */
-	header_scribble(&seg, HOFF(th_state), RD_TMR_INIT, 4, -EAGAIN);
+	header_scribble(&seg, HOFF(th_state), ROOST_TMR_INIT, 4, -EAGAIN);
 	/* The id counter: zero or past the id space. The snapshot does not
 	 * read it. */
 	header_scribble(&seg, HOFF(th_next_seq), 0, 8, 0);
@@ -1116,7 +1120,7 @@ START_TEST(test_timers_adopt_scribbled)
 	memset((uint8_t *)seg.sg_base + FOFF(tf_name), 'x', 32); /* no NUL */
 	ck_assert_int_eq(rd_timers_adopt(&t, tu_sys, NULL, NULL),
 	                 ROOST_ECORRUPT);
-	snprintf(((struct rd_tmr_hdr *)seg.sg_base)->th_fixed.tf_name, 32,
+	snprintf(((struct roost__tmr_hdr *)seg.sg_base)->th_fixed.tf_name, 32,
 	         "%s", tu_sys);
 	ck_assert_int_eq(rd_timers_adopt(&t, tu_sys, NULL, NULL), 0);
 	rd_timers_close(t);
@@ -1140,23 +1144,23 @@ START_TEST(test_timers_adopt_scribbled)
 			        (size_t)rand_r(&seed) % 193);
 		rd_timers_close(t);
 		for (i = 0; i < 8; i++) {
-			size_t off = RD_TMR_HDR_SIZE +
+			size_t off = ROOST_TMR_HDR_SIZE +
 			             (size_t)rand_r(&seed) % (64 *
-			                                      RD_TMR_ENTRY_SIZE);
+			                                      ROOST_TMR_ENTRY_SIZE);
 			((uint8_t *)seg.sg_base)[off] = (uint8_t)rand_r(&seed);
 		}
 	}
 
 	/* A truncated object. */
 	roost__plat_seg_unmap(&seg);
-	ck_assert_int_eq(rd_timers_shm_name(name, sizeof(name), tu_sys), 0);
+	ck_assert_int_eq(roost__timers_shm_name(name, sizeof(name), tu_sys), 0);
 	fd = shm_open(name, O_RDWR, 0);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(ftruncate(fd, 100), 0);
 	ck_assert_int_eq(rd_timers_adopt(&t, tu_sys, NULL, NULL),
 	                 ROOST_ECORRUPT);
-	ck_assert_int_eq(ftruncate(fd, RD_TMR_HDR_SIZE + 10 *
-	                                       RD_TMR_ENTRY_SIZE), 0);
+	ck_assert_int_eq(ftruncate(fd, ROOST_TMR_HDR_SIZE + 10 *
+	                                       ROOST_TMR_ENTRY_SIZE), 0);
 	ck_assert_int_eq(rd_timers_adopt(&t, tu_sys, NULL, NULL),
 	                 ROOST_ECORRUPT);
 	close(fd);
@@ -1191,7 +1195,7 @@ snap_ival(uint32_t kind)
 static size_t
 snap_size(uint32_t kind)
 {
-	return 8 + kind % (RD_TIMER_DATA_MAX - 8 + 1);
+	return 8 + kind % (ROOST_TIMER_DATA_MAX - 8 + 1);
 }
 
 struct snap_check {
@@ -1199,8 +1203,8 @@ struct snap_check {
 	const char *sc_bad;
 };
 
-static void
-snap_check_fn(void *arg, const struct rd_timer_view *v)
+static int
+snap_check_fn(void *arg, const struct roost__timer_view *v)
 {
 	struct snap_check *sc = arg;
 	const uint8_t *d = v->tv_data;
@@ -1209,9 +1213,9 @@ snap_check_fn(void *arg, const struct rd_timer_view *v)
 	uint64_t due0;
 
 	sc->sc_n++;
-	if (v->tv_size != snap_size(k) || v->tv_size > RD_TIMER_DATA_MAX) {
+	if (v->tv_size != snap_size(k) || v->tv_size > ROOST_TIMER_DATA_MAX) {
 		sc->sc_bad = "size";
-		return;
+		return 0;
 	}
 	memcpy(&due0, d, 8);
 	if (!pattern_ok(d + 8, v->tv_size - 8, k))
@@ -1223,8 +1227,8 @@ snap_check_fn(void *arg, const struct rd_timer_view *v)
 		sc->sc_bad = "interval";
 	else if (v->tv_flags != (k & ROOST_SEND_MSGPACK))
 		sc->sc_bad = "flags";
-	else if ((v->tv_id >> RD_TMR_IDX_BITS) == 0 ||
-	         (v->tv_id & RD_TMR_IDX_MASK) >= SNAP_CAP)
+	else if ((v->tv_id >> ROOST_TMR_IDX_BITS) == 0 ||
+	         (v->tv_id & ROOST_TMR_IDX_MASK) >= SNAP_CAP)
 		sc->sc_bad = "id";
 	else if (ival == 0 && (v->tv_due_ns != due0 || v->tv_fired != 0))
 		sc->sc_bad = "one-shot due";
@@ -1233,6 +1237,7 @@ snap_check_fn(void *arg, const struct rd_timer_view *v)
 	          v->tv_fired > (v->tv_due_ns - due0) / ival ||
 	          (v->tv_due_ns > due0 && v->tv_fired == 0)))
 		sc->sc_bad = "interval due";
+	return 0;
 }
 
 static int
@@ -1247,7 +1252,7 @@ snap_reader(void *arg)
 	            !__atomic_load_n(&ss->ss_stop, __ATOMIC_ACQUIRE);
 	     i++) {
 		memset(&sc, 0, sizeof(sc));
-		rc = rd_timers_snapshot(tu_sys, snap_check_fn, &sc);
+		rc = roost__timers_snapshot(tu_sys, roost__plat_uid(), -1, snap_check_fn, &sc);
 		if (rc < 0)
 			tu_fail("snapshot: %s", roost_strerror(rc));
 		if (rc != sc.sc_n)
@@ -1262,7 +1267,7 @@ snap_reader(void *arg)
 }
 
 static int
-ok_send(void *arg, const struct rd_timer_view *v, const void *data)
+ok_send(void *arg, const struct roost__timer_view *v, const void *data)
 {
 	(void)arg;
 	(void)data;
@@ -1273,7 +1278,7 @@ START_TEST(test_timers_snapshot_concurrent)
 {
 	struct snap_shared *ss = tu_shared_alloc(sizeof(*ss));
 	struct rd_timers *t = tt_create(SNAP_CAP);
-	uint8_t buf[RD_TIMER_DATA_MAX];
+	uint8_t buf[ROOST_TIMER_DATA_MAX];
 	uint64_t ids[SNAP_CAP] = {0}; /* by entry index: every live id */
 	uint64_t id;
 	unsigned seed = 4242;
@@ -1303,7 +1308,7 @@ START_TEST(test_timers_snapshot_concurrent)
 			                   buf, snap_size(k), &id);
 			ck_assert(rc == 0 || rc == -ENOSPC);
 			if (rc == 0)
-				ids[id & RD_TMR_IDX_MASK] = id;
+				ids[id & ROOST_TMR_IDX_MASK] = id;
 		} else if (r % 8 < 7) {
 			rc = rd_timers_cancel(t,
 			                      ids[rand_r(&seed) % SNAP_CAP]);

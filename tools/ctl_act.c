@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl_act.c - the verbs that act: send, call, spawn, stop, kill, timers,
- * shutdown and deadletters --drain. They attach to the system with a
- * context of their own (a small mailbox that receives the replies) and
- * use the public API: roost_send_ex, roost_call, roost_spawn,
- * roost_stop, roost_kill, roost_shutdown, roost_timers_list,
- * roost_deadletters_drain.
+ * ctl_act.c - the verbs that act: send, call, spawn, stop, kill,
+ * shutdown and deadletters --drain, and timers. The acting verbs attach
+ * to the system with a context of their own (a small mailbox that
+ * receives the replies) and use the public API: roost_send_ex,
+ * roost_call, roost_spawn, roost_stop, roost_kill, roost_shutdown,
+ * roost_deadletters_drain; timers reads roostd's alarm table through the
+ * view API (roost_view_timers), roostd or not.
  */
 #include "roostctl.h"
 
@@ -608,15 +609,22 @@ ctl_timers(struct ctl *c, int argc, char **argv)
 			return ctl_usage("timers", "unknown option");
 	if (optind != argc)
 		return ctl_usage("timers", "takes no arguments");
-	rc = need_roostd(c, "timers");
-	if (rc == 0)
-		rc = ctl_connect(c);
+	/* Read from roostd's table: alarms outlive roostd, so they show
+	 * while no roostd runs too (the next one resumes them). */
+	rc = ctl_view(c, true);
 	if (rc != 0)
 		return rc;
-	rc = roost_timers_list(c->c_ctx, timer_one, &tl);
+	rc = roost_view_timers(c->c_view, timer_one, &tl);
+	if (rc == -ENOENT) {
+		free(tl.tl_t);
+		return ctl_err(CTL_NOROOSTD,
+		               "timers: system '%s' has no alarm table (no "
+		               "roostd ever ran it)",
+		               c->c_sysname);
+	}
 	if (rc < 0) {
 		free(tl.tl_t);
-		return ctl_fail(rc, "timers: asking roostd");
+		return ctl_fail(rc, "timers: reading roostd's alarm table");
 	}
 	if (tl.tl_n > 1)
 		qsort(tl.tl_t, tl.tl_n, sizeof(*tl.tl_t), by_due);

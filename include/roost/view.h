@@ -235,7 +235,7 @@ ROOST_EXTERN int roost_systems_list(roost_systems_fn fn, void *arg);
  */
 ROOST_EXTERN int roost_system_clean(const char *name);
 
-/* roostd's alarms, one page of 'limit' per request, for tools. */
+/* One of roostd's alarms, as its table holds it. */
 typedef struct {
 	uint64_t id;
 	roost_aid_t to;
@@ -252,12 +252,15 @@ typedef struct {
 typedef int (*roost_timer_fn)(void *arg, const roost_timer_info_t *t);
 
 /*
- * Ask roostd for every live alarm and pass each to 'fn' (a non-zero
- * return stops and is returned). Pages are fetched in turn, so an alarm
- * started or ended meanwhile may be missed. Returns the number passed,
- * or -ENOTCONN (no roostd), -ETIMEDOUT, ROOST_EPROTO.
+ * Pass every live alarm of the system to 'fn' (a non-zero return stops
+ * and is returned), read from roostd's alarm table without asking
+ * roostd (it need not run: alarms outlive it). Each is a consistent copy
+ * of one entry; an alarm started or ended meanwhile may be missed.
+ * Returns the number passed, -ENOENT (no table: roostd never ran, or the
+ * table is being created), -EPERM, ROOST_ECORRUPT (a table that fails
+ * validation), or -EINVAL.
  */
-ROOST_EXTERN int roost_timers_list(roost_ctx_t *ctx, roost_timer_fn fn,
+ROOST_EXTERN int roost_view_timers(roost_view_t *v, roost_timer_fn fn,
                                    void *arg);
 
 /* Ask roostd to receive and drop every queued dead letter; '*count'

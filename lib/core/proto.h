@@ -25,8 +25,6 @@
  *   WATCH               [pid, pid_start, flags]           -
  *   DONE                [exit status]                     (no reply)
  *   STOPPING            [address]                         (no reply)
- *   TIMERS              [offset, limit]                   {"total", "next",
- *                                                          "timers": [...]}
  *   DRAIN               []                                count dropped
  *
  * Addresses travel as their 64-bit id. WATCH asks roostd to watch the
@@ -53,10 +51,10 @@
  * names tools show (roost_view_kind_name) come from this list; the three
  * public ones (ROOST_KIND_STOP, _DOWN, _EXIT in roost.h) are checked
  * against it. Operators' requests (daemon/status.c,
- * lib/core/roostd_ops.c): TIMERS lists live alarms, a page at a time, as a
- * map {"total": all live, "next": offset of the next page, "timers":
- * [timer maps]} (keys in docs/protocol.md); DRAIN receives and drops
- * every queued dead letter and answers how many.
+ * lib/core/roostd_ops.c): DRAIN receives and drops every queued dead
+ * letter and answers how many. 0xffffff1c (TIMERS, a request older
+ * roostds answered) stays unused: tools read the alarm table through the
+ * view API (roost_view_timers) instead.
  */
 #define ROOST__KINDS(X)                                  \
 	X(STOP, 0xffffff01u, "roost.stop")               \
@@ -75,7 +73,6 @@
 	X(WATCH, 0xffffff19u, "roostd.watch")            \
 	X(DONE, 0xffffff1au, "roostd.done")              \
 	X(STOPPING, 0xffffff1bu, "roostd.stopping")      \
-	X(TIMERS, 0xffffff1cu, "roostd.timers")          \
 	X(DRAIN, 0xffffff1du, "roostd.drain")
 
 /* ROOST__KIND_STOP ... ROOST__KIND_DRAIN (unsigned: a GNU C enum). */
