@@ -77,6 +77,8 @@ struct roost__rx {
 	uint32_t rx_spin_misses;           /* waits in a row past the spin */
 	uint32_t rx_sample;                /* releases since high-water */
 	unsigned rx_user_first;            /* user lane scanned first */
+	bool rx_scan_all;                  /* next pass: every private lane,
+	                                      not only lk_lanes' (tag-private) */
 	uint32_t rx_user_burst;            /* taken from it in a row */
 	/* The owner's system, for a replacement (tag-replace). */
 	const struct roost__sys *rx_sys;

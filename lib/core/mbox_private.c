@@ -184,6 +184,12 @@ claim(struct roost__mbox *mb, uint64_t aid, int timeout_ms,
 	}
 	if (lane != 0) {
 		pl = roost__mbox_plane(mb, lane);
+		/* Before our first record (release, and our publish fences
+		 * after it): a receiver that misses the bit before sleeping
+		 * is seen sleeping by our publish (tag-wake). */
+		atomic_fetch_or_explicit(&h->mh_lock.lk_lanes,
+		                         1u << (lane - ROOST_LANE_PRIV0),
+		                         memory_order_release);
 		if (!resumed) {
 			roost__store_rlx(&pl->pl_claim_pid, pid);
 			roost__store_rlx(&pl->pl_claim_start, start);

@@ -29,13 +29,27 @@
  * for it (see store_head). */
 #define SPACE_KICK_DIV 16u
 
-/* Is 'lane' among 'lanes' (ROOST_LANE_SYSTEM / ROOST_LANE_USER bits)?
- * Every private lane is a user lane (tag-private). */
-static bool
-lane_wanted(unsigned lanes, unsigned lane)
+/* The private lanes worth a look (bit i: lane ROOST_LANE_PRIV0 + i):
+ * those ever claimed (lk_lanes, set by claimants under the lock), or all
+ * after a wake-up found nothing there (a scribbled hint costs a full
+ * look, never a message). Skipping the others keeps a receiver's cold
+ * wake-up to the lines it needs (tag-private). */
+static uint32_t
+live_lanes(const struct roost__mbox *mb, const struct roost__rx *rx)
 {
-	return (lanes & (1u << (lane < ROOST_NSHARED ? lane : ROOST_LANE_USR))) !=
-	       0;
+	return rx->rx_scan_all ? ~0u
+	                       : roost__load_rlx(&mb->mb_hdr->mh_lock.lk_lanes);
+}
+
+/* Is 'lane' among 'lanes' (ROOST_LANE_SYSTEM / ROOST_LANE_USER bits)
+ * and, if private, among 'live'? Every private lane is a user lane. */
+static bool
+lane_wanted(unsigned lanes, uint32_t live, unsigned lane)
+{
+	if (lane < ROOST_NSHARED)
+		return (lanes & (1u << lane)) != 0;
+	return (lanes & ROOST_LANE_USER) != 0 &&
+	       (live & (1u << (lane - ROOST_LANE_PRIV0))) != 0;
 }
 
 /* Wake the senders that sleep for space, if any (tag-space). Relaxed: a
@@ -112,11 +126,14 @@ static void
 sample_high_water(struct roost__mbox *mb, struct roost__rx *rx)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
+	uint32_t live = live_lanes(mb, rx);
 	uint64_t used = 0;
 	uint64_t d;
 	unsigned lane;
 
 	for (lane = 0; lane < mb->mb_nlanes; lane++) {
+		if (!lane_wanted(ROOST_LANE_ANY, live, lane))
+			continue;
 		d = roost__load_rlx(roost__mbox_tail_word(mb, lane)) -
 		    rx->rx_head[lane];
 		if (d > mb->mb_cap[lane])
@@ -368,6 +385,7 @@ check_wedged(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
              const uint64_t *from)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
+	uint32_t live = live_lanes(mb, rx);
 	uint64_t deadline = 0;
 	uint64_t pos;
 	uint64_t tail;
@@ -375,7 +393,7 @@ check_wedged(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	int rc = 0;
 
 	for (lane = 0; lane < mb->mb_nlanes; lane++) {
-		if (!lane_wanted(lanes, lane))
+		if (!lane_wanted(lanes, live, lane))
 			continue;
 		pos = from[lane];
 		/* Pairs with the senders' release of the tail: every record
@@ -412,13 +430,13 @@ check_wedged(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 }
 
 static bool
-more_arrived(const struct roost__mbox *mb, unsigned lanes,
+more_arrived(const struct roost__mbox *mb, uint32_t live, unsigned lanes,
              const uint64_t *from)
 {
 	unsigned lane;
 
 	for (lane = 0; lane < mb->mb_nlanes; lane++) {
-		if (!lane_wanted(lanes, lane))
+		if (!lane_wanted(lanes, live, lane))
 			continue;
 		/* A private lane: its tail first, a line its sender writes
 		 * once per send, not the record line it is writing
@@ -483,15 +501,17 @@ note_wait(struct roost__rx *rx, uint64_t waited_ns)
 /* Did the last sender, on the shared lanes or on any private lane, run
  * on our CPU? (tag-wake) */
 static bool
-last_sender_here(const struct roost__mbox *mb)
+last_sender_here(const struct roost__mbox *mb, const struct roost__rx *rx)
 {
 	uint32_t cpu = (uint32_t)roost__plat_cpu() + 1;
+	uint32_t live = live_lanes(mb, rx);
 	unsigned lane;
 
 	if (roost__load_rlx(&mb->mb_hdr->mh_lock.lk_sender_cpu) == cpu)
 		return true;
 	for (lane = ROOST_LANE_PRIV0; lane < mb->mb_nlanes; lane++) {
-		if (roost__load_rlx(&roost__mbox_plane(mb, lane)->pl_cpu) == cpu)
+		if (lane_wanted(ROOST_LANE_USER, live, lane) &&
+		    roost__load_rlx(&roost__mbox_plane(mb, lane)->pl_cpu) == cpu)
 			return true;
 	}
 	return false;
@@ -516,14 +536,14 @@ spin_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	 * Hand it the CPU first (a yield returns at once when nobody else
 	 * wants this CPU); two processes on one CPU then pass messages by
 	 * yields, cheaper than a futex wake and sleep. */
-	if (last_sender_here(mb))
+	if (last_sender_here(mb, rx))
 		roost__plat_yield();
 	/* Poll with a growing pause: a receiver that re-reads the line a
 	 * sender is writing steals it on every store; backing off lets
 	 * records accumulate. The first polls read no clock (a clock read
 	 * costs about as much as a message). */
 	for (backoff = 1; backoff <= SPIN_BACKOFF_MAX; backoff <<= 1) {
-		if (more_arrived(mb, lanes, from))
+		if (more_arrived(mb, live_lanes(mb, rx), lanes, from))
 			return 1;
 		if (take_interrupt(rx))
 			return -EINTR;
@@ -533,7 +553,7 @@ spin_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	*t0 = roost__plat_now_ns();
 	now = *t0;
 	while (now - *t0 < rx->rx_spin_budget) {
-		if (more_arrived(mb, lanes, from)) {
+		if (more_arrived(mb, live_lanes(mb, rx), lanes, from)) {
 			note_wait(rx, now - *t0);
 			return 1;
 		}
@@ -589,9 +609,11 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 		seq = roost__load_acq(&h->mh_lock.lk_wake_seq);
 		roost__store_sc(&h->mh_lock.lk_sleeping, 1);
 		/* Pairs with the fence in wake_receiver(): either the sender
-		 * sees lk_sleeping, or we see its commit. */
+		 * sees lk_sleeping, or we see its commit. Every lane: a
+		 * claim whose lk_lanes bit a scribbler cleared must not
+		 * leave its first records unseen while nobody wakes us. */
 		roost__fence_sc();
-		if (more_arrived(mb, lanes, from)) {
+		if (more_arrived(mb, ~0u, lanes, from)) {
 			roost__store_rlx(&h->mh_lock.lk_sleeping, 0);
 			break;
 		}
@@ -613,9 +635,18 @@ wait_more(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 		roost__plat_futex_wait((uint32_t *)&h->mh_lock.lk_wake_seq, seq,
 		                       rel);
 		roost__store_rlx(&h->mh_lock.lk_sleeping, 0);
-		if (more_arrived(mb, lanes, from))
+		if (more_arrived(mb, live_lanes(mb, rx), lanes, from))
 			break;
+		/* Woken for nothing where the hint says: look everywhere
+		 * (a scribbled lk_lanes, or a spurious wake). */
+		if (more_arrived(mb, ~0u, lanes, from)) {
+			rx->rx_scan_all = true;
+			break;
+		}
 	}
+	/* The pre-sleep look may have found it outside the hint too. */
+	if (!more_arrived(mb, live_lanes(mb, rx), lanes, from))
+		rx->rx_scan_all = true;
 	note_wait(rx, roost__plat_now_ns() - t0);
 	return 0;
 }
@@ -651,6 +682,7 @@ find_match(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	uint64_t from[ROOST_NLANES];
 	uint64_t deadline = 0;
 	unsigned nuser = mb->mb_nlanes - ROOST_LANE_USR;
+	uint32_t live;
 	unsigned k;
 	unsigned l;
 	int rc;
@@ -658,6 +690,8 @@ find_match(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 	for (l = 0; l < mb->mb_nlanes; l++)
 		from[l] = rx->rx_head[l];
 	for (;;) {
+		live = live_lanes(mb, rx);
+		rx->rx_scan_all = false;
 		/* System lane first: stop requests and replies never wait
 		 * behind user messages. Then the user lanes, from the one
 		 * whose turn it is. */
@@ -666,7 +700,7 @@ find_match(struct roost__mbox *mb, struct roost__rx *rx, unsigned lanes,
 			           : ROOST_LANE_USR +
 			                     (rx->rx_user_first - ROOST_LANE_USR +
 			                      k - 1) % nuser;
-			if (!lane_wanted(lanes, l))
+			if (!lane_wanted(lanes, live, l))
 				continue;
 			rc = scan_lane(mb, rx, l, match, arg, m, &from[l], at);
 			if (rc < 0)

@@ -186,6 +186,11 @@ carry_plane(struct roost__mbox *nb, const struct roost__mbox *ob,
 	roost__store_rlx(&np->pl_bytes_in, roost__load_rlx(&op->pl_bytes_in));
 	roost__store_rlx(&np->pl_tail, new_tail);
 	roost__store_rlx(&np->pl_mark, new_tail);
+	/* The receiver looks where a claim or a record is. */
+	if (new_tail != 0 || roost__load_rlx(&op->pl_claim_aid) != 0)
+		roost__store_rlx(&nb->mb_hdr->mh_lock.lk_lanes,
+		                 roost__load_rlx(&nb->mb_hdr->mh_lock.lk_lanes) |
+		                         1u << (lane - ROOST_LANE_PRIV0));
 }
 
 /* Carry the counters over, so tools see one mailbox. */

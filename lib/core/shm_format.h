@@ -285,6 +285,11 @@ typedef union {
 		                                  spin hint; tag-wake */
 		roost__atomic_u32 lk_waker;    /* a wake may be under way;
 		                                  tag-wake */
+		roost__atomic_u32 lk_lanes;    /* bit i: private lane i was
+		                                  claimed (set under the
+		                                  lock, never cleared): the
+		                                  receiver looks only there;
+		                                  a hint, tag-private */
 	};
 	uint8_t lk_pad[ROOST_CACHE_LINE];
 } roost__mbox_lockline;
