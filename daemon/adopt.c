@@ -64,8 +64,17 @@ adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv)
 		ch->ch_pid_start = sv->sv_pid_start;
 		ch->ch_is_child = false;
 		ch->ch_state = CH_RUNNING;
-		if (rd_watch_add(sv->sv_pid, sv->sv_pid_start) == 0)
+		if (rd_watch_add(sv->sv_pid, sv->sv_pid_start) == 0) {
+			/* Caught mid-stop by the old roostd's death: the
+			 * stop goes on, so it cannot stay half-stopped. */
+			if (rd_child_lane_shut(rd, ch)) {
+				rd_log(RD_INFO, "%s was stopping: its stop goes "
+				       "on", ch->ch_name[0] ? ch->ch_name
+				       : "an unnamed actor");
+				rd_stop_follow(rd, ch);
+			}
 			return 0;
+		}
 		ch->ch_pid = 0; /* it ended just now */
 	}
 	if (ch->ch_nospec) {

@@ -137,6 +137,9 @@ req_spawn(struct rd *rd, const roost_msg_t *m, const msgpack_object *a)
 	argv[argc] = NULL;
 	if (program == NULL || program[0] != '/')
 		goto out;
+	rc = -ESHUTDOWN;
+	if (rd->rd_stopping)
+		goto out;
 	rc = -EPERM;
 	if (!program_allowed(rd, program))
 		goto out;
@@ -378,11 +381,12 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 		return rd_status_request(rd, m, a, value, has_value);
 	case ROOST__KIND_STOPPING:
 		/* Believed only when the lane really is shut: nobody can
-		 * make roostd give up an actor by saying so. */
+		 * make roostd give up an actor by saying so. From here the
+		 * stop has the actor's timeouts: SIGTERM, then SIGKILL. */
 		if (a->via.array.size == 1 && arg_u64(a, 0, &id) &&
 		    (ch = rd_child_by_aid(rd, (roost_aid_t){id})) != NULL &&
 		    rd_child_lane_shut(rd, ch))
-			ch->ch_stopping = true;
+			rd_stop_follow(rd, ch);
 		return 1; /* no reply */
 	default:
 		return -ENOSYS;

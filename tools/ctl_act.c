@@ -21,7 +21,7 @@
 #define SHUTDOWN_WAIT_DEF 30000
 
 /* The system must have a roostd process for this verb. One that skips
- * heartbeats (busy stopping a group, say) is asked anyway: the request
+ * heartbeats (stopped with SIGSTOP, say) is asked anyway: the request
  * then answers late or times out (exit 9). */
 static int
 need_roostd(struct ctl *c, const char *verb)
