@@ -40,6 +40,8 @@ void ru_stop_roostd(pid_t rd);
 bool ru_log_has(const char *needle);
 /* Remove the config and roostd's log (kept when a test fails). */
 void ru_cleanup(void);
+/* Take the next message of 'kind' (any lane) within 'ms'. */
+roost_msg_t *ru_take_kind(roost_ctx_t *ctx, uint32_t kind, int ms);
 /* The pid the echo actor at 'aid' reports (KIND_PID). */
 int32_t ru_echo_pid(roost_ctx_t *ctx, roost_aid_t aid);
 

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_stops.c - roostd's loop goes on while actors take long to stop.
+ *
+ * The slow actors are echo actors started with --linger: a stop (STOP or
+ * SIGTERM) renames the process "lingering" and sleeps for two minutes.
+ * roostd's timeouts here are as long, so nothing ends a stop but the
+ * test, which releases each lingering process with SIGKILL once it has
+ * seen what it came for. Every wait is for a state (a process name in
+ * /proc, an alarm, an answer), bounded by WAIT_MS only so that a broken
+ * roostd fails the test instead of hanging it.
+ */
+#include "roostd_util.h"
+
+#include <roost/view.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#define WAIT_MS 30000            /* upper bound of every wait for a state */
+#define LINGER "120000"          /* a slow stop: 2 min, released early */
+#define KIND_ALARM 1100          /* alarms the test sends itself */
+#define POOL 3
+
+/* /proc/PID/comm is 'name' (the process exists and is so named). */
+static bool
+comm_is(pid_t pid, const char *name)
+{
+	char path[64];
+	char comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	return strcmp(comm, name) == 0;
+}
+
+/* True once every one of the 'n' processes is lingering in its stop. */
+static bool
+all_lingering(const pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!comm_is(pids[i], "lingering"))
+			return false;
+	return true;
+}
+
+static void
+wait_lingering(const pid_t *pids, int n)
+{
+	for (int i = 0; i < WAIT_MS / 5 && !all_lingering(pids, n); i++)
+		usleep(5000);
+	ck_assert_msg(all_lingering(pids, n), "not all %d stopping at once", n);
+}
+
+/* The process has ended (a zombie not reaped yet counts as ended). */
+static bool
+gone(pid_t pid)
+{
+	return roost__plat_proc_start(pid, &(uint64_t){0}) < 0;
+}
+
+static void
+wait_gone(pid_t pid)
+{
+	for (int i = 0; i < WAIT_MS / 5 && !gone(pid); i++)
+		usleep(5000);
+	ck_assert_msg(gone(pid), "pid %d still there", (int)pid);
+}
+
+/* SIGKILL ends a lingering stop. */
+static void
+release(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	wait_gone(pid);
+}
+
+static void
+pool_pids(roost_ctx_t *ctx, const char *name, pid_t *pids)
+{
+	char member[32];
+
+	for (int k = 0; k < POOL; k++) {
+		snprintf(member, sizeof(member), "%s.%d", name, k + 1);
+		pids[k] = ru_echo_pid(ctx, tu_whereis_wait(ctx, member, WAIT_MS));
+	}
+}
+
+static int
+count_timer(void *arg, const roost_timer_info_t *t)
+{
+	(void)t;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * roostd is busy stopping the slow actors: an alarm armed now fires,
+ * and requests to roostd (an alarm, a spawn, the timers list that
+ * `roostctl timers` prints) are answered, while every one of 'pids' is
+ * still lingering. 'spawn_rc' is the answer a spawn must get.
+ */
+static void
+loop_serves(roost_ctx_t *ctx, const pid_t *pids, int n, int spawn_rc)
+{
+	const char *const args[] = {ECHO_BIN, NULL};
+	roost_spawn_opts_t o;
+	roost_aid_t aid;
+	uint64_t id;
+	int timers = 0;
+
+	ck_assert_int_eq(roost_send_after(ctx, roost_self(ctx), 1000,
+	                                  KIND_ALARM, NULL, 0, &id), 0);
+	ru_take_kind(ctx, KIND_ALARM, WAIT_MS);
+	ck_assert_int_eq(roost_send_after(ctx, roost_self(ctx), 3600000000ull,
+	                                  KIND_ALARM, NULL, 0, &id), 0);
+	ck_assert_int_ge(roost_timers_list(ctx, count_timer, &timers), 1);
+	ck_assert_int_ge(timers, 1);
+	ck_assert_int_eq(roost_timer_cancel(ctx, id), 0);
+	roost_spawn_opts_init(&o);
+	o.program = ECHO_BIN;
+	o.argv = args;
+	o.restart = ROOST_RESTART_TEMPORARY;
+	ck_assert_int_eq(roost_spawn(ctx, &o, &aid), spawn_rc);
+	if (spawn_rc == 0)
+		ck_assert_int_gt(ru_echo_pid(ctx, aid), 0);
+	/* All of that happened within the stops, not after them. */
+	ck_assert(all_lingering(pids, n));
+}
+
+/* The state roostd's supervisor table gives the actor 'name'. */
+static uint32_t
+actor_state(const char *name)
+{
+	roost_actor_info_t a;
+	roost_view_t *v;
+	roost_aid_t aid;
+
+	ck_assert_int_eq(roost_view_open(&v, rsys), 0);
+	ck_assert_int_eq(roost_view_find(v, name, &aid), 0);
+	ck_assert_int_eq(roost_view_actor(v, aid, &a), 0);
+	roost_view_close(v);
+	return a.state;
+}
+
+/* A one_for_all restart stops the siblings all at once and keeps the
+ * loop going; the failed actor comes back only once they have ended. */
+START_TEST(test_stops_restart)
+{
+	pid_t slow[POOL];
+	pid_t again[POOL];
+	roost_ctx_t *ctx;
+	roost_aid_t trigger;
+	int32_t tpid;
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config("[group g]\nstrategy = one_for_all\n"
+	                "[actor trigger]\nprogram = %s\ngroup = g\n"
+	                "[actor slow]\nprogram = %s\nargs = --linger " LINGER "\n"
+	                "count = 3\ngroup = g\nshutdown_timeout_ms = " LINGER "\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	trigger = tu_whereis_wait(ctx, "trigger", WAIT_MS);
+	tpid = ru_echo_pid(ctx, trigger);
+	pool_pids(ctx, "slow", slow);
+	ck_assert_int_eq(roost_send(ctx, trigger, KIND_CRASH, NULL, 0, 1000), 0);
+	wait_lingering(slow, POOL);
+	loop_serves(ctx, slow, POOL, 0);
+	ck_assert_uint_eq(actor_state("trigger"), ROOST_ACTOR_DOWN);
+	for (int k = 0; k < POOL; k++)
+		release(slow[k]);
+	/* The restart goes on: every member back at its address. */
+	ck_assert_int_ne(ru_echo_pid(ctx, trigger), tpid);
+	pool_pids(ctx, "slow", again);
+	for (int k = 0; k < POOL; k++)
+		ck_assert_int_ne(again[k], slow[k]);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	kill(rd, SIGTERM);
+	wait_lingering(again, POOL);
+	for (int k = 0; k < POOL; k++)
+		release(again[k]);
+	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 0);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	ru_cleanup();
+}
+END_TEST
+
+/*
+ * roostd on 'config' (an actor "early" of order 1, a slow pool of order
+ * 2): ask for the shutdown and wait until every member of the pool is in
+ * its stop. Returns roostd's pid; sets the context and the pids.
+ */
+static pid_t
+shutdown_until_pool_stops(const char *config, roost_ctx_t **ctx,
+                          pid_t *early, pid_t *pool)
+{
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config(config);
+	rd = ru_start_roostd(-1);
+	*ctx = ru_open_when_up();
+	*early = ru_echo_pid(*ctx, tu_whereis_wait(*ctx, "early", WAIT_MS));
+	pool_pids(*ctx, "pool", pool);
+	ck_assert_int_eq(roost_shutdown(*ctx), 0);
+	wait_lingering(pool, POOL);
+	return rd;
+}
+
+#define SLOW_POOL "[actor pool]\nprogram = %s\nargs = --linger " LINGER \
+                  "\ncount = 3\norder = 2\nshutdown_timeout_ms = "
+
+/* The shutdown stops a pool's members together, the start orders one
+ * after the other (latest first), and serves alarms and requests the
+ * while. */
+START_TEST(test_stops_shutdown_order)
+{
+	pid_t pool[POOL];
+	pid_t early;
+	roost_ctx_t *ctx;
+	pid_t rd;
+
+	rd = shutdown_until_pool_stops("[actor early]\nprogram = %s\n"
+	                               "args = --linger " LINGER "\norder = 1\n"
+	                               "shutdown_timeout_ms = " LINGER "\n"
+	                               SLOW_POOL LINGER "\n", &ctx, &early, pool);
+	/* The earlier start order waits for the later one to end. */
+	ck_assert(!comm_is(early, "lingering"));
+	ck_assert(!gone(early));
+	loop_serves(ctx, pool, POOL, -ESHUTDOWN);
+	for (int k = 0; k < POOL - 1; k++)
+		release(pool[k]);
+	ck_assert(!comm_is(early, "lingering"));
+	release(pool[POOL - 1]);
+	wait_lingering(&early, 1);
+	loop_serves(ctx, &early, 1, -ESHUTDOWN);
+	release(early);
+	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 0);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	ru_cleanup();
+}
+END_TEST
+
+/* roostd killed with SIGKILL mid-shutdown: the actors caught in their
+ * stop are not left half-stopped. The next roostd (short timeouts in
+ * its config) takes their stops over: they end stopped, not restarted,
+ * and the rest of the system runs on. */
+START_TEST(test_stops_adoption_mid_stop)
+{
+	pid_t pool[POOL];
+	pid_t early;
+	roost_ctx_t *ctx;
+	roost_aid_t found;
+	pid_t rd;
+	int i;
+
+	rd = shutdown_until_pool_stops("[actor early]\nprogram = %s\n"
+	                               "order = 1\n" SLOW_POOL LINGER "\n", &ctx,
+	                               &early, pool);
+	kill(rd, SIGKILL);
+	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 128 + SIGKILL);
+	ru_write_config("[actor early]\nprogram = %s\norder = 1\n"
+	                SLOW_POOL "100\n");
+	rd = ru_start_roostd(-1);
+	ru_wait_up();
+	for (int k = 0; k < POOL; k++)
+		wait_gone(pool[k]);
+	/* Ended stopped: released, not restarted. */
+	for (i = 0; i < WAIT_MS / 5 &&
+	            roost_whereis(ctx, "pool.1", &found) != -ENOENT; i++)
+		usleep(5000);
+	ck_assert_int_eq(roost_whereis(ctx, "pool.1", &found), -ENOENT);
+	ck_assert_int_eq(ru_echo_pid(ctx, tu_whereis_wait(ctx, "early", 10)),
+	                 early);
+	ck_assert_msg(ru_log_has("was stopping: its stop goes on"), "no log");
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
+static Suite *
+stops_suite(void)
+{
+	Suite *s = suite_create("stops");
+
+	suite_add_tcase(s, tu_tcase("restart", test_stops_restart, 120));
+	suite_add_tcase(s, tu_tcase("shutdown_order", test_stops_shutdown_order,
+	                            120));
+	suite_add_tcase(s, tu_tcase("adoption_mid_stop",
+	                            test_stops_adoption_mid_stop, 120));
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(stops_suite());
+}
