@@ -645,8 +645,9 @@ stop_finished(struct rd *rd, struct rd_child *ch, enum rd_stop_for why)
 	            !ch->ch_kill && !rd->rd_stopping;
 
 	if (ch->ch_state == CH_STARTING) {
-		check_exec(rd, ch);
-		answer_spawn(rd, ch, -ECHILD);
+		int err = check_exec(rd, ch); /* died of a failed exec? */
+
+		answer_spawn(rd, ch, err != 0 ? -err : -ECHILD);
 	}
 	rd_notify_down(rd, ch, 0, false, back && address_kept(rd, ch),
 	               why == RD_STOP_FOR_END ? ROOST_EXIT_STOPPED
