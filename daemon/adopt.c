@@ -12,6 +12,10 @@
  *                                   (its spec died with the old roostd)
  *   not in the config, dead         its slot is released
  *
+ * A live one whose user lane is shut was being stopped when the old
+ * roostd died: its stop goes on with its timeouts (stops.c), so it ends
+ * stopped instead of staying half-stopped.
+ *
  * Alarms are adopted by the caller (timers.c). Monitors and links lived
  * in the old roostd's memory only: they are lost, and we say so.
  */

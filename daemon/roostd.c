@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * roostd.c - the supervisor daemon's main: arguments, the one-roostd
- * lock, creating (or adopting, or cleaning a stale) system, the main
- * loop, and the ordered shutdown. See rd.h for the other modules.
+ * lock, creating (or adopting, or cleaning a stale) system, and the main
+ * loop, which runs until the ordered shutdown (shutdown.c) has stopped
+ * every actor. See rd.h for the other modules.
  *
  * The loop receives on roostd's own mailbox with a timeout that ends at
- * the next alarm (or the 100 ms heartbeat); signal handlers and the
- * pidfd watcher only set flags and interrupt that receive.
+ * the next alarm, the next deadline of a stop (or the 100 ms
+ * heartbeat); signal handlers and the pidfd watcher only set flags and
+ * interrupt that receive.
  */
 #include "rd.h"
 #include "timers.h"
