@@ -151,6 +151,75 @@ actor_state(const char *name)
 	return a.state;
 }
 
+#define SLOW_GROUP "[group g]\nstrategy = one_for_all\n" \
+	"[actor trigger]\nprogram = %s\ngroup = g\n" \
+	"[actor slow]\nprogram = %s\nargs = --linger " LINGER "\n" \
+	"count = 3\ngroup = g\nshutdown_timeout_ms = " LINGER "\n"
+
+/*
+ * roostd on 'config', which names an actor 'one' and a pool 'pool' of
+ * POOL members. Returns roostd's pid; sets a context, the address and
+ * pid of 'one', and the pool's pids.
+ */
+static pid_t
+start_system(const char *config, roost_ctx_t **ctx, const char *one,
+             roost_aid_t *one_aid, pid_t *one_pid, const char *pool,
+             pid_t *pids)
+{
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config(config);
+	rd = ru_start_roostd(-1);
+	*ctx = ru_open_when_up();
+	*one_aid = tu_whereis_wait(*ctx, one, WAIT_MS);
+	*one_pid = ru_echo_pid(*ctx, *one_aid);
+	pool_pids(*ctx, pool, pids);
+	return rd;
+}
+
+/* roostd on SLOW_GROUP: crash the trigger and wait until its slow
+ * siblings are all in their stop. As start_system() otherwise. */
+static pid_t
+crash_until_siblings_stop(roost_ctx_t **ctx, roost_aid_t *trigger,
+                          pid_t *tpid, pid_t *slow)
+{
+	pid_t rd = start_system(SLOW_GROUP, ctx, "trigger", trigger, tpid,
+	                        "slow", slow);
+
+	ck_assert_int_eq(roost_send(*ctx, *trigger, KIND_CRASH, NULL, 0, 1000),
+	                 0);
+	wait_lingering(slow, POOL);
+	return rd;
+}
+
+/* The end of a test with slow actors 'pids': the shutdown finds them
+ * all in their stop, the test releases them, roostd exits 0 and leaves
+ * nothing behind. */
+static void
+shutdown_releasing(pid_t rd, const pid_t *pids, int n)
+{
+	kill(rd, SIGTERM);
+	wait_lingering(pids, n);
+	for (int k = 0; k < n; k++)
+		release(pids[k]);
+	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 0);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	ru_cleanup();
+}
+
+/* Release the slow siblings 'slow': the group comes back, each member at
+ * its address in a new process ('again'). */
+static void
+release_until_back(roost_ctx_t *ctx, const pid_t *slow, pid_t *again)
+{
+	for (int k = 0; k < POOL; k++)
+		release(slow[k]);
+	pool_pids(ctx, "slow", again);
+	for (int k = 0; k < POOL; k++)
+		ck_assert_int_ne(again[k], slow[k]);
+}
+
 /* A one_for_all restart stops the siblings all at once and keeps the
  * loop going; the failed actor comes back only once they have ended. */
 START_TEST(test_stops_restart)
@@ -159,58 +228,57 @@ START_TEST(test_stops_restart)
 	pid_t again[POOL];
 	roost_ctx_t *ctx;
 	roost_aid_t trigger;
-	int32_t tpid;
+	pid_t tpid;
 	pid_t rd;
 
-	ru_setup_names();
-	ru_write_config("[group g]\nstrategy = one_for_all\n"
-	                "[actor trigger]\nprogram = %s\ngroup = g\n"
-	                "[actor slow]\nprogram = %s\nargs = --linger " LINGER "\n"
-	                "count = 3\ngroup = g\nshutdown_timeout_ms = " LINGER "\n");
-	rd = ru_start_roostd(-1);
-	ctx = ru_open_when_up();
-	trigger = tu_whereis_wait(ctx, "trigger", WAIT_MS);
-	tpid = ru_echo_pid(ctx, trigger);
-	pool_pids(ctx, "slow", slow);
-	ck_assert_int_eq(roost_send(ctx, trigger, KIND_CRASH, NULL, 0, 1000), 0);
-	wait_lingering(slow, POOL);
+	rd = crash_until_siblings_stop(&ctx, &trigger, &tpid, slow);
 	loop_serves(ctx, slow, POOL, 0);
 	ck_assert_uint_eq(actor_state("trigger"), ROOST_ACTOR_DOWN);
-	for (int k = 0; k < POOL; k++)
-		release(slow[k]);
 	/* The restart goes on: every member back at its address. */
+	release_until_back(ctx, slow, again);
 	ck_assert_int_ne(ru_echo_pid(ctx, trigger), tpid);
-	pool_pids(ctx, "slow", again);
-	for (int k = 0; k < POOL; k++)
-		ck_assert_int_ne(again[k], slow[k]);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
-	kill(rd, SIGTERM);
-	wait_lingering(again, POOL);
-	for (int k = 0; k < POOL; k++)
-		release(again[k]);
-	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 0);
-	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	ru_cleanup();
+	shutdown_releasing(rd, again, POOL);
+}
+END_TEST
+
+/* roostd killed with SIGKILL in the middle of a one_for_all restart:
+ * the next one restarts the failed actor, watches the siblings, and
+ * when they end restarts the group; nothing is left stuck. */
+START_TEST(test_stops_adoption_mid_restart)
+{
+	pid_t slow[POOL];
+	pid_t again[POOL];
+	roost_ctx_t *ctx;
+	roost_aid_t trigger;
+	pid_t tpid;
+	pid_t rd;
+
+	rd = crash_until_siblings_stop(&ctx, &trigger, &tpid, slow);
+	kill(rd, SIGKILL);
+	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 128 + SIGKILL);
+	rd = ru_start_roostd(-1);
+	ru_wait_up();
+	ck_assert_int_ne(ru_echo_pid(ctx, trigger), tpid);
+	release_until_back(ctx, slow, again);
+	ck_assert_int_gt(ru_echo_pid(ctx, trigger), 0);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	shutdown_releasing(rd, again, POOL);
 }
 END_TEST
 
 /*
  * roostd on 'config' (an actor "early" of order 1, a slow pool of order
  * 2): ask for the shutdown and wait until every member of the pool is in
- * its stop. Returns roostd's pid; sets the context and the pids.
+ * its stop. As start_system() otherwise.
  */
 static pid_t
 shutdown_until_pool_stops(const char *config, roost_ctx_t **ctx,
                           pid_t *early, pid_t *pool)
 {
-	pid_t rd;
+	roost_aid_t aid;
+	pid_t rd = start_system(config, ctx, "early", &aid, early, "pool", pool);
 
-	ru_setup_names();
-	ru_write_config(config);
-	rd = ru_start_roostd(-1);
-	*ctx = ru_open_when_up();
-	*early = ru_echo_pid(*ctx, tu_whereis_wait(*ctx, "early", WAIT_MS));
-	pool_pids(*ctx, "pool", pool);
 	ck_assert_int_eq(roost_shutdown(*ctx), 0);
 	wait_lingering(pool, POOL);
 	return rd;
@@ -298,6 +366,8 @@ stops_suite(void)
 	                            120));
 	suite_add_tcase(s, tu_tcase("adoption_mid_stop",
 	                            test_stops_adoption_mid_stop, 120));
+	suite_add_tcase(s, tu_tcase("adoption_mid_restart",
+	                            test_stops_adoption_mid_restart, 120));
 	return s;
 }
 
