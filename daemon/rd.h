@@ -152,6 +152,7 @@ struct rd {
 	uint64_t rd_deadletters;     /* messages retired as poison */
 	bool rd_stopping;            /* shutdown under way */
 	int rd_nstopping;            /* children with ch_stop != NONE */
+	uint64_t rd_stop_due;        /* at most their earliest ch_stop_due */
 	int rd_exit;                 /* exit status when the loop ends */
 };
 
@@ -194,7 +195,8 @@ void rd_stop_begin(struct rd *rd, struct rd_child *ch, enum rd_stop_for why);
 void rd_stop_follow(struct rd *rd, struct rd_child *ch);
 /* Escalate every stop whose deadline passed. */
 void rd_stops_tick(struct rd *rd, uint64_t now);
-/* The earliest deadline of a stop, if any stop is under way. */
+/* When the next stop's deadline comes (possibly a little early), if any
+ * stop is under way. */
 bool rd_stops_next_due(const struct rd *rd, uint64_t *due);
 /* The process of 'ch', which is stopping, ended: the stop is over.
  * Returns what it was for. */

@@ -13,8 +13,10 @@
  *
  * A stop ends in rd_stop_end(), called where every exit is seen
  * (children.c, on waitpid or the pidfd watcher): nothing here waits.
- * Invariant: rd->rd_nstopping counts the children whose ch_stop is not
- * NONE, so a loop with no stop under way never scans the table.
+ * Invariants: rd->rd_nstopping counts the children whose ch_stop is not
+ * NONE, and while it is not 0, rd->rd_stop_due is at most the earliest
+ * ch_stop_due (early is harmless: one scan too many), so a loop turn
+ * scans the table only when some stop's deadline has come.
  */
 #include "rd.h"
 
@@ -92,6 +94,14 @@ ask_stop(struct rd *rd, struct rd_child *ch)
 	return 0;
 }
 
+/* A stop of a child has a deadline 'due': keep rd_stop_due at most it. */
+static void
+note_due(struct rd *rd, uint64_t due)
+{
+	if (rd->rd_nstopping == 1 || due < rd->rd_stop_due)
+		rd->rd_stop_due = due;
+}
+
 static void
 enter_kill(struct rd_child *ch, uint64_t now)
 {
@@ -158,6 +168,7 @@ rd_stop_begin(struct rd *rd, struct rd_child *ch, enum rd_stop_for why)
 	} else {
 		try_ask(rd, ch, now);
 	}
+	note_due(rd, ch->ch_stop_due);
 }
 
 void
@@ -173,6 +184,7 @@ rd_stop_follow(struct rd *rd, struct rd_child *ch)
 	ch->ch_stop = RD_STOP_ASKED;
 	ch->ch_stop_end = after_ms(now, ch->ch_spec.sp_shutdown_ms);
 	ch->ch_stop_due = ch->ch_stop_end;
+	note_due(rd, ch->ch_stop_due);
 }
 
 /* The deadline of 'ch' passed: its next step. */
@@ -214,33 +226,32 @@ void
 rd_stops_tick(struct rd *rd, uint64_t now)
 {
 	struct rd_child *ch;
+	uint64_t due = UINT64_MAX;
 	int i;
 
-	for (i = 0; i < rd->rd_nkids && rd->rd_nstopping > 0; i++) {
+	if (rd->rd_nstopping == 0 || now < rd->rd_stop_due)
+		return;
+	for (i = 0; i < rd->rd_nkids; i++) {
 		ch = &rd->rd_kids[i];
 		if (ch->ch_stop != RD_STOP_NONE && now >= ch->ch_stop_due)
 			escalate(rd, ch, now);
 	}
+	/* A second pass: an escalation may end a stop or begin others. */
+	for (i = 0; i < rd->rd_nkids; i++) {
+		ch = &rd->rd_kids[i];
+		if (ch->ch_stop != RD_STOP_NONE && ch->ch_stop_due < due)
+			due = ch->ch_stop_due;
+	}
+	rd->rd_stop_due = due;
 }
 
 bool
 rd_stops_next_due(const struct rd *rd, uint64_t *due)
 {
-	const struct rd_child *ch;
-	bool any = false;
-	int i;
-
 	if (rd->rd_nstopping == 0)
 		return false;
-	for (i = 0; i < rd->rd_nkids; i++) {
-		ch = &rd->rd_kids[i];
-		if (ch->ch_stop == RD_STOP_NONE)
-			continue;
-		if (!any || ch->ch_stop_due < *due)
-			*due = ch->ch_stop_due;
-		any = true;
-	}
-	return any;
+	*due = rd->rd_stop_due;
+	return true;
 }
 
 enum rd_stop_for
