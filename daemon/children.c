@@ -522,12 +522,17 @@ static void
 restart_set(struct rd *rd, struct rd_child **set, int n,
             const struct rd_child *failed, int level)
 {
+	bool moved[RD_MAX_GROUPS + 1] = {false};
 	struct rd_child *ch;
 	bool back;
 	int i;
 
 	for (i = n - 1; i >= 0; i--) {
 		ch = set[i];
+		/* Taken over from another level's pending restart, which may
+		 * now be complete without it. */
+		if (ch->ch_restart_level >= 0 && ch->ch_restart_level != level)
+			moved[ch->ch_restart_level] = true;
 		/* A sibling comes back unless it was on its way out anyway
 		 * (killed, stopped) or is temporary: never restarted. */
 		back = ch == failed ||
@@ -546,6 +551,9 @@ restart_set(struct rd *rd, struct rd_child **set, int n,
 		}
 	}
 	restart_resume(rd, level);
+	for (i = 0; i <= RD_MAX_GROUPS; i++)
+		if (moved[i])
+			restart_resume(rd, i);
 }
 
 
@@ -633,25 +641,30 @@ out:
 }
 
 /*
- * A stop of 'ch' for 'why' is over: its process ended. A sibling of a
- * strategy restart waits down for the rest of its level; an actor of
- * the shutdown is gone for good. Its watchers hear of it either way.
+ * A stop of 'ch' for 'why' is over: its process ended with 'status'
+ * ('known' false when it was not our child). A sibling of a strategy
+ * restart waits down for the rest of its level; an actor of the
+ * shutdown is gone for good. Its watchers and the tools hear of it
+ * either way.
  */
 static void
-stop_finished(struct rd *rd, struct rd_child *ch, enum rd_stop_for why)
+stop_finished(struct rd *rd, struct rd_child *ch, enum rd_stop_for why,
+              int status, bool known)
 {
 	int level = ch->ch_restart_level;
 	bool back = why == RD_STOP_FOR_RESTART && ch->ch_stop_back &&
 	            !ch->ch_kill && !rd->rd_stopping;
+	roost_exit_reason_t reason = why == RD_STOP_FOR_END
+	                             ? ROOST_EXIT_STOPPED : ROOST_EXIT_SHUTDOWN;
 
 	if (ch->ch_state == CH_STARTING) {
 		int err = check_exec(rd, ch); /* died of a failed exec? */
 
 		answer_spawn(rd, ch, err != 0 ? -err : -ECHILD);
 	}
-	rd_notify_down(rd, ch, 0, false, back && address_kept(rd, ch),
-	               why == RD_STOP_FOR_END ? ROOST_EXIT_STOPPED
-	                                      : ROOST_EXIT_SHUTDOWN);
+	rd_notify_down(rd, ch, status, known, back && address_kept(rd, ch),
+	               reason);
+	rd_status_exit(rd, ch, status, known, reason);
 	ch->ch_pid = 0;
 	if (!back) {
 		ch->ch_restart_level = -1;
@@ -672,14 +685,13 @@ stop_finished(struct rd *rd, struct rd_child *ch, enum rd_stop_for why)
 void
 rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 {
-	enum rd_stop_for stop;
-
 	const struct rd_spec *sp = &ch->ch_spec;
 	bool abnormal = !known || !WIFEXITED(status) ||
 	                WEXITSTATUS(status) != 0;
 	bool stopped = ch->ch_stopping || was_stopped(rd, ch);
 	const char *name = ch->ch_name[0] ? ch->ch_name : "actor";
 	roost_exit_reason_t reason;
+	enum rd_stop_for stop;
 	bool restart;
 	char why[96];
 
@@ -688,7 +700,7 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 	if (ch->ch_stop != RD_STOP_NONE) {
 		stop = rd_stop_end(rd, ch);
 		if (stop != RD_STOP_FOR_END || ch->ch_restart_level >= 0) {
-			stop_finished(rd, ch, stop);
+			stop_finished(rd, ch, stop, status, known);
 			return;
 		}
 	}

@@ -136,9 +136,10 @@ loop_serves(roost_ctx_t *ctx, const pid_t *pids, int n, int spawn_rc)
 	ck_assert(all_lingering(pids, n));
 }
 
-/* The state roostd's supervisor table gives the actor 'name'. */
-static uint32_t
-actor_state(const char *name)
+/* What the tools see of the actor 'name' (roostd's supervisor table
+ * included). */
+static roost_actor_info_t
+actor_info(const char *name)
 {
 	roost_actor_info_t a;
 	roost_view_t *v;
@@ -148,7 +149,7 @@ actor_state(const char *name)
 	ck_assert_int_eq(roost_view_find(v, name, &aid), 0);
 	ck_assert_int_eq(roost_view_actor(v, aid, &a), 0);
 	roost_view_close(v);
-	return a.state;
+	return a;
 }
 
 #define SLOW_GROUP "[group g]\nstrategy = one_for_all\n" \
@@ -233,12 +234,57 @@ START_TEST(test_stops_restart)
 
 	rd = crash_until_siblings_stop(&ctx, &trigger, &tpid, slow);
 	loop_serves(ctx, slow, POOL, 0);
-	ck_assert_uint_eq(actor_state("trigger"), ROOST_ACTOR_DOWN);
+	ck_assert_uint_eq(actor_info("trigger").state, ROOST_ACTOR_DOWN);
 	/* The restart goes on: every member back at its address. */
 	release_until_back(ctx, slow, again);
 	ck_assert_int_ne(ru_echo_pid(ctx, trigger), tpid);
+	ck_assert_str_eq(actor_info("slow.1").last_exit, "shutdown");
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	shutdown_releasing(rd, again, POOL);
+}
+END_TEST
+
+/*
+ * Two restarts overlap: group g's (its trigger failed; its slow member
+ * is stopping) and then the top's rest_for_one, which takes the slow
+ * member over (started after the top's failed actor) but not g's
+ * trigger (started before). g's restart has nothing left to wait for:
+ * its trigger comes back while the slow member still stops; the top's
+ * restart goes on once that one has ended.
+ */
+START_TEST(test_stops_restarts_overlap)
+{
+	roost_ctx_t *ctx;
+	roost_aid_t trigger, top;
+	pid_t tpid, toppid, slow;
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config("[system]\nstrategy = rest_for_one\n"
+	                "[group g]\nstrategy = one_for_all\n"
+	                "[actor trigger]\nprogram = %s\ngroup = g\norder = 1\n"
+	                "[actor top]\nprogram = %s\norder = 2\n"
+	                "[actor slow]\nprogram = %s\nargs = --linger " LINGER
+	                "\ngroup = g\norder = 3\nshutdown_timeout_ms = " LINGER
+	                "\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	trigger = tu_whereis_wait(ctx, "trigger", WAIT_MS);
+	top = tu_whereis_wait(ctx, "top", WAIT_MS);
+	tpid = ru_echo_pid(ctx, trigger);
+	toppid = ru_echo_pid(ctx, top);
+	slow = ru_echo_pid(ctx, tu_whereis_wait(ctx, "slow", WAIT_MS));
+	ck_assert_int_eq(roost_send(ctx, trigger, KIND_CRASH, NULL, 0, 1000), 0);
+	wait_lingering(&slow, 1);
+	ck_assert_int_eq(roost_send(ctx, top, KIND_CRASH, NULL, 0, 1000), 0);
+	ck_assert_int_ne(ru_echo_pid(ctx, trigger), tpid);
+	ck_assert(all_lingering(&slow, 1));
+	ck_assert_uint_eq(actor_info("top").state, ROOST_ACTOR_DOWN);
+	release(slow);
+	ck_assert_int_ne(ru_echo_pid(ctx, top), toppid);
+	slow = ru_echo_pid(ctx, tu_whereis_wait(ctx, "slow", WAIT_MS));
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	shutdown_releasing(rd, &slow, 1);
 }
 END_TEST
 
@@ -364,6 +410,8 @@ stops_suite(void)
 	suite_add_tcase(s, tu_tcase("restart", test_stops_restart, 120));
 	suite_add_tcase(s, tu_tcase("shutdown_order", test_stops_shutdown_order,
 	                            120));
+	suite_add_tcase(s, tu_tcase("restarts_overlap",
+	                            test_stops_restarts_overlap, 120));
 	suite_add_tcase(s, tu_tcase("adoption_mid_stop",
 	                            test_stops_adoption_mid_stop, 120));
 	suite_add_tcase(s, tu_tcase("adoption_mid_restart",
