@@ -152,9 +152,15 @@ rd_stop_begin(struct rd *rd, struct rd_child *ch, enum rd_stop_for why)
 	if (ch->ch_pid <= 0)
 		return;
 	if (ch->ch_stop != RD_STOP_NONE) {
-		/* The shutdown's purpose overrides: nothing comes back. */
-		if (why == RD_STOP_FOR_SHUTDOWN)
-			ch->ch_stop_for = why;
+		if (why != RD_STOP_FOR_SHUTDOWN)
+			return;
+		/* The shutdown's purpose overrides: nothing comes back, and a
+		 * daemon-flagged actor goes at once, whatever its stop. */
+		ch->ch_stop_for = why;
+		if (ch->ch_spec.sp_daemon && ch->ch_stop != RD_STOP_KILLED) {
+			enter_kill(ch, now);
+			note_due(rd, ch->ch_stop_due);
+		}
 		return;
 	}
 	rd->rd_nstopping++;

@@ -365,6 +365,33 @@ START_TEST(test_stops_shutdown_order)
 }
 END_TEST
 
+/* A daemon-flagged actor is killed at once by the shutdown, even in the
+ * middle of a slow graceful stop that someone else asked for. */
+START_TEST(test_stops_daemon_at_once)
+{
+	roost_ctx_t *ctx;
+	roost_aid_t d;
+	pid_t pid;
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config("[actor d]\nprogram = %s\nargs = --linger " LINGER
+	                "\ndaemon = true\nshutdown_timeout_ms = " LINGER "\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	d = tu_whereis_wait(ctx, "d", WAIT_MS);
+	pid = ru_echo_pid(ctx, d);
+	ck_assert_int_eq(roost_stop(ctx, d), 0);
+	wait_lingering(&pid, 1);
+	ck_assert_int_eq(roost_shutdown(ctx), 0);
+	wait_gone(pid);
+	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 0);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	ru_cleanup();
+}
+END_TEST
+
 /* roostd killed with SIGKILL mid-shutdown: the actors caught in their
  * stop are not left half-stopped. The next roostd (short timeouts in
  * its config) takes their stops over: they end stopped, not restarted,
@@ -412,6 +439,8 @@ stops_suite(void)
 	                            120));
 	suite_add_tcase(s, tu_tcase("restarts_overlap",
 	                            test_stops_restarts_overlap, 120));
+	suite_add_tcase(s, tu_tcase("daemon_at_once", test_stops_daemon_at_once,
+	                            120));
 	suite_add_tcase(s, tu_tcase("adoption_mid_stop",
 	                            test_stops_adoption_mid_stop, 120));
 	suite_add_tcase(s, tu_tcase("adoption_mid_restart",
