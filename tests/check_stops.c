@@ -194,9 +194,17 @@ crash_until_siblings_stop(roost_ctx_t **ctx, roost_aid_t *trigger,
 	return rd;
 }
 
+/* A shutdown's end: roostd exits 0 and leaves nothing behind. */
+static void
+ends_clean(pid_t rd)
+{
+	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 0);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	ru_cleanup();
+}
+
 /* The end of a test with slow actors 'pids': the shutdown finds them
- * all in their stop, the test releases them, roostd exits 0 and leaves
- * nothing behind. */
+ * all in their stop, the test releases them, and it ends clean. */
 static void
 shutdown_releasing(pid_t rd, const pid_t *pids, int n)
 {
@@ -204,9 +212,7 @@ shutdown_releasing(pid_t rd, const pid_t *pids, int n)
 	wait_lingering(pids, n);
 	for (int k = 0; k < n; k++)
 		release(pids[k]);
-	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 0);
-	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	ru_cleanup();
+	ends_clean(rd);
 }
 
 /* Release the slow siblings 'slow': the group comes back, each member at
@@ -358,10 +364,8 @@ START_TEST(test_stops_shutdown_order)
 	wait_lingering(&early, 1);
 	loop_serves(ctx, &early, 1, -ESHUTDOWN);
 	release(early);
-	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 0);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
-	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	ru_cleanup();
+	ends_clean(rd);
 }
 END_TEST
 
@@ -385,10 +389,8 @@ START_TEST(test_stops_daemon_at_once)
 	wait_lingering(&pid, 1);
 	ck_assert_int_eq(roost_shutdown(ctx), 0);
 	wait_gone(pid);
-	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 0);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
-	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	ru_cleanup();
+	ends_clean(rd);
 }
 END_TEST
 
