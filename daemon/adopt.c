@@ -68,7 +68,8 @@ adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv)
 		ch->ch_pid_start = sv->sv_pid_start;
 		ch->ch_is_child = false;
 		ch->ch_state = CH_RUNNING;
-		if (rd_watch_add(sv->sv_pid, sv->sv_pid_start) == 0) {
+		rc = rd_watch_add(sv->sv_pid, sv->sv_pid_start);
+		if (rc == 0) {
 			/* Caught mid-stop by the old roostd's death: the
 			 * stop goes on, so it cannot stay half-stopped. */
 			if (rd_child_lane_shut(rd, ch)) {
@@ -79,6 +80,9 @@ adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv)
 			}
 			return 0;
 		}
+		if (rc != -ESRCH)
+			rd_log(RD_ERR, "cannot watch %s (pid %d): %s",
+			       ch->ch_name, (int)sv->sv_pid, roost_strerror(rc));
 		ch->ch_pid = 0; /* it ended just now */
 	}
 	if (ch->ch_nospec) {

@@ -469,7 +469,8 @@ by_seq(const void *a, const void *b)
 /*
  * Once no member awaiting the restart of 'level' runs any more (their
  * stops are over), bring back, in start order, those that should come
- * back. Members killed meanwhile (roost_kill) stay down for good.
+ * back. Members killed or stopped meanwhile (roost_kill, roost_stop)
+ * stay down for good.
  */
 static void
 restart_resume(struct rd *rd, int level)
@@ -500,7 +501,7 @@ restart_resume(struct rd *rd, int level)
 		ch = set[i];
 		if (ch->ch_state != CH_DOWN)
 			continue;
-		if (ch->ch_kill) {
+		if (ch->ch_kill || ch->ch_stopping) {
 			child_gone(rd, ch);
 			continue;
 		}
@@ -653,7 +654,7 @@ stop_finished(struct rd *rd, struct rd_child *ch, enum rd_stop_for why,
 {
 	int level = ch->ch_restart_level;
 	bool back = why == RD_STOP_FOR_RESTART && ch->ch_stop_back &&
-	            !ch->ch_kill && !rd->rd_stopping;
+	            !ch->ch_kill && !ch->ch_stopping && !rd->rd_stopping;
 	roost_exit_reason_t reason = why == RD_STOP_FOR_END
 	                             ? ROOST_EXIT_STOPPED : ROOST_EXIT_SHUTDOWN;
 

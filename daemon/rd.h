@@ -190,8 +190,9 @@ bool rd_child_lane_shut(struct rd *rd, const struct rd_child *ch);
  * way keeps its phase and purpose, unless the new one is the shutdown. */
 void rd_stop_begin(struct rd *rd, struct rd_child *ch, enum rd_stop_for why);
 /* Someone else began a graceful stop of 'ch' (roost_stop, or the roostd
- * before an adoption): from here it runs the actor's timeouts (SIGTERM,
- * then SIGKILL), and its exit is judged like any exit. */
+ * before an adoption): it is not restarted, and from here it runs the
+ * actor's timeouts (SIGTERM, then SIGKILL) unless a stop of ours is
+ * under way already; its exit is judged like any exit. */
 void rd_stop_follow(struct rd *rd, struct rd_child *ch);
 /* Escalate every stop whose deadline passed. */
 void rd_stops_tick(struct rd *rd, uint64_t now);

@@ -182,10 +182,10 @@ rd_stop_follow(struct rd *rd, struct rd_child *ch)
 {
 	uint64_t now = roost__plat_now_ns();
 
+	ch->ch_stopping = true;
 	if (ch->ch_pid <= 0 || ch->ch_stop != RD_STOP_NONE)
 		return;
 	rd->rd_nstopping++;
-	ch->ch_stopping = true;
 	ch->ch_stop_for = RD_STOP_FOR_END;
 	ch->ch_stop = RD_STOP_ASKED;
 	ch->ch_stop_end = after_ms(now, ch->ch_spec.sp_shutdown_ms);

@@ -152,10 +152,12 @@ actor_info(const char *name)
 	return a;
 }
 
-#define SLOW_GROUP "[group g]\nstrategy = one_for_all\n" \
+/* A one_for_all group: a trigger and a pool of slow actors whose stop
+ * timeouts are 'ms'. */
+#define SLOW_GROUP(ms) "[group g]\nstrategy = one_for_all\n" \
 	"[actor trigger]\nprogram = %s\ngroup = g\n" \
 	"[actor slow]\nprogram = %s\nargs = --linger " LINGER "\n" \
-	"count = 3\ngroup = g\nshutdown_timeout_ms = " LINGER "\n"
+	"count = 3\ngroup = g\nshutdown_timeout_ms = " ms "\n"
 
 /*
  * roostd on 'config', which names an actor 'one' and a pool 'pool' of
@@ -185,7 +187,7 @@ static pid_t
 crash_until_siblings_stop(roost_ctx_t **ctx, roost_aid_t *trigger,
                           pid_t *tpid, pid_t *slow)
 {
-	pid_t rd = start_system(SLOW_GROUP, ctx, "trigger", trigger, tpid,
+	pid_t rd = start_system(SLOW_GROUP(LINGER), ctx, "trigger", trigger, tpid,
 	                        "slow", slow);
 
 	ck_assert_int_eq(roost_send(*ctx, *trigger, KIND_CRASH, NULL, 0, 1000),
@@ -215,13 +217,16 @@ shutdown_releasing(pid_t rd, const pid_t *pids, int n)
 	ends_clean(rd);
 }
 
-/* Release the slow siblings 'slow': the group comes back, each member at
- * its address in a new process ('again'). */
+/* Release the slow siblings 'slow' (all at once: the first end may set
+ * roostd's timeouts running for the others): the group comes back,
+ * each member at its address in a new process ('again'). */
 static void
 release_until_back(roost_ctx_t *ctx, const pid_t *slow, pid_t *again)
 {
 	for (int k = 0; k < POOL; k++)
-		release(slow[k]);
+		kill(slow[k], SIGKILL);
+	for (int k = 0; k < POOL; k++)
+		wait_gone(slow[k]);
 	pool_pids(ctx, "slow", again);
 	for (int k = 0; k < POOL; k++)
 		ck_assert_int_ne(again[k], slow[k]);
@@ -247,6 +252,37 @@ START_TEST(test_stops_restart)
 	ck_assert_str_eq(actor_info("slow.1").last_exit, "shutdown");
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	shutdown_releasing(rd, again, POOL);
+}
+END_TEST
+
+/* A sibling stopped for good (roost_stop) while a restart waits for it
+ * is not brought back; the others are. */
+START_TEST(test_stops_stopped_during_restart)
+{
+	pid_t slow[POOL];
+	roost_ctx_t *ctx;
+	roost_aid_t trigger;
+	roost_aid_t found;
+	pid_t tpid;
+	pid_t rd;
+	int i;
+
+	rd = crash_until_siblings_stop(&ctx, &trigger, &tpid, slow);
+	ck_assert_int_eq(roost_stop(ctx, tu_whereis_wait(ctx, "slow.3", 10)),
+	                 0);
+	for (int k = 0; k < POOL; k++)
+		release(slow[k]);
+	ck_assert_int_ne(ru_echo_pid(ctx, trigger), tpid);
+	ck_assert_int_ne(ru_echo_pid(ctx, tu_whereis_wait(ctx, "slow.1", 10)),
+	                 slow[0]);
+	for (i = 0; i < WAIT_MS / 5 &&
+	            roost_whereis(ctx, "slow.3", &found) != -ENOENT; i++)
+		usleep(5000);
+	ck_assert_int_eq(roost_whereis(ctx, "slow.3", &found), -ENOENT);
+	slow[0] = ru_echo_pid(ctx, tu_whereis_wait(ctx, "slow.1", 10));
+	slow[1] = ru_echo_pid(ctx, tu_whereis_wait(ctx, "slow.2", 10));
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	shutdown_releasing(rd, slow, 2);
 }
 END_TEST
 
@@ -295,8 +331,9 @@ START_TEST(test_stops_restarts_overlap)
 END_TEST
 
 /* roostd killed with SIGKILL in the middle of a one_for_all restart:
- * the next one restarts the failed actor, watches the siblings, and
- * when they end restarts the group; nothing is left stuck. */
+ * the next one (short timeouts in its config, so that its own stops
+ * end on their own) restarts the failed actor, watches the siblings,
+ * and when they end restarts the group; nothing is left stuck. */
 START_TEST(test_stops_adoption_mid_restart)
 {
 	pid_t slow[POOL];
@@ -309,13 +346,15 @@ START_TEST(test_stops_adoption_mid_restart)
 	rd = crash_until_siblings_stop(&ctx, &trigger, &tpid, slow);
 	kill(rd, SIGKILL);
 	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 128 + SIGKILL);
+	ru_write_config(SLOW_GROUP("100"));
 	rd = ru_start_roostd(-1);
 	ru_wait_up();
 	ck_assert_int_ne(ru_echo_pid(ctx, trigger), tpid);
 	release_until_back(ctx, slow, again);
 	ck_assert_int_gt(ru_echo_pid(ctx, trigger), 0);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
-	shutdown_releasing(rd, again, POOL);
+	kill(rd, SIGTERM);
+	ends_clean(rd);
 }
 END_TEST
 
@@ -439,6 +478,8 @@ stops_suite(void)
 	suite_add_tcase(s, tu_tcase("restart", test_stops_restart, 120));
 	suite_add_tcase(s, tu_tcase("shutdown_order", test_stops_shutdown_order,
 	                            120));
+	suite_add_tcase(s, tu_tcase("stopped_during_restart",
+	                            test_stops_stopped_during_restart, 120));
 	suite_add_tcase(s, tu_tcase("restarts_overlap",
 	                            test_stops_restarts_overlap, 120));
 	suite_add_tcase(s, tu_tcase("daemon_at_once", test_stops_daemon_at_once,
