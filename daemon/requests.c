@@ -381,12 +381,17 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 		return rd_status_request(rd, m, a, value, has_value);
 	case ROOST__KIND_STOPPING:
 		/* Believed only when the lane really is shut: nobody can
-		 * make roostd give up an actor by saying so. From here the
-		 * stop has the actor's timeouts: SIGTERM, then SIGKILL. */
+		 * make roostd give up an actor by saying so. A stop asked by
+		 * another has the actor's timeouts from here (SIGTERM, then
+		 * SIGKILL); an actor that stops itself ends as it sees fit. */
 		if (a->via.array.size == 1 && arg_u64(a, 0, &id) &&
 		    (ch = rd_child_by_aid(rd, (roost_aid_t){id})) != NULL &&
-		    rd_child_lane_shut(rd, ch))
-			rd_stop_follow(rd, ch);
+		    rd_child_lane_shut(rd, ch)) {
+			if (roost_msg_from(m).id == id)
+				ch->ch_stopping = true;
+			else
+				rd_stop_follow(rd, ch);
+		}
 		return 1; /* no reply */
 	default:
 		return -ENOSYS;

@@ -15,7 +15,8 @@
  * renames its process "lingering" (/proc/PID/comm, so a test can see
  * it) and sleeps that long before it exits 0.
  * POISON aborts every time, even redelivered (it ends in the dead
- * letters). PID answers with the actor's pid. With --forward NAME, every
+ * letters). PID answers with the actor's pid. STOP_SELF makes it stop
+ * itself (roost_stop on its own address), as roost_run's COMPLETE does. With --forward NAME, every
  * message of kind 1000 or more (alarms, say) is passed on to NAME, once
  * NAME is registered (it waits up to a second for that).
  */
@@ -38,6 +39,7 @@ enum {
 	KIND_SLEEP = 4, /* pause 100 ms: lets a backlog build up */
 	KIND_POISON = 5,
 	KIND_PID = 6,
+	KIND_STOP_SELF = 7,
 	KIND_FORWARDED = 1000, /* and above */
 	KIND_REPLY = 100,
 	KIND_REPLY_REDELIVERED = 101,
@@ -183,6 +185,9 @@ main(int argc, char **argv)
 			roost_send_ex(ctx, roost_msg_from(m), KIND_REPLY,
 			              ROOST_SEND_SYSTEM, roost_msg_corr(m), &pid,
 			              sizeof(pid), 1000);
+			break;
+		case KIND_STOP_SELF:
+			roost_stop(ctx, roost_self(ctx));
 			break;
 		case KIND_QUIT:
 			return roost_ctx_close(ctx) == 0 ? 0 : 1;

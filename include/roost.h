@@ -302,8 +302,9 @@ ROOST_EXTERN int roost_send_batch(roost_ctx_t *ctx, roost_aid_t to,
  * sends get -ESHUTDOWN) and sends it ROOST_KIND_STOP on the system lane,
  * so it is seen at once. The target should handle everything queued
  * before the mark (roost_recv until -EAGAIN) and then close. For an
- * actor of roostd's, roostd holds the stop to the actor's shutdown
- * timeout: SIGTERM after it, then SIGKILL after it again. -ESRCH for a
+ * actor of roostd's stopped by another, roostd holds the stop to the
+ * actor's shutdown timeout: SIGTERM after it, then SIGKILL after it
+ * again. -ESRCH for a
  * stale address, -EALREADY if it is already stopping.
  */
 #define ROOST_KIND_STOP 0xffffff01u

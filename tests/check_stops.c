@@ -83,6 +83,28 @@ release(pid_t pid)
 	wait_gone(pid);
 }
 
+/* roostd on 'config' (as ru_write_config() takes it), up; a context on
+ * its system in '*ctx'. Returns roostd's pid. */
+static pid_t
+roostd_on(const char *config, roost_ctx_t **ctx)
+{
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config(config);
+	rd = ru_start_roostd(-1);
+	*ctx = ru_open_when_up();
+	return rd;
+}
+
+/* The address of the actor 'name' (waited for) and its process. */
+static pid_t
+actor_pid(roost_ctx_t *ctx, const char *name, roost_aid_t *aid)
+{
+	*aid = tu_whereis_wait(ctx, name, WAIT_MS);
+	return ru_echo_pid(ctx, *aid);
+}
+
 static void
 pool_pids(roost_ctx_t *ctx, const char *name, pid_t *pids)
 {
@@ -169,14 +191,9 @@ start_system(const char *config, roost_ctx_t **ctx, const char *one,
              roost_aid_t *one_aid, pid_t *one_pid, const char *pool,
              pid_t *pids)
 {
-	pid_t rd;
+	pid_t rd = roostd_on(config, ctx);
 
-	ru_setup_names();
-	ru_write_config(config);
-	rd = ru_start_roostd(-1);
-	*ctx = ru_open_when_up();
-	*one_aid = tu_whereis_wait(*ctx, one, WAIT_MS);
-	*one_pid = ru_echo_pid(*ctx, *one_aid);
+	*one_pid = actor_pid(*ctx, one, one_aid);
 	pool_pids(*ctx, pool, pids);
 	return rd;
 }
@@ -297,25 +314,20 @@ END_TEST
 START_TEST(test_stops_restarts_overlap)
 {
 	roost_ctx_t *ctx;
-	roost_aid_t trigger, top;
+	roost_aid_t trigger, top, other;
 	pid_t tpid, toppid, slow;
 	pid_t rd;
 
-	ru_setup_names();
-	ru_write_config("[system]\nstrategy = rest_for_one\n"
-	                "[group g]\nstrategy = one_for_all\n"
-	                "[actor trigger]\nprogram = %s\ngroup = g\norder = 1\n"
-	                "[actor top]\nprogram = %s\norder = 2\n"
-	                "[actor slow]\nprogram = %s\nargs = --linger " LINGER
-	                "\ngroup = g\norder = 3\nshutdown_timeout_ms = " LINGER
-	                "\n");
-	rd = ru_start_roostd(-1);
-	ctx = ru_open_when_up();
-	trigger = tu_whereis_wait(ctx, "trigger", WAIT_MS);
-	top = tu_whereis_wait(ctx, "top", WAIT_MS);
-	tpid = ru_echo_pid(ctx, trigger);
-	toppid = ru_echo_pid(ctx, top);
-	slow = ru_echo_pid(ctx, tu_whereis_wait(ctx, "slow", WAIT_MS));
+	rd = roostd_on("[system]\nstrategy = rest_for_one\n"
+	               "[group g]\nstrategy = one_for_all\n"
+	               "[actor trigger]\nprogram = %s\ngroup = g\norder = 1\n"
+	               "[actor top]\nprogram = %s\norder = 2\n"
+	               "[actor slow]\nprogram = %s\nargs = --linger " LINGER
+	               "\ngroup = g\norder = 3\nshutdown_timeout_ms = " LINGER
+	               "\n", &ctx);
+	tpid = actor_pid(ctx, "trigger", &trigger);
+	toppid = actor_pid(ctx, "top", &top);
+	slow = actor_pid(ctx, "slow", &other);
 	ck_assert_int_eq(roost_send(ctx, trigger, KIND_CRASH, NULL, 0, 1000), 0);
 	wait_lingering(&slow, 1);
 	ck_assert_int_eq(roost_send(ctx, top, KIND_CRASH, NULL, 0, 1000), 0);
@@ -408,6 +420,37 @@ START_TEST(test_stops_shutdown_order)
 }
 END_TEST
 
+/* A stop that another asks for gets the actor's timeouts; an actor that
+ * stops itself ends as it sees fit. Both stops have the same timeouts,
+ * and the one that is followed began later: it ends while the other
+ * still lingers. */
+START_TEST(test_stops_self_stop)
+{
+	roost_ctx_t *ctx;
+	roost_aid_t self_stopper;
+	roost_aid_t stopped;
+	pid_t self_pid;
+	pid_t stopped_pid;
+	pid_t rd;
+
+	rd = roostd_on("[actor a]\nprogram = %s\nargs = --linger " LINGER
+	               "\nshutdown_timeout_ms = 100\n"
+	               "[actor b]\nprogram = %s\nargs = --linger " LINGER
+	               "\nshutdown_timeout_ms = 100\n", &ctx);
+	self_pid = actor_pid(ctx, "a", &self_stopper);
+	stopped_pid = actor_pid(ctx, "b", &stopped);
+	ck_assert_int_eq(roost_send(ctx, self_stopper, KIND_STOP_SELF, NULL, 0,
+	                            1000), 0);
+	wait_lingering(&self_pid, 1);
+	ck_assert_int_eq(roost_stop(ctx, stopped), 0);
+	wait_gone(stopped_pid);
+	ck_assert(all_lingering(&self_pid, 1));
+	release(self_pid);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 /* A daemon-flagged actor is killed at once by the shutdown, even in the
  * middle of a slow graceful stop that someone else asked for. */
 START_TEST(test_stops_daemon_at_once)
@@ -417,13 +460,10 @@ START_TEST(test_stops_daemon_at_once)
 	pid_t pid;
 	pid_t rd;
 
-	ru_setup_names();
-	ru_write_config("[actor d]\nprogram = %s\nargs = --linger " LINGER
-	                "\ndaemon = true\nshutdown_timeout_ms = " LINGER "\n");
-	rd = ru_start_roostd(-1);
-	ctx = ru_open_when_up();
-	d = tu_whereis_wait(ctx, "d", WAIT_MS);
-	pid = ru_echo_pid(ctx, d);
+	rd = roostd_on("[actor d]\nprogram = %s\nargs = --linger " LINGER
+	               "\ndaemon = true\nshutdown_timeout_ms = " LINGER "\n",
+	               &ctx);
+	pid = actor_pid(ctx, "d", &d);
 	ck_assert_int_eq(roost_stop(ctx, d), 0);
 	wait_lingering(&pid, 1);
 	ck_assert_int_eq(roost_shutdown(ctx), 0);
@@ -482,6 +522,7 @@ stops_suite(void)
 	                            test_stops_stopped_during_restart, 120));
 	suite_add_tcase(s, tu_tcase("restarts_overlap",
 	                            test_stops_restarts_overlap, 120));
+	suite_add_tcase(s, tu_tcase("self_stop", test_stops_self_stop, 120));
 	suite_add_tcase(s, tu_tcase("daemon_at_once", test_stops_daemon_at_once,
 	                            120));
 	suite_add_tcase(s, tu_tcase("adoption_mid_stop",

@@ -11,7 +11,7 @@
 /* Kinds the echo actor (examples/echo_actor.c) understands. */
 enum {
 	KIND_ECHO = 1, KIND_QUIT = 2, KIND_CRASH = 3, KIND_SLEEP = 4,
-	KIND_POISON = 5, KIND_PID = 6, KIND_REPLY = 100,
+	KIND_POISON = 5, KIND_PID = 6, KIND_STOP_SELF = 7, KIND_REPLY = 100,
 	KIND_REPLY_REDELIVERED = 101, KIND_FORWARDED = 1000
 };
 
