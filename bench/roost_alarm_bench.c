@@ -42,8 +42,9 @@
  * --json prints one object; its keys are stable:
  *   system, cpus, quick, reps, alarms, batch, background, spin_ns
  *   lateness.{bg0,bg10000,stopping}: n, min_us, median_us, p90_us,
- *     p99_us, max_us, from_reply_median_us, from_reply_p99_us (lateness counted from the
- *     call's return), call_median_us, call_p99_us (roost_send_after),
+ *     p99_us, max_us, from_reply_median_us, from_reply_p99_us (lateness
+ *     counted from the call's return), call_median_us, call_p99_us
+ *     (roost_send_after),
  *     armed_late (alarms due before their batch was armed: 0 expected),
  *     median_pass, p99_pass
  *   background_calls: arm_ms, cancel_ms (arrays, one per repetition:
