@@ -16,9 +16,10 @@
  * it) and sleeps that long before it exits 0.
  * POISON aborts every time, even redelivered (it ends in the dead
  * letters). PID answers with the actor's pid. STOP_SELF makes it stop
- * itself (roost_stop on its own address), as roost_run's COMPLETE does. With --forward NAME, every
- * message of kind 1000 or more (alarms, say) is passed on to NAME, once
- * NAME is registered (it waits up to a second for that).
+ * itself (roost_stop on its own address), as roost_run's COMPLETE does.
+ * With --forward NAME, every message of kind 1000 or more (alarms, say)
+ * is passed on to NAME, once NAME is registered (it waits up to a second
+ * for that).
  */
 #include <roost.h>
 
