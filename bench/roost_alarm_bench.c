@@ -22,8 +22,16 @@
  *    Interleaved with fork+exec+waitpid of /bin/true (the floor of process
  *    creation here) and of echo_actor with a bad argument (exec plus the
  *    dynamic loader, without attaching).
- *  - Shutdown: roost_shutdown(), roostd's exit status, and that no
- *    /dev/shm object of the system is left.
+ *  - Alarms while actors stop: STOPPERS echo actors spawned with
+ *    --linger 2000 (a stop sleeps 2 s, then exits), then
+ *    roost_shutdown(): roostd stops all of them at once (one start
+ *    order) and its loop must keep serving. Alarm lateness is measured
+ *    as above (the "stopping" case) while they stop; the run checks, in
+ *    /proc, that every one of them was still in its stop ("lingering")
+ *    when the last alarm came, or the case is marked invalid.
+ *  - Shutdown: the time from roost_shutdown() to roostd's exit (about
+ *    one actor's 2 s stop when the stops run together), roostd's exit
+ *    status, and that no /dev/shm object of the system is left.
  *
  * A MISS against a target is a result, not an error: the exit status is
  * non-zero only when something failed (roostd did not come up, a call
@@ -33,9 +41,10 @@
  *
  * --json prints one object; its keys are stable:
  *   system, cpus, quick, reps, alarms, batch, background, spin_ns
- *   lateness.{bg0,bg10000}: n, min_us, median_us, p90_us, p99_us, max_us,
- *     from_reply_median_us, from_reply_p99_us (lateness counted from the
- *     call's return), call_median_us, call_p99_us (roost_send_after),
+ *   lateness.{bg0,bg10000,stopping}: n, min_us, median_us, p90_us,
+ *     p99_us, max_us, from_reply_median_us, from_reply_p99_us (lateness
+ *     counted from the call's return), call_median_us, call_p99_us
+ *     (roost_send_after),
  *     armed_late (alarms due before their batch was armed: 0 expected),
  *     median_pass, p99_pass
  *   background_calls: arm_ms, cancel_ms (arrays, one per repetition:
@@ -45,12 +54,17 @@
  *   spawn: n, median_ms, p90_ms, max_ms, target_ms, pass,
  *     true_median_ms, true_p90_ms, true_max_ms (fork+exec /bin/true),
  *     exec_median_ms, exec_p90_ms, exec_max_ms (fork+exec echo_actor)
+ *   stops: actors, linger_ms, stopping_at_end (actors still in their
+ *     stop when the last alarm came), valid (all of them),
+ *     shutdown_ratio (shutdown ms / linger ms)
  *   shutdown: ms, exit_status, shm_left
  *   targets: lateness_median_us, lateness_p99_us (judged with 10,000
- *     pending), spawn_median_ms: each {limit, value, pass}
+ *     pending), stopping_median_us, stopping_p99_us (judged while the
+ *     actors stop), spawn_median_ms: each {limit, value, pass}
  *   stray: messages of an unexpected kind (0 expected)
  */
 #include <roost.h>
+#include <roost/view.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -78,7 +92,7 @@
 
 #define MBOX_BYTES (16u << 20)   /* the bench's own mailbox */
 #define NTIMERS 32768            /* roostd's alarm table */
-#define NSLOTS 64                /* roostd's actor table */
+#define NSLOTS 256               /* roostd's actor table */
 #define BACKGROUND 10000         /* alarms pending in the loaded case */
 #define BG_DELAY_US 3600000000ull /* one hour: never fire while we run */
 #define BATCH 50                 /* alarms armed, then received, at once */
@@ -98,6 +112,12 @@
 #define LATE_MEDIAN_US 200.0     /* targets */
 #define LATE_P99_US 2000.0
 #define SPAWN_MEDIAN_MS 5.0
+#define STOPPERS 100             /* actors stopping during the case */
+#define LINGER_MS 2000           /* each one's stop (echo_actor --linger) */
+#define STOP_SHUTDOWN_MS 10000   /* roostd's timeout: never reached */
+#define STOP_ALARMS_DEF 1000     /* alarms of that case; --quick 300 */
+#define STOP_ALARMS_QUICK 300
+#define STOPPING_WAIT_MS 10000   /* all of them in their stop within */
 
 enum {
 	KIND_ALARM = 1001,       /* measured one-shots; payload: due ns */
@@ -105,9 +125,9 @@ enum {
 	KIND_TICK = 1003,        /* the interval */
 };
 
-enum { CASE_BG0, CASE_BGN, NCASES };
+enum { CASE_BG0, CASE_BGN, CASE_STOPPING, NCASES };
 
-static const char *const case_json[NCASES] = {"bg0", "bg10000"};
+static const char *const case_json[NCASES] = {"bg0", "bg10000", "stopping"};
 
 struct opts {
 	bool op_quick;
@@ -115,6 +135,7 @@ struct opts {
 	bool op_verbose;
 	int op_reps;
 	int op_alarms;           /* per case, over all reps */
+	int op_stop_alarms;      /* of the stopping case */
 	int op_spawns;
 };
 
@@ -152,6 +173,11 @@ struct spawn_res {
 	struct stats sr_exec;
 };
 
+struct stops_res {
+	pid_t so_pids[STOPPERS];
+	int so_at_end;           /* still in their stop after the last alarm */
+};
+
 struct bench {
 	struct opts bn_o;
 	char bn_sys[ROOST_SYSTEM_NAME_MAX + 1];
@@ -166,6 +192,7 @@ struct bench {
 	double bn_cancel_ms[REPS_MAX];
 	struct interval_res bn_iv;
 	struct spawn_res bn_sp;
+	struct stops_res bn_so;
 	double bn_exit_ms;
 	int bn_exit_status;      /* roostd's wait status decoded; -1 signal */
 	int bn_shm_left;
@@ -461,23 +488,16 @@ roostd_start(struct bench *b)
 }
 
 /*
- * The normal end: ask roostd to shut down, close the context, wait for
- * roostd's exit and look for leftovers. Returns 0, or -ECHILD when roostd
- * did not exit 0 or left objects (the figures are kept either way).
+ * The normal end, once roost_shutdown() was answered at 't0': wait for
+ * roostd's exit and look for leftovers. Returns 0, or -ECHILD when
+ * roostd did not exit 0 or left objects (the figures are kept either
+ * way).
  */
 static int
-roostd_stop(struct bench *b)
+roostd_finish(struct bench *b, uint64_t t0)
 {
-	uint64_t t0;
 	int status;
-	int rc;
 
-	t0 = now_ns();
-	rc = roost_shutdown(b->bn_ctx);
-	roost_ctx_close(b->bn_ctx);
-	b->bn_ctx = NULL;
-	if (rc < 0)
-		return rc;
 	status = wait_pid(b->bn_roostd, EXIT_TIMEOUT_MS);
 	if (status < 0)
 		return status;
@@ -870,6 +890,101 @@ spawn_run(struct bench *b)
 }
 
 /* ------------------------------------------------------------------ */
+/* Alarms while actors stop, then the shutdown. */
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* How many of 'pids' are in their stop: echo_actor --linger renames
+ * itself "lingering" for it (/proc/PID/comm). */
+static int
+count_stopping(const pid_t *pids, int n)
+{
+	char path[64];
+	char comm[32];
+	int count = 0;
+	FILE *f;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pids[i]);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) != NULL &&
+		    strcmp(comm, "lingering\n") == 0)
+			count++;
+		fclose(f);
+	}
+	return count;
+}
+
+/* STOPPERS echo actors whose stop takes LINGER_MS; their pids. */
+static int
+stoppers_spawn(struct bench *b)
+{
+	static const char *const argv[] = {ECHO_BIN, "--linger", STR(LINGER_MS),
+	                                   NULL};
+	roost_spawn_opts_t so;
+	roost_actor_info_t a;
+	roost_view_t *v;
+	roost_aid_t aid;
+	int rc;
+
+	rc = roost_view_open(&v, b->bn_sys);
+	if (rc < 0)
+		return rc;
+	roost_spawn_opts_init(&so);
+	so.program = ECHO_BIN;
+	so.argv = argv;
+	so.restart = ROOST_RESTART_TEMPORARY;
+	so.shutdown_ms = STOP_SHUTDOWN_MS;
+	for (int i = 0; i < STOPPERS && rc >= 0; i++) {
+		rc = roost_spawn(b->bn_ctx, &so, &aid);
+		if (rc == 0)
+			rc = roost_view_actor(v, aid, &a);
+		if (rc == 0)
+			b->bn_so.so_pids[i] = a.pid;
+	}
+	roost_view_close(v);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Shut the system down with STOPPERS actors that each take LINGER_MS to
+ * stop, and measure alarm lateness meanwhile: from the moment all of
+ * them are in their stop (or STOPPING_WAIT_MS, whichever comes first)
+ * until the last alarm; then wait for roostd's exit.
+ */
+static int
+stops_run(struct bench *b)
+{
+	struct stops_res *so = &b->bn_so;
+	uint64_t deadline;
+	uint64_t t0;
+	int rc;
+
+	rc = stoppers_spawn(b);
+	if (rc < 0)
+		return rc;
+	t0 = now_ns();
+	rc = roost_shutdown(b->bn_ctx);
+	if (rc < 0)
+		return rc;
+	deadline = t0 + (uint64_t)STOPPING_WAIT_MS * 1000000u;
+	while (count_stopping(so->so_pids, STOPPERS) < STOPPERS &&
+	       now_ns() < deadline)
+		sleep_ms(1);
+	rc = lateness_run(b, &b->bn_case[CASE_STOPPING],
+	                  b->bn_o.op_stop_alarms, REPS_MAX);
+	so->so_at_end = count_stopping(so->so_pids, STOPPERS);
+	if (rc < 0)
+		return rc;
+	roost_ctx_close(b->bn_ctx);
+	b->bn_ctx = NULL;
+	return roostd_finish(b, t0);
+}
+
+/* ------------------------------------------------------------------ */
 /* Output. */
 
 static const char *
@@ -878,11 +993,32 @@ verdict(bool pass)
 	return pass ? "PASS" : "MISS";
 }
 
+/* The stopping case counts only if every actor was still stopping when
+ * its last alarm came. */
+static bool
+stops_valid(const struct bench *b)
+{
+	return b->bn_so.so_at_end == STOPPERS;
+}
+
+static const char *
+case_verdict(const struct bench *b, int c, bool pass)
+{
+	return c == CASE_STOPPING && !stops_valid(b) ? "INVALID" : verdict(pass);
+}
+
+static double
+ratio(int64_t x, int64_t y)
+{
+	return y > 0 ? (double)x / (double)y : 0;
+}
+
 static void
 print_human(struct bench *b, const struct stats *st)
 {
 	const struct opts *o = &b->bn_o;
-	static const char *const label[NCASES] = {"0 pending", "10000 pending"};
+	static const char *const label[NCASES] = {"0 pending", "10000 pending",
+	                                          "100 stopping"};
 	struct stats rp[NCASES];
 	struct stats cl[NCASES];
 	const struct spawn_res *sp = &b->bn_sp;
@@ -938,19 +1074,32 @@ print_human(struct bench *b, const struct stats *st)
 	       "argument: loader, no attach)\n", sp->sr_exec.st_n,
 	       ms(sp->sr_exec.st_med), ms(sp->sr_exec.st_p90),
 	       ms(sp->sr_exec.st_max));
-	printf("\nshutdown: roostd exited %d after %.1f ms, %d shm object(s) "
-	       "left\n", b->bn_exit_status, b->bn_exit_ms, b->bn_shm_left);
+	printf("\nstops: %d actors, each stop %d ms (echo_actor --linger), "
+	       "stopped together by the shutdown;\n  still in their stop when "
+	       "the last alarm came: %d of %d%s\n", STOPPERS, LINGER_MS,
+	       b->bn_so.so_at_end, STOPPERS, stops_valid(b) ? "" :
+	       " (INVALID: the case outlasted the stops)");
+	printf("shutdown: roostd exited %d after %.1f ms (%.2fx one actor's "
+	       "stop; %dx one after another), %d shm object(s) left\n",
+	       b->bn_exit_status, b->bn_exit_ms, b->bn_exit_ms / LINGER_MS,
+	       STOPPERS, b->bn_shm_left);
 	if (b->bn_stray)
 		printf("stray messages: %d\n", b->bn_stray);
 	printf("\ntargets:\n");
 	for (c = 0; c < NCASES; c++) {
 		printf("  lateness median, %-13s <= %6.0f us  got %8.1f  %s\n",
 		       label[c], LATE_MEDIAN_US, us(st[c].st_med),
-		       verdict(us(st[c].st_med) <= LATE_MEDIAN_US));
+		       case_verdict(b, c, us(st[c].st_med) <= LATE_MEDIAN_US));
 		printf("  lateness p99,    %-13s <= %6.0f us  got %8.1f  %s\n",
 		       label[c], LATE_P99_US, us(st[c].st_p99),
-		       verdict(us(st[c].st_p99) <= LATE_P99_US));
+		       case_verdict(b, c, us(st[c].st_p99) <= LATE_P99_US));
 	}
+	printf("  while %d actors stop: median %.2fx, p99 %.2fx the quiet "
+	       "case's (0 pending); %.2fx, %.2fx the targets\n", STOPPERS,
+	       ratio(st[CASE_STOPPING].st_med, st[CASE_BG0].st_med),
+	       ratio(st[CASE_STOPPING].st_p99, st[CASE_BG0].st_p99),
+	       us(st[CASE_STOPPING].st_med) / LATE_MEDIAN_US,
+	       us(st[CASE_STOPPING].st_p99) / LATE_P99_US);
 	printf("  spawn-to-ready median          <= %6.0f ms  got %8.2f  %s\n",
 	       SPAWN_MEDIAN_MS, ms(sp->sr_spawn.st_med),
 	       verdict(ms(sp->sr_spawn.st_med) <= SPAWN_MEDIAN_MS));
@@ -1017,6 +1166,10 @@ print_json(struct bench *b, const struct stats *st)
 	       ms(sp->sr_true.st_med), ms(sp->sr_true.st_p90),
 	       ms(sp->sr_true.st_max), ms(sp->sr_exec.st_med),
 	       ms(sp->sr_exec.st_p90), ms(sp->sr_exec.st_max));
+	printf("\"stops\":{\"actors\":%d,\"linger_ms\":%d,\"stopping_at_end\":%d,"
+	       "\"valid\":%s,\"shutdown_ratio\":%.3f},", STOPPERS, LINGER_MS,
+	       b->bn_so.so_at_end, stops_valid(b) ? "true" : "false",
+	       b->bn_exit_ms / LINGER_MS);
 	printf("\"shutdown\":{\"ms\":%.1f,\"exit_status\":%d,\"shm_left\":%d},",
 	       b->bn_exit_ms, b->bn_exit_status, b->bn_shm_left);
 	printf("\"targets\":{");
@@ -1024,6 +1177,10 @@ print_json(struct bench *b, const struct stats *st)
 	            us(st[CASE_BGN].st_med), true);
 	json_target("lateness_p99_us", LATE_P99_US, us(st[CASE_BGN].st_p99),
 	            true);
+	json_target("stopping_median_us", LATE_MEDIAN_US,
+	            us(st[CASE_STOPPING].st_med), true);
+	json_target("stopping_p99_us", LATE_P99_US,
+	            us(st[CASE_STOPPING].st_p99), true);
 	json_target("spawn_median_ms", SPAWN_MEDIAN_MS,
 	            ms(sp->sr_spawn.st_med), false);
 	printf("},\"stray\":%d}\n", b->bn_stray);
@@ -1074,6 +1231,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		}
 	}
 	o->op_alarms = o->op_quick ? ALARMS_QUICK : ALARMS_DEF;
+	o->op_stop_alarms = o->op_quick ? STOP_ALARMS_QUICK : STOP_ALARMS_DEF;
 	o->op_spawns = o->op_quick ? SPAWNS_QUICK : SPAWNS_DEF;
 	o->op_reps = reps != 0 ? reps : o->op_quick ? 1 : REPS_DEF;
 	return 0;
@@ -1130,7 +1288,7 @@ bench_run(struct bench *b, const char **stage)
 	if (rc < 0)
 		return rc;
 	*stage = "shutdown";
-	return roostd_stop(b);
+	return stops_run(b);
 }
 
 int

@@ -12,6 +12,10 @@
  *                                   (its spec died with the old roostd)
  *   not in the config, dead         its slot is released
  *
+ * A live one whose user lane is shut was being stopped when the old
+ * roostd died: its stop goes on with its timeouts (stops.c), so it ends
+ * stopped instead of staying half-stopped.
+ *
  * Alarms are adopted by the caller (timers.c). Monitors and links lived
  * in the old roostd's memory only: they are lost, and we say so.
  */
@@ -64,8 +68,21 @@ adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv)
 		ch->ch_pid_start = sv->sv_pid_start;
 		ch->ch_is_child = false;
 		ch->ch_state = CH_RUNNING;
-		if (rd_watch_add(sv->sv_pid, sv->sv_pid_start) == 0)
+		rc = rd_watch_add(sv->sv_pid, sv->sv_pid_start);
+		if (rc == 0) {
+			/* Caught mid-stop by the old roostd's death: the
+			 * stop goes on, so it cannot stay half-stopped. */
+			if (rd_child_lane_shut(rd, ch)) {
+				rd_log(RD_INFO, "%s was stopping: its stop goes "
+				       "on", ch->ch_name[0] ? ch->ch_name
+				       : "an unnamed actor");
+				rd_stop_follow(rd, ch);
+			}
 			return 0;
+		}
+		if (rc != -ESRCH)
+			rd_log(RD_ERR, "cannot watch %s (pid %d): %s",
+			       ch->ch_name, (int)sv->sv_pid, roost_strerror(rc));
 		ch->ch_pid = 0; /* it ended just now */
 	}
 	if (ch->ch_nospec) {

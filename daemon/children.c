@@ -46,8 +46,10 @@ rd_child_add(struct rd *rd, const char *name, int group)
 	snprintf(ch->ch_name, sizeof(ch->ch_name), "%s", name ? name : "");
 	ch->ch_group = group;
 	ch->ch_seq = ++rd->rd_next_seq;
+	ch->ch_order = RD_ORDER_REQUESTED;
 	ch->ch_state = CH_DOWN;
 	ch->ch_exec_fd = -1;
+	ch->ch_restart_level = -1;
 	return ch;
 }
 
@@ -455,98 +457,6 @@ child_gone(struct rd *rd, struct rd_child *ch)
 	roost__sys_release_dead(&rd->rd_sy, ch->ch_aid);
 }
 
-/* Wait up to 'ms' for 'ch' to end. True if it did (and it is reaped). */
-static bool
-wait_end(struct rd_child *ch, uint32_t ms)
-{
-	uint64_t deadline = roost__plat_now_ns() + (uint64_t)ms * 1000000u;
-	int status;
-
-	for (;;) {
-		if (ch->ch_is_child ? waitpid(ch->ch_pid, &status, WNOHANG) != 0
-		                    : !roost__plat_proc_alive(ch->ch_pid,
-		                                              ch->ch_pid_start))
-			return true;
-		if (roost__plat_now_ns() >= deadline)
-			return false;
-		usleep(2000);
-	}
-}
-
-/* SIGTERM, then SIGKILL after the shutdown timeout; waits for the end.
- * A stop for a restart: the user lane stays open, mail stays queued. */
-static void
-terminate(struct rd *rd, struct rd_child *ch, bool graceful)
-{
-	uint32_t ms = ch->ch_spec.sp_shutdown_ms;
-	const char *name = ch->ch_name[0] ? ch->ch_name : "actor";
-
-	if (ch->ch_pid <= 0)
-		return;
-	if (ch->ch_spec.sp_daemon && graceful) {
-		graceful = false;
-		ms = 0;
-	}
-	if (graceful && ch->ch_aid.id != 0) {
-		int rc = roost_stop(rd->rd_ctx, ch->ch_aid);
-
-		/* -EALREADY: stopping already; its drain deserves the wait. */
-		if ((rc == 0 || rc == -EALREADY) && wait_end(ch, ms))
-			goto out;
-	}
-	if (ms > 0) {
-		if (graceful)
-			rd_log(RD_INFO, "%s did not stop in %u ms: SIGTERM", name,
-			       ms);
-		kill(ch->ch_pid, SIGTERM);
-		if (wait_end(ch, ms))
-			goto out;
-		rd_log(RD_INFO, "%s did not stop in %u ms: SIGKILL", name, ms);
-	}
-	kill(ch->ch_pid, SIGKILL);
-	wait_end(ch, 60000);
-out:
-	ch->ch_last_pid = ch->ch_pid;
-	ch->ch_pid = 0;
-}
-
-/* Restart (reattach) every member of 'set' that should come back, in
- * start order; members still running are stopped first, in reverse. */
-static void
-restart_set(struct rd *rd, struct rd_child **set, int n,
-            const struct rd_child *failed)
-{
-	struct rd_child *ch;
-	bool back;
-	int i;
-
-	for (i = n - 1; i >= 0; i--) {
-		ch = set[i];
-		/* A sibling comes back unless it was on its way out anyway
-		 * (killed, stopped) or is temporary: never restarted. */
-		back = ch == failed ||
-		       (!ch->ch_kill && !ch->ch_stopping && !was_stopped(rd, ch) &&
-		        ch->ch_spec.sp_restart != RD_TEMPORARY);
-		if (ch->ch_pid > 0) {
-			terminate(rd, ch, false);
-			rd_notify_down(rd, ch, 0, false, back,
-			               ROOST_EXIT_SHUTDOWN);
-		}
-		ch->ch_state = back ? CH_DOWN : CH_GONE;
-		if (!back)
-			child_gone(rd, ch);
-	}
-	for (i = 0; i < n; i++) {
-		ch = set[i];
-		if (ch->ch_state != CH_DOWN)
-			continue;
-		retire_poison(rd, ch);
-		ch->ch_restarts++;
-		if (rd_child_spawn(rd, ch) < 0)
-			child_gone(rd, ch);
-	}
-}
-
 static int
 by_seq(const void *a, const void *b)
 {
@@ -555,6 +465,98 @@ by_seq(const void *a, const void *b)
 
 	return x->ch_seq < y->ch_seq ? -1 : x->ch_seq > y->ch_seq;
 }
+
+/*
+ * Once no member awaiting the restart of 'level' runs any more (their
+ * stops are over), bring back, in start order, those that should come
+ * back. Members killed or stopped meanwhile (roost_kill, roost_stop)
+ * stay down for good.
+ */
+static void
+restart_resume(struct rd *rd, int level)
+{
+	struct rd_child **set;
+	struct rd_child *ch;
+	int n = 0;
+	int i;
+
+	for (i = 0; i < rd->rd_nkids; i++)
+		if (rd->rd_kids[i].ch_restart_level == level &&
+		    rd->rd_kids[i].ch_pid > 0)
+			return;
+	set = calloc((size_t)rd->rd_nkids + 1, sizeof(*set));
+	if (set == NULL) {
+		system_fails(rd, "out of memory");
+		return;
+	}
+	for (i = 0; i < rd->rd_nkids; i++) {
+		ch = &rd->rd_kids[i];
+		if (ch->ch_restart_level != level)
+			continue;
+		ch->ch_restart_level = -1;
+		set[n++] = ch;
+	}
+	qsort(set, (size_t)n, sizeof(*set), by_seq);
+	for (i = 0; i < n && !rd->rd_stopping; i++) {
+		ch = set[i];
+		if (ch->ch_state != CH_DOWN)
+			continue;
+		if (ch->ch_kill || ch->ch_stopping) {
+			child_gone(rd, ch);
+			continue;
+		}
+		retire_poison(rd, ch);
+		ch->ch_restarts++;
+		if (rd_child_spawn(rd, ch) < 0)
+			child_gone(rd, ch);
+	}
+	free(set);
+}
+
+/*
+ * Restart the members of 'set' (the failed one among them, down
+ * already) as one restart of 'level': the running ones are stopped with
+ * SIGTERM (their mail stays queued), all at once, and the restart goes
+ * on in restart_resume() when the last of them has ended.
+ */
+static void
+restart_set(struct rd *rd, struct rd_child **set, int n,
+            const struct rd_child *failed, int level)
+{
+	bool moved[RD_MAX_GROUPS + 1] = {false};
+	struct rd_child *ch;
+	bool back;
+	int i;
+
+	for (i = n - 1; i >= 0; i--) {
+		ch = set[i];
+		/* Taken over from another level's pending restart, which may
+		 * now be complete without it. */
+		if (ch->ch_restart_level >= 0 && ch->ch_restart_level != level)
+			moved[ch->ch_restart_level] = true;
+		/* A sibling comes back unless it was on its way out anyway
+		 * (killed, stopped) or is temporary: never restarted. */
+		back = ch == failed ||
+		       (!ch->ch_kill && !ch->ch_stopping && !was_stopped(rd, ch) &&
+		        ch->ch_spec.sp_restart != RD_TEMPORARY);
+		ch->ch_restart_level = level;
+		ch->ch_stop_back = back;
+		if (ch->ch_pid > 0) {
+			rd_stop_begin(rd, ch, RD_STOP_FOR_RESTART);
+			continue;
+		}
+		ch->ch_state = back ? CH_DOWN : CH_GONE;
+		if (!back) {
+			ch->ch_restart_level = -1;
+			child_gone(rd, ch);
+		}
+	}
+	restart_resume(rd, level);
+	for (i = 0; i <= RD_MAX_GROUPS; i++)
+		if (moved[i])
+			restart_resume(rd, i);
+}
+
 
 /* The members of 'level' (all children for the top) that a failure of
  * 'failed' takes down under 'strategy', in start order. */
@@ -610,7 +612,7 @@ supervise(struct rd *rd, struct rd_child *ch)
 	if (within_intensity(rd, level)) {
 		n = strategy_set(rd, level, cfg->rc_groups[level].rg_strategy,
 		                 ch, set);
-		restart_set(rd, set, n, ch);
+		restart_set(rd, set, n, ch, level);
 		goto out;
 	}
 	snprintf(why, sizeof(why), "%s%s%s: more than %u restarts in %u s",
@@ -634,9 +636,51 @@ supervise(struct rd *rd, struct rd_child *ch)
 	n = strategy_set(rd, level, RD_ONE_FOR_ALL, ch, set);
 	rd_log(RD_INFO, "restarting group %s (%d actors)",
 	       cfg->rc_groups[level].rg_name, n);
-	restart_set(rd, set, n, ch);
+	restart_set(rd, set, n, ch, level);
 out:
 	free(set);
+}
+
+/*
+ * A stop of 'ch' for 'why' is over: its process ended with 'status'
+ * ('known' false when it was not our child). A sibling of a strategy
+ * restart waits down for the rest of its level; an actor of the
+ * shutdown is gone for good. Its watchers and the tools hear of it
+ * either way.
+ */
+static void
+stop_finished(struct rd *rd, struct rd_child *ch, enum rd_stop_for why,
+              int status, bool known)
+{
+	int level = ch->ch_restart_level;
+	bool back = why == RD_STOP_FOR_RESTART && ch->ch_stop_back &&
+	            !ch->ch_kill && !ch->ch_stopping && !rd->rd_stopping;
+	roost_exit_reason_t reason = why == RD_STOP_FOR_END
+	                             ? ROOST_EXIT_STOPPED : ROOST_EXIT_SHUTDOWN;
+
+	if (ch->ch_state == CH_STARTING) {
+		int err = check_exec(rd, ch); /* died of a failed exec? */
+
+		answer_spawn(rd, ch, err != 0 ? -err : -ECHILD);
+	}
+	rd_notify_down(rd, ch, status, known, back && address_kept(rd, ch),
+	               reason);
+	rd_status_exit(rd, ch, status, known, reason);
+	ch->ch_pid = 0;
+	if (!back) {
+		ch->ch_restart_level = -1;
+		child_gone(rd, ch);
+	} else {
+		ch->ch_state = CH_DOWN;
+		if (!address_kept(rd, ch)) {
+			/* It closed its context: it comes back at a new
+			 * address. */
+			rd_watches_forget(rd, ch->ch_aid);
+			ch->ch_aid.id = 0;
+		}
+	}
+	if (level >= 0)
+		restart_resume(rd, level);
 }
 
 void
@@ -648,9 +692,19 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 	bool stopped = ch->ch_stopping || was_stopped(rd, ch);
 	const char *name = ch->ch_name[0] ? ch->ch_name : "actor";
 	roost_exit_reason_t reason;
+	enum rd_stop_for stop;
 	bool restart;
 	char why[96];
 
+	/* The end of a stop of ours, or of a graceful stop that a restart
+	 * waits for; a stop someone else asked for ends like any exit. */
+	if (ch->ch_stop != RD_STOP_NONE) {
+		stop = rd_stop_end(rd, ch);
+		if (stop != RD_STOP_FOR_END || ch->ch_restart_level >= 0) {
+			stop_finished(rd, ch, stop, status, known);
+			return;
+		}
+	}
 	describe_exit(status, known, why, sizeof(why));
 	if (ch->ch_state == CH_STARTING) {
 		struct roost__slot_view sv;
@@ -735,37 +789,4 @@ rd_child_kill(struct rd *rd, struct rd_child *ch)
 	ch->ch_kill = true;
 	if (ch->ch_pid > 0)
 		kill(ch->ch_pid, SIGKILL);
-}
-
-/* Stop one actor for the shutdown; its watchers hear of it. */
-static void
-shut_one(struct rd *rd, struct rd_child *ch)
-{
-	terminate(rd, ch, true);
-	rd_notify_down(rd, ch, 0, false, false, ROOST_EXIT_SHUTDOWN);
-}
-
-void
-rd_children_shutdown(struct rd *rd)
-{
-	struct rd_child **set;
-	int n = 0;
-	int i;
-
-	set = calloc((size_t)rd->rd_nkids + 1, sizeof(*set));
-	if (set == NULL)
-		return;
-	for (i = 0; i < rd->rd_nkids; i++)
-		if (rd->rd_kids[i].ch_pid > 0)
-			set[n++] = &rd->rd_kids[i];
-	qsort(set, (size_t)n, sizeof(*set), by_seq);
-	/* Daemon-flagged actors first and at once, then the others in
-	 * reverse start order, each gracefully. */
-	for (i = n - 1; i >= 0; i--)
-		if (set[i]->ch_spec.sp_daemon)
-			shut_one(rd, set[i]);
-	for (i = n - 1; i >= 0; i--)
-		if (set[i]->ch_pid > 0)
-			shut_one(rd, set[i]);
-	free(set);
 }

@@ -170,7 +170,7 @@ send_notice(struct rd *rd, roost_aid_t to, uint32_t kind,
 	msgpack_pack_uint64(&pk, ref);
 	pack_kv_str(&pk, "name", ch->ch_name);
 	pack_kv_str(&pk, "reason", roost_exit_reason_name(reason));
-	pack_kv_int(&pk, "pid", ch->ch_pid ? ch->ch_pid : ch->ch_last_pid);
+	pack_kv_int(&pk, "pid", ch->ch_pid);
 	pack_kv_int(&pk, "status", known && WIFEXITED(status)
 	                           ? WEXITSTATUS(status) : -1);
 	pack_kv_int(&pk, "signal", known && WIFSIGNALED(status)

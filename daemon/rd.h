@@ -4,7 +4,10 @@
  *
  *   roostd.c    main: arguments, create or adopt the system, the loop
  *   children.c  the child table: spawn, attach, exits, restart by policy,
- *               strategies and intensity, stop
+ *               strategies and intensity
+ *   stops.c     one stop per child as a state machine driven by the loop
+ *               (graceful stop, SIGTERM, SIGKILL at each deadline)
+ *   shutdown.c  the ordered shutdown, tier by tier, on those stops
  *   requests.c  requests from actors (core/proto.h) and their replies
  *   notices.c   monitors and links, and the notices they produce
  *   watch.c     a thread watching processes that are not roostd's
@@ -49,6 +52,31 @@ enum rd_child_state {
 	CH_GONE        /* stopped for good, slot released */
 };
 
+/*
+ * A stop in progress. The loop escalates it at each deadline; it ends
+ * when the process is reaped (or its pidfd fires), never by waiting.
+ */
+enum rd_stop_phase {
+	RD_STOP_NONE,
+	RD_STOP_ASKING,   /* the user lane's lock was busy: ask again soon */
+	RD_STOP_ASKED,    /* graceful stop sent; SIGTERM at the deadline */
+	RD_STOP_TERM,     /* SIGTERM sent; SIGKILL at the deadline */
+	RD_STOP_KILLED    /* SIGKILL sent; given up on at the deadline */
+};
+
+/* What a stop is for, which decides what its end means. */
+enum rd_stop_for {
+	RD_STOP_FOR_RESTART,  /* a sibling's strategy restart: SIGTERM first,
+	                       * mail kept; it comes back if ch_stop_back */
+	RD_STOP_FOR_SHUTDOWN, /* the ordered shutdown: graceful first */
+	RD_STOP_FOR_END       /* a graceful stop someone else asked for: its
+	                       * exit is judged like any exit (stopped) */
+};
+
+/* Start order key of actors started on request (roost_spawn, one-shots,
+ * adopted without a spec): after every config actor. */
+#define RD_ORDER_REQUESTED INT64_MAX
+
 struct rd_child {
 	char ch_name[ROOST_NAME_MAX + 1]; /* "" for an unnamed actor */
 	struct rd_spec ch_spec;      /* unusable when ch_nospec */
@@ -56,9 +84,10 @@ struct rd_child {
 	bool ch_oneshot;             /* roost_spawn_fn: never restarted */
 	int ch_group;                /* index in rd.rd_groups */
 	uint64_t ch_seq;             /* start order (ascending) */
+	int64_t ch_order;            /* the config's order key: shutdown
+	                              * stops equal keys together */
 	enum rd_child_state ch_state;
 	pid_t ch_pid;                /* 0: none */
-	pid_t ch_last_pid;           /* the process a stop just ended */
 	uint64_t ch_pid_start;       /* /proc start time, for non-children */
 	bool ch_is_child;            /* reaped by waitpid; else watched */
 	roost_aid_t ch_aid;          /* its address once attached */
@@ -72,6 +101,13 @@ struct rd_child {
 	uint32_t ch_restarts;
 	int ch_done_status;          /* a one-shot's last word (DONE) */
 	bool ch_done_known;
+	enum rd_stop_phase ch_stop;  /* RD_STOP_NONE unless stopping */
+	enum rd_stop_for ch_stop_for;
+	uint64_t ch_stop_due;        /* next step of the stop (ns) */
+	uint64_t ch_stop_end;        /* while ASKING: when to give up */
+	bool ch_stop_back;           /* a restart stop: it comes back */
+	int ch_restart_level;        /* a strategy restart of this level
+	                              * awaits its stop; -1: none */
 };
 
 /* Intensity bookkeeping of a supervision level (top or group). */
@@ -115,6 +151,8 @@ struct rd {
 	uint64_t rd_next_ref;
 	uint64_t rd_deadletters;     /* messages retired as poison */
 	bool rd_stopping;            /* shutdown under way */
+	int rd_nstopping;            /* children with ch_stop != NONE */
+	uint64_t rd_stop_due;        /* at most their earliest ch_stop_due */
 	int rd_exit;                 /* exit status when the loop ends */
 };
 
@@ -142,10 +180,33 @@ void rd_children_reap(struct rd *rd);
 /* A watched (non-child) process ended; status unknown. */
 void rd_child_ended(struct rd *rd, struct rd_child *ch, int status,
                     bool known);
-void rd_children_shutdown(struct rd *rd);
 void rd_child_kill(struct rd *rd, struct rd_child *ch);
 /* False while the actor's user lane is open (roost_stop not called). */
 bool rd_child_lane_shut(struct rd *rd, const struct rd_child *ch);
+
+/* stops.c: a stop per child, driven by the loop (see enum
+ * rd_stop_phase). Nothing here waits. */
+/* Begin stopping 'ch' (no-op without a process). A stop already under
+ * way keeps its phase and purpose, unless the new one is the shutdown. */
+void rd_stop_begin(struct rd *rd, struct rd_child *ch, enum rd_stop_for why);
+/* Someone else began a graceful stop of 'ch' (roost_stop, or the roostd
+ * before an adoption): it is not restarted, and from here it runs the
+ * actor's timeouts (SIGTERM, then SIGKILL) unless a stop of ours is
+ * under way already; its exit is judged like any exit. */
+void rd_stop_follow(struct rd *rd, struct rd_child *ch);
+/* Escalate every stop whose deadline passed. */
+void rd_stops_tick(struct rd *rd, uint64_t now);
+/* When the next stop's deadline comes (possibly a little early), if any
+ * stop is under way. */
+bool rd_stops_next_due(const struct rd *rd, uint64_t *due);
+/* The process of 'ch', which is stopping, ended: the stop is over.
+ * Returns what it was for. */
+enum rd_stop_for rd_stop_end(struct rd *rd, struct rd_child *ch);
+
+/* shutdown.c: advance the ordered shutdown (daemon-flagged actors at
+ * once, then tier by tier in reverse start order, each tier's members
+ * together). True once no actor process is left. */
+bool rd_shutdown_step(struct rd *rd);
 
 /* requests.c */
 void rd_request(struct rd *rd, const roost_msg_t *m);

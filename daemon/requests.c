@@ -137,6 +137,9 @@ req_spawn(struct rd *rd, const roost_msg_t *m, const msgpack_object *a)
 	argv[argc] = NULL;
 	if (program == NULL || program[0] != '/')
 		goto out;
+	rc = -ESHUTDOWN;
+	if (rd->rd_stopping)
+		goto out;
 	rc = -EPERM;
 	if (!program_allowed(rd, program))
 		goto out;
@@ -377,11 +380,17 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 		return rd_status_request(rd, m, a, value, has_value);
 	case ROOST__KIND_STOPPING:
 		/* Believed only when the lane really is shut: nobody can
-		 * make roostd give up an actor by saying so. */
+		 * make roostd give up an actor by saying so. A stop asked by
+		 * another has the actor's timeouts from here (SIGTERM, then
+		 * SIGKILL); an actor that stops itself ends as it sees fit. */
 		if (a->via.array.size == 1 && arg_u64(a, 0, &id) &&
 		    (ch = rd_child_by_aid(rd, (roost_aid_t){id})) != NULL &&
-		    rd_child_lane_shut(rd, ch))
-			ch->ch_stopping = true;
+		    rd_child_lane_shut(rd, ch)) {
+			if (roost_msg_from(m).id == id)
+				ch->ch_stopping = true;
+			else
+				rd_stop_follow(rd, ch);
+		}
 		return 1; /* no reply */
 	default:
 		return -ENOSYS;

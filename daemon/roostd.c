@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * roostd.c - the supervisor daemon's main: arguments, the one-roostd
- * lock, creating (or adopting, or cleaning a stale) system, the main
- * loop, and the ordered shutdown. See rd.h for the other modules.
+ * lock, creating (or adopting, or cleaning a stale) system, and the main
+ * loop, which runs until the ordered shutdown (shutdown.c) has stopped
+ * every actor. See rd.h for the other modules.
  *
  * The loop receives on roostd's own mailbox with a timeout that ends at
- * the next alarm (or the 100 ms heartbeat); signal handlers and the
- * pidfd watcher only set flags and interrupt that receive.
+ * the next alarm, the next deadline of a stop (or the 100 ms
+ * heartbeat); signal handlers and the pidfd watcher only set flags and
+ * interrupt that receive.
  */
 #include "rd.h"
 #include "timers.h"
@@ -270,6 +272,7 @@ children_from_config(struct rd *rd)
 			ch->ch_spec.sp_daemon = a->ra_daemon;
 			ch->ch_spec.sp_mbox_bytes = a->ra_mbox_bytes;
 			ch->ch_spec.sp_shutdown_ms = a->ra_shutdown_ms;
+			ch->ch_order = a->ra_order;
 		}
 	}
 	return 0;
@@ -302,23 +305,27 @@ sleep_ns(struct rd *rd, uint64_t now, uint64_t next_beat)
 	if (rd->rd_timers != NULL && rd_timers_next_due(rd->rd_timers, &due) &&
 	    due < until)
 		until = due;
+	if (rd_stops_next_due(rd, &due) && due < until)
+		until = due;
 	if (rd_children_starting(rd) && now + ATTACH_POLL_NS < until)
 		until = now + ATTACH_POLL_NS;
 	return until > now ? (int64_t)(until - now) : 0;
 }
 
-/* Handle requests from 'rc'/'m' on, without waiting, up to a bound. */
+/* Handle requests from 'rc'/'m' on, without waiting, up to a bound, or
+ * until one begins the shutdown (the loop's next turn starts it). */
 static void
 handle_requests(struct rd *rd, int rc, roost_msg_t *m)
 {
 	if (rc == -EAGAIN || rc == -ETIMEDOUT || rc == -EINTR)
 		return;
+	bool stopping = rd->rd_stopping;
 	int n;
 
 	for (n = 0; rc == 0 && n < REQUESTS_PER_TURN; n++) {
 		if (roost_msg_flags(m) & ROOST_MSG_SYSTEM)
 			rd_request(rd, m);
-		if (rd->rd_stopping)
+		if (rd->rd_stopping != stopping)
 			return;
 		rc = roost_recv(rd->rd_ctx, &m, 0);
 	}
@@ -355,16 +362,23 @@ watched_exits(struct rd *rd)
 	}
 }
 
+/*
+ * The loop, until the shutdown has stopped every actor. Nothing in a
+ * turn waits: stops and the shutdown advance at their deadlines
+ * (stops.c, shutdown.c), so alarms, requests and exits are served
+ * throughout.
+ */
 static void
 loop(struct rd *rd)
 {
 	uint64_t next_beat = 0;
 	uint64_t beats = 0;
 	roost_msg_t *m = NULL;
+	bool announced = false;      /* the shutdown told to systemd */
 	uint64_t now;
 	int rc;
 
-	while (!rd->rd_stopping) {
+	for (;;) {
 		now = roost__plat_now_ns();
 		if (now >= next_beat) {
 			heartbeat(&rd->rd_sy);
@@ -372,10 +386,10 @@ loop(struct rd *rd)
 				rd_audit(rd);
 			next_beat = now + HEARTBEAT_NS;
 		}
-		if (rd_sig_stop) {
+		if (rd_sig_stop && !rd->rd_stopping) {
 			rd_log(RD_INFO, "signal %d: shutting down",
 			       (int)rd_sig_stop);
-			break;
+			rd->rd_stopping = true;
 		}
 		if (rd_sig_chld) {
 			/* Requests first: a STOPPING for the one that exited
@@ -386,11 +400,18 @@ loop(struct rd *rd)
 		}
 		watched_exits(rd);
 		rd_children_poll_attach(rd);
+		rd_stops_tick(rd, roost__plat_now_ns());
+		if (rd->rd_stopping && !announced) {
+			announced = true;
+#ifdef ROOSTD_HAVE_SYSTEMD
+			sd_notify(0, "STOPPING=1");
+#endif
+		}
+		if (rd->rd_stopping && rd_shutdown_step(rd))
+			break;
 		if (rd->rd_timers != NULL)
 			rd_timers_fire(rd->rd_timers, roost__plat_now_ns(),
 			               fire_one, rd);
-		if (rd->rd_stopping)
-			break;
 		rd_status_sync(rd);
 		rc = roost__recv_ns(rd->rd_ctx, &m,
 		                    sleep_ns(rd, roost__plat_now_ns(), next_beat));
@@ -515,7 +536,8 @@ start(struct rd *rd, bool adopt)
 	}
 	if (adopt)
 		return rd_adopt(rd);
-	for (k = 0; k < rd->rd_nkids && !rd->rd_stopping; k++) {
+	for (k = 0; k < rd->rd_nkids && !rd->rd_stopping && !rd_sig_stop;
+	     k++) {
 		/* A failure during start-up may have started it already
 		 * (a one_for_all restart of its group). */
 		if (rd->rd_kids[k].ch_state != CH_DOWN ||
@@ -658,7 +680,9 @@ main(int argc, char **argv)
 	prctl(PR_SET_TIMERSLACK, 1);
 	heartbeat(&rd.rd_sy);
 	if (start(&rd, adopt == 1) < 0) {
+		/* What did start is stopped by the loop's shutdown. */
 		rd.rd_exit = 1;
+		rd.rd_stopping = true;
 	} else {
 		rd_log(RD_INFO, "system '%s' up, %d actor(s)", system,
 		       rd.rd_nkids);
@@ -666,12 +690,10 @@ main(int argc, char **argv)
 		sd_notifyf(0, "READY=1\nSTATUS=system %s up\nMAINPID=%d",
 		           system, (int)getpid());
 #endif
-		loop(&rd);
 	}
-#ifdef ROOSTD_HAVE_SYSTEMD
-	sd_notify(0, "STOPPING=1");
-#endif
-	rd_children_shutdown(&rd);
+	/* Without roostd's mailbox, start() spawned nothing to stop. */
+	if (rd.rd_ctx != NULL)
+		loop(&rd);
 	rd_children_reap(&rd);
 	rd_watch_stop();
 	rd_timers_close(rd.rd_timers);

@@ -11,10 +11,15 @@
  * A graceful stop (ROOST_KIND_STOP) makes it answer everything queued
  * before the stop, then close and exit 0. With --stubborn it ignores both
  * the stop and SIGTERM (to exercise roostd's escalation to SIGKILL).
+ * With --linger MS a stop (STOP or SIGTERM) takes MS milliseconds: it
+ * renames its process "lingering" (/proc/PID/comm, so a test can see
+ * it) and sleeps that long before it exits 0.
  * POISON aborts every time, even redelivered (it ends in the dead
- * letters). PID answers with the actor's pid. With --forward NAME, every
- * message of kind 1000 or more (alarms, say) is passed on to NAME, once
- * NAME is registered (it waits up to a second for that).
+ * letters). PID answers with the actor's pid. STOP_SELF makes it stop
+ * itself (roost_stop on its own address), as roost_run's COMPLETE does.
+ * With --forward NAME, every message of kind 1000 or more (alarms, say)
+ * is passed on to NAME, once NAME is registered (it waits up to a second
+ * for that).
  */
 #include <roost.h>
 
@@ -24,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 enum {
@@ -33,10 +40,49 @@ enum {
 	KIND_SLEEP = 4, /* pause 100 ms: lets a backlog build up */
 	KIND_POISON = 5,
 	KIND_PID = 6,
+	KIND_STOP_SELF = 7,
 	KIND_FORWARDED = 1000, /* and above */
 	KIND_REPLY = 100,
 	KIND_REPLY_REDELIVERED = 101,
 };
+
+static long linger_ms = -1; /* --linger: how long a stop takes; -1 none */
+
+/* A slow stop: seen in /proc/PID/comm, then a sleep (no spin), then the
+ * end. Async-signal-safe: it runs in the SIGTERM handler too. */
+static void
+linger_and_exit(void)
+{
+	struct timespec ts = {linger_ms / 1000, (linger_ms % 1000) * 1000000};
+
+	prctl(PR_SET_NAME, "lingering", 0, 0, 0);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+/* True if 's' is a whole number of milliseconds, 0..86400000. */
+static bool
+parse_ms(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 ||
+	    v > 86400000)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void
+on_sigterm(int sig)
+{
+	(void)sig;
+	linger_and_exit();
+}
 
 /* Pass 'm' on to 'name', waiting up to a second for the name to be
  * registered (after a restart, its holder may not be up yet). */
@@ -72,14 +118,24 @@ main(int argc, char **argv)
 			stubborn = true;
 		} else if (strcmp(argv[i], "--forward") == 0 && i + 1 < argc) {
 			forward = argv[++i];
+		} else if (strcmp(argv[i], "--linger") == 0 && i + 1 < argc &&
+		           parse_ms(argv[++i], &linger_ms)) {
+			continue;
 		} else {
 			fprintf(stderr, "usage: echo_actor [--stubborn] "
-			        "[--forward NAME]\n");
+			        "[--forward NAME] [--linger MS]\n");
 			return 2;
 		}
 	}
+	if (stubborn && linger_ms >= 0) {
+		fprintf(stderr, "echo_actor: --stubborn and --linger exclude "
+		        "each other\n");
+		return 2;
+	}
 	if (stubborn)
 		signal(SIGTERM, SIG_IGN);
+	if (linger_ms >= 0)
+		signal(SIGTERM, on_sigterm);
 	roost_ctx_opts_init(&o);
 	rc = roost_ctx_opts_from_env(&o);
 	if (rc == 0)
@@ -98,6 +154,8 @@ main(int argc, char **argv)
 			continue; /* ROOST_ECORRUPT: reported once, go on */
 		switch (roost_msg_kind(m)) {
 		case ROOST_KIND_STOP:
+			if (linger_ms >= 0)
+				linger_and_exit();
 			stopping = !stubborn;
 			break;
 		case KIND_ECHO:
@@ -128,6 +186,9 @@ main(int argc, char **argv)
 			roost_send_ex(ctx, roost_msg_from(m), KIND_REPLY,
 			              ROOST_SEND_SYSTEM, roost_msg_corr(m), &pid,
 			              sizeof(pid), 1000);
+			break;
+		case KIND_STOP_SELF:
+			roost_stop(ctx, roost_self(ctx));
 			break;
 		case KIND_QUIT:
 			return roost_ctx_close(ctx) == 0 ? 0 : 1;

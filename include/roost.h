@@ -305,7 +305,10 @@ ROOST_EXTERN int roost_send_batch(roost_ctx_t *ctx, roost_aid_t to,
  * Graceful stop. Marks the end of the target's user lane now (later user
  * sends get -ESHUTDOWN) and sends it ROOST_KIND_STOP on the system lane,
  * so it is seen at once. The target should handle everything queued
- * before the mark (roost_recv until -EAGAIN) and then close. -ESRCH for a
+ * before the mark (roost_recv until -EAGAIN) and then close. For an
+ * actor of roostd's stopped by another, roostd holds the stop to the
+ * actor's shutdown timeout: SIGTERM after it, then SIGKILL after it
+ * again. -ESRCH for a
  * stale address, -EALREADY if it is already stopping.
  */
 #define ROOST_KIND_STOP 0xffffff01u
@@ -547,7 +550,8 @@ ROOST_EXTERN void roost_spawn_opts_init(roost_spawn_opts_t *o);
  * in '*out'. Errors: the exec's own (-ENOENT, -EACCES, -ENOEXEC, ...),
  * -EPERM when the system grants group access and 'program' is not in its
  * config, -EADDRINUSE name taken, -ETIMEDOUT the child never attached
- * (it is killed), -ECHILD it exited before attaching, -ENOSPC table full.
+ * (it is killed), -ECHILD it exited before attaching, -ENOSPC table full,
+ * -ESHUTDOWN the system is shutting down.
  */
 ROOST_EXTERN int roost_spawn(roost_ctx_t *ctx, const roost_spawn_opts_t *o,
                              roost_aid_t *out);

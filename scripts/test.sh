@@ -39,8 +39,8 @@ echo "roost: roostd under ThreadSanitizer" >&2
 CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DROOST_TSAN=ON \
 	>/dev/null
 cmake --build build-tsan --target check_supervise check_roostd \
-	check_scribble -j"$(nproc)" >/dev/null
-for t in check_supervise check_roostd check_scribble; do
+	check_scribble check_stops -j"$(nproc)" >/dev/null
+for t in check_supervise check_roostd check_scribble check_stops; do
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
 		build-tsan/tests/$t
 done
@@ -69,6 +69,6 @@ echo "roost: fuzzing found nothing"
 # Reaching here means every step passed (set -e): the layering check,
 # the ctest suites twice (plain and sanitized), the install check, the
 # Python suite twice (plain and sanitized), three examples under
-# valgrind, three suites under TSan and the five fuzz targets.
+# valgrind, four suites under TSan and the five fuzz targets.
 suites=$(cd build-test && ctest -N | sed -n 's/^Total Tests: //p')
-echo "summary: $((2 * suites + 15)) passed, 0 failed"
+echo "summary: $((2 * suites + 16)) passed, 0 failed"

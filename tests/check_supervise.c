@@ -30,29 +30,12 @@ spawn_echo(roost_ctx_t *ctx, const char *name, const char *const *argv)
 	return aid;
 }
 
-static bool
-is_kind(const roost_msg_t *m, void *arg)
-{
-	return roost_msg_kind(m) == *(uint32_t *)arg;
-}
-
-/* Take the next message of 'kind' (any lane) within 'ms'. */
-static roost_msg_t *
-take_kind(roost_ctx_t *ctx, uint32_t kind, int ms)
-{
-	roost_msg_t *m = NULL;
-
-	ck_assert_int_eq(roost_recv_match(ctx, &m, ROOST_LANE_ANY, is_kind,
-	                                  &kind, ms), 0);
-	return m;
-}
-
 static roost_notice_t
 take_notice(roost_ctx_t *ctx, uint32_t kind)
 {
 	roost_notice_t n;
 
-	ck_assert_int_eq(roost_notice_decode(take_kind(ctx, kind, 10000), &n),
+	ck_assert_int_eq(roost_notice_decode(ru_take_kind(ctx, kind, 10000), &n),
 	                 0);
 	return n;
 }
@@ -205,7 +188,7 @@ START_TEST(test_alarms)
 	ck_assert_int_eq(roost_send_after(ctx, roost_self(ctx), 30000, 1234,
 	                                  "hi", 2, &id), 0);
 	ck_assert_uint_ne(id, 0);
-	m = take_kind(ctx, 1234, 5000);
+	m = ru_take_kind(ctx, 1234, 5000);
 	ck_assert_uint_ge(roost__plat_now_ns() - t0, 30000000u);
 	ck_assert_uint_eq(roost_msg_size(m), 2);
 	ck_assert_int_eq(memcmp(roost_msg_data(m), "hi", 2), 0);
@@ -213,7 +196,7 @@ START_TEST(test_alarms)
 	ck_assert_int_eq(roost_send_interval(ctx, roost_self(ctx), 0, 10000,
 	                                     1235, NULL, 0, &id), 0);
 	for (i = 0; i < 5; i++)
-		take_kind(ctx, 1235, 5000);
+		ru_take_kind(ctx, 1235, 5000);
 	ck_assert_int_eq(roost_timer_cancel(ctx, id), 0);
 	while (roost_recv(ctx, &m, 0) == 0)
 		; /* a tick may have been queued before the cancel */
@@ -253,11 +236,11 @@ START_TEST(test_alarm_survives_restart)
 	pid = ru_echo_pid(ctx, echo);
 	ck_assert_int_eq(roost_send_interval(ctx, echo, 0, 20000, 1001, "t", 1,
 	                                     &id), 0);
-	take_kind(ctx, 1001, 5000);
+	ru_take_kind(ctx, 1001, 5000);
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_CRASH, NULL, 0, 1000), 0);
 	ck_assert_int_ne(ru_echo_pid(ctx, echo), pid);
 	for (i = 0; i < 3; i++)
-		take_kind(ctx, 1001, 5000);
+		ru_take_kind(ctx, 1001, 5000);
 	ck_assert_int_eq(roost_kill(ctx, echo), 0);
 	while (roost_send(ctx, echo, KIND_ECHO, NULL, 0, 0) != -ESRCH)
 		usleep(5000);
@@ -290,7 +273,7 @@ START_TEST(test_dead_letter)
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_POISON, "xyz", 3, 1000), 0);
 	ck_assert_int_eq(roost_send_ex(ctx, echo, KIND_ECHO, 0, 42, NULL, 0,
 	                               1000), 0);
-	m = take_kind(ctx, KIND_REPLY, 15000);
+	m = ru_take_kind(ctx, KIND_REPLY, 15000);
 	ck_assert_uint_eq(roost_msg_corr(m), 42);
 	ck_assert_int_eq(roost_mbox_stats(ctx, dead, &st), 0);
 	ck_assert_uint_eq(st.queued, 1);
@@ -347,7 +330,7 @@ START_TEST(test_oneshot)
 	                 0);
 	ck_assert_int_eq(roost_monitor(ctx, job, &ref), 0);
 	ck_assert_int_eq(roost_send(ctx, job, 1, NULL, 0, 1000), 0);
-	m = take_kind(ctx, 77, 5000);
+	m = ru_take_kind(ctx, 77, 5000);
 	ck_assert(roost_aid_eq(roost_msg_from(m), job));
 	n = take_notice(ctx, ROOST_KIND_DOWN);
 	ck_assert(roost_aid_eq(n.aid, job));
@@ -529,7 +512,7 @@ START_TEST(test_adoption)
 	pid = ru_echo_pid(ctx, echo);
 	ck_assert_int_eq(roost_send_interval(ctx, echo, 0, 20000, 1002, NULL,
 	                                     0, &id), 0);
-	take_kind(ctx, 1002, 5000);
+	ru_take_kind(ctx, 1002, 5000);
 	kill(rd, SIGKILL);
 	ck_assert_int_eq(tu_wait(rd, 5000), 128 + SIGKILL);
 	/* Messages still flow with no roostd. */
@@ -537,7 +520,7 @@ START_TEST(test_adoption)
 	ck_assert_int_eq(pipe(p), 0);
 	rd = ru_start_roostd(p[1]);
 	close(p[1]);
-	take_kind(ctx, 1002, 10000); /* the alarm resumed */
+	ru_take_kind(ctx, 1002, 10000); /* the alarm resumed */
 	ck_assert_int_eq(ru_echo_pid(ctx, echo), pid);
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_CRASH, NULL, 0, 1000), 0);
 	ck_assert_int_ne(ru_echo_pid(ctx, echo), pid); /* restarted */

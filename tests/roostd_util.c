@@ -185,6 +185,22 @@ ru_cleanup(void)
 }
 
 static bool
+is_kind(const roost_msg_t *m, void *arg)
+{
+	return roost_msg_kind(m) == *(uint32_t *)arg;
+}
+
+roost_msg_t *
+ru_take_kind(roost_ctx_t *ctx, uint32_t kind, int ms)
+{
+	roost_msg_t *m = NULL;
+
+	ck_assert_int_eq(roost_recv_match(ctx, &m, ROOST_LANE_ANY, is_kind,
+	                                  &kind, ms), 0);
+	return m;
+}
+
+static bool
 is_reply(const roost_msg_t *m, void *arg)
 {
 	return roost_msg_kind(m) == KIND_REPLY &&

@@ -11,7 +11,7 @@
 /* Kinds the echo actor (examples/echo_actor.c) understands. */
 enum {
 	KIND_ECHO = 1, KIND_QUIT = 2, KIND_CRASH = 3, KIND_SLEEP = 4,
-	KIND_POISON = 5, KIND_PID = 6, KIND_REPLY = 100,
+	KIND_POISON = 5, KIND_PID = 6, KIND_STOP_SELF = 7, KIND_REPLY = 100,
 	KIND_REPLY_REDELIVERED = 101, KIND_FORWARDED = 1000
 };
 
@@ -40,6 +40,8 @@ void ru_stop_roostd(pid_t rd);
 bool ru_log_has(const char *needle);
 /* Remove the config and roostd's log (kept when a test fails). */
 void ru_cleanup(void);
+/* Take the next message of 'kind' (any lane) within 'ms'. */
+roost_msg_t *ru_take_kind(roost_ctx_t *ctx, uint32_t kind, int ms);
 /* The pid the echo actor at 'aid' reports (KIND_PID). */
 int32_t ru_echo_pid(roost_ctx_t *ctx, roost_aid_t aid);
 

@@ -22,7 +22,7 @@
 #define SHUTDOWN_WAIT_DEF 30000
 
 /* The system must have a roostd process for this verb. One that skips
- * heartbeats (busy stopping a group, say) is asked anyway: the request
+ * heartbeats (stopped with SIGSTOP, say) is asked anyway: the request
  * then answers late or times out (exit 9). */
 static int
 need_roostd(struct ctl *c, const char *verb)
@@ -347,7 +347,7 @@ spawn_opts(struct ctl *c, int argc, char **argv, roost_spawn_opts_t *o)
 
 /* What roost_spawn said, as an exit code and a message. */
 static int
-spawn_error(int rc, const roost_spawn_opts_t *o)
+spawn_error(const struct ctl *c, int rc, const roost_spawn_opts_t *o)
 {
 	if (rc == -EADDRINUSE)
 		return ctl_err(CTL_FAILED, "spawn: the name '%s' is taken",
@@ -357,6 +357,9 @@ spawn_error(int rc, const roost_spawn_opts_t *o)
 		               "spawn: %s exited before it attached "
 		               "(is it a roost actor?)",
 		               o->program);
+	if (rc == -ESHUTDOWN)
+		return ctl_err(CTL_FAILED, "spawn: system '%s' is shutting "
+		               "down", c->c_sysname);
 	return ctl_fail(rc, "spawn %s", o->program);
 }
 
@@ -416,7 +419,7 @@ ctl_spawn(struct ctl *c, int argc, char **argv)
 	if (rc == 0) {
 		rc = roost_spawn(c->c_ctx, &o, &aid);
 		if (rc < 0) {
-			rc = spawn_error(rc, &o);
+			rc = spawn_error(c, rc, &o);
 		} else {
 			spawn_print(c, &o, aid);
 			rc = CTL_OK;

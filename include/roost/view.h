@@ -128,7 +128,9 @@ typedef struct {
 	uint64_t uptime_ns;             /* since its last (re)start */
 	char group[ROOST_NAME_MAX + 1]; /* "" for the top level */
 	char last_exit[16];             /* "normal", "exit", "signal",
-	                                   "killed", "stopped", "lost"; "" if
+	                                   "killed", "stopped", "lost",
+	                                   "shutdown" (stopped by roostd for
+	                                   a restart or the shutdown); "" if
 	                                   it never ended */
 	int32_t last_status;            /* exit status, or -1 */
 	int32_t last_signal;            /* signal that ended it, or 0 */

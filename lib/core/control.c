@@ -260,7 +260,7 @@ roost_stop(roost_ctx_t *ctx, roost_aid_t aid)
 		rc = roost__ctx_peer(ctx, aid, &mb);
 		if (rc < 0)
 			return rc;
-		rc = roost__mbox_shut_user(mb);
+		rc = roost__mbox_shut_user(mb, 1000);
 		if (rc != -ESTALE)
 			break;
 		roost__ctx_peer_drop(ctx, roost_aid_slot(aid));

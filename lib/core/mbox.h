@@ -390,8 +390,10 @@ void roost__mbox_repair_locked(struct roost__mbox *mb);
 void roost__mbox_note_used(struct roost__mbox_hdr *h, uint64_t used);
 
 /* Shut the user lane (graceful stop): later user sends get -ESHUTDOWN.
- * -ESRCH if closed, -EALREADY if already shut. Any process. */
-int roost__mbox_shut_user(struct roost__mbox *mb);
+ * Waits up to 'timeout_ms' for the lock (0: -EAGAIN when it is held, so
+ * roostd's loop never waits). -ESRCH if closed, -EALREADY if already
+ * shut. Any process. */
+int roost__mbox_shut_user(struct roost__mbox *mb, int timeout_ms);
 
 /* Mark the mailbox closed and wake every sender blocked on it. */
 void roost__mbox_close(struct roost__mbox *mb);

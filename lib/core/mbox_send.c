@@ -644,14 +644,14 @@ roost__mbox_push(struct roost__mbox *mb, const struct roost__out *o,
 }
 
 int
-roost__mbox_shut_user(struct roost__mbox *mb)
+roost__mbox_shut_user(struct roost__mbox *mb, int timeout_ms)
 {
 	struct roost__mbox_hdr *h = mb->mb_hdr;
 	uint64_t deadline = 0;
 	uint32_t state = ROOST_MBOX_OPEN;
 	int rc;
 
-	rc = roost__mbox_lock(mb, 1000, &deadline);
+	rc = roost__mbox_lock(mb, timeout_ms, &deadline);
 	if (rc < 0)
 		return rc;
 	/* Under the lock, so no sender is between its state check and its
