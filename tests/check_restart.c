@@ -322,11 +322,71 @@ START_TEST(test_restart_opts_from_env)
 }
 END_TEST
 
+/*
+ * A sender's restart keeps its order (tag-private): what its first
+ * incarnation queued in its private lane arrives before what its second
+ * sends. The first is killed with its messages still queued; the second
+ * reattaches at the same address and takes the same lane again.
+ */
+#define ORDER_BATCH 100
+
+struct order_shared {
+	uint64_t os_aid;
+	uint64_t os_rx;
+};
+
+static int
+sender_life(void *arg)
+{
+	struct order_shared *os = arg;
+	roost_aid_t again = {__atomic_load_n(&os->os_aid, __ATOMIC_ACQUIRE)};
+	roost_aid_t rx = {os->os_rx};
+	roost_ctx_t *ctx;
+	uint64_t first = again.id == 0 ? 0 : ORDER_BATCH;
+	uint64_t i;
+	int rc;
+
+	ctx = open_supervised(NULL, again, &rc);
+	if (rc != 0)
+		return 1;
+	for (i = first; i < first + ORDER_BATCH; i++)
+		if (roost_send(ctx, rx, 1, &i, sizeof(i), 5000) != 0)
+			return 2;
+	__atomic_store_n(&os->os_aid, roost_self(ctx).id, __ATOMIC_RELEASE);
+	if (first == 0)
+		raise(SIGKILL); /* dies with its messages queued */
+	return roost_ctx_close(ctx) == 0 ? 0 : 3;
+}
+
+START_TEST(test_restart_sender_keeps_order)
+{
+	struct order_shared *os = tu_shared_alloc(sizeof(*os));
+	roost_ctx_t *rx = tu_open_sized("rx", 65536);
+	roost_msg_t *m;
+	uint64_t got;
+	uint64_t i;
+
+	os->os_rx = roost_self(rx).id;
+	ck_assert_int_eq(tu_wait(tu_fork(sender_life, os), 10000),
+	                 128 + SIGKILL);
+	ck_assert_int_eq(tu_wait(tu_fork(sender_life, os), 10000), 0);
+	for (i = 0; i < 2 * ORDER_BATCH; i++) {
+		ck_assert_int_eq(roost_recv(rx, &m, 1000), 0);
+		memcpy(&got, roost_msg_data(m), sizeof(got));
+		ck_assert_uint_eq(got, i);
+	}
+	ck_assert_int_eq(roost_recv(rx, &m, 0), -EAGAIN);
+	ck_assert_int_eq(roost_ctx_close(rx), 0);
+}
+END_TEST
+
 static Suite *
 restart_suite(void)
 {
 	Suite *s = suite_create("restart");
 
+	suite_add_tcase(s, tu_tcase("test_restart_sender_keeps_order",
+	                            test_restart_sender_keeps_order, 60));
 	suite_add_tcase(s, tu_tcase("test_restart_keeps_address_and_mail",
 	                            test_restart_keeps_address_and_mail, 60));
 	suite_add_tcase(s, tu_tcase("test_restart_damaged_mailbox_is_fresh",

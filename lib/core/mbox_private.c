@@ -116,7 +116,24 @@ shared_pending_locked(const struct roost__mbox *mb, uint64_t aid)
 	return false;
 }
 
-/* Under mh_lock: the private lane 'aid' holds or may take, or 0. */
+/* Is the claimant of 'pl' gone: released (pid 0) or dead? */
+static bool
+claimant_gone(const struct roost__plane *pl)
+{
+	pid_t pid = roost__load_rlx(&pl->pl_claim_pid);
+
+	return pid == 0 ||
+	       !roost__plat_proc_alive(pid, roost__load_rlx(&pl->pl_claim_start));
+}
+
+/*
+ * Under mh_lock: the private lane 'aid' holds or may take, or 0. A lane
+ * last claimed by this address comes first: ours carried over a
+ * replacement (resumed), or our previous incarnation's (it exited or
+ * was killed, and roostd restarted us at the same address) so that what
+ * it queued stays ahead of what we send. Then a lane never claimed or
+ * released, then one whose claimant died.
+ */
 static unsigned
 find_lane_locked(const struct roost__mbox *mb, uint64_t aid, pid_t pid,
                  uint64_t start, bool *resumed)
@@ -127,23 +144,24 @@ find_lane_locked(const struct roost__mbox *mb, uint64_t aid, pid_t pid,
 	*resumed = false;
 	for (lane = ROOST_LANE_PRIV0; lane < mb->mb_nlanes; lane++) {
 		pl = roost__mbox_plane(mb, lane);
-		if (roost__load_rlx(&pl->pl_claim_aid) == aid &&
-		    roost__load_rlx(&pl->pl_claim_pid) == pid &&
+		if (roost__load_rlx(&pl->pl_claim_aid) != aid)
+			continue;
+		if (roost__load_rlx(&pl->pl_claim_pid) == pid &&
 		    roost__load_rlx(&pl->pl_claim_start) == start) {
-			*resumed = true; /* ours, carried over a replacement */
+			*resumed = true;
 			return lane;
 		}
-	}
-	for (lane = ROOST_LANE_PRIV0; lane < mb->mb_nlanes; lane++) {
-		if (roost__load_rlx(&roost__mbox_plane(mb, lane)->pl_claim_aid) ==
-		    0)
+		if (claimant_gone(pl))
 			return lane;
 	}
-	/* Every lane is claimed: take one whose claimant is gone. */
 	for (lane = ROOST_LANE_PRIV0; lane < mb->mb_nlanes; lane++) {
 		pl = roost__mbox_plane(mb, lane);
-		if (!roost__plat_proc_alive(roost__load_rlx(&pl->pl_claim_pid),
-		                            roost__load_rlx(&pl->pl_claim_start)))
+		if (roost__load_rlx(&pl->pl_claim_aid) == 0 ||
+		    roost__load_rlx(&pl->pl_claim_pid) == 0)
+			return lane;
+	}
+	for (lane = ROOST_LANE_PRIV0; lane < mb->mb_nlanes; lane++) {
+		if (claimant_gone(roost__mbox_plane(mb, lane)))
 			return lane;
 	}
 	return 0;
@@ -215,8 +233,10 @@ roost__mbox_unclaim(struct roost__mbox *mb)
 {
 	if (mb->mb_plane == 0)
 		return;
-	/* Release: our last tail before the lane is free to claim. */
-	roost__store_rel(&roost__mbox_plane(mb, mb->mb_plane)->pl_claim_aid, 0);
+	/* Release: our last tail before the lane is free to claim. The
+	 * address stays, so that our next incarnation takes this lane
+	 * again (what we queued stays ahead of what it sends). */
+	roost__store_rel(&roost__mbox_plane(mb, mb->mb_plane)->pl_claim_pid, 0);
 	mb->mb_plane = 0;
 }
 
