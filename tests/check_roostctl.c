@@ -224,8 +224,9 @@ promtool_check(void)
 			_exit(126);
 		execlp("promtool", "promtool", "check", "metrics",
 		       (char *)NULL);
-		fprintf(stderr, "promtool: %s (scripts/deps.sh installs "
-		                "Debian's prometheus package)\n",
+		fprintf(stderr,
+		        "promtool: %s (scripts/deps.sh installs "
+		        "Debian's prometheus package)\n",
 		        strerror(errno));
 		_exit(127);
 	}
@@ -1340,16 +1341,16 @@ START_TEST(test_roostctl_metrics)
 	    strstr(out, "# TYPE roost_actor_queued_messages gauge\n"));
 	ck_assert_ptr_nonnull(strstr(out, "# HELP roost_system_alarms "));
 	ck_assert(metric_value("roost_actor_queued_messages", "box") == 5);
-	ck_assert(metric_value("roost_actor_enqueued_messages_total",
-	                       "box") == 5);
-	ck_assert(metric_value("roost_actor_dequeued_messages_total",
-	                       "box") == 0);
+	ck_assert(metric_value("roost_actor_enqueued_messages_total", "box") ==
+	          5);
+	ck_assert(metric_value("roost_actor_dequeued_messages_total", "box") ==
+	          0);
 	ck_assert(metric_value("roost_actor_enqueued_bytes_total", "box") ==
 	          20);
 	ck_assert(metric_value("roost_actor_queued_bytes", "box") > 0);
-	ck_assert(metric_value("roost_actor_mailbox_high_water_bytes",
-	                       "box") >=
-	          metric_value("roost_actor_queued_bytes", "box"));
+	ck_assert(
+	    metric_value("roost_actor_mailbox_high_water_bytes", "box") >=
+	    metric_value("roost_actor_queued_bytes", "box"));
 	ck_assert(metric_value("roost_actor_blocked_sends_total", "box") == 0);
 	ck_assert(metric_value("roost_actor_corrupt_records_total", "box") ==
 	          0);
@@ -1388,9 +1389,11 @@ START_TEST(test_roostctl_metrics)
 	now = counts_of("echo");
 	ck_assert(now.ec_in >= before.ec_in + (double)fl->fl_calls);
 	ck_assert(now.ec_out >= before.ec_out + (double)fl->fl_calls);
-	ck_assert(now.ec_bytes >= before.ec_bytes + 4.0 * (double)fl->fl_calls);
+	ck_assert(now.ec_bytes >=
+	          before.ec_bytes + 4.0 * (double)fl->fl_calls);
 	if (getenv("ROOSTCTL_TEST_VERBOSE") != NULL)
-		fprintf(stderr, "metrics: 20 scrapes while %llu calls flowed\n",
+		fprintf(stderr,
+		        "metrics: 20 scrapes while %llu calls flowed\n",
 		        (unsigned long long)fl->fl_calls);
 	munmap(fl, sizeof(*fl));
 	/* A crash: roostd restarts echo, and both counts show it. */

@@ -27,9 +27,9 @@ struct scrape {
 	roost_actor_info_t *sc_actors; /* every actor, in slot order */
 	size_t sc_n;
 	size_t sc_cap;
-	uint64_t sc_restarts;     /* of the actors roostd supervises */
-	uint32_t sc_corrupt;      /* mailboxes that failed validation */
-	int sc_alarms;            /* live alarms, or why not counted */
+	uint64_t sc_restarts; /* of the actors roostd supervises */
+	uint32_t sc_corrupt;  /* mailboxes that failed validation */
+	int sc_alarms;        /* live alarms, or why not counted */
 };
 
 /* The per-actor families, in the order they are printed. */
@@ -161,8 +161,8 @@ print_label_value(const char *s)
 static void
 print_family_head(const struct family *f)
 {
-	printf("# HELP %s %s\n# TYPE %s %s\n", f->f_name, f->f_help,
-	       f->f_name, f->f_type);
+	printf("# HELP %s %s\n# TYPE %s %s\n", f->f_name, f->f_help, f->f_name,
+	       f->f_type);
 }
 
 static void
@@ -184,8 +184,7 @@ print_actor_sample(const char *metric, const char *sys,
 /* One system-wide family with its single sample ('value' is printed as
  * given: an integer or a decimal). */
 static void
-print_system_family(const char *sys, const struct family *f,
-                    const char *value)
+print_system_family(const char *sys, const struct family *f, const char *value)
 {
 	print_family_head(f);
 	printf("%s{system=\"", f->f_name);
@@ -211,9 +210,9 @@ print_system(const struct scrape *sc)
 	static const struct family live = {
 	    "roost_system_live_actors", "gauge",
 	    "Actors in the table whose process runs now."};
-	static const struct family slots = {"roost_system_actor_slots",
-	                                    "gauge",
-	                                    "Size of the system's actor table."};
+	static const struct family slots = {
+	    "roost_system_actor_slots", "gauge",
+	    "Size of the system's actor table."};
 	static const struct family up = {
 	    "roost_system_roostd_up", "gauge",
 	    "1 when a roostd runs the system with a fresh heartbeat, else 0."};
@@ -271,7 +270,8 @@ print_actors(const struct scrape *sc, size_t n)
 				print_family_head(&actor_families[m]);
 			head = true;
 			print_actor_sample(actor_families[m].f_name,
-			                   sc->sc_sys.name, &sc->sc_actors[i], v);
+			                   sc->sc_sys.name, &sc->sc_actors[i],
+			                   v);
 		}
 	}
 }
@@ -352,9 +352,10 @@ scrape_status(const struct scrape *sc)
 		if (ctl_mbox_damaged(&sc->sc_actors[i]))
 			rc = CTL_CORRUPT;
 	if (sc->sc_alarms < 0 && sc->sc_alarms != -ENOENT)
-		rc = ctl_fail(sc->sc_alarms, "roostd's alarm table of system "
-		                             "'%s' (roost_system_alarms left "
-		                             "out)",
+		rc = ctl_fail(sc->sc_alarms,
+		              "roostd's alarm table of system "
+		              "'%s' (roost_system_alarms left "
+		              "out)",
 		              sc->sc_sys.name);
 	return rc;
 }
@@ -384,13 +385,14 @@ metrics_opts(struct ctl *c, int argc, char **argv, bool *no_actors,
 		}
 		if (opt != 't')
 			return ctl_usage("metrics", "unknown option");
-		rc = ctl_parse_u64("metrics", "--top", optarg, UINT32_MAX, top);
+		rc =
+		    ctl_parse_u64("metrics", "--top", optarg, UINT32_MAX, top);
 		if (rc != 0)
 			return rc;
 		if (*top == 0)
-			return ctl_usage("metrics",
-			                 "--top: expected at least 1 "
-			                 "(--no-actors leaves every actor out)");
+			return ctl_usage(
+			    "metrics", "--top: expected at least 1 "
+			               "(--no-actors leaves every actor out)");
 		has_top = true;
 	}
 	if (optind != argc)
