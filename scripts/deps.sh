@@ -5,6 +5,10 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config check valgrind libmsgpack-dev libinih-dev libsystemd-dev
       libjansson-dev clang libclang-rt-dev
+      # promtool, which checks roostctl metrics' output in check_roostctl
+      # (the package also brings a prometheus.service; where systemd runs,
+      # Debian starts it: systemctl disable --now prometheus)
+      prometheus
       # the Python package (python/): built, tested and benched with
       # Debian's /usr/bin/python3 and these
       python3-dev python3-setuptools python3-pip python3-venv python3-pytest

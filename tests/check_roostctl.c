@@ -6,7 +6,9 @@
  * of error, including a mailbox scribbled on in /dev/shm. One test runs
  * inspect and ls in a tight loop while four producers feed a consumer,
  * which checks that every message arrives once and in order: looking
- * never disturbs.
+ * never disturbs. metrics is checked by promtool (Debian's prometheus
+ * package) and against the state it shows: queue depths, counters that
+ * grow while messages flow, restarts.
  */
 #include "roostd_util.h"
 
@@ -194,6 +196,68 @@ jint(json_t *o, const char *key)
 
 	ck_assert_msg(json_is_integer(v), "field %s is not an integer", key);
 	return json_integer_value(v);
+}
+
+/* Feed the last output to `promtool check metrics` (Debian's prometheus
+ * package; scripts/deps.sh installs it): its exit status, 0 when it
+ * parses and passes promtool's lint. promtool's own messages go to the
+ * test's output. */
+static int
+promtool_check(void)
+{
+	char path[160];
+	FILE *f;
+	pid_t pid;
+	int fd;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s.prom", cfgpath);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(out, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0 || dup2(fd, 0) < 0)
+			_exit(126);
+		execlp("promtool", "promtool", "check", "metrics",
+		       (char *)NULL);
+		fprintf(stderr,
+		        "promtool: %s (scripts/deps.sh installs "
+		        "Debian's prometheus package)\n",
+		        strerror(errno));
+		_exit(127);
+	}
+	rc = tu_wait(pid, 60000);
+	unlink(path);
+	return rc;
+}
+
+/* The value of 'metric' in the last metrics output: the sample of the
+ * actor named 'actor', or the system's own when 'actor' is NULL; -1
+ * when there is no such sample. */
+static double
+metric_value(const char *metric, const char *actor)
+{
+	char key[256];
+	const char *p;
+
+	if (actor != NULL)
+		snprintf(key, sizeof(key), "\n%s{system=\"%s\",actor=\"%s\",",
+		         metric, rsys, actor);
+	else
+		snprintf(key, sizeof(key), "\n%s{system=\"%s\"} ", metric,
+		         rsys);
+	p = strstr(out, key);
+	if (p == NULL)
+		return -1;
+	p = strchr(p + 1, '\n');
+	ck_assert_ptr_nonnull(p);
+	while (*--p != ' ')
+		;
+	return strtod(p + 1, NULL);
 }
 
 static roost_ctx_t *
@@ -909,6 +973,14 @@ START_TEST(test_roostctl_corrupt)
 		    json_object_get(actor_in(j, "echo"), "mailbox_error")));
 		json_decref(j);
 	}
+	/* metrics: the victim's mailbox series left out and counted, the
+	 * rest valid for promtool, exit 5. */
+	expect(ctl("metrics"), XC_CORRUPT);
+	ck_assert_ptr_nonnull(strstr(err, "victim"));
+	ck_assert(metric_value("roost_system_corrupt_mailboxes", NULL) == 1);
+	ck_assert(metric_value("roost_actor_queued_messages", "victim") == -1);
+	ck_assert(metric_value("roost_actor_queued_messages", "echo") >= 0);
+	ck_assert_int_eq(promtool_check(), 0);
 	expect(ctl("inspect", "victim"), XC_CORRUPT);
 	h->mh_fixed.mf_magic = saved32;
 	/* Nothing else was hurt: roostd and echo still answer. */
@@ -1162,6 +1234,205 @@ START_TEST(test_roostctl_top)
 }
 END_TEST
 
+/* --- metrics ------------------------------------------------------------ */
+
+/* One scrape, checked by promtool. */
+static void
+scrape(const char *opt)
+{
+	if (opt != NULL)
+		expect(ctl("metrics", opt), XC_OK);
+	else
+		expect(ctl("metrics"), XC_OK);
+	ck_assert_msg(promtool_check() == 0,
+	              "promtool refused the output (its message is above)");
+}
+
+/* Shared with the caller: it calls echo until told to stop. */
+struct flow {
+	uint64_t fl_calls; /* answered so far; only the caller writes */
+	int fl_stop;       /* set by the test */
+};
+
+static int
+caller(void *arg)
+{
+	struct flow *fl = arg;
+	roost_ctx_t *ctx = open_named(rsys, NULL, 0);
+	roost_aid_t echo = tu_whereis_wait(ctx, "echo", 10000);
+	roost_msg_t *reply;
+	int rc;
+
+	while (!__atomic_load_n(&fl->fl_stop, __ATOMIC_RELAXED)) {
+		rc = roost_call(ctx, echo, KIND_ECHO, 0, "ping", 4, 20000,
+		                &reply);
+		if (rc < 0)
+			tu_fail("call %llu: %s",
+			        (unsigned long long)fl->fl_calls,
+			        roost_strerror(rc));
+		/* Release: the answer (echo's counters moved) happens before
+		 * the test's acquire in wait_calls_past sees the count. */
+		__atomic_fetch_add(&fl->fl_calls, 1, __ATOMIC_RELEASE);
+	}
+	return roost_ctx_close(ctx) == 0 ? 0 : 1;
+}
+
+/* Wait until the caller has had more than 'calls' answered. */
+static void
+wait_calls_past(struct flow *fl, uint64_t calls)
+{
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		if (__atomic_load_n(&fl->fl_calls, __ATOMIC_ACQUIRE) > calls)
+			return;
+		usleep(100);
+	}
+	ck_abort_msg("the caller is stuck at %llu calls",
+	             (unsigned long long)calls);
+}
+
+/* Counters of 'actor' in the last scrape. */
+struct echo_counts {
+	double ec_in;
+	double ec_out;
+	double ec_bytes;
+};
+
+static struct echo_counts
+counts_of(const char *actor)
+{
+	struct echo_counts c;
+
+	c.ec_in = metric_value("roost_actor_enqueued_messages_total", actor);
+	c.ec_out = metric_value("roost_actor_dequeued_messages_total", actor);
+	c.ec_bytes = metric_value("roost_actor_enqueued_bytes_total", actor);
+	ck_assert(c.ec_in >= 0 && c.ec_out >= 0 && c.ec_bytes >= 0);
+	return c;
+}
+
+START_TEST(test_roostctl_metrics)
+{
+	struct echo_counts before, prev, now;
+	roost_ctx_t *box, *snd, *odd;
+	struct flow *fl;
+	uint64_t calls;
+	uint64_t id;
+	pid_t child;
+	pid_t rd;
+	int i;
+
+	rd = start_echo_system();
+	wait_echo();
+	/* A mailbox nobody reads: its depth is what was sent to it. */
+	box = open_named(rsys, "box", 65536);
+	snd = open_named(rsys, "sender", 0);
+	odd = open_named(rsys, "q\"b\\s", 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(
+		    roost_send(snd, roost_self(box), 9, "abcd", 4, 1000), 0);
+	ck_assert_int_eq(roost_send_after(snd, roost_self(snd), 600000000000,
+	                                  77, "x", 1, &id),
+	                 0);
+	scrape(NULL);
+	ck_assert_ptr_nonnull(strstr(
+	    out, "# TYPE roost_actor_enqueued_messages_total counter\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(out, "# TYPE roost_actor_queued_messages gauge\n"));
+	ck_assert_ptr_nonnull(strstr(out, "# HELP roost_system_alarms "));
+	ck_assert(metric_value("roost_actor_queued_messages", "box") == 5);
+	ck_assert(metric_value("roost_actor_enqueued_messages_total", "box") ==
+	          5);
+	ck_assert(metric_value("roost_actor_dequeued_messages_total", "box") ==
+	          0);
+	ck_assert(metric_value("roost_actor_enqueued_bytes_total", "box") ==
+	          20);
+	ck_assert(metric_value("roost_actor_queued_bytes", "box") > 0);
+	ck_assert(
+	    metric_value("roost_actor_mailbox_high_water_bytes", "box") >=
+	    metric_value("roost_actor_queued_bytes", "box"));
+	ck_assert(metric_value("roost_actor_blocked_sends_total", "box") == 0);
+	ck_assert(metric_value("roost_actor_corrupt_records_total", "box") ==
+	          0);
+	/* roostd supervises echo, not box: restarts only for echo. */
+	ck_assert(metric_value("roost_actor_restarts_total", "echo") == 0);
+	ck_assert(metric_value("roost_actor_restarts_total", "box") == -1);
+	/* roostd, deadletters, echo, box, sender and the odd name. */
+	ck_assert(metric_value("roost_system_actors", NULL) == 6);
+	ck_assert(metric_value("roost_system_alarms", NULL) == 1);
+	ck_assert(metric_value("roost_system_roostd_up", NULL) == 1);
+	ck_assert(metric_value("roost_system_corrupt_mailboxes", NULL) == 0);
+	/* A label value escaped: the name q"b\s. */
+	ck_assert_ptr_nonnull(strstr(out, ",actor=\"q\\\"b\\\\s\","));
+	/* While messages flow through echo (at least one call answered
+	 * between two scrapes), its counters grow and never go back. */
+	fl = mmap(NULL, sizeof(*fl), PROT_READ | PROT_WRITE,
+	          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(fl != MAP_FAILED);
+	memset(fl, 0, sizeof(*fl));
+	before = prev = counts_of("echo");
+	child = tu_fork(caller, fl);
+	for (i = 0; i < 20; i++) {
+		calls = __atomic_load_n(&fl->fl_calls, __ATOMIC_ACQUIRE);
+		wait_calls_past(fl, calls);
+		scrape(NULL);
+		now = counts_of("echo");
+		ck_assert(now.ec_in > prev.ec_in);
+		ck_assert(now.ec_out > prev.ec_out);
+		ck_assert(now.ec_bytes > prev.ec_bytes);
+		ck_assert(now.ec_out <= now.ec_in);
+		prev = now;
+	}
+	__atomic_store_n(&fl->fl_stop, 1, __ATOMIC_RELAXED);
+	ck_assert_int_eq(tu_wait(child, 30000), 0);
+	scrape(NULL);
+	now = counts_of("echo");
+	ck_assert(now.ec_in >= before.ec_in + (double)fl->fl_calls);
+	ck_assert(now.ec_out >= before.ec_out + (double)fl->fl_calls);
+	ck_assert(now.ec_bytes >=
+	          before.ec_bytes + 4.0 * (double)fl->fl_calls);
+	if (getenv("ROOSTCTL_TEST_VERBOSE") != NULL)
+		fprintf(stderr,
+		        "metrics: 20 scrapes while %llu calls flowed\n",
+		        (unsigned long long)fl->fl_calls);
+	munmap(fl, sizeof(*fl));
+	/* A crash: roostd restarts echo, and both counts show it. */
+	expect(ctl("send", "echo", "3"), XC_OK);
+	for (i = 0; i < 1000; i++) {
+		scrape(NULL);
+		if (metric_value("roost_actor_restarts_total", "echo") == 1)
+			break;
+		usleep(10000);
+	}
+	ck_assert(metric_value("roost_actor_restarts_total", "echo") == 1);
+	ck_assert(metric_value("roost_system_restarts", NULL) == 1);
+	/* --top 1: only the deepest queue; --no-actors: none; the system's
+	 * series stay. */
+	scrape("--top=1");
+	ck_assert(metric_value("roost_actor_queued_messages", "box") == 5);
+	ck_assert_ptr_null(strstr(out, "actor=\"echo\""));
+	ck_assert(metric_value("roost_system_actors", NULL) == 6);
+	scrape("--no-actors");
+	ck_assert_ptr_null(strstr(out, "roost_actor_"));
+	ck_assert(metric_value("roost_system_actors", NULL) == 6);
+	/* Usage errors: nothing printed, exit 1. */
+	expect(ctl("metrics", "--top", "0"), XC_USAGE);
+	expect(ctl("metrics", "--top", "-1"), XC_USAGE);
+	expect(ctl("metrics", "--top", "many"), XC_USAGE);
+	expect(ctl("metrics", "--top", "99999999999"), XC_USAGE);
+	expect(ctl("metrics", "--top", "1", "--no-actors"), XC_USAGE);
+	expect(ctl("--json", "metrics"), XC_USAGE);
+	expect(ctl("metrics", "extra"), XC_USAGE);
+	ck_assert_str_eq(out, "");
+	expect(ctl_on("no-such-system", "metrics"), XC_NOSYS);
+	ck_assert_int_eq(roost_timer_cancel(snd, id), 0);
+	ck_assert_int_eq(roost_ctx_close(odd), 0);
+	ck_assert_int_eq(roost_ctx_close(snd), 0);
+	ck_assert_int_eq(roost_ctx_close(box), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1184,5 +1455,6 @@ main(void)
 	suite_add_tcase(s,
 	                tu_tcase("no_disturb", test_roostctl_no_disturb, 240));
 	suite_add_tcase(s, tu_tcase("top", test_roostctl_top, 60));
+	suite_add_tcase(s, tu_tcase("metrics", test_roostctl_metrics, 120));
 	return tu_run(s);
 }

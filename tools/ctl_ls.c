@@ -132,6 +132,20 @@ print_damage(FILE *f, const struct table *t)
 	}
 }
 
+bool
+ctl_mbox_damaged(const roost_actor_info_t *a)
+{
+	char addr[32];
+
+	if (a->mbox_err != ROOST_ECORRUPT && a->mbox_err != ROOST_EVERSION)
+		return false;
+	ctl_err(CTL_CORRUPT, "mailbox of %s (%s) is corrupted: %s",
+	        a->name[0] ? a->name : "an unnamed actor",
+	        ctl_fmt_aid(a->aid, addr, sizeof(addr)),
+	        roost_strerror(a->mbox_err));
+	return true;
+}
+
 static void
 print_header(FILE *f)
 {
@@ -265,19 +279,9 @@ ctl_ls(struct ctl *c, int argc, char **argv)
 	}
 	/* The table is out; damage is also an error (one line each). */
 	rc = CTL_OK;
-	for (i = 0; i < cur.t_n; i++) {
-		const roost_actor_info_t *a = &cur.t_rows[i].r_a;
-		char addr[32];
-
-		if (a->mbox_err != ROOST_ECORRUPT &&
-		    a->mbox_err != ROOST_EVERSION)
-			continue;
-		rc =
-		    ctl_err(CTL_CORRUPT, "mailbox of %s (%s) is corrupted: %s",
-		            a->name[0] ? a->name : "an unnamed actor",
-		            ctl_fmt_aid(a->aid, addr, sizeof(addr)),
-		            roost_strerror(a->mbox_err));
-	}
+	for (i = 0; i < cur.t_n; i++)
+		if (ctl_mbox_damaged(&cur.t_rows[i].r_a))
+			rc = CTL_CORRUPT;
 out:
 	table_free(&prev);
 	table_free(&cur);

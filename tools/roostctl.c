@@ -28,6 +28,7 @@ static const char usage_text[] =
     "                                    live view; q quits\n"
     "  deadletters [--limit N]           messages that killed their actor\n"
     "  timers                            roostd's live alarms\n"
+    "  metrics [--top N | --no-actors]   one scrape, Prometheus text format\n"
     "  systems                           this user's systems, live or stale\n"
     "  version\n"
     "\n"
@@ -525,6 +526,7 @@ static const struct verb verbs[] = {
     {"stop", ctl_stop},
     {"kill", ctl_kill},
     {"timers", ctl_timers},
+    {"metrics", ctl_metrics},
     {"deadletters", ctl_deadletters},
     {"shutdown", ctl_shutdown},
     {"systems", ctl_systems},

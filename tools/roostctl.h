@@ -11,6 +11,7 @@
  *   ctl_ls.c       ls and top
  *   ctl_inspect.c  inspect and the dead-letter listing
  *   ctl_act.c      send, call, spawn, stop, kill, timers, shutdown, drain
+ *   ctl_metrics.c  metrics (the Prometheus text format)
  *   ctl_json.c     JSON <-> MessagePack, payload display, formatting
  */
 #ifndef ROOSTCTL_H
@@ -101,6 +102,10 @@ int ctl_names_load(struct ctl *c, struct ctl_names *nm);
 const char *ctl_names_get(const struct ctl_names *nm, roost_aid_t aid);
 void ctl_names_free(struct ctl_names *nm);
 
+/* True if the mailbox of 'a' failed validation; then one line on
+ * stderr says so (ls and metrics exit 5 after their output). */
+bool ctl_mbox_damaged(const roost_actor_info_t *a);
+
 /* --- ctl_json.c --------------------------------------------------------- */
 
 /* Print 'j' as one compact line on stdout and release it. */
@@ -166,6 +171,7 @@ int ctl_stop(struct ctl *c, int argc, char **argv);
 int ctl_kill(struct ctl *c, int argc, char **argv);
 int ctl_timers(struct ctl *c, int argc, char **argv);
 int ctl_shutdown(struct ctl *c, int argc, char **argv);
+int ctl_metrics(struct ctl *c, int argc, char **argv);
 /* deadletters --drain (ctl_act.c) */
 int ctl_drain(struct ctl *c);
 
