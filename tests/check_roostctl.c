@@ -821,6 +821,27 @@ START_TEST(test_roostctl_errors)
 }
 END_TEST
 
+/* An empty --system is a usage error, never the default system (an
+ * unset variable in --system "$SYS" must not act on another system). */
+START_TEST(test_roostctl_empty_system)
+{
+	pid_t rd;
+
+	rd = start_echo_system();
+	wait_echo();
+	/* An empty name, before and after the verb, for looking and for
+	 * acting. */
+	expect(ctl_on("", "ls"), XC_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "--system needs a name"));
+	expect(ctl_on("", "shutdown"), XC_USAGE);
+	expect(ctl("shutdown", "--system", ""), XC_USAGE);
+	expect(ctl("stop", "echo", "--system", ""), XC_USAGE);
+	/* The system is untouched: echo still answers. */
+	expect(ctl("call", "echo", "1", "{}"), XC_OK);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 /* Map the mailbox of 'aid' in 'sys' for scribbling. */
 static struct roost__mbox_hdr *
 map_mailbox(const char *sys, roost_aid_t aid, size_t *len)
@@ -1180,6 +1201,8 @@ main(void)
 	suite_add_tcase(s, tu_tcase("orphaned_then_stale",
 	                            test_roostctl_orphaned_then_stale, 60));
 	suite_add_tcase(s, tu_tcase("errors", test_roostctl_errors, 90));
+	suite_add_tcase(
+	    s, tu_tcase("empty_system", test_roostctl_empty_system, 60));
 	suite_add_tcase(s, tu_tcase("corrupt", test_roostctl_corrupt, 60));
 	suite_add_tcase(s,
 	                tu_tcase("no_disturb", test_roostctl_no_disturb, 240));

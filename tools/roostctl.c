@@ -131,12 +131,19 @@ ctl_usage(const char *verb, const char *fmt, ...)
 bool
 ctl_common_opt(struct ctl *c, int opt, const char *verb)
 {
-	(void)verb;
 	switch (opt) {
 	case 'j':
 		c->c_json = true;
 		return true;
 	case 's':
+		/* An empty name must not mean the default system: an unset
+		 * variable in --system "$SYS" would act on the wrong one. */
+		if (*optarg == '\0') {
+			ctl_err(CTL_USAGE, "%s%s--system needs a name, got ''",
+			        verb, *verb != '\0' ? ": " : "");
+			usage_short();
+			exit(CTL_USAGE);
+		}
 		c->c_system = optarg;
 		return true;
 	case 'h':
