@@ -821,6 +821,46 @@ START_TEST(test_roostctl_errors)
 }
 END_TEST
 
+/* Every verb refuses an argument it does not take, with a usage line. */
+START_TEST(test_roostctl_extra_args)
+{
+	static const char *const extra[][6] = {
+	    {"ls", "extra"},
+	    {"inspect", "echo", "extra"},
+	    {"top", "--count", "1", "extra"},
+	    {"deadletters", "extra"},
+	    {"deadletters", "--drain", "extra"},
+	    {"timers", "extra"},
+	    {"systems", "extra"},
+	    {"version", "extra"},
+	    {"--version", "extra"},
+	    {"send", "echo", "1", "{}", "extra"},
+	    {"call", "echo", "1", "{}", "extra"},
+	    {"stop", "echo", "extra"},
+	    {"kill", "echo", "extra"},
+	    {"shutdown", "extra"},
+	    {"clean", "extra"},
+	};
+	size_t i;
+	pid_t rd;
+
+	rd = start_echo_system();
+	wait_echo();
+	for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		int rc = run_argv(rsys, extra[i]);
+
+		ck_assert_msg(rc == XC_USAGE, "%s %s: exited %d, stderr: %s",
+		              extra[i][0], extra[i][1], rc, err);
+		ck_assert_msg(strstr(err, "usage") != NULL ||
+		                  strstr(err, "roostctl --help") != NULL,
+		              "%s: no usage line: %s", extra[i][0], err);
+	}
+	/* Nothing was done: echo still answers. */
+	expect(ctl("call", "echo", "1", "{}"), XC_OK);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 /* An empty --system is a usage error, never the default system (an
  * unset variable in --system "$SYS" must not act on another system). */
 START_TEST(test_roostctl_empty_system)
@@ -836,6 +876,8 @@ START_TEST(test_roostctl_empty_system)
 	expect(ctl_on("", "shutdown"), XC_USAGE);
 	expect(ctl("shutdown", "--system", ""), XC_USAGE);
 	expect(ctl("stop", "echo", "--system", ""), XC_USAGE);
+	expect(run_sys(NULL, "--system", "", "version", (const char *)NULL),
+	       XC_USAGE);
 	/* The system is untouched: echo still answers. */
 	expect(ctl("call", "echo", "1", "{}"), XC_OK);
 	ru_stop_roostd(rd);
@@ -1201,6 +1243,8 @@ main(void)
 	suite_add_tcase(s, tu_tcase("orphaned_then_stale",
 	                            test_roostctl_orphaned_then_stale, 60));
 	suite_add_tcase(s, tu_tcase("errors", test_roostctl_errors, 90));
+	suite_add_tcase(s,
+	                tu_tcase("extra_args", test_roostctl_extra_args, 60));
 	suite_add_tcase(
 	    s, tu_tcase("empty_system", test_roostctl_empty_system, 60));
 	suite_add_tcase(s, tu_tcase("corrupt", test_roostctl_corrupt, 60));

@@ -501,10 +501,8 @@ ctl_clean(struct ctl *c, int argc, char **argv)
 }
 
 static int
-ctl_version(struct ctl *c, int argc, char **argv)
+print_version(const struct ctl *c)
 {
-	(void)argc;
-	(void)argv;
 	if (c->c_json)
 		ctl_json_print(json_pack("{s:s, s:s, s:i}", "roostctl",
 		                         roost_version(), "libroost",
@@ -513,6 +511,21 @@ ctl_version(struct ctl *c, int argc, char **argv)
 		printf("roostctl %s (libroost %s)\n", roost_version(),
 		       roost_version());
 	return CTL_OK;
+}
+
+static int
+ctl_version(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {CTL_COMMON_OPTS, {0}};
+	int opt;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "+js:h", opts, NULL)) != -1)
+		if (!ctl_common_opt(c, opt, "version"))
+			return ctl_usage("version", "unknown option");
+	if (optind != argc)
+		return ctl_usage("version", "takes no arguments");
+	return print_version(c);
 }
 
 /* --- main ------------------------------------------------------------- */
@@ -550,17 +563,25 @@ main(int argc, char **argv)
 	};
 	struct ctl c;
 	const struct verb *v;
+	bool version = false;
 	int opt;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
 	while ((opt = getopt_long(argc, argv, "+js:hV", opts, NULL)) != -1) {
-		if (opt == 'V')
-			return ctl_version(&c, 0, NULL);
+		if (opt == 'V') {
+			version = true;
+			continue;
+		}
 		if (!ctl_common_opt(&c, opt, "")) {
 			usage_short();
 			return CTL_USAGE;
 		}
+	}
+	if (version) {
+		if (optind != argc)
+			return ctl_usage("--version", "takes no arguments");
+		return print_version(&c);
 	}
 	if (optind >= argc) {
 		usage_short();
