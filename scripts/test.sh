@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/check-layers.sh
+scripts/check-readme.sh
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_WERROR=ON \
 	>/dev/null
 cmake --build build-test -j"$(nproc)"
@@ -75,10 +76,10 @@ for t in mbox sys config decode json; do
 done
 echo "roost: fuzzing found nothing"
 
-# Reaching here means every step passed (set -e): the layering check,
-# Release and MinSizeRel builds without a warning, the ctest suites twice
-# (plain and sanitized), the install check, the Python suite twice (plain
-# and sanitized), three examples under valgrind, four suites under TSan
-# and the five fuzz targets.
+# Reaching here means every step passed (set -e): the layering and README
+# checks, Release and MinSizeRel builds without a warning, the ctest
+# suites twice (plain and sanitized), the install check, the Python suite
+# twice (plain and sanitized), three examples under valgrind, four suites
+# under TSan and the five fuzz targets.
 suites=$(cd build-test && ctest -N | sed -n 's/^Total Tests: //p')
 echo "summary: $((2 * suites + 16)) passed, 0 failed"
