@@ -1016,6 +1016,43 @@ START_TEST(test_roostctl_corrupt)
 }
 END_TEST
 
+/* A damaged ready word (neither of the two values its creator writes,
+ * or "not yet published" on a mailbox whose slot is live) is corrupted
+ * shared memory to every verb: exit 5 and CORRUPT. */
+START_TEST(test_roostctl_corrupt_ready)
+{
+	static const uint32_t damage[] = {0x5a5a5a5au, ROOST_SEG_INIT};
+	struct roost__mbox_hdr *h;
+	roost_ctx_t *victim;
+	uint32_t saved;
+	size_t len;
+	size_t i;
+	pid_t rd;
+
+	rd = start_echo_system();
+	wait_echo();
+	victim = open_named(rsys, "victim", 65536);
+	h = map_mailbox(rsys, roost_self(victim), &len);
+	saved = h->mh_ready;
+	for (i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+		h->mh_ready = damage[i];
+		expect(ctl("inspect", "victim"), XC_CORRUPT);
+		ck_assert_ptr_nonnull(strstr(err, "corrupted"));
+		expect(ctl("ls", "--rate-ms", "0"), XC_CORRUPT);
+		ck_assert_ptr_nonnull(strstr(out, "CORRUPT"));
+		ck_assert_ptr_nonnull(strstr(err, "victim"));
+		expect(ctl("call", "victim", "1", "--timeout", "1000"),
+		       XC_CORRUPT);
+		expect(ctl("send", "victim", "1"), XC_CORRUPT);
+	}
+	h->mh_ready = saved;
+	expect(ctl("inspect", "victim"), XC_OK);
+	munmap(h, len);
+	ck_assert_int_eq(roost_ctx_close(victim), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 /* --- looking never disturbs -------------------------------------------- */
 
 #define PRODUCERS    4
@@ -1248,6 +1285,8 @@ main(void)
 	suite_add_tcase(
 	    s, tu_tcase("empty_system", test_roostctl_empty_system, 60));
 	suite_add_tcase(s, tu_tcase("corrupt", test_roostctl_corrupt, 60));
+	suite_add_tcase(
+	    s, tu_tcase("corrupt_ready", test_roostctl_corrupt_ready, 60));
 	suite_add_tcase(s,
 	                tu_tcase("no_disturb", test_roostctl_no_disturb, 240));
 	suite_add_tcase(s, tu_tcase("top", test_roostctl_top, 60));

@@ -419,6 +419,8 @@ peer_hdr(roost_view_t *v, uint32_t slot, uint32_t gen,
 	if (rc < 0)
 		return rc;
 	rc = hdr_attach(&p->pr_mb, seg, slot, gen);
+	if (rc == -EAGAIN)
+		rc = roost__mbox_unpublished(&v->vw_sys, slot, gen);
 	if (rc < 0) {
 		roost__plat_seg_unmap(&seg);
 		memset(p, 0, sizeof(*p));
