@@ -763,6 +763,48 @@ START_TEST(test_roostctl_orphaned_then_stale)
 }
 END_TEST
 
+/* After kill -9 of roostd, shutdown and clean point the same one way
+ * out (start roostd, which adopts the actors, then shutdown), never at
+ * each other, and that way out works. */
+START_TEST(test_roostctl_orphaned_way_out)
+{
+	const char *state = NULL;
+	json_t *j = NULL;
+	pid_t rd;
+	int i;
+
+	rd = start_echo_system();
+	wait_echo();
+	kill(rd, SIGKILL);
+	ck_assert_int_eq(tu_wait(rd, 10000), 128 + SIGKILL);
+	/* Orphaned once the heartbeat is stale (2 s): wait for the state. */
+	for (i = 0; i < 1000; i++) {
+		expect(ctl("--json", "systems"), XC_OK);
+		json_decref(j);
+		j = parse_out();
+		state = jstr(system_in(j, rsys), "state");
+		if (strcmp(state, "orphaned") == 0)
+			break;
+		usleep(10000);
+	}
+	ck_assert_str_eq(state, "orphaned");
+	json_decref(j);
+	expect(ctl("shutdown"), XC_NOROOSTD);
+	ck_assert_ptr_nonnull(strstr(err, "start roostd for it"));
+	ck_assert_ptr_null(strstr(err, "clean"));
+	expect(ctl("clean"), XC_FAILED);
+	ck_assert_ptr_nonnull(strstr(err, "start roostd for it"));
+	ck_assert_ptr_nonnull(strstr(err, "which adopts them; then"));
+	/* The way out: roostd again, then shutdown. */
+	rd = ru_start_roostd(-1);
+	ru_wait_up();
+	expect(ctl("shutdown"), XC_OK);
+	ck_assert_int_eq(tu_wait(rd, 30000), 0);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	ru_cleanup();
+}
+END_TEST
+
 START_TEST(test_roostctl_errors)
 {
 	roost_ctx_t *ctx;
@@ -1279,6 +1321,8 @@ main(void)
 	suite_add_tcase(s, tu_tcase("systems", test_roostctl_systems, 60));
 	suite_add_tcase(s, tu_tcase("orphaned_then_stale",
 	                            test_roostctl_orphaned_then_stale, 60));
+	suite_add_tcase(s, tu_tcase("orphaned_way_out",
+	                            test_roostctl_orphaned_way_out, 60));
 	suite_add_tcase(s, tu_tcase("errors", test_roostctl_errors, 90));
 	suite_add_tcase(s,
 	                tu_tcase("extra_args", test_roostctl_extra_args, 60));

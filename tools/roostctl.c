@@ -116,6 +116,16 @@ ctl_fail(int rc, const char *fmt, ...)
 }
 
 int
+ctl_orphaned(int code, const char *verb, const char *sys, const char *then)
+{
+	return ctl_err(code,
+	               "%s: no roostd runs system '%s', but its actors do: "
+	               "start roostd for it (roostd --system %s --config "
+	               "FILE), which adopts them; %s",
+	               verb, sys, sys, then);
+}
+
+int
 ctl_usage(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
@@ -469,6 +479,8 @@ static int
 ctl_clean(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {CTL_COMMON_OPTS, {0}};
+	roost_sysinfo_t si;
+	char then[96];
 	int opt;
 	int rc;
 
@@ -481,9 +493,19 @@ ctl_clean(struct ctl *c, int argc, char **argv)
 	rc = ctl_view(c, true);
 	if (rc != 0)
 		return rc;
+	rc = roost_view_info(c->c_view, &si);
 	roost_view_close(c->c_view);
 	c->c_view = NULL;
+	if (rc < 0)
+		return ctl_fail(rc, "system '%s'", c->c_sysname);
 	rc = roost_system_clean(c->c_sysname);
+	if (rc == -EBUSY && si.state == ROOST_SYS_ORPHANED) {
+		/* Not "shutdown": it needs a roostd, and there is none. */
+		snprintf(then, sizeof(then),
+		         "then 'roostctl --system %s shutdown' stops them",
+		         c->c_sysname);
+		return ctl_orphaned(CTL_FAILED, "clean", c->c_sysname, then);
+	}
 	if (rc == -EBUSY)
 		return ctl_err(
 		    CTL_FAILED,
