@@ -519,6 +519,10 @@ start(struct rd *rd, bool adopt)
 	rd->rd_kids = calloc((size_t)rd->rd_kids_cap, sizeof(*rd->rd_kids));
 	if (rd->rd_kids == NULL || levels_init(rd) < 0)
 		return -1;
+	/* The alarm table first: tools take roostd's name as the sign that
+	 * it is up, and then read the table. */
+	if (open_timers(rd, adopt) < 0)
+		return -1;
 	if (open_ctx(rd, &rd->rd_ctx, ROOST__ROOSTD_NAME) < 0 ||
 	    open_ctx(rd, &rd->rd_dead, "deadletters") < 0)
 		return -1;
@@ -526,8 +530,6 @@ start(struct rd *rd, bool adopt)
 	/* A short receive spin: roostd serves a control plane, and a long
 	 * spin costs its callers a scheduling slice when they share a CPU. */
 	roost_ctx_set_int(rd->rd_ctx, "spin-ns", ROOSTD_SPIN_NS);
-	if (open_timers(rd, adopt) < 0)
-		return -1;
 	if (rd_watch_start(rd->rd_ctx) < 0)
 		return -1;
 	if (children_from_config(rd) < 0) {
