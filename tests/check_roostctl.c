@@ -10,6 +10,7 @@
  */
 #include "roostd_util.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <msgpack.h>
@@ -20,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* roostctl's exit codes (tools/roostctl.h, docs/roostctl.1). */
@@ -688,6 +690,65 @@ system_in(json_t *j, const char *name)
 	return NULL;
 }
 
+/* While roostd waits for a slow actor to attach (its program waits for
+ * a gate file the test opens), systems calls the system live, never
+ * hung, also past the heartbeat's staleness (2 s). */
+START_TEST(test_roostctl_systems_starting)
+{
+	char script[160];
+	char gate[160];
+	char config[512];
+	struct timespec ts;
+	json_int_t age_ms = 0;
+	json_t *j, *s;
+	FILE *f;
+	pid_t rd;
+	roost_ctx_t *ctx;
+
+	ru_setup_names();
+	snprintf(script, sizeof(script), "%s.slow.sh", cfgpath);
+	snprintf(gate, sizeof(gate), "%s.gate", cfgpath);
+	f = fopen(script, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\nwhile [ ! -e %s ]; do sleep 0.05; done\n"
+	           "exec %s\n", gate, ECHO_BIN);
+	fclose(f);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+	snprintf(config, sizeof(config), "[actor slow]\nprogram = %s\n; %%s\n",
+	         script);
+	ru_write_config(config);
+	rd = ru_start_roostd(-1);
+	ru_wait_up();
+	/* Until the system is older than the staleness, with the actor
+	 * still starting: live at every look. */
+	while (age_ms < 2500) {
+		expect(ctl("--json", "systems"), XC_OK);
+		j = parse_out();
+		s = system_in(j, rsys);
+		ck_assert_ptr_nonnull(s);
+		ck_assert_msg(strcmp(jstr(s, "state"), "live") == 0,
+		              "a starting system is %s after %d ms",
+		              jstr(s, "state"), (int)age_ms);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		age_ms = (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 -
+		         jint(s, "created_unix_ms");
+		json_decref(j);
+		usleep(50000);
+	}
+	ctx = ru_open_when_up();
+	ck_assert_int_eq(roost_whereis(ctx, "slow", &(roost_aid_t){0}),
+	                 -ENOENT);
+	f = fopen(gate, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	tu_whereis_wait(ctx, "slow", 10000);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	unlink(gate);
+	unlink(script);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 START_TEST(test_roostctl_systems)
 {
 	char clean[96];
@@ -1319,6 +1380,8 @@ main(void)
 	    s, tu_tcase("deadletters", test_roostctl_deadletters, 90));
 	suite_add_tcase(s, tu_tcase("shutdown", test_roostctl_shutdown, 60));
 	suite_add_tcase(s, tu_tcase("systems", test_roostctl_systems, 60));
+	suite_add_tcase(s, tu_tcase("systems_starting",
+	                            test_roostctl_systems_starting, 60));
 	suite_add_tcase(s, tu_tcase("orphaned_then_stale",
 	                            test_roostctl_orphaned_then_stale, 60));
 	suite_add_tcase(s, tu_tcase("orphaned_way_out",
