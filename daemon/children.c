@@ -693,6 +693,7 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 	const char *name = ch->ch_name[0] ? ch->ch_name : "actor";
 	roost_exit_reason_t reason;
 	enum rd_stop_for stop;
+	bool never_attached = false;
 	bool restart;
 	char why[96];
 
@@ -717,9 +718,9 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 		 * sent at once can kill it): its supervised slot keeps its
 		 * pid, so its address is still known, and a restart takes it
 		 * over instead of finding its name taken. */
-		i = ch->ch_aid.id == 0 ? slot_of_pid(rd, ch->ch_pid, &sv)
-		                       : rd->rd_sy.sy_fixed.sf_nslots;
-		if (i < rd->rd_sy.sy_fixed.sf_nslots &&
+		i = slot_of_pid(rd, ch->ch_pid, &sv);
+		never_attached = i == rd->rd_sy.sy_fixed.sf_nslots;
+		if (ch->ch_aid.id == 0 && !never_attached &&
 		    (sv.sv_flags & ROOST_SLOT_F_SUPERVISED))
 			ch->ch_aid = roost__aid_make(i, sv.sv_gen);
 	}
@@ -731,8 +732,13 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 		child_gone(rd, ch);
 		return;
 	}
+	/* One that ended before it attached failed. If it finished (status
+	 * 0), starting it again would only do the same (a program that is
+	 * not an actor, say /bin/true): it stays down. If it crashed, it is
+	 * restarted by its policy, and its intensity judges a loop. */
 	restart = !ch->ch_kill && !stopped && !ch->ch_oneshot &&
 	          !ch->ch_nospec && !rd->rd_stopping &&
+	          !(never_attached && !abnormal) &&
 	          (sp->sp_restart == RD_PERMANENT ||
 	           (sp->sp_restart == RD_TRANSIENT && abnormal));
 	if (ch->ch_kill)
@@ -741,12 +747,20 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 		reason = ROOST_EXIT_STOPPED;
 	else if (!known)
 		reason = ROOST_EXIT_LOST;
+	else if (never_attached)
+		reason = ROOST_EXIT_NOATTACH;
 	else if (WIFSIGNALED(status))
 		reason = ROOST_EXIT_SIGNAL;
 	else
 		reason = abnormal ? ROOST_EXIT_EXIT : ROOST_EXIT_NORMAL;
-	rd_log(abnormal && !ch->ch_kill ? RD_ERR : RD_INFO, "%s %s%s", name,
-	       why, restart ? "; restarting" : "");
+	if (reason == ROOST_EXIT_NOATTACH)
+		rd_log(RD_ERR, "%s never attached: it %s before attaching%s",
+		       name, why,
+		       restart ? "; restarting"
+		               : "; not restarted (is it a roost actor?)");
+	else
+		rd_log(abnormal && !ch->ch_kill ? RD_ERR : RD_INFO, "%s %s%s",
+		       name, why, restart ? "; restarting" : "");
 	/* Watchers watch the address: a restart at a new one (the actor
 	 * closed its context) is an end for them. */
 	rd_notify_down(rd, ch, status, known, restart && address_kept(rd, ch),

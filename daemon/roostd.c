@@ -497,8 +497,18 @@ open_timers(struct rd *rd, bool adopt)
 static void
 wait_started(struct rd *rd, const struct rd_child *ch)
 {
+	uint64_t next_beat = 0;
+	uint64_t now;
+
 	while (ch->ch_state == CH_STARTING && !rd->rd_stopping &&
 	       !rd_sig_stop) {
+		/* Alive while an actor is slow to attach: tools must not
+		 * call a starting system hung. */
+		now = roost__plat_now_ns();
+		if (now >= next_beat) {
+			heartbeat(&rd->rd_sy);
+			next_beat = now + HEARTBEAT_NS;
+		}
 		if (rd_sig_chld) {
 			rd_sig_chld = 0;
 			rd_children_reap(rd);

@@ -638,7 +638,8 @@ ROOST_EXTERN int roost_unlink(roost_ctx_t *ctx, roost_aid_t peer);
 	X(LOST, 5, "lost")         /* ended, status unknown (not roostd's  \
 	                              child) */                           \
 	X(SHUTDOWN, 6, "shutdown") /* the system shut down */             \
-	X(NOCONNECTION, 7, "noconnection") /* its node vanished */
+	X(NOCONNECTION, 7, "noconnection") /* its node vanished */        \
+	X(NOATTACH, 8, "never attached")   /* ended before it attached */
 
 typedef enum {
 #define ROOST_EXIT_ENUM(name, num, text) ROOST_EXIT_##name = num,

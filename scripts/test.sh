@@ -5,9 +5,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/check-layers.sh
+scripts/check-readme.sh
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_WERROR=ON \
 	>/dev/null
 cmake --build build-test -j"$(nproc)"
+# Every other CMake build type compiles warning-free too (compile only;
+# Debug is the sanitized build below). -O3 and NDEBUG see code paths,
+# and -Wmaybe-uninitialized cases, that RelWithDebInfo does not.
+for type in Release MinSizeRel; do
+	echo "roost: a $type build with warnings as errors" >&2
+	cmake -S . -B "build-${type,,}" -DCMAKE_BUILD_TYPE="$type" \
+		-DROOST_WERROR=ON >/dev/null
+	cmake --build "build-${type,,}" -j"$(nproc)" >/dev/null
+done
 (cd build-test && ctest --output-on-failure --timeout 600 -j1)
 scripts/check-install.sh build-test
 # The Python package over this libroost (python/README.md).
@@ -66,9 +76,10 @@ for t in mbox sys config decode json; do
 done
 echo "roost: fuzzing found nothing"
 
-# Reaching here means every step passed (set -e): the layering check,
-# the ctest suites twice (plain and sanitized), the install check, the
-# Python suite twice (plain and sanitized), three examples under
-# valgrind, four suites under TSan and the five fuzz targets.
+# Reaching here means every step passed (set -e): the layering and README
+# checks, Release and MinSizeRel builds without a warning, the ctest
+# suites twice (plain and sanitized), the install check, the Python suite
+# twice (plain and sanitized), three examples under valgrind, four suites
+# under TSan and the five fuzz targets.
 suites=$(cd build-test && ctest -N | sed -n 's/^Total Tests: //p')
 echo "summary: $((2 * suites + 16)) passed, 0 failed"

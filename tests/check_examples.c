@@ -13,6 +13,9 @@
  *  oneshot        fire-and-forget job, daemon one-shot (own roostd)
  *  ticker_alarm   interval, alarm that cancels it (own roostd)
  *  graceful_stop  backlog handled, later sends -ESHUTDOWN
+ *  readme_using_it  the README's "Using it" program, built from the
+ *                 README itself: plain sends unanswered, the call
+ *                 answered with their total
  */
 #include "roostd_util.h"
 
@@ -256,6 +259,17 @@ START_TEST(test_examples_graceful_stop)
 }
 END_TEST
 
+START_TEST(test_examples_readme)
+{
+	struct run r;
+
+	run_example(&r, 30000, README_USING_IT_BIN, NULL);
+	ck_assert_int_eq(r.rn_status, 0);
+	line(&r, "readme: total 10");
+	assert_clean(&r, "readme");
+}
+END_TEST
+
 static Suite *
 examples_suite(void)
 {
@@ -273,6 +287,8 @@ examples_suite(void)
 	                            test_examples_ticker_alarm, 60));
 	suite_add_tcase(s, tu_tcase("examples_graceful_stop",
 	                            test_examples_graceful_stop, 60));
+	suite_add_tcase(s, tu_tcase("examples_readme", test_examples_readme,
+	                            60));
 	return s;
 }
 

@@ -90,13 +90,34 @@ struct guest_arg {
 	int ga_expect; /* 0: may come in; else the error expected */
 };
 
-/* As another user: open root's system through its group, or fail. */
+/* roost_systems_fn: set *arg when the system named 'arg' is listed. */
+struct find_system {
+	const char *fs_name;
+	bool fs_found;
+	bool fs_readable;
+};
+
+static int
+find_system(void *arg, const roost_sysinfo_t *info, int err)
+{
+	struct find_system *fs = arg;
+
+	if (strcmp(info->name, fs->fs_name) == 0) {
+		fs->fs_found = true;
+		fs->fs_readable = err == 0;
+	}
+	return 0;
+}
+
+/* As another user: open root's system through its group, or fail; a
+ * member's list of systems has it, an outsider's does not. */
 static int
 guest(void *arg)
 {
 	const struct guest_arg *ga = arg;
 	roost_ctx_opts_t o;
 	roost_ctx_t *ctx;
+	struct find_system fs = {ga->ga_ref, false, false};
 	roost_aid_t owner;
 	roost_msg_t *m;
 	int rc;
@@ -104,6 +125,11 @@ guest(void *arg)
 	if (setgroups(0, NULL) < 0 || setgid(ga->ga_gid) < 0 ||
 	    setuid(ga->ga_uid) < 0)
 		return 10;
+	if (roost_systems_list(find_system, &fs) < 0)
+		return 15;
+	if (fs.fs_found != (ga->ga_expect == 0) ||
+	    fs.fs_readable != (ga->ga_expect == 0))
+		return 16;
 	roost_ctx_opts_init(&o);
 	o.system = ga->ga_ref;
 	o.name = "guest";

@@ -12,6 +12,7 @@
  */
 #include "roostd_util.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <msgpack.h>
@@ -22,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* roostctl's exit codes (tools/roostctl.h, docs/roostctl.1). */
@@ -752,6 +754,65 @@ system_in(json_t *j, const char *name)
 	return NULL;
 }
 
+/* While roostd waits for a slow actor to attach (its program waits for
+ * a gate file the test opens), systems calls the system live, never
+ * hung, also past the heartbeat's staleness (2 s). */
+START_TEST(test_roostctl_systems_starting)
+{
+	char script[160];
+	char gate[160];
+	char config[512];
+	struct timespec ts;
+	json_int_t age_ms = 0;
+	json_t *j, *s;
+	FILE *f;
+	pid_t rd;
+	roost_ctx_t *ctx;
+
+	ru_setup_names();
+	snprintf(script, sizeof(script), "%s.slow.sh", cfgpath);
+	snprintf(gate, sizeof(gate), "%s.gate", cfgpath);
+	f = fopen(script, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\nwhile [ ! -e %s ]; do sleep 0.05; done\n"
+	           "exec %s\n", gate, ECHO_BIN);
+	fclose(f);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+	snprintf(config, sizeof(config), "[actor slow]\nprogram = %s\n; %%s\n",
+	         script);
+	ru_write_config(config);
+	rd = ru_start_roostd(-1);
+	ru_wait_up();
+	/* Until the system is older than the staleness, with the actor
+	 * still starting: live at every look. */
+	while (age_ms < 2500) {
+		expect(ctl("--json", "systems"), XC_OK);
+		j = parse_out();
+		s = system_in(j, rsys);
+		ck_assert_ptr_nonnull(s);
+		ck_assert_msg(strcmp(jstr(s, "state"), "live") == 0,
+		              "a starting system is %s after %d ms",
+		              jstr(s, "state"), (int)age_ms);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		age_ms = (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 -
+		         jint(s, "created_unix_ms");
+		json_decref(j);
+		usleep(50000);
+	}
+	ctx = ru_open_when_up();
+	ck_assert_int_eq(roost_whereis(ctx, "slow", &(roost_aid_t){0}),
+	                 -ENOENT);
+	f = fopen(gate, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	tu_whereis_wait(ctx, "slow", 10000);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	unlink(gate);
+	unlink(script);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 START_TEST(test_roostctl_systems)
 {
 	char clean[96];
@@ -827,6 +888,48 @@ START_TEST(test_roostctl_orphaned_then_stale)
 }
 END_TEST
 
+/* After kill -9 of roostd, shutdown and clean point the same one way
+ * out (start roostd, which adopts the actors, then shutdown), never at
+ * each other, and that way out works. */
+START_TEST(test_roostctl_orphaned_way_out)
+{
+	const char *state = NULL;
+	json_t *j = NULL;
+	pid_t rd;
+	int i;
+
+	rd = start_echo_system();
+	wait_echo();
+	kill(rd, SIGKILL);
+	ck_assert_int_eq(tu_wait(rd, 10000), 128 + SIGKILL);
+	/* Orphaned once the heartbeat is stale (2 s): wait for the state. */
+	for (i = 0; i < 1000; i++) {
+		expect(ctl("--json", "systems"), XC_OK);
+		json_decref(j);
+		j = parse_out();
+		state = jstr(system_in(j, rsys), "state");
+		if (strcmp(state, "orphaned") == 0)
+			break;
+		usleep(10000);
+	}
+	ck_assert_str_eq(state, "orphaned");
+	json_decref(j);
+	expect(ctl("shutdown"), XC_NOROOSTD);
+	ck_assert_ptr_nonnull(strstr(err, "start roostd for it"));
+	ck_assert_ptr_null(strstr(err, "clean"));
+	expect(ctl("clean"), XC_FAILED);
+	ck_assert_ptr_nonnull(strstr(err, "start roostd for it"));
+	ck_assert_ptr_nonnull(strstr(err, "which adopts them; then"));
+	/* The way out: roostd again, then shutdown. */
+	rd = ru_start_roostd(-1);
+	ru_wait_up();
+	expect(ctl("shutdown"), XC_OK);
+	ck_assert_int_eq(tu_wait(rd, 30000), 0);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	ru_cleanup();
+}
+END_TEST
+
 START_TEST(test_roostctl_errors)
 {
 	roost_ctx_t *ctx;
@@ -881,6 +984,69 @@ START_TEST(test_roostctl_errors)
 		ck_assert_int_eq(chmod(shm, 0600), 0);
 	expect(ctl_on(tu_sys, "inspect", "alone"), XC_OK);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
+/* Every verb refuses an argument it does not take, with a usage line. */
+START_TEST(test_roostctl_extra_args)
+{
+	static const char *const extra[][6] = {
+	    {"ls", "extra"},
+	    {"inspect", "echo", "extra"},
+	    {"top", "--count", "1", "extra"},
+	    {"deadletters", "extra"},
+	    {"deadletters", "--drain", "extra"},
+	    {"timers", "extra"},
+	    {"systems", "extra"},
+	    {"version", "extra"},
+	    {"--version", "extra"},
+	    {"send", "echo", "1", "{}", "extra"},
+	    {"call", "echo", "1", "{}", "extra"},
+	    {"stop", "echo", "extra"},
+	    {"kill", "echo", "extra"},
+	    {"shutdown", "extra"},
+	    {"clean", "extra"},
+	};
+	size_t i;
+	pid_t rd;
+
+	rd = start_echo_system();
+	wait_echo();
+	for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		int rc = run_argv(rsys, extra[i]);
+
+		ck_assert_msg(rc == XC_USAGE, "%s %s: exited %d, stderr: %s",
+		              extra[i][0], extra[i][1], rc, err);
+		ck_assert_msg(strstr(err, "usage") != NULL ||
+		                  strstr(err, "roostctl --help") != NULL,
+		              "%s: no usage line: %s", extra[i][0], err);
+	}
+	/* Nothing was done: echo still answers. */
+	expect(ctl("call", "echo", "1", "{}"), XC_OK);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
+/* An empty --system is a usage error, never the default system (an
+ * unset variable in --system "$SYS" must not act on another system). */
+START_TEST(test_roostctl_empty_system)
+{
+	pid_t rd;
+
+	rd = start_echo_system();
+	wait_echo();
+	/* An empty name, before and after the verb, for looking and for
+	 * acting. */
+	expect(ctl_on("", "ls"), XC_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "--system needs a name"));
+	expect(ctl_on("", "shutdown"), XC_USAGE);
+	expect(ctl("shutdown", "--system", ""), XC_USAGE);
+	expect(ctl("stop", "echo", "--system", ""), XC_USAGE);
+	expect(run_sys(NULL, "--system", "", "version", (const char *)NULL),
+	       XC_USAGE);
+	/* The system is untouched: echo still answers. */
+	expect(ctl("call", "echo", "1", "{}"), XC_OK);
 	ru_stop_roostd(rd);
 }
 END_TEST
@@ -1020,6 +1186,43 @@ START_TEST(test_roostctl_corrupt)
 		munmap(magic, 4096);
 	}
 	ck_assert_int_eq(roost_ctx_close(snd), 0);
+	ck_assert_int_eq(roost_ctx_close(victim), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
+/* A damaged ready word (neither of the two values its creator writes,
+ * or "not yet published" on a mailbox whose slot is live) is corrupted
+ * shared memory to every verb: exit 5 and CORRUPT. */
+START_TEST(test_roostctl_corrupt_ready)
+{
+	static const uint32_t damage[] = {0x5a5a5a5au, ROOST_SEG_INIT};
+	struct roost__mbox_hdr *h;
+	roost_ctx_t *victim;
+	uint32_t saved;
+	size_t len;
+	size_t i;
+	pid_t rd;
+
+	rd = start_echo_system();
+	wait_echo();
+	victim = open_named(rsys, "victim", 65536);
+	h = map_mailbox(rsys, roost_self(victim), &len);
+	saved = h->mh_ready;
+	for (i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+		h->mh_ready = damage[i];
+		expect(ctl("inspect", "victim"), XC_CORRUPT);
+		ck_assert_ptr_nonnull(strstr(err, "corrupted"));
+		expect(ctl("ls", "--rate-ms", "0"), XC_CORRUPT);
+		ck_assert_ptr_nonnull(strstr(out, "CORRUPT"));
+		ck_assert_ptr_nonnull(strstr(err, "victim"));
+		expect(ctl("call", "victim", "1", "--timeout", "1000"),
+		       XC_CORRUPT);
+		expect(ctl("send", "victim", "1"), XC_CORRUPT);
+	}
+	h->mh_ready = saved;
+	expect(ctl("inspect", "victim"), XC_OK);
+	munmap(h, len);
 	ck_assert_int_eq(roost_ctx_close(victim), 0);
 	ru_stop_roostd(rd);
 }
@@ -1448,10 +1651,20 @@ main(void)
 	    s, tu_tcase("deadletters", test_roostctl_deadletters, 90));
 	suite_add_tcase(s, tu_tcase("shutdown", test_roostctl_shutdown, 60));
 	suite_add_tcase(s, tu_tcase("systems", test_roostctl_systems, 60));
+	suite_add_tcase(s, tu_tcase("systems_starting",
+	                            test_roostctl_systems_starting, 60));
 	suite_add_tcase(s, tu_tcase("orphaned_then_stale",
 	                            test_roostctl_orphaned_then_stale, 60));
+	suite_add_tcase(s, tu_tcase("orphaned_way_out",
+	                            test_roostctl_orphaned_way_out, 60));
 	suite_add_tcase(s, tu_tcase("errors", test_roostctl_errors, 90));
+	suite_add_tcase(s,
+	                tu_tcase("extra_args", test_roostctl_extra_args, 60));
+	suite_add_tcase(
+	    s, tu_tcase("empty_system", test_roostctl_empty_system, 60));
 	suite_add_tcase(s, tu_tcase("corrupt", test_roostctl_corrupt, 60));
+	suite_add_tcase(
+	    s, tu_tcase("corrupt_ready", test_roostctl_corrupt_ready, 60));
 	suite_add_tcase(s,
 	                tu_tcase("no_disturb", test_roostctl_no_disturb, 240));
 	suite_add_tcase(s, tu_tcase("top", test_roostctl_top, 60));

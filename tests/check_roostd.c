@@ -171,29 +171,41 @@ START_TEST(test_roostd_policies_and_kill_escalation)
 {
 	char err[8192];
 	roost_ctx_t *ctx;
+	roost_aid_t once;
+	roost_aid_t temp;
+	uint64_t ref;
 	int p[2];
 	pid_t rd;
 
 	ru_setup_names();
 	/* transient + normal exit, temporary + failure: neither restarts;
-	 * the stubborn actor ignores the stop and SIGTERM: SIGKILL. */
+	 * the stubborn actor ignores the stop and SIGTERM: SIGKILL. (A
+	 * program that ends before it attaches is check_supervise's
+	 * never_attached.) */
 	ru_write_config("[actor stubborn]\nprogram = %s\nargs = --stubborn\n"
 	             "shutdown_timeout_ms = 200\n"
-	             "[actor once]\nprogram = /bin/true\nrestart = transient\n"
-	             "[actor temp]\nprogram = /bin/false\nrestart = temporary\n");
+	             "[actor once]\nprogram = %s\nrestart = transient\n"
+	             "[actor temp]\nprogram = %s\nrestart = temporary\n");
 	ck_assert_int_eq(pipe(p), 0);
 	rd = ru_start_roostd(p[1]);
 	close(p[1]);
 	ctx = ru_open_when_up();
 	tu_whereis_wait(ctx, "stubborn", 5000);
+	once = tu_whereis_wait(ctx, "once", 5000);
+	temp = tu_whereis_wait(ctx, "temp", 5000);
+	ck_assert_int_eq(roost_monitor(ctx, once, &ref), 0);
+	ck_assert_int_eq(roost_monitor(ctx, temp, &ref), 0);
+	ck_assert_int_eq(roost_send(ctx, once, KIND_QUIT, NULL, 0, 1000), 0);
+	ck_assert_int_eq(roost_send(ctx, temp, KIND_CRASH, NULL, 0, 1000), 0);
+	ru_take_kind(ctx, ROOST_KIND_DOWN, 10000);
+	ru_take_kind(ctx, ROOST_KIND_DOWN, 10000);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
-	usleep(300000); /* let once and temp run and exit */
 	kill(rd, SIGTERM);
 	ru_slurp(p[0], err, sizeof(err));
 	ck_assert_int_eq(tu_wait(rd, 10000), 0);
 	ck_assert_msg(strstr(err, "once exited with status 0\n") != NULL, "%s",
 	              err);
-	ck_assert_msg(strstr(err, "temp exited with status 1\n") != NULL, "%s",
+	ck_assert_msg(strstr(err, "temp killed by signal") != NULL, "%s",
 	              err);
 	ck_assert_msg(strstr(err, "restarting") == NULL, "%s", err);
 	ck_assert_msg(strstr(err, "stubborn did not stop in 200 ms: SIGTERM") !=

@@ -487,6 +487,38 @@ START_TEST(test_intensity_escalates)
 }
 END_TEST
 
+/* A program that exits 0 before it attaches (not an actor) is logged
+ * as never attached and left down: no restart loop into the intensity
+ * limit (here 1), and the rest of the system starts and runs. */
+START_TEST(test_never_attached)
+{
+	roost_ctx_t *ctx;
+	roost_aid_t echo;
+	pid_t rd;
+	int i;
+
+	ru_setup_names();
+	ru_write_config("[system]\nintensity = 1\nperiod = 60\n"
+	                "[actor notanactor]\nprogram = /bin/true\n"
+	                "restart = permanent\n"
+	                "[actor echo]\nprogram = %s\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	/* echo starts once notanactor has ended (start order). */
+	echo = tu_whereis_wait(ctx, "echo", 10000);
+	for (i = 0; i < 1000 && !ru_log_has("notanactor never attached"); i++)
+		usleep(10000);
+	ck_assert_msg(ru_log_has("notanactor never attached: it exited with "
+	                         "status 0 before attaching; not restarted"),
+	              "no 'never attached' in roostd's log");
+	ck_assert(!ru_log_has("restarting"));
+	echo_ok(ctx, echo);
+	ck_assert_int_eq(waitpid(rd, NULL, WNOHANG), 0);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 /* roostd killed with SIGKILL: the actors go on; a new roostd adopts
  * them, resumes the alarms and restarts what crashes afterwards. */
 START_TEST(test_adoption)
@@ -652,6 +684,7 @@ supervise_suite(void)
 	                            60));
 	suite_add_tcase(s, tu_tcase("groups", test_group_strategies, 60));
 	suite_add_tcase(s, tu_tcase("intensity", test_intensity_escalates, 60));
+	suite_add_tcase(s, tu_tcase("never_attached", test_never_attached, 60));
 	suite_add_tcase(s, tu_tcase("adoption", test_adoption, 60));
 	suite_add_tcase(s, tu_tcase("adoption_all_dead",
 	                            test_adoption_all_dead, 60));

@@ -37,10 +37,8 @@ need_roostd(struct ctl *c, const char *verb)
 		return ctl_fail(rc, "system '%s'", c->c_sysname);
 	if (si.state == ROOST_SYS_LIVE || si.state == ROOST_SYS_HUNG)
 		return 0;
-	return ctl_err(CTL_NOROOSTD,
-	               "%s: no roostd runs system '%s' (its "
-	               "actors still run: start roostd to adopt them)",
-	               verb, si.name);
+	return ctl_orphaned(CTL_NOROOSTD, verb, si.name,
+	                    "then run this again");
 }
 
 /* A send's or call's error, in words that say what to do. */

@@ -29,7 +29,8 @@ static const char usage_text[] =
     "  deadletters [--limit N]           messages that killed their actor\n"
     "  timers                            roostd's live alarms\n"
     "  metrics [--top N | --no-actors]   one scrape, Prometheus text format\n"
-    "  systems                           this user's systems, live or stale\n"
+    "  systems                           this user's systems, live or stale,\n"
+    "                                    and those a group shares with it\n"
     "  version\n"
     "\n"
     "Acting:\n"
@@ -117,6 +118,16 @@ ctl_fail(int rc, const char *fmt, ...)
 }
 
 int
+ctl_orphaned(int code, const char *verb, const char *sys, const char *then)
+{
+	return ctl_err(code,
+	               "%s: no roostd runs system '%s', but its actors do: "
+	               "start roostd for it (roostd --system %s --config "
+	               "FILE), which adopts them; %s",
+	               verb, sys, sys, then);
+}
+
+int
 ctl_usage(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
@@ -132,12 +143,19 @@ ctl_usage(const char *verb, const char *fmt, ...)
 bool
 ctl_common_opt(struct ctl *c, int opt, const char *verb)
 {
-	(void)verb;
 	switch (opt) {
 	case 'j':
 		c->c_json = true;
 		return true;
 	case 's':
+		/* An empty name must not mean the default system: an unset
+		 * variable in --system "$SYS" would act on the wrong one. */
+		if (*optarg == '\0') {
+			ctl_err(CTL_USAGE, "%s%s--system needs a name, got ''",
+			        verb, *verb != '\0' ? ": " : "");
+			usage_short();
+			exit(CTL_USAGE);
+		}
 		c->c_system = optarg;
 		return true;
 	case 'h':
@@ -463,6 +481,8 @@ static int
 ctl_clean(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {CTL_COMMON_OPTS, {0}};
+	roost_sysinfo_t si;
+	char then[96];
 	int opt;
 	int rc;
 
@@ -475,9 +495,19 @@ ctl_clean(struct ctl *c, int argc, char **argv)
 	rc = ctl_view(c, true);
 	if (rc != 0)
 		return rc;
+	rc = roost_view_info(c->c_view, &si);
 	roost_view_close(c->c_view);
 	c->c_view = NULL;
+	if (rc < 0)
+		return ctl_fail(rc, "system '%s'", c->c_sysname);
 	rc = roost_system_clean(c->c_sysname);
+	if (rc == -EBUSY && si.state == ROOST_SYS_ORPHANED) {
+		/* Not "shutdown": it needs a roostd, and there is none. */
+		snprintf(then, sizeof(then),
+		         "then 'roostctl --system %s shutdown' stops them",
+		         c->c_sysname);
+		return ctl_orphaned(CTL_FAILED, "clean", c->c_sysname, then);
+	}
 	if (rc == -EBUSY)
 		return ctl_err(
 		    CTL_FAILED,
@@ -495,10 +525,8 @@ ctl_clean(struct ctl *c, int argc, char **argv)
 }
 
 static int
-ctl_version(struct ctl *c, int argc, char **argv)
+print_version(const struct ctl *c)
 {
-	(void)argc;
-	(void)argv;
 	if (c->c_json)
 		ctl_json_print(json_pack("{s:s, s:s, s:i}", "roostctl",
 		                         roost_version(), "libroost",
@@ -507,6 +535,21 @@ ctl_version(struct ctl *c, int argc, char **argv)
 		printf("roostctl %s (libroost %s)\n", roost_version(),
 		       roost_version());
 	return CTL_OK;
+}
+
+static int
+ctl_version(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {CTL_COMMON_OPTS, {0}};
+	int opt;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "+js:h", opts, NULL)) != -1)
+		if (!ctl_common_opt(c, opt, "version"))
+			return ctl_usage("version", "unknown option");
+	if (optind != argc)
+		return ctl_usage("version", "takes no arguments");
+	return print_version(c);
 }
 
 /* --- main ------------------------------------------------------------- */
@@ -545,17 +588,25 @@ main(int argc, char **argv)
 	};
 	struct ctl c;
 	const struct verb *v;
+	bool version = false;
 	int opt;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
 	while ((opt = getopt_long(argc, argv, "+js:hV", opts, NULL)) != -1) {
-		if (opt == 'V')
-			return ctl_version(&c, 0, NULL);
+		if (opt == 'V') {
+			version = true;
+			continue;
+		}
 		if (!ctl_common_opt(&c, opt, "")) {
 			usage_short();
 			return CTL_USAGE;
 		}
+	}
+	if (version) {
+		if (optind != argc)
+			return ctl_usage("--version", "takes no arguments");
+		return print_version(&c);
 	}
 	if (optind >= argc) {
 		usage_short();

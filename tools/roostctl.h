@@ -74,6 +74,12 @@ int ctl_fail(int rc, const char *fmt, ...)
 int ctl_usage(const char *verb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A system whose actors run on without a roostd (orphaned), and the one
+ * way out: "roostctl: VERB: no roostd runs system 'SYS', but its actors
+ * do: start roostd for it ... adopts them; THEN". Returns 'code'. */
+int ctl_orphaned(int code, const char *verb, const char *sys,
+                 const char *then);
+
 /* Open the view of the system (once), refusing a stale one unless
  * 'allow_stale'. 0 or an exit code (message printed). */
 int ctl_view(struct ctl *c, bool allow_stale);

@@ -221,10 +221,13 @@ ROOST_EXTERN int roost_view_queue(roost_view_t *v, roost_aid_t aid,
                                   roost_view_msg_fn fn, void *arg);
 
 /*
- * This user's systems in /dev/shm: fn(arg, info, err) once per system
- * segment, where 'err' is 0 and 'info' filled, or why it could not be
- * read (-EACCES, ROOST_ECORRUPT, ...) and only info->name is set.
- * Returns the number of systems or a negative errno.
+ * This user's systems in /dev/shm, then other users' systems shared with
+ * us through a granted group (named "UID:NAME", as roost_view_open takes
+ * them): fn(arg, info, err) once per system segment, where 'err' is 0
+ * and 'info' filled, or why it could not be read (-EACCES,
+ * ROOST_ECORRUPT, ...) and only info->name is set. Another user's system
+ * we may not read is left out. Returns the number of systems listed or a
+ * negative errno.
  */
 typedef int (*roost_systems_fn)(void *arg, const roost_sysinfo_t *info,
                                 int err);

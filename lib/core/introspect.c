@@ -419,6 +419,8 @@ peer_hdr(roost_view_t *v, uint32_t slot, uint32_t gen,
 	if (rc < 0)
 		return rc;
 	rc = hdr_attach(&p->pr_mb, seg, slot, gen);
+	if (rc == -EAGAIN)
+		rc = roost__mbox_unpublished(&v->vw_sys, slot, gen);
 	if (rc < 0) {
 		roost__plat_seg_unmap(&seg);
 		memset(p, 0, sizeof(*p));
@@ -1039,51 +1041,75 @@ struct name_list {
 	char (*nl_names)[ROOST_SYSTEM_NAME_MAX + 1];
 	size_t nl_n;
 	size_t nl_cap;
-	size_t nl_prefix;
+	uint32_t nl_uid; /* ours */
 	int nl_err;
 };
 
-/* Keep "/roost.UID.NAME" where NAME is a system name: mailboxes
- * (".N"), the alarm and supervisor tables (".timers", ".sup") and
- * roostd's lock ("~lock") carry a character no system name has. */
+/* Keep "/roost.UID.NAME" where NAME is a system name, as NAME when UID is
+ * ours and as "UID:NAME" (how a granted group's member names it) when
+ * not: mailboxes (".N"), the alarm and supervisor tables (".timers",
+ * ".sup") and roostd's lock ("~lock") carry a character no system name
+ * has. */
 static void
 collect_name(const char *shm, void *arg)
 {
+	static const char prefix[] = "/roost.";
 	struct name_list *nl = arg;
-	const char *name = shm + nl->nl_prefix;
+	char name[64]; /* room for "UID:" and more than a name; checked */
+	const char *dot;
+	unsigned long uid;
+	char *end;
 
-	if (strlen(shm) <= nl->nl_prefix ||
-	    roost__system_resolve(name) != name || nl->nl_err != 0)
+	if (nl->nl_err != 0 || strncmp(shm, prefix, sizeof(prefix) - 1) != 0)
 		return;
+	shm += sizeof(prefix) - 1;
+	dot = strchr(shm, '.');
+	if (dot == NULL || dot == shm || *shm < '0' || *shm > '9')
+		return;
+	uid = strtoul(shm, &end, 10);
+	if (end != dot || uid > UINT32_MAX)
+		return;
+	if (strlen(dot + 1) > ROOST_SYSTEM_NAME_MAX)
+		return;
+	if (uid == nl->nl_uid)
+		snprintf(name, sizeof(name), "%s", dot + 1);
+	else
+		snprintf(name, sizeof(name), "%lu:%s", uid, dot + 1);
+	if (roost__system_resolve(name) != name)
+		return; /* not a system, or a name too long to open */
 	nl->nl_err = grow((void **)&nl->nl_names, &nl->nl_cap, nl->nl_n, 1,
 	                  sizeof(*nl->nl_names));
-	if (nl->nl_err == 0)
-		snprintf(nl->nl_names[nl->nl_n++], sizeof(*nl->nl_names), "%s",
-		         name);
+	if (nl->nl_err == 0) /* at most ROOST_SYSTEM_NAME_MAX: resolved */
+		memcpy(nl->nl_names[nl->nl_n++], name, strlen(name) + 1);
 }
 
+/* Our own systems first, then those shared with us, each by name. */
 static int
 by_name(const void *a, const void *b)
 {
+	bool shared_a = strchr((const char *)a, ':') != NULL;
+	bool shared_b = strchr((const char *)b, ':') != NULL;
+
+	if (shared_a != shared_b)
+		return shared_a ? 1 : -1;
 	return strcmp((const char *)a, (const char *)b);
 }
 
 int
 roost_systems_list(roost_systems_fn fn, void *arg)
 {
-	char prefix[64];
 	struct name_list nl;
 	roost_sysinfo_t info;
 	roost_view_t *v;
+	int listed = 0;
 	size_t i;
 	int rc;
 
 	if (fn == NULL)
 		return -EINVAL;
 	memset(&nl, 0, sizeof(nl));
-	snprintf(prefix, sizeof(prefix), "/roost.%u.", (unsigned)roost__plat_uid());
-	nl.nl_prefix = strlen(prefix);
-	rc = roost__plat_seg_list(prefix, collect_name, &nl);
+	nl.nl_uid = roost__plat_uid();
+	rc = roost__plat_seg_list("/roost.", collect_name, &nl);
 	if (rc >= 0 && nl.nl_err < 0)
 		rc = nl.nl_err;
 	if (rc < 0)
@@ -1100,11 +1126,15 @@ roost_systems_list(roost_systems_fn fn, void *arg)
 		}
 		if (rc == -ENOENT)
 			continue; /* removed while we looked */
+		if ((rc == -EACCES || rc == -EPERM) &&
+		    strchr(nl.nl_names[i], ':') != NULL)
+			continue; /* another user's, not shared with us */
 		rc = fn(arg, &info, rc);
 		if (rc != 0)
 			goto out;
+		listed++;
 	}
-	rc = (int)nl.nl_n;
+	rc = listed;
 out:
 	roost__free(nl.nl_names);
 	return rc;

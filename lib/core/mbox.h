@@ -141,8 +141,21 @@ int roost__mbox_check_fixed(struct roost__seg seg, uint32_t slot,
                             struct roost__mbox_fixed *out);
 
 struct roost__sys;
-int roost__mbox_open(struct roost__mbox *mb, const struct roost__sys *sy,
+/* Map and validate the mailbox of (slot, gen) of system 'sy'. Returns 0,
+ * -ENOENT (no segment), -ESRCH (the slot has moved on), ROOST_EVERSION or
+ * ROOST_ECORRUPT; never -EAGAIN (see roost__mbox_unpublished). */
+int roost__mbox_open(struct roost__mbox *mb, struct roost__sys *sy,
                      uint32_t slot, uint32_t gen);
+/*
+ * What a mailbox segment of (slot, gen) that is not yet published
+ * (roost__mbox_check_fixed said -EAGAIN) means. Its creator publishes it
+ * before the slot goes ACTIVE (ctx.c, attach()), and a replacement
+ * renames a published segment over it (tag-replace), so while the slot
+ * says ACTIVE at 'gen' its ready word has been damaged: ROOST_ECORRUPT.
+ * Otherwise the slot has moved on since it was read: -ESRCH.
+ */
+int roost__mbox_unpublished(struct roost__sys *sy, uint32_t slot,
+                            uint32_t gen);
 
 /*
  * Copy one message into lane 'o->o_lane'. Any process may call this.

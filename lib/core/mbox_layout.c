@@ -131,6 +131,7 @@ roost__mbox_check_fixed(struct roost__seg seg, uint32_t slot, uint32_t gen,
 {
 	struct roost__mbox_hdr *h = seg.sg_base;
 	struct roost__mbox_fixed f;
+	uint32_t ready;
 	uint64_t size;
 	uint64_t end;
 	unsigned nlanes;
@@ -140,8 +141,11 @@ roost__mbox_check_fixed(struct roost__seg seg, uint32_t slot, uint32_t gen,
 	if (seg.sg_len < ROOST_MBOX_HDR_SIZE)
 		return ROOST_CORRUPT();
 	/* Pairs with the release in roost__mbox_format(). */
-	if (roost__load_acq(&h->mh_ready) != ROOST_SEG_READY)
+	ready = roost__load_acq(&h->mh_ready);
+	if (ready == ROOST_SEG_INIT)
 		return -EAGAIN;
+	if (ready != ROOST_SEG_READY)
+		return ROOST_CORRUPT(); /* a value nobody writes */
 	memcpy(&f, &h->mh_fixed, sizeof(f)); /* trust only f from here */
 	if (f.mf_magic != ROOST_MBOX_MAGIC)
 		return ROOST_CORRUPT();
@@ -202,7 +206,7 @@ roost__mbox_attach(struct roost__mbox *mb, struct roost__seg seg,
 }
 
 int
-roost__mbox_open(struct roost__mbox *mb, const struct roost__sys *sy,
+roost__mbox_open(struct roost__mbox *mb, struct roost__sys *sy,
                  uint32_t slot, uint32_t gen)
 {
 	char shm[ROOST_SHM_NAME_MAX];
@@ -221,11 +225,27 @@ roost__mbox_open(struct roost__mbox *mb, const struct roost__sys *sy,
 	if (rc < 0)
 		return rc;
 	rc = roost__mbox_attach(mb, seg, slot, gen);
+	if (rc == -EAGAIN)
+		rc = roost__mbox_unpublished(sy, slot, gen);
 	if (rc < 0)
 		roost__plat_seg_unmap(&seg);
 	else
 		mb->mb_unblock_ms = roost__sys_unblock_ms(sy);
 	return rc;
+}
+
+int
+roost__mbox_unpublished(struct roost__sys *sy, uint32_t slot,
+                        uint32_t gen)
+{
+	struct roost__slot_view sv;
+	int rc = roost__sys_slot_read(sy, slot, &sv);
+
+	if (rc < 0)
+		return rc;
+	if (sv.sv_state == ROOST_SLOT_ACTIVE && sv.sv_gen == gen)
+		return ROOST_CORRUPT();
+	return -ESRCH;
 }
 
 void

@@ -54,8 +54,8 @@ roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to, struct roost__mbox **out)
 	if (sv.sv_state != ROOST_SLOT_ACTIVE || sv.sv_gen != gen)
 		return -ESRCH;
 	rc = roost__mbox_open(&pe->pe_mb, sy, slot, gen);
-	if (rc == -ENOENT || rc == -EAGAIN)
-		return -ESRCH; /* closed, or not yet published, since the read */
+	if (rc == -ENOENT)
+		return -ESRCH; /* closed since the read */
 	if (rc == ROOST_ECORRUPT && roost__sys_slot_read(sy, slot, &sv) == 0 &&
 	    sv.sv_gen != gen)
 		return -ESRCH; /* a new holder is still creating its segment */
