@@ -11,6 +11,8 @@
 #include "timers.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -1328,6 +1330,90 @@ START_TEST(test_timers_snapshot_concurrent)
 }
 END_TEST
 
+/*
+ * A member of the group a system grants reads roostd's alarm table, as
+ * "UID:NAME" (roostctl timers, through the view API); an outsider is
+ * refused. Needs root, to be those users.
+ */
+struct member_arg {
+	uid_t ma_uid;
+	gid_t ma_gid;
+	int ma_expect; /* timers it must see, or a negative errno */
+	char ma_ref[ROOST_SYSTEM_NAME_MAX + 16];
+};
+
+static int
+count_one(void *arg, const struct roost__timer_view *v)
+{
+	(void)v;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+member_reads(void *arg)
+{
+	const struct member_arg *ma = arg;
+	int n = 0;
+	int rc;
+
+	if (setgroups(0, NULL) < 0 || setgid(ma->ma_gid) < 0 ||
+	    setuid(ma->ma_uid) < 0)
+		return 10;
+	rc = roost__timers_snapshot(ma->ma_ref, 0, (int64_t)ma->ma_gid,
+	                            count_one, &n);
+	if (ma->ma_expect < 0)
+		return rc == ma->ma_expect ? 0 : 11;
+	return rc == ma->ma_expect && n == ma->ma_expect ? 0 : 12;
+}
+
+START_TEST(test_timers_group_member_reads)
+{
+	struct member_arg *ma = tu_shared_alloc(sizeof(*ma));
+	struct rd_timers *t;
+	struct passwd *pw;
+	uid_t member_uid, outsider_uid;
+	gid_t member_gid, outsider_gid;
+	uint64_t id;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "check_timers: group_member_reads skipped: "
+		        "switching to another uid needs root\n");
+		return;
+	}
+	pw = getpwnam("nobody");
+	member_uid = pw ? pw->pw_uid : 0;
+	member_gid = pw ? pw->pw_gid : 0;
+	pw = getpwnam("daemon");
+	outsider_uid = pw ? pw->pw_uid : 0;
+	outsider_gid = pw ? pw->pw_gid : 0;
+	if (member_uid == 0 || outsider_uid == 0 ||
+	    outsider_gid == member_gid) {
+		fprintf(stderr, "check_timers: group_member_reads skipped: "
+		        "needs users 'nobody' and 'daemon' in different "
+		        "groups\n");
+		return;
+	}
+	ck_assert_int_eq(rd_timers_create(&t, tu_sys, 64, 0660,
+	                                  (int64_t)member_gid),
+	                 0);
+	ck_assert_int_eq(rd_timers_add(t, aid(7), aid(9), UINT64_MAX, 0, 3, 0,
+	                               "x", 1, &id),
+	                 0);
+	snprintf(ma->ma_ref, sizeof(ma->ma_ref), "0:%s", tu_sys);
+	ma->ma_uid = member_uid;
+	ma->ma_gid = member_gid;
+	ma->ma_expect = 1;
+	ck_assert_int_eq(tu_wait(tu_fork(member_reads, ma), 10000), 0);
+	ma->ma_uid = outsider_uid;
+	ma->ma_gid = outsider_gid;
+	ma->ma_expect = -EACCES;
+	ck_assert_int_eq(tu_wait(tu_fork(member_reads, ma), 10000), 0);
+	rd_timers_close(t);
+	ck_assert_int_eq(rd_timers_unlink(tu_sys), 0);
+}
+END_TEST
+
 static Suite *
 timers_suite(void)
 {
@@ -1357,6 +1443,8 @@ timers_suite(void)
 	                            test_timers_adopt_random_kill, 240));
 	suite_add_tcase(s, tu_tcase("test_timers_adopt_scribbled",
 	                            test_timers_adopt_scribbled, 120));
+	suite_add_tcase(s, tu_tcase("test_timers_group_member_reads",
+	                            test_timers_group_member_reads, 30));
 	suite_add_tcase(s, tu_tcase("test_timers_snapshot_concurrent",
 	                            test_timers_snapshot_concurrent, 240));
 	return s;

@@ -208,6 +208,7 @@ hdr_check(const struct roost__seg *seg, const char *system, uint32_t uid,
           struct roost__tmr_fixed *f)
 {
 	struct roost__tmr_hdr *h = seg->sg_base;
+	uint32_t owner;
 	uint32_t state;
 
 	/* Pairs with the release store in rd_timers_create()
@@ -229,8 +230,10 @@ hdr_check(const struct roost__seg *seg, const char *system, uint32_t uid,
 		return ROOST_CORRUPT();
 	if (f->tf_uid != uid || !roost__tmr_mode_valid(f->tf_mode))
 		return ROOST_CORRUPT();
+	/* The table names its system without the "UID:" a member of a
+	 * granted group opens it by. */
 	if (memchr(f->tf_name, '\0', sizeof(f->tf_name)) == NULL ||
-	    strcmp(f->tf_name, system) != 0)
+	    strcmp(f->tf_name, roost__system_owner(system, &owner)) != 0)
 		return ROOST_CORRUPT();
 	return 0;
 }
