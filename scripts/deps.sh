@@ -5,6 +5,8 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config check valgrind libmsgpack-dev libinih-dev libsystemd-dev
       libjansson-dev clang libclang-rt-dev
+      # the NATS gateway (gateway/) and its tests: real servers, TLS
+      nats-server libnats-dev openssl
       # the Python package (python/): built, tested and benched with
       # Debian's /usr/bin/python3 and these
       python3-dev python3-setuptools python3-pip python3-venv python3-pytest

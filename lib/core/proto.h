@@ -76,9 +76,14 @@
 	X(DONE, 0xffffff1au, "roostd.done")              \
 	X(STOPPING, 0xffffff1bu, "roostd.stopping")      \
 	X(TIMERS, 0xffffff1cu, "roostd.timers")          \
-	X(DRAIN, 0xffffff1du, "roostd.drain")
+	X(DRAIN, 0xffffff1du, "roostd.drain")            \
+	X(FORWARD, 0xffffff30u, "gateway.forward")       \
+	X(WHEREIS, 0xffffff31u, "gateway.whereis")       \
+	X(REMOTE_ERROR, 0xffffff32u, "roost.remote_error")
 
-/* ROOST__KIND_STOP ... ROOST__KIND_DRAIN (unsigned: a GNU C enum). */
+/* ROOST__KIND_STOP ... ROOST__KIND_REMOTE_ERROR (unsigned: a GNU C
+ * enum). FORWARD, WHEREIS and REMOTE_ERROR are the gateway's
+ * (lib/core/remote.h, docs/distribution.md). */
 enum {
 #define ROOST__KIND_ENUM(name, num, text) ROOST__KIND_##name = num,
 	ROOST__KINDS(ROOST__KIND_ENUM)

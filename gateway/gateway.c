@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gateway.c - the NATS gateway of a node: roostd runs it as the actor
+ * "gateway" ("roost_gateway --config FILE", the [gateway] section of
+ * roostd's config). Its loop takes what local actors send to other
+ * nodes (ROOST__KIND_FORWARD) and their remote lookups
+ * (ROOST__KIND_WHEREIS) and publishes them; inbound.c delivers what
+ * comes back. Until NATS accepts it, it retries with back-off and
+ * answers every request with -ENOTCONN: it never exits for want of a
+ * server, so roostd never sees it crash-loop. docs/distribution.md has
+ * the design.
+ */
+#include "gw.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+/* First-connect back-off: from this, doubling, up to the cap. */
+#define GW_RETRY_MIN_MS 100u
+#define GW_RETRY_MAX_MS 5000u
+/* A local caller waits at most this long for room for an error. */
+#define GW_ANSWER_MS 100
+
+static const char *gw_node_name = "?";
+
+void
+gw_log(const struct gw *gw, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	(void)gw;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "gateway %s: %s\n", gw_node_name, line);
+}
+
+uint64_t
+gw_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+gw_say_hello(struct gw *gw)
+{
+	uint8_t buf[GW_WIRE_HEAD + 32];
+	const char *name = gw->gw_conf->gw_node;
+	struct gw_frame f = {
+		.fr_type = GW_HELLO,
+		.fr_from = (uint64_t)gw->gw_conf->gw_node_id << 16,
+		.fr_data = (const uint8_t *)name,
+		.fr_size = (uint32_t)strlen(name)};
+
+	(void)gw_publish(gw, gw->gw_subj_nodes, &f, buf, sizeof(buf));
+}
+
+/* Answer local caller 'm' with error 'err', as if from 'from'. */
+static void
+answer_error(struct gw *gw, const roost_msg_t *m, uint64_t from, int err)
+{
+	int32_t e = err;
+	struct roost__out o = {
+		.o_from = from, .o_corr = roost_msg_corr(m),
+		.o_kind = ROOST__KIND_REMOTE_ERROR, .o_flags = ROOST_REC_REPLY,
+		.o_lane = ROOST_LANE_SYS, .o_data = &e, .o_size = sizeof(e)};
+
+	(void)roost__send_as(gw->gw_ctx, roost_msg_from(m), &o, GW_ANSWER_MS);
+}
+
+/* Where node 'id' is reached: its control or user subject, or why not:
+ * -EHOSTUNREACH never heard of, -ENOTCONN down or no NATS yet. */
+static int
+route(struct gw *gw, uint32_t id, bool system, char *subject, size_t len)
+{
+	char name[32];
+	bool up;
+	int rc;
+
+	if (gw->gw_nc == NULL)
+		return -ENOTCONN;
+	rc = gw_nodes_by_id(&gw->gw_nodes, id, gw_now_ns(), name, &up);
+	if (rc < 0)
+		return rc;
+	if (!up)
+		return -ENOTCONN;
+	gw_subject(gw, name, system, subject, len);
+	return 0;
+}
+
+/* A message a local actor sent to another node's actor. Redelivered
+ * (this gateway died while holding it): it may have been published
+ * already, so it is dropped (at most once). */
+static void
+forward(struct gw *gw, const roost_msg_t *m)
+{
+	struct roost__fwd fw;
+	char subject[GW_SUBJECT_MAX];
+	struct gw_frame f;
+	bool system = (roost_msg_flags(m) & ROOST_MSG_SYSTEM) != 0;
+	int rc;
+
+	if (roost_msg_size(m) < sizeof(fw) ||
+	    (roost_msg_flags(m) & ROOST_MSG_REDELIVERED) != 0) {
+		atomic_fetch_add(&gw->gw_dropped, 1);
+		return;
+	}
+	memcpy(&fw, roost_msg_data(m), sizeof(fw));
+	f.fr_type = GW_MSG;
+	f.fr_flags = ((fw.fw_flags & ROOST_REC_MSGPACK) ? GW_F_MSGPACK : 0) |
+	             ((fw.fw_flags & ROOST_REC_REPLY) ? GW_F_REPLY : 0) |
+	             (system ? GW_F_SYSTEM : 0);
+	f.fr_to = fw.fw_to;
+	f.fr_from = roost_msg_from(m).id |
+	            ((uint64_t)gw->gw_conf->gw_node_id << 16);
+	f.fr_corr = roost_msg_corr(m);
+	f.fr_kind = fw.fw_kind;
+	f.fr_data = (const uint8_t *)roost_msg_data(m) + sizeof(fw);
+	f.fr_size = (uint32_t)(roost_msg_size(m) - sizeof(fw));
+	rc = route(gw, roost_aid_node((roost_aid_t){fw.fw_to}), system,
+	           subject, sizeof(subject));
+	if (rc == 0)
+		rc = gw_publish(gw, subject, &f, gw->gw_out_buf, gw->gw_out_cap);
+	if (rc == 0)
+		return;
+	atomic_fetch_add(&gw->gw_dropped, 1);
+	if (f.fr_corr != 0 && !(f.fr_flags & GW_F_REPLY))
+		answer_error(gw, m, fw.fw_to, rc);
+}
+
+/* roost_whereis("name@node") from a local actor: ask that node. */
+static void
+whereis(struct gw *gw, const roost_msg_t *m)
+{
+	char req[ROOST_NAME_MAX + ROOST__NODE_NAME_MAX + 2];
+	char subject[GW_SUBJECT_MAX];
+	struct gw_frame f = {.fr_type = GW_WHEREIS};
+	size_t n = roost_msg_size(m);
+	char *at;
+	uint32_t id;
+	bool up;
+	int rc = -EINVAL;
+
+	if (n == 0 || n >= sizeof(req) || roost_msg_corr(m) == 0)
+		goto out;
+	memcpy(req, roost_msg_data(m), n);
+	req[n] = '\0';
+	at = strchr(req, '@');
+	if (at == NULL || memchr(req, '\0', n) != NULL)
+		goto out;
+	*at = '\0';
+	rc = gw->gw_nc == NULL ? -ENOTCONN
+	                       : gw_nodes_by_name(&gw->gw_nodes, at + 1,
+	                                          gw_now_ns(), &id, &up);
+	if (rc == 0 && !up)
+		rc = -ENOTCONN;
+	if (rc < 0)
+		goto out;
+	f.fr_to = (uint64_t)id << 16;
+	f.fr_from = roost_msg_from(m).id |
+	            ((uint64_t)gw->gw_conf->gw_node_id << 16);
+	f.fr_corr = roost_msg_corr(m);
+	f.fr_data = (const uint8_t *)req;
+	f.fr_size = (uint32_t)strlen(req);
+	gw_subject(gw, at + 1, true, subject, sizeof(subject));
+	rc = gw_publish(gw, subject, &f, gw->gw_out_buf, gw->gw_out_cap);
+out:
+	if (rc < 0)
+		answer_error(gw, m, gw->gw_self.id, rc);
+}
+
+/* Try to connect when due; on failure, log and double the wait. */
+static void
+maybe_connect(struct gw *gw, uint64_t now, uint64_t *next_try,
+              uint32_t *wait_ms, unsigned *attempts)
+{
+	char why[256];
+
+	if (gw->gw_nc != NULL || now < *next_try)
+		return;
+	(*attempts)++;
+	if (gw_link_connect(gw, why, sizeof(why)) == 0) {
+		gw_log(gw, "connected to NATS (node id %u, max_payload %lld)",
+		       gw->gw_conf->gw_node_id, (long long)gw->gw_max_payload);
+		gw_say_hello(gw);
+		return;
+	}
+	gw_log(gw, "cannot connect to NATS (attempt %u): %s; retrying in "
+	       "%u ms", *attempts, why, *wait_ms);
+	*next_try = now + (uint64_t)*wait_ms * 1000000u;
+	*wait_ms = *wait_ms * 2 > GW_RETRY_MAX_MS ? GW_RETRY_MAX_MS
+	                                          : *wait_ms * 2;
+}
+
+/* Milliseconds from 'now' to 'at' (0 if past), rounded up. */
+static int
+ms_until(uint64_t now, uint64_t at)
+{
+	return at > now ? (int)((at - now + 999999u) / 1000000u) : 0;
+}
+
+/* The loop: until a graceful stop (0) or a fatal error. */
+static int
+run(struct gw *gw)
+{
+	uint64_t hb_ns = (uint64_t)gw->gw_conf->gw_heartbeat_ms * 1000000u;
+	uint64_t next_try = 0;
+	uint64_t next_hello = 0;
+	uint32_t wait_ms = GW_RETRY_MIN_MS;
+	unsigned attempts = 0;
+	roost_msg_t *m;
+	uint64_t now;
+	uint64_t wake;
+	int rc;
+
+	for (;;) {
+		now = gw_now_ns();
+		maybe_connect(gw, now, &next_try, &wait_ms, &attempts);
+		if (gw->gw_nc != NULL && now >= next_hello) {
+			gw_say_hello(gw);
+			next_hello = now + hb_ns;
+		}
+		wake = gw->gw_nc != NULL ? next_hello : next_try;
+		rc = roost_recv(gw->gw_ctx, &m, ms_until(gw_now_ns(), wake));
+		if (rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EINTR)
+			continue;
+		if (rc < 0)
+			return rc;
+		switch (roost_msg_kind(m)) {
+		case ROOST__KIND_FORWARD:
+			forward(gw, m);
+			break;
+		case ROOST__KIND_WHEREIS:
+			whereis(gw, m);
+			break;
+		case ROOST__KIND_STOP:
+			return 0;
+		default:
+			atomic_fetch_add(&gw->gw_dropped, 1);
+			break;
+		}
+	}
+}
+
+static int
+open_ctx(roost_ctx_t **out, bool env)
+{
+	roost_ctx_opts_t o;
+	int rc;
+
+	roost_ctx_opts_init(&o);
+	if (env) {
+		rc = roost_ctx_opts_from_env(&o);
+		if (rc < 0)
+			return rc;
+	} else {
+		o.system = getenv("ROOST_SYSTEM");
+	}
+	return roost_ctx_open(out, &o);
+}
+
+/* Load the config, open the three contexts, name the subjects. */
+static int
+setup(struct gw *gw, const char *path)
+{
+	const struct rd_gateway *g = &gw->gw_cfg.rc_gateway;
+	int rc;
+
+	rc = rd_config_load(&gw->gw_cfg, path);
+	if (rc < 0) {
+		fprintf(stderr, "gateway: %s\n", gw->gw_cfg.rc_error);
+		return rc;
+	}
+	if (!g->gw_enabled) {
+		fprintf(stderr, "gateway: %s has no [gateway] section\n", path);
+		return -EINVAL;
+	}
+	gw->gw_conf = g;
+	gw_node_name = g->gw_node;
+	gw_nodes_init(&gw->gw_nodes, g->gw_down_after_ms);
+	snprintf(gw->gw_subj_nodes, GW_SUBJECT_MAX, "%s.nodes", g->gw_prefix);
+	gw_subject(gw, g->gw_node, false, gw->gw_subj_usr, GW_SUBJECT_MAX);
+	gw_subject(gw, g->gw_node, true, gw->gw_subj_ctl, GW_SUBJECT_MAX);
+	rc = open_ctx(&gw->gw_ctx, true);
+	if (rc == 0)
+		rc = open_ctx(&gw->gw_in_usr, false);
+	if (rc == 0)
+		rc = open_ctx(&gw->gw_in_ctl, false);
+	if (rc < 0) {
+		gw_log(gw, "cannot open the system: %s", roost_strerror(rc));
+		return rc;
+	}
+	gw->gw_self = roost_self(gw->gw_ctx);
+	gw->gw_out_cap = GW_WIRE_HEAD + gw->gw_cfg.rc_sys.max_msg;
+	gw->gw_out_buf = malloc(gw->gw_out_cap);
+	return gw->gw_out_buf != NULL ? 0 : -ENOMEM;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct gw gw;
+	int rc;
+
+	if (argc != 3 || strcmp(argv[1], "--config") != 0) {
+		fprintf(stderr, "usage: %s --config FILE (roostd runs it from "
+		        "the [gateway] section)\n", argv[0]);
+		return 2;
+	}
+	rc = setup(&gw, argv[2]);
+	if (rc == 0) {
+		rc = run(&gw);
+		gw_log(&gw, "stopping (%s): %llu published, %llu delivered, "
+		       "%llu not delivered, %llu bad frames",
+		       rc == 0 ? "stop" : roost_strerror(rc),
+		       (unsigned long long)gw.gw_sent,
+		       (unsigned long long)gw.gw_received,
+		       (unsigned long long)gw.gw_dropped,
+		       (unsigned long long)gw.gw_garbage);
+	}
+	gw_link_close(&gw);
+	roost_ctx_close(gw.gw_in_usr);
+	roost_ctx_close(gw.gw_in_ctl);
+	roost_ctx_close(gw.gw_ctx);
+	free(gw.gw_out_buf);
+	rd_config_free(&gw.gw_cfg);
+	nats_Close();
+	return rc == 0 ? 0 : 1;
+}

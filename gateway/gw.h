@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gw.h - the state of one gateway process (docs/distribution.md).
+ *
+ * Threads: the forwarding loop (gateway.c) owns 'gw_ctx' and takes what
+ * local actors send to other nodes; NATS delivers each subscription on a
+ * thread of its own, and each delivering thread owns one context
+ * (gw_in_usr, gw_in_ctl): a roost context is never shared by threads.
+ * The node table has its own lock; counters are atomics.
+ */
+#ifndef ROOST_GATEWAY_GW_H
+#define ROOST_GATEWAY_GW_H
+
+#include "config.h"
+#include "nodes.h"
+#include "wire.h"
+#include "core/proto.h"
+
+#include <nats/nats.h>
+#include <stdatomic.h>
+
+/* Subjects: PREFIX.node.NAME.usr (user lane), PREFIX.node.NAME.ctl
+ * (system lane: replies, stops, lookups, errors), PREFIX.nodes (HELLO). */
+#define GW_SUBJECT_MAX 96
+
+struct gw {
+	struct rd_config gw_cfg;
+	const struct rd_gateway *gw_conf; /* &gw_cfg.rc_gateway */
+	roost_ctx_t *gw_ctx;      /* the "gateway" actor: outbound */
+	roost_ctx_t *gw_in_usr;   /* delivers PREFIX.node.ME.usr */
+	roost_ctx_t *gw_in_ctl;   /* delivers PREFIX.node.ME.ctl */
+	roost_aid_t gw_self;      /* gw_ctx's address */
+	natsConnection *gw_nc;    /* NULL until the first connect */
+	natsSubscription *gw_sub[3];
+	int64_t gw_max_payload;   /* the server's max_payload */
+	struct gw_nodes gw_nodes;
+	char gw_subj_nodes[GW_SUBJECT_MAX];
+	char gw_subj_usr[GW_SUBJECT_MAX];
+	char gw_subj_ctl[GW_SUBJECT_MAX];
+	uint8_t *gw_out_buf;      /* the forwarding loop's frame buffer */
+	size_t gw_out_cap;
+	atomic_bool gw_closing;           /* disconnects are ours now */
+	atomic_uint_fast64_t gw_garbage;  /* frames dropped as malformed */
+	atomic_uint_fast64_t gw_dropped;  /* messages not delivered */
+	atomic_uint_fast64_t gw_sent;     /* frames published */
+	atomic_uint_fast64_t gw_received; /* frames delivered */
+};
+
+/* "gateway NODE: " then the text, on stderr (roostd's log). */
+void gw_log(const struct gw *gw, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The subject of node 'node''s lane: system (ctl) or user (usr). */
+void gw_subject(const struct gw *gw, const char *node, bool system,
+                char *out, size_t len);
+
+/* Encode 'f' into 'buf' and publish it on 'subject'. 0, -EMSGSIZE over
+ * the server's max_payload, -ENOTCONN when NATS refuses it. */
+int gw_publish(struct gw *gw, const char *subject, const struct gw_frame *f,
+               uint8_t *buf, size_t cap);
+
+/* Connect to NATS and subscribe (link.c). 0, or -ENOTCONN with what
+ * NATS said in 'why'. Only the forwarding loop calls it. */
+int gw_link_connect(struct gw *gw, char *why, size_t len);
+/* Close and free the connection and subscriptions (NULL-safe). */
+void gw_link_close(struct gw *gw);
+
+/* The NATS callbacks that deliver frames to local actors (inbound.c). */
+void gw_on_nodes(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
+                 void *closure);
+void gw_on_usr(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
+               void *closure);
+void gw_on_ctl(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
+               void *closure);
+
+/* Publish this node's HELLO (any thread). */
+void gw_say_hello(struct gw *gw);
+
+/* A monotonic clock in ns. */
+uint64_t gw_now_ns(void);
+
+#endif

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * link.c - the gateway's NATS connection: options from [gateway]
+ * (servers, credentials, TLS), connect, subscriptions, publish.
+ * libnats reconnects on its own once connected; the first connect is
+ * retried by the forwarding loop with back-off (gateway.c).
+ */
+#include "gw.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void
+gw_subject(const struct gw *gw, const char *node, bool system, char *out,
+           size_t len)
+{
+	snprintf(out, len, "%s.node.%s.%s", gw->gw_conf->gw_prefix, node,
+	         system ? "ctl" : "usr");
+}
+
+static void
+on_disconnected(natsConnection *nc, void *closure)
+{
+	struct gw *gw = closure;
+
+	(void)nc;
+	if (!atomic_load(&gw->gw_closing))
+		gw_log(gw, "disconnected from NATS; reconnecting");
+}
+
+static void
+on_reconnected(natsConnection *nc, void *closure)
+{
+	char url[256] = "";
+
+	natsConnection_GetConnectedUrl(nc, url, sizeof(url));
+	gw_log(closure, "reconnected to %s", url);
+}
+
+/* natsOptions from [gateway]; NATS_OK or the failing call's status. */
+static natsStatus
+make_options(struct gw *gw, natsOptions **out)
+{
+	const struct rd_gateway *g = gw->gw_conf;
+	const char *urls[RD_GW_URLS_MAX];
+	natsOptions *o = NULL;
+	natsStatus s;
+	bool tls = g->gw_tls_ca[0] != '\0';
+
+	for (int i = 0; i < g->gw_nurls; i++) {
+		urls[i] = g->gw_urls[i];
+		tls |= strncmp(urls[i], "tls://", 6) == 0;
+	}
+	s = natsOptions_Create(&o);
+	if (s == NATS_OK)
+		s = natsOptions_SetServers(o, urls, g->gw_nurls);
+	if (s == NATS_OK)
+		s = natsOptions_SetName(o, g->gw_node);
+	if (s == NATS_OK && g->gw_user[0] != '\0')
+		s = natsOptions_SetUserInfo(o, g->gw_user, g->gw_password);
+	if (s == NATS_OK && g->gw_creds[0] != '\0')
+		s = natsOptions_SetUserCredentialsFromFiles(o, g->gw_creds,
+		                                            NULL);
+	if (s == NATS_OK && tls)
+		s = natsOptions_SetSecure(o, true);
+	if (s == NATS_OK && g->gw_tls_ca[0] != '\0')
+		s = natsOptions_LoadCATrustedCertificates(o, g->gw_tls_ca);
+	if (s == NATS_OK && g->gw_tls_cert[0] != '\0')
+		s = natsOptions_LoadCertificatesChain(o, g->gw_tls_cert,
+		                                      g->gw_tls_key);
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(o, 1000);
+	/* Once connected, reconnect for ever, quickly: the node table
+	 * tells senders a peer is gone while this is retried. */
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxReconnect(o, -1);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectWait(o, 100);
+	if (s == NATS_OK)
+		s = natsOptions_SetDisconnectedCB(o, on_disconnected, gw);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectedCB(o, on_reconnected, gw);
+	if (s != NATS_OK)
+		natsOptions_Destroy(o);
+	else
+		*out = o;
+	return s;
+}
+
+/* Subscribe 'subject' with 'cb'; no pending limit in the client (the
+ * delivering thread waits for room in local mailboxes; dropping there
+ * would lose messages silently). */
+static natsStatus
+subscribe(struct gw *gw, int i, const char *subject, natsMsgHandler cb)
+{
+	natsStatus s;
+
+	s = natsConnection_Subscribe(&gw->gw_sub[i], gw->gw_nc, subject, cb,
+	                             gw);
+	if (s == NATS_OK)
+		s = natsSubscription_SetPendingLimits(gw->gw_sub[i], -1, -1);
+	return s;
+}
+
+int
+gw_link_connect(struct gw *gw, char *why, size_t len)
+{
+	natsOptions *o = NULL;
+	natsStatus s;
+	const char *text;
+
+	s = make_options(gw, &o);
+	if (s == NATS_OK) {
+		s = natsConnection_Connect(&gw->gw_nc, o);
+		natsOptions_Destroy(o);
+	}
+	if (s == NATS_OK)
+		s = subscribe(gw, 0, gw->gw_subj_nodes, gw_on_nodes);
+	if (s == NATS_OK)
+		s = subscribe(gw, 1, gw->gw_subj_usr, gw_on_usr);
+	if (s == NATS_OK)
+		s = subscribe(gw, 2, gw->gw_subj_ctl, gw_on_ctl);
+	if (s == NATS_OK)
+		s = natsConnection_Flush(gw->gw_nc);
+	if (s == NATS_OK) {
+		gw->gw_max_payload = natsConnection_GetMaxPayload(gw->gw_nc);
+		return 0;
+	}
+	text = nats_GetLastError(NULL);
+	snprintf(why, len, "%s%s%s", natsStatus_GetText(s),
+	         text != NULL && text[0] != '\0' ? ": " : "",
+	         text != NULL ? text : "");
+	gw_link_close(gw);
+	return -ENOTCONN;
+}
+
+void
+gw_link_close(struct gw *gw)
+{
+	atomic_store(&gw->gw_closing, true);
+	for (int i = 0; i < 3; i++) {
+		natsSubscription_Destroy(gw->gw_sub[i]);
+		gw->gw_sub[i] = NULL;
+	}
+	natsConnection_Destroy(gw->gw_nc);
+	gw->gw_nc = NULL;
+}
+
+int
+gw_publish(struct gw *gw, const char *subject, const struct gw_frame *f,
+           uint8_t *buf, size_t cap)
+{
+	int n;
+
+	if ((int64_t)GW_WIRE_HEAD + f->fr_size > gw->gw_max_payload)
+		return -EMSGSIZE;
+	n = gw_wire_encode(f, buf, cap);
+	if (n < 0)
+		return n;
+	if (natsConnection_Publish(gw->gw_nc, subject, buf, n) != NATS_OK)
+		return -ENOTCONN;
+	atomic_fetch_add(&gw->gw_sent, 1);
+	return 0;
+}
