@@ -93,6 +93,23 @@ route(struct gw *gw, uint32_t id, bool system, char *subject, size_t len)
 	return 0;
 }
 
+/* A message sent to this node's own "name@node" address: delivered
+ * here, with the sender's envelope. */
+static int
+deliver_here(struct gw *gw, const roost_msg_t *m, const struct roost__fwd *fw)
+{
+	struct roost__out o = {
+		.o_from = roost_msg_from(m).id, .o_corr = roost_msg_corr(m),
+		.o_kind = fw->fw_kind, .o_flags = fw->fw_flags,
+		.o_lane = (roost_msg_flags(m) & ROOST_MSG_SYSTEM)
+		                  ? ROOST_LANE_SYS : ROOST_LANE_USR,
+		.o_data = (const uint8_t *)roost_msg_data(m) + sizeof(*fw),
+		.o_size = roost_msg_size(m) - sizeof(*fw)};
+
+	return roost__send_as(gw->gw_ctx,
+	                      (roost_aid_t){fw->fw_to & ~GW_NODE_MASK}, &o, 0);
+}
+
 /* A message a local actor sent to another node's actor. Redelivered
  * (this gateway died while holding it): it may have been published
  * already, so it is dropped (at most once). */
@@ -103,6 +120,7 @@ forward(struct gw *gw, const roost_msg_t *m)
 	char subject[GW_SUBJECT_MAX];
 	struct gw_frame f;
 	bool system = (roost_msg_flags(m) & ROOST_MSG_SYSTEM) != 0;
+	uint32_t node;
 	int rc;
 
 	if (roost_msg_size(m) < sizeof(fw) ||
@@ -111,6 +129,11 @@ forward(struct gw *gw, const roost_msg_t *m)
 		return;
 	}
 	memcpy(&fw, roost_msg_data(m), sizeof(fw));
+	if ((fw.fw_flags & ~(ROOST_REC_MSGPACK | ROOST_REC_REPLY)) != 0) {
+		atomic_fetch_add(&gw->gw_dropped, 1);
+		return;
+	}
+	node = roost_aid_node((roost_aid_t){fw.fw_to});
 	f.fr_type = GW_MSG;
 	f.fr_flags = ((fw.fw_flags & ROOST_REC_MSGPACK) ? GW_F_MSGPACK : 0) |
 	             ((fw.fw_flags & ROOST_REC_REPLY) ? GW_F_REPLY : 0) |
@@ -122,15 +145,38 @@ forward(struct gw *gw, const roost_msg_t *m)
 	f.fr_kind = fw.fw_kind;
 	f.fr_data = (const uint8_t *)roost_msg_data(m) + sizeof(fw);
 	f.fr_size = (uint32_t)(roost_msg_size(m) - sizeof(fw));
-	rc = route(gw, roost_aid_node((roost_aid_t){fw.fw_to}), system,
-	           subject, sizeof(subject));
-	if (rc == 0)
-		rc = gw_publish(gw, subject, &f, gw->gw_out_buf, gw->gw_out_cap);
+	if (node == gw->gw_conf->gw_node_id) {
+		rc = deliver_here(gw, m, &fw);
+	} else {
+		rc = route(gw, node, system, subject, sizeof(subject));
+		if (rc == 0)
+			rc = gw_publish(gw, subject, &f, gw->gw_out_buf,
+			                gw->gw_out_cap);
+	}
 	if (rc == 0)
 		return;
 	atomic_fetch_add(&gw->gw_dropped, 1);
 	if (f.fr_corr != 0 && !(f.fr_flags & GW_F_REPLY))
 		answer_error(gw, m, fw.fw_to, rc);
+}
+
+/* roost_whereis("name@node") of this very node: the plain local
+ * address (replies then come from it, as the caller expects). */
+static void
+whereis_here(struct gw *gw, const roost_msg_t *m, const char *name)
+{
+	roost_aid_t a;
+	int rc = roost_whereis(gw->gw_ctx, name, &a);
+	struct roost__out o = {
+		.o_from = gw->gw_self.id, .o_corr = roost_msg_corr(m),
+		.o_kind = ROOST__KIND_REPLY, .o_flags = ROOST_REC_REPLY,
+		.o_lane = ROOST_LANE_SYS, .o_data = &a.id, .o_size = sizeof(a.id)};
+
+	if (rc < 0)
+		answer_error(gw, m, gw->gw_self.id, rc);
+	else
+		(void)roost__send_as(gw->gw_ctx, roost_msg_from(m), &o,
+		                     GW_ANSWER_MS);
 }
 
 /* roost_whereis("name@node") from a local actor: ask that node. */
@@ -154,6 +200,10 @@ whereis(struct gw *gw, const roost_msg_t *m)
 	if (at == NULL || memchr(req, '\0', n) != NULL)
 		goto out;
 	*at = '\0';
+	if (strcmp(at + 1, gw->gw_conf->gw_node) == 0) {
+		whereis_here(gw, m, req);
+		return;
+	}
 	rc = gw->gw_nc == NULL ? -ENOTCONN
 	                       : gw_nodes_by_name(&gw->gw_nodes, at + 1,
 	                                          gw_now_ns(), &id, &up);

@@ -23,6 +23,9 @@
  * (system lane: replies, stops, lookups, errors), PREFIX.nodes (HELLO). */
 #define GW_SUBJECT_MAX 96
 
+/* The node bits of an address (include/roost.h). */
+#define GW_NODE_MASK (0xffffull << 16)
+
 struct gw {
 	struct rd_config gw_cfg;
 	const struct rd_gateway *gw_conf; /* &gw_cfg.rc_gateway */

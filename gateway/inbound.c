@@ -9,9 +9,6 @@
 
 #include <stdio.h>
 
-/* Node bits of an address. */
-#define GW_NODE_MASK (0xffffull << 16)
-
 /* How long a delivery waits for room: the system lane (replies, errors)
  * briefly, as roost_reply does; the user lane longer, as back-pressure
  * on the sending node (docs/distribution.md, "Back-pressure"). */

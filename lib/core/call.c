@@ -71,7 +71,12 @@ match_call(const roost_msg_t *m, void *arg)
 
 	if (!(roost_msg_flags(m) & ROOST_MSG_REPLY))
 		return false;
-	if (corr == cm->cm_corr && roost_msg_from(m).id == cm->cm_from) {
+	/* A call to this node's own address with the node bits set (the
+	 * gateway delivers it, remote.h) is answered from the plain local
+	 * address. */
+	if (corr == cm->cm_corr &&
+	    (roost_msg_from(m).id == cm->cm_from ||
+	     roost_msg_from(m).id == (cm->cm_from & ~(0xffffull << 16)))) {
 		cm->cm_mine = keep_copy(ctx, m);
 		return cm->cm_mine;
 	}

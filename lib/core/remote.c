@@ -124,9 +124,8 @@ roost__remote_whereis(roost_ctx_t *ctx, const char *name, roost_aid_t *out)
 	if (roost_msg_size(r) != sizeof(id))
 		return ROOST_EPROTO;
 	memcpy(&id, roost_msg_data(r), sizeof(id));
-	if (roost_aid_node((roost_aid_t){id}) == 0 ||
-	    roost_aid_gen((roost_aid_t){id}) == 0)
-		return ROOST_EPROTO; /* a gateway answers only remote addresses */
+	if (roost_aid_gen((roost_aid_t){id}) == 0)
+		return ROOST_EPROTO; /* node 0: "name@" this very node */
 	out->id = id;
 	return 0;
 }

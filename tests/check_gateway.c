@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_gateway.c - nodes over NATS: real nats-server processes on free
+ * loopback ports, and per node a real roostd with its gateway and an
+ * echo actor, each node its own system on this machine.
+ */
+#include "nats_util.h"
+
+#include <nats/nats.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "core/proto.h"
+
+enum { KIND_ECHO = 1, KIND_REPLY = 100, KIND_SEQ = 7, KIND_DONE = 8 };
+
+#define STREAM_N 100000u
+#define WAIT_MS 15000
+
+/* Call 'to' with 'text' and check the echo: the same bytes, from 'to'. */
+static void
+echo_call(roost_ctx_t *ctx, roost_aid_t to, const char *text)
+{
+	roost_msg_t *r;
+	int rc;
+
+	rc = roost_call(ctx, to, KIND_ECHO, 0, text, strlen(text), WAIT_MS, &r);
+	ck_assert_msg(rc == 0, "call: %s", roost_strerror(rc));
+	ck_assert_uint_eq(roost_msg_kind(r), KIND_REPLY);
+	ck_assert_uint_eq(roost_msg_size(r), strlen(text));
+	ck_assert_mem_eq(roost_msg_data(r), text, strlen(text));
+	ck_assert_uint_eq(roost_msg_from(r).id, to.id);
+}
+
+/* A server and nodes a (id 1) and b (id 2) on it. */
+static void
+two_nodes_start(struct nu_server *s, struct nu_node *a, struct nu_node *b)
+{
+	nu_server_start(s, NULL);
+	nu_node_start(a, "a", 1, s->ns_port, "");
+	nu_node_start(b, "b", 2, s->ns_port, "");
+}
+
+static void
+two_nodes_stop(struct nu_server *s, struct nu_node *a, struct nu_node *b)
+{
+	nu_node_stop(b);
+	nu_node_stop(a);
+	nu_server_stop(s);
+}
+
+START_TEST(test_gateway_call)
+{
+	struct nu_server s;
+	struct nu_node a, b;
+	roost_ctx_t *ca, *cb;
+	roost_aid_t echo_b, echo_a, stale, other;
+	roost_msg_t *r;
+	char big[65536] = {0};
+	uint8_t packed[32];
+	int n;
+
+	two_nodes_start(&s, &a, &b);
+	ca = nu_node_open(&a, NULL);
+	cb = nu_node_open(&b, NULL);
+
+	echo_b = nu_whereis_wait(ca, "echo@b", WAIT_MS);
+	ck_assert_uint_eq(roost_aid_node(echo_b), 2);
+	echo_call(ca, echo_b, "hello from a");
+	echo_a = nu_whereis_wait(cb, "echo@a", WAIT_MS);
+	ck_assert_uint_eq(roost_aid_node(echo_a), 1);
+	echo_call(cb, echo_a, "hello from b");
+	/* Its own node's name is the local address. */
+	echo_a = nu_whereis_wait(ca, "echo@a", WAIT_MS);
+	ck_assert_uint_eq(roost_aid_node(echo_a), 0);
+	echo_call(ca, echo_a, "self");
+
+	/* MessagePack passes unchanged, flagged. */
+	n = roost_pack(packed, sizeof(packed), "{s:I}", "n", (int64_t)42);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(roost_call(ca, echo_b, KIND_ECHO, ROOST_SEND_MSGPACK,
+	                            packed, (size_t)n, WAIT_MS, &r), 0);
+	ck_assert(roost_msg_flags(r) & ROOST_MSG_MSGPACK);
+	ck_assert_uint_eq(roost_msg_size(r), (size_t)n);
+	ck_assert_mem_eq(roost_msg_data(r), packed, (size_t)n);
+
+	/* Each failure its own error. */
+	ck_assert_int_eq(roost_whereis(ca, "nobody@b", &stale), -ENOENT);
+	ck_assert_int_eq(roost_whereis(ca, "echo@nowhere", &stale),
+	                 -EHOSTUNREACH);
+	ck_assert_int_eq(roost_whereis(ca, "echo@b@c", &stale), -EINVAL);
+	ck_assert_int_eq(roost_whereis(ca, "@b", &stale), -EINVAL);
+	ck_assert_int_eq(roost_register(ca, "x@y", roost_self(ca)), -EINVAL);
+	other.id = (echo_b.id & ~(0xffffull << 16)) | (9ull << 16);
+	ck_assert_int_eq(roost_call(ca, other, KIND_ECHO, 0, "x", 1, WAIT_MS,
+	                            &r), -EHOSTUNREACH);
+	/* This node's own address with its node bits: through the gateway. */
+	other.id = (echo_a.id & ~(0xffffull << 16)) | (1ull << 16);
+	ck_assert_int_eq(roost_call(ca, other, KIND_ECHO, 0, "o", 1, WAIT_MS,
+	                            &r), 0);
+	ck_assert_uint_eq(roost_msg_from(r).id, echo_a.id);
+	stale.id = echo_b.id + (1ull << 32);
+	ck_assert_int_eq(roost_call(ca, stale, KIND_ECHO, 0, "x", 1, WAIT_MS,
+	                            &r), -ESRCH);
+	ck_assert_int_eq(roost_send(ca, echo_b, KIND_ECHO, big, sizeof(big),
+	                            WAIT_MS), -EMSGSIZE);
+
+	ck_assert_int_eq(roost_ctx_close(ca), 0);
+	ck_assert_int_eq(roost_ctx_close(cb), 0);
+	two_nodes_stop(&s, &a, &b);
+}
+END_TEST
+
+struct stream_arg {
+	const struct nu_node *sa_node;
+};
+
+/* On node a: send STREAM_N numbered messages to sink@b, then wait for
+ * the sink's DONE, sent back to this remote sender's address. */
+static int
+stream_sender(void *arg)
+{
+	const struct stream_arg *sa = arg;
+	roost_ctx_t *ctx = nu_node_open(sa->sa_node, NULL);
+	roost_aid_t sink = nu_whereis_wait(ctx, "sink@b", WAIT_MS);
+	roost_msg_t *m;
+	uint32_t i;
+	int rc;
+
+	for (i = 0; i < STREAM_N; i++) {
+		rc = roost_send(ctx, sink, KIND_SEQ, &i, sizeof(i), WAIT_MS);
+		if (rc < 0)
+			return 10;
+	}
+	rc = roost_recv(ctx, &m, 60000);
+	if (rc < 0 || roost_msg_kind(m) != KIND_DONE ||
+	    roost_msg_from(m).id != sink.id)
+		return 11;
+	return roost_ctx_close(ctx) == 0 ? 0 : 12;
+}
+
+START_TEST(test_gateway_stream_in_order)
+{
+	struct nu_server s;
+	struct nu_node a, b;
+	struct stream_arg sa = {&a};
+	roost_ctx_t *sink;
+	roost_msg_t *m;
+	roost_aid_t from = ROOST_AID_NONE;
+	uint32_t seq;
+	uint32_t i;
+	pid_t pid;
+
+	two_nodes_start(&s, &a, &b);
+	sink = nu_node_open(&b, "sink");
+	pid = tu_fork(stream_sender, &sa);
+	for (i = 0; i < STREAM_N; i++) {
+		ck_assert_int_eq(roost_recv(sink, &m, 60000), 0);
+		ck_assert_uint_eq(roost_msg_kind(m), KIND_SEQ);
+		ck_assert_uint_eq(roost_msg_size(m), sizeof(seq));
+		memcpy(&seq, roost_msg_data(m), sizeof(seq));
+		ck_assert_uint_eq(seq, i);
+		if (i == 0)
+			from = roost_msg_from(m);
+		ck_assert_uint_eq(roost_msg_from(m).id, from.id);
+	}
+	ck_assert_uint_eq(roost_aid_node(from), 1);
+	/* The remote sender's address is one roost_send takes. */
+	ck_assert_int_eq(roost_send(sink, from, KIND_DONE, NULL, 0, WAIT_MS), 0);
+	ck_assert_int_eq(tu_wait(pid, 60000), 0);
+	ck_assert_int_eq(roost_ctx_close(sink), 0);
+	two_nodes_stop(&s, &a, &b);
+}
+END_TEST
+
+START_TEST(test_gateway_kill9_restarted)
+{
+	struct nu_server s;
+	struct nu_node a, b;
+	roost_ctx_t *ca;
+	pid_t gw, now;
+	uint32_t restarts;
+
+	two_nodes_start(&s, &a, &b);
+	ca = nu_node_open(&a, NULL);
+	echo_call(ca, nu_whereis_wait(ca, "echo@b", WAIT_MS), "before");
+	nu_actor(&a, "gateway", &gw, &restarts);
+	ck_assert_uint_eq(restarts, 0);
+	ck_assert_int_eq(kill(gw, SIGKILL), 0);
+	do {
+		nu_actor(&a, "gateway", &now, &restarts);
+		usleep(2000);
+	} while (now == gw);
+	ck_assert_uint_eq(restarts, 1);
+	/* The restarted gateway has the same address: lookups and calls go
+	 * on (once it has heard node b again). */
+	echo_call(ca, nu_whereis_wait(ca, "echo@b", WAIT_MS), "after");
+	ck_assert_int_eq(roost_ctx_close(ca), 0);
+	two_nodes_stop(&s, &a, &b);
+}
+END_TEST
+
+START_TEST(test_gateway_wrong_password)
+{
+	static const char *const auth[] = {"--user", "roost", "--pass",
+	                                   "right", NULL};
+	struct nu_server s;
+	struct nu_node a;
+	roost_ctx_t *ca;
+	roost_aid_t aid;
+	pid_t gw;
+	uint32_t restarts;
+
+	nu_server_start(&s, auth);
+	nu_node_start(&a, "a", 1, s.ns_port,
+	              "user = roost\npassword = wrong\n");
+	/* A clear error, retried with back-off, never a crash loop. */
+	nu_log_wait(&a, "Authorization Violation", WAIT_MS);
+	nu_log_wait(&a, "(attempt 3)", WAIT_MS);
+	nu_actor(&a, "gateway", &gw, &restarts);
+	ck_assert_uint_eq(restarts, 0);
+	/* The node keeps working locally; other nodes are -ENOTCONN. */
+	ca = nu_node_open(&a, NULL);
+	ck_assert_int_eq(roost_whereis(ca, "echo", &aid), 0);
+	echo_call(ca, aid, "local");
+	ck_assert_int_eq(roost_whereis(ca, "echo@b", &aid), -ENOTCONN);
+	ck_assert_int_eq(roost_ctx_close(ca), 0);
+	nu_node_stop(&a);
+	nu_server_stop(&s);
+}
+END_TEST
+
+/* Publish 'len' bytes on 'subject' with a plain libnats connection. */
+static void
+publish(natsConnection *nc, const char *subject, const void *data, int len)
+{
+	ck_assert_int_eq(natsConnection_Publish(nc, subject, data, len),
+	                 NATS_OK);
+}
+
+/* A frame head (gateway/wire.h) with the given fields. */
+static void
+frame(uint8_t *buf, uint8_t version, uint8_t type, uint64_t to,
+      uint32_t size)
+{
+	memset(buf, 0, 40);
+	memcpy(buf, "RSTG", 4);
+	buf[4] = version;
+	buf[5] = type;
+	memcpy(buf + 8, &to, 8);
+	memcpy(buf + 36, &size, 4);
+}
+
+START_TEST(test_gateway_garbage_dropped)
+{
+	struct nu_server s;
+	struct nu_node a, b;
+	natsConnection *nc = NULL;
+	roost_ctx_t *cb;
+	uint8_t junk[300];
+	char url[64];
+	pid_t gw, now;
+	uint32_t restarts;
+	uint64_t to_c = (5ull << 32) | (3ull << 16) | 5;
+
+	two_nodes_start(&s, &a, &b);
+	cb = nu_node_open(&b, NULL);
+	echo_call(cb, nu_whereis_wait(cb, "echo@a", WAIT_MS), "before");
+	nu_actor(&a, "gateway", &gw, &restarts);
+
+	snprintf(url, sizeof(url), "nats://127.0.0.1:%d", s.ns_port);
+	ck_assert_int_eq(natsConnection_ConnectTo(&nc, url), NATS_OK);
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 7 + 3);
+	publish(nc, "roost.node.a.usr", junk, sizeof(junk));   /* 1 */
+	publish(nc, "roost.node.a.ctl", junk, 3);              /* 2 */
+	publish(nc, "roost.nodes", junk, sizeof(junk));        /* 3 */
+	frame(junk, 9, 1, to_c, 0);
+	publish(nc, "roost.node.a.usr", junk, 40);             /* 4 version */
+	frame(junk, 1, 1, to_c, 100);
+	publish(nc, "roost.node.a.usr", junk, 40);             /* 5 size */
+	frame(junk, 1, 77, to_c, 0);
+	publish(nc, "roost.node.a.ctl", junk, 40);             /* 6 type */
+	frame(junk, 1, 1, to_c, 0);
+	memcpy(junk + 16, &to_c, 8);
+	publish(nc, "roost.node.a.usr", junk, 40);             /* 7 not a's */
+	ck_assert_int_eq(natsConnection_Flush(nc), NATS_OK);
+	natsConnection_Destroy(nc);
+
+	nu_log_wait(&a, "(7 so far)", WAIT_MS);
+	nu_actor(&a, "gateway", &now, &restarts);
+	ck_assert_int_eq(now, gw);
+	ck_assert_uint_eq(restarts, 0);
+	echo_call(cb, nu_whereis_wait(cb, "echo@a", WAIT_MS), "after");
+	ck_assert_int_eq(roost_ctx_close(cb), 0);
+	two_nodes_stop(&s, &a, &b);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("gateway");
+
+	suite_add_tcase(s, tu_tcase("call", test_gateway_call, 60));
+	suite_add_tcase(s, tu_tcase("stream", test_gateway_stream_in_order,
+	                            120));
+	suite_add_tcase(s, tu_tcase("kill9", test_gateway_kill9_restarted, 60));
+	suite_add_tcase(s, tu_tcase("password", test_gateway_wrong_password,
+	                            60));
+	suite_add_tcase(s, tu_tcase("garbage", test_gateway_garbage_dropped,
+	                            60));
+	return tu_run(s);
+}
