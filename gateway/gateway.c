@@ -247,6 +247,14 @@ maybe_connect(struct gw *gw, uint64_t now, uint64_t *next_try,
 	                                          : *wait_ms * 2;
 }
 
+static void
+log_down(void *arg, const struct gw_node *n)
+{
+	gw_log(arg, "node '%s' (id %u) is down: not heard for %u ms",
+	       n->nd_name, n->nd_id,
+	       ((const struct gw *)arg)->gw_conf->gw_down_after_ms);
+}
+
 /* Milliseconds from 'now' to 'at' (0 if past), rounded up. */
 static int
 ms_until(uint64_t now, uint64_t at)
@@ -273,6 +281,7 @@ run(struct gw *gw)
 		maybe_connect(gw, now, &next_try, &wait_ms, &attempts);
 		if (gw->gw_nc != NULL && now >= next_hello) {
 			gw_say_hello(gw);
+			gw_nodes_sweep(&gw->gw_nodes, now, log_down, gw);
 			next_hello = now + hb_ns;
 		}
 		wake = gw->gw_nc != NULL ? next_hello : next_try;

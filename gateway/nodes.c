@@ -39,7 +39,8 @@ gw_nodes_hello(struct gw_nodes *ns, const char *name, uint32_t id,
 			rc = -EEXIST;
 			goto out;
 		}
-		rc = is_up(ns, n, now_ns) ? 0 : 1;
+		rc = n->nd_up ? 0 : 1;
+		n->nd_up = true;
 		n->nd_last_ns = now_ns;
 		goto out;
 	}
@@ -48,11 +49,28 @@ gw_nodes_hello(struct gw_nodes *ns, const char *name, uint32_t id,
 		snprintf(n->nd_name, sizeof(n->nd_name), "%s", name);
 		n->nd_id = id;
 		n->nd_last_ns = now_ns;
+		n->nd_up = true;
 		rc = 1;
 	}
 out:
 	pthread_mutex_unlock(&ns->ns_lock);
 	return rc;
+}
+
+void
+gw_nodes_sweep(struct gw_nodes *ns, uint64_t now_ns,
+               void (*fn)(void *arg, const struct gw_node *n), void *arg)
+{
+	pthread_mutex_lock(&ns->ns_lock);
+	for (int i = 0; i < ns->ns_count; i++) {
+		struct gw_node *n = &ns->ns_node[i];
+
+		if (n->nd_up && !is_up(ns, n, now_ns)) {
+			n->nd_up = false;
+			fn(arg, n);
+		}
+	}
+	pthread_mutex_unlock(&ns->ns_lock);
 }
 
 int

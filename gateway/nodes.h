@@ -18,6 +18,7 @@ struct gw_node {
 	char nd_name[32];
 	uint32_t nd_id;
 	uint64_t nd_last_ns; /* last HELLO, monotonic */
+	bool nd_up;          /* as last reported (hello, sweep) */
 };
 
 struct gw_nodes {
@@ -37,6 +38,13 @@ void gw_nodes_init(struct gw_nodes *ns, uint32_t down_after_ms);
  */
 int gw_nodes_hello(struct gw_nodes *ns, const char *name, uint32_t id,
                    uint64_t now_ns);
+
+/* Mark down the nodes silent for down_after_ms since they were last
+ * reported up; 'fn' is called for each (under the table's lock: it must
+ * not use the table). */
+void gw_nodes_sweep(struct gw_nodes *ns, uint64_t now_ns,
+                    void (*fn)(void *arg, const struct gw_node *n),
+                    void *arg);
 
 /* Node 'id': its name into 'name' (32 bytes) and whether it is up.
  * -EHOSTUNREACH when never heard of. */

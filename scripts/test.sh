@@ -52,10 +52,10 @@ echo "roost: fuzzing the shared-memory validators" >&2
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DROOST_FUZZ=ON \
 	-DROOST_ASAN=ON -DROOST_UBSAN=ON >/dev/null
 cmake --build build-fuzz --target fuzz_mbox fuzz_sys fuzz_config fuzz_decode \
-	fuzz_json -j"$(nproc)" >/dev/null
+	fuzz_json fuzz_wire -j"$(nproc)" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for t in mbox sys config decode json; do
+for t in mbox sys config decode json wire; do
 	mkdir -p "$work/$t"
 	cp tests/fuzz/corpus_$t/* "$work/$t"/
 	replay=(tests/fuzz/corpus_$t)
@@ -69,6 +69,6 @@ echo "roost: fuzzing found nothing"
 # Reaching here means every step passed (set -e): the layering check,
 # the ctest suites twice (plain and sanitized), the install check, the
 # Python suite twice (plain and sanitized), three examples under
-# valgrind, three suites under TSan and the five fuzz targets.
+# valgrind, three suites under TSan and the six fuzz targets.
 suites=$(cd build-test && ctest -N | sed -n 's/^Total Tests: //p')
 echo "summary: $((2 * suites + 15)) passed, 0 failed"

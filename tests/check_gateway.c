@@ -173,6 +173,41 @@ START_TEST(test_gateway_stream_in_order)
 }
 END_TEST
 
+/* A node whose gateway stops is down for the others after down_after_ms
+ * (1 s in nats_util's configs): its addresses are -ENOTCONN, not a
+ * silent loss; when it comes back it is seen again. */
+START_TEST(test_gateway_node_down_and_back)
+{
+	struct nu_server s;
+	struct nu_node a, b;
+	roost_ctx_t *ca;
+	roost_aid_t echo_b;
+	roost_msg_t *r;
+	int rc;
+
+	two_nodes_start(&s, &a, &b);
+	ca = nu_node_open(&a, NULL);
+	echo_b = nu_whereis_wait(ca, "echo@b", WAIT_MS);
+	echo_call(ca, echo_b, "up");
+	nu_node_stop(&b);
+	/* Until a's gateway notices: the call times out (published, nobody
+	 * listens), then it is refused. */
+	do {
+		rc = roost_call(ca, echo_b, KIND_ECHO, 0, "x", 1, 100, &r);
+		ck_assert_msg(rc == -ETIMEDOUT || rc == -ENOTCONN, "call: %s",
+		              roost_strerror(rc));
+	} while (rc != -ENOTCONN);
+	ck_assert_int_eq(roost_whereis(ca, "echo@b", &echo_b), -ENOTCONN);
+	ck_assert_int_eq(roost_send(ca, echo_b, KIND_ECHO, "x", 1, 0), 0);
+	nu_log_wait(&a, "node 'b' (id 2) is down", WAIT_MS);
+
+	nu_node_start(&b, "b", 2, s.ns_port, "");
+	echo_call(ca, nu_whereis_wait(ca, "echo@b", WAIT_MS), "back");
+	ck_assert_int_eq(roost_ctx_close(ca), 0);
+	two_nodes_stop(&s, &a, &b);
+}
+END_TEST
+
 START_TEST(test_gateway_kill9_restarted)
 {
 	struct nu_server s;
@@ -305,6 +340,8 @@ main(void)
 	suite_add_tcase(s, tu_tcase("call", test_gateway_call, 60));
 	suite_add_tcase(s, tu_tcase("stream", test_gateway_stream_in_order,
 	                            120));
+	suite_add_tcase(s, tu_tcase("down", test_gateway_node_down_and_back,
+	                            60));
 	suite_add_tcase(s, tu_tcase("kill9", test_gateway_kill9_restarted, 60));
 	suite_add_tcase(s, tu_tcase("password", test_gateway_wrong_password,
 	                            60));
