@@ -19,8 +19,6 @@
 /* First-connect back-off: from this, doubling, up to the cap. */
 #define GW_RETRY_MIN_MS 100u
 #define GW_RETRY_MAX_MS 5000u
-/* A local caller waits at most this long for room for an error. */
-#define GW_ANSWER_MS 100
 
 static const char *gw_node_name = "?";
 
@@ -235,11 +233,15 @@ maybe_connect(struct gw *gw, uint64_t now, uint64_t *next_try,
 		return;
 	(*attempts)++;
 	if (gw_link_connect(gw, why, sizeof(why)) == 0) {
+		snprintf(gw->gw_link_state, sizeof(gw->gw_link_state),
+		         "connected");
 		gw_log(gw, "connected to NATS (node id %u, max_payload %lld)",
 		       gw->gw_conf->gw_node_id, (long long)gw->gw_max_payload);
 		gw_say_hello(gw);
 		return;
 	}
+	snprintf(gw->gw_link_state, sizeof(gw->gw_link_state),
+	         "cannot connect (attempt %u): %s", *attempts, why);
 	gw_log(gw, "cannot connect to NATS (attempt %u): %s; retrying in "
 	       "%u ms", *attempts, why, *wait_ms);
 	*next_try = now + (uint64_t)*wait_ms * 1000000u;
@@ -297,6 +299,9 @@ run(struct gw *gw)
 		case ROOST__KIND_WHEREIS:
 			whereis(gw, m);
 			break;
+		case ROOST__KIND_NODES:
+			gw_answer_nodes(gw, m);
+			break;
 		case ROOST__KIND_STOP:
 			return 0;
 		default:
@@ -341,6 +346,7 @@ setup(struct gw *gw, const char *path)
 	}
 	gw->gw_conf = g;
 	gw_node_name = g->gw_node;
+	snprintf(gw->gw_link_state, sizeof(gw->gw_link_state), "connecting");
 	gw_nodes_init(&gw->gw_nodes, g->gw_down_after_ms);
 	snprintf(gw->gw_subj_nodes, GW_SUBJECT_MAX, "%s.nodes", g->gw_prefix);
 	gw_subject(gw, g->gw_node, false, gw->gw_subj_usr, GW_SUBJECT_MAX);

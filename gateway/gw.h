@@ -23,6 +23,9 @@
  * (system lane: replies, stops, lookups, errors), PREFIX.nodes (HELLO). */
 #define GW_SUBJECT_MAX 96
 
+/* A local caller waits at most this long for room for an answer. */
+#define GW_ANSWER_MS 100
+
 /* The node bits of an address (include/roost.h). */
 #define GW_NODE_MASK (0xffffull << 16)
 
@@ -40,6 +43,8 @@ struct gw {
 	char gw_subj_nodes[GW_SUBJECT_MAX];
 	char gw_subj_usr[GW_SUBJECT_MAX];
 	char gw_subj_ctl[GW_SUBJECT_MAX];
+	char gw_link_state[320];  /* "connected to URL" or why not (only
+	                             the forwarding loop writes it) */
 	uint8_t *gw_out_buf;      /* the forwarding loop's frame buffer */
 	size_t gw_out_cap;
 	atomic_bool gw_closing;           /* disconnects are ours now */
@@ -75,6 +80,10 @@ void gw_on_usr(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
                void *closure);
 void gw_on_ctl(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
                void *closure);
+
+/* Answer a ROOST__KIND_NODES call (status.c): this node, its link to
+ * NATS, its counters and the nodes it knows. */
+void gw_answer_nodes(struct gw *gw, const roost_msg_t *m);
 
 /* Publish this node's HELLO (any thread). */
 void gw_say_hello(struct gw *gw);

@@ -74,6 +74,27 @@ gw_nodes_sweep(struct gw_nodes *ns, uint64_t now_ns,
 }
 
 int
+gw_nodes_count(struct gw_nodes *ns)
+{
+	int n;
+
+	pthread_mutex_lock(&ns->ns_lock);
+	n = ns->ns_count;
+	pthread_mutex_unlock(&ns->ns_lock);
+	return n;
+}
+
+void
+gw_nodes_each(struct gw_nodes *ns, int max,
+              void (*fn)(void *arg, const struct gw_node *n), void *arg)
+{
+	pthread_mutex_lock(&ns->ns_lock);
+	for (int i = 0; i < ns->ns_count && i < max; i++)
+		fn(arg, &ns->ns_node[i]);
+	pthread_mutex_unlock(&ns->ns_lock);
+}
+
+int
 gw_nodes_by_id(struct gw_nodes *ns, uint32_t id, uint64_t now_ns,
                char *name, bool *up)
 {

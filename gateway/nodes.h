@@ -46,6 +46,15 @@ void gw_nodes_sweep(struct gw_nodes *ns, uint64_t now_ns,
                     void (*fn)(void *arg, const struct gw_node *n),
                     void *arg);
 
+/* How many nodes are known. Nodes are only ever added, so the first
+ * that many stay there. */
+int gw_nodes_count(struct gw_nodes *ns);
+/* Call 'fn' for the first 'max' nodes known (under the lock, as for
+ * the sweep). */
+void gw_nodes_each(struct gw_nodes *ns, int max,
+                   void (*fn)(void *arg, const struct gw_node *n),
+                   void *arg);
+
 /* Node 'id': its name into 'name' (32 bytes) and whether it is up.
  * -EHOSTUNREACH when never heard of. */
 int gw_nodes_by_id(struct gw_nodes *ns, uint32_t id, uint64_t now_ns,

@@ -32,6 +32,23 @@ echo_call(roost_ctx_t *ctx, roost_aid_t to, const char *text)
 	ck_assert_uint_eq(roost_msg_from(r).id, to.id);
 }
 
+/* What `roostctl nodes` prints for node 'n' (the real binary). */
+static void
+ctl_nodes(const struct nu_node *n, char *out, size_t len)
+{
+	char cmd[256];
+	size_t got;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s --system %s nodes 2>&1", ROOSTCTL_BIN,
+	         n->nd_sys);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	got = fread(out, 1, len - 1, p);
+	out[got] = '\0';
+	ck_assert_int_eq(pclose(p), 0);
+}
+
 /* A server and nodes a (id 1) and b (id 2) on it. */
 static void
 two_nodes_start(struct nu_server *s, struct nu_node *a, struct nu_node *b)
@@ -57,6 +74,7 @@ START_TEST(test_gateway_call)
 	roost_aid_t echo_b, echo_a, stale, other;
 	roost_msg_t *r;
 	char big[65536] = {0};
+	char out[2048];
 	uint8_t packed[32];
 	int n;
 
@@ -67,6 +85,10 @@ START_TEST(test_gateway_call)
 	echo_b = nu_whereis_wait(ca, "echo@b", WAIT_MS);
 	ck_assert_uint_eq(roost_aid_node(echo_b), 2);
 	echo_call(ca, echo_b, "hello from a");
+	ctl_nodes(&a, out, sizeof(out));
+	ck_assert_msg(strstr(out, "node a (id 1): connected") != NULL &&
+	              strstr(out, "b                                     2 up")
+	                      != NULL, "roostctl nodes:\n%s", out);
 	echo_a = nu_whereis_wait(cb, "echo@a", WAIT_MS);
 	ck_assert_uint_eq(roost_aid_node(echo_a), 1);
 	echo_call(cb, echo_a, "hello from b");
@@ -245,6 +267,7 @@ START_TEST(test_gateway_wrong_password)
 	roost_aid_t aid;
 	pid_t gw;
 	uint32_t restarts;
+	char out[2048];
 
 	nu_server_start(&s, auth);
 	nu_node_start(&a, "a", 1, s.ns_port,
@@ -259,6 +282,10 @@ START_TEST(test_gateway_wrong_password)
 	ck_assert_int_eq(roost_whereis(ca, "echo", &aid), 0);
 	echo_call(ca, aid, "local");
 	ck_assert_int_eq(roost_whereis(ca, "echo@b", &aid), -ENOTCONN);
+	ctl_nodes(&a, out, sizeof(out));
+	ck_assert_msg(strstr(out, "cannot connect") != NULL &&
+	              strstr(out, "Authorization Violation") != NULL,
+	              "roostctl nodes:\n%s", out);
 	ck_assert_int_eq(roost_ctx_close(ca), 0);
 	nu_node_stop(&a);
 	nu_server_stop(&s);

@@ -28,6 +28,8 @@ static const char usage_text[] =
     "                                    live view; q quits\n"
     "  deadletters [--limit N]           messages that killed their actor\n"
     "  timers                            roostd's live alarms\n"
+    "  nodes                             other nodes, as the gateway sees "
+    "them\n"
     "  systems                           this user's systems, live or stale\n"
     "  version\n"
     "\n"
@@ -552,6 +554,7 @@ static const struct verb verbs[] = {
     {"stop", ctl_stop},
     {"kill", ctl_kill},
     {"timers", ctl_timers},
+    {"nodes", ctl_nodes},
     {"deadletters", ctl_deadletters},
     {"shutdown", ctl_shutdown},
     {"systems", ctl_systems},

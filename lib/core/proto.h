@@ -79,10 +79,11 @@
 	X(DRAIN, 0xffffff1du, "roostd.drain")            \
 	X(FORWARD, 0xffffff30u, "gateway.forward")       \
 	X(WHEREIS, 0xffffff31u, "gateway.whereis")       \
-	X(REMOTE_ERROR, 0xffffff32u, "roost.remote_error")
+	X(REMOTE_ERROR, 0xffffff32u, "roost.remote_error") \
+	X(NODES, 0xffffff33u, "gateway.nodes")
 
-/* ROOST__KIND_STOP ... ROOST__KIND_REMOTE_ERROR (unsigned: a GNU C
- * enum). FORWARD, WHEREIS and REMOTE_ERROR are the gateway's
+/* ROOST__KIND_STOP ... ROOST__KIND_NODES (unsigned: a GNU C enum).
+ * FORWARD, WHEREIS, REMOTE_ERROR and NODES are the gateway's
  * (lib/core/remote.h, docs/distribution.md). */
 enum {
 #define ROOST__KIND_ENUM(name, num, text) ROOST__KIND_##name = num,
