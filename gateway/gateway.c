@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <time.h>
 
+/* How long a flush of the user connection waits for the server. */
+#define GW_FLUSH_MS 1000
 /* First-connect back-off: from this, doubling, up to the cap. */
 #define GW_RETRY_MIN_MS 100u
 #define GW_RETRY_MAX_MS 5000u
@@ -80,7 +82,7 @@ route(struct gw *gw, uint32_t id, bool system, char *subject, size_t len)
 	bool up;
 	int rc;
 
-	if (gw->gw_nc == NULL)
+	if (gw->gw_nc_usr == NULL)
 		return -ENOTCONN;
 	rc = gw_nodes_by_id(&gw->gw_nodes, id, gw_now_ns(), name, &up);
 	if (rc < 0)
@@ -202,7 +204,7 @@ whereis(struct gw *gw, const roost_msg_t *m)
 		whereis_here(gw, m, req);
 		return;
 	}
-	rc = gw->gw_nc == NULL ? -ENOTCONN
+	rc = gw->gw_nc_usr == NULL ? -ENOTCONN
 	                       : gw_nodes_by_name(&gw->gw_nodes, at + 1,
 	                                          gw_now_ns(), &id, &up);
 	if (rc == 0 && !up)
@@ -229,7 +231,7 @@ maybe_connect(struct gw *gw, uint64_t now, uint64_t *next_try,
 {
 	char why[256];
 
-	if (gw->gw_nc != NULL || now < *next_try)
+	if (gw->gw_nc_usr != NULL || now < *next_try)
 		return;
 	(*attempts)++;
 	if (gw_link_connect(gw, why, sizeof(why)) == 0) {
@@ -281,13 +283,25 @@ run(struct gw *gw)
 	for (;;) {
 		now = gw_now_ns();
 		maybe_connect(gw, now, &next_try, &wait_ms, &attempts);
-		if (gw->gw_nc != NULL && now >= next_hello) {
+		if (gw->gw_nc_usr != NULL && now >= next_hello) {
 			gw_say_hello(gw);
 			gw_nodes_sweep(&gw->gw_nodes, now, log_down, gw);
 			next_hello = now + hb_ns;
 		}
-		wake = gw->gw_nc != NULL ? next_hello : next_try;
-		rc = roost_recv(gw->gw_ctx, &m, ms_until(gw_now_ns(), wake));
+		wake = gw->gw_nc_usr != NULL ? next_hello : next_try;
+		rc = roost_recv(gw->gw_ctx, &m, 0);
+		if (rc == -EAGAIN && gw->gw_usr_unflushed) {
+			/* Nothing more to batch: write the user frames now
+			 * rather than when libnats' flusher wakes (it sleeps
+			 * 1 ms first, for throughput). */
+			gw->gw_usr_unflushed = false;
+			(void)natsConnection_FlushTimeout(gw->gw_nc_usr,
+			                                  GW_FLUSH_MS);
+			continue;
+		}
+		if (rc == -EAGAIN)
+			rc = roost_recv(gw->gw_ctx, &m,
+			                ms_until(gw_now_ns(), wake));
 		if (rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EINTR)
 			continue;
 		if (rc < 0)

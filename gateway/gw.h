@@ -36,7 +36,15 @@ struct gw {
 	roost_ctx_t *gw_in_usr;   /* delivers PREFIX.node.ME.usr */
 	roost_ctx_t *gw_in_ctl;   /* delivers PREFIX.node.ME.ctl */
 	roost_aid_t gw_self;      /* gw_ctx's address */
-	natsConnection *gw_nc;    /* NULL until the first connect */
+	/* Two connections, so control traffic never queues behind user
+	 * traffic, even in a socket: user frames on a buffered one
+	 * (libnats batches writes), control frames (system lane, lookups,
+	 * errors, HELLO) on one that writes each at once. Both NULL until
+	 * the first connect, then both set. */
+	natsConnection *gw_nc_usr;
+	natsConnection *gw_nc_ctl;
+	bool gw_usr_unflushed;    /* user frames published since the last
+	                             flush (forwarding loop only) */
 	natsSubscription *gw_sub[3];
 	int64_t gw_max_payload;   /* the server's max_payload */
 	struct gw_nodes gw_nodes;
@@ -62,8 +70,9 @@ void gw_log(const struct gw *gw, const char *fmt, ...)
 void gw_subject(const struct gw *gw, const char *node, bool system,
                 char *out, size_t len);
 
-/* Encode 'f' into 'buf' and publish it on 'subject'. 0, -EMSGSIZE over
- * the server's max_payload, -ENOTCONN when NATS refuses it. */
+/* Encode 'f' into 'buf' and publish it on 'subject', on the control
+ * connection unless it is a user-lane message. 0, -EMSGSIZE over the
+ * server's max_payload, -ENOTCONN when NATS refuses it. */
 int gw_publish(struct gw *gw, const char *subject, const struct gw_frame *f,
                uint8_t *buf, size_t cap);
 

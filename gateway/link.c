@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * link.c - the gateway's NATS connection: options from [gateway]
- * (servers, credentials, TLS), connect, subscriptions, publish.
- * libnats reconnects on its own once connected; the first connect is
- * retried by the forwarding loop with back-off (gateway.c).
+ * link.c - the gateway's NATS connections (two: user frames on a
+ * buffered one, control frames on one that writes at once; gw.h):
+ * options from [gateway] (servers, credentials, TLS), connect,
+ * subscriptions, publish. libnats reconnects on its own once connected;
+ * the first connect is retried by the forwarding loop with back-off
+ * (gateway.c).
  */
 #include "gw.h"
 
@@ -37,9 +39,10 @@ on_reconnected(natsConnection *nc, void *closure)
 	gw_log(closure, "reconnected to %s", url);
 }
 
-/* natsOptions from [gateway]; NATS_OK or the failing call's status. */
+/* natsOptions from [gateway]; NATS_OK or the failing call's status.
+ * 'asap': write each publish at once (the control connection). */
 static natsStatus
-make_options(struct gw *gw, natsOptions **out)
+make_options(struct gw *gw, bool asap, natsOptions **out)
 {
 	const struct rd_gateway *g = gw->gw_conf;
 	const char *urls[RD_GW_URLS_MAX];
@@ -70,6 +73,8 @@ make_options(struct gw *gw, natsOptions **out)
 		                                      g->gw_tls_key);
 	if (s == NATS_OK)
 		s = natsOptions_SetTimeout(o, 1000);
+	if (s == NATS_OK)
+		s = natsOptions_SetSendAsap(o, asap);
 	/* Once connected, reconnect for ever, quickly: the node table
 	 * tells senders a peer is gone while this is retried. */
 	if (s == NATS_OK)
@@ -87,43 +92,56 @@ make_options(struct gw *gw, natsOptions **out)
 	return s;
 }
 
-/* Subscribe 'subject' with 'cb'; no pending limit in the client (the
- * delivering thread waits for room in local mailboxes; dropping there
- * would lose messages silently). */
+/* Subscribe 'subject' on 'nc' with 'cb'; no pending limit in the
+ * client (the delivering thread waits for room in local mailboxes;
+ * dropping there would lose messages silently). */
 static natsStatus
-subscribe(struct gw *gw, int i, const char *subject, natsMsgHandler cb)
+subscribe(struct gw *gw, natsConnection *nc, int i, const char *subject,
+          natsMsgHandler cb)
 {
 	natsStatus s;
 
-	s = natsConnection_Subscribe(&gw->gw_sub[i], gw->gw_nc, subject, cb,
-	                             gw);
+	s = natsConnection_Subscribe(&gw->gw_sub[i], nc, subject, cb, gw);
 	if (s == NATS_OK)
 		s = natsSubscription_SetPendingLimits(gw->gw_sub[i], -1, -1);
+	return s;
+}
+
+static natsStatus
+connect_one(struct gw *gw, bool asap, natsConnection **nc)
+{
+	natsOptions *o = NULL;
+	natsStatus s = make_options(gw, asap, &o);
+
+	if (s == NATS_OK) {
+		s = natsConnection_Connect(nc, o);
+		natsOptions_Destroy(o);
+	}
 	return s;
 }
 
 int
 gw_link_connect(struct gw *gw, char *why, size_t len)
 {
-	natsOptions *o = NULL;
 	natsStatus s;
 	const char *text;
 
-	s = make_options(gw, &o);
+	s = connect_one(gw, false, &gw->gw_nc_usr);
+	if (s == NATS_OK)
+		s = connect_one(gw, true, &gw->gw_nc_ctl);
+	if (s == NATS_OK)
+		s = subscribe(gw, gw->gw_nc_ctl, 0, gw->gw_subj_nodes,
+		              gw_on_nodes);
+	if (s == NATS_OK)
+		s = subscribe(gw, gw->gw_nc_usr, 1, gw->gw_subj_usr, gw_on_usr);
+	if (s == NATS_OK)
+		s = subscribe(gw, gw->gw_nc_ctl, 2, gw->gw_subj_ctl, gw_on_ctl);
+	if (s == NATS_OK)
+		s = natsConnection_Flush(gw->gw_nc_usr);
+	if (s == NATS_OK)
+		s = natsConnection_Flush(gw->gw_nc_ctl);
 	if (s == NATS_OK) {
-		s = natsConnection_Connect(&gw->gw_nc, o);
-		natsOptions_Destroy(o);
-	}
-	if (s == NATS_OK)
-		s = subscribe(gw, 0, gw->gw_subj_nodes, gw_on_nodes);
-	if (s == NATS_OK)
-		s = subscribe(gw, 1, gw->gw_subj_usr, gw_on_usr);
-	if (s == NATS_OK)
-		s = subscribe(gw, 2, gw->gw_subj_ctl, gw_on_ctl);
-	if (s == NATS_OK)
-		s = natsConnection_Flush(gw->gw_nc);
-	if (s == NATS_OK) {
-		gw->gw_max_payload = natsConnection_GetMaxPayload(gw->gw_nc);
+		gw->gw_max_payload = natsConnection_GetMaxPayload(gw->gw_nc_usr);
 		return 0;
 	}
 	text = nats_GetLastError(NULL);
@@ -142,14 +160,17 @@ gw_link_close(struct gw *gw)
 		natsSubscription_Destroy(gw->gw_sub[i]);
 		gw->gw_sub[i] = NULL;
 	}
-	natsConnection_Destroy(gw->gw_nc);
-	gw->gw_nc = NULL;
+	natsConnection_Destroy(gw->gw_nc_usr);
+	natsConnection_Destroy(gw->gw_nc_ctl);
+	gw->gw_nc_usr = NULL;
+	gw->gw_nc_ctl = NULL;
 }
 
 int
 gw_publish(struct gw *gw, const char *subject, const struct gw_frame *f,
            uint8_t *buf, size_t cap)
 {
+	bool user = f->fr_type == GW_MSG && !(f->fr_flags & GW_F_SYSTEM);
 	int n;
 
 	if ((int64_t)GW_WIRE_HEAD + f->fr_size > gw->gw_max_payload)
@@ -157,8 +178,11 @@ gw_publish(struct gw *gw, const char *subject, const struct gw_frame *f,
 	n = gw_wire_encode(f, buf, cap);
 	if (n < 0)
 		return n;
-	if (natsConnection_Publish(gw->gw_nc, subject, buf, n) != NATS_OK)
+	if (natsConnection_Publish(user ? gw->gw_nc_usr : gw->gw_nc_ctl,
+	                           subject, buf, n) != NATS_OK)
 		return -ENOTCONN;
+	if (user) /* only the forwarding loop publishes user frames */
+		gw->gw_usr_unflushed = true;
 	atomic_fetch_add(&gw->gw_sent, 1);
 	return 0;
 }

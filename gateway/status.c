@@ -68,8 +68,10 @@ gw_answer_nodes(struct gw *gw, const roost_msg_t *m)
 	pack_str(&pk, gw->gw_conf->gw_node);
 	pack_u64(&pk, "id", gw->gw_conf->gw_node_id);
 	pack_str(&pk, "connected");
-	if (gw->gw_nc != NULL &&
-	    natsConnection_Status(gw->gw_nc) == NATS_CONN_STATUS_CONNECTED)
+	if (gw->gw_nc_usr != NULL &&
+	    natsConnection_Status(gw->gw_nc_usr) ==
+	            NATS_CONN_STATUS_CONNECTED &&
+	    natsConnection_Status(gw->gw_nc_ctl) == NATS_CONN_STATUS_CONNECTED)
 		msgpack_pack_true(&pk);
 	else
 		msgpack_pack_false(&pk);
