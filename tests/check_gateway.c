@@ -49,6 +49,21 @@ ctl_nodes(const struct nu_node *n, char *out, size_t len)
 	ck_assert_int_eq(pclose(p), 0);
 }
 
+/* Call 'to' until its node is seen down: until the gateway notices, a
+ * call times out (published, nobody listens); then it is -ENOTCONN. */
+static void
+wait_node_down(roost_ctx_t *ctx, roost_aid_t to)
+{
+	roost_msg_t *r;
+	int rc;
+
+	do {
+		rc = roost_call(ctx, to, KIND_ECHO, 0, "x", 1, 100, &r);
+		ck_assert_msg(rc == -ETIMEDOUT || rc == -ENOTCONN, "call: %s",
+		              roost_strerror(rc));
+	} while (rc != -ENOTCONN);
+}
+
 /* A server and nodes a (id 1) and b (id 2) on it. */
 static void
 two_nodes_start(struct nu_server *s, struct nu_node *a, struct nu_node *b)
@@ -204,21 +219,13 @@ START_TEST(test_gateway_node_down_and_back)
 	struct nu_node a, b;
 	roost_ctx_t *ca;
 	roost_aid_t echo_b;
-	roost_msg_t *r;
-	int rc;
 
 	two_nodes_start(&s, &a, &b);
 	ca = nu_node_open(&a, NULL);
 	echo_b = nu_whereis_wait(ca, "echo@b", WAIT_MS);
 	echo_call(ca, echo_b, "up");
 	nu_node_stop(&b);
-	/* Until a's gateway notices: the call times out (published, nobody
-	 * listens), then it is refused. */
-	do {
-		rc = roost_call(ca, echo_b, KIND_ECHO, 0, "x", 1, 100, &r);
-		ck_assert_msg(rc == -ETIMEDOUT || rc == -ENOTCONN, "call: %s",
-		              roost_strerror(rc));
-	} while (rc != -ENOTCONN);
+	wait_node_down(ca, echo_b);
 	ck_assert_int_eq(roost_whereis(ca, "echo@b", &echo_b), -ENOTCONN);
 	ck_assert_int_eq(roost_send(ca, echo_b, KIND_ECHO, "x", 1, 0), 0);
 	nu_log_wait(&a, "node 'b' (id 2) is down", WAIT_MS);
@@ -227,6 +234,164 @@ START_TEST(test_gateway_node_down_and_back)
 	echo_call(ca, nu_whereis_wait(ca, "echo@b", WAIT_MS), "back");
 	ck_assert_int_eq(roost_ctx_close(ca), 0);
 	two_nodes_stop(&s, &a, &b);
+}
+END_TEST
+
+/* Three nodes: each calls the other two, and a message from a reaches c
+ * with a's address, which c's echo answers across a third node's
+ * gateway. */
+START_TEST(test_gateway_three_nodes)
+{
+	static const char *const names[] = {"a", "b", "c"};
+	struct nu_server s;
+	struct nu_node n[3];
+	roost_ctx_t *ctx[3];
+	char spec[16];
+	int i, j;
+
+	nu_server_start(&s, NULL);
+	for (i = 0; i < 3; i++)
+		nu_node_start(&n[i], names[i], (unsigned)i + 1, s.ns_port, "");
+	for (i = 0; i < 3; i++)
+		ctx[i] = nu_node_open(&n[i], NULL);
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < 3; j++) {
+			if (i == j)
+				continue;
+			snprintf(spec, sizeof(spec), "echo@%s", names[j]);
+			echo_call(ctx[i], nu_whereis_wait(ctx[i], spec, WAIT_MS),
+			          names[i]);
+		}
+	}
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(roost_ctx_close(ctx[i]), 0);
+	for (i = 2; i >= 0; i--)
+		nu_node_stop(&n[i]);
+	nu_server_stop(&s);
+}
+END_TEST
+
+/* A two-server NATS cluster, a node on each server. */
+START_TEST(test_gateway_cluster)
+{
+	static const char *const first[] = {"--cluster", "nats://127.0.0.1:-1",
+	                                    "--cluster_name", "roost", NULL};
+	struct nu_server s1, s2;
+	struct nu_node a, b;
+	char route[64];
+	const char *second[] = {"--cluster", "nats://127.0.0.1:-1",
+	                        "--cluster_name", "roost", "--routes", route,
+	                        NULL};
+	roost_ctx_t *ca;
+
+	nu_server_start(&s1, first);
+	ck_assert_int_gt(s1.ns_cluster_port, 0);
+	snprintf(route, sizeof(route), "nats://127.0.0.1:%d",
+	         s1.ns_cluster_port);
+	nu_server_start(&s2, second);
+	nu_node_start(&a, "a", 1, s1.ns_port, "");
+	nu_node_start(&b, "b", 2, s2.ns_port, "");
+	ca = nu_node_open(&a, NULL);
+	/* Once the route is up, each node hears the other. */
+	echo_call(ca, nu_whereis_wait(ca, "echo@b", WAIT_MS), "via a route");
+	ck_assert_int_eq(roost_ctx_close(ca), 0);
+	nu_node_stop(&b);
+	nu_node_stop(&a);
+	nu_server_stop(&s2);
+	nu_server_stop(&s1);
+}
+END_TEST
+
+/* The nats-server killed and started again on the same port: both
+ * gateways reconnect by themselves and the nodes find each other. */
+START_TEST(test_gateway_server_restart)
+{
+	struct nu_server s, again;
+	struct nu_node a, b;
+	char port[16];
+	const char *same_port[] = {"-p", port, NULL};
+	roost_ctx_t *ca;
+	roost_aid_t echo_b;
+
+	two_nodes_start(&s, &a, &b);
+	ca = nu_node_open(&a, NULL);
+	echo_b = nu_whereis_wait(ca, "echo@b", WAIT_MS);
+	echo_call(ca, echo_b, "before");
+	ck_assert_int_eq(kill(s.ns_pid, SIGKILL), 0);
+	ck_assert_int_eq(tu_wait(s.ns_pid, 10000), 128 + SIGKILL);
+	s.ns_pid = 0;
+	nu_log_wait(&a, "disconnected from NATS", WAIT_MS);
+	wait_node_down(ca, echo_b);
+	/* nats-server takes the last "-p" given. */
+	snprintf(port, sizeof(port), "%d", s.ns_port);
+	nu_server_start(&again, same_port);
+	ck_assert_int_eq(again.ns_port, s.ns_port);
+	nu_log_wait(&a, "reconnected to", WAIT_MS);
+	echo_call(ca, nu_whereis_wait(ca, "echo@b", WAIT_MS), "after");
+	ck_assert_int_eq(roost_ctx_close(ca), 0);
+	nu_node_stop(&b);
+	nu_node_stop(&a);
+	nu_server_stop(&again);
+	nu_server_stop(&s);
+}
+END_TEST
+
+/* A CA and a server certificate for 127.0.0.1 under 'dir', made with
+ * openssl (EC keys: quick). */
+static void
+make_certs(const char *dir)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+	         "(cd %s && printf 'subjectAltName=IP:127.0.0.1\\n' > san && "
+	         "openssl req -x509 -newkey ec -pkeyopt "
+	         "ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem "
+	         "-days 1 -subj /CN=roost-test-ca && "
+	         "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+	         "-nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 && "
+	         "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
+	         "-CAcreateserial -out srv.pem -days 1 -extfile san) "
+	         ">/dev/null 2>&1",
+	         dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* TLS on: the server has a certificate of a CA the test makes, the
+ * gateways verify it with tls_ca; a gateway without the CA is refused
+ * by TLS and says so, retrying. */
+START_TEST(test_gateway_tls)
+{
+	char dir[] = "/tmp/roost-tls-XXXXXX";
+	char cert[64], key[64], ca_line[96], noca[96];
+	const char *tls[] = {"--tls", "--tlscert", cert, "--tlskey", key, NULL};
+	struct nu_server s;
+	struct nu_node a, b, c;
+	roost_ctx_t *ca;
+	char rm[64];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	make_certs(dir);
+	snprintf(cert, sizeof(cert), "%s/srv.pem", dir);
+	snprintf(key, sizeof(key), "%s/srv.key", dir);
+	snprintf(ca_line, sizeof(ca_line), "tls_ca = %s/ca.pem\n", dir);
+	nu_server_start(&s, tls);
+	nu_node_start(&a, "a", 1, s.ns_port, ca_line);
+	nu_node_start(&b, "b", 2, s.ns_port, ca_line);
+	ca = nu_node_open(&a, NULL);
+	echo_call(ca, nu_whereis_wait(ca, "echo@b", WAIT_MS), "over TLS");
+	ck_assert_int_eq(roost_ctx_close(ca), 0);
+	/* tls:// without the CA: the server's certificate is not trusted. */
+	snprintf(noca, sizeof(noca), "tls://127.0.0.1:%d", s.ns_port);
+	nu_node_start_urls(&c, "c", 3, noca, "");
+	nu_log_wait(&c, "gateway c: cannot connect to NATS (attempt 2)",
+	            WAIT_MS);
+	nu_node_stop(&c);
+	nu_node_stop(&b);
+	nu_node_stop(&a);
+	nu_server_stop(&s);
+	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+	ck_assert_int_eq(system(rm), 0);
 }
 END_TEST
 
@@ -369,6 +534,11 @@ main(void)
 	                            120));
 	suite_add_tcase(s, tu_tcase("down", test_gateway_node_down_and_back,
 	                            60));
+	suite_add_tcase(s, tu_tcase("three", test_gateway_three_nodes, 60));
+	suite_add_tcase(s, tu_tcase("cluster", test_gateway_cluster, 60));
+	suite_add_tcase(s, tu_tcase("restart", test_gateway_server_restart,
+	                            60));
+	suite_add_tcase(s, tu_tcase("tls", test_gateway_tls, 60));
 	suite_add_tcase(s, tu_tcase("kill9", test_gateway_kill9_restarted, 60));
 	suite_add_tcase(s, tu_tcase("password", test_gateway_wrong_password,
 	                            60));

@@ -23,9 +23,10 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* The port nats-server wrote into its ports file in 'dir', or 0. */
+/* The port nats-server wrote into its ports file in 'dir' for 'what'
+ * ("nats" or "cluster"), or 0. */
 static int
-read_port(const char *dir)
+read_port(const char *dir, const char *what)
 {
 	char path[sizeof(((struct nu_server *)0)->ns_dir) + 256];
 	char buf[256];
@@ -46,7 +47,9 @@ read_port(const char *dir)
 			continue;
 		buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
 		fclose(f);
-		p = strstr(buf, "127.0.0.1:");
+		p = strstr(buf, what);
+		if (p != NULL)
+			p = strstr(p, "127.0.0.1:");
 		if (p != NULL)
 			port = atoi(p + strlen("127.0.0.1:"));
 	}
@@ -75,9 +78,11 @@ nu_server_start(struct nu_server *s, const char *const *args)
 		_exit(127);
 	}
 	deadline = now_ms() + 10000;
-	while ((s->ns_port = read_port(s->ns_dir)) == 0 && now_ms() < deadline)
+	while ((s->ns_port = read_port(s->ns_dir, "\"nats\"")) == 0 &&
+	       now_ms() < deadline)
 		usleep(2000);
 	ck_assert_msg(s->ns_port > 0, "nats-server did not start");
+	s->ns_cluster_port = read_port(s->ns_dir, "\"cluster\"");
 }
 
 void
@@ -98,6 +103,16 @@ void
 nu_node_start(struct nu_node *n, const char *name, unsigned id, int port,
               const char *extra)
 {
+	char urls[64];
+
+	snprintf(urls, sizeof(urls), "nats://127.0.0.1:%d", port);
+	nu_node_start_urls(n, name, id, urls, extra);
+}
+
+void
+nu_node_start_urls(struct nu_node *n, const char *name, unsigned id,
+                   const char *urls, const char *extra)
+{
 	FILE *f;
 	roost_ctx_opts_t o;
 	roost_ctx_t *ctx = NULL;
@@ -111,9 +126,9 @@ nu_node_start(struct nu_node *n, const char *name, unsigned id, int port,
 	f = fopen(n->nd_cfg, "w");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "[gateway]\nprogram = %s\nnode = %s\nnode_id = %u\n"
-	        "urls = nats://127.0.0.1:%d\nheartbeat_ms = 100\n"
+	        "urls = %s\nheartbeat_ms = 100\n"
 	        "down_after_ms = 1000\n%s\n[actor echo]\nprogram = %s\n",
-	        GATEWAY_BIN, name, id, port, extra, ECHO_BIN);
+	        GATEWAY_BIN, name, id, urls, extra, ECHO_BIN);
 	fclose(f);
 	unlink(n->nd_log);
 	n->nd_roostd = fork();

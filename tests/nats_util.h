@@ -16,6 +16,7 @@
 struct nu_server {
 	pid_t ns_pid;
 	int ns_port;
+	int ns_cluster_port;      /* its route port, when clustered */
 	char ns_dir[64];          /* its ports file lands here */
 };
 
@@ -40,6 +41,9 @@ void nu_server_stop(struct nu_server *s);
  */
 void nu_node_start(struct nu_node *n, const char *name, unsigned id,
                    int port, const char *extra);
+/* The same with the gateway's 'urls' given whole. */
+void nu_node_start_urls(struct nu_node *n, const char *name, unsigned id,
+                        const char *urls, const char *extra);
 /* SIGTERM roostd, wait for exit 0 and nothing left in /dev/shm; remove
  * the config and log. */
 void nu_node_stop(struct nu_node *n);
