@@ -14,7 +14,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 /* How long a flush of the user connection waits for the server. */
 #define GW_FLUSH_MS 1000
@@ -54,15 +56,16 @@ gw_say_hello(struct gw *gw)
 	struct gw_frame f = {
 		.fr_type = GW_HELLO,
 		.fr_from = (uint64_t)gw->gw_conf->gw_node_id << 16,
+		.fr_corr = gw->gw_instance,
 		.fr_data = (const uint8_t *)name,
 		.fr_size = (uint32_t)strlen(name)};
 
-	(void)gw_publish(gw, gw->gw_subj_nodes, &f, buf, sizeof(buf));
+	if (gw_link_ready(gw))
+		(void)gw_publish(gw, gw->gw_subj_nodes, &f, buf, sizeof(buf));
 }
 
-/* Answer local caller 'm' with error 'err', as if from 'from'. */
-static void
-answer_error(struct gw *gw, const roost_msg_t *m, uint64_t from, int err)
+void
+gw_answer_error(struct gw *gw, const roost_msg_t *m, uint64_t from, int err)
 {
 	int32_t e = err;
 	struct roost__out o = {
@@ -73,10 +76,8 @@ answer_error(struct gw *gw, const roost_msg_t *m, uint64_t from, int err)
 	(void)roost__send_as(gw->gw_ctx, roost_msg_from(m), &o, GW_ANSWER_MS);
 }
 
-/* Where node 'id' is reached: its control or user subject, or why not:
- * -EHOSTUNREACH never heard of, -ENOTCONN down or no NATS yet. */
-static int
-route(struct gw *gw, uint32_t id, bool system, char *subject, size_t len)
+int
+gw_route(struct gw *gw, uint32_t id, bool system, char *subject, size_t len)
 {
 	char name[32];
 	bool up;
@@ -148,7 +149,7 @@ forward(struct gw *gw, const roost_msg_t *m)
 	if (node == gw->gw_conf->gw_node_id) {
 		rc = deliver_here(gw, m, &fw);
 	} else {
-		rc = route(gw, node, system, subject, sizeof(subject));
+		rc = gw_route(gw, node, system, subject, sizeof(subject));
 		if (rc == 0)
 			rc = gw_publish(gw, subject, &f, gw->gw_out_buf,
 			                gw->gw_out_cap);
@@ -157,7 +158,7 @@ forward(struct gw *gw, const roost_msg_t *m)
 		return;
 	atomic_fetch_add(&gw->gw_dropped, 1);
 	if (f.fr_corr != 0 && !(f.fr_flags & GW_F_REPLY))
-		answer_error(gw, m, fw.fw_to, rc);
+		gw_answer_error(gw, m, fw.fw_to, rc);
 }
 
 /* roost_whereis("name@node") of this very node: the plain local
@@ -173,7 +174,7 @@ whereis_here(struct gw *gw, const roost_msg_t *m, const char *name)
 		.o_lane = ROOST_LANE_SYS, .o_data = &a.id, .o_size = sizeof(a.id)};
 
 	if (rc < 0)
-		answer_error(gw, m, gw->gw_self.id, rc);
+		gw_answer_error(gw, m, gw->gw_self.id, rc);
 	else
 		(void)roost__send_as(gw->gw_ctx, roost_msg_from(m), &o,
 		                     GW_ANSWER_MS);
@@ -221,7 +222,7 @@ whereis(struct gw *gw, const roost_msg_t *m)
 	rc = gw_publish(gw, subject, &f, gw->gw_out_buf, gw->gw_out_cap);
 out:
 	if (rc < 0)
-		answer_error(gw, m, gw->gw_self.id, rc);
+		gw_answer_error(gw, m, gw->gw_self.id, rc);
 }
 
 /* Try to connect when due; on failure, log and double the wait. */
@@ -251,12 +252,40 @@ maybe_connect(struct gw *gw, uint64_t now, uint64_t *next_try,
 	                                          : *wait_ms * 2;
 }
 
+struct lost_nodes {
+	const struct gw *ln_gw;
+	uint32_t ln_id[GW_NODES_MAX];
+	int ln_n;
+};
+
+/* Called under the node table's lock: note it, act after. */
 static void
-log_down(void *arg, const struct gw_node *n)
+note_lost(void *arg, const struct gw_node *n)
 {
-	gw_log(arg, "node '%s' (id %u) is down: not heard for %u ms",
-	       n->nd_name, n->nd_id,
-	       ((const struct gw *)arg)->gw_conf->gw_down_after_ms);
+	struct lost_nodes *ln = arg;
+
+	if (n->nd_up)
+		gw_log(ln->ln_gw, "node '%s' (id %u) restarted its gateway",
+		       n->nd_name, n->nd_id);
+	else
+		gw_log(ln->ln_gw, "node '%s' (id %u) is down: not heard for "
+		       "%u ms", n->nd_name, n->nd_id,
+		       ln->ln_gw->gw_conf->gw_down_after_ms);
+	if (ln->ln_n < GW_NODES_MAX)
+		ln->ln_id[ln->ln_n++] = n->nd_id;
+}
+
+/* Nodes gone silent or restarted since the last sweep: what this node
+ * watched there is lost (DOWN noconnection), what they watched here is
+ * dropped. */
+static void
+sweep_nodes(struct gw *gw, uint64_t now)
+{
+	struct lost_nodes ln = {.ln_gw = gw};
+
+	gw_nodes_sweep(&gw->gw_nodes, now, note_lost, &ln);
+	for (int i = 0; i < ln.ln_n; i++)
+		gw_monitors_node_lost(gw, ln.ln_id[i]);
 }
 
 /* Milliseconds from 'now' to 'at' (0 if past), rounded up. */
@@ -285,7 +314,7 @@ run(struct gw *gw)
 		maybe_connect(gw, now, &next_try, &wait_ms, &attempts);
 		if (gw->gw_nc_usr != NULL && now >= next_hello) {
 			gw_say_hello(gw);
-			gw_nodes_sweep(&gw->gw_nodes, now, log_down, gw);
+			sweep_nodes(gw, gw_now_ns());
 			next_hello = now + hb_ns;
 		}
 		wake = gw->gw_nc_usr != NULL ? next_hello : next_try;
@@ -315,6 +344,21 @@ run(struct gw *gw)
 			break;
 		case ROOST__KIND_NODES:
 			gw_answer_nodes(gw, m);
+			break;
+		case ROOST__KIND_MONITOR:
+			if (roost_aid_node(roost_msg_from(m)) == 0)
+				gw_monitor_request(gw, m);
+			else
+				gw_monitor_remote(gw, m);
+			break;
+		case ROOST__KIND_DEMONITOR:
+			gw_demonitor_request(gw, m);
+			break;
+		case ROOST_KIND_DOWN:
+			if (roost_aid_node(roost_msg_from(m)) == 0)
+				gw_down_local(gw, m);
+			else
+				gw_down_remote(gw, m);
 			break;
 		case ROOST__KIND_STOP:
 			return 0;
@@ -362,6 +406,9 @@ setup(struct gw *gw, const char *path)
 	gw_node_name = g->gw_node;
 	snprintf(gw->gw_link_state, sizeof(gw->gw_link_state), "connecting");
 	gw_nodes_init(&gw->gw_nodes, g->gw_down_after_ms);
+	if (getrandom(&gw->gw_instance, sizeof(gw->gw_instance), 0) !=
+	    sizeof(gw->gw_instance))
+		gw->gw_instance = gw_now_ns() ^ (uint64_t)getpid() << 32;
 	snprintf(gw->gw_subj_nodes, GW_SUBJECT_MAX, "%s.nodes", g->gw_prefix);
 	gw_subject(gw, g->gw_node, false, gw->gw_subj_usr, GW_SUBJECT_MAX);
 	gw_subject(gw, g->gw_node, true, gw->gw_subj_ctl, GW_SUBJECT_MAX);

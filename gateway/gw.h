@@ -12,6 +12,7 @@
 #define ROOST_GATEWAY_GW_H
 
 #include "config.h"
+#include "monitors.h"
 #include "nodes.h"
 #include "wire.h"
 #include "core/proto.h"
@@ -48,6 +49,9 @@ struct gw {
 	natsSubscription *gw_sub[3];
 	int64_t gw_max_payload;   /* the server's max_payload */
 	struct gw_nodes gw_nodes;
+	uint64_t gw_instance;     /* random: tells this process's HELLOs
+	                             from a previous one's */
+	struct gw_monitors gw_mons; /* forwarding loop only */
 	char gw_subj_nodes[GW_SUBJECT_MAX];
 	char gw_subj_usr[GW_SUBJECT_MAX];
 	char gw_subj_ctl[GW_SUBJECT_MAX];
@@ -79,6 +83,10 @@ int gw_publish(struct gw *gw, const char *subject, const struct gw_frame *f,
 /* Connect to NATS and subscribe (link.c). 0, or -ENOTCONN with what
  * NATS said in 'why'. Only the forwarding loop calls it. */
 int gw_link_connect(struct gw *gw, char *why, size_t len);
+/* Both connections are up (any thread). A node says HELLO only then:
+ * while one reconnects, its subscriptions may be missing, and frames
+ * sent to it would be lost. */
+bool gw_link_ready(struct gw *gw);
 /* Close and free the connection and subscriptions (NULL-safe). */
 void gw_link_close(struct gw *gw);
 
@@ -93,6 +101,25 @@ void gw_on_ctl(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
 /* Answer a ROOST__KIND_NODES call (status.c): this node, its link to
  * NATS, its counters and the nodes it knows. */
 void gw_answer_nodes(struct gw *gw, const roost_msg_t *m);
+
+/* Where node 'id' is reached (gateway.c): its control or user
+ * subject, or -EHOSTUNREACH never heard of, -ENOTCONN down or no NATS. */
+int gw_route(struct gw *gw, uint32_t id, bool system, char *subject,
+             size_t len);
+/* Answer local caller 'm' with error 'err', as if from 'from'. */
+void gw_answer_error(struct gw *gw, const roost_msg_t *m, uint64_t from,
+                     int err);
+
+/* Monitors across nodes (monitors.c), forwarding loop only: a local
+ * actor's MONITOR / DEMONITOR request; MONITOR and DOWN from another
+ * node (handed over by inbound.c); roostd's DOWN for a watched actor;
+ * a node lost (silent, or its gateway restarted). */
+void gw_monitor_request(struct gw *gw, const roost_msg_t *m);
+void gw_demonitor_request(struct gw *gw, const roost_msg_t *m);
+void gw_monitor_remote(struct gw *gw, const roost_msg_t *m);
+void gw_down_local(struct gw *gw, const roost_msg_t *m);
+void gw_down_remote(struct gw *gw, const roost_msg_t *m);
+void gw_monitors_node_lost(struct gw *gw, uint32_t node);
 
 /* Publish this node's HELLO (any thread). */
 void gw_say_hello(struct gw *gw);

@@ -159,6 +159,26 @@ deliver_answer(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 		atomic_fetch_add(&gw->gw_received, 1);
 }
 
+/* MONITOR and DOWN go to the forwarding loop, which owns the monitor
+ * tables: a message to the gateway itself from the remote address, the
+ * ref as correlation id; MONITOR carries the target's address, DOWN the
+ * notice. */
+static void
+hand_over(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
+{
+	bool down = f->fr_type == GW_DOWN;
+	struct roost__out o = {
+		.o_from = f->fr_from, .o_corr = f->fr_corr,
+		.o_kind = down ? ROOST_KIND_DOWN : ROOST__KIND_MONITOR,
+		.o_flags = down ? ROOST_REC_MSGPACK : 0,
+		.o_lane = ROOST_LANE_SYS,
+		.o_data = down ? (const void *)f->fr_data : (const void *)&f->fr_to,
+		.o_size = down ? f->fr_size : sizeof(f->fr_to)};
+
+	if (roost__send_as(ctx, gw->gw_self, &o, GW_DELIVER_SYS_MS) < 0)
+		atomic_fetch_add(&gw->gw_dropped, 1);
+}
+
 /* Decode and check what every frame on a node subject must satisfy:
  * addressed to this node. (A sender not yet in the node table is
  * served; answering it needs the table and is logged when it fails.) */
@@ -200,6 +220,10 @@ on_node_subject(struct gw *gw, roost_ctx_t *ctx, natsMsg *msg)
 	case GW_ANSWER:
 	case GW_ERROR:
 		deliver_answer(gw, ctx, &f);
+		break;
+	case GW_MONITOR:
+	case GW_DOWN:
+		hand_over(gw, ctx, &f);
 		break;
 	case GW_HELLO:
 		break; /* refused by decode_for_me */
@@ -265,7 +289,7 @@ gw_on_nodes(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
 		       gw->gw_conf->gw_node, gw->gw_conf->gw_node_id);
 		goto out;
 	}
-	rc = gw_nodes_hello(&gw->gw_nodes, name, id, gw_now_ns());
+	rc = gw_nodes_hello(&gw->gw_nodes, name, id, f.fr_corr, gw_now_ns());
 	if (rc == 1) {
 		gw_log(gw, "node '%s' (id %u) is up", name, id);
 		gw_say_hello(gw); /* the newcomer learns us now, not a beat later */

@@ -166,6 +166,16 @@ gw_link_close(struct gw *gw)
 	gw->gw_nc_ctl = NULL;
 }
 
+bool
+gw_link_ready(struct gw *gw)
+{
+	return gw->gw_nc_usr != NULL &&
+	       natsConnection_Status(gw->gw_nc_usr) ==
+	               NATS_CONN_STATUS_CONNECTED &&
+	       natsConnection_Status(gw->gw_nc_ctl) ==
+	               NATS_CONN_STATUS_CONNECTED;
+}
+
 int
 gw_publish(struct gw *gw, const char *subject, const struct gw_frame *f,
            uint8_t *buf, size_t cap)

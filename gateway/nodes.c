@@ -16,15 +16,18 @@ gw_nodes_init(struct gw_nodes *ns, uint32_t down_after_ms)
 	ns->ns_down_ns = (uint64_t)down_after_ms * 1000000u;
 }
 
+/* Heard within down_after_ms of 'now_ns' ('now_ns' may be older than
+ * the last HELLO: threads read the clock at different times). */
 static bool
 is_up(const struct gw_nodes *ns, const struct gw_node *n, uint64_t now_ns)
 {
-	return now_ns - n->nd_last_ns < ns->ns_down_ns;
+	return now_ns < n->nd_last_ns ||
+	       now_ns - n->nd_last_ns < ns->ns_down_ns;
 }
 
 int
 gw_nodes_hello(struct gw_nodes *ns, const char *name, uint32_t id,
-               uint64_t now_ns)
+               uint64_t instance, uint64_t now_ns)
 {
 	struct gw_node *n;
 	int rc = -ENOSPC;
@@ -39,7 +42,9 @@ gw_nodes_hello(struct gw_nodes *ns, const char *name, uint32_t id,
 			rc = -EEXIST;
 			goto out;
 		}
-		rc = n->nd_up ? 0 : 1;
+		rc = n->nd_up && n->nd_instance == instance ? 0 : 1;
+		n->nd_restarted |= n->nd_up && n->nd_instance != instance;
+		n->nd_instance = instance;
 		n->nd_up = true;
 		n->nd_last_ns = now_ns;
 		goto out;
@@ -50,6 +55,7 @@ gw_nodes_hello(struct gw_nodes *ns, const char *name, uint32_t id,
 		n->nd_id = id;
 		n->nd_last_ns = now_ns;
 		n->nd_up = true;
+		n->nd_instance = instance;
 		rc = 1;
 	}
 out:
@@ -67,6 +73,10 @@ gw_nodes_sweep(struct gw_nodes *ns, uint64_t now_ns,
 
 		if (n->nd_up && !is_up(ns, n, now_ns)) {
 			n->nd_up = false;
+			n->nd_restarted = false; /* the down covers it */
+			fn(arg, n);
+		} else if (n->nd_restarted) {
+			n->nd_restarted = false;
 			fn(arg, n);
 		}
 	}

@@ -19,6 +19,8 @@ struct gw_node {
 	uint32_t nd_id;
 	uint64_t nd_last_ns; /* last HELLO, monotonic */
 	bool nd_up;          /* as last reported (hello, sweep) */
+	uint64_t nd_instance; /* its gateway process's instance id */
+	bool nd_restarted;   /* a new instance, not yet swept */
 };
 
 struct gw_nodes {
@@ -31,17 +33,20 @@ struct gw_nodes {
 void gw_nodes_init(struct gw_nodes *ns, uint32_t down_after_ms);
 
 /*
- * A HELLO from node 'name' with id 'id' at 'now_ns'. Returns 1 when the
- * node was down or new (it came up), 0 when it was up, -EEXIST when the
+ * A HELLO from node 'name' with id 'id' and gateway instance 'instance'
+ * at 'now_ns'. Returns 1 when the node was down or new (it came up) or
+ * its gateway restarted (a new instance: the next sweep reports it),
+ * 0 when it was up, -EEXIST when the
  * name or the id is already another node's (the table keeps the first;
  * the caller logs the conflict), -ENOSPC when the table is full.
  */
 int gw_nodes_hello(struct gw_nodes *ns, const char *name, uint32_t id,
-                   uint64_t now_ns);
+                   uint64_t instance, uint64_t now_ns);
 
 /* Mark down the nodes silent for down_after_ms since they were last
- * reported up; 'fn' is called for each (under the table's lock: it must
- * not use the table). */
+ * reported up, and report those whose gateway restarted; 'fn' is called
+ * for each (nd_up tells which; under the table's lock: it must not use
+ * the table). */
 void gw_nodes_sweep(struct gw_nodes *ns, uint64_t now_ns,
                     void (*fn)(void *arg, const struct gw_node *n),
                     void *arg);

@@ -38,7 +38,8 @@ static void
 pack_node(void *arg, const struct gw_node *n)
 {
 	struct node_walk *w = arg;
-	uint64_t ago = w->nw_now - n->nd_last_ns;
+	uint64_t ago = w->nw_now > n->nd_last_ns ? w->nw_now - n->nd_last_ns
+	                                         : 0;
 
 	msgpack_pack_map(w->nw_pk, 4);
 	pack_str(w->nw_pk, "name");
@@ -68,10 +69,7 @@ gw_answer_nodes(struct gw *gw, const roost_msg_t *m)
 	pack_str(&pk, gw->gw_conf->gw_node);
 	pack_u64(&pk, "id", gw->gw_conf->gw_node_id);
 	pack_str(&pk, "connected");
-	if (gw->gw_nc_usr != NULL &&
-	    natsConnection_Status(gw->gw_nc_usr) ==
-	            NATS_CONN_STATUS_CONNECTED &&
-	    natsConnection_Status(gw->gw_nc_ctl) == NATS_CONN_STATUS_CONNECTED)
+	if (gw_link_ready(gw))
 		msgpack_pack_true(&pk);
 	else
 		msgpack_pack_false(&pk);

@@ -119,6 +119,17 @@ check_type(const struct gw_frame *f)
 		    f->fr_corr == 0)
 			return "error without addresses or a call id";
 		return errno_payload(f) ? NULL : "error with a bad errno";
+	case GW_MONITOR:
+		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
+		    !ROOST__REF_IS_REMOTE(f->fr_corr) || f->fr_size != 0)
+			return "monitor without addresses or a remote ref";
+		return NULL;
+	case GW_DOWN:
+		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
+		    !ROOST__REF_IS_REMOTE(f->fr_corr))
+			return "down without addresses or a remote ref";
+		return roost_msgpack_valid(f->fr_data, f->fr_size)
+		       ? NULL : "down whose notice is not MessagePack";
 	case GW_HELLO:
 		if (roost_aid_node((roost_aid_t){f->fr_from}) == 0 ||
 		    !roost__node_name_valid((const char *)f->fr_data,

@@ -33,7 +33,12 @@ enum gw_type {
 	GW_ANSWER = 3,  /* to a WHEREIS: 8-byte address or 4-byte errno */
 	GW_ERROR = 4,   /* a call could not be delivered: 4-byte errno */
 	GW_HELLO = 5,   /* a node is alive; payload: its name; 'from' holds
-	                   its node id in the node bits */
+	                   its node id in the node bits; 'corr' this
+	                   gateway process's random instance id */
+	GW_MONITOR = 6, /* 'from' monitors 'to'; 'corr': the watcher's
+	                   node's monitor ref */
+	GW_DOWN = 7,    /* 'from' ended: a DOWN notice (MessagePack map,
+	                   include/roost.h) for watcher 'to', ref 'corr' */
 };
 
 #define GW_F_MSGPACK 0x1u /* the payload is MessagePack */

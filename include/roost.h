@@ -625,6 +625,11 @@ ROOST_EXTERN int roost_timer_cancel(roost_ctx_t *ctx, uint64_t timer_id);
  * the watch ends with it. A link is both ways. -ESRCH for a stale
  * address, -EPERM for one that is not one of roostd's actors (nothing
  * would report its end), -ENOSPC past 1024 monitors per watcher.
+ * A monitor of another node's actor is kept by the gateways
+ * (docs/distribution.md): its ref has bit 63 set; its DOWN says why the
+ * actor ended, or reason "noconnection" when its node was lost (silent,
+ * or its gateway restarted), or "lost" when it did not exist. Links
+ * across nodes are not done yet (-EHOSTUNREACH).
  */
 #define ROOST_KIND_DOWN 0xffffff02u
 #define ROOST_KIND_EXIT 0xffffff03u

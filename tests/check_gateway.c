@@ -395,6 +395,69 @@ START_TEST(test_gateway_tls)
 }
 END_TEST
 
+/* The next DOWN notice on 'ctx', decoded. */
+static void
+next_down(roost_ctx_t *ctx, roost_notice_t *n)
+{
+	roost_msg_t *m;
+
+	ck_assert_int_eq(roost_recv(ctx, &m, WAIT_MS), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), ROOST_KIND_DOWN);
+	ck_assert_int_eq(roost_notice_decode(m, n), 0);
+}
+
+/* Monitors across nodes: DOWN when the remote actor ends (its node's
+ * roostd says why), DOWN noconnection when its node is lost (here: its
+ * gateway killed and restarted, so what it watched is gone). */
+START_TEST(test_gateway_monitor)
+{
+	struct nu_server s;
+	struct nu_node a, b;
+	roost_ctx_t *ca, *cb;
+	roost_aid_t echo_b, gw_b, local;
+	roost_notice_t n;
+	uint64_t ref, ref2, ref3;
+	roost_msg_t *r;
+	pid_t gw;
+	uint32_t restarts;
+
+	two_nodes_start(&s, &a, &b);
+	ca = nu_node_open(&a, NULL);
+	cb = nu_node_open(&b, NULL);
+	echo_b = nu_whereis_wait(ca, "echo@b", WAIT_MS);
+	gw_b = nu_whereis_wait(ca, "gateway@b", WAIT_MS);
+	ck_assert_int_eq(roost_monitor(ca, echo_b, &ref), 0);
+	ck_assert_int_eq(roost_monitor(ca, gw_b, &ref2), 0);
+	ck_assert_int_eq(roost_monitor(ca, gw_b, &ref3), 0);
+	ck_assert_int_eq(roost_demonitor(ca, ref3), 0);
+	ck_assert_int_eq(roost_demonitor(ca, ref3), -ENOENT);
+	/* The monitors are in place once a call on the system lane has
+	 * gone the same way: b's gateway takes MONITOR to roostd before it
+	 * forwards the echo's answer. */
+	ck_assert_int_eq(roost_call(ca, echo_b, KIND_ECHO, ROOST_SEND_SYSTEM,
+	                            "w", 1, WAIT_MS, &r), 0);
+
+	ck_assert_int_eq(roost_whereis(cb, "echo", &local), 0);
+	ck_assert_int_eq(roost_kill(cb, local), 0);
+	next_down(ca, &n);
+	ck_assert_uint_eq(n.ref, ref);
+	ck_assert_uint_eq(n.aid.id, echo_b.id);
+	ck_assert_int_eq(n.reason, ROOST_EXIT_KILLED);
+	ck_assert(!n.restarting);
+
+	nu_actor(&b, "gateway", &gw, &restarts);
+	ck_assert_int_eq(kill(gw, SIGKILL), 0);
+	next_down(ca, &n);
+	ck_assert_uint_eq(n.ref, ref2);
+	ck_assert_uint_eq(n.aid.id, gw_b.id);
+	ck_assert_int_eq(n.reason, ROOST_EXIT_NOCONNECTION);
+
+	ck_assert_int_eq(roost_ctx_close(cb), 0);
+	ck_assert_int_eq(roost_ctx_close(ca), 0);
+	two_nodes_stop(&s, &a, &b);
+}
+END_TEST
+
 START_TEST(test_gateway_kill9_restarted)
 {
 	struct nu_server s;
@@ -539,6 +602,7 @@ main(void)
 	suite_add_tcase(s, tu_tcase("restart", test_gateway_server_restart,
 	                            60));
 	suite_add_tcase(s, tu_tcase("tls", test_gateway_tls, 60));
+	suite_add_tcase(s, tu_tcase("monitor", test_gateway_monitor, 60));
 	suite_add_tcase(s, tu_tcase("kill9", test_gateway_kill9_restarted, 60));
 	suite_add_tcase(s, tu_tcase("password", test_gateway_wrong_password,
 	                            60));

@@ -86,6 +86,31 @@ roost__remote_send(roost_ctx_t *ctx, roost_aid_t to,
 	return rc == -ESRCH || rc == -ESHUTDOWN ? -EHOSTUNREACH : rc;
 }
 
+/* roost_call of the gateway: 'data' as payload, the reply's view in
+ * '*r'. A gateway restarted since we cached its address is looked up
+ * once more. */
+static int
+call_gateway(roost_ctx_t *ctx, uint32_t kind, const void *data, size_t len,
+             int timeout_ms, roost_msg_t **r)
+{
+	roost_aid_t gw;
+	int rc;
+
+	rc = find_gateway(ctx, false, &gw);
+	if (rc < 0)
+		return rc;
+	rc = roost_call(ctx, gw, kind, ROOST_SEND_SYSTEM, data, len,
+	                timeout_ms, r);
+	if (rc == -ESRCH) {
+		rc = find_gateway(ctx, true, &gw);
+		if (rc < 0)
+			return rc;
+		rc = roost_call(ctx, gw, kind, ROOST_SEND_SYSTEM, data, len,
+		                timeout_ms, r);
+	}
+	return rc == -ESRCH || rc == -ESHUTDOWN ? -EHOSTUNREACH : rc;
+}
+
 int
 roost__remote_whereis(roost_ctx_t *ctx, const char *name, roost_aid_t *out)
 {
@@ -93,7 +118,6 @@ roost__remote_whereis(roost_ctx_t *ctx, const char *name, roost_aid_t *out)
 	size_t local = (size_t)(at - name);
 	char actor[ROOST_NAME_MAX + 1];
 	roost_msg_t *r;
-	roost_aid_t gw;
 	uint64_t id;
 	int rc;
 
@@ -104,21 +128,8 @@ roost__remote_whereis(roost_ctx_t *ctx, const char *name, roost_aid_t *out)
 	actor[local] = '\0';
 	if (!roost__name_valid(actor))
 		return -EINVAL;
-	rc = find_gateway(ctx, false, &gw);
-	if (rc < 0)
-		return rc;
-	rc = roost_call(ctx, gw, ROOST__KIND_WHEREIS, ROOST_SEND_SYSTEM, name,
-	                strlen(name), ROOST__REMOTE_WHEREIS_MS, &r);
-	if (rc == -ESRCH) {
-		rc = find_gateway(ctx, true, &gw);
-		if (rc < 0)
-			return rc;
-		rc = roost_call(ctx, gw, ROOST__KIND_WHEREIS, ROOST_SEND_SYSTEM,
-		                name, strlen(name), ROOST__REMOTE_WHEREIS_MS,
-		                &r);
-	}
-	if (rc == -ESRCH || rc == -ESHUTDOWN)
-		return -EHOSTUNREACH;
+	rc = call_gateway(ctx, ROOST__KIND_WHEREIS, name, strlen(name),
+	                  ROOST__REMOTE_WHEREIS_MS, &r);
 	if (rc < 0)
 		return rc;
 	if (roost_msg_size(r) != sizeof(id))
@@ -128,4 +139,34 @@ roost__remote_whereis(roost_ctx_t *ctx, const char *name, roost_aid_t *out)
 		return ROOST_EPROTO; /* node 0: "name@" this very node */
 	out->id = id;
 	return 0;
+}
+
+int
+roost__remote_monitor(roost_ctx_t *ctx, roost_aid_t target, uint64_t *ref)
+{
+	roost_msg_t *r;
+	uint64_t v;
+	int rc;
+
+	rc = call_gateway(ctx, ROOST__KIND_MONITOR, &target.id,
+	                  sizeof(target.id), ROOST_ROOSTD_TIMEOUT_MS, &r);
+	if (rc < 0)
+		return rc;
+	if (roost_msg_size(r) != sizeof(v))
+		return ROOST_EPROTO;
+	memcpy(&v, roost_msg_data(r), sizeof(v));
+	if (!ROOST__REF_IS_REMOTE(v))
+		return ROOST_EPROTO;
+	if (ref != NULL)
+		*ref = v;
+	return 0;
+}
+
+int
+roost__remote_demonitor(roost_ctx_t *ctx, uint64_t ref)
+{
+	roost_msg_t *r;
+
+	return call_gateway(ctx, ROOST__KIND_DEMONITOR, &ref, sizeof(ref),
+	                    ROOST_ROOSTD_TIMEOUT_MS, &r);
 }

@@ -10,7 +10,7 @@
  * correlation id), and as payload a struct roost__fwd followed by the
  * message's bytes. roost_whereis("name@node") is a roost_call of the
  * gateway, ROOST__KIND_WHEREIS with "name@node" as payload; the answer
- * is the 8-byte address, or ROOST__KIND_REMOTE_ERROR.
+ * is the 8-byte address, or ROOST__KIND_REMOTE_ERROR. Monitors: below.
  *
  * ROOST__KIND_REMOTE_ERROR answers a call with an error instead of a
  * reply: its payload is an int32_t negative errno. The gateway sends it
@@ -47,5 +47,19 @@ int roost__remote_send(roost_ctx_t *ctx, roost_aid_t to,
 /* roost_whereis() of "name@node". */
 int roost__remote_whereis(roost_ctx_t *ctx, const char *name,
                           roost_aid_t *out);
+
+/*
+ * Monitors of another node's actor are the gateway's: roost_monitor()
+ * of a remote address calls the gateway (ROOST__KIND_MONITOR, the 8-byte
+ * address; the answer is the 8-byte ref), roost_demonitor() of a ref
+ * with bit 63 set calls it too (ROOST__KIND_DEMONITOR, the 8-byte ref;
+ * an empty answer). roostd's refs never have bit 63 set.
+ */
+#define ROOST__REF_REMOTE (1ull << 63)
+#define ROOST__REF_IS_REMOTE(ref) (((ref) & ROOST__REF_REMOTE) != 0)
+
+int roost__remote_monitor(roost_ctx_t *ctx, roost_aid_t target,
+                          uint64_t *ref);
+int roost__remote_demonitor(roost_ctx_t *ctx, uint64_t ref);
 
 #endif /* ROOST_CORE_REMOTE_H */
