@@ -55,6 +55,7 @@ gw_say_hello(struct gw *gw)
 	const char *name = gw->gw_conf->gw_node;
 	struct gw_frame f = {
 		.fr_type = GW_HELLO,
+		.fr_to = gw->gw_started_ns,
 		.fr_from = (uint64_t)gw->gw_conf->gw_node_id << 16,
 		.fr_corr = gw->gw_instance,
 		.fr_data = (const uint8_t *)name,
@@ -232,7 +233,8 @@ maybe_connect(struct gw *gw, uint64_t now, uint64_t *next_try,
 {
 	char why[256];
 
-	if (gw->gw_nc_usr != NULL || now < *next_try)
+	if (gw->gw_nc_usr != NULL || now < *next_try ||
+	    atomic_load(&gw->gw_refused))
 		return;
 	(*attempts)++;
 	if (gw_link_connect(gw, why, sizeof(why)) == 0) {
@@ -288,6 +290,19 @@ sweep_nodes(struct gw *gw, uint64_t now)
 		gw_monitors_node_lost(gw, ln.ln_id[i]);
 }
 
+/* Another gateway, started first, serves this node's name or id: leave
+ * NATS to it. This gateway stays up (answering -ENOTCONN), so roostd
+ * sees no crash loop; roostctl nodes says why. */
+static void
+refuse(struct gw *gw)
+{
+	snprintf(gw->gw_link_state, sizeof(gw->gw_link_state),
+	         "refused: another gateway, started first, serves node '%s' "
+	         "or id %u", gw->gw_conf->gw_node, gw->gw_conf->gw_node_id);
+	gw_log(gw, "%s; disconnecting from NATS", gw->gw_link_state);
+	gw_link_close(gw);
+}
+
 /* Milliseconds from 'now' to 'at' (0 if past), rounded up. */
 static int
 ms_until(uint64_t now, uint64_t at)
@@ -311,6 +326,8 @@ run(struct gw *gw)
 
 	for (;;) {
 		now = gw_now_ns();
+		if (atomic_load(&gw->gw_refused) && gw->gw_nc_usr != NULL)
+			refuse(gw);
 		maybe_connect(gw, now, &next_try, &wait_ms, &attempts);
 		if (gw->gw_nc_usr != NULL && now >= next_hello) {
 			gw_say_hello(gw);
@@ -391,6 +408,7 @@ static int
 setup(struct gw *gw, const char *path)
 {
 	const struct rd_gateway *g = &gw->gw_cfg.rc_gateway;
+	struct timespec ts;
 	int rc;
 
 	rc = rd_config_load(&gw->gw_cfg, path);
@@ -406,6 +424,9 @@ setup(struct gw *gw, const char *path)
 	gw_node_name = g->gw_node;
 	snprintf(gw->gw_link_state, sizeof(gw->gw_link_state), "connecting");
 	gw_nodes_init(&gw->gw_nodes, g->gw_down_after_ms);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gw->gw_started_ns = (uint64_t)ts.tv_sec * 1000000000u +
+	                    (uint64_t)ts.tv_nsec;
 	if (getrandom(&gw->gw_instance, sizeof(gw->gw_instance), 0) !=
 	    sizeof(gw->gw_instance))
 		gw->gw_instance = gw_now_ns() ^ (uint64_t)getpid() << 32;

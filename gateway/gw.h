@@ -51,6 +51,10 @@ struct gw {
 	struct gw_nodes gw_nodes;
 	uint64_t gw_instance;     /* random: tells this process's HELLOs
 	                             from a previous one's */
+	uint64_t gw_started_ns;   /* wall clock: the older of two gateways
+	                             claiming one node keeps it */
+	atomic_bool gw_refused;   /* another gateway serves this node */
+	atomic_bool gw_claim_logged;
 	struct gw_monitors gw_mons; /* forwarding loop only */
 	char gw_subj_nodes[GW_SUBJECT_MAX];
 	char gw_subj_usr[GW_SUBJECT_MAX];

@@ -254,6 +254,28 @@ gw_on_ctl(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
 	on_node_subject(gw, gw->gw_in_ctl, msg);
 }
 
+/* Another gateway claims this node's name or id. The one that started
+ * first keeps it (ties: the lower instance id); the other refuses to
+ * serve (gateway.c closes its link) and says why. */
+static void
+claimant(struct gw *gw, const char *name, uint32_t id,
+         const struct gw_frame *f)
+{
+	bool older = f->fr_to < gw->gw_started_ns ||
+	             (f->fr_to == gw->gw_started_ns &&
+	              f->fr_corr < gw->gw_instance);
+
+	if (older) {
+		atomic_store(&gw->gw_refused, true);
+		return;
+	}
+	if (!atomic_exchange(&gw->gw_claim_logged, true))
+		gw_log(gw, "another gateway claims this node (it says node "
+		       "'%s', id %u; this is node '%s', id %u): it was refused, "
+		       "its frames are ignored", name, id, gw->gw_conf->gw_node,
+		       gw->gw_conf->gw_node_id);
+}
+
 void
 gw_on_nodes(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
             void *closure)
@@ -279,14 +301,11 @@ gw_on_nodes(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
 	memcpy(name, f.fr_data, f.fr_size);
 	name[f.fr_size] = '\0';
 	id = node_of(f.fr_from);
-	if (id == gw->gw_conf->gw_node_id &&
-	    strcmp(name, gw->gw_conf->gw_node) == 0)
+	if (f.fr_corr == gw->gw_instance)
 		goto out; /* our own */
 	if (id == gw->gw_conf->gw_node_id ||
 	    strcmp(name, gw->gw_conf->gw_node) == 0) {
-		gw_log(gw, "node '%s' (id %u) claims this node's name or id "
-		       "(node '%s', id %u): its frames are ignored", name, id,
-		       gw->gw_conf->gw_node, gw->gw_conf->gw_node_id);
+		claimant(gw, name, id, &f);
 		goto out;
 	}
 	rc = gw_nodes_hello(&gw->gw_nodes, name, id, f.fr_corr, gw_now_ns());

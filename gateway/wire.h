@@ -34,7 +34,8 @@ enum gw_type {
 	GW_ERROR = 4,   /* a call could not be delivered: 4-byte errno */
 	GW_HELLO = 5,   /* a node is alive; payload: its name; 'from' holds
 	                   its node id in the node bits; 'corr' this
-	                   gateway process's random instance id */
+	                   gateway process's random instance id; 'to' when
+	                   it started (ns since the epoch) */
 	GW_MONITOR = 6, /* 'from' monitors 'to'; 'corr': the watcher's
 	                   node's monitor ref */
 	GW_DOWN = 7,    /* 'from' ended: a DOWN notice (MessagePack map,

@@ -458,6 +458,36 @@ START_TEST(test_gateway_monitor)
 }
 END_TEST
 
+/* A second gateway claiming node a's name is refused (it says so, in
+ * its log and roostctl nodes, and stays up); a keeps serving. */
+START_TEST(test_gateway_duplicate_node)
+{
+	struct nu_server s;
+	struct nu_node a, b, dup;
+	roost_ctx_t *cb;
+	pid_t gw;
+	uint32_t restarts;
+	char out[2048];
+
+	two_nodes_start(&s, &a, &b);
+	cb = nu_node_open(&b, NULL);
+	echo_call(cb, nu_whereis_wait(cb, "echo@a", WAIT_MS), "first");
+	nu_node_start(&dup, "a", 9, s.ns_port, "");
+	nu_log_wait(&dup, "refused: another gateway, started first, serves "
+	            "node 'a'", WAIT_MS);
+	nu_log_wait(&a, "another gateway claims this node", WAIT_MS);
+	ctl_nodes(&dup, out, sizeof(out));
+	ck_assert_msg(strstr(out, "refused") != NULL, "roostctl nodes:\n%s",
+	              out);
+	nu_actor(&dup, "gateway", &gw, &restarts);
+	ck_assert_uint_eq(restarts, 0);
+	echo_call(cb, nu_whereis_wait(cb, "echo@a", WAIT_MS), "still a");
+	ck_assert_int_eq(roost_ctx_close(cb), 0);
+	nu_node_stop(&dup);
+	two_nodes_stop(&s, &a, &b);
+}
+END_TEST
+
 START_TEST(test_gateway_kill9_restarted)
 {
 	struct nu_server s;
@@ -603,6 +633,8 @@ main(void)
 	                            60));
 	suite_add_tcase(s, tu_tcase("tls", test_gateway_tls, 60));
 	suite_add_tcase(s, tu_tcase("monitor", test_gateway_monitor, 60));
+	suite_add_tcase(s, tu_tcase("duplicate", test_gateway_duplicate_node,
+	                            60));
 	suite_add_tcase(s, tu_tcase("kill9", test_gateway_kill9_restarted, 60));
 	suite_add_tcase(s, tu_tcase("password", test_gateway_wrong_password,
 	                            60));

@@ -119,9 +119,10 @@ nu_node_start_urls(struct nu_node *n, const char *name, unsigned id,
 	uint64_t deadline = now_ms() + 10000;
 
 	snprintf(n->nd_name, sizeof(n->nd_name), "%s", name);
-	snprintf(n->nd_sys, sizeof(n->nd_sys), "%s-%s", tu_sys, name);
-	snprintf(n->nd_cfg, sizeof(n->nd_cfg), "/tmp/roost-gw-%d-%s.ini",
-	         (int)getpid(), name);
+	/* Name and id: two systems may claim one node name. */
+	snprintf(n->nd_sys, sizeof(n->nd_sys), "%s-%s%u", tu_sys, name, id);
+	snprintf(n->nd_cfg, sizeof(n->nd_cfg), "/tmp/roost-gw-%d-%s%u.ini",
+	         (int)getpid(), name, id);
 	snprintf(n->nd_log, sizeof(n->nd_log), "%s.log", n->nd_cfg);
 	f = fopen(n->nd_cfg, "w");
 	ck_assert_ptr_nonnull(f);
