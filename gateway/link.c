@@ -129,6 +129,10 @@ gw_link_connect(struct gw *gw, char *why, size_t len)
 	s = connect_one(gw, false, &gw->gw_nc_usr);
 	if (s == NATS_OK)
 		s = connect_one(gw, true, &gw->gw_nc_ctl);
+	/* Before any subscription: its delivering thread publishes too,
+	 * and reads this. */
+	if (s == NATS_OK)
+		gw->gw_max_payload = natsConnection_GetMaxPayload(gw->gw_nc_usr);
 	if (s == NATS_OK)
 		s = subscribe(gw, gw->gw_nc_ctl, 0, gw->gw_subj_nodes,
 		              gw_on_nodes);
@@ -140,10 +144,8 @@ gw_link_connect(struct gw *gw, char *why, size_t len)
 		s = natsConnection_Flush(gw->gw_nc_usr);
 	if (s == NATS_OK)
 		s = natsConnection_Flush(gw->gw_nc_ctl);
-	if (s == NATS_OK) {
-		gw->gw_max_payload = natsConnection_GetMaxPayload(gw->gw_nc_usr);
+	if (s == NATS_OK)
 		return 0;
-	}
 	text = nats_GetLastError(NULL);
 	snprintf(why, len, "%s%s%s", natsStatus_GetText(s),
 	         text != NULL && text[0] != '\0' ? ": " : "",
