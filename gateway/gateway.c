@@ -18,8 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* How long a flush of the user connection waits for the server. */
-#define GW_FLUSH_MS 1000
 /* First-connect back-off: from this, doubling, up to the cap. */
 #define GW_RETRY_MIN_MS 100u
 #define GW_RETRY_MAX_MS 5000u
@@ -84,7 +82,7 @@ gw_route(struct gw *gw, uint32_t id, bool system, char *subject, size_t len)
 	bool up;
 	int rc;
 
-	if (gw->gw_nc_usr == NULL)
+	if (!gw_link_ready(gw))
 		return -ENOTCONN;
 	rc = gw_nodes_by_id(&gw->gw_nodes, id, gw_now_ns(), name, &up);
 	if (rc < 0)
@@ -206,7 +204,7 @@ whereis(struct gw *gw, const roost_msg_t *m)
 		whereis_here(gw, m, req);
 		return;
 	}
-	rc = gw->gw_nc_usr == NULL ? -ENOTCONN
+	rc = !gw_link_ready(gw) ? -ENOTCONN
 	                       : gw_nodes_by_name(&gw->gw_nodes, at + 1,
 	                                          gw_now_ns(), &id, &up);
 	if (rc == 0 && !up)
@@ -329,6 +327,7 @@ run(struct gw *gw)
 		if (atomic_load(&gw->gw_refused) && gw->gw_nc_usr != NULL)
 			refuse(gw);
 		maybe_connect(gw, now, &next_try, &wait_ms, &attempts);
+		gw_link_resync(gw);
 		if (gw->gw_nc_usr != NULL && now >= next_hello) {
 			gw_say_hello(gw);
 			sweep_nodes(gw, gw_now_ns());

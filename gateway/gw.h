@@ -24,6 +24,9 @@
  * (system lane: replies, stops, lookups, errors), PREFIX.nodes (HELLO). */
 #define GW_SUBJECT_MAX 96
 
+/* How long a flush waits for the server's answer. */
+#define GW_FLUSH_MS 1000
+
 /* A local caller waits at most this long for room for an answer. */
 #define GW_ANSWER_MS 100
 
@@ -64,6 +67,8 @@ struct gw {
 	uint8_t *gw_out_buf;      /* the forwarding loop's frame buffer */
 	size_t gw_out_cap;
 	atomic_bool gw_closing;           /* disconnects are ours now */
+	atomic_bool gw_resync;            /* reconnected: no HELLO until the
+	                                     server has our subscriptions */
 	atomic_uint_fast64_t gw_garbage;  /* frames dropped as malformed */
 	atomic_uint_fast64_t gw_dropped;  /* messages not delivered */
 	atomic_uint_fast64_t gw_sent;     /* frames published */
@@ -87,10 +92,14 @@ int gw_publish(struct gw *gw, const char *subject, const struct gw_frame *f,
 /* Connect to NATS and subscribe (link.c). 0, or -ENOTCONN with what
  * NATS said in 'why'. Only the forwarding loop calls it. */
 int gw_link_connect(struct gw *gw, char *why, size_t len);
-/* Both connections are up (any thread). A node says HELLO only then:
- * while one reconnects, its subscriptions may be missing, and frames
- * sent to it would be lost. */
+/* Both connections are up and, after a reconnect, the server has taken
+ * our subscriptions again (any thread). A node says HELLO only then:
+ * until then frames sent to it could find no subscriber and be lost. */
 bool gw_link_ready(struct gw *gw);
+/* After a reconnect: once both connections are up, a round trip on each
+ * (the server has processed our subscriptions before it answers), then
+ * HELLO. Forwarding loop only. */
+void gw_link_resync(struct gw *gw);
 /* Close and free the connection and subscriptions (NULL-safe). */
 void gw_link_close(struct gw *gw);
 

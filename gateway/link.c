@@ -26,8 +26,12 @@ on_disconnected(natsConnection *nc, void *closure)
 	struct gw *gw = closure;
 
 	(void)nc;
-	if (!atomic_load(&gw->gw_closing))
-		gw_log(gw, "disconnected from NATS; reconnecting");
+	if (atomic_load(&gw->gw_closing))
+		return;
+	/* Frames may be lost from now on: the other nodes count as lost
+	 * (monitors get noconnection) until they are heard again. */
+	gw_nodes_forget(&gw->gw_nodes);
+	gw_log(gw, "disconnected from NATS; reconnecting");
 }
 
 static void
@@ -36,6 +40,7 @@ on_reconnected(natsConnection *nc, void *closure)
 	char url[256] = "";
 
 	natsConnection_GetConnectedUrl(nc, url, sizeof(url));
+	atomic_store(&((struct gw *)closure)->gw_resync, true);
 	gw_log(closure, "reconnected to %s", url);
 }
 
@@ -171,11 +176,27 @@ gw_link_close(struct gw *gw)
 bool
 gw_link_ready(struct gw *gw)
 {
-	return gw->gw_nc_usr != NULL &&
+	return gw->gw_nc_usr != NULL && !atomic_load(&gw->gw_resync) &&
 	       natsConnection_Status(gw->gw_nc_usr) ==
 	               NATS_CONN_STATUS_CONNECTED &&
 	       natsConnection_Status(gw->gw_nc_ctl) ==
 	               NATS_CONN_STATUS_CONNECTED;
+}
+
+void
+gw_link_resync(struct gw *gw)
+{
+	if (gw->gw_nc_usr == NULL || !atomic_load(&gw->gw_resync) ||
+	    natsConnection_Status(gw->gw_nc_usr) != NATS_CONN_STATUS_CONNECTED ||
+	    natsConnection_Status(gw->gw_nc_ctl) != NATS_CONN_STATUS_CONNECTED)
+		return;
+	atomic_store(&gw->gw_resync, false);
+	if (natsConnection_FlushTimeout(gw->gw_nc_usr, GW_FLUSH_MS) != NATS_OK ||
+	    natsConnection_FlushTimeout(gw->gw_nc_ctl, GW_FLUSH_MS) != NATS_OK) {
+		atomic_store(&gw->gw_resync, true); /* next beat */
+		return;
+	}
+	gw_say_hello(gw);
 }
 
 int

@@ -83,6 +83,15 @@ gw_nodes_sweep(struct gw_nodes *ns, uint64_t now_ns,
 	pthread_mutex_unlock(&ns->ns_lock);
 }
 
+void
+gw_nodes_forget(struct gw_nodes *ns)
+{
+	pthread_mutex_lock(&ns->ns_lock);
+	for (int i = 0; i < ns->ns_count; i++)
+		ns->ns_node[i].nd_last_ns = 0;
+	pthread_mutex_unlock(&ns->ns_lock);
+}
+
 int
 gw_nodes_count(struct gw_nodes *ns)
 {

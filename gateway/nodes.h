@@ -51,6 +51,11 @@ void gw_nodes_sweep(struct gw_nodes *ns, uint64_t now_ns,
                     void (*fn)(void *arg, const struct gw_node *n),
                     void *arg);
 
+/* This gateway lost its connection: every node counts as silent from
+ * now (the next sweep reports them down) until its next HELLO, which
+ * it sends only once it is ready again (gw_link_ready). */
+void gw_nodes_forget(struct gw_nodes *ns);
+
 /* How many nodes are known. Nodes are only ever added, so the first
  * that many stay there. */
 int gw_nodes_count(struct gw_nodes *ns);
