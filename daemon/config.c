@@ -50,12 +50,18 @@
 #define RD_PERIOD_MAX 3600u
 /* roostd itself and its dead-letter mailbox each take a slot. */
 #define RD_OWN_SLOTS 2u
+/* The gateway's two delivery contexts (gateway/gateway.c), besides its
+ * own slot. */
+#define RD_GATEWAY_EXTRA_SLOTS 2u
+/* The gateway goes down last: a graceful stop, then SIGTERM after this. */
+#define RD_GATEWAY_SHUTDOWN_MS 2000u
 
 enum section {
 	SEC_NONE,
 	SEC_SYSTEM,
 	SEC_GROUP,
-	SEC_ACTOR
+	SEC_ACTOR,
+	SEC_GATEWAY
 };
 
 #define IN_SYSTEM (1u << SEC_SYSTEM)
@@ -140,6 +146,8 @@ struct parse {
 	uint32_t ps_seen;            /* keys given in it, 1u << enum key */
 	char ps_prev_key[32];        /* "": no key since the last header */
 	int ps_system_line;          /* where [system] is; 0: not seen */
+	char ps_abs_path[PATH_MAX];  /* the file's absolute path (the
+	                              * gateway reads it too) */
 	int ps_slots_line;           /* where slots is; 0: the default */
 	/* Each actor's "group =" value and line, resolved by finish(). */
 	char ps_group_ref[RD_MAX_ACTORS][ROOST_NAME_MAX + 1];
@@ -564,6 +572,76 @@ begin_actor(struct parse *ps, const char *name)
 	return 1;
 }
 
+/* --- [gateway] ------------------------------------------------------ */
+
+static int
+begin_gateway(struct parse *ps)
+{
+	struct rd_gateway *g = &ps->ps_cfg->rc_gateway;
+
+	if (g->gw_enabled)
+		return fail(ps, "[gateway] given twice (first at line %d)",
+		            g->gw_line);
+	g->gw_enabled = true;
+	g->gw_line = ps->ps_header_line;
+	ps->ps_sec = SEC_GATEWAY;
+	return 1;
+}
+
+static int
+gateway_entry(struct parse *ps, const char *key, const char *val)
+{
+	char why[256];
+	int rc;
+
+	rc = rd_gateway_key(&ps->ps_cfg->rc_gateway, key, val, why,
+	                    sizeof(why));
+	if (rc < 0)
+		return fail(ps, "unknown key '%s' in [gateway]", key);
+	if (rc == 0)
+		return fail(ps, "%s", why);
+	return 1;
+}
+
+/* The gateway as the first actor to start (and so the last to stop):
+ * "gateway --config PATH". Returns 1 or 0. */
+static int
+add_gateway_actor(struct parse *ps)
+{
+	struct rd_config *cfg = ps->ps_cfg;
+	struct rd_gateway *g = &cfg->rc_gateway;
+	struct rd_actor *a;
+	char why[256];
+
+	if (!rd_gateway_check(g, why, sizeof(why)))
+		return fail_at(ps, g->gw_line, "%s", why);
+	if (cfg->rc_nactors == RD_MAX_ACTORS)
+		return fail_at(ps, g->gw_line, "too many actors (at most %d)",
+		               RD_MAX_ACTORS);
+	a = &cfg->rc_actors[cfg->rc_nactors++];
+	memset(a, 0, sizeof(*a));
+	snprintf(a->ra_name, sizeof(a->ra_name), "%s", ROOST__GATEWAY_NAME);
+	a->ra_program = dup_str(g->gw_program);
+	a->ra_argv[0] = a->ra_program;
+	a->ra_argc = 1;
+	if (a->ra_program == NULL)
+		return out_of_memory(ps);
+	a->ra_argv[a->ra_argc] = dup_str("--config");
+	if (a->ra_argv[a->ra_argc] == NULL)
+		return out_of_memory(ps);
+	a->ra_argc++;
+	a->ra_argv[a->ra_argc] = dup_str(ps->ps_abs_path);
+	if (a->ra_argv[a->ra_argc] == NULL)
+		return out_of_memory(ps);
+	a->ra_argc++;
+	a->ra_restart = RD_PERMANENT;
+	a->ra_count = 1;
+	a->ra_shutdown_ms = RD_GATEWAY_SHUTDOWN_MS;
+	a->ra_order = INT32_MIN;
+	a->ra_line = g->gw_line;
+	return 1;
+}
+
 /* --- the inih side --------------------------------------------------- */
 
 /* Note whether the line just read is indented or a "[...]" header. An
@@ -645,6 +723,8 @@ begin_section(struct parse *ps, const char *section, const char *key)
 		return fail(ps, "cannot make out the section header [%s]", h);
 	if (strcmp(h, "system") == 0)
 		return begin_system(ps);
+	if (strcmp(h, "gateway") == 0)
+		return begin_gateway(ps);
 	if (strncmp(h, "group ", 6) == 0)
 		return begin_group(ps, h + 6);
 	if (strncmp(h, "actor ", 6) == 0)
@@ -685,6 +765,9 @@ on_entry(void *user, const char *section, const char *key, const char *val)
 	snprintf(ps->ps_prev_key, sizeof(ps->ps_prev_key), "%s", key);
 	if (fresh && !begin_section(ps, section, key))
 		return 0;
+	if (ps->ps_sec == SEC_GATEWAY)
+		return val[0] == '\0' ? fail(ps, "empty value for '%s'", key)
+		                      : gateway_entry(ps, key, val);
 	k = key_lookup(key, ps->ps_sec);
 	if (k < 0)
 		return fail(ps, "unknown key '%s' in [%s]", key, ps->ps_header);
@@ -820,15 +903,31 @@ finish(struct parse *ps)
 	uint32_t slots = cfg->rc_sys.slots;
 	uint32_t total;
 
+	uint32_t own = RD_OWN_SLOTS;
+
 	if (!check_actors(ps, &total) || !resolve_groups(ps) ||
 	    !check_pool_names(ps))
 		return 0;
-	if (total + RD_OWN_SLOTS > slots)
+	for (int i = 0; i < cfg->rc_nactors; i++)
+		if (cfg->rc_gateway.gw_enabled &&
+		    strcmp(cfg->rc_actors[i].ra_name, ROOST__GATEWAY_NAME) == 0)
+			return fail_at(ps, cfg->rc_actors[i].ra_line, "actor name "
+			               "'%s' is the gateway's ([gateway] at line "
+			               "%d)", ROOST__GATEWAY_NAME,
+			               cfg->rc_gateway.gw_line);
+	if (cfg->rc_gateway.gw_enabled) {
+		if (!add_gateway_actor(ps))
+			return 0;
+		total++;
+		own += RD_GATEWAY_EXTRA_SLOTS;
+	}
+	if (total + own > slots)
 		return fail_at(ps, ps->ps_slots_line, "%u actors (counting pool "
 		               "members) do not fit in slots = %u: roostd and its "
-		               "dead-letter mailbox take %u, leaving %u", total,
-		               slots, RD_OWN_SLOTS,
-		               slots > RD_OWN_SLOTS ? slots - RD_OWN_SLOTS : 0);
+		               "dead-letter mailbox%s take %u, leaving %u", total,
+		               slots, cfg->rc_gateway.gw_enabled
+		               ? " (and the gateway's delivery)" : "", own,
+		               slots > own ? slots - own : 0);
 	sort_by_order(cfg);
 	return 1;
 }
@@ -843,6 +942,7 @@ rd_config_defaults(struct rd_config *cfg)
 	cfg->rc_timers = RD_TIMERS_DEF;
 	group_init(&cfg->rc_groups[0], "", 0);
 	cfg->rc_ngroups = 1;
+	rd_gateway_defaults(&cfg->rc_gateway);
 }
 
 /*
@@ -869,9 +969,12 @@ rd_config_load(struct rd_config *cfg, const char *path)
 	ps->ps_path = path;
 	ps->ps_cur_header = -1;
 	ps->ps_file = fopen(path, "r");
-	if (ps->ps_file == NULL) {
+	if (ps->ps_file == NULL ||
+	    realpath(path, ps->ps_abs_path) == NULL) {
 		rc = -errno;
 		fail_at(ps, 0, "cannot open: %s", strerror(errno));
+		if (ps->ps_file != NULL)
+			fclose(ps->ps_file);
 		goto out_free;
 	}
 	line = ini_parse_stream(read_line, ps, on_entry, ps);

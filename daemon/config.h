@@ -30,11 +30,19 @@
  *   order = 0                 ; start order (ascending; ties: file order)
  *   group = NAME              ; a [group NAME] section (any place in the
  *                             ; file); default: the top level
+ *
+ *   [gateway]                 ; this node's NATS gateway: keys in
+ *                             ; config_gateway.h. roostd runs it as the
+ *                             ; actor "gateway", started first, stopped
+ *                             ; last; "gateway" is no [actor] name then.
  */
 #ifndef ROOSTD_CONFIG_H
 #define ROOSTD_CONFIG_H
 
 #include "roost_impl.h"
+#include "config_gateway.h"
+
+#include <limits.h>
 
 #define RD_MAX_ACTORS 256
 #define RD_MAX_GROUPS 32
@@ -89,6 +97,7 @@ struct rd_config {
 	 * ties). */
 	struct rd_actor rc_actors[RD_MAX_ACTORS];
 	int rc_nactors;
+	struct rd_gateway rc_gateway; /* rc_actors holds it too, when on */
 	char rc_error[512];          /* what is wrong, for the first error */
 };
 

@@ -18,7 +18,13 @@
  *
  * It checks every outcome, and exits 1 saying what went wrong.
  *
- * Usage: teller SYSTEM [--no-shutdown]
+ * With --node NODE the bank runs on another node (another roost system,
+ * reached through the NATS gateways: docs/distribution.md): the teller
+ * names its actors "bank@NODE", "worker.2@NODE", ... and the same story
+ * runs across the two nodes, monitors included; it never shuts the other
+ * node down (scripts/demo-nodes.sh does).
+ *
+ * Usage: teller SYSTEM [--no-shutdown] [--node NODE]
  */
 #include <roost.h>
 
@@ -38,6 +44,8 @@
 
 struct teller {
 	roost_ctx_t *tl_ctx;
+	const char *tl_node;    /* the bank's node; NULL: this one */
+	char tl_name[64];       /* the last name built by actor() */
 	roost_aid_t tl_bank;
 	uint64_t tl_corr;       /* correlation id of the last request */
 	struct timespec tl_t0;  /* when the teller started */
@@ -65,16 +73,30 @@ wrong(const char *fmt, ...)
 	return -EPROTO;
 }
 
-/* Look 'name' up, waiting up to 5 s for roostd to start it. */
+/* The bank's actor 'name' as the teller names it: "name", or
+ * "name@NODE" with --node. Valid until the next call. */
+static const char *
+actor(struct teller *tl, const char *name)
+{
+	if (tl->tl_node == NULL)
+		return name;
+	snprintf(tl->tl_name, sizeof(tl->tl_name), "%s@%s", name, tl->tl_node);
+	return tl->tl_name;
+}
+
+/* Look 'name' up, waiting up to 5 s for roostd to start it (and, on
+ * another node, for the gateways to hear each other). */
 static int
 whereis_wait(roost_ctx_t *ctx, const char *name, roost_aid_t *out)
 {
 	int rc = -ENOENT;
 	int tries;
 
-	for (tries = 0; tries < 500 && rc == -ENOENT; tries++) {
+	for (tries = 0; tries < 500 && (rc == -ENOENT || rc == -ENOTCONN ||
+	                                rc == -EHOSTUNREACH);
+	     tries++) {
 		rc = roost_whereis(ctx, name, out);
-		if (rc == -ENOENT)
+		if (rc < 0)
 			usleep(10000);
 	}
 	return rc;
@@ -103,10 +125,10 @@ join(struct teller *tl, const char *system)
 		        roost_strerror(rc));
 		return rc;
 	}
-	rc = whereis_wait(tl->tl_ctx, "ticker", &ticker);
+	rc = whereis_wait(tl->tl_ctx, actor(tl, "ticker"), &ticker);
 	if (rc < 0)
 		return fail("waiting for the ticker to start", rc);
-	rc = roost_whereis(tl->tl_ctx, BANK_NAME, &tl->tl_bank);
+	rc = roost_whereis(tl->tl_ctx, actor(tl, BANK_NAME), &tl->tl_bank);
 	if (rc < 0)
 		return fail("looking the bank up", rc);
 	return 0;
@@ -254,7 +276,7 @@ crash_worker(struct teller *tl)
 	uint64_t ref;
 	int rc;
 
-	rc = roost_whereis(tl->tl_ctx, "worker.2", &before);
+	rc = roost_whereis(tl->tl_ctx, actor(tl, "worker.2"), &before);
 	if (rc < 0)
 		return fail("looking worker.2 up", rc);
 	rc = roost_monitor(tl->tl_ctx, before, &ref);
@@ -282,7 +304,7 @@ crash_worker(struct teller *tl)
 	rc = roost_demonitor(tl->tl_ctx, ref);
 	if (rc < 0)
 		return fail("demonitoring worker.2", rc);
-	rc = roost_whereis(tl->tl_ctx, "worker.2", &after);
+	rc = roost_whereis(tl->tl_ctx, actor(tl, "worker.2"), &after);
 	if (rc < 0)
 		return fail("looking worker.2 up again", rc);
 	printf("teller: worker.2 is at address %u.%u: %s\n",
@@ -330,7 +352,7 @@ run(struct teller *tl, bool shutdown)
 	rc = roost_demonitor(tl->tl_ctx, ref);
 	if (rc < 0)
 		return fail("demonitoring the bank", rc);
-	if (!shutdown) {
+	if (!shutdown || tl->tl_node != NULL) {
 		printf("teller: leaving the system running\n");
 		return 0;
 	}
@@ -348,15 +370,23 @@ main(int argc, char **argv)
 	bool shutdown = true;
 	int closed;
 	int rc;
+	int i;
 
-	if (argc == 3 && strcmp(argv[2], "--no-shutdown") == 0) {
-		shutdown = false;
-	} else if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: teller SYSTEM [--no-shutdown]\n");
+	memset(&tl, 0, sizeof(tl));
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--no-shutdown") == 0)
+			shutdown = false;
+		else if (strcmp(argv[i], "--node") == 0 && i + 1 < argc)
+			tl.tl_node = argv[++i];
+		else
+			break;
+	}
+	if (argc < 2 || argv[1][0] == '-' || i < argc) {
+		fprintf(stderr, "usage: teller SYSTEM [--no-shutdown] "
+		        "[--node NODE]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0); /* lines in order, even in a pipe */
-	memset(&tl, 0, sizeof(tl));
 	rc = join(&tl, argv[1]);
 	if (rc == 0)
 		rc = run(&tl, shutdown);

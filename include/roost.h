@@ -79,8 +79,10 @@ ROOST_EXTERN const char *roost_err_name(int err);
  * The id 0 is never a valid address.
  *
  * Layout: generation in bits 32-63, node in bits 16-31 (0: this machine's
- * system; others are for addresses of actors on other nodes, which the
- * local library refuses with -EHOSTUNREACH), slot in bits 0-15.
+ * system; another value is the node id of another node, configured in
+ * its roostd's [gateway] section), slot in bits 0-15. A send to another
+ * node's address goes through this node's gateway (docs/distribution.md):
+ * -EHOSTUNREACH when no gateway runs.
  */
 typedef struct {
 	uint64_t id;
@@ -225,13 +227,20 @@ ROOST_EXTERN int roost_ctx_get_int(roost_ctx_t *ctx, const char *opt,
  */
 
 /* Register 'name' for 'aid' (usually roost_self()). -EADDRINUSE if taken,
- * -EINVAL if empty or longer than ROOST_NAME_MAX, -ESRCH if 'aid' is
- * stale. One actor has at most one name; registering again replaces it. */
+ * -EINVAL if empty, longer than ROOST_NAME_MAX or holding '@' (reserved
+ * for name@node), -ESRCH if 'aid' is stale. One actor has at most one
+ * name; registering again replaces it. */
 ROOST_EXTERN int roost_register(roost_ctx_t *ctx, const char *name,
                                 roost_aid_t aid);
 /* Remove 'name'. -ENOENT if nobody holds it. */
 ROOST_EXTERN int roost_unregister(roost_ctx_t *ctx, const char *name);
-/* Look 'name' up. -ENOENT if nobody holds it. */
+/* Look 'name' up. -ENOENT if nobody holds it.
+ * "name@node" asks node 'node' through this node's gateway, waiting at
+ * most 2 s (it is a call: a previous roost_call's reply view ends), and
+ * gives an address of that node: -EHOSTUNREACH unknown node or no
+ * gateway, -ENOTCONN the node is down or the gateway not connected,
+ * -ENOENT no such name there, -ETIMEDOUT no answer, -EINVAL a bad name
+ * or node name. "name@" this very node gives the local address. */
 ROOST_EXTERN int roost_whereis(roost_ctx_t *ctx, const char *name,
                                roost_aid_t *out);
 
@@ -249,7 +258,8 @@ ROOST_EXTERN int roost_kind_name(roost_ctx_t *ctx, uint32_t kind, char *buf,
  *
  * 'timeout_ms': -1 waits as long as the mailbox stays full, 0 never waits.
  * Errors: -ESRCH stale or unknown address, -EHOSTUNREACH an address of
- * another node, -EMSGSIZE never fits,
+ * another node and no gateway runs, -EMSGSIZE never fits (to another
+ * node: with 16 bytes more),
  * -EAGAIN full (timeout 0), -ETIMEDOUT still full at the deadline,
  * -ESHUTDOWN the receiver is stopping and takes no more user messages,
  * ROOST_ECORRUPT the receiver's mailbox failed validation. Sending to
@@ -372,7 +382,11 @@ ROOST_EXTERN int roost_recv_match(roost_ctx_t *ctx, roost_msg_t **out,
  * stays valid until the next roost_call on this context. -ETIMEDOUT when
  * no answer came in time; an answer that comes later is dropped and
  * counted ("late-replies" in roost_ctx_get_int), never handed to a later
- * call. -EDEADLK for a call to oneself.
+ * call. -EDEADLK for a call to oneself. A call to another node's actor
+ * also returns what stopped it on the way (docs/distribution.md):
+ * -ENOTCONN node down, -EHOSTUNREACH unknown node, -ESRCH stale remote
+ * address, -EAGAIN/-ETIMEDOUT the remote mailbox stayed full, -EMSGSIZE
+ * over the NATS server's max_payload.
  */
 ROOST_EXTERN int roost_call(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
                             uint32_t flags, const void *data, size_t size,
@@ -615,6 +629,11 @@ ROOST_EXTERN int roost_timer_cancel(roost_ctx_t *ctx, uint64_t timer_id);
  * the watch ends with it. A link is both ways. -ESRCH for a stale
  * address, -EPERM for one that is not one of roostd's actors (nothing
  * would report its end), -ENOSPC past 1024 monitors per watcher.
+ * A monitor of another node's actor is kept by the gateways
+ * (docs/distribution.md): its ref has bit 63 set; its DOWN says why the
+ * actor ended, or reason "noconnection" when its node was lost (silent,
+ * or its gateway restarted), or "lost" when it did not exist. Links
+ * across nodes are not done yet (-EHOSTUNREACH).
  */
 #define ROOST_KIND_DOWN 0xffffff02u
 #define ROOST_KIND_EXIT 0xffffff03u

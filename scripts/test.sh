@@ -62,10 +62,10 @@ echo "roost: fuzzing the shared-memory validators" >&2
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DROOST_FUZZ=ON \
 	-DROOST_ASAN=ON -DROOST_UBSAN=ON >/dev/null
 cmake --build build-fuzz --target fuzz_mbox fuzz_sys fuzz_config fuzz_decode \
-	fuzz_json -j"$(nproc)" >/dev/null
+	fuzz_json fuzz_wire -j"$(nproc)" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for t in mbox sys config decode json; do
+for t in mbox sys config decode json wire; do
 	mkdir -p "$work/$t"
 	cp tests/fuzz/corpus_$t/* "$work/$t"/
 	replay=(tests/fuzz/corpus_$t)
@@ -80,6 +80,6 @@ echo "roost: fuzzing found nothing"
 # checks, Release and MinSizeRel builds without a warning, the ctest
 # suites twice (plain and sanitized), the install check, the Python suite
 # twice (plain and sanitized), three examples under valgrind, four suites
-# under TSan and the five fuzz targets.
+# under TSan and the six fuzz targets.
 suites=$(cd build-test && ctest -N | sed -n 's/^Total Tests: //p')
-echo "summary: $((2 * suites + 16)) passed, 0 failed"
+echo "summary: $((2 * suites + 17)) passed, 0 failed"

@@ -674,6 +674,61 @@ START_TEST(test_config_out_of_memory)
 }
 END_TEST
 
+#define GW_OK "[gateway]\nprogram = /bin/true\nnode = alpha\nnode_id = 7\n" \
+              "urls = nats://127.0.0.1:4222, tls://h2:4443\n"
+
+/* [gateway]: the gateway becomes the first actor, "--config PATH". */
+START_TEST(test_config_gateway)
+{
+	const struct rd_gateway *g = &cfg.rc_gateway;
+
+	expect_ok("[actor a]\nprogram = /bin/true\norder = -5\n" GW_OK
+	          "prefix = prod\nuser = u\npassword = p\n");
+	ck_assert(g->gw_enabled);
+	ck_assert_str_eq(g->gw_node, "alpha");
+	ck_assert_uint_eq(g->gw_node_id, 7);
+	ck_assert_int_eq(g->gw_nurls, 2);
+	ck_assert_str_eq(g->gw_urls[1], "tls://h2:4443");
+	ck_assert_str_eq(g->gw_prefix, "prod");
+	ck_assert_uint_eq(g->gw_heartbeat_ms, RD_GW_HEARTBEAT_DEF);
+	ck_assert_int_eq(cfg.rc_nactors, 2);
+	ck_assert_str_eq(cfg.rc_actors[0].ra_name, "gateway");
+	ck_assert_str_eq(cfg.rc_actors[0].ra_argv[1], "--config");
+	ck_assert_str_eq(cfg.rc_actors[1].ra_name, "a");
+	rd_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_config_gateway_bad)
+{
+	expect_error(GW_OK "node = beta\n", 6, "key 'node' set twice");
+	expect_error("[gateway]\nnode_id = 0\n", 2, "bad value '0' for node_id");
+	expect_error("[gateway]\nnode = a.b\n", 2, "bad node 'a.b'");
+	expect_error("[gateway]\nnode_id = 65536\n", 2, "1..65535");
+	expect_error("[gateway]\nurls = http://x:1\n", 2, "bad url 'http://x:1'");
+	expect_error("[gateway]\nurls = nats://x:1,nats://y\n", 2,
+	             "bad url 'nats://y'");
+	expect_error("[gateway]\nurls = nats://x:99999\n", 2, "bad url");
+	expect_error("[gateway]\nprogram = bin/true\n", 2,
+	             "must be an absolute path");
+	expect_error("[gateway]\ncreds = /no/such.creds\n", 2,
+	             "is not a readable file");
+	expect_error("[gateway]\nprefix = a>\n", 2, "bad prefix");
+	expect_error("[gateway]\nheartbeat_ms = 5\n", 2, "10..60000");
+	expect_error("[gateway]\nwho = me\n", 2,
+	             "unknown key 'who' in [gateway]");
+	expect_error("[gateway]\nnode = a\n", 1, "[gateway] needs program");
+	expect_error(GW_OK "user = u\n", 1, "user and password go together");
+	expect_error(GW_OK "tls_cert = /etc/hostname\n", 1,
+	             "tls_cert and tls_key go together");
+	expect_error(GW_OK "heartbeat_ms = 900\ndown_after_ms = 800\n", 1,
+	             "must be more than heartbeat_ms");
+	expect_error(GW_OK "[gateway]\nnode = b\n", 7, "[gateway] given twice");
+	expect_error(GW_OK "[actor gateway]\nprogram = /bin/true\n", 6,
+	             "actor name 'gateway' is the gateway's");
+}
+END_TEST
+
 static void
 add(Suite *s, const char *name, const TTest *fn)
 {
@@ -690,6 +745,8 @@ config_suite(void)
 	Suite *s = suite_create("config");
 
 	add(s, "test_config_full", test_config_full);
+	add(s, "test_config_gateway", test_config_gateway);
+	add(s, "test_config_gateway_bad", test_config_gateway_bad);
 	add(s, "test_config_defaults", test_config_defaults);
 	add(s, "test_config_edges", test_config_edges);
 	add(s, "test_config_names", test_config_names);

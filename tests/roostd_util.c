@@ -165,16 +165,7 @@ ru_stop_roostd(pid_t rd)
 bool
 ru_log_has(const char *needle)
 {
-	char line[1024];
-	bool found = false;
-	FILE *f = fopen(logpath(), "r");
-
-	if (f == NULL)
-		return false;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, needle) != NULL;
-	fclose(f);
-	return found;
+	return tu_file_has(logpath(), needle);
 }
 
 void

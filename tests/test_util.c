@@ -219,3 +219,18 @@ tu_shared_alloc(size_t len)
 	ck_assert_ptr_ne(p, MAP_FAILED);
 	return p;
 }
+
+bool
+tu_file_has(const char *path, const char *needle)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}

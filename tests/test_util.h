@@ -54,6 +54,10 @@ pid_t tu_fork(int (*fn)(void *arg), void *arg);
  * Otherwise return its exit status, or 128+signal. */
 int tu_wait(pid_t pid, int timeout_ms);
 
+/* True if file 'path' has a line containing 'needle' (false if it
+ * cannot be read). */
+bool tu_file_has(const char *path, const char *needle);
+
 /* Number of /dev/shm objects belonging to system 'sys'. */
 int tu_shm_count(const char *sys);
 

@@ -453,7 +453,14 @@ ctl_hexdump(FILE *f, const char *indent, const void *data, size_t size)
 char *
 ctl_fmt_aid(roost_aid_t aid, char *buf, size_t len)
 {
-	snprintf(buf, len, "%u.%u", roost_aid_slot(aid), roost_aid_gen(aid));
+	/* Another node's address: its slot and generation there, then
+	 * "@" and the node id. */
+	if (roost_aid_node(aid) != 0)
+		snprintf(buf, len, "%u.%u@%u", roost_aid_slot(aid) & 0xffffu,
+		         roost_aid_gen(aid), roost_aid_node(aid));
+	else
+		snprintf(buf, len, "%u.%u", roost_aid_slot(aid),
+		         roost_aid_gen(aid));
 	return buf;
 }
 

@@ -29,6 +29,8 @@ static const char usage_text[] =
     "  deadletters [--limit N]           messages that killed their actor\n"
     "  timers                            roostd's live alarms\n"
     "  metrics [--top N | --no-actors]   one scrape, Prometheus text format\n"
+    "  nodes                             other nodes, as the gateway sees "
+    "them\n"
     "  systems                           this user's systems, live or stale,\n"
     "                                    and those a group shares with it\n"
     "  version\n"
@@ -244,10 +246,37 @@ ctl_connect(struct ctl *c)
 	return 0;
 }
 
+/* "name@node": asked of the node through the gateway. */
+static int
+find_remote(struct ctl *c, const char *spec, roost_aid_t *out)
+{
+	int rc = ctl_connect(c);
+
+	if (rc != 0)
+		return rc;
+	rc = roost_whereis(c->c_ctx, spec, out);
+	if (rc == 0)
+		return 0;
+	if (rc == -ENOENT)
+		return ctl_err(CTL_NOACTOR, "no actor '%s' (its node has no "
+		               "such name)", spec);
+	if (rc == -EHOSTUNREACH)
+		return ctl_fail(rc, "looking up '%s': unknown node, or no "
+		                "gateway in system '%s'", spec, c->c_sysname);
+	if (rc == -ENOTCONN)
+		return ctl_fail(rc, "looking up '%s': the node is down or the "
+		                "gateway is not connected", spec);
+	return ctl_fail(rc, "looking up '%s'", spec);
+}
+
 int
 ctl_find(struct ctl *c, const char *spec, roost_aid_t *out)
 {
-	int rc = ctl_view(c, false);
+	int rc;
+
+	if (spec[0] != '@' && strchr(spec, '@') != NULL)
+		return find_remote(c, spec, out); /* "@SLOT.GEN" is local */
+	rc = ctl_view(c, false);
 
 	if (rc != 0)
 		return rc;
@@ -570,6 +599,7 @@ static const struct verb verbs[] = {
     {"kill", ctl_kill},
     {"timers", ctl_timers},
     {"metrics", ctl_metrics},
+    {"nodes", ctl_nodes},
     {"deadletters", ctl_deadletters},
     {"shutdown", ctl_shutdown},
     {"systems", ctl_systems},

@@ -176,6 +176,7 @@ int ctl_spawn(struct ctl *c, int argc, char **argv);
 int ctl_stop(struct ctl *c, int argc, char **argv);
 int ctl_kill(struct ctl *c, int argc, char **argv);
 int ctl_timers(struct ctl *c, int argc, char **argv);
+int ctl_nodes(struct ctl *c, int argc, char **argv);
 int ctl_shutdown(struct ctl *c, int argc, char **argv);
 int ctl_metrics(struct ctl *c, int argc, char **argv);
 /* deadletters --drain (ctl_act.c) */

@@ -11,6 +11,7 @@
  * reused by senders.
  */
 #include "roost_impl.h"
+#include "core/proto.h"
 
 /* A replier waits at most this long for room on the caller's system
  * lane; a caller whose lane stays full times out instead. */
@@ -70,7 +71,12 @@ match_call(const roost_msg_t *m, void *arg)
 
 	if (!(roost_msg_flags(m) & ROOST_MSG_REPLY))
 		return false;
-	if (corr == cm->cm_corr && roost_msg_from(m).id == cm->cm_from) {
+	/* A call to this node's own address with the node bits set (the
+	 * gateway delivers it, remote.h) is answered from the plain local
+	 * address. */
+	if (corr == cm->cm_corr &&
+	    (roost_msg_from(m).id == cm->cm_from ||
+	     roost_msg_from(m).id == (cm->cm_from & ~(0xffffull << 16)))) {
 		cm->cm_mine = keep_copy(ctx, m);
 		return cm->cm_mine;
 	}
@@ -115,6 +121,23 @@ roost_recv_aside(roost_ctx_t *ctx, roost_msg_t **out, unsigned lanes,
 	if (rc == 0)
 		*out = &ctx->cx_reply;
 	return rc;
+}
+
+/* A call answered by a gateway with an error (remote.h): that error;
+ * else the reply in '*reply'. */
+static int
+remote_error(roost_msg_t *m, roost_msg_t **reply)
+{
+	int32_t err;
+
+	if (roost_msg_kind(m) != ROOST__KIND_REMOTE_ERROR) {
+		*reply = m;
+		return 0;
+	}
+	if (roost_msg_size(m) != sizeof(err))
+		return ROOST_EPROTO;
+	memcpy(&err, roost_msg_data(m), sizeof(err));
+	return err < 0 ? err : ROOST_EPROTO;
 }
 
 int
@@ -162,9 +185,7 @@ roost_call(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind, uint32_t flags,
 			rc = -ETIMEDOUT;
 		if (rc < 0)
 			return rc;
-		if (cm.cm_mine) {
-			*reply = &ctx->cx_reply;
-			return 0;
-		}
+		if (cm.cm_mine)
+			return remote_error(&ctx->cx_reply, reply);
 	}
 }

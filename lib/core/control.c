@@ -188,12 +188,16 @@ roost_timer_cancel(roost_ctx_t *ctx, uint64_t timer_id)
 int
 roost_monitor(roost_ctx_t *ctx, roost_aid_t target, uint64_t *ref)
 {
+	if (ctx != NULL && roost_aid_node(target) != 0)
+		return roost__remote_monitor(ctx, target, ref);
 	return ask_u64(ctx, ROOST__KIND_MONITOR, target.id, ref);
 }
 
 int
 roost_demonitor(roost_ctx_t *ctx, uint64_t ref)
 {
+	if (ctx != NULL && ROOST__REF_IS_REMOTE(ref))
+		return roost__remote_demonitor(ctx, ref);
 	return ask_u64(ctx, ROOST__KIND_DEMONITOR, ref, NULL);
 }
 

@@ -520,6 +520,7 @@ roost_ctx_close(roost_ctx_t *ctx)
 		roost__ctx_peer_drop(ctx, i);
 	roost__free(ctx->cx_peers);
 	roost__free(ctx->cx_reply_buf);
+	roost__free(ctx->cx_fwd_buf);
 	roost__mbox_detach(&ctx->cx_mbox);
 	roost__sys_close(sy);
 	roost__free(ctx);

@@ -45,12 +45,23 @@ struct roost_ctx {
 	uint8_t *cx_reply_buf;        /* roost_call's copy of its reply */
 	struct roost_msg cx_reply;    /* ... and its view */
 	roost_aid_t cx_roostd;        /* roostd's address, cached */
+	roost_aid_t cx_gateway;       /* the gateway's address, cached */
+	uint8_t *cx_fwd_buf;          /* a message for another node, wrapped
+	                                 for the gateway (remote.c) */
 };
 
 /* Find (mapping if needed) the mailbox 'to' names. -ESRCH if the address
  * is unknown or stale. The pointer stays valid until the next call. */
 int roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to,
                     struct roost__mbox **out);
+
+/*
+ * Copy 'o' into the mailbox of local address 'to' (its node bits 0),
+ * with the envelope exactly as 'o' says (o_from included: the gateway
+ * delivers for senders of other nodes this way). Errors as roost_send.
+ */
+int roost__send_as(roost_ctx_t *ctx, roost_aid_t to,
+                   const struct roost__out *o, int timeout_ms);
 
 /* roost_recv with a timeout in ns (< 0: none), for roostd's alarms. */
 int roost__recv_ns(roost_ctx_t *ctx, roost_msg_t **out, int64_t timeout_ns);

@@ -31,12 +31,15 @@
 void (*roost__private_hook)(unsigned phase);
 
 /* This process's identity for claims: pid and start time, looked up once
- * per process (a fork gets its own). */
+ * per thread (a fork gets its own). Thread-local: threads of one process,
+ * each with its own context, send at the same time (the NATS gateway
+ * does), and a shared cache would be written by one while another reads
+ * it (ThreadSanitizer saw it). */
 static int
 self_identity(pid_t *pid, uint64_t *start)
 {
-	static pid_t cached_pid;
-	static uint64_t cached_start;
+	static _Thread_local pid_t cached_pid;
+	static _Thread_local uint64_t cached_start;
 	pid_t me = roost__plat_pid();
 	int rc;
 

@@ -95,7 +95,11 @@ roost_whereis(roost_ctx_t *ctx, const char *name, roost_aid_t *out)
 	uint32_t i;
 	int rc;
 
-	if (ctx == NULL || out == NULL || !roost__name_valid(name))
+	if (ctx == NULL || out == NULL || name == NULL)
+		return -EINVAL;
+	if (strchr(name, '@') != NULL)
+		return roost__remote_whereis(ctx, name, out);
+	if (!roost__name_valid(name))
 		return -EINVAL;
 	sy = &ctx->cx_sys;
 	/* Lock-free: a consistent copy of each slot (seqlock). */

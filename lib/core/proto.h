@@ -73,9 +73,15 @@
 	X(WATCH, 0xffffff19u, "roostd.watch")            \
 	X(DONE, 0xffffff1au, "roostd.done")              \
 	X(STOPPING, 0xffffff1bu, "roostd.stopping")      \
-	X(DRAIN, 0xffffff1du, "roostd.drain")
+	X(DRAIN, 0xffffff1du, "roostd.drain")            \
+	X(FORWARD, 0xffffff30u, "gateway.forward")       \
+	X(WHEREIS, 0xffffff31u, "gateway.whereis")       \
+	X(REMOTE_ERROR, 0xffffff32u, "roost.remote_error") \
+	X(NODES, 0xffffff33u, "gateway.nodes")
 
-/* ROOST__KIND_STOP ... ROOST__KIND_DRAIN (unsigned: a GNU C enum). */
+/* ROOST__KIND_STOP ... ROOST__KIND_NODES (unsigned: a GNU C enum).
+ * FORWARD, WHEREIS, REMOTE_ERROR and NODES are the gateway's
+ * (lib/core/remote.h, docs/distribution.md). */
 enum {
 #define ROOST__KIND_ENUM(name, num, text) ROOST__KIND_##name = num,
 	ROOST__KINDS(ROOST__KIND_ENUM)

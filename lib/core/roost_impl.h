@@ -74,5 +74,6 @@ roost__aid_make(uint32_t slot, uint32_t gen)
 #include "core/sys.h"
 #include "core/ctx.h"
 #include "core/timer_table.h"
+#include "core/remote.h"
 
 #endif /* ROOST_IMPL_H */

@@ -70,13 +70,42 @@ roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to, struct roost__mbox **out)
 
 
 int
+roost__send_as(roost_ctx_t *ctx, roost_aid_t to, const struct roost__out *o,
+               int timeout_ms)
+{
+	struct roost__mbox *mb;
+	int rc;
+
+	for (int tries = 0;; tries++) {
+		rc = roost__ctx_peer(ctx, to, &mb);
+		if (rc < 0)
+			return rc;
+		if (mb == &ctx->cx_mbox) {
+			/* To ourselves: only we can make room, so waiting
+			 * for room could never end. Full is -EDEADLK unless
+			 * asked not to wait. */
+			rc = roost__mbox_push(mb, o, 0);
+			return rc == -EAGAIN && timeout_ms != 0 ? -EDEADLK
+			                                        : rc;
+		}
+		rc = roost__mbox_push(mb, o, timeout_ms);
+		if (rc == -ESRCH || rc == -ESTALE)
+			roost__ctx_peer_drop(ctx, roost_aid_slot(to));
+		/* Replaced (tag-replace): the message is not in the old
+		 * segment; send it to the new one. */
+		if (rc != -ESTALE)
+			return rc;
+		if (tries == ROOST__STALE_RETRIES)
+			return -EAGAIN;
+	}
+}
+
+int
 roost_send_ex(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
               uint32_t flags, uint64_t corr, const void *data, size_t size,
               int timeout_ms)
 {
-	struct roost__mbox *mb;
 	struct roost__out o;
-	int rc;
 
 	if (ctx == NULL || (data == NULL && size != 0) ||
 	    (flags & ~(SEND_FLAGS_KNOWN | ROOST__SEND_REPLY)) != 0)
@@ -91,28 +120,9 @@ roost_send_ex(roost_ctx_t *ctx, roost_aid_t to, uint32_t kind,
 	o.o_lane = (flags & ROOST_SEND_SYSTEM) ? ROOST_LANE_SYS : ROOST_LANE_USR;
 	o.o_data = data;
 	o.o_size = size;
-	for (int tries = 0;; tries++) {
-		rc = roost__ctx_peer(ctx, to, &mb);
-		if (rc < 0)
-			return rc;
-		if (mb == &ctx->cx_mbox) {
-			/* To ourselves: only we can make room, so waiting
-			 * for room could never end. Full is -EDEADLK unless
-			 * asked not to wait. */
-			rc = roost__mbox_push(mb, &o, 0);
-			return rc == -EAGAIN && timeout_ms != 0 ? -EDEADLK
-			                                        : rc;
-		}
-		rc = roost__mbox_push(mb, &o, timeout_ms);
-		if (rc == -ESRCH || rc == -ESTALE)
-			roost__ctx_peer_drop(ctx, roost_aid_slot(to));
-		/* Replaced (tag-replace): the message is not in the old
-		 * segment; send it to the new one. */
-		if (rc != -ESTALE)
-			return rc;
-		if (tries == ROOST__STALE_RETRIES)
-			return -EAGAIN;
-	}
+	if (roost_aid_node(to) != 0)
+		return roost__remote_send(ctx, to, &o, timeout_ms);
+	return roost__send_as(ctx, to, &o, timeout_ms);
 }
 
 /* Messages of a batch go to the mailbox layer in chunks of this many

@@ -113,7 +113,8 @@ roost__name_valid(const char *name)
 	if (n == 0 || n > ROOST_NAME_MAX)
 		return false;
 	for (p = name; *p != '\0'; p++) {
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    *p == '@') /* '@' is reserved: name@node */
 			return false;
 	}
 	return true;
