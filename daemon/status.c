@@ -105,12 +105,16 @@ status_open(struct rd *rd)
 	rc = sup_name(name, sizeof(name), rd->rd_system);
 	if (rc < 0)
 		return rc;
-	rc = roost__plat_seg_create(name, size, sf->sf_mode, &st.ss_seg);
+	/* With the system's mode and granted group, as its other objects:
+	 * the group's members' tools read it. */
+	rc = roost__plat_seg_create_gid(name, size, sf->sf_mode,
+	                                roost__sys_gid(&rd->rd_sy), &st.ss_seg);
 	if (rc == -EEXIST) {
 		rd->rd_deadletters += old_deadletters(name, size, st.ss_n);
 		roost__plat_seg_unlink(name);
-		rc = roost__plat_seg_create(name, size, sf->sf_mode,
-		                            &st.ss_seg);
+		rc = roost__plat_seg_create_gid(name, size, sf->sf_mode,
+		                                roost__sys_gid(&rd->rd_sy),
+		                                &st.ss_seg);
 	}
 	if (rc < 0)
 		return rc;

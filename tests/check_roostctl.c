@@ -16,7 +16,9 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <msgpack.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1636,6 +1638,80 @@ START_TEST(test_roostctl_metrics)
 }
 END_TEST
 
+/*
+ * roostd's supervisor table in a system granting a group: a member of
+ * the group, opening the system as "UID:NAME", sees what roostd knows of
+ * its actors (ROOST_ACTOR_F_ROOSTD); before, the table was made without
+ * the group and checked against the reader's own uid and the whole
+ * "UID:NAME". Needs root, to be 'nobody'.
+ */
+struct member_ids {
+	uid_t mi_uid;
+	gid_t mi_gid;
+};
+
+static int
+roostd_flag_of(void *arg, const roost_actor_info_t *a)
+{
+	if (strcmp(a->name, "echo") == 0)
+		*(uint32_t *)arg = a->flags | 0x80000000u;
+	return 0;
+}
+
+static int
+member_sees_roostd(void *arg)
+{
+	const struct member_ids *mi = arg;
+	char ref[sizeof(rsys) + 16];
+	roost_view_t *v;
+	uint32_t flags = 0;
+
+	if (setgroups(0, NULL) < 0 || setgid(mi->mi_gid) < 0 ||
+	    setuid(mi->mi_uid) < 0)
+		return 10;
+	snprintf(ref, sizeof(ref), "0:%s", rsys);
+	if (roost_view_open(&v, ref) != 0)
+		return 11;
+	if (roost_view_actors(v, roostd_flag_of, &flags) < 0)
+		return 12;
+	roost_view_close(v);
+	if (!(flags & 0x80000000u))
+		return 13; /* echo not listed */
+	return (flags & ROOST_ACTOR_F_ROOSTD) ? 0 : 14;
+}
+
+START_TEST(test_roostctl_group_sup_table)
+{
+	struct member_ids *mi = tu_shared_alloc(sizeof(*mi));
+	const struct passwd *nobody;
+	const struct group *gr;
+	char config[512];
+	pid_t rd;
+
+	nobody = getpwnam("nobody");
+	if (geteuid() != 0 || nobody == NULL) {
+		fprintf(stderr, "check_roostctl: group_sup_table skipped: "
+		        "needs root and the user 'nobody'\n");
+		return;
+	}
+	mi->mi_uid = nobody->pw_uid;
+	mi->mi_gid = nobody->pw_gid;
+	gr = getgrgid(nobody->pw_gid);
+	ck_assert_ptr_nonnull(gr);
+	snprintf(config, sizeof(config),
+	         "[system]\nslots = 32\ngroup = %s\n\n[actor echo]\n"
+	         "program = %%s\n",
+	         gr->gr_name);
+	ru_setup_names();
+	ru_write_config(config);
+	rd = ru_start_roostd(-1);
+	ru_wait_up();
+	wait_echo();
+	ck_assert_int_eq(tu_wait(tu_fork(member_sees_roostd, mi), 10000), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1669,5 +1745,7 @@ main(void)
 	                tu_tcase("no_disturb", test_roostctl_no_disturb, 240));
 	suite_add_tcase(s, tu_tcase("top", test_roostctl_top, 60));
 	suite_add_tcase(s, tu_tcase("metrics", test_roostctl_metrics, 120));
+	suite_add_tcase(s, tu_tcase("group_sup_table",
+	                            test_roostctl_group_sup_table, 60));
 	return tu_run(s);
 }

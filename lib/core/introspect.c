@@ -201,14 +201,16 @@ sup_map(roost_view_t *v, struct sup_map *sm)
 	char name[ROOST_SHM_NAME_MAX + 8];
 	struct roost__sup_hdr *h;
 	struct roost__sup_fixed f;
+	uint32_t owner;
 	uint64_t want;
 
 	memset(sm, 0, sizeof(*sm));
 	want = ROOST_SUP_HDR_SIZE +
 	       (uint64_t)sf->sf_nslots * sizeof(struct roost__sup_entry);
 	if (sup_shm_name(name, sizeof(name), v->vw_sys.sy_name) < 0 ||
-	    roost__plat_seg_open(name, ROOST_SUP_HDR_SIZE, want, &sm->sm_seg) <
-	        0)
+	    roost__plat_seg_open_trust(name, ROOST_SUP_HDR_SIZE, want,
+	                               sf->sf_uid, roost__sys_gid(&v->vw_sys),
+	                               &sm->sm_seg) < 0)
 		return;
 	h = sm->sm_seg.sg_base;
 	/* Pairs with the release in daemon/status.c. tag-sup-publish */
@@ -220,9 +222,10 @@ sup_map(roost_view_t *v, struct sup_map *sm)
 	    f.uf_hdr_size != ROOST_SUP_HDR_SIZE ||
 	    f.uf_entry_size != sizeof(struct roost__sup_entry) ||
 	    f.uf_nentries != sf->sf_nslots || f.uf_map_size != want ||
-	    sm->sm_seg.sg_len != want || f.uf_uid != roost__plat_uid() ||
+	    sm->sm_seg.sg_len != want || f.uf_uid != sf->sf_uid ||
 	    memchr(f.uf_name, '\0', sizeof(f.uf_name)) == NULL ||
-	    strcmp(f.uf_name, v->vw_sys.sy_name) != 0) {
+	    strcmp(f.uf_name, roost__system_owner(v->vw_sys.sy_name,
+	                                          &owner)) != 0) {
 		ROOST_CORRUPT(); /* logged; the view goes on without it */
 		goto out_unmap;
 	}
