@@ -47,6 +47,9 @@
 /* One hold of a mailbox lock copies at most this much. */
 #define QUEUE_CHUNK_BYTES (16u << 10)
 #define QUEUE_CHUNK_RECS  256u
+/* Times a copy of a private lane starts again because its receiver and
+ * sender moved under it, before the lane counts as damaged. */
+#define PRIVATE_LOOKS 64u
 /* Total wait for a mailbox lock held by someone else, per chunk. */
 #define QUEUE_LOCK_MS 1000
 
@@ -867,6 +870,7 @@ copy_lane(struct roost__mbox *mb, unsigned lane, uint32_t limit,
 	uint32_t chunk_recs;
 	bool started = false;
 	bool in_hand;
+	unsigned moved = 0;
 	unsigned i;
 	int rc;
 
@@ -883,10 +887,19 @@ copy_lane(struct roost__mbox *mb, unsigned lane, uint32_t limit,
 		 * (tag-rec-release) and the senders' of mh_tail. */
 		head = roost__load_acq(&h->mh_head[lane]);
 		tail = roost__load_acq(roost__mbox_tail_word(mb, lane));
+		/* A private lane moves under our lock: its receiver may have
+		 * taken records its sender has not published the tail of
+		 * yet (nothing to list), or consumed and let it refill
+		 * between our two loads (look again). */
+		if (roost__lane_private(lane) && (int64_t)(tail - head) < 0)
+			tail = head;
 		if (head % ROOST_REC_ALIGN != 0 ||
 		    tail % ROOST_REC_ALIGN != 0 || tail - head > cap) {
-			rc = ROOST_CORRUPT();
-			goto out_unlock;
+			roost__mbox_unlock(mb);
+			if (roost__lane_private(lane) &&
+			    ++moved < PRIVATE_LOOKS)
+				continue;
+			return ROOST_CORRUPT();
 		}
 		/* First chunk, or the receiver consumed past us meanwhile:
 		 * go on from its head. */
@@ -906,6 +919,11 @@ copy_lane(struct roost__mbox *mb, unsigned lane, uint32_t limit,
 			if (!roost__mbox_committed(mb, lane, pos) ||
 			    roost__mbox_read_rec(mb, lane, pos, &r) < 0 ||
 			    r.rc_len > tail - pos) {
+				/* Consumed and rewritten under us: go on
+				 * from the receiver's head. */
+				if (consumed_meanwhile(mb, lane, pos) &&
+				    ++moved < PRIVATE_LOOKS)
+					break;
 				rc = ROOST_CORRUPT();
 				goto out_unlock;
 			}
