@@ -21,13 +21,13 @@ static int
 intruder(void *arg)
 {
 	const struct passwd *pw = arg;
+	const struct tu_user u = {pw->pw_uid, pw->pw_gid};
 	char shm[ROOST_SHM_NAME_MAX];
 	roost_ctx_opts_t o;
 	roost_ctx_t *ctx;
 	int fd;
 
-	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0)
+	if (tu_become(&u) < 0)
 		return 10;
 	/* Through the library: our own namespace has no such system. */
 	roost_ctx_opts_init(&o);
@@ -84,8 +84,7 @@ START_TEST(test_other_uid_refused)
 END_TEST
 
 struct guest_arg {
-	uid_t ga_uid;
-	gid_t ga_gid;
+	struct tu_user ga_user;
 	char ga_ref[64]; /* "0:NAME" */
 	int ga_expect; /* 0: may come in; else the error expected */
 };
@@ -122,8 +121,7 @@ guest(void *arg)
 	roost_msg_t *m;
 	int rc;
 
-	if (setgroups(0, NULL) < 0 || setgid(ga->ga_gid) < 0 ||
-	    setuid(ga->ga_uid) < 0)
+	if (tu_become(&ga->ga_user) < 0)
 		return 10;
 	if (roost_systems_list(find_system, &fs) < 0)
 		return 15;
@@ -157,49 +155,29 @@ START_TEST(test_group_access)
 	roost_sys_opts_t so;
 	roost_ctx_opts_t o;
 	roost_ctx_t *ctx;
-	struct passwd *pw;
-	uid_t member_uid, outsider_uid;
-	gid_t member_gid, outsider_gid;
+	struct tu_user member, outsider;
 	char path[160];
 	struct stat st;
 	roost_msg_t *m;
 	pid_t pid;
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "check_perm: skipped: switching to another uid "
-		        "needs root (this runs as uid %u)\n",
-		        (unsigned)geteuid());
+	if (!tu_group_users("check_perm group_access", &member, &outsider))
 		return;
-	}
-	/* getpwnam's result is overwritten by the next call: copy. */
-	pw = getpwnam("nobody");
-	member_uid = pw ? pw->pw_uid : 0;
-	member_gid = pw ? pw->pw_gid : 0;
-	pw = getpwnam("daemon");
-	outsider_uid = pw ? pw->pw_uid : 0;
-	outsider_gid = pw ? pw->pw_gid : 0;
-	if (member_uid == 0 || outsider_uid == 0 ||
-	    outsider_gid == member_gid) {
-		fprintf(stderr, "check_perm: skipped: needs users 'nobody' and "
-		        "'daemon' in different groups\n");
-		return;
-	}
 	snprintf(sys, sizeof(sys), "%s-g", tu_sys);
 	roost_sys_opts_init(&so);
 	so.mode = 0660;
-	so.gid = member_gid;
+	so.gid = member.u_gid;
 	ck_assert_int_eq(roost_system_create(sys, &so), 0);
 	snprintf(path, sizeof(path), "/dev/shm/roost.0.%s", sys);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0660);
-	ck_assert_uint_eq(st.st_gid, member_gid);
+	ck_assert_uint_eq(st.st_gid, member.u_gid);
 	roost_ctx_opts_init(&o);
 	o.system = sys;
 	o.name = "owner";
 	ck_assert_int_eq(roost_ctx_open(&ctx, &o), 0);
 	snprintf(ga->ga_ref, sizeof(ga->ga_ref), "0:%s", sys);
-	ga->ga_uid = member_uid;
-	ga->ga_gid = member_gid;
+	ga->ga_user = member;
 	ga->ga_expect = 0;
 	pid = tu_fork(guest, ga);
 	ck_assert_int_eq(roost_recv(ctx, &m, 10000), 0);
@@ -208,8 +186,7 @@ START_TEST(test_group_access)
 	ck_assert_int_eq(roost_send(ctx, roost_msg_from(m), 6, NULL, 0, 1000),
 	                 0);
 	ck_assert_int_eq(tu_wait(pid, 10000), 0);
-	ga->ga_uid = outsider_uid;
-	ga->ga_gid = outsider_gid;
+	ga->ga_user = outsider;
 	ga->ga_expect = -EACCES;
 	ck_assert_int_eq(tu_wait(tu_fork(guest, ga), 10000), 0);
 	/* Nobody creates in another user's namespace. */

@@ -18,7 +18,6 @@
 #include <msgpack.h>
 #include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1645,11 +1644,6 @@ END_TEST
  * the group and checked against the reader's own uid and the whole
  * "UID:NAME". Needs root, to be 'nobody'.
  */
-struct member_ids {
-	uid_t mi_uid;
-	gid_t mi_gid;
-};
-
 static int
 roostd_flag_of(void *arg, const roost_actor_info_t *a)
 {
@@ -1661,13 +1655,12 @@ roostd_flag_of(void *arg, const roost_actor_info_t *a)
 static int
 member_sees_roostd(void *arg)
 {
-	const struct member_ids *mi = arg;
+	const struct tu_user *member = arg;
 	char ref[sizeof(rsys) + 16];
 	roost_view_t *v;
 	uint32_t flags = 0;
 
-	if (setgroups(0, NULL) < 0 || setgid(mi->mi_gid) < 0 ||
-	    setuid(mi->mi_uid) < 0)
+	if (tu_become(member) < 0)
 		return 10;
 	snprintf(ref, sizeof(ref), "0:%s", rsys);
 	if (roost_view_open(&v, ref) != 0)
@@ -1682,21 +1675,14 @@ member_sees_roostd(void *arg)
 
 START_TEST(test_roostctl_group_sup_table)
 {
-	struct member_ids *mi = tu_shared_alloc(sizeof(*mi));
-	const struct passwd *nobody;
+	struct tu_user *member = tu_shared_alloc(sizeof(*member));
 	const struct group *gr;
 	char config[512];
 	pid_t rd;
 
-	nobody = getpwnam("nobody");
-	if (geteuid() != 0 || nobody == NULL) {
-		fprintf(stderr, "check_roostctl: group_sup_table skipped: "
-		        "needs root and the user 'nobody'\n");
+	if (!tu_group_users("check_roostctl group_sup_table", member, NULL))
 		return;
-	}
-	mi->mi_uid = nobody->pw_uid;
-	mi->mi_gid = nobody->pw_gid;
-	gr = getgrgid(nobody->pw_gid);
+	gr = getgrgid(member->u_gid);
 	ck_assert_ptr_nonnull(gr);
 	snprintf(config, sizeof(config),
 	         "[system]\nslots = 32\ngroup = %s\n\n[actor echo]\n"
@@ -1707,7 +1693,7 @@ START_TEST(test_roostctl_group_sup_table)
 	rd = ru_start_roostd(-1);
 	ru_wait_up();
 	wait_echo();
-	ck_assert_int_eq(tu_wait(tu_fork(member_sees_roostd, mi), 10000), 0);
+	ck_assert_int_eq(tu_wait(tu_fork(member_sees_roostd, member), 10000), 0);
 	ru_stop_roostd(rd);
 }
 END_TEST

@@ -11,8 +11,6 @@
 #include "timers.h"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -1336,8 +1334,7 @@ END_TEST
  * refused. Needs root, to be those users.
  */
 struct member_arg {
-	uid_t ma_uid;
-	gid_t ma_gid;
+	struct tu_user ma_user;
 	int ma_expect; /* timers it must see, or a negative errno */
 	char ma_ref[ROOST_SYSTEM_NAME_MAX + 16];
 };
@@ -1357,10 +1354,9 @@ member_reads(void *arg)
 	int n = 0;
 	int rc;
 
-	if (setgroups(0, NULL) < 0 || setgid(ma->ma_gid) < 0 ||
-	    setuid(ma->ma_uid) < 0)
+	if (tu_become(&ma->ma_user) < 0)
 		return 10;
-	rc = roost__timers_snapshot(ma->ma_ref, 0, (int64_t)ma->ma_gid,
+	rc = roost__timers_snapshot(ma->ma_ref, 0, (int64_t)ma->ma_user.u_gid,
 	                            count_one, &n);
 	if (ma->ma_expect < 0)
 		return rc == ma->ma_expect ? 0 : 11;
@@ -1371,42 +1367,23 @@ START_TEST(test_timers_group_member_reads)
 {
 	struct member_arg *ma = tu_shared_alloc(sizeof(*ma));
 	struct rd_timers *t;
-	struct passwd *pw;
-	uid_t member_uid, outsider_uid;
-	gid_t member_gid, outsider_gid;
+	struct tu_user member, outsider;
 	uint64_t id;
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "check_timers: group_member_reads skipped: "
-		        "switching to another uid needs root\n");
+	if (!tu_group_users("check_timers group_member_reads", &member,
+	                    &outsider))
 		return;
-	}
-	pw = getpwnam("nobody");
-	member_uid = pw ? pw->pw_uid : 0;
-	member_gid = pw ? pw->pw_gid : 0;
-	pw = getpwnam("daemon");
-	outsider_uid = pw ? pw->pw_uid : 0;
-	outsider_gid = pw ? pw->pw_gid : 0;
-	if (member_uid == 0 || outsider_uid == 0 ||
-	    outsider_gid == member_gid) {
-		fprintf(stderr, "check_timers: group_member_reads skipped: "
-		        "needs users 'nobody' and 'daemon' in different "
-		        "groups\n");
-		return;
-	}
 	ck_assert_int_eq(rd_timers_create(&t, tu_sys, 64, 0660,
-	                                  (int64_t)member_gid),
+	                                  (int64_t)member.u_gid),
 	                 0);
 	ck_assert_int_eq(rd_timers_add(t, aid(7), aid(9), UINT64_MAX, 0, 3, 0,
 	                               "x", 1, &id),
 	                 0);
 	snprintf(ma->ma_ref, sizeof(ma->ma_ref), "0:%s", tu_sys);
-	ma->ma_uid = member_uid;
-	ma->ma_gid = member_gid;
+	ma->ma_user = member;
 	ma->ma_expect = 1;
 	ck_assert_int_eq(tu_wait(tu_fork(member_reads, ma), 10000), 0);
-	ma->ma_uid = outsider_uid;
-	ma->ma_gid = outsider_gid;
+	ma->ma_user = outsider;
 	ma->ma_expect = -EACCES;
 	ck_assert_int_eq(tu_wait(tu_fork(member_reads, ma), 10000), 0);
 	rd_timers_close(t);

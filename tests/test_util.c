@@ -5,6 +5,8 @@
 #include "test_util.h"
 
 #include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -114,6 +116,45 @@ tu_sys_teardown(void)
 {
 	roost_system_destroy(tu_sys);
 	ck_assert_int_eq(tu_shm_count(tu_sys), 0);
+}
+
+bool
+tu_group_users(const char *test, struct tu_user *member,
+               struct tu_user *outsider)
+{
+	const struct passwd *pw;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s: skipped: switching to another uid needs "
+		        "root (this runs as uid %u)\n",
+		        test, (unsigned)geteuid());
+		return false;
+	}
+	/* getpwnam's result is overwritten by the next call: copy. */
+	pw = getpwnam("nobody");
+	member->u_uid = pw ? pw->pw_uid : 0;
+	member->u_gid = pw ? pw->pw_gid : 0;
+	pw = getpwnam("daemon");
+	if (member->u_uid == 0 || pw == NULL || pw->pw_uid == 0 ||
+	    pw->pw_gid == member->u_gid) {
+		fprintf(stderr, "%s: skipped: needs users 'nobody' and "
+		        "'daemon' in different groups\n", test);
+		return false;
+	}
+	if (outsider != NULL) {
+		outsider->u_uid = pw->pw_uid;
+		outsider->u_gid = pw->pw_gid;
+	}
+	return true;
+}
+
+int
+tu_become(const struct tu_user *u)
+{
+	return setgroups(0, NULL) < 0 || setgid(u->u_gid) < 0 ||
+	               setuid(u->u_uid) < 0
+	           ? -1
+	           : 0;
 }
 
 roost_ctx_t *

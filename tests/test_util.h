@@ -39,6 +39,24 @@ int tu_run(Suite *suite);
  */
 void tu_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A user the permission tests switch to. */
+struct tu_user {
+	uid_t u_uid;
+	gid_t u_gid;
+};
+
+/*
+ * The users group tests switch to: 'nobody' (a member of the granted
+ * group, its primary one) and 'daemon' (an outsider, in another group).
+ * False, and a line on stderr naming 'test', when that cannot be done
+ * here: not root, or no such users. 'outsider' may be NULL.
+ */
+bool tu_group_users(const char *test, struct tu_user *member,
+                    struct tu_user *outsider);
+
+/* In a forked helper: become 'u', with no supplementary groups. 0 or -1. */
+int tu_become(const struct tu_user *u);
+
 /* Open a context on tu_sys, optionally registering 'name'; asserts. */
 roost_ctx_t *tu_open(const char *name);
 /* Same with a user-lane ring of 'mbox_bytes'. */
