@@ -8,7 +8,7 @@
  *   stops.c     one stop per child as a state machine driven by the loop
  *               (graceful stop, SIGTERM, SIGKILL at each deadline)
  *   shutdown.c  the ordered shutdown, tier by tier, on those stops
- *   requests.c  requests from actors (core/proto.h) and their replies
+ *   requests.c  requests from actors (core/sup/proto.h) and their replies
  *   notices.c   monitors and links, and the notices they produce
  *   watch.c     a thread watching processes that are not roostd's
  *               children (adopted actors, one-shots) through pidfds
@@ -22,7 +22,7 @@
 #define ROOSTD_RD_H
 
 #include "config.h"
-#include "core/proto.h"
+#include "core/sup/proto.h"
 
 #include <stdarg.h>
 #include <signal.h>

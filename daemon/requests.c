@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * requests.c - requests from actors (core/proto.h): each payload is
+ * requests.c - requests from actors (core/sup/proto.h): each payload is
  * decoded and checked field by field; anything malformed is answered
  * ROOST_EPROTO and changes nothing.
  */
 #include "rd.h"
 #include "timers.h"
-#include "core/mp.h"
+#include "core/msg/mp.h"
 
 #include <msgpack.h>
 #include <stdio.h>

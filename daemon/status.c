@@ -4,7 +4,7 @@
  * requests that need more than a number in reply.
  *
  *  - The supervisor table, /dev/shm/roost.UID.SYSTEM.sup (layout and
- *    protocol in lib/core/shm_format.h, "Supervisor table"): one entry
+ *    protocol in lib/core/shm/shm_format.h, "Supervisor table"): one entry
  *    per slot with what only roostd knows (state, restarts, policy,
  *    group, last exit, dead letters). rd_status_sync() runs once per
  *    loop turn and rewrites only the entries whose content changed

@@ -8,7 +8,7 @@
  * min-heap in roostd's own memory and is rebuilt on adoption.
  *
  * The table's format, and the reader tools use, are the library's:
- * lib/core/timer_table.h.
+ * lib/core/shm/timer_table.h.
  */
 #ifndef ROOSTD_TIMERS_H
 #define ROOSTD_TIMERS_H

@@ -15,7 +15,7 @@
 #include "monitors.h"
 #include "nodes.h"
 #include "wire.h"
-#include "core/proto.h"
+#include "core/sup/proto.h"
 
 #include <nats/nats.h>
 #include <stdatomic.h>

@@ -3,9 +3,62 @@
 # includes daemon/ or tools/, and no folders include each other in a
 # cycle (tsort refuses a graph with a loop). The layers, bottom up:
 # include/ (the public API), lib/linux/ (the platform), lib/core/ (the
-# library), then daemon/, tools/, bench/, examples/ and tests/ on top.
+# library, itself in layers: shm/, mbox/, msg/, then sup/ and view/),
+# then daemon/, tools/, bench/, examples/ and tests/ on top.
+#
+# With a build directory (check-layers.sh build-test), it also checks
+# what the include graph cannot see: that no object file of a lib/core
+# layer uses a function or variable defined by a layer above it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# lib/core's layers, bottom up; sup/ and view/ are siblings (neither uses
+# the other).
+layer_rank() {
+	case $1 in
+	shm) echo 1 ;;
+	mbox) echo 2 ;;
+	msg) echo 3 ;;
+	sup | view) echo 4 ;;
+	*) echo 0 ;;
+	esac
+}
+
+if [ $# -eq 1 ]; then
+	objs="$1/CMakeFiles/roost_objects.dir/lib/core"
+	if [ ! -d "$objs" ]; then
+		echo "check-layers: no objects under $objs" >&2
+		exit 1
+	fi
+	defs=$(mktemp)
+	trap 'rm -f "$defs"' EXIT
+	# "symbol layer" for every global a lib/core object defines.
+	for o in "$objs"/*/*.o; do
+		l=$(basename "$(dirname "$o")")
+		nm --defined-only -g "$o" | awk -v l="$l" 'NF == 3 { print $3, l }'
+	done | sort >"$defs"
+	bad=0
+	for o in "$objs"/*/*.o; do
+		l=$(basename "$(dirname "$o")")
+		while read -r sym to; do
+			if [ "$(layer_rank "$to")" -gt "$(layer_rank "$l")" ] ||
+				{ [ "$to" != "$l" ] &&
+					[ "$(layer_rank "$to")" -eq "$(layer_rank "$l")" ]; }; then
+				echo "check-layers: ${o#"$objs"/} ($l) uses $sym ($to)" >&2
+				bad=1
+			fi
+		done < <(nm -u "$o" | awk '{ print $2 }' | sort -u | join - "$defs")
+	done
+	if [ "$bad" -ne 0 ]; then
+		echo "check-layers: a lib/core layer calls up" >&2
+		exit 1
+	fi
+	echo "check-layers: no lib/core object uses a layer above its own"
+	exit 0
+elif [ $# -ne 0 ]; then
+	echo "usage: check-layers.sh [BUILD_DIR]" >&2
+	exit 1
+fi
 
 # The folder of the file '#include "inc"' in 'from' names, or nothing for
 # a system header. Searched like the build does: the including file's

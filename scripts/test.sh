@@ -9,6 +9,7 @@ scripts/check-readme.sh
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_WERROR=ON \
 	>/dev/null
 cmake --build build-test -j"$(nproc)"
+scripts/check-layers.sh build-test
 # Every other CMake build type compiles warning-free too (compile only;
 # Debug is the sanitized build below). -O3 and NDEBUG see code paths,
 # and -Wmaybe-uninitialized cases, that RelWithDebInfo does not.

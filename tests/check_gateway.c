@@ -10,7 +10,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "core/proto.h"
+#include "core/sup/proto.h"
 
 enum { KIND_ECHO = 1, KIND_REPLY = 100, KIND_SEQ = 7, KIND_DONE = 8 };
 

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto.h - the request protocol between libroost and roostd.
+ *
+ * roostd is the actor registered as "roostd". A request is a message on
+ * roostd's system lane with one of the kinds below, a correlation id
+ * chosen by the caller, and a MessagePack array as payload (flagged
+ * ROOST_SEND_MSGPACK). roostd answers every request it can parse with
+ * ROOST__KIND_REPLY on the caller's system lane, the same correlation id,
+ * and the array [rc] or [rc, value] (rc 0 or a negative errno).
+ * Requests roostd cannot parse get [-EPROTO]; unknown kinds [-ENOSYS].
+ *
+ *   kind                 request                          reply value
+ *   SPAWN               [program, [argv...], name|nil,    address
+ *                         restart, flags, mbox_bytes,
+ *                         shutdown_ms]
+ *   KILL                [address]                         -
+ *   SHUTDOWN            []                                -
+ *   TIMER               [to, delay_us, interval_us,       timer id
+ *                         kind, flags, payload(bin)]
+ *   CANCEL              [timer id]                        -
+ *   MONITOR             [address]                         monitor ref
+ *   DEMONITOR           [monitor ref]                     -
+ *   LINK / UNLINK       [address]                         -
+ *   WATCH               [pid, pid_start, flags]           -
+ *   DONE                [exit status]                     (no reply)
+ *   STOPPING            [address]                         (no reply)
+ *   DRAIN               []                                count dropped
+ *
+ * Addresses travel as their 64-bit id. WATCH asks roostd to watch the
+ * calling process (a one-shot actor made by roost_spawn_fn): it is sent
+ * from the one-shot's own context, so its address is the sender. DONE
+ * is the one-shot's last word: its exit status, which roostd (not its
+ * parent) could not learn otherwise. STOPPING tells roostd that
+ * roost_stop() was called on an address, before the target hears of it:
+ * its exit is then a stop, not a failure (the mailbox that would show
+ * it is gone once the target closes).
+ *
+ * Notices (ROOST_KIND_DOWN / ROOST_KIND_EXIT, roost.h) are MessagePack
+ * maps: {"aid", "name", "pid", "reason", "status", "signal",
+ * "restarting", "ref"}; roost_notice_decode() reads them.
+ */
+#ifndef ROOST_CORE_PROTO_H
+#define ROOST_CORE_PROTO_H
+
+#include "core/msg/msg.h"
+
+#define ROOST__ROOSTD_NAME "roostd"
+
+
+/* Largest request or reply payload. */
+#define ROOST__REQ_MAX 8192u
+
+/*
+ * Send 'req' (MessagePack, 'len' bytes) to roostd's system lane with a
+ * fresh correlation id and wait up to 'timeout_ms' for the matching
+ * reply, which is taken aside: the message this context was handling
+ * stays in hand (and stays the one redelivered after a crash). Replies
+ * to earlier calls that timed out are discarded on the way. On success
+ * '*rc' is the reply's code and '*value' its value (0 if none).
+ * Returns 0, -ENOTCONN when no roostd runs, or a send / receive error.
+ */
+int roost__roostd_call(roost_ctx_t *ctx, uint32_t kind, const void *req,
+                       size_t len, int timeout_ms, int64_t *rc,
+                       uint64_t *value);
+
+/* A reply's bytes: 'rp_cap' bytes at 'rp_buf' (the caller's), 'rp_len'
+ * of them used. */
+struct roost__reply {
+	uint8_t *rp_buf;
+	size_t rp_cap;
+	size_t rp_len;
+};
+
+/* The same request, its reply copied raw into 'rp' (ROOST_EPROTO if
+ * larger than rp_cap). */
+int roost__roostd_request(roost_ctx_t *ctx, uint32_t kind, const void *req,
+                          size_t len, int timeout_ms,
+                          struct roost__reply *rp);
+
+/* Decode a raw reply's [rc] or [rc, value] into 'up': '*rc' and, if
+ * present, '*value' (a view into 'up'). ROOST_EPROTO if malformed. */
+struct msgpack_unpacked;
+struct msgpack_object;
+int roost__reply_split(const struct roost__reply *rp,
+                       struct msgpack_unpacked *up, int64_t *rc,
+                       const struct msgpack_object **value);
+
+/* Ask roostd to watch this process, a one-shot actor (spawn_fn.c), and
+ * tell it the status the one-shot is about to exit with. */
+int roost__watch_self(roost_ctx_t *ctx, uint32_t flags);
+void roost__oneshot_done(roost_ctx_t *ctx, int status);
+/* Tell roostd (if one runs) that 'aid' is being stopped. No reply. */
+void roost__roostd_tell(roost_ctx_t *ctx, uint32_t kind, uint64_t arg);
+
+
+#endif /* ROOST_CORE_PROTO_H */
