@@ -2,7 +2,11 @@
 /*
  * rd.h - roostd's state and the interfaces between its modules:
  *
- *   roostd.c    main: arguments, create or adopt the system, the loop
+ *   roostd.c    main: arguments and config, then run the system
+ *   system.c    the one-roostd lock; create, adopt or clean the system
+ *   start.c     from a system to the loop: tables, mailboxes, the
+ *               config's actors in start order, or adoption
+ *   loop.c      the main loop, until the shutdown has ended
  *   children.c  the child table: spawn, attach, exits, restart by policy,
  *               strategies and intensity
  *   stops.c     one stop per child as a state machine driven by the loop
@@ -13,6 +17,9 @@
  *   watch.c     a thread watching processes that are not roostd's
  *               children (adopted actors, one-shots) through pidfds
  *   adopt.c     taking over a system whose roostd died
+ *   audit.c     putting back what roostd owns in the system segment
+ *   status.c    the supervisor table in shm for tools
+ *   timers.c    alarms (timers.h)
  *   log.c       logging (stderr, or syslog-style lines to a file)
  *
  * roostd is single-threaded except for watch.c's thread, which only
@@ -156,9 +163,32 @@ struct rd {
 	int rd_exit;                 /* exit status when the loop ends */
 };
 
+/* The heartbeat's period: tools call a roostd whose beat is older than
+ * ROOST_HEARTBEAT_STALE_NS hung. */
+#define RD_HEARTBEAT_NS (100ull * 1000000u)
+static_assert(RD_HEARTBEAT_NS * 4 <= ROOST_HEARTBEAT_STALE_NS,
+              "tools must never take a live roostd for stale");
+
 /* Signals, set by handlers (roostd.c) and read by the loop. */
 extern volatile sig_atomic_t rd_sig_chld;
 extern volatile sig_atomic_t rd_sig_stop;
+
+/* system.c: take the one-roostd lock of 'system' (its shm name into
+ * 'name'); the descriptor, held for life, or -1 (logged). */
+int rd_lock_take(const char *system, char *name, size_t len);
+/* Create the system, or find one to adopt, or clean a stale one.
+ * Returns 0 (created), 1 (adopt it), -1 (logged). */
+int rd_system_create_or_adopt(const char *name, const struct rd_config *cfg);
+
+/* start.c: everything between a created (or adopted) system and the
+ * loop. 0, or -1 (logged; what did start is stopped by the shutdown). */
+int rd_start(struct rd *rd, bool adopt);
+void rd_free(struct rd *rd);
+
+/* loop.c: the main loop, until the shutdown has stopped every actor. */
+void rd_loop(struct rd *rd);
+/* Say roostd is alive (pid and time in the system header). */
+void rd_heartbeat(struct roost__sys *sy);
 
 /* audit.c: put back what roostd owns in the system segment if a stray
  * write changed it (the fixed header, its actors' and its own slots). */
@@ -208,8 +238,11 @@ enum rd_stop_for rd_stop_end(struct rd *rd, struct rd_child *ch);
  * together). True once no actor process is left. */
 bool rd_shutdown_step(struct rd *rd);
 
-/* requests.c */
+/* requests.c: requests from actors, and the operators' DRAIN. */
 void rd_request(struct rd *rd, const roost_msg_t *m);
+/* Handle requests from a receive's 'rc'/'m' on, without waiting, up to a
+ * bound, or until one begins the shutdown. */
+void rd_requests_handle(struct rd *rd, int rc, roost_msg_t *m);
 /* Handle what is queued now (no waiting), a bounded number. */
 void rd_requests_drain(struct rd *rd);
 void rd_reply(struct rd *rd, roost_aid_t to, uint64_t corr, int64_t rc,
@@ -241,16 +274,11 @@ int rd_adopt(struct rd *rd);
 
 /* status.c: the supervisor table in shm for tools (shm_format.h),
  * brought up to date once per loop turn (created on the first call);
- * exits and dead letters that the child table does not keep; and the
- * operators' requests TIMERS and DRAIN (>0: answered already). */
-struct msgpack_object;
+ * exits and dead letters that the child table does not keep. */
 void rd_status_sync(struct rd *rd);
 void rd_status_close(void);
 void rd_status_exit(struct rd *rd, const struct rd_child *ch, int status,
                     bool known, roost_exit_reason_t reason);
 void rd_status_deadletter(struct rd *rd, const struct rd_child *ch);
-int rd_status_request(struct rd *rd, const roost_msg_t *m,
-                      const struct msgpack_object *a, uint64_t *value,
-                      bool *has_value);
 
 #endif /* ROOSTD_RD_H */

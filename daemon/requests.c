@@ -12,6 +12,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
+/* Requests handled per loop turn before signals and alarms are looked
+ * at again. */
+#define REQUESTS_PER_TURN 256
+/* One DRAIN request drops at most this many letters. */
+#define DRAIN_MAX (1u << 20)
+
 void
 rd_reply(struct rd *rd, roost_aid_t to, uint64_t corr, int64_t rc,
          bool has_value, uint64_t value)
@@ -331,6 +337,37 @@ describe(struct rd *rd, roost_aid_t aid, char *buf, size_t len)
 	return buf;
 }
 
+/* DRAIN []: drop every queued dead letter; the value is how many. */
+static int
+req_drain(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
+          uint64_t *value)
+{
+	roost_msg_t *d;
+	uint64_t n = 0;
+	uint32_t i;
+	int rc = 0;
+
+	if (a->via.array.size != 0)
+		return -EPROTO;
+	if (rd->rd_dead == NULL)
+		return -ENOTCONN;
+	/* Each receive releases the one before, so when it says -EAGAIN
+	 * every letter taken is gone. Damaged records are skipped by the
+	 * receive itself. */
+	for (i = 0; i < DRAIN_MAX; i++) {
+		rc = roost_recv(rd->rd_dead, &d, 0);
+		if (rc == 0)
+			n++;
+		else if (rc != ROOST_ECORRUPT)
+			break;
+	}
+	rd_log(RD_INFO, "%llu dead letter(s) drained at the request of %u.%u",
+	       (unsigned long long)n, roost_aid_slot(roost_msg_from(m)),
+	       roost_aid_gen(roost_msg_from(m)));
+	*value = n;
+	return 0;
+}
+
 /* Dispatch one request; >0: answered later. */
 static int
 dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
@@ -377,7 +414,9 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 		req_done(rd, m, a);
 		return 1; /* no reply */
 	case ROOST__KIND_DRAIN:
-		return rd_status_request(rd, m, a, value, has_value);
+		rc = req_drain(rd, m, a, value);
+		*has_value = rc == 0;
+		return rc;
 	case ROOST__KIND_STOPPING:
 		/* Believed only when the lane really is shut: nobody can
 		 * make roostd give up an actor by saying so. A stop asked by
@@ -425,4 +464,34 @@ rd_request(struct rd *rd, const roost_msg_t *m)
 		       roost_aid_gen(roost_msg_from(m)), roost_strerror(rc));
 	rd_reply(rd, roost_msg_from(m), roost_msg_corr(m), rc, has_value,
 	         value);
+}
+
+/* Handle requests from 'rc'/'m' on, without waiting, up to a bound, or
+ * until one begins the shutdown (the loop's next turn starts it). */
+void
+rd_requests_handle(struct rd *rd, int rc, roost_msg_t *m)
+{
+	if (rc == -EAGAIN || rc == -ETIMEDOUT || rc == -EINTR)
+		return;
+	bool stopping = rd->rd_stopping;
+	int n;
+
+	for (n = 0; rc == 0 && n < REQUESTS_PER_TURN; n++) {
+		if (roost_msg_flags(m) & ROOST_MSG_SYSTEM)
+			rd_request(rd, m);
+		if (rd->rd_stopping != stopping)
+			return;
+		rc = roost_recv(rd->rd_ctx, &m, 0);
+	}
+	if (rc == ROOST_ECORRUPT)
+		rd_log(RD_ERR, "roostd's mailbox: damaged records skipped");
+}
+
+void
+rd_requests_drain(struct rd *rd)
+{
+	roost_msg_t *m = NULL;
+	int rc = roost_recv(rd->rd_ctx, &m, 0);
+
+	rd_requests_handle(rd, rc, m);
 }

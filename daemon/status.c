@@ -1,30 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * status.c - what roostd publishes for tools, and the operators'
- * requests that need more than a number in reply.
- *
- *  - The supervisor table, /dev/shm/roost.UID.SYSTEM.sup (layout and
- *    protocol in lib/core/shm/shm_format.h, "Supervisor table"): one entry
- *    per slot with what only roostd knows (state, restarts, policy,
- *    group, last exit, dead letters). rd_status_sync() runs once per
- *    loop turn and rewrites only the entries whose content changed
- *    (compared with a private shadow copy), so it costs O(children) and
- *    touches shared memory only on a change. Exit reasons and per-actor
- *    dead letters are not kept in the child table; children.c hands
- *    them over (rd_status_exit, rd_status_deadletter).
- *  - DRAIN: receive and drop every queued dead letter.
+ * status.c - what roostd publishes for tools: the supervisor table,
+ * /dev/shm/roost.UID.SYSTEM.sup (layout and protocol in
+ * lib/core/shm/shm_format.h, "Supervisor table"): one entry per slot
+ * with what only roostd knows (state, restarts, policy, group, last exit,
+ * dead letters). rd_status_sync() runs once per loop turn and rewrites
+ * only the entries whose content changed (compared with a private shadow
+ * copy), so it costs O(children) and touches shared memory only on a
+ * change. Exit reasons and per-actor dead letters are not kept in the
+ * child table; children.c hands them over (rd_status_exit,
+ * rd_status_deadletter).
  *
  * Only roostd's main thread calls these.
  */
 #include "rd.h"
 
-#include <msgpack.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* One DRAIN request drops at most this many letters. */
-#define DRAIN_MAX (1u << 20)
 
 /* Per child (index in rd_kids): what the child table does not keep. */
 struct st_extra {
@@ -334,53 +327,4 @@ rd_status_deadletter(struct rd *rd, const struct rd_child *ch)
 
 	if (x != NULL)
 		x->sx_deadletters++;
-}
-
-/* --- DRAIN ------------------------------------------------------------ */
-
-/* DRAIN []: drop every queued dead letter; the value is how many. */
-static int
-req_drain(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
-          uint64_t *value)
-{
-	roost_msg_t *d;
-	uint64_t n = 0;
-	uint32_t i;
-	int rc = 0;
-
-	if (a->via.array.size != 0)
-		return -EPROTO;
-	if (rd->rd_dead == NULL)
-		return -ENOTCONN;
-	/* Each receive releases the one before, so when it says -EAGAIN
-	 * every letter taken is gone. Damaged records are skipped by the
-	 * receive itself. */
-	for (i = 0; i < DRAIN_MAX; i++) {
-		rc = roost_recv(rd->rd_dead, &d, 0);
-		if (rc == 0)
-			n++;
-		else if (rc != ROOST_ECORRUPT)
-			break;
-	}
-	rd_log(RD_INFO, "%llu dead letter(s) drained at the request of %u.%u",
-	       (unsigned long long)n, roost_aid_slot(roost_msg_from(m)),
-	       roost_aid_gen(roost_msg_from(m)));
-	*value = n;
-	return 0;
-}
-
-int
-rd_status_request(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
-                  uint64_t *value, bool *has_value)
-{
-	int rc;
-
-	switch (roost_msg_kind(m)) {
-	case ROOST__KIND_DRAIN:
-		rc = req_drain(rd, m, a, value);
-		*has_value = rc == 0;
-		return rc;
-	default:
-		return -ENOSYS;
-	}
 }

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * start.c - everything between a created (or adopted) system and the
+ * loop: the child table, roostd's two mailboxes, the alarm table, the
+ * pidfd watcher, then the config's actors in start order (or adoption
+ * of the running ones); and freeing it all at the end.
+ */
+#include "rd.h"
+#include "timers.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+/* roostd's receive spin (see rd_start). */
+#define ROOSTD_SPIN_NS 5000
+
+/* The config's actors as children, pools expanded, in start order. */
+static int
+children_from_config(struct rd *rd)
+{
+	const struct rd_actor *a;
+	struct rd_child *ch;
+	char name[ROOST_NAME_MAX + 16]; /* the config checked it fits */
+	uint32_t k;
+	int i;
+
+	for (i = 0; i < rd->rd_cfg->rc_nactors; i++) {
+		a = &rd->rd_cfg->rc_actors[i];
+		for (k = 1; k <= a->ra_count; k++) {
+			if (a->ra_count > 1)
+				snprintf(name, sizeof(name), "%s.%u", a->ra_name, k);
+			else
+				snprintf(name, sizeof(name), "%s", a->ra_name);
+			ch = rd_child_add(rd, name, a->ra_group);
+			if (ch == NULL ||
+			    rd_spec_copy(&ch->ch_spec, a->ra_program, a->ra_argv,
+			                 a->ra_argc) < 0)
+				return -1;
+			ch->ch_spec.sp_restart = a->ra_restart;
+			ch->ch_spec.sp_daemon = a->ra_daemon;
+			ch->ch_spec.sp_mbox_bytes = a->ra_mbox_bytes;
+			ch->ch_spec.sp_shutdown_ms = a->ra_shutdown_ms;
+			ch->ch_order = a->ra_order;
+		}
+	}
+	return 0;
+}
+
+static void
+timer_lost(void *arg, uint64_t id, const char *why)
+{
+	(void)arg;
+	rd_log(RD_ERR, "alarm %llu lost at adoption: %s",
+	       (unsigned long long)id, why);
+}
+
+static int
+levels_init(struct rd *rd)
+{
+	int g;
+
+	for (g = 0; g < rd->rd_cfg->rc_ngroups; g++) {
+		rd->rd_levels[g].lv_times =
+			calloc(rd->rd_cfg->rc_groups[g].rg_intensity + 1u,
+			       sizeof(uint64_t));
+		if (rd->rd_levels[g].lv_times == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+open_ctx(struct rd *rd, roost_ctx_t **out, const char *name)
+{
+	roost_ctx_opts_t o;
+	int rc;
+
+	roost_ctx_opts_init(&o);
+	o.system = rd->rd_system;
+	o.name = name;
+	rc = roost_ctx_open(out, &o);
+	if (rc < 0)
+		rd_log(RD_ERR, "cannot open roostd's mailbox '%s': %s", name,
+		       roost_strerror(rc));
+	return rc;
+}
+
+static int
+open_timers(struct rd *rd, bool adopt)
+{
+	int rc = -ENOENT;
+
+	if (adopt)
+		rc = rd_timers_adopt(&rd->rd_timers, rd->rd_system, timer_lost,
+		                     rd);
+	if (rc == ROOST_ECORRUPT) {
+		rd_log(RD_ERR, "the alarm table failed validation: every alarm "
+		       "of the previous roostd is lost");
+		rd_timers_unlink(rd->rd_system);
+		rc = -ENOENT;
+	}
+	if (rc == -ENOENT)
+		rc = rd_timers_create(&rd->rd_timers, rd->rd_system,
+		                      rd->rd_cfg->rc_timers,
+		                      rd->rd_cfg->rc_sys.mode,
+		                      rd->rd_cfg->rc_sys.gid);
+	if (rc < 0)
+		rd_log(RD_ERR, "cannot %s the alarm table: %s",
+		       adopt ? "adopt" : "create", roost_strerror(rc));
+	else if (adopt)
+		rd_log(RD_INFO, "%u alarm(s) resumed",
+		       rd_timers_count(rd->rd_timers));
+	return rc;
+}
+
+/* Start order means order of readiness: the next actor starts once this
+ * one attached (or ended), so it may look its elder siblings up. */
+static void
+wait_started(struct rd *rd, const struct rd_child *ch)
+{
+	uint64_t next_beat = 0;
+	uint64_t now;
+
+	while (ch->ch_state == CH_STARTING && !rd->rd_stopping &&
+	       !rd_sig_stop) {
+		/* Alive while an actor is slow to attach: tools must not
+		 * call a starting system hung. */
+		now = roost__plat_now_ns();
+		if (now >= next_beat) {
+			rd_heartbeat(&rd->rd_sy);
+			next_beat = now + RD_HEARTBEAT_NS;
+		}
+		if (rd_sig_chld) {
+			rd_sig_chld = 0;
+			rd_children_reap(rd);
+		}
+		rd_children_poll_attach(rd);
+		if (ch->ch_state == CH_STARTING)
+			usleep(200);
+	}
+}
+
+/* Everything between a created (or adopted) system and the loop. */
+int
+rd_start(struct rd *rd, bool adopt)
+{
+	int k;
+
+	rd->rd_kids_cap = (int)rd->rd_sy.sy_fixed.sf_nslots;
+	rd->rd_kids = calloc((size_t)rd->rd_kids_cap, sizeof(*rd->rd_kids));
+	if (rd->rd_kids == NULL || levels_init(rd) < 0)
+		return -1;
+	/* The alarm table before our name: whoever finds "roostd" finds
+	 * the table too (tools read it without asking us). */
+	if (open_timers(rd, adopt) < 0)
+		return -1;
+	if (open_ctx(rd, &rd->rd_ctx, ROOST__ROOSTD_NAME) < 0 ||
+	    open_ctx(rd, &rd->rd_dead, "deadletters") < 0)
+		return -1;
+	/* A short receive spin: roostd serves a control plane, and a long
+	 * spin costs its callers a scheduling slice when they share a CPU. */
+	roost_ctx_set_int(rd->rd_ctx, "spin-ns", ROOSTD_SPIN_NS);
+	if (rd_watch_start(rd->rd_ctx) < 0)
+		return -1;
+	if (children_from_config(rd) < 0) {
+		rd_log(RD_ERR, "too many actors for the table");
+		return -1;
+	}
+	if (adopt)
+		return rd_adopt(rd);
+	for (k = 0; k < rd->rd_nkids && !rd->rd_stopping && !rd_sig_stop;
+	     k++) {
+		/* A failure during start-up may have started it already
+		 * (a one_for_all restart of its group). */
+		if (rd->rd_kids[k].ch_state != CH_DOWN ||
+		    rd->rd_kids[k].ch_pid != 0)
+			continue;
+		if (rd_child_spawn(rd, &rd->rd_kids[k]) < 0)
+			return -1;
+		wait_started(rd, &rd->rd_kids[k]);
+	}
+	return 0;
+}
+
+void
+rd_free(struct rd *rd)
+{
+	int i;
+
+	for (i = 0; i < rd->rd_nkids; i++)
+		rd_spec_free(&rd->rd_kids[i].ch_spec);
+	free(rd->rd_kids);
+	for (i = 0; i <= RD_MAX_GROUPS; i++)
+		free(rd->rd_levels[i].lv_times);
+	free(rd->rd_mons);
+	free(rd->rd_links);
+}
