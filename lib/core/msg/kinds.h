@@ -12,9 +12,8 @@
  * once: X(NAME, number, display name). ROOST__KIND_NAME below and the
  * names tools show (roost_view_kind_name) come from this list; the three
  * public ones (ROOST_KIND_STOP, _DOWN, _EXIT in roost.h) are checked
- * against it. Operators' requests (daemon/status.c,
- * lib/core/roostd_ops.c): DRAIN receives and drops every queued dead
- * letter and answers how many. 0xffffff1c (TIMERS, a request older
+ * against it. DRAIN, an operator's request (roost_deadletters_drain),
+ * receives and drops every queued dead letter and answers how many. 0xffffff1c (TIMERS, a request older
  * roostds answered) stays unused: tools read the alarm table through the
  * view API (roost_view_timers) instead.
  */

@@ -3,7 +3,7 @@
  * mp.h - reading MessagePack from a peer, the library's one way: a bounds
  * check before msgpack-c decodes anything (mp_check.c), then lookups in a
  * decoded map (mp_map.c). Every decoder of a payload or a reply (pack.c,
- * control.c, roostd_call.c, roostd_ops.c, roostd) goes through these.
+ * control.c, roostd_call.c, roostd) goes through these.
  */
 #ifndef ROOST_CORE_MP_H
 #define ROOST_CORE_MP_H

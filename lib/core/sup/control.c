@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * control.c - the calls that ask roostd: spawn, kill, shutdown, alarms,
- * monitors and links (proto.h has the wire format), and the decoder of
+ * monitors, links and the dead-letter drain (proto.h has the wire format), and the decoder of
  * the notices roostd sends back.
  */
 #include "core/sup/sup.h"
@@ -41,9 +41,11 @@ pack_str(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_body(pk, s, n);
 }
 
-/* One address or ref: the common single-argument request. */
+/* A request of 'n' (0 or 1) unsigned arguments: an address, a ref, a
+ * timer id, or nothing. */
 static int
-ask_u64(roost_ctx_t *ctx, uint32_t kind, uint64_t arg, uint64_t *value)
+ask_u64(roost_ctx_t *ctx, uint32_t kind, const uint64_t *arg, uint32_t n,
+        uint64_t *value)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -52,8 +54,9 @@ ask_u64(roost_ctx_t *ctx, uint32_t kind, uint64_t arg, uint64_t *value)
 		return -EINVAL;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 1);
-	msgpack_pack_uint64(&pk, arg);
+	msgpack_pack_array(&pk, n);
+	if (n == 1)
+		msgpack_pack_uint64(&pk, *arg);
 	return ask(ctx, kind, &sb, ROOST_ROOSTD_TIMEOUT_MS, value);
 }
 
@@ -113,22 +116,24 @@ roost_spawn(roost_ctx_t *ctx, const roost_spawn_opts_t *o,
 int
 roost_kill(roost_ctx_t *ctx, roost_aid_t aid)
 {
-	return ask_u64(ctx, ROOST__KIND_KILL, aid.id, NULL);
+	return ask_u64(ctx, ROOST__KIND_KILL, &aid.id, 1, NULL);
 }
 
 int
 roost_shutdown(roost_ctx_t *ctx)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	return ask_u64(ctx, ROOST__KIND_SHUTDOWN, NULL, 0, NULL);
+}
 
-	if (ctx == NULL)
-		return -EINVAL;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 0);
-	return ask(ctx, ROOST__KIND_SHUTDOWN, &sb, ROOST_ROOSTD_TIMEOUT_MS,
-	           NULL);
+int
+roost_deadletters_drain(roost_ctx_t *ctx, uint64_t *count)
+{
+	uint64_t n = 0;
+	int rc = ask_u64(ctx, ROOST__KIND_DRAIN, NULL, 0, &n);
+
+	if (rc == 0 && count != NULL)
+		*count = n;
+	return rc;
 }
 
 int
@@ -181,7 +186,7 @@ roost_send_interval(roost_ctx_t *ctx, roost_aid_t to, uint64_t delay_us,
 int
 roost_timer_cancel(roost_ctx_t *ctx, uint64_t timer_id)
 {
-	return ask_u64(ctx, ROOST__KIND_CANCEL, timer_id, NULL);
+	return ask_u64(ctx, ROOST__KIND_CANCEL, &timer_id, 1, NULL);
 }
 
 int
@@ -189,7 +194,7 @@ roost_monitor(roost_ctx_t *ctx, roost_aid_t target, uint64_t *ref)
 {
 	if (ctx != NULL && roost_aid_node(target) != 0)
 		return roost__remote_monitor(ctx, target, ref);
-	return ask_u64(ctx, ROOST__KIND_MONITOR, target.id, ref);
+	return ask_u64(ctx, ROOST__KIND_MONITOR, &target.id, 1, ref);
 }
 
 int
@@ -197,19 +202,19 @@ roost_demonitor(roost_ctx_t *ctx, uint64_t ref)
 {
 	if (ctx != NULL && ROOST__REF_IS_REMOTE(ref))
 		return roost__remote_demonitor(ctx, ref);
-	return ask_u64(ctx, ROOST__KIND_DEMONITOR, ref, NULL);
+	return ask_u64(ctx, ROOST__KIND_DEMONITOR, &ref, 1, NULL);
 }
 
 int
 roost_link(roost_ctx_t *ctx, roost_aid_t peer)
 {
-	return ask_u64(ctx, ROOST__KIND_LINK, peer.id, NULL);
+	return ask_u64(ctx, ROOST__KIND_LINK, &peer.id, 1, NULL);
 }
 
 int
 roost_unlink(roost_ctx_t *ctx, roost_aid_t peer)
 {
-	return ask_u64(ctx, ROOST__KIND_UNLINK, peer.id, NULL);
+	return ask_u64(ctx, ROOST__KIND_UNLINK, &peer.id, 1, NULL);
 }
 
 /* The WATCH request of a one-shot child, sent from its own context. */

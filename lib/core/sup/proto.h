@@ -64,28 +64,6 @@ int roost__roostd_call(roost_ctx_t *ctx, uint32_t kind, const void *req,
                        size_t len, int timeout_ms, int64_t *rc,
                        uint64_t *value);
 
-/* A reply's bytes: 'rp_cap' bytes at 'rp_buf' (the caller's), 'rp_len'
- * of them used. */
-struct roost__reply {
-	uint8_t *rp_buf;
-	size_t rp_cap;
-	size_t rp_len;
-};
-
-/* The same request, its reply copied raw into 'rp' (ROOST_EPROTO if
- * larger than rp_cap). */
-int roost__roostd_request(roost_ctx_t *ctx, uint32_t kind, const void *req,
-                          size_t len, int timeout_ms,
-                          struct roost__reply *rp);
-
-/* Decode a raw reply's [rc] or [rc, value] into 'up': '*rc' and, if
- * present, '*value' (a view into 'up'). ROOST_EPROTO if malformed. */
-struct msgpack_unpacked;
-struct msgpack_object;
-int roost__reply_split(const struct roost__reply *rp,
-                       struct msgpack_unpacked *up, int64_t *rc,
-                       const struct msgpack_object **value);
-
 /* Ask roostd to watch this process, a one-shot actor (spawn_fn.c), and
  * tell it the status the one-shot is about to exit with. */
 int roost__watch_self(roost_ctx_t *ctx, uint32_t flags);

@@ -2,12 +2,19 @@
 /*
  * roostd_call.c - a request to roostd and the wait for its reply
  * (proto.h): the one path every call that asks roostd for something
- * takes, with a raw reply for those whose answer is more than a number.
+ * takes (control.c, spawn_fn.c).
  */
 #include "core/sup/sup.h"
 #include "core/msg/mp.h"
 
 #include <msgpack.h>
+
+/* A reply's bytes: 'rp_cap' bytes at 'rp_buf', 'rp_len' of them used. */
+struct raw_reply {
+	uint8_t *rp_buf;
+	size_t rp_cap;
+	size_t rp_len;
+};
 
 /* How long one wait for the reply lasts before roostd's liveness is
  * checked again. */
@@ -17,7 +24,7 @@ struct reply_match {
 	uint64_t rm_roostd;
 	uint64_t rm_corr;
 	bool rm_mine;                    /* the reply to this request */
-	struct roost__reply *rm_reply;
+	struct raw_reply *rm_reply;
 };
 
 /* Take roostd's replies to this request and to earlier ones of this
@@ -29,7 +36,7 @@ static bool
 match_reply(const roost_msg_t *m, void *arg)
 {
 	struct reply_match *rm = arg;
-	struct roost__reply *rp = rm->rm_reply;
+	struct raw_reply *rp = rm->rm_reply;
 	uint64_t corr = roost_msg_corr(m);
 
 	if (roost_msg_kind(m) != ROOST__KIND_REPLY ||
@@ -103,9 +110,11 @@ send_request(roost_ctx_t *ctx, uint32_t kind, const void *req, size_t len,
 	return rc == -ESRCH || rc == -ESHUTDOWN ? -ENOTCONN : rc;
 }
 
-int
-roost__roostd_request(roost_ctx_t *ctx, uint32_t kind, const void *req,
-                      size_t len, int timeout_ms, struct roost__reply *rp)
+/* Send the request and wait for its reply, copied raw into 'rp'
+ * (ROOST_EPROTO if larger than rp_cap). */
+static int
+roostd_request(roost_ctx_t *ctx, uint32_t kind, const void *req,
+               size_t len, int timeout_ms, struct raw_reply *rp)
 {
 	struct reply_match rm;
 	roost_aid_t roostd;
@@ -144,9 +153,11 @@ roost__roostd_request(roost_ctx_t *ctx, uint32_t kind, const void *req,
 	}
 }
 
-int
-roost__reply_split(const struct roost__reply *rp, msgpack_unpacked *up,
-                   int64_t *rc, const msgpack_object **value)
+/* Decode a raw reply's [rc] or [rc, value] into 'up': '*rc' and, if
+ * present, '*value' (a view into 'up'). ROOST_EPROTO if malformed. */
+static int
+reply_split(const struct raw_reply *rp, msgpack_unpacked *up,
+            int64_t *rc, const msgpack_object **value)
 {
 	const msgpack_object *o;
 
@@ -176,7 +187,7 @@ int
 roost__roostd_call(roost_ctx_t *ctx, uint32_t kind, const void *req,
                    size_t len, int timeout_ms, int64_t *rc, uint64_t *value)
 {
-	struct roost__reply rp = {NULL, ROOST__REQ_MAX, 0};
+	struct raw_reply rp = {NULL, ROOST__REQ_MAX, 0};
 	const msgpack_object *v;
 	msgpack_unpacked up;
 	int ret;
@@ -184,10 +195,10 @@ roost__roostd_call(roost_ctx_t *ctx, uint32_t kind, const void *req,
 	rp.rp_buf = roost__malloc(rp.rp_cap);
 	if (rp.rp_buf == NULL)
 		return -ENOMEM;
-	ret = roost__roostd_request(ctx, kind, req, len, timeout_ms, &rp);
+	ret = roostd_request(ctx, kind, req, len, timeout_ms, &rp);
 	if (ret == 0) {
 		msgpack_unpacked_init(&up);
-		ret = roost__reply_split(&rp, &up, rc, &v);
+		ret = reply_split(&rp, &up, rc, &v);
 		*value = 0;
 		if (ret == 0 && v != NULL) {
 			if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
