@@ -60,7 +60,7 @@ gw_say_hello(struct gw *gw)
 		.fr_size = (uint32_t)strlen(name)};
 
 	if (gw_link_ready(gw))
-		(void)gw_publish(gw, gw->gw_subj_nodes, &f, buf, sizeof(buf));
+		(void)gw_publish(gw, gw->gw_subj_hello, &f, buf, sizeof(buf));
 }
 
 void
@@ -367,10 +367,20 @@ run(struct gw *gw)
 			else
 				gw_monitor_remote(gw, m);
 			break;
+		case ROOST__KIND_LINK:
+			if (roost_aid_node(roost_msg_from(m)) == 0)
+				gw_link_request(gw, m);
+			else
+				gw_link_remote(gw, m);
+			break;
 		case ROOST__KIND_DEMONITOR:
 			gw_demonitor_request(gw, m);
 			break;
+		case ROOST__KIND_UNLINK:
+			gw_unlink_request(gw, m);
+			break;
 		case ROOST_KIND_DOWN:
+		case ROOST_KIND_EXIT:
 			if (roost_aid_node(roost_msg_from(m)) == 0)
 				gw_down_local(gw, m);
 			else
@@ -429,9 +439,13 @@ setup(struct gw *gw, const char *path)
 	if (getrandom(&gw->gw_instance, sizeof(gw->gw_instance), 0) !=
 	    sizeof(gw->gw_instance))
 		gw->gw_instance = gw_now_ns() ^ (uint64_t)getpid() << 32;
-	snprintf(gw->gw_subj_nodes, GW_SUBJECT_MAX, "%s.nodes", g->gw_prefix);
-	gw_subject(gw, g->gw_node, false, gw->gw_subj_usr, GW_SUBJECT_MAX);
-	gw_subject(gw, g->gw_node, true, gw->gw_subj_ctl, GW_SUBJECT_MAX);
+	snprintf(gw->gw_subj_hello, GW_SUBJECT_MAX, "%s.nodes.%s", g->gw_prefix,
+	         g->gw_node);
+	snprintf(gw->gw_subj_nodes, GW_SUBJECT_MAX, "%s.nodes.*", g->gw_prefix);
+	snprintf(gw->gw_subj_usr, GW_SUBJECT_MAX, "%s.node.%s.usr.*",
+	         g->gw_prefix, g->gw_node);
+	snprintf(gw->gw_subj_ctl, GW_SUBJECT_MAX, "%s.node.%s.ctl.*",
+	         g->gw_prefix, g->gw_node);
 	rc = open_ctx(&gw->gw_ctx, true);
 	if (rc == 0)
 		rc = open_ctx(&gw->gw_in_usr, false);
@@ -462,12 +476,13 @@ main(int argc, char **argv)
 	if (rc == 0) {
 		rc = run(&gw);
 		gw_log(&gw, "stopping (%s): %llu published, %llu delivered, "
-		       "%llu not delivered, %llu bad frames",
+		       "%llu not delivered, %llu bad frames, %llu forged",
 		       rc == 0 ? "stop" : roost_strerror(rc),
 		       (unsigned long long)gw.gw_sent,
 		       (unsigned long long)gw.gw_received,
 		       (unsigned long long)gw.gw_dropped,
-		       (unsigned long long)gw.gw_garbage);
+		       (unsigned long long)gw.gw_garbage,
+		       (unsigned long long)gw.gw_forged);
 	}
 	gw_link_close(&gw);
 	roost_ctx_close(gw.gw_in_usr);

@@ -20,8 +20,12 @@
 #include <nats/nats.h>
 #include <stdatomic.h>
 
-/* Subjects: PREFIX.node.NAME.usr (user lane), PREFIX.node.NAME.ctl
- * (system lane: replies, stops, lookups, errors), PREFIX.nodes (HELLO). */
+/* Subjects (docs/distribution.md, "Subjects and permissions"): a frame
+ * for node T from node S goes on PREFIX.node.T.usr.S (user lane) or
+ * PREFIX.node.T.ctl.S (system lane: replies, stops, lookups, errors);
+ * S's HELLO on PREFIX.nodes.S. The last token names the sender: NATS
+ * permissions let S publish only there, and the receiving gateway
+ * refuses a frame whose sender address is not S's (inbound.c). */
 #define GW_SUBJECT_MAX 96
 
 /* How long a flush waits for the server's answer. */
@@ -59,9 +63,10 @@ struct gw {
 	atomic_bool gw_refused;   /* another gateway serves this node */
 	atomic_bool gw_claim_logged;
 	struct gw_monitors gw_mons; /* forwarding loop only */
-	char gw_subj_nodes[GW_SUBJECT_MAX];
-	char gw_subj_usr[GW_SUBJECT_MAX];
-	char gw_subj_ctl[GW_SUBJECT_MAX];
+	char gw_subj_hello[GW_SUBJECT_MAX]; /* PREFIX.nodes.ME: publish */
+	char gw_subj_nodes[GW_SUBJECT_MAX]; /* PREFIX.nodes.*: subscribe */
+	char gw_subj_usr[GW_SUBJECT_MAX];   /* PREFIX.node.ME.usr.* */
+	char gw_subj_ctl[GW_SUBJECT_MAX];   /* PREFIX.node.ME.ctl.* */
 	char gw_link_state[320];  /* "connected to URL" or why not (only
 	                             the forwarding loop writes it) */
 	uint8_t *gw_out_buf;      /* the forwarding loop's frame buffer */
@@ -70,6 +75,8 @@ struct gw {
 	atomic_bool gw_resync;            /* reconnected: no HELLO until the
 	                                     server has our subscriptions */
 	atomic_uint_fast64_t gw_garbage;  /* frames dropped as malformed */
+	atomic_uint_fast64_t gw_forged;   /* frames whose sender is not the
+	                                     node their subject names */
 	atomic_uint_fast64_t gw_dropped;  /* messages not delivered */
 	atomic_uint_fast64_t gw_sent;     /* frames published */
 	atomic_uint_fast64_t gw_received; /* frames delivered */
@@ -79,7 +86,8 @@ struct gw {
 void gw_log(const struct gw *gw, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The subject of node 'node''s lane: system (ctl) or user (usr). */
+/* The subject this node publishes on for node 'node''s lane: system
+ * (ctl) or user (usr), this node's name last. */
 void gw_subject(const struct gw *gw, const char *node, bool system,
                 char *out, size_t len);
 
@@ -123,13 +131,17 @@ int gw_route(struct gw *gw, uint32_t id, bool system, char *subject,
 void gw_answer_error(struct gw *gw, const roost_msg_t *m, uint64_t from,
                      int err);
 
-/* Monitors across nodes (monitors.c), forwarding loop only: a local
- * actor's MONITOR / DEMONITOR request; MONITOR and DOWN from another
- * node (handed over by inbound.c); roostd's DOWN for a watched actor;
- * a node lost (silent, or its gateway restarted). */
+/* Monitors and links across nodes (monitors.c), forwarding loop only:
+ * a local actor's MONITOR / DEMONITOR / LINK / UNLINK request; MONITOR,
+ * LINK and DOWN or EXIT from another node (handed over by inbound.c);
+ * roostd's DOWN for a watched actor; a node lost (silent, or its
+ * gateway restarted). */
 void gw_monitor_request(struct gw *gw, const roost_msg_t *m);
 void gw_demonitor_request(struct gw *gw, const roost_msg_t *m);
+void gw_link_request(struct gw *gw, const roost_msg_t *m);
+void gw_unlink_request(struct gw *gw, const roost_msg_t *m);
 void gw_monitor_remote(struct gw *gw, const roost_msg_t *m);
+void gw_link_remote(struct gw *gw, const roost_msg_t *m);
 void gw_down_local(struct gw *gw, const roost_msg_t *m);
 void gw_down_remote(struct gw *gw, const roost_msg_t *m);
 void gw_monitors_node_lost(struct gw *gw, uint32_t node);

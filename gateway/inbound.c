@@ -22,14 +22,22 @@ worth_logging(uint64_t n)
 	return n <= 10 || n % 1000 == 0;
 }
 
+/* Count a frame dropped on 'subject' in 'count'; log it as 'what'. */
+static void
+drop_frame(struct gw *gw, atomic_uint_fast64_t *count, const char *what,
+           const char *subject, const char *why)
+{
+	uint64_t n = atomic_fetch_add(count, 1) + 1;
+
+	if (worth_logging(n))
+		gw_log(gw, "%s on %s: %s (%llu so far)", what, subject, why,
+		       (unsigned long long)n);
+}
+
 static void
 garbage(struct gw *gw, const char *subject, const char *why)
 {
-	uint64_t n = atomic_fetch_add(&gw->gw_garbage, 1) + 1;
-
-	if (worth_logging(n))
-		gw_log(gw, "dropped a bad frame on %s: %s (%llu so far)",
-		       subject, why, (unsigned long long)n);
+	drop_frame(gw, &gw->gw_garbage, "dropped a bad frame", subject, why);
 }
 
 static roost_aid_t
@@ -117,7 +125,10 @@ answer_whereis(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 	uint64_t id;
 	int32_t err;
 	struct gw_frame r = {.fr_type = GW_ANSWER, .fr_to = f->fr_from,
-	                     .fr_corr = f->fr_corr, .fr_flags = GW_F_REPLY};
+	                     .fr_corr = f->fr_corr, .fr_flags = GW_F_REPLY,
+	                     .fr_from = gw->gw_self.id |
+	                                ((uint64_t)gw->gw_conf->gw_node_id
+	                                 << 16)};
 	int rc;
 
 	memcpy(name, f->fr_data, f->fr_size);
@@ -161,15 +172,17 @@ deliver_answer(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 
 /* MONITOR and DOWN go to the forwarding loop, which owns the monitor
  * tables: a message to the gateway itself from the remote address, the
- * ref as correlation id; MONITOR carries the target's address, DOWN the
- * notice. */
+ * ref as correlation id; MONITOR (LINK with GW_F_LINK) carries the
+ * target's address, DOWN the notice (kind DOWN or EXIT). */
 static void
 hand_over(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 {
 	bool down = f->fr_type == GW_DOWN;
 	struct roost__out o = {
 		.o_from = f->fr_from, .o_corr = f->fr_corr,
-		.o_kind = down ? ROOST_KIND_DOWN : ROOST__KIND_MONITOR,
+		.o_kind = down ? f->fr_kind
+		        : (f->fr_flags & GW_F_LINK) ? ROOST__KIND_LINK
+		                                    : ROOST__KIND_MONITOR,
 		.o_flags = down ? ROOST_REC_MSGPACK : 0,
 		.o_lane = ROOST_LANE_SYS,
 		.o_data = down ? (const void *)f->fr_data : (const void *)&f->fr_to,
@@ -179,9 +192,54 @@ hand_over(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 		atomic_fetch_add(&gw->gw_dropped, 1);
 }
 
+/* The sender a subject names: its last token (gw.h). */
+static const char *
+subject_sender(const char *subject)
+{
+	const char *dot = strrchr(subject, '.');
+
+	return dot != NULL ? dot + 1 : subject;
+}
+
+static void
+forged(struct gw *gw, const char *subject, const char *why)
+{
+	drop_frame(gw, &gw->gw_forged, "refused a forged frame", subject, why);
+}
+
+/* The frame's sender is the node the subject names: NATS lets only
+ * that node publish there (its permissions), so this binds the sender
+ * address to a node's credentials. The node must have said HELLO (the
+ * table binds its name to its id; a newcomer hears from us only after
+ * we took its HELLO, so nothing legitimate comes earlier). */
+static bool
+sender_bound(struct gw *gw, const char *subject, const struct gw_frame *f)
+{
+	uint32_t id;
+	uint64_t addr;
+	bool up;
+
+	if (gw_nodes_by_name(&gw->gw_nodes, subject_sender(subject),
+	                     gw_now_ns(), &id, &up) < 0) {
+		forged(gw, subject, "from a node not heard of");
+		return false;
+	}
+	if (node_of(f->fr_from) != id) {
+		forged(gw, subject, "sender address of another node");
+		return false;
+	}
+	if (f->fr_type == GW_ANSWER && f->fr_size == sizeof(addr)) {
+		memcpy(&addr, f->fr_data, sizeof(addr));
+		if (node_of(addr) != id) {
+			forged(gw, subject, "answer with another node's address");
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Decode and check what every frame on a node subject must satisfy:
- * addressed to this node. (A sender not yet in the node table is
- * served; answering it needs the table and is logged when it fails.) */
+ * addressed to this node, from the node its subject names. */
 static bool
 decode_for_me(struct gw *gw, natsMsg *msg, struct gw_frame *f)
 {
@@ -200,7 +258,7 @@ decode_for_me(struct gw *gw, natsMsg *msg, struct gw_frame *f)
 		garbage(gw, natsMsg_GetSubject(msg), "addressed to another node");
 		return false;
 	}
-	return true;
+	return sender_bound(gw, natsMsg_GetSubject(msg), f);
 }
 
 static void
@@ -300,6 +358,10 @@ gw_on_nodes(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
 	}
 	memcpy(name, f.fr_data, f.fr_size);
 	name[f.fr_size] = '\0';
+	if (strcmp(name, subject_sender(natsMsg_GetSubject(msg))) != 0) {
+		forged(gw, natsMsg_GetSubject(msg), "hello of another node");
+		goto out;
+	}
 	id = node_of(f.fr_from);
 	if (f.fr_corr == gw->gw_instance)
 		goto out; /* our own */

@@ -16,8 +16,8 @@ void
 gw_subject(const struct gw *gw, const char *node, bool system, char *out,
            size_t len)
 {
-	snprintf(out, len, "%s.node.%s.%s", gw->gw_conf->gw_prefix, node,
-	         system ? "ctl" : "usr");
+	snprintf(out, len, "%s.node.%s.%s.%s", gw->gw_conf->gw_prefix, node,
+	         system ? "ctl" : "usr", gw->gw_conf->gw_node);
 }
 
 static void

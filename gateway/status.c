@@ -5,6 +5,7 @@
  *
  *   {"node": NAME, "id": ID, "connected": bool, "link": TEXT,
  *    "published": N, "delivered": N, "undelivered": N, "bad_frames": N,
+ *    "forged": N,
  *    "nodes": [{"name": NAME, "id": ID, "up": bool,
  *               "last_seen_ms": MS}, ...]}
  *
@@ -64,7 +65,7 @@ gw_answer_nodes(struct gw *gw, const roost_msg_t *m)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 9);
+	msgpack_pack_map(&pk, 10);
 	pack_str(&pk, "node");
 	pack_str(&pk, gw->gw_conf->gw_node);
 	pack_u64(&pk, "id", gw->gw_conf->gw_node_id);
@@ -79,6 +80,7 @@ gw_answer_nodes(struct gw *gw, const roost_msg_t *m)
 	pack_u64(&pk, "delivered", gw->gw_received);
 	pack_u64(&pk, "undelivered", gw->gw_dropped);
 	pack_u64(&pk, "bad_frames", gw->gw_garbage);
+	pack_u64(&pk, "forged", gw->gw_forged);
 	pack_str(&pk, "nodes");
 	/* The table may grow between the count and the walk: never past
 	 * what the array declares. */

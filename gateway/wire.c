@@ -105,8 +105,9 @@ check_type(const struct gw_frame *f)
 		name[f->fr_size] = '\0';
 		return roost__name_valid(name) ? NULL : "whereis of a bad name";
 	case GW_ANSWER:
-		if (!actor_aid(f->fr_to) || f->fr_corr == 0)
-			return "answer without a caller or a call id";
+		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
+		    f->fr_corr == 0)
+			return "answer without addresses or a call id";
 		if (f->fr_size == 8) {
 			uint64_t id;
 
@@ -128,6 +129,8 @@ check_type(const struct gw_frame *f)
 		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
 		    !ROOST__REF_IS_REMOTE(f->fr_corr))
 			return "down without addresses or a remote ref";
+		if (f->fr_kind != ROOST_KIND_DOWN && f->fr_kind != ROOST_KIND_EXIT)
+			return "down that is neither DOWN nor EXIT";
 		return roost_msgpack_valid(f->fr_data, f->fr_size)
 		       ? NULL : "down whose notice is not MessagePack";
 	case GW_HELLO:

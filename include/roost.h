@@ -632,8 +632,9 @@ ROOST_EXTERN int roost_timer_cancel(roost_ctx_t *ctx, uint64_t timer_id);
  * A monitor of another node's actor is kept by the gateways
  * (docs/distribution.md): its ref has bit 63 set; its DOWN says why the
  * actor ended, or reason "noconnection" when its node was lost (silent,
- * or its gateway restarted), or "lost" when it did not exist. Links
- * across nodes are not done yet (-EHOSTUNREACH).
+ * or its gateway restarted), or "lost" when it did not exist. A link to
+ * another node's actor is kept by the gateways the same way: EXIT with
+ * the remote reason, "noconnection" or "lost".
  */
 #define ROOST_KIND_DOWN 0xffffff02u
 #define ROOST_KIND_EXIT 0xffffff03u

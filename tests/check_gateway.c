@@ -14,6 +14,9 @@
 
 enum { KIND_ECHO = 1, KIND_REPLY = 100, KIND_SEQ = 7, KIND_DONE = 8 };
 
+/* examples/echo_actor.c: link to the sender, answer the result. */
+enum { KIND_LINK_ME = 8 };
+
 #define STREAM_N 100000u
 #define WAIT_MS 15000
 
@@ -395,14 +398,14 @@ START_TEST(test_gateway_tls)
 }
 END_TEST
 
-/* The next DOWN notice on 'ctx', decoded. */
+/* The next notice of kind 'kind' on 'ctx', decoded. */
 static void
-next_down(roost_ctx_t *ctx, roost_notice_t *n)
+next_notice(roost_ctx_t *ctx, uint32_t kind, roost_notice_t *n)
 {
 	roost_msg_t *m;
 
 	ck_assert_int_eq(roost_recv(ctx, &m, WAIT_MS), 0);
-	ck_assert_uint_eq(roost_msg_kind(m), ROOST_KIND_DOWN);
+	ck_assert_uint_eq(roost_msg_kind(m), kind);
 	ck_assert_int_eq(roost_notice_decode(m, n), 0);
 }
 
@@ -439,7 +442,7 @@ START_TEST(test_gateway_monitor)
 
 	ck_assert_int_eq(roost_whereis(cb, "echo", &local), 0);
 	ck_assert_int_eq(roost_kill(cb, local), 0);
-	next_down(ca, &n);
+	next_notice(ca, ROOST_KIND_DOWN, &n);
 	ck_assert_uint_eq(n.ref, ref);
 	ck_assert_uint_eq(n.aid.id, echo_b.id);
 	ck_assert_int_eq(n.reason, ROOST_EXIT_KILLED);
@@ -447,7 +450,7 @@ START_TEST(test_gateway_monitor)
 
 	nu_actor(&b, "gateway", &gw, &restarts);
 	ck_assert_int_eq(kill(gw, SIGKILL), 0);
-	next_down(ca, &n);
+	next_notice(ca, ROOST_KIND_DOWN, &n);
 	ck_assert_uint_eq(n.ref, ref2);
 	ck_assert_uint_eq(n.aid.id, gw_b.id);
 	ck_assert_int_eq(n.reason, ROOST_EXIT_NOCONNECTION);
@@ -592,18 +595,18 @@ START_TEST(test_gateway_garbage_dropped)
 	ck_assert_int_eq(natsConnection_ConnectTo(&nc, url), NATS_OK);
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = (uint8_t)(i * 7 + 3);
-	publish(nc, "roost.node.a.usr", junk, sizeof(junk));   /* 1 */
-	publish(nc, "roost.node.a.ctl", junk, 3);              /* 2 */
-	publish(nc, "roost.nodes", junk, sizeof(junk));        /* 3 */
+	publish(nc, "roost.node.a.usr.b", junk, sizeof(junk)); /* 1 */
+	publish(nc, "roost.node.a.ctl.b", junk, 3);            /* 2 */
+	publish(nc, "roost.nodes.b", junk, sizeof(junk));      /* 3 */
 	frame(junk, 9, 1, to_c, 0);
-	publish(nc, "roost.node.a.usr", junk, 40);             /* 4 version */
+	publish(nc, "roost.node.a.usr.b", junk, 40);           /* 4 version */
 	frame(junk, 1, 1, to_c, 100);
-	publish(nc, "roost.node.a.usr", junk, 40);             /* 5 size */
+	publish(nc, "roost.node.a.usr.b", junk, 40);           /* 5 size */
 	frame(junk, 1, 77, to_c, 0);
-	publish(nc, "roost.node.a.ctl", junk, 40);             /* 6 type */
+	publish(nc, "roost.node.a.ctl.b", junk, 40);           /* 6 type */
 	frame(junk, 1, 1, to_c, 0);
 	memcpy(junk + 16, &to_c, 8);
-	publish(nc, "roost.node.a.usr", junk, 40);             /* 7 not a's */
+	publish(nc, "roost.node.a.usr.b", junk, 40);           /* 7 not a's */
 	ck_assert_int_eq(natsConnection_Flush(nc), NATS_OK);
 	natsConnection_Destroy(nc);
 
@@ -614,6 +617,169 @@ START_TEST(test_gateway_garbage_dropped)
 	echo_call(cb, nu_whereis_wait(cb, "echo@a", WAIT_MS), "after");
 	ck_assert_int_eq(roost_ctx_close(cb), 0);
 	two_nodes_stop(&s, &a, &b);
+}
+END_TEST
+
+/* Links across nodes, both ways: a's context linked to b's echo gets
+ * EXIT when it is killed; a's echo linked (by itself) to b's context
+ * sends that context EXIT when it is killed; a link to b's gateway
+ * ends with EXIT noconnection when that gateway is killed. */
+START_TEST(test_gateway_link)
+{
+	struct nu_server s;
+	struct nu_node a, b;
+	roost_ctx_t *ca, *cb;
+	roost_aid_t echo_b, echo_a, gw_b, local;
+	roost_notice_t n;
+	roost_msg_t *r;
+	int32_t rc;
+	pid_t gw;
+	uint32_t restarts;
+
+	two_nodes_start(&s, &a, &b);
+	ca = nu_node_open(&a, NULL);
+	cb = nu_node_open(&b, NULL);
+	echo_b = nu_whereis_wait(ca, "echo@b", WAIT_MS);
+	echo_a = nu_whereis_wait(cb, "echo@a", WAIT_MS);
+	gw_b = nu_whereis_wait(ca, "gateway@b", WAIT_MS);
+	ck_assert_int_eq(roost_link(ca, echo_b), 0);
+	ck_assert_int_eq(roost_link(ca, gw_b), 0);
+	/* In place at b once a system-lane call has gone the same way. */
+	ck_assert_int_eq(roost_call(ca, echo_b, KIND_ECHO, ROOST_SEND_SYSTEM,
+	                            "w", 1, WAIT_MS, &r), 0);
+	ck_assert_int_eq(roost_whereis(cb, "echo", &local), 0);
+	ck_assert_int_eq(roost_kill(cb, local), 0);
+	next_notice(ca, ROOST_KIND_EXIT, &n);
+	ck_assert_uint_eq(n.ref, 0);
+	ck_assert_uint_eq(n.aid.id, echo_b.id);
+	ck_assert_int_eq(n.reason, ROOST_EXIT_KILLED);
+
+	/* The other way: a's echo links to b's context, then ends. */
+	ck_assert_int_eq(roost_call(cb, echo_a, KIND_LINK_ME, ROOST_SEND_SYSTEM,
+	                            NULL, 0, WAIT_MS, &r), 0);
+	ck_assert_uint_eq(roost_msg_size(r), sizeof(rc));
+	memcpy(&rc, roost_msg_data(r), sizeof(rc));
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(roost_whereis(ca, "echo", &local), 0);
+	ck_assert_int_eq(roost_kill(ca, local), 0);
+	next_notice(cb, ROOST_KIND_EXIT, &n);
+	ck_assert_uint_eq(n.ref, 0);
+	ck_assert_uint_eq(n.aid.id, echo_a.id);
+	ck_assert_int_eq(n.reason, ROOST_EXIT_KILLED);
+
+	/* b's gateway lost: the link to it ends with noconnection. */
+	nu_actor(&b, "gateway", &gw, &restarts);
+	ck_assert_int_eq(kill(gw, SIGKILL), 0);
+	next_notice(ca, ROOST_KIND_EXIT, &n);
+	ck_assert_uint_eq(n.aid.id, gw_b.id);
+	ck_assert_int_eq(n.reason, ROOST_EXIT_NOCONNECTION);
+
+	ck_assert_int_eq(roost_ctx_close(cb), 0);
+	ck_assert_int_eq(roost_ctx_close(ca), 0);
+	two_nodes_stop(&s, &a, &b);
+}
+END_TEST
+
+/* One node's NATS user, with the permissions docs/distribution.md
+ * gives a node: publish only on subjects naming it as the sender. */
+static void
+node_user(FILE *f, const char *node)
+{
+	fprintf(f, "{user: %s, password: pw%s, permissions: {"
+	        "publish: [\"roost.nodes.%s\", \"roost.node.*.usr.%s\", "
+	        "\"roost.node.*.ctl.%s\"], "
+	        "subscribe: [\"roost.nodes.*\", \"roost.node.%s.usr.*\", "
+	        "\"roost.node.%s.ctl.*\"]}}\n",
+	        node, node, node, node, node, node, node);
+}
+
+/* A MSG frame (gateway/wire.h) from 'from' to 'to', kind 'kind'. */
+static void
+msg_frame(uint8_t *buf, uint64_t to, uint64_t from, uint32_t kind)
+{
+	frame(buf, 1, 1, to, 0);
+	memcpy(buf + 16, &from, 8);
+	memcpy(buf + 32, &kind, 4);
+}
+
+/* Nodes a and b with a NATS user each (publish only as themselves). A
+ * rogue with b's credentials tries to pass as a: on a's subjects the
+ * server refuses it; on b's own subjects with a's sender address (or a
+ * HELLO naming a) a's gateway refuses and counts it. The first message
+ * a's actor gets is b's real one. */
+START_TEST(test_gateway_forgery)
+{
+	char conf[64];
+	const char *args[] = {"-c", conf, NULL};
+	struct nu_server s;
+	struct nu_node a, b;
+	natsConnection *nc = NULL;
+	natsOptions *o = NULL;
+	roost_ctx_t *sink, *cb;
+	roost_aid_t echo_a, at_a;
+	roost_msg_t *m;
+	uint8_t buf[64];
+	char url[64];
+	char out[2048];
+	uint64_t to, as_a;
+	FILE *f;
+
+	snprintf(conf, sizeof(conf), "/tmp/roost-nats-%d.conf", (int)getpid());
+	f = fopen(conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "authorization {\nusers = [\n");
+	node_user(f, "a");
+	node_user(f, "b");
+	fprintf(f, "]\n}\n");
+	fclose(f);
+	nu_server_start(&s, args);
+	nu_node_start(&a, "a", 1, s.ns_port, "user = a\npassword = pwa\n");
+	nu_node_start(&b, "b", 2, s.ns_port, "user = b\npassword = pwb\n");
+	sink = nu_node_open(&a, "sink");
+	cb = nu_node_open(&b, NULL);
+	at_a = nu_whereis_wait(cb, "sink@a", WAIT_MS);
+	echo_a = nu_whereis_wait(cb, "echo@a", WAIT_MS);
+	echo_call(cb, echo_a, "honest");
+
+	snprintf(url, sizeof(url), "nats://127.0.0.1:%d", s.ns_port);
+	ck_assert_int_eq(natsOptions_Create(&o), NATS_OK);
+	ck_assert_int_eq(natsOptions_SetURL(o, url), NATS_OK);
+	ck_assert_int_eq(natsOptions_SetUserInfo(o, "b", "pwb"), NATS_OK);
+	ck_assert_int_eq(natsConnection_Connect(&nc, o), NATS_OK);
+	to = at_a.id;
+	as_a = echo_a.id;               /* a's echo, node bits 1 */
+	msg_frame(buf, to, as_a, KIND_SEQ);
+	/* Refused by the server: b may not publish as a. */
+	publish(nc, "roost.node.a.usr.a", buf, 40);
+	publish(nc, "roost.node.a.ctl.a", buf, 40);
+	/* Refused by a's gateway: b's subject, a's sender address. */
+	publish(nc, "roost.node.a.usr.b", buf, 40);
+	/* A HELLO naming node a on b's subject. */
+	frame(buf, 1, 5, 1, 1);
+	buf[18] = 9;                    /* node id 9 in 'from' */
+	buf[40] = 'a';
+	publish(nc, "roost.nodes.b", buf, 41);
+	ck_assert_int_eq(natsConnection_Flush(nc), NATS_OK);
+	natsConnection_Destroy(nc);
+	natsOptions_Destroy(o);
+	/* Two subscriptions, two threads: in either order. */
+	nu_log_wait(&a, "refused a forged frame on roost.node.a.usr.b: sender "
+	            "address of another node", WAIT_MS);
+	nu_log_wait(&a, "refused a forged frame on roost.nodes.b: hello of "
+	            "another node", WAIT_MS);
+
+	/* b's real message is the first the sink gets. */
+	ck_assert_int_eq(roost_send(cb, at_a, KIND_DONE, NULL, 0, WAIT_MS), 0);
+	ck_assert_int_eq(roost_recv(sink, &m, WAIT_MS), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), KIND_DONE);
+	ck_assert_uint_eq(roost_aid_node(roost_msg_from(m)), 2);
+	ctl_nodes(&a, out, sizeof(out));
+	ck_assert_msg(strstr(out, "forged 2") != NULL, "roostctl nodes:\n%s",
+	              out);
+	ck_assert_int_eq(roost_ctx_close(cb), 0);
+	ck_assert_int_eq(roost_ctx_close(sink), 0);
+	two_nodes_stop(&s, &a, &b);
+	unlink(conf);
 }
 END_TEST
 
@@ -640,5 +806,7 @@ main(void)
 	                            60));
 	suite_add_tcase(s, tu_tcase("garbage", test_gateway_garbage_dropped,
 	                            60));
+	suite_add_tcase(s, tu_tcase("forgery", test_gateway_forgery, 60));
+	suite_add_tcase(s, tu_tcase("link", test_gateway_link, 60));
 	return tu_run(s);
 }

@@ -59,13 +59,14 @@ print_table(json_t *st)
 	       (long long)json_integer_value(json_object_get(st, "id")),
 	       json_string_value(json_object_get(st, "link")));
 	printf("published %lld, delivered %lld, not delivered %lld, bad "
-	       "frames %lld\n",
+	       "frames %lld, forged %lld\n",
 	       (long long)json_integer_value(json_object_get(st, "published")),
 	       (long long)json_integer_value(json_object_get(st, "delivered")),
 	       (long long)json_integer_value(json_object_get(st,
 	                                                     "undelivered")),
 	       (long long)json_integer_value(json_object_get(st,
-	                                                     "bad_frames")));
+	                                                     "bad_frames")),
+	       (long long)json_integer_value(json_object_get(st, "forged")));
 	printf("%-32s %6s %-5s %12s\n", "NODE", "ID", "STATE", "LAST SEEN");
 	json_array_foreach(nodes, i, n) {
 		printf("%-32s %6lld %-5s %10lld ms\n",

@@ -170,3 +170,12 @@ roost__remote_demonitor(roost_ctx_t *ctx, uint64_t ref)
 	return call_gateway(ctx, ROOST__KIND_DEMONITOR, &ref, sizeof(ref),
 	                    ROOST_ROOSTD_TIMEOUT_MS, &r);
 }
+
+int
+roost__remote_link(roost_ctx_t *ctx, uint32_t kind, roost_aid_t peer)
+{
+	roost_msg_t *r;
+
+	return call_gateway(ctx, kind, &peer.id, sizeof(peer.id),
+	                    ROOST_ROOSTD_TIMEOUT_MS, &r);
+}

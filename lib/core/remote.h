@@ -62,4 +62,10 @@ int roost__remote_monitor(roost_ctx_t *ctx, roost_aid_t target,
                           uint64_t *ref);
 int roost__remote_demonitor(roost_ctx_t *ctx, uint64_t ref);
 
+/* roost_link() / roost_unlink() of another node's actor ('kind'
+ * ROOST__KIND_LINK or ROOST__KIND_UNLINK): a call of the gateway with
+ * the 8-byte address; an empty answer. Its EXIT notices come from the
+ * gateway (docs/distribution.md, "Monitors and links across nodes"). */
+int roost__remote_link(roost_ctx_t *ctx, uint32_t kind, roost_aid_t peer);
+
 #endif /* ROOST_CORE_REMOTE_H */
