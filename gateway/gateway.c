@@ -66,13 +66,44 @@ gw_say_hello(struct gw *gw)
 void
 gw_answer_error(struct gw *gw, const roost_msg_t *m, uint64_t from, int err)
 {
+	if (roost_msg_corr(m) != 0)
+		gw_tell_sender(gw->gw_ctx, roost_msg_from(m).id, from,
+		               roost_msg_corr(m), roost_msg_kind(m), false, err);
+}
+
+void
+gw_tell_sender(roost_ctx_t *ctx, uint64_t sender, uint64_t to,
+               uint64_t corr, uint32_t kind, bool reply, int err)
+{
+	roost_undelivered_t u = {.err = err, .kind = kind};
 	int32_t e = err;
 	struct roost__out o = {
-		.o_from = from, .o_corr = roost_msg_corr(m),
-		.o_kind = ROOST__KIND_REMOTE_ERROR, .o_flags = ROOST_REC_REPLY,
-		.o_lane = ROOST_LANE_SYS, .o_data = &e, .o_size = sizeof(e)};
+		.o_from = to, .o_corr = corr, .o_flags = ROOST_REC_REPLY,
+		.o_kind = ROOST__KIND_REMOTE_ERROR, .o_lane = ROOST_LANE_SYS,
+		.o_data = &e, .o_size = sizeof(e)};
 
-	(void)roost__send_as(gw->gw_ctx, roost_msg_from(m), &o, GW_ANSWER_MS);
+	if (reply)
+		return;
+	if (corr == 0) {
+		o.o_flags = 0;
+		o.o_kind = ROOST_KIND_UNDELIVERED;
+		o.o_data = &u;
+		o.o_size = sizeof(u);
+	}
+	(void)roost__send_as(ctx, (roost_aid_t){sender & ~GW_NODE_MASK}, &o,
+	                     corr != 0 ? GW_ANSWER_MS : 0);
+}
+
+void
+gw_undelivered(struct gw *gw, const uint8_t *buf, size_t n, int err)
+{
+	struct gw_frame f;
+	const char *why;
+
+	atomic_fetch_add(&gw->gw_dropped, 1);
+	if (gw_wire_decode(buf, n, &f, &why) == 0)
+		gw_tell_sender(gw->gw_ctx, f.fr_from, f.fr_to, f.fr_corr,
+		               f.fr_kind, (f.fr_flags & GW_F_REPLY) != 0, err);
 }
 
 int
@@ -149,15 +180,17 @@ forward(struct gw *gw, const roost_msg_t *m)
 		rc = deliver_here(gw, m, &fw);
 	} else {
 		rc = gw_route(gw, node, system, subject, sizeof(subject));
-		if (rc == 0)
+		if (rc == 0 && !system) /* within the window, or parked */
+			rc = gw_window_send(gw, node, subject, &f);
+		else if (rc == 0)
 			rc = gw_publish(gw, subject, &f, gw->gw_out_buf,
 			                gw->gw_out_cap);
 	}
 	if (rc == 0)
 		return;
 	atomic_fetch_add(&gw->gw_dropped, 1);
-	if (f.fr_corr != 0 && !(f.fr_flags & GW_F_REPLY))
-		gw_answer_error(gw, m, fw.fw_to, rc);
+	gw_tell_sender(gw->gw_ctx, roost_msg_from(m).id, fw.fw_to,
+	               f.fr_corr, fw.fw_kind, (f.fr_flags & GW_F_REPLY) != 0, rc);
 }
 
 /* roost_whereis("name@node") of this very node: the plain local
@@ -284,8 +317,10 @@ sweep_nodes(struct gw *gw, uint64_t now)
 	struct lost_nodes ln = {.ln_gw = gw};
 
 	gw_nodes_sweep(&gw->gw_nodes, now, note_lost, &ln);
-	for (int i = 0; i < ln.ln_n; i++)
+	for (int i = 0; i < ln.ln_n; i++) {
 		gw_monitors_node_lost(gw, ln.ln_id[i]);
+		gw_credit_node_lost(gw, ln.ln_id[i]);
+	}
 }
 
 /* Another gateway, started first, serves this node's name or id: leave
@@ -320,6 +355,7 @@ run(struct gw *gw)
 	roost_msg_t *m;
 	uint64_t now;
 	uint64_t wake;
+	unsigned lanes;
 	int rc;
 
 	for (;;) {
@@ -334,7 +370,17 @@ run(struct gw *gw)
 			next_hello = now + hb_ns;
 		}
 		wake = gw->gw_nc_usr != NULL ? next_hello : next_try;
-		rc = roost_recv(gw->gw_ctx, &m, 0);
+		if (gw->gw_park.pk_on)
+			gw_unpark(gw, gw_now_ns());
+		/* A parked user frame: only the system lane until credit
+		 * comes (credit.c); the user lane waits in the mailbox. */
+		lanes = ROOST_LANE_ANY;
+		if (gw->gw_park.pk_on) {
+			lanes = ROOST_LANE_SYSTEM;
+			if (gw_parked_until(gw) < wake)
+				wake = gw_parked_until(gw);
+		}
+		rc = roost_recv_match(gw->gw_ctx, &m, lanes, NULL, NULL, 0);
 		if (rc == -EAGAIN && gw->gw_usr_unflushed) {
 			/* Nothing more to batch: write the user frames now
 			 * rather than when libnats' flusher wakes (it sleeps
@@ -345,8 +391,8 @@ run(struct gw *gw)
 			continue;
 		}
 		if (rc == -EAGAIN)
-			rc = roost_recv(gw->gw_ctx, &m,
-			                ms_until(gw_now_ns(), wake));
+			rc = roost_recv_match(gw->gw_ctx, &m, lanes, NULL, NULL,
+			                      ms_until(gw_now_ns(), wake));
 		if (rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EINTR)
 			continue;
 		if (rc < 0)
@@ -360,6 +406,10 @@ run(struct gw *gw)
 			break;
 		case ROOST__KIND_NODES:
 			gw_answer_nodes(gw, m);
+			break;
+		case ROOST__KIND_CREDIT:
+			if (roost_aid_node(roost_msg_from(m)) != 0)
+				gw_credit_received(gw, m);
 			break;
 		case ROOST__KIND_MONITOR:
 			if (roost_aid_node(roost_msg_from(m)) == 0)
@@ -458,7 +508,9 @@ setup(struct gw *gw, const char *path)
 	gw->gw_self = roost_self(gw->gw_ctx);
 	gw->gw_out_cap = GW_WIRE_HEAD + gw->gw_cfg.rc_sys.max_msg;
 	gw->gw_out_buf = malloc(gw->gw_out_cap);
-	return gw->gw_out_buf != NULL ? 0 : -ENOMEM;
+	gw->gw_park.pk_buf = malloc(gw->gw_out_cap);
+	return gw->gw_out_buf != NULL && gw->gw_park.pk_buf != NULL ? 0
+	                                                            : -ENOMEM;
 }
 
 int
@@ -489,6 +541,7 @@ main(int argc, char **argv)
 	roost_ctx_close(gw.gw_in_ctl);
 	roost_ctx_close(gw.gw_ctx);
 	free(gw.gw_out_buf);
+	free(gw.gw_park.pk_buf);
 	rd_config_free(&gw.gw_cfg);
 	nats_Close();
 	return rc == 0 ? 0 : 1;

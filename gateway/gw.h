@@ -34,8 +34,22 @@
 /* A local caller waits at most this long for room for an answer. */
 #define GW_ANSWER_MS 100
 
+/* Flow control (credit.c): user bytes in flight to one node at most;
+ * a parked frame waits at most this long for credit. */
+#define GW_WINDOW_BYTES (1u << 20)
+#define GW_CREDIT_STALL_MS 5000
+
 /* The node bits of an address (include/roost.h). */
 #define GW_NODE_MASK (0xffffull << 16)
+
+/* A user frame waiting for credit (credit.c): encoded, whole. */
+struct gw_parked {
+	bool pk_on;
+	uint32_t pk_node;
+	uint8_t *pk_buf;          /* gw_out_cap bytes */
+	size_t pk_len;
+	uint64_t pk_since;        /* monotonic ns */
+};
 
 struct gw {
 	struct rd_config gw_cfg;
@@ -80,6 +94,13 @@ struct gw {
 	atomic_uint_fast64_t gw_dropped;  /* messages not delivered */
 	atomic_uint_fast64_t gw_sent;     /* frames published */
 	atomic_uint_fast64_t gw_received; /* frames delivered */
+	atomic_uint_fast64_t gw_window_waits; /* frames parked for credit */
+	struct gw_parked gw_park;         /* forwarding loop only */
+	uint32_t gw_inflight[1u << 16];   /* per node id: user bytes sent
+	                                     and not credited (loop only) */
+	uint32_t gw_uncredited[1u << 16]; /* per node id: user bytes taken
+	                                     and not credited back (the
+	                                     user-lane delivering thread) */
 };
 
 /* "gateway NODE: " then the text, on stderr (roostd's log). */
@@ -96,6 +117,35 @@ void gw_subject(const struct gw *gw, const char *node, bool system,
  * server's max_payload, -ENOTCONN when NATS refuses it. */
 int gw_publish(struct gw *gw, const char *subject, const struct gw_frame *f,
                uint8_t *buf, size_t cap);
+
+/* Publish 'n' encoded bytes on 'subject' (a user frame: the buffered
+ * connection). 0 or -ENOTCONN. */
+int gw_publish_bytes(struct gw *gw, const char *subject, const uint8_t *buf,
+                     size_t n, bool user);
+
+/* Flow control (credit.c). The delivering thread of the user lane took
+ * 'bytes' from node 'node': credit them back when a chunk is owed. The
+ * loop: credit from another node (handed over by inbound.c); a node
+ * lost (its window starts again); a user frame to send within the
+ * window or park (0, or the error of publishing it); when the parked
+ * frame gives up; retry it (published, or given up as undelivered). */
+void gw_credit_delivered(struct gw *gw, uint32_t node, uint32_t bytes);
+void gw_credit_received(struct gw *gw, const roost_msg_t *m);
+void gw_credit_node_lost(struct gw *gw, uint32_t node);
+int gw_window_send(struct gw *gw, uint32_t node, const char *subject,
+                   const struct gw_frame *f);
+uint64_t gw_parked_until(const struct gw *gw);
+void gw_unpark(struct gw *gw, uint64_t now);
+
+/* A message from local 'sender' to 'to' that could not be delivered
+ * (error 'err'): a call (corr not 0) gets the error as its answer, a
+ * plain send a ROOST_KIND_UNDELIVERED notice, a reply nothing. From
+ * 'to', on the system lane, through 'ctx' (the calling thread's). */
+void gw_tell_sender(roost_ctx_t *ctx, uint64_t sender, uint64_t to,
+                    uint64_t corr, uint32_t kind, bool reply, int err);
+/* The parked frame ('buf', 'n' bytes, encoded here) gave up: counted,
+ * and its sender told. */
+void gw_undelivered(struct gw *gw, const uint8_t *buf, size_t n, int err);
 
 /* Connect to NATS and subscribe (link.c). 0, or -ENOTCONN with what
  * NATS said in 'why'. Only the forwarding loop calls it. */

@@ -73,9 +73,11 @@ answer(struct gw *gw, uint32_t node_id, const struct gw_frame *f)
 		       roost_strerror(rc));
 }
 
-/* A message for a local actor. A call that cannot be delivered is
- * answered with GW_ERROR, so the caller's roost_call returns the error;
- * any other undelivered message is counted and logged. */
+/* A message for a local actor. One that cannot be delivered (and is
+ * not a reply) is answered with GW_ERROR: a call's caller gets the
+ * error as its result, a plain send's sender an UNDELIVERED notice
+ * (gw_tell_sender). User-lane bytes are credited back to the sender
+ * either way (credit.c). */
 static void
 deliver_msg(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 {
@@ -95,24 +97,28 @@ deliver_msg(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 	o.o_size = f->fr_size;
 	rc = roost__send_as(ctx, local_aid(f->fr_to), &o,
 	                    sys ? GW_DELIVER_SYS_MS : GW_DELIVER_USR_MS);
+	if (ctx == gw->gw_in_usr)
+		gw_credit_delivered(gw, node_of(f->fr_from),
+		                    GW_WIRE_HEAD + f->fr_size);
 	if (rc == 0) {
 		atomic_fetch_add(&gw->gw_received, 1);
 		return;
 	}
 	n = atomic_fetch_add(&gw->gw_dropped, 1) + 1;
-	if (f->fr_corr != 0 && !(f->fr_flags & GW_F_REPLY)) {
-		struct gw_frame e = {
-			.fr_type = GW_ERROR, .fr_to = f->fr_from,
-			.fr_from = f->fr_to, .fr_corr = f->fr_corr,
-			.fr_data = (const uint8_t *)&err, .fr_size = sizeof(err)};
-
-		err = rc;
-		answer(gw, node_of(f->fr_from), &e);
-	} else if (worth_logging(n)) {
+	if (worth_logging(n))
 		gw_log(gw, "message from %016llx to %016llx not delivered: %s "
 		       "(%llu so far)", (unsigned long long)f->fr_from,
 		       (unsigned long long)f->fr_to, roost_strerror(rc),
 		       (unsigned long long)n);
+	if (!(f->fr_flags & GW_F_REPLY)) {
+		struct gw_frame e = {
+			.fr_type = GW_ERROR, .fr_to = f->fr_from,
+			.fr_from = f->fr_to, .fr_corr = f->fr_corr,
+			.fr_kind = f->fr_kind,
+			.fr_data = (const uint8_t *)&err, .fr_size = sizeof(err)};
+
+		err = rc;
+		answer(gw, node_of(f->fr_from), &e);
 	}
 }
 
@@ -148,17 +154,26 @@ answer_whereis(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 
 /* An answer or an error for a local caller: a reply to its roost_call.
  * An answer to a lookup comes from the gateway (the caller called it);
- * an error comes from the address the caller called. */
+ * an error comes from the address the caller called. An error for a
+ * plain send (no call id) becomes the sender's UNDELIVERED notice. */
 static void
 deliver_answer(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 {
 	struct roost__out o;
-	bool is_error = f->fr_type == GW_ERROR || f->fr_size != 8;
+	int32_t err;
 	int rc;
 
-	o.o_from = f->fr_type == GW_ANSWER ? gw->gw_self.id : f->fr_from;
+	if (f->fr_type == GW_ERROR) {
+		memcpy(&err, f->fr_data, sizeof(err));
+		gw_tell_sender(ctx, f->fr_to, f->fr_from, f->fr_corr,
+		               f->fr_kind, false, err);
+		atomic_fetch_add(&gw->gw_received, 1);
+		return;
+	}
+	o.o_from = gw->gw_self.id;
 	o.o_corr = f->fr_corr;
-	o.o_kind = is_error ? ROOST__KIND_REMOTE_ERROR : ROOST__KIND_REPLY;
+	o.o_kind = f->fr_size != 8 ? ROOST__KIND_REMOTE_ERROR
+	                           : ROOST__KIND_REPLY;
 	o.o_flags = ROOST_REC_REPLY;
 	o.o_lane = ROOST_LANE_SYS;
 	o.o_data = f->fr_data;
@@ -170,8 +185,8 @@ deliver_answer(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 		atomic_fetch_add(&gw->gw_received, 1);
 }
 
-/* MONITOR and DOWN go to the forwarding loop, which owns the monitor
- * tables: a message to the gateway itself from the remote address, the
+/* MONITOR, DOWN and CREDIT go to the forwarding loop, which owns the
+ * monitor tables and the windows: a message to the gateway itself from the remote address, the
  * ref as correlation id; MONITOR (LINK with GW_F_LINK) carries the
  * target's address, DOWN the notice (kind DOWN or EXIT). */
 static void
@@ -188,6 +203,11 @@ hand_over(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 		.o_data = down ? (const void *)f->fr_data : (const void *)&f->fr_to,
 		.o_size = down ? f->fr_size : sizeof(f->fr_to)};
 
+	if (f->fr_type == GW_CREDIT) { /* the bytes in the call id */
+		o.o_kind = ROOST__KIND_CREDIT;
+		o.o_data = NULL;
+		o.o_size = 0;
+	}
 	if (roost__send_as(ctx, gw->gw_self, &o, GW_DELIVER_SYS_MS) < 0)
 		atomic_fetch_add(&gw->gw_dropped, 1);
 }
@@ -281,6 +301,7 @@ on_node_subject(struct gw *gw, roost_ctx_t *ctx, natsMsg *msg)
 		break;
 	case GW_MONITOR:
 	case GW_DOWN:
+	case GW_CREDIT:
 		hand_over(gw, ctx, &f);
 		break;
 	case GW_HELLO:

@@ -116,9 +116,8 @@ check_type(const struct gw_frame *f)
 		}
 		return errno_payload(f) ? NULL : "answer with a bad payload";
 	case GW_ERROR:
-		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
-		    f->fr_corr == 0)
-			return "error without addresses or a call id";
+		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from))
+			return "error without addresses";
 		return errno_payload(f) ? NULL : "error with a bad errno";
 	case GW_MONITOR:
 		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
@@ -133,6 +132,12 @@ check_type(const struct gw_frame *f)
 			return "down that is neither DOWN nor EXIT";
 		return roost_msgpack_valid(f->fr_data, f->fr_size)
 		       ? NULL : "down whose notice is not MessagePack";
+	case GW_CREDIT:
+		if (roost_aid_node((roost_aid_t){f->fr_to}) == 0 ||
+		    roost_aid_node((roost_aid_t){f->fr_from}) == 0 ||
+		    f->fr_corr == 0 || f->fr_corr > UINT32_MAX || f->fr_size != 0)
+			return "credit without nodes or bytes";
+		return NULL;
 	case GW_HELLO:
 		if (roost_aid_node((roost_aid_t){f->fr_from}) == 0 ||
 		    !roost__node_name_valid((const char *)f->fr_data,

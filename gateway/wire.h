@@ -32,7 +32,9 @@ enum gw_type {
 	GW_WHEREIS = 2, /* look a name up; payload: the actor name */
 	GW_ANSWER = 3,  /* to a WHEREIS: 8-byte address or 4-byte errno;
 	                   'from': the answering gateway */
-	GW_ERROR = 4,   /* a call could not be delivered: 4-byte errno */
+	GW_ERROR = 4,   /* a message could not be delivered: 4-byte errno;
+	                   'corr' the call's id, 0 for a plain send (then
+	                   'kind' is the message's) */
 	GW_HELLO = 5,   /* a node is alive; payload: its name; 'from' holds
 	                   its node id in the node bits; 'corr' this
 	                   gateway process's random instance id; 'to' when
@@ -43,6 +45,8 @@ enum gw_type {
 	                   include/roost.h) for watcher 'to', ref 'corr';
 	                   'kind' ROOST_KIND_DOWN, or ROOST_KIND_EXIT for a
 	                   link */
+	GW_CREDIT = 8,  /* flow control: 'corr' user bytes of 'to''s node
+	                   taken by 'from''s node (node bits only) */
 };
 
 #define GW_F_MSGPACK 0x1u /* the payload is MessagePack */

@@ -639,6 +639,21 @@ ROOST_EXTERN int roost_timer_cancel(roost_ctx_t *ctx, uint64_t timer_id);
 #define ROOST_KIND_DOWN 0xffffff02u
 #define ROOST_KIND_EXIT 0xffffff03u
 
+/*
+ * A plain send (not a call, not a reply) to another node's actor that
+ * could not be delivered (node unknown or down, no such actor there,
+ * its mailbox full for 2 s, too large for NATS): the gateways send the
+ * sender a ROOST_KIND_UNDELIVERED notice on its system lane, from the
+ * target's address, its payload a roost_undelivered_t (host order). A
+ * call gets the error as its result instead (roost_call).
+ */
+#define ROOST_KIND_UNDELIVERED 0xffffff05u
+
+typedef struct {
+	int32_t err;   /* negative errno: why */
+	uint32_t kind; /* the undelivered message's kind */
+} roost_undelivered_t;
+
 ROOST_EXTERN int roost_monitor(roost_ctx_t *ctx, roost_aid_t target,
                                uint64_t *ref);
 ROOST_EXTERN int roost_demonitor(roost_ctx_t *ctx, uint64_t ref);

@@ -18,6 +18,8 @@ enum { KIND_ECHO = 1, KIND_REPLY = 100, KIND_SEQ = 7, KIND_DONE = 8 };
 enum { KIND_LINK_ME = 8 };
 
 #define STREAM_N 100000u
+#define STREAM_SIZE 64u    /* bytes per message: a sequence number, then 0s */
+#define STREAM_PAUSE 1000u /* the receiver sleeps 10 ms every this many */
 #define WAIT_MS 15000
 
 /* Call 'to' with 'text' and check the echo: the same bytes, from 'to'. */
@@ -50,6 +52,47 @@ ctl_nodes(const struct nu_node *n, char *out, size_t len)
 	got = fread(out, 1, len - 1, p);
 	out[got] = '\0';
 	ck_assert_int_eq(pclose(p), 0);
+}
+
+/* The integer 'key' of `roostctl nodes --json` for node 'n'. */
+static long long
+ctl_nodes_int(const struct nu_node *n, const char *key)
+{
+	char cmd[256];
+	char out[4096];
+	char needle[64];
+	size_t got;
+	FILE *p;
+	const char *at;
+
+	snprintf(cmd, sizeof(cmd), "%s --system %s nodes --json 2>&1",
+	         ROOSTCTL_BIN, n->nd_sys);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	got = fread(out, 1, sizeof(out) - 1, p);
+	out[got] = '\0';
+	ck_assert_int_eq(pclose(p), 0);
+	snprintf(needle, sizeof(needle), "\"%s\":", key);
+	at = strstr(out, needle);
+	ck_assert_msg(at != NULL, "no %s in:\n%s", key, out);
+	return strtoll(at + strlen(needle), NULL, 10);
+}
+
+/* The next message on 'ctx' is an UNDELIVERED notice from 'from' for a
+ * message of kind 'kind', error 'err'. */
+static void
+expect_undelivered(roost_ctx_t *ctx, roost_aid_t from, uint32_t kind, int err)
+{
+	roost_undelivered_t u;
+	roost_msg_t *m;
+
+	ck_assert_int_eq(roost_recv(ctx, &m, WAIT_MS), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), ROOST_KIND_UNDELIVERED);
+	ck_assert_uint_eq(roost_msg_from(m).id, from.id);
+	ck_assert_uint_eq(roost_msg_size(m), sizeof(u));
+	memcpy(&u, roost_msg_data(m), sizeof(u));
+	ck_assert_int_eq(u.err, err);
+	ck_assert_uint_eq(u.kind, kind);
 }
 
 /* Call 'to' until its node is seen down: until the gateway notices, a
@@ -142,6 +185,13 @@ START_TEST(test_gateway_call)
 	stale.id = echo_b.id + (1ull << 32);
 	ck_assert_int_eq(roost_call(ca, stale, KIND_ECHO, 0, "x", 1, WAIT_MS,
 	                            &r), -ESRCH);
+	/* A plain send's failure comes back as a notice: refused by b's
+	 * mailbox (a stale address), or by a's gateway (an unknown node). */
+	ck_assert_int_eq(roost_send(ca, stale, KIND_SEQ, "x", 1, WAIT_MS), 0);
+	expect_undelivered(ca, stale, KIND_SEQ, -ESRCH);
+	other.id = (echo_b.id & ~(0xffffull << 16)) | (9ull << 16);
+	ck_assert_int_eq(roost_send(ca, other, KIND_DONE, "x", 1, WAIT_MS), 0);
+	expect_undelivered(ca, other, KIND_DONE, -EHOSTUNREACH);
 	ck_assert_int_eq(roost_send(ca, echo_b, KIND_ECHO, big, sizeof(big),
 	                            WAIT_MS), -EMSGSIZE);
 
@@ -164,11 +214,13 @@ stream_sender(void *arg)
 	roost_ctx_t *ctx = nu_node_open(sa->sa_node, NULL);
 	roost_aid_t sink = nu_whereis_wait(ctx, "sink@b", WAIT_MS);
 	roost_msg_t *m;
+	uint8_t buf[STREAM_SIZE] = {0};
 	uint32_t i;
 	int rc;
 
 	for (i = 0; i < STREAM_N; i++) {
-		rc = roost_send(ctx, sink, KIND_SEQ, &i, sizeof(i), WAIT_MS);
+		memcpy(buf, &i, sizeof(i));
+		rc = roost_send(ctx, sink, KIND_SEQ, buf, sizeof(buf), WAIT_MS);
 		if (rc < 0)
 			return 10;
 	}
@@ -179,6 +231,10 @@ stream_sender(void *arg)
 	return roost_ctx_close(ctx) == 0 ? 0 : 12;
 }
 
+/* A fast sender on a, a slow receiver on b (it sleeps now and then):
+ * all 100,000 arrive in order, none is dropped, and flow control slowed
+ * the sender (a's gateway waited for credit) rather than let frames
+ * pile up at b (libnats never held more than about one window there). */
 START_TEST(test_gateway_stream_in_order)
 {
 	struct nu_server s;
@@ -197,17 +253,25 @@ START_TEST(test_gateway_stream_in_order)
 	for (i = 0; i < STREAM_N; i++) {
 		ck_assert_int_eq(roost_recv(sink, &m, 60000), 0);
 		ck_assert_uint_eq(roost_msg_kind(m), KIND_SEQ);
-		ck_assert_uint_eq(roost_msg_size(m), sizeof(seq));
+		ck_assert_uint_eq(roost_msg_size(m), STREAM_SIZE);
 		memcpy(&seq, roost_msg_data(m), sizeof(seq));
 		ck_assert_uint_eq(seq, i);
 		if (i == 0)
 			from = roost_msg_from(m);
 		ck_assert_uint_eq(roost_msg_from(m).id, from.id);
+		if (i % STREAM_PAUSE == 0)
+			usleep(10000);
 	}
 	ck_assert_uint_eq(roost_aid_node(from), 1);
 	/* The remote sender's address is one roost_send takes. */
 	ck_assert_int_eq(roost_send(sink, from, KIND_DONE, NULL, 0, WAIT_MS), 0);
 	ck_assert_int_eq(tu_wait(pid, 60000), 0);
+	ck_assert_int_eq(ctl_nodes_int(&a, "undelivered"), 0);
+	ck_assert_int_eq(ctl_nodes_int(&b, "undelivered"), 0);
+	/* One window (1 MiB) and the credit in flight, not the backlog
+	 * (100,000 frames of 104 bytes). */
+	ck_assert_int_le(ctl_nodes_int(&b, "pending_max_bytes"), 3 << 19);
+	ck_assert_int_gt(ctl_nodes_int(&a, "window_waits"), 0);
 	ck_assert_int_eq(roost_ctx_close(sink), 0);
 	two_nodes_stop(&s, &a, &b);
 }
@@ -231,6 +295,7 @@ START_TEST(test_gateway_node_down_and_back)
 	wait_node_down(ca, echo_b);
 	ck_assert_int_eq(roost_whereis(ca, "echo@b", &echo_b), -ENOTCONN);
 	ck_assert_int_eq(roost_send(ca, echo_b, KIND_ECHO, "x", 1, 0), 0);
+	expect_undelivered(ca, echo_b, KIND_ECHO, -ENOTCONN);
 	nu_log_wait(&a, "node 'b' (id 2) is down", WAIT_MS);
 
 	nu_node_start(&b, "b", 2, s.ns_port, "");

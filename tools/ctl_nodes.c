@@ -67,6 +67,12 @@ print_table(json_t *st)
 	       (long long)json_integer_value(json_object_get(st,
 	                                                     "bad_frames")),
 	       (long long)json_integer_value(json_object_get(st, "forged")));
+	printf("flow control: waited for credit %lld times, at most %lld "
+	       "bytes waiting here\n",
+	       (long long)json_integer_value(json_object_get(st,
+	                                                     "window_waits")),
+	       (long long)json_integer_value(json_object_get(
+	               st, "pending_max_bytes")));
 	printf("%-32s %6s %-5s %12s\n", "NODE", "ID", "STATE", "LAST SEEN");
 	json_array_foreach(nodes, i, n) {
 		printf("%-32s %6lld %-5s %10lld ms\n",

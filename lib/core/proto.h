@@ -61,6 +61,7 @@
 	X(DOWN, 0xffffff02u, "roost.down")               \
 	X(EXIT, 0xffffff03u, "roost.exit")               \
 	X(REPLY, 0xffffff04u, "roost.reply")             \
+	X(UNDELIVERED, 0xffffff05u, "roost.undelivered") \
 	X(SPAWN, 0xffffff10u, "roostd.spawn")            \
 	X(KILL, 0xffffff11u, "roostd.kill")              \
 	X(SHUTDOWN, 0xffffff12u, "roostd.shutdown")      \
@@ -77,10 +78,12 @@
 	X(FORWARD, 0xffffff30u, "gateway.forward")       \
 	X(WHEREIS, 0xffffff31u, "gateway.whereis")       \
 	X(REMOTE_ERROR, 0xffffff32u, "roost.remote_error") \
-	X(NODES, 0xffffff33u, "gateway.nodes")
+	X(NODES, 0xffffff33u, "gateway.nodes")           \
+	X(CREDIT, 0xffffff34u, "gateway.credit")
 
-/* ROOST__KIND_STOP ... ROOST__KIND_NODES (unsigned: a GNU C enum).
- * FORWARD, WHEREIS, REMOTE_ERROR and NODES are the gateway's
+/* ROOST__KIND_STOP ... ROOST__KIND_CREDIT (unsigned: a GNU C enum).
+ * UNDELIVERED, FORWARD, WHEREIS, REMOTE_ERROR, NODES and CREDIT are
+ * the gateway's
  * (lib/core/remote.h, docs/distribution.md). */
 enum {
 #define ROOST__KIND_ENUM(name, num, text) ROOST__KIND_##name = num,
@@ -91,6 +94,8 @@ enum {
 static_assert(ROOST__KIND_STOP == ROOST_KIND_STOP, "roost.h and proto.h");
 static_assert(ROOST__KIND_DOWN == ROOST_KIND_DOWN, "roost.h and proto.h");
 static_assert(ROOST__KIND_EXIT == ROOST_KIND_EXIT, "roost.h and proto.h");
+static_assert(ROOST__KIND_UNDELIVERED == ROOST_KIND_UNDELIVERED,
+              "roost.h and proto.h");
 
 /* Largest request or reply payload. */
 #define ROOST__REQ_MAX 8192u
