@@ -404,56 +404,79 @@ START_TEST(test_gateway_server_restart)
 }
 END_TEST
 
-/* A CA and a server certificate for 127.0.0.1 under 'dir', made with
- * openssl (EC keys: quick). */
+/* A CA, a server certificate for 127.0.0.1 and a client certificate
+ * under 'dir', made with openssl (EC keys: quick). */
 static void
 make_certs(const char *dir)
 {
-	char cmd[1024];
+	char cmd[1400];
 
 	snprintf(cmd, sizeof(cmd),
 	         "(cd %s && printf 'subjectAltName=IP:127.0.0.1\\n' > san && "
+	         "printf 'extendedKeyUsage=clientAuth\\n' > cli.ext && "
 	         "openssl req -x509 -newkey ec -pkeyopt "
 	         "ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem "
 	         "-days 1 -subj /CN=roost-test-ca && "
 	         "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
 	         "-nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 && "
 	         "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
-	         "-CAcreateserial -out srv.pem -days 1 -extfile san) "
+	         "-CAcreateserial -out srv.pem -days 1 -extfile san && "
+	         "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+	         "-nodes -keyout cli.key -out cli.csr -subj /CN=roost-node && "
+	         "openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key "
+	         "-CAcreateserial -out cli.pem -days 1 -extfile cli.ext) "
 	         ">/dev/null 2>&1",
 	         dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-/* TLS on: the server has a certificate of a CA the test makes, the
- * gateways verify it with tls_ca; a gateway without the CA is refused
- * by TLS and says so, retrying. */
+/* TLS on, with client certificates: the server has a certificate of a
+ * CA the test makes and verifies the clients' (its tls block, verify
+ * on) and a user and password. Gateways with the CA, a client
+ * certificate and the password call each other; one without a client
+ * certificate, and one without the CA, are refused by TLS and say so,
+ * retrying. */
 START_TEST(test_gateway_tls)
 {
 	char dir[] = "/tmp/roost-tls-XXXXXX";
-	char cert[64], key[64], ca_line[96], noca[96];
-	const char *tls[] = {"--tls", "--tlscert", cert, "--tlskey", key, NULL};
+	char conf[64], keys[320], nocert[160], noca[96];
+	const char *args[] = {"-c", conf, NULL};
 	struct nu_server s;
-	struct nu_node a, b, c;
+	struct nu_node a, b, c, d;
 	roost_ctx_t *ca;
 	char rm[64];
+	FILE *f;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	make_certs(dir);
-	snprintf(cert, sizeof(cert), "%s/srv.pem", dir);
-	snprintf(key, sizeof(key), "%s/srv.key", dir);
-	snprintf(ca_line, sizeof(ca_line), "tls_ca = %s/ca.pem\n", dir);
-	nu_server_start(&s, tls);
-	nu_node_start(&a, "a", 1, s.ns_port, ca_line);
-	nu_node_start(&b, "b", 2, s.ns_port, ca_line);
+	snprintf(conf, sizeof(conf), "%s/server.conf", dir);
+	f = fopen(conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "tls {\n cert_file: \"%s/srv.pem\"\n key_file: "
+	        "\"%s/srv.key\"\n ca_file: \"%s/ca.pem\"\n verify: true\n}\n"
+	        "authorization {\n user: roost\n password: pw\n}\n",
+	        dir, dir, dir);
+	fclose(f);
+	snprintf(nocert, sizeof(nocert), "tls_ca = %s/ca.pem\nuser = roost\n"
+	         "password = pw\n", dir);
+	snprintf(keys, sizeof(keys), "%stls_cert = %s/cli.pem\n"
+	         "tls_key = %s/cli.key\n", nocert, dir, dir);
+	nu_server_start(&s, args);
+	nu_node_start(&a, "a", 1, s.ns_port, keys);
+	nu_node_start(&b, "b", 2, s.ns_port, keys);
 	ca = nu_node_open(&a, NULL);
 	echo_call(ca, nu_whereis_wait(ca, "echo@b", WAIT_MS), "over TLS");
 	ck_assert_int_eq(roost_ctx_close(ca), 0);
-	/* tls:// without the CA: the server's certificate is not trusted. */
-	snprintf(noca, sizeof(noca), "tls://127.0.0.1:%d", s.ns_port);
-	nu_node_start_urls(&c, "c", 3, noca, "");
+	/* No client certificate: the server's verification refuses it. */
+	nu_node_start(&c, "c", 3, s.ns_port, nocert);
 	nu_log_wait(&c, "gateway c: cannot connect to NATS (attempt 2)",
 	            WAIT_MS);
+	/* tls:// without the CA: the server's certificate is not trusted. */
+	snprintf(noca, sizeof(noca), "tls://127.0.0.1:%d", s.ns_port);
+	nu_node_start_urls(&d, "d", 4, noca, "");
+	nu_log_wait(&d, "gateway d: cannot connect to NATS (attempt 2)",
+	            WAIT_MS);
+	nu_node_stop(&d);
 	nu_node_stop(&c);
 	nu_node_stop(&b);
 	nu_node_stop(&a);
