@@ -308,6 +308,47 @@ note_lost(void *arg, const struct gw_node *n)
 		ln->ln_id[ln->ln_n++] = n->nd_id;
 }
 
+struct up_nodes {
+	char un_name[GW_NODES_MAX][32];
+	uint32_t un_id[GW_NODES_MAX];
+	int un_n;
+};
+
+/* Under the node table's lock: note the nodes up. */
+static void
+note_up(void *arg, const struct gw_node *n)
+{
+	struct up_nodes *un = arg;
+
+	if (n->nd_up && un->un_n < GW_NODES_MAX) {
+		memcpy(un->un_name[un->un_n], n->nd_name, 32);
+		un->un_id[un->un_n++] = n->nd_id;
+	}
+}
+
+/* PING every node up (each heartbeat): `roostctl nodes` shows the
+ * round trips. */
+static void
+ping_nodes(struct gw *gw)
+{
+	struct up_nodes un = {.un_n = 0};
+	char subject[GW_SUBJECT_MAX];
+	uint8_t buf[GW_WIRE_HEAD];
+	struct gw_frame f = {
+		.fr_type = GW_PING,
+		.fr_from = (uint64_t)gw->gw_conf->gw_node_id << 16};
+
+	if (!gw_link_ready(gw))
+		return;
+	gw_nodes_each(&gw->gw_nodes, GW_NODES_MAX, note_up, &un);
+	for (int i = 0; i < un.un_n; i++) {
+		f.fr_to = (uint64_t)un.un_id[i] << 16;
+		f.fr_corr = gw_now_ns();
+		gw_subject(gw, un.un_name[i], true, subject, sizeof(subject));
+		(void)gw_publish(gw, subject, &f, buf, sizeof(buf));
+	}
+}
+
 /* Nodes gone silent or restarted since the last sweep: what this node
  * watched there is lost (DOWN noconnection), what they watched here is
  * dropped. */
@@ -367,6 +408,7 @@ run(struct gw *gw)
 		if (gw->gw_nc_usr != NULL && now >= next_hello) {
 			gw_say_hello(gw);
 			sweep_nodes(gw, gw_now_ns());
+			ping_nodes(gw);
 			next_hello = now + hb_ns;
 		}
 		wake = gw->gw_nc_usr != NULL ? next_hello : next_try;

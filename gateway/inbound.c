@@ -185,6 +185,18 @@ deliver_answer(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 		atomic_fetch_add(&gw->gw_received, 1);
 }
 
+/* A PING from another node: its time back (for its round trip). */
+static void
+pong(struct gw *gw, const struct gw_frame *f)
+{
+	struct gw_frame r = {
+		.fr_type = GW_PONG, .fr_to = f->fr_from & GW_NODE_MASK,
+		.fr_from = (uint64_t)gw->gw_conf->gw_node_id << 16,
+		.fr_corr = f->fr_corr};
+
+	answer(gw, node_of(f->fr_from), &r);
+}
+
 /* MONITOR, DOWN and CREDIT go to the forwarding loop, which owns the
  * monitor tables and the windows: a message to the gateway itself from the remote address, the
  * ref as correlation id; MONITOR (LINK with GW_F_LINK) carries the
@@ -303,6 +315,14 @@ on_node_subject(struct gw *gw, roost_ctx_t *ctx, natsMsg *msg)
 	case GW_DOWN:
 	case GW_CREDIT:
 		hand_over(gw, ctx, &f);
+		break;
+	case GW_PING:
+		pong(gw, &f);
+		break;
+	case GW_PONG:
+		if (f.fr_corr <= gw_now_ns())
+			gw_nodes_rtt(&gw->gw_nodes, node_of(f.fr_from),
+			             gw_now_ns() - f.fr_corr);
 		break;
 	case GW_HELLO:
 		break; /* refused by decode_for_me */

@@ -7,7 +7,7 @@
  *    "published": N, "delivered": N, "undelivered": N, "bad_frames": N,
  *    "forged": N, "window_waits": N, "pending_max_bytes": N,
  *    "nodes": [{"name": NAME, "id": ID, "up": bool,
- *               "last_seen_ms": MS}, ...]}
+ *               "last_seen_ms": MS, "rtt_us": US}, ...]}
  *
  * (fields in docs/distribution.md).
  */
@@ -42,7 +42,7 @@ pack_node(void *arg, const struct gw_node *n)
 	uint64_t ago = w->nw_now > n->nd_last_ns ? w->nw_now - n->nd_last_ns
 	                                         : 0;
 
-	msgpack_pack_map(w->nw_pk, 4);
+	msgpack_pack_map(w->nw_pk, 5);
 	pack_str(w->nw_pk, "name");
 	pack_str(w->nw_pk, n->nd_name);
 	pack_u64(w->nw_pk, "id", n->nd_id);
@@ -52,6 +52,7 @@ pack_node(void *arg, const struct gw_node *n)
 	else
 		msgpack_pack_false(w->nw_pk);
 	pack_u64(w->nw_pk, "last_seen_ms", ago / 1000000u);
+	pack_u64(w->nw_pk, "rtt_us", n->nd_rtt_ns / 1000u);
 }
 
 /* The most user-lane bytes libnats has held for delivery at once (the

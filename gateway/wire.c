@@ -138,6 +138,13 @@ check_type(const struct gw_frame *f)
 		    f->fr_corr == 0 || f->fr_corr > UINT32_MAX || f->fr_size != 0)
 			return "credit without nodes or bytes";
 		return NULL;
+	case GW_PING:
+	case GW_PONG:
+		if (roost_aid_node((roost_aid_t){f->fr_to}) == 0 ||
+		    roost_aid_node((roost_aid_t){f->fr_from}) == 0 ||
+		    f->fr_corr == 0 || f->fr_size != 0)
+			return "ping without nodes or a time";
+		return NULL;
 	case GW_HELLO:
 		if (roost_aid_node((roost_aid_t){f->fr_from}) == 0 ||
 		    !roost__node_name_valid((const char *)f->fr_data,

@@ -47,6 +47,9 @@ enum gw_type {
 	                   link */
 	GW_CREDIT = 8,  /* flow control: 'corr' user bytes of 'to''s node
 	                   taken by 'from''s node (node bits only) */
+	GW_PING = 9,    /* round trip: 'corr' the sender's clock (node
+	                   bits only in 'to' and 'from') */
+	GW_PONG = 10,   /* the answer: the PING's 'corr' back */
 };
 
 #define GW_F_MSGPACK 0x1u /* the payload is MessagePack */

@@ -149,7 +149,13 @@ START_TEST(test_gateway_call)
 	ctl_nodes(&a, out, sizeof(out));
 	ck_assert_msg(strstr(out, "node a (id 1): connected") != NULL &&
 	              strstr(out, "b                                     2 up")
-	                      != NULL, "roostctl nodes:\n%s", out);
+	                      != NULL && strstr(out, "ROUND TRIP") != NULL,
+	              "roostctl nodes:\n%s", out);
+	/* The round trip to b, measured each heartbeat (100 ms here). */
+	for (n = 0; ctl_nodes_int(&a, "rtt_us") == 0; n++) {
+		ck_assert_int_lt(n, 100);
+		usleep(20000);
+	}
 	echo_a = nu_whereis_wait(cb, "echo@a", WAIT_MS);
 	ck_assert_uint_eq(roost_aid_node(echo_a), 1);
 	echo_call(cb, echo_a, "hello from b");

@@ -73,14 +73,17 @@ print_table(json_t *st)
 	                                                     "window_waits")),
 	       (long long)json_integer_value(json_object_get(
 	               st, "pending_max_bytes")));
-	printf("%-32s %6s %-5s %12s\n", "NODE", "ID", "STATE", "LAST SEEN");
+	printf("%-32s %6s %-5s %12s %12s\n", "NODE", "ID", "STATE",
+	       "LAST SEEN", "ROUND TRIP");
 	json_array_foreach(nodes, i, n) {
-		printf("%-32s %6lld %-5s %10lld ms\n",
+		printf("%-32s %6lld %-5s %10lld ms %9lld us\n",
 		       json_string_value(json_object_get(n, "name")),
 		       (long long)json_integer_value(json_object_get(n, "id")),
 		       json_is_true(json_object_get(n, "up")) ? "up" : "down",
 		       (long long)json_integer_value(json_object_get(
-		               n, "last_seen_ms")));
+		               n, "last_seen_ms")),
+		       (long long)json_integer_value(json_object_get(n,
+		                                                     "rtt_us")));
 	}
 }
 
