@@ -298,7 +298,9 @@ typedef struct {
  * many were sent, each delivered once, whatever the return: 0 when all
  * were, else the error that stopped the rest, as for roost_send (a full
  * mailbox: -EAGAIN or -ETIMEDOUT with the first '*sent' queued). A
- * message that can never fit is -EMSGSIZE before any is sent.
+ * message that can never fit is -EMSGSIZE before any is sent. To
+ * another node's actor the messages go to the gateway one by one, in
+ * order (docs/distribution.md).
  */
 ROOST_EXTERN int roost_send_batch(roost_ctx_t *ctx, roost_aid_t to,
                                   const roost_batch_msg_t *msgs, size_t n,

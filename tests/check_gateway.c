@@ -200,6 +200,31 @@ START_TEST(test_gateway_call)
 	expect_undelivered(ca, other, KIND_DONE, -EHOSTUNREACH);
 	ck_assert_int_eq(roost_send(ca, echo_b, KIND_ECHO, big, sizeof(big),
 	                            WAIT_MS), -EMSGSIZE);
+	/* A batch to another node: each message in order (the echo
+	 * answers a plain ECHO with a plain message). */
+	{
+		roost_batch_msg_t batch[3] = {
+			{KIND_ECHO, 0, "1", 1}, {KIND_ECHO, 0, "2", 1},
+			{KIND_ECHO, 0, "3", 1}};
+		size_t sent = 9;
+
+		batch[1].size = sizeof(big);
+		batch[1].data = big;
+		ck_assert_int_eq(roost_send_batch(ca, echo_b, batch, 3, WAIT_MS,
+		                                  &sent), -EMSGSIZE);
+		ck_assert_uint_eq(sent, 0);
+		batch[1].size = 1;
+		batch[1].data = "2";
+		ck_assert_int_eq(roost_send_batch(ca, echo_b, batch, 3, WAIT_MS,
+		                                  &sent), 0);
+		ck_assert_uint_eq(sent, 3);
+		for (int i = 0; i < 3; i++) {
+			ck_assert_int_eq(roost_recv(ca, &r, WAIT_MS), 0);
+			ck_assert_uint_eq(roost_msg_kind(r), KIND_REPLY);
+			ck_assert_uint_eq(roost_msg_from(r).id, echo_b.id);
+			ck_assert_mem_eq(roost_msg_data(r), batch[i].data, 1);
+		}
+	}
 
 	ck_assert_int_eq(roost_ctx_close(ca), 0);
 	ck_assert_int_eq(roost_ctx_close(cb), 0);
