@@ -212,17 +212,38 @@ whereis_here(struct gw *gw, const roost_msg_t *m, const char *name)
 		                     GW_ANSWER_MS);
 }
 
+int
+gw_ask_node(struct gw *gw, const roost_msg_t *m, const char *node,
+            struct gw_frame *f)
+{
+	char subject[GW_SUBJECT_MAX];
+	uint32_t id;
+	bool up;
+	int rc;
+
+	rc = !gw_link_ready(gw) ? -ENOTCONN
+	                       : gw_nodes_by_name(&gw->gw_nodes, node,
+	                                          gw_now_ns(), &id, &up);
+	if (rc == 0 && !up)
+		rc = -ENOTCONN;
+	if (rc < 0)
+		return rc;
+	f->fr_to = (uint64_t)id << 16;
+	f->fr_from = roost_msg_from(m).id |
+	             ((uint64_t)gw->gw_conf->gw_node_id << 16);
+	f->fr_corr = roost_msg_corr(m);
+	gw_subject(gw, node, true, subject, sizeof(subject));
+	return gw_publish(gw, subject, f, gw->gw_out_buf, gw->gw_out_cap);
+}
+
 /* roost_whereis("name@node") from a local actor: ask that node. */
 static void
 whereis(struct gw *gw, const roost_msg_t *m)
 {
 	char req[ROOST_NAME_MAX + ROOST__NODE_NAME_MAX + 2];
-	char subject[GW_SUBJECT_MAX];
 	struct gw_frame f = {.fr_type = GW_WHEREIS};
 	size_t n = roost_msg_size(m);
 	char *at;
-	uint32_t id;
-	bool up;
 	int rc = -EINVAL;
 
 	if (n == 0 || n >= sizeof(req) || roost_msg_corr(m) == 0)
@@ -237,21 +258,9 @@ whereis(struct gw *gw, const roost_msg_t *m)
 		whereis_here(gw, m, req);
 		return;
 	}
-	rc = !gw_link_ready(gw) ? -ENOTCONN
-	                       : gw_nodes_by_name(&gw->gw_nodes, at + 1,
-	                                          gw_now_ns(), &id, &up);
-	if (rc == 0 && !up)
-		rc = -ENOTCONN;
-	if (rc < 0)
-		goto out;
-	f.fr_to = (uint64_t)id << 16;
-	f.fr_from = roost_msg_from(m).id |
-	            ((uint64_t)gw->gw_conf->gw_node_id << 16);
-	f.fr_corr = roost_msg_corr(m);
 	f.fr_data = (const uint8_t *)req;
 	f.fr_size = (uint32_t)strlen(req);
-	gw_subject(gw, at + 1, true, subject, sizeof(subject));
-	rc = gw_publish(gw, subject, &f, gw->gw_out_buf, gw->gw_out_cap);
+	rc = gw_ask_node(gw, m, at + 1, &f);
 out:
 	if (rc < 0)
 		gw_answer_error(gw, m, gw->gw_self.id, rc);
@@ -448,6 +457,9 @@ run(struct gw *gw)
 			break;
 		case ROOST__KIND_NODES:
 			gw_answer_nodes(gw, m);
+			break;
+		case ROOST__KIND_ACTORS:
+			gw_actors_request(gw, m);
 			break;
 		case ROOST__KIND_CREDIT:
 			if (roost_aid_node(roost_msg_from(m)) != 0)

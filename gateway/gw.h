@@ -177,6 +177,12 @@ void gw_answer_nodes(struct gw *gw, const roost_msg_t *m);
  * subject, or -EHOSTUNREACH never heard of, -ENOTCONN down or no NATS. */
 int gw_route(struct gw *gw, uint32_t id, bool system, char *subject,
              size_t len);
+/* Local caller 'm''s request to node 'node' (by name): 'f' (type and
+ * payload set) gets the node's address, the caller's and its call id,
+ * and goes on the node's control subject. 0, or the error to answer
+ * with (-ENOTCONN, -EHOSTUNREACH, ...). */
+int gw_ask_node(struct gw *gw, const roost_msg_t *m, const char *node,
+                struct gw_frame *f);
 /* Answer local caller 'm' with error 'err', as if from 'from'. */
 void gw_answer_error(struct gw *gw, const roost_msg_t *m, uint64_t from,
                      int err);
@@ -195,6 +201,12 @@ void gw_link_remote(struct gw *gw, const roost_msg_t *m);
 void gw_down_local(struct gw *gw, const roost_msg_t *m);
 void gw_down_remote(struct gw *gw, const roost_msg_t *m);
 void gw_monitors_node_lost(struct gw *gw, uint32_t node);
+
+/* `roostctl ls --node` (actors.c): a local caller's request (the
+ * loop), and another node's ACTORS frame (its delivering thread: 0
+ * answered, or the error to answer with). */
+void gw_actors_request(struct gw *gw, const roost_msg_t *m);
+int gw_actors_answer(struct gw *gw, const struct gw_frame *req);
 
 /* Publish this node's HELLO (any thread). */
 void gw_say_hello(struct gw *gw);

@@ -122,6 +122,24 @@ deliver_msg(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 	}
 }
 
+/* A request another node's caller made of its gateway ('f') failed
+ * here with 'err' (0: it did not): an ANSWER with the errno, which the
+ * caller's gateway hands it as the error of its call. */
+static void
+refuse_call(struct gw *gw, const struct gw_frame *f, int err)
+{
+	int32_t e = err;
+	struct gw_frame r = {
+		.fr_type = GW_ANSWER, .fr_flags = GW_F_REPLY,
+		.fr_to = f->fr_from, .fr_corr = f->fr_corr,
+		.fr_from = gw->gw_self.id |
+		           ((uint64_t)gw->gw_conf->gw_node_id << 16),
+		.fr_data = (const uint8_t *)&e, .fr_size = sizeof(e)};
+
+	if (err < 0)
+		answer(gw, node_of(f->fr_from), &r);
+}
+
 /* A lookup from another node: answer with the address or the error. */
 static void
 answer_whereis(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
@@ -152,8 +170,9 @@ answer_whereis(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 	answer(gw, node_of(f->fr_from), &r);
 }
 
-/* An answer or an error for a local caller: a reply to its roost_call.
- * An answer to a lookup comes from the gateway (the caller called it);
+/* An answer, a list or an error for a local caller: a reply to its
+ * roost_call. An answer to a lookup (or a list) comes from the gateway
+ * (the caller called it);
  * an error comes from the address the caller called. An error for a
  * plain send (no call id) becomes the sender's UNDELIVERED notice. */
 static void
@@ -172,9 +191,10 @@ deliver_answer(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 	}
 	o.o_from = gw->gw_self.id;
 	o.o_corr = f->fr_corr;
-	o.o_kind = f->fr_size != 8 ? ROOST__KIND_REMOTE_ERROR
-	                           : ROOST__KIND_REPLY;
-	o.o_flags = ROOST_REC_REPLY;
+	o.o_kind = f->fr_type == GW_ANSWER && f->fr_size != 8
+	           ? ROOST__KIND_REMOTE_ERROR : ROOST__KIND_REPLY;
+	o.o_flags = ROOST_REC_REPLY |
+	            (f->fr_type == GW_LIST ? ROOST_REC_MSGPACK : 0);
 	o.o_lane = ROOST_LANE_SYS;
 	o.o_data = f->fr_data;
 	o.o_size = f->fr_size;
@@ -318,6 +338,12 @@ on_node_subject(struct gw *gw, roost_ctx_t *ctx, natsMsg *msg)
 		break;
 	case GW_PING:
 		pong(gw, &f);
+		break;
+	case GW_ACTORS:
+		refuse_call(gw, &f, gw_actors_answer(gw, &f));
+		break;
+	case GW_LIST:
+		deliver_answer(gw, ctx, &f);
 		break;
 	case GW_PONG:
 		if (f.fr_corr <= gw_now_ns())

@@ -138,6 +138,17 @@ check_type(const struct gw_frame *f)
 		    f->fr_corr == 0 || f->fr_corr > UINT32_MAX || f->fr_size != 0)
 			return "credit without nodes or bytes";
 		return NULL;
+	case GW_ACTORS:
+		if (roost_aid_node((roost_aid_t){f->fr_to}) == 0 ||
+		    !actor_aid(f->fr_from) || f->fr_corr == 0 || f->fr_size != 0)
+			return "actors without a node, a caller or a call id";
+		return NULL;
+	case GW_LIST:
+		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
+		    f->fr_corr == 0)
+			return "list without addresses or a call id";
+		return roost_msgpack_valid(f->fr_data, f->fr_size)
+		       ? NULL : "list that is not MessagePack";
 	case GW_PING:
 	case GW_PONG:
 		if (roost_aid_node((roost_aid_t){f->fr_to}) == 0 ||

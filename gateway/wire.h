@@ -50,6 +50,10 @@ enum gw_type {
 	GW_PING = 9,    /* round trip: 'corr' the sender's clock (node
 	                   bits only in 'to' and 'from') */
 	GW_PONG = 10,   /* the answer: the PING's 'corr' back */
+	GW_ACTORS = 11, /* list the actors of node 'to' for caller 'from',
+	                   call id 'corr' */
+	GW_LIST = 12,   /* the answer: a MessagePack map (gateway/actors.c)
+	                   for caller 'to', from the answering gateway */
 };
 
 #define GW_F_MSGPACK 0x1u /* the payload is MessagePack */

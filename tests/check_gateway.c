@@ -8,6 +8,7 @@
 
 #include <nats/nats.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/proto.h"
@@ -37,41 +38,42 @@ echo_call(roost_ctx_t *ctx, roost_aid_t to, const char *text)
 	ck_assert_uint_eq(roost_msg_from(r).id, to.id);
 }
 
-/* What `roostctl nodes` prints for node 'n' (the real binary). */
-static void
-ctl_nodes(const struct nu_node *n, char *out, size_t len)
+/* What `roostctl ARGS` prints on node 'n' (the real binary); its exit
+ * status. */
+static int
+ctl_out(const struct nu_node *n, const char *args, char *out, size_t len)
 {
 	char cmd[256];
 	size_t got;
 	FILE *p;
+	int st;
 
-	snprintf(cmd, sizeof(cmd), "%s --system %s nodes 2>&1", ROOSTCTL_BIN,
-	         n->nd_sys);
+	snprintf(cmd, sizeof(cmd), "%s --system %s %s 2>&1", ROOSTCTL_BIN,
+	         n->nd_sys, args);
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	got = fread(out, 1, len - 1, p);
 	out[got] = '\0';
-	ck_assert_int_eq(pclose(p), 0);
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* What `roostctl nodes` prints for node 'n'. */
+static void
+ctl_nodes(const struct nu_node *n, char *out, size_t len)
+{
+	ck_assert_int_eq(ctl_out(n, "nodes", out, len), 0);
 }
 
 /* The integer 'key' of `roostctl nodes --json` for node 'n'. */
 static long long
 ctl_nodes_int(const struct nu_node *n, const char *key)
 {
-	char cmd[256];
 	char out[4096];
 	char needle[64];
-	size_t got;
-	FILE *p;
 	const char *at;
 
-	snprintf(cmd, sizeof(cmd), "%s --system %s nodes --json 2>&1",
-	         ROOSTCTL_BIN, n->nd_sys);
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	got = fread(out, 1, sizeof(out) - 1, p);
-	out[got] = '\0';
-	ck_assert_int_eq(pclose(p), 0);
+	ck_assert_int_eq(ctl_out(n, "--json nodes", out, sizeof(out)), 0);
 	snprintf(needle, sizeof(needle), "\"%s\":", key);
 	at = strstr(out, needle);
 	ck_assert_msg(at != NULL, "no %s in:\n%s", key, out);
@@ -156,6 +158,19 @@ START_TEST(test_gateway_call)
 		ck_assert_int_lt(n, 100);
 		usleep(20000);
 	}
+	/* b's actors, from a. */
+	ck_assert_int_eq(ctl_out(&a, "ls --node b", out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "node b\n") != NULL &&
+	              strstr(out, "\necho ") != NULL &&
+	              strstr(out, "\ngateway ") != NULL, "ls --node b:\n%s",
+	              out);
+	ck_assert_int_eq(ctl_out(&a, "--json ls --node b", out, sizeof(out)),
+	                 0);
+	ck_assert_msg(strstr(out, "\"actors\"") != NULL, "%s", out);
+	ck_assert_int_ne(ctl_out(&a, "ls --node nowhere", out, sizeof(out)),
+	                 0);
+	ck_assert_msg(strstr(out, "No route to host") != NULL ||
+	              strstr(out, "unreachable") != NULL, "%s", out);
 	echo_a = nu_whereis_wait(cb, "echo@a", WAIT_MS);
 	ck_assert_uint_eq(roost_aid_node(echo_a), 1);
 	echo_call(cb, echo_a, "hello from b");

@@ -79,11 +79,12 @@
 	X(WHEREIS, 0xffffff31u, "gateway.whereis")       \
 	X(REMOTE_ERROR, 0xffffff32u, "roost.remote_error") \
 	X(NODES, 0xffffff33u, "gateway.nodes")           \
-	X(CREDIT, 0xffffff34u, "gateway.credit")
+	X(CREDIT, 0xffffff34u, "gateway.credit")         \
+	X(ACTORS, 0xffffff35u, "gateway.actors")
 
-/* ROOST__KIND_STOP ... ROOST__KIND_CREDIT (unsigned: a GNU C enum).
- * UNDELIVERED, FORWARD, WHEREIS, REMOTE_ERROR, NODES and CREDIT are
- * the gateway's
+/* ROOST__KIND_STOP ... ROOST__KIND_ACTORS (unsigned: a GNU C enum).
+ * UNDELIVERED, FORWARD, WHEREIS, REMOTE_ERROR, NODES, CREDIT and ACTORS
+ * are the gateway's
  * (lib/core/remote.h, docs/distribution.md). */
 enum {
 #define ROOST__KIND_ENUM(name, num, text) ROOST__KIND_##name = num,
