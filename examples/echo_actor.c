@@ -17,6 +17,8 @@
  * POISON aborts every time, even redelivered (it ends in the dead
  * letters). PID answers with the actor's pid. STOP_SELF makes it stop
  * itself (roost_stop on its own address), as roost_run's COMPLETE does.
+ * LINK_ME links it to the sender (roost_link) and answers the result,
+ * an int32_t.
  * With --forward NAME, every message of kind 1000 or more (alarms, say)
  * is passed on to NAME, once NAME is registered (it waits up to a second
  * for that).
@@ -41,6 +43,7 @@ enum {
 	KIND_POISON = 5,
 	KIND_PID = 6,
 	KIND_STOP_SELF = 7,
+	KIND_LINK_ME = 8,
 	KIND_FORWARDED = 1000, /* and above */
 	KIND_REPLY = 100,
 	KIND_REPLY_REDELIVERED = 101,
@@ -189,6 +192,10 @@ main(int argc, char **argv)
 			break;
 		case KIND_STOP_SELF:
 			roost_stop(ctx, roost_self(ctx));
+			break;
+		case KIND_LINK_ME:
+			pid = roost_link(ctx, roost_msg_from(m));
+			roost_reply(ctx, m, KIND_REPLY, 0, &pid, sizeof(pid));
 			break;
 		case KIND_QUIT:
 			return roost_ctx_close(ctx) == 0 ? 0 : 1;

@@ -60,19 +60,50 @@ gw_say_hello(struct gw *gw)
 		.fr_size = (uint32_t)strlen(name)};
 
 	if (gw_link_ready(gw))
-		(void)gw_publish(gw, gw->gw_subj_nodes, &f, buf, sizeof(buf));
+		(void)gw_publish(gw, gw->gw_subj_hello, &f, buf, sizeof(buf));
 }
 
 void
 gw_answer_error(struct gw *gw, const roost_msg_t *m, uint64_t from, int err)
 {
+	if (roost_msg_corr(m) != 0)
+		gw_tell_sender(gw->gw_ctx, roost_msg_from(m).id, from,
+		               roost_msg_corr(m), roost_msg_kind(m), false, err);
+}
+
+void
+gw_tell_sender(roost_ctx_t *ctx, uint64_t sender, uint64_t to,
+               uint64_t corr, uint32_t kind, bool reply, int err)
+{
+	roost_undelivered_t u = {.err = err, .kind = kind};
 	int32_t e = err;
 	struct roost__out o = {
-		.o_from = from, .o_corr = roost_msg_corr(m),
-		.o_kind = ROOST__KIND_REMOTE_ERROR, .o_flags = ROOST_REC_REPLY,
-		.o_lane = ROOST_LANE_SYS, .o_data = &e, .o_size = sizeof(e)};
+		.o_from = to, .o_corr = corr, .o_flags = ROOST_REC_REPLY,
+		.o_kind = ROOST__KIND_REMOTE_ERROR, .o_lane = ROOST_LANE_SYS,
+		.o_data = &e, .o_size = sizeof(e)};
 
-	(void)roost__send_as(gw->gw_ctx, roost_msg_from(m), &o, GW_ANSWER_MS);
+	if (reply)
+		return;
+	if (corr == 0) {
+		o.o_flags = 0;
+		o.o_kind = ROOST_KIND_UNDELIVERED;
+		o.o_data = &u;
+		o.o_size = sizeof(u);
+	}
+	(void)roost__send_as(ctx, (roost_aid_t){sender & ~GW_NODE_MASK}, &o,
+	                     corr != 0 ? GW_ANSWER_MS : 0);
+}
+
+void
+gw_undelivered(struct gw *gw, const uint8_t *buf, size_t n, int err)
+{
+	struct gw_frame f;
+	const char *why;
+
+	atomic_fetch_add(&gw->gw_dropped, 1);
+	if (gw_wire_decode(buf, n, &f, &why) == 0)
+		gw_tell_sender(gw->gw_ctx, f.fr_from, f.fr_to, f.fr_corr,
+		               f.fr_kind, (f.fr_flags & GW_F_REPLY) != 0, err);
 }
 
 int
@@ -149,15 +180,17 @@ forward(struct gw *gw, const roost_msg_t *m)
 		rc = deliver_here(gw, m, &fw);
 	} else {
 		rc = gw_route(gw, node, system, subject, sizeof(subject));
-		if (rc == 0)
+		if (rc == 0 && !system) /* within the window, or parked */
+			rc = gw_window_send(gw, node, subject, &f);
+		else if (rc == 0)
 			rc = gw_publish(gw, subject, &f, gw->gw_out_buf,
 			                gw->gw_out_cap);
 	}
 	if (rc == 0)
 		return;
 	atomic_fetch_add(&gw->gw_dropped, 1);
-	if (f.fr_corr != 0 && !(f.fr_flags & GW_F_REPLY))
-		gw_answer_error(gw, m, fw.fw_to, rc);
+	gw_tell_sender(gw->gw_ctx, roost_msg_from(m).id, fw.fw_to,
+	               f.fr_corr, fw.fw_kind, (f.fr_flags & GW_F_REPLY) != 0, rc);
 }
 
 /* roost_whereis("name@node") of this very node: the plain local
@@ -179,17 +212,38 @@ whereis_here(struct gw *gw, const roost_msg_t *m, const char *name)
 		                     GW_ANSWER_MS);
 }
 
+int
+gw_ask_node(struct gw *gw, const roost_msg_t *m, const char *node,
+            struct gw_frame *f)
+{
+	char subject[GW_SUBJECT_MAX];
+	uint32_t id;
+	bool up;
+	int rc;
+
+	rc = !gw_link_ready(gw) ? -ENOTCONN
+	                       : gw_nodes_by_name(&gw->gw_nodes, node,
+	                                          gw_now_ns(), &id, &up);
+	if (rc == 0 && !up)
+		rc = -ENOTCONN;
+	if (rc < 0)
+		return rc;
+	f->fr_to = (uint64_t)id << 16;
+	f->fr_from = roost_msg_from(m).id |
+	             ((uint64_t)gw->gw_conf->gw_node_id << 16);
+	f->fr_corr = roost_msg_corr(m);
+	gw_subject(gw, node, true, subject, sizeof(subject));
+	return gw_publish(gw, subject, f, gw->gw_out_buf, gw->gw_out_cap);
+}
+
 /* roost_whereis("name@node") from a local actor: ask that node. */
 static void
 whereis(struct gw *gw, const roost_msg_t *m)
 {
 	char req[ROOST_NAME_MAX + ROOST__NODE_NAME_MAX + 2];
-	char subject[GW_SUBJECT_MAX];
 	struct gw_frame f = {.fr_type = GW_WHEREIS};
 	size_t n = roost_msg_size(m);
 	char *at;
-	uint32_t id;
-	bool up;
 	int rc = -EINVAL;
 
 	if (n == 0 || n >= sizeof(req) || roost_msg_corr(m) == 0)
@@ -204,21 +258,9 @@ whereis(struct gw *gw, const roost_msg_t *m)
 		whereis_here(gw, m, req);
 		return;
 	}
-	rc = !gw_link_ready(gw) ? -ENOTCONN
-	                       : gw_nodes_by_name(&gw->gw_nodes, at + 1,
-	                                          gw_now_ns(), &id, &up);
-	if (rc == 0 && !up)
-		rc = -ENOTCONN;
-	if (rc < 0)
-		goto out;
-	f.fr_to = (uint64_t)id << 16;
-	f.fr_from = roost_msg_from(m).id |
-	            ((uint64_t)gw->gw_conf->gw_node_id << 16);
-	f.fr_corr = roost_msg_corr(m);
 	f.fr_data = (const uint8_t *)req;
 	f.fr_size = (uint32_t)strlen(req);
-	gw_subject(gw, at + 1, true, subject, sizeof(subject));
-	rc = gw_publish(gw, subject, &f, gw->gw_out_buf, gw->gw_out_cap);
+	rc = gw_ask_node(gw, m, at + 1, &f);
 out:
 	if (rc < 0)
 		gw_answer_error(gw, m, gw->gw_self.id, rc);
@@ -275,6 +317,47 @@ note_lost(void *arg, const struct gw_node *n)
 		ln->ln_id[ln->ln_n++] = n->nd_id;
 }
 
+struct up_nodes {
+	char un_name[GW_NODES_MAX][32];
+	uint32_t un_id[GW_NODES_MAX];
+	int un_n;
+};
+
+/* Under the node table's lock: note the nodes up. */
+static void
+note_up(void *arg, const struct gw_node *n)
+{
+	struct up_nodes *un = arg;
+
+	if (n->nd_up && un->un_n < GW_NODES_MAX) {
+		memcpy(un->un_name[un->un_n], n->nd_name, 32);
+		un->un_id[un->un_n++] = n->nd_id;
+	}
+}
+
+/* PING every node up (each heartbeat): `roostctl nodes` shows the
+ * round trips. */
+static void
+ping_nodes(struct gw *gw)
+{
+	struct up_nodes un = {.un_n = 0};
+	char subject[GW_SUBJECT_MAX];
+	uint8_t buf[GW_WIRE_HEAD];
+	struct gw_frame f = {
+		.fr_type = GW_PING,
+		.fr_from = (uint64_t)gw->gw_conf->gw_node_id << 16};
+
+	if (!gw_link_ready(gw))
+		return;
+	gw_nodes_each(&gw->gw_nodes, GW_NODES_MAX, note_up, &un);
+	for (int i = 0; i < un.un_n; i++) {
+		f.fr_to = (uint64_t)un.un_id[i] << 16;
+		f.fr_corr = gw_now_ns();
+		gw_subject(gw, un.un_name[i], true, subject, sizeof(subject));
+		(void)gw_publish(gw, subject, &f, buf, sizeof(buf));
+	}
+}
+
 /* Nodes gone silent or restarted since the last sweep: what this node
  * watched there is lost (DOWN noconnection), what they watched here is
  * dropped. */
@@ -284,8 +367,10 @@ sweep_nodes(struct gw *gw, uint64_t now)
 	struct lost_nodes ln = {.ln_gw = gw};
 
 	gw_nodes_sweep(&gw->gw_nodes, now, note_lost, &ln);
-	for (int i = 0; i < ln.ln_n; i++)
+	for (int i = 0; i < ln.ln_n; i++) {
 		gw_monitors_node_lost(gw, ln.ln_id[i]);
+		gw_credit_node_lost(gw, ln.ln_id[i]);
+	}
 }
 
 /* Another gateway, started first, serves this node's name or id: leave
@@ -320,6 +405,7 @@ run(struct gw *gw)
 	roost_msg_t *m;
 	uint64_t now;
 	uint64_t wake;
+	unsigned lanes;
 	int rc;
 
 	for (;;) {
@@ -331,10 +417,21 @@ run(struct gw *gw)
 		if (gw->gw_nc_usr != NULL && now >= next_hello) {
 			gw_say_hello(gw);
 			sweep_nodes(gw, gw_now_ns());
+			ping_nodes(gw);
 			next_hello = now + hb_ns;
 		}
 		wake = gw->gw_nc_usr != NULL ? next_hello : next_try;
-		rc = roost_recv(gw->gw_ctx, &m, 0);
+		if (gw->gw_park.pk_on)
+			gw_unpark(gw, gw_now_ns());
+		/* A parked user frame: only the system lane until credit
+		 * comes (credit.c); the user lane waits in the mailbox. */
+		lanes = ROOST_LANE_ANY;
+		if (gw->gw_park.pk_on) {
+			lanes = ROOST_LANE_SYSTEM;
+			if (gw_parked_until(gw) < wake)
+				wake = gw_parked_until(gw);
+		}
+		rc = roost_recv_match(gw->gw_ctx, &m, lanes, NULL, NULL, 0);
 		if (rc == -EAGAIN && gw->gw_usr_unflushed) {
 			/* Nothing more to batch: write the user frames now
 			 * rather than when libnats' flusher wakes (it sleeps
@@ -345,8 +442,8 @@ run(struct gw *gw)
 			continue;
 		}
 		if (rc == -EAGAIN)
-			rc = roost_recv(gw->gw_ctx, &m,
-			                ms_until(gw_now_ns(), wake));
+			rc = roost_recv_match(gw->gw_ctx, &m, lanes, NULL, NULL,
+			                      ms_until(gw_now_ns(), wake));
 		if (rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EINTR)
 			continue;
 		if (rc < 0)
@@ -361,16 +458,33 @@ run(struct gw *gw)
 		case ROOST__KIND_NODES:
 			gw_answer_nodes(gw, m);
 			break;
+		case ROOST__KIND_ACTORS:
+			gw_actors_request(gw, m);
+			break;
+		case ROOST__KIND_CREDIT:
+			if (roost_aid_node(roost_msg_from(m)) != 0)
+				gw_credit_received(gw, m);
+			break;
 		case ROOST__KIND_MONITOR:
 			if (roost_aid_node(roost_msg_from(m)) == 0)
 				gw_monitor_request(gw, m);
 			else
 				gw_monitor_remote(gw, m);
 			break;
+		case ROOST__KIND_LINK:
+			if (roost_aid_node(roost_msg_from(m)) == 0)
+				gw_link_request(gw, m);
+			else
+				gw_link_remote(gw, m);
+			break;
 		case ROOST__KIND_DEMONITOR:
 			gw_demonitor_request(gw, m);
 			break;
+		case ROOST__KIND_UNLINK:
+			gw_unlink_request(gw, m);
+			break;
 		case ROOST_KIND_DOWN:
+		case ROOST_KIND_EXIT:
 			if (roost_aid_node(roost_msg_from(m)) == 0)
 				gw_down_local(gw, m);
 			else
@@ -429,9 +543,13 @@ setup(struct gw *gw, const char *path)
 	if (getrandom(&gw->gw_instance, sizeof(gw->gw_instance), 0) !=
 	    sizeof(gw->gw_instance))
 		gw->gw_instance = gw_now_ns() ^ (uint64_t)getpid() << 32;
-	snprintf(gw->gw_subj_nodes, GW_SUBJECT_MAX, "%s.nodes", g->gw_prefix);
-	gw_subject(gw, g->gw_node, false, gw->gw_subj_usr, GW_SUBJECT_MAX);
-	gw_subject(gw, g->gw_node, true, gw->gw_subj_ctl, GW_SUBJECT_MAX);
+	snprintf(gw->gw_subj_hello, GW_SUBJECT_MAX, "%s.nodes.%s", g->gw_prefix,
+	         g->gw_node);
+	snprintf(gw->gw_subj_nodes, GW_SUBJECT_MAX, "%s.nodes.*", g->gw_prefix);
+	snprintf(gw->gw_subj_usr, GW_SUBJECT_MAX, "%s.node.%s.usr.*",
+	         g->gw_prefix, g->gw_node);
+	snprintf(gw->gw_subj_ctl, GW_SUBJECT_MAX, "%s.node.%s.ctl.*",
+	         g->gw_prefix, g->gw_node);
 	rc = open_ctx(&gw->gw_ctx, true);
 	if (rc == 0)
 		rc = open_ctx(&gw->gw_in_usr, false);
@@ -444,7 +562,9 @@ setup(struct gw *gw, const char *path)
 	gw->gw_self = roost_self(gw->gw_ctx);
 	gw->gw_out_cap = GW_WIRE_HEAD + gw->gw_cfg.rc_sys.max_msg;
 	gw->gw_out_buf = malloc(gw->gw_out_cap);
-	return gw->gw_out_buf != NULL ? 0 : -ENOMEM;
+	gw->gw_park.pk_buf = malloc(gw->gw_out_cap);
+	return gw->gw_out_buf != NULL && gw->gw_park.pk_buf != NULL ? 0
+	                                                            : -ENOMEM;
 }
 
 int
@@ -462,18 +582,20 @@ main(int argc, char **argv)
 	if (rc == 0) {
 		rc = run(&gw);
 		gw_log(&gw, "stopping (%s): %llu published, %llu delivered, "
-		       "%llu not delivered, %llu bad frames",
+		       "%llu not delivered, %llu bad frames, %llu forged",
 		       rc == 0 ? "stop" : roost_strerror(rc),
 		       (unsigned long long)gw.gw_sent,
 		       (unsigned long long)gw.gw_received,
 		       (unsigned long long)gw.gw_dropped,
-		       (unsigned long long)gw.gw_garbage);
+		       (unsigned long long)gw.gw_garbage,
+		       (unsigned long long)gw.gw_forged);
 	}
 	gw_link_close(&gw);
 	roost_ctx_close(gw.gw_in_usr);
 	roost_ctx_close(gw.gw_in_ctl);
 	roost_ctx_close(gw.gw_ctx);
 	free(gw.gw_out_buf);
+	free(gw.gw_park.pk_buf);
 	rd_config_free(&gw.gw_cfg);
 	nats_Close();
 	return rc == 0 ? 0 : 1;

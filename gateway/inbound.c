@@ -22,14 +22,22 @@ worth_logging(uint64_t n)
 	return n <= 10 || n % 1000 == 0;
 }
 
+/* Count a frame dropped on 'subject' in 'count'; log it as 'what'. */
+static void
+drop_frame(struct gw *gw, atomic_uint_fast64_t *count, const char *what,
+           const char *subject, const char *why)
+{
+	uint64_t n = atomic_fetch_add(count, 1) + 1;
+
+	if (worth_logging(n))
+		gw_log(gw, "%s on %s: %s (%llu so far)", what, subject, why,
+		       (unsigned long long)n);
+}
+
 static void
 garbage(struct gw *gw, const char *subject, const char *why)
 {
-	uint64_t n = atomic_fetch_add(&gw->gw_garbage, 1) + 1;
-
-	if (worth_logging(n))
-		gw_log(gw, "dropped a bad frame on %s: %s (%llu so far)",
-		       subject, why, (unsigned long long)n);
+	drop_frame(gw, &gw->gw_garbage, "dropped a bad frame", subject, why);
 }
 
 static roost_aid_t
@@ -65,9 +73,11 @@ answer(struct gw *gw, uint32_t node_id, const struct gw_frame *f)
 		       roost_strerror(rc));
 }
 
-/* A message for a local actor. A call that cannot be delivered is
- * answered with GW_ERROR, so the caller's roost_call returns the error;
- * any other undelivered message is counted and logged. */
+/* A message for a local actor. One that cannot be delivered (and is
+ * not a reply) is answered with GW_ERROR: a call's caller gets the
+ * error as its result, a plain send's sender an UNDELIVERED notice
+ * (gw_tell_sender). User-lane bytes are credited back to the sender
+ * either way (credit.c). */
 static void
 deliver_msg(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 {
@@ -87,25 +97,47 @@ deliver_msg(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 	o.o_size = f->fr_size;
 	rc = roost__send_as(ctx, local_aid(f->fr_to), &o,
 	                    sys ? GW_DELIVER_SYS_MS : GW_DELIVER_USR_MS);
+	if (ctx == gw->gw_in_usr)
+		gw_credit_delivered(gw, node_of(f->fr_from),
+		                    GW_WIRE_HEAD + f->fr_size);
 	if (rc == 0) {
 		atomic_fetch_add(&gw->gw_received, 1);
 		return;
 	}
 	n = atomic_fetch_add(&gw->gw_dropped, 1) + 1;
-	if (f->fr_corr != 0 && !(f->fr_flags & GW_F_REPLY)) {
-		struct gw_frame e = {
-			.fr_type = GW_ERROR, .fr_to = f->fr_from,
-			.fr_from = f->fr_to, .fr_corr = f->fr_corr,
-			.fr_data = (const uint8_t *)&err, .fr_size = sizeof(err)};
-
-		err = rc;
-		answer(gw, node_of(f->fr_from), &e);
-	} else if (worth_logging(n)) {
+	if (worth_logging(n))
 		gw_log(gw, "message from %016llx to %016llx not delivered: %s "
 		       "(%llu so far)", (unsigned long long)f->fr_from,
 		       (unsigned long long)f->fr_to, roost_strerror(rc),
 		       (unsigned long long)n);
+	if (!(f->fr_flags & GW_F_REPLY)) {
+		struct gw_frame e = {
+			.fr_type = GW_ERROR, .fr_to = f->fr_from,
+			.fr_from = f->fr_to, .fr_corr = f->fr_corr,
+			.fr_kind = f->fr_kind,
+			.fr_data = (const uint8_t *)&err, .fr_size = sizeof(err)};
+
+		err = rc;
+		answer(gw, node_of(f->fr_from), &e);
 	}
+}
+
+/* A request another node's caller made of its gateway ('f') failed
+ * here with 'err' (0: it did not): an ANSWER with the errno, which the
+ * caller's gateway hands it as the error of its call. */
+static void
+refuse_call(struct gw *gw, const struct gw_frame *f, int err)
+{
+	int32_t e = err;
+	struct gw_frame r = {
+		.fr_type = GW_ANSWER, .fr_flags = GW_F_REPLY,
+		.fr_to = f->fr_from, .fr_corr = f->fr_corr,
+		.fr_from = gw->gw_self.id |
+		           ((uint64_t)gw->gw_conf->gw_node_id << 16),
+		.fr_data = (const uint8_t *)&e, .fr_size = sizeof(e)};
+
+	if (err < 0)
+		answer(gw, node_of(f->fr_from), &r);
 }
 
 /* A lookup from another node: answer with the address or the error. */
@@ -117,7 +149,10 @@ answer_whereis(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 	uint64_t id;
 	int32_t err;
 	struct gw_frame r = {.fr_type = GW_ANSWER, .fr_to = f->fr_from,
-	                     .fr_corr = f->fr_corr, .fr_flags = GW_F_REPLY};
+	                     .fr_corr = f->fr_corr, .fr_flags = GW_F_REPLY,
+	                     .fr_from = gw->gw_self.id |
+	                                ((uint64_t)gw->gw_conf->gw_node_id
+	                                 << 16)};
 	int rc;
 
 	memcpy(name, f->fr_data, f->fr_size);
@@ -135,20 +170,31 @@ answer_whereis(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 	answer(gw, node_of(f->fr_from), &r);
 }
 
-/* An answer or an error for a local caller: a reply to its roost_call.
- * An answer to a lookup comes from the gateway (the caller called it);
- * an error comes from the address the caller called. */
+/* An answer, a list or an error for a local caller: a reply to its
+ * roost_call. An answer to a lookup (or a list) comes from the gateway
+ * (the caller called it);
+ * an error comes from the address the caller called. An error for a
+ * plain send (no call id) becomes the sender's UNDELIVERED notice. */
 static void
 deliver_answer(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 {
 	struct roost__out o;
-	bool is_error = f->fr_type == GW_ERROR || f->fr_size != 8;
+	int32_t err;
 	int rc;
 
-	o.o_from = f->fr_type == GW_ANSWER ? gw->gw_self.id : f->fr_from;
+	if (f->fr_type == GW_ERROR) {
+		memcpy(&err, f->fr_data, sizeof(err));
+		gw_tell_sender(ctx, f->fr_to, f->fr_from, f->fr_corr,
+		               f->fr_kind, false, err);
+		atomic_fetch_add(&gw->gw_received, 1);
+		return;
+	}
+	o.o_from = gw->gw_self.id;
 	o.o_corr = f->fr_corr;
-	o.o_kind = is_error ? ROOST__KIND_REMOTE_ERROR : ROOST__KIND_REPLY;
-	o.o_flags = ROOST_REC_REPLY;
+	o.o_kind = f->fr_type == GW_ANSWER && f->fr_size != 8
+	           ? ROOST__KIND_REMOTE_ERROR : ROOST__KIND_REPLY;
+	o.o_flags = ROOST_REC_REPLY |
+	            (f->fr_type == GW_LIST ? ROOST_REC_MSGPACK : 0);
 	o.o_lane = ROOST_LANE_SYS;
 	o.o_data = f->fr_data;
 	o.o_size = f->fr_size;
@@ -159,29 +205,93 @@ deliver_answer(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 		atomic_fetch_add(&gw->gw_received, 1);
 }
 
-/* MONITOR and DOWN go to the forwarding loop, which owns the monitor
- * tables: a message to the gateway itself from the remote address, the
- * ref as correlation id; MONITOR carries the target's address, DOWN the
- * notice. */
+/* A PING from another node: its time back (for its round trip). */
+static void
+pong(struct gw *gw, const struct gw_frame *f)
+{
+	struct gw_frame r = {
+		.fr_type = GW_PONG, .fr_to = f->fr_from & GW_NODE_MASK,
+		.fr_from = (uint64_t)gw->gw_conf->gw_node_id << 16,
+		.fr_corr = f->fr_corr};
+
+	answer(gw, node_of(f->fr_from), &r);
+}
+
+/* MONITOR, DOWN and CREDIT go to the forwarding loop, which owns the
+ * monitor tables and the windows: a message to the gateway itself from the remote address, the
+ * ref as correlation id; MONITOR (LINK with GW_F_LINK) carries the
+ * target's address, DOWN the notice (kind DOWN or EXIT). */
 static void
 hand_over(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 {
 	bool down = f->fr_type == GW_DOWN;
 	struct roost__out o = {
 		.o_from = f->fr_from, .o_corr = f->fr_corr,
-		.o_kind = down ? ROOST_KIND_DOWN : ROOST__KIND_MONITOR,
+		.o_kind = down ? f->fr_kind
+		        : (f->fr_flags & GW_F_LINK) ? ROOST__KIND_LINK
+		                                    : ROOST__KIND_MONITOR,
 		.o_flags = down ? ROOST_REC_MSGPACK : 0,
 		.o_lane = ROOST_LANE_SYS,
 		.o_data = down ? (const void *)f->fr_data : (const void *)&f->fr_to,
 		.o_size = down ? f->fr_size : sizeof(f->fr_to)};
 
+	if (f->fr_type == GW_CREDIT) { /* the bytes in the call id */
+		o.o_kind = ROOST__KIND_CREDIT;
+		o.o_data = NULL;
+		o.o_size = 0;
+	}
 	if (roost__send_as(ctx, gw->gw_self, &o, GW_DELIVER_SYS_MS) < 0)
 		atomic_fetch_add(&gw->gw_dropped, 1);
 }
 
+/* The sender a subject names: its last token (gw.h). */
+static const char *
+subject_sender(const char *subject)
+{
+	const char *dot = strrchr(subject, '.');
+
+	return dot != NULL ? dot + 1 : subject;
+}
+
+static void
+forged(struct gw *gw, const char *subject, const char *why)
+{
+	drop_frame(gw, &gw->gw_forged, "refused a forged frame", subject, why);
+}
+
+/* The frame's sender is the node the subject names: NATS lets only
+ * that node publish there (its permissions), so this binds the sender
+ * address to a node's credentials. The node must have said HELLO (the
+ * table binds its name to its id; a newcomer hears from us only after
+ * we took its HELLO, so nothing legitimate comes earlier). */
+static bool
+sender_bound(struct gw *gw, const char *subject, const struct gw_frame *f)
+{
+	uint32_t id;
+	uint64_t addr;
+	bool up;
+
+	if (gw_nodes_by_name(&gw->gw_nodes, subject_sender(subject),
+	                     gw_now_ns(), &id, &up) < 0) {
+		forged(gw, subject, "from a node not heard of");
+		return false;
+	}
+	if (node_of(f->fr_from) != id) {
+		forged(gw, subject, "sender address of another node");
+		return false;
+	}
+	if (f->fr_type == GW_ANSWER && f->fr_size == sizeof(addr)) {
+		memcpy(&addr, f->fr_data, sizeof(addr));
+		if (node_of(addr) != id) {
+			forged(gw, subject, "answer with another node's address");
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Decode and check what every frame on a node subject must satisfy:
- * addressed to this node. (A sender not yet in the node table is
- * served; answering it needs the table and is logged when it fails.) */
+ * addressed to this node, from the node its subject names. */
 static bool
 decode_for_me(struct gw *gw, natsMsg *msg, struct gw_frame *f)
 {
@@ -200,7 +310,7 @@ decode_for_me(struct gw *gw, natsMsg *msg, struct gw_frame *f)
 		garbage(gw, natsMsg_GetSubject(msg), "addressed to another node");
 		return false;
 	}
-	return true;
+	return sender_bound(gw, natsMsg_GetSubject(msg), f);
 }
 
 static void
@@ -223,7 +333,22 @@ on_node_subject(struct gw *gw, roost_ctx_t *ctx, natsMsg *msg)
 		break;
 	case GW_MONITOR:
 	case GW_DOWN:
+	case GW_CREDIT:
 		hand_over(gw, ctx, &f);
+		break;
+	case GW_PING:
+		pong(gw, &f);
+		break;
+	case GW_ACTORS:
+		refuse_call(gw, &f, gw_actors_answer(gw, &f));
+		break;
+	case GW_LIST:
+		deliver_answer(gw, ctx, &f);
+		break;
+	case GW_PONG:
+		if (f.fr_corr <= gw_now_ns())
+			gw_nodes_rtt(&gw->gw_nodes, node_of(f.fr_from),
+			             gw_now_ns() - f.fr_corr);
 		break;
 	case GW_HELLO:
 		break; /* refused by decode_for_me */
@@ -300,6 +425,10 @@ gw_on_nodes(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
 	}
 	memcpy(name, f.fr_data, f.fr_size);
 	name[f.fr_size] = '\0';
+	if (strcmp(name, subject_sender(natsMsg_GetSubject(msg))) != 0) {
+		forged(gw, natsMsg_GetSubject(msg), "hello of another node");
+		goto out;
+	}
 	id = node_of(f.fr_from);
 	if (f.fr_corr == gw->gw_instance)
 		goto out; /* our own */

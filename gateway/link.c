@@ -16,8 +16,8 @@ void
 gw_subject(const struct gw *gw, const char *node, bool system, char *out,
            size_t len)
 {
-	snprintf(out, len, "%s.node.%s.%s", gw->gw_conf->gw_prefix, node,
-	         system ? "ctl" : "usr");
+	snprintf(out, len, "%s.node.%s.%s.%s", gw->gw_conf->gw_prefix, node,
+	         system ? "ctl" : "usr", gw->gw_conf->gw_node);
 }
 
 static void
@@ -211,8 +211,15 @@ gw_publish(struct gw *gw, const char *subject, const struct gw_frame *f,
 	n = gw_wire_encode(f, buf, cap);
 	if (n < 0)
 		return n;
+	return gw_publish_bytes(gw, subject, buf, (size_t)n, user);
+}
+
+int
+gw_publish_bytes(struct gw *gw, const char *subject, const uint8_t *buf,
+                 size_t n, bool user)
+{
 	if (natsConnection_Publish(user ? gw->gw_nc_usr : gw->gw_nc_ctl,
-	                           subject, buf, n) != NATS_OK)
+	                           subject, buf, (int)n) != NATS_OK)
 		return -ENOTCONN;
 	if (user) /* only the forwarding loop publishes user frames */
 		gw->gw_usr_unflushed = true;

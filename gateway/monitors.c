@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * monitors.c - monitors across nodes (monitors.h). Every function runs
- * in the forwarding loop.
+ * monitors.c - monitors and links across nodes (monitors.h). Every
+ * function runs in the forwarding loop.
  */
 #include "gw.h"
 
@@ -39,12 +39,20 @@ pack_notice(msgpack_sbuffer *sb, const roost_notice_t *n)
 		msgpack_pack_false(&pk);
 }
 
-/* Hand local watcher 'to' a DOWN notice. */
+/* The notice kind of a watch: EXIT for a link, DOWN for a monitor. */
+static uint32_t
+notice_kind(bool link)
+{
+	return link ? ROOST_KIND_EXIT : ROOST_KIND_DOWN;
+}
+
+/* Hand local watcher 'to' a DOWN or EXIT notice. */
 static void
-notify(struct gw *gw, uint64_t to, const void *data, size_t size)
+notify(struct gw *gw, uint64_t to, uint32_t kind, const void *data,
+       size_t size)
 {
 	struct roost__out o = {
-		.o_from = gw->gw_self.id, .o_kind = ROOST_KIND_DOWN,
+		.o_from = gw->gw_self.id, .o_kind = kind,
 		.o_flags = ROOST_REC_MSGPACK, .o_lane = ROOST_LANE_SYS,
 		.o_data = data, .o_size = size};
 
@@ -63,40 +71,147 @@ answer(struct gw *gw, const roost_msg_t *m, const void *data, size_t size)
 	(void)roost__send_as(gw->gw_ctx, roost_msg_from(m), &o, GW_ANSWER_MS);
 }
 
-void
-gw_monitor_request(struct gw *gw, const roost_msg_t *m)
+/* A new ref: bit 63 set (roostd's never have it), the node id above
+ * the count, so refs of different nodes never meet in one table. */
+static uint64_t
+new_ref(struct gw *gw)
+{
+	return ROOST__REF_REMOTE |
+	       ((uint64_t)gw->gw_conf->gw_node_id << 40) |
+	       (++gw->gw_mons.mo_next_ref & ((1ull << 40) - 1));
+}
+
+/* Send the target's node MONITOR (a link: GW_F_LINK) for local
+ * 'watcher', and keep the watch. 0, or the error for the caller. */
+static int
+watch_remote(struct gw *gw, uint64_t watcher, uint64_t target, bool link,
+             uint64_t *ref)
 {
 	struct gw_monitors *mo = &gw->gw_mons;
 	char subject[GW_SUBJECT_MAX];
-	struct gw_frame f = {.fr_type = GW_MONITOR};
+	struct gw_frame f = {.fr_type = GW_MONITOR,
+	                     .fr_flags = link ? GW_F_LINK : 0};
+	int rc;
+
+	if (mo->mo_nwatch == GW_MONITORS_MAX ||
+	    (link && mo->mo_nwatched == GW_MONITORS_MAX))
+		return -ENOSPC;
+	rc = gw_route(gw, roost_aid_node((roost_aid_t){target}), true,
+	              subject, sizeof(subject));
+	if (rc < 0)
+		return rc;
+	*ref = new_ref(gw);
+	f.fr_to = target;
+	f.fr_from = watcher | ((uint64_t)gw->gw_conf->gw_node_id << 16);
+	f.fr_corr = *ref;
+	rc = gw_publish(gw, subject, &f, gw->gw_out_buf, gw->gw_out_cap);
+	if (rc < 0)
+		return rc;
+	mo->mo_watch[mo->mo_nwatch++] = (struct gw_watch){
+		*ref, watcher, target, link};
+	return 0;
+}
+
+void
+gw_monitor_request(struct gw *gw, const roost_msg_t *m)
+{
 	uint64_t target;
 	uint64_t ref;
 	int rc = -EINVAL;
 
-	if (roost_msg_size(m) != sizeof(target) || roost_msg_corr(m) == 0)
-		goto out;
-	memcpy(&target, roost_msg_data(m), sizeof(target));
-	rc = -ENOSPC;
-	if (mo->mo_nwatch == GW_MONITORS_MAX)
-		goto out;
-	rc = gw_route(gw, roost_aid_node((roost_aid_t){target}), true,
-	              subject, sizeof(subject));
-	if (rc < 0)
-		goto out;
-	ref = ROOST__REF_REMOTE | ++mo->mo_next_ref;
-	f.fr_to = target;
-	f.fr_from = roost_msg_from(m).id |
-	            ((uint64_t)gw->gw_conf->gw_node_id << 16);
-	f.fr_corr = ref;
-	rc = gw_publish(gw, subject, &f, gw->gw_out_buf, gw->gw_out_cap);
-	if (rc < 0)
-		goto out;
-	mo->mo_watch[mo->mo_nwatch++] = (struct gw_watch){
-		ref, roost_msg_from(m).id, target};
-	answer(gw, m, &ref, sizeof(ref));
-	return;
-out:
-	gw_answer_error(gw, m, gw->gw_self.id, rc);
+	if (roost_msg_size(m) == sizeof(target) && roost_msg_corr(m) != 0) {
+		memcpy(&target, roost_msg_data(m), sizeof(target));
+		rc = watch_remote(gw, roost_msg_from(m).id, target, false, &ref);
+	}
+	if (rc == 0)
+		answer(gw, m, &ref, sizeof(ref));
+	else
+		gw_answer_error(gw, m, gw->gw_self.id, rc);
+}
+
+/* Our actor 'local' (linked to 'remote' under 'ref'): roostd watches it
+ * for this gateway, so its end goes to the other side as EXIT. One that
+ * is not roostd's actor is linked one way (its end is never reported,
+ * as for a local link). */
+static void
+watch_local(struct gw *gw, uint64_t local, uint64_t remote, uint64_t ref)
+{
+	struct gw_monitors *mo = &gw->gw_mons;
+	uint64_t lref;
+
+	if (roost_monitor(gw->gw_ctx, (roost_aid_t){local}, &lref) < 0)
+		return;
+	mo->mo_watched[mo->mo_nwatched++] = (struct gw_watched){
+		lref, ref, remote,
+		local | ((uint64_t)gw->gw_conf->gw_node_id << 16), true};
+}
+
+/* roost_link() of another node's actor: a watch of it, MONITOR with
+ * GW_F_LINK to its node, and roostd's watch of the caller. */
+void
+gw_link_request(struct gw *gw, const roost_msg_t *m)
+{
+	uint64_t target;
+	uint64_t ref;
+	int rc = -EINVAL;
+
+	if (roost_msg_size(m) == sizeof(target) && roost_msg_corr(m) != 0) {
+		memcpy(&target, roost_msg_data(m), sizeof(target));
+		rc = watch_remote(gw, roost_msg_from(m).id, target, true, &ref);
+	}
+	if (rc < 0) {
+		gw_answer_error(gw, m, gw->gw_self.id, rc);
+		return;
+	}
+	watch_local(gw, roost_msg_from(m).id, target, ref);
+	answer(gw, m, NULL, 0);
+}
+
+/* Drop the link entries under 'ref' (the link ended or was undone). */
+static void
+drop_link(struct gw *gw, uint64_t ref)
+{
+	struct gw_monitors *mo = &gw->gw_mons;
+	int i = 0;
+
+	while (i < mo->mo_nwatch) {
+		if (mo->mo_watch[i].wa_link && mo->mo_watch[i].wa_ref == ref)
+			mo->mo_watch[i] = mo->mo_watch[--mo->mo_nwatch];
+		else
+			i++;
+	}
+	i = 0;
+	while (i < mo->mo_nwatched) {
+		if (mo->mo_watched[i].wd_link &&
+		    mo->mo_watched[i].wd_their_ref == ref) {
+			(void)roost_demonitor(gw->gw_ctx, mo->mo_watched[i].wd_ref);
+			mo->mo_watched[i] = mo->mo_watched[--mo->mo_nwatched];
+		} else {
+			i++;
+		}
+	}
+}
+
+/* roost_unlink() of another node's actor: this side forgets the link
+ * (an EXIT the other side still sends finds no watch and is dropped). */
+void
+gw_unlink_request(struct gw *gw, const roost_msg_t *m)
+{
+	struct gw_monitors *mo = &gw->gw_mons;
+	uint64_t target;
+
+	if (roost_msg_size(m) == sizeof(target)) {
+		memcpy(&target, roost_msg_data(m), sizeof(target));
+		for (int i = 0; i < mo->mo_nwatch; i++) {
+			if (mo->mo_watch[i].wa_link &&
+			    mo->mo_watch[i].wa_watcher == roost_msg_from(m).id &&
+			    mo->mo_watch[i].wa_target == target) {
+				drop_link(gw, mo->mo_watch[i].wa_ref);
+				break;
+			}
+		}
+	}
+	answer(gw, m, NULL, 0);
 }
 
 void
@@ -119,16 +234,17 @@ gw_demonitor_request(struct gw *gw, const roost_msg_t *m)
 	gw_answer_error(gw, m, gw->gw_self.id, -ENOENT);
 }
 
-/* A DOWN frame for ref 'ref' from 'target' to publish to 'watcher'. */
+/* A DOWN frame (EXIT for a link) for ref 'ref' from 'target' to
+ * publish to 'watcher'. */
 static void
 publish_down(struct gw *gw, uint64_t watcher, uint64_t target, uint64_t ref,
-             const msgpack_sbuffer *sb)
+             bool link, const msgpack_sbuffer *sb)
 {
 	char subject[GW_SUBJECT_MAX];
 	struct gw_frame f = {
 		.fr_type = GW_DOWN, .fr_flags = GW_F_MSGPACK | GW_F_SYSTEM,
 		.fr_to = watcher, .fr_from = target, .fr_corr = ref,
-		.fr_kind = ROOST_KIND_DOWN, .fr_data = (const uint8_t *)sb->data,
+		.fr_kind = notice_kind(link), .fr_data = (const uint8_t *)sb->data,
 		.fr_size = (uint32_t)sb->size};
 	int rc;
 
@@ -140,15 +256,18 @@ publish_down(struct gw *gw, uint64_t watcher, uint64_t target, uint64_t ref,
 		atomic_fetch_add(&gw->gw_dropped, 1);
 }
 
-/* MONITOR from another node (inbound.c hands it here): ask roostd to
- * watch our actor for this gateway. A target that does not exist is
- * answered at once with DOWN, reason "lost". */
-void
-gw_monitor_remote(struct gw *gw, const roost_msg_t *m)
+/* MONITOR (or LINK) from another node (inbound.c hands it here): ask
+ * roostd to watch our actor for this gateway; for a link, also keep a
+ * watch of the remote actor for ours. A target that does not exist is
+ * answered at once with DOWN (EXIT), reason "lost". */
+static void
+watched_request(struct gw *gw, const roost_msg_t *m, bool link)
 {
 	struct gw_monitors *mo = &gw->gw_mons;
 	roost_notice_t n = {.status = -1, .reason = ROOST_EXIT_LOST};
 	msgpack_sbuffer sb;
+	uint64_t watcher = roost_msg_from(m).id;
+	uint64_t their_ref = roost_msg_corr(m);
 	uint64_t target;
 	uint64_t ref;
 	int rc;
@@ -156,19 +275,39 @@ gw_monitor_remote(struct gw *gw, const roost_msg_t *m)
 	if (roost_msg_size(m) != sizeof(target))
 		return;
 	memcpy(&target, roost_msg_data(m), sizeof(target));
-	rc = mo->mo_nwatched == GW_MONITORS_MAX ? -ENOSPC
+	rc = mo->mo_nwatched == GW_MONITORS_MAX ||
+	     (link && mo->mo_nwatch == GW_MONITORS_MAX)
+	     ? -ENOSPC
 	     : roost_monitor(gw->gw_ctx,
 	                     (roost_aid_t){target & ~GW_NODE_MASK}, &ref);
-	if (rc == 0) {
+	if (rc == 0)
 		mo->mo_watched[mo->mo_nwatched++] = (struct gw_watched){
-			ref, roost_msg_corr(m), roost_msg_from(m).id, target};
+			ref, their_ref, watcher, target, link};
+	if (link && (rc == 0 || rc == -EPERM)) {
+		/* Not roostd's actor: linked one way, as locally. */
+		mo->mo_watch[mo->mo_nwatch++] = (struct gw_watch){
+			their_ref, target & ~GW_NODE_MASK, watcher, true};
 		return;
 	}
+	if (rc == 0)
+		return;
 	n.aid.id = target;
-	n.ref = roost_msg_corr(m);
+	n.ref = link ? 0 : their_ref;
 	pack_notice(&sb, &n);
-	publish_down(gw, roost_msg_from(m).id, target, roost_msg_corr(m), &sb);
+	publish_down(gw, watcher, target, their_ref, link, &sb);
 	msgpack_sbuffer_destroy(&sb);
+}
+
+void
+gw_monitor_remote(struct gw *gw, const roost_msg_t *m)
+{
+	watched_request(gw, m, false);
+}
+
+void
+gw_link_remote(struct gw *gw, const roost_msg_t *m)
+{
+	watched_request(gw, m, true);
 }
 
 /* roostd's DOWN about an actor another node watches: sent on, with the
@@ -177,6 +316,7 @@ void
 gw_down_local(struct gw *gw, const roost_msg_t *m)
 {
 	struct gw_monitors *mo = &gw->gw_mons;
+	struct gw_watched w;
 	roost_notice_t n;
 	msgpack_sbuffer sb;
 	int i;
@@ -188,35 +328,49 @@ gw_down_local(struct gw *gw, const roost_msg_t *m)
 			break;
 	if (i == mo->mo_nwatched)
 		return; /* a monitor of a previous gateway process */
-	n.aid.id = mo->mo_watched[i].wd_target;
-	n.ref = mo->mo_watched[i].wd_their_ref;
+	w = mo->mo_watched[i];
+	n.aid.id = w.wd_target;
+	n.ref = w.wd_link ? 0 : w.wd_their_ref;
 	pack_notice(&sb, &n);
-	publish_down(gw, mo->mo_watched[i].wd_watcher, n.aid.id, n.ref, &sb);
+	publish_down(gw, w.wd_watcher, n.aid.id, w.wd_their_ref, w.wd_link,
+	             &sb);
 	msgpack_sbuffer_destroy(&sb);
-	if (!n.restarting)
+	if (n.restarting)
+		return;
+	if (w.wd_link)
+		drop_link(gw, w.wd_their_ref); /* both ways: the link ended */
+	else
 		mo->mo_watched[i] = mo->mo_watched[--mo->mo_nwatched];
 }
 
-/* A DOWN frame from another node (inbound.c hands it here): to the
- * watcher, if the watch is still there. */
+/* A DOWN or EXIT frame from another node (inbound.c hands it here): to
+ * the watcher, if the watch is still there. A monitor's notice carries
+ * the ref; a link's carries 0 (as roostd's EXIT). */
 void
 gw_down_remote(struct gw *gw, const roost_msg_t *m)
 {
 	struct gw_monitors *mo = &gw->gw_mons;
+	bool link = roost_msg_kind(m) == ROOST_KIND_EXIT;
+	uint64_t ref = roost_msg_corr(m);
 	roost_notice_t n;
 	int i;
 
-	if (roost_notice_decode(m, &n) < 0 || n.ref != roost_msg_corr(m))
+	if (roost_notice_decode(m, &n) < 0 || n.ref != (link ? 0 : ref))
 		return;
 	for (i = 0; i < mo->mo_nwatch; i++)
-		if (mo->mo_watch[i].wa_ref == n.ref &&
+		if (mo->mo_watch[i].wa_ref == ref &&
+		    mo->mo_watch[i].wa_link == link &&
 		    mo->mo_watch[i].wa_target == roost_msg_from(m).id)
 			break;
 	if (i == mo->mo_nwatch)
-		return; /* demonitored since */
-	notify(gw, mo->mo_watch[i].wa_watcher, roost_msg_data(m),
-	       roost_msg_size(m));
-	if (!n.restarting)
+		return; /* demonitored or unlinked since */
+	notify(gw, mo->mo_watch[i].wa_watcher, roost_msg_kind(m),
+	       roost_msg_data(m), roost_msg_size(m));
+	if (n.restarting)
+		return;
+	if (link)
+		drop_link(gw, ref);
+	else
 		mo->mo_watch[i] = mo->mo_watch[--mo->mo_nwatch];
 }
 
@@ -236,9 +390,10 @@ gw_monitors_node_lost(struct gw *gw, uint32_t node)
 			continue;
 		}
 		n.aid.id = w.wa_target;
-		n.ref = w.wa_ref;
+		n.ref = w.wa_link ? 0 : w.wa_ref;
 		pack_notice(&sb, &n);
-		notify(gw, w.wa_watcher, sb.data, sb.size);
+		notify(gw, w.wa_watcher, notice_kind(w.wa_link), sb.data,
+		       sb.size);
 		msgpack_sbuffer_destroy(&sb);
 		mo->mo_watch[i] = mo->mo_watch[--mo->mo_nwatch];
 	}

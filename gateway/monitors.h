@@ -7,11 +7,18 @@
  * keeps a "watched" entry, turning roostd's DOWN into a DOWN frame back.
  * When the target's node is lost (silent, or its gateway restarted),
  * the watcher's gateway sends the watcher DOWN with reason
- * noconnection. Only the forwarding loop touches these tables.
+ * noconnection.
+ *
+ * A link is a watch and a watched entry on each side, under one ref
+ * (the linking side's): each side watches its own actor for the other
+ * node and keeps a watch of the remote one, and the notices are EXIT
+ * (ref 0) instead of DOWN. Only the forwarding loop touches these
+ * tables.
  */
 #ifndef ROOST_GATEWAY_MONITORS_H
 #define ROOST_GATEWAY_MONITORS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define GW_MONITORS_MAX 1024
@@ -20,6 +27,7 @@ struct gw_watch {
 	uint64_t wa_ref;      /* given to the watcher */
 	uint64_t wa_watcher;  /* a local address */
 	uint64_t wa_target;   /* another node's address */
+	bool wa_link;         /* its notices are EXIT */
 };
 
 struct gw_watched {
@@ -27,6 +35,7 @@ struct gw_watched {
 	uint64_t wd_their_ref;  /* the watcher's gateway's ref */
 	uint64_t wd_watcher;    /* another node's address */
 	uint64_t wd_target;     /* ours, with this node's bits */
+	bool wd_link;           /* its notices are EXIT */
 };
 
 struct gw_monitors {

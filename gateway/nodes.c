@@ -150,3 +150,13 @@ gw_nodes_by_name(struct gw_nodes *ns, const char *name, uint64_t now_ns,
 	pthread_mutex_unlock(&ns->ns_lock);
 	return rc;
 }
+
+void
+gw_nodes_rtt(struct gw_nodes *ns, uint32_t id, uint64_t rtt_ns)
+{
+	pthread_mutex_lock(&ns->ns_lock);
+	for (int i = 0; i < ns->ns_count; i++)
+		if (ns->ns_node[i].nd_id == id)
+			ns->ns_node[i].nd_rtt_ns = rtt_ns;
+	pthread_mutex_unlock(&ns->ns_lock);
+}

@@ -21,6 +21,7 @@ struct gw_node {
 	bool nd_up;          /* as last reported (hello, sweep) */
 	uint64_t nd_instance; /* its gateway process's instance id */
 	bool nd_restarted;   /* a new instance, not yet swept */
+	uint64_t nd_rtt_ns;  /* the last PING's round trip, 0 none yet */
 };
 
 struct gw_nodes {
@@ -69,6 +70,9 @@ void gw_nodes_each(struct gw_nodes *ns, int max,
  * -EHOSTUNREACH when never heard of. */
 int gw_nodes_by_id(struct gw_nodes *ns, uint32_t id, uint64_t now_ns,
                    char *name, bool *up);
+
+/* Node 'id' answered a PING after 'rtt_ns'. */
+void gw_nodes_rtt(struct gw_nodes *ns, uint32_t id, uint64_t rtt_ns);
 
 /* Node 'name': its id and whether it is up. -EHOSTUNREACH when never
  * heard of. */

@@ -5,8 +5,9 @@
  *
  *   {"node": NAME, "id": ID, "connected": bool, "link": TEXT,
  *    "published": N, "delivered": N, "undelivered": N, "bad_frames": N,
+ *    "forged": N, "window_waits": N, "pending_max_bytes": N,
  *    "nodes": [{"name": NAME, "id": ID, "up": bool,
- *               "last_seen_ms": MS}, ...]}
+ *               "last_seen_ms": MS, "rtt_us": US}, ...]}
  *
  * (fields in docs/distribution.md).
  */
@@ -41,7 +42,7 @@ pack_node(void *arg, const struct gw_node *n)
 	uint64_t ago = w->nw_now > n->nd_last_ns ? w->nw_now - n->nd_last_ns
 	                                         : 0;
 
-	msgpack_pack_map(w->nw_pk, 4);
+	msgpack_pack_map(w->nw_pk, 5);
 	pack_str(w->nw_pk, "name");
 	pack_str(w->nw_pk, n->nd_name);
 	pack_u64(w->nw_pk, "id", n->nd_id);
@@ -51,6 +52,22 @@ pack_node(void *arg, const struct gw_node *n)
 	else
 		msgpack_pack_false(w->nw_pk);
 	pack_u64(w->nw_pk, "last_seen_ms", ago / 1000000u);
+	pack_u64(w->nw_pk, "rtt_us", n->nd_rtt_ns / 1000u);
+}
+
+/* The most user-lane bytes libnats has held for delivery at once (the
+ * windows bound it: credit.c). */
+static uint64_t
+pending_max(struct gw *gw)
+{
+	int msgs = 0;
+	int bytes = 0;
+
+	if (gw->gw_sub[1] == NULL ||
+	    natsSubscription_GetMaxPending(gw->gw_sub[1], &msgs, &bytes) !=
+	            NATS_OK)
+		return 0;
+	return bytes > 0 ? (uint64_t)bytes : 0;
 }
 
 void
@@ -64,7 +81,7 @@ gw_answer_nodes(struct gw *gw, const roost_msg_t *m)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 9);
+	msgpack_pack_map(&pk, 12);
 	pack_str(&pk, "node");
 	pack_str(&pk, gw->gw_conf->gw_node);
 	pack_u64(&pk, "id", gw->gw_conf->gw_node_id);
@@ -79,6 +96,9 @@ gw_answer_nodes(struct gw *gw, const roost_msg_t *m)
 	pack_u64(&pk, "delivered", gw->gw_received);
 	pack_u64(&pk, "undelivered", gw->gw_dropped);
 	pack_u64(&pk, "bad_frames", gw->gw_garbage);
+	pack_u64(&pk, "forged", gw->gw_forged);
+	pack_u64(&pk, "window_waits", gw->gw_window_waits);
+	pack_u64(&pk, "pending_max_bytes", pending_max(gw));
 	pack_str(&pk, "nodes");
 	/* The table may grow between the count and the walk: never past
 	 * what the array declares. */

@@ -105,8 +105,9 @@ check_type(const struct gw_frame *f)
 		name[f->fr_size] = '\0';
 		return roost__name_valid(name) ? NULL : "whereis of a bad name";
 	case GW_ANSWER:
-		if (!actor_aid(f->fr_to) || f->fr_corr == 0)
-			return "answer without a caller or a call id";
+		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
+		    f->fr_corr == 0)
+			return "answer without addresses or a call id";
 		if (f->fr_size == 8) {
 			uint64_t id;
 
@@ -115,9 +116,8 @@ check_type(const struct gw_frame *f)
 		}
 		return errno_payload(f) ? NULL : "answer with a bad payload";
 	case GW_ERROR:
-		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
-		    f->fr_corr == 0)
-			return "error without addresses or a call id";
+		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from))
+			return "error without addresses";
 		return errno_payload(f) ? NULL : "error with a bad errno";
 	case GW_MONITOR:
 		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
@@ -128,8 +128,34 @@ check_type(const struct gw_frame *f)
 		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
 		    !ROOST__REF_IS_REMOTE(f->fr_corr))
 			return "down without addresses or a remote ref";
+		if (f->fr_kind != ROOST_KIND_DOWN && f->fr_kind != ROOST_KIND_EXIT)
+			return "down that is neither DOWN nor EXIT";
 		return roost_msgpack_valid(f->fr_data, f->fr_size)
 		       ? NULL : "down whose notice is not MessagePack";
+	case GW_CREDIT:
+		if (roost_aid_node((roost_aid_t){f->fr_to}) == 0 ||
+		    roost_aid_node((roost_aid_t){f->fr_from}) == 0 ||
+		    f->fr_corr == 0 || f->fr_corr > UINT32_MAX || f->fr_size != 0)
+			return "credit without nodes or bytes";
+		return NULL;
+	case GW_ACTORS:
+		if (roost_aid_node((roost_aid_t){f->fr_to}) == 0 ||
+		    !actor_aid(f->fr_from) || f->fr_corr == 0 || f->fr_size != 0)
+			return "actors without a node, a caller or a call id";
+		return NULL;
+	case GW_LIST:
+		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
+		    f->fr_corr == 0)
+			return "list without addresses or a call id";
+		return roost_msgpack_valid(f->fr_data, f->fr_size)
+		       ? NULL : "list that is not MessagePack";
+	case GW_PING:
+	case GW_PONG:
+		if (roost_aid_node((roost_aid_t){f->fr_to}) == 0 ||
+		    roost_aid_node((roost_aid_t){f->fr_from}) == 0 ||
+		    f->fr_corr == 0 || f->fr_size != 0)
+			return "ping without nodes or a time";
+		return NULL;
 	case GW_HELLO:
 		if (roost_aid_node((roost_aid_t){f->fr_from}) == 0 ||
 		    !roost__node_name_valid((const char *)f->fr_data,

@@ -30,22 +30,37 @@
 enum gw_type {
 	GW_MSG = 1,     /* a message for an actor */
 	GW_WHEREIS = 2, /* look a name up; payload: the actor name */
-	GW_ANSWER = 3,  /* to a WHEREIS: 8-byte address or 4-byte errno */
-	GW_ERROR = 4,   /* a call could not be delivered: 4-byte errno */
+	GW_ANSWER = 3,  /* to a WHEREIS: 8-byte address or 4-byte errno;
+	                   'from': the answering gateway */
+	GW_ERROR = 4,   /* a message could not be delivered: 4-byte errno;
+	                   'corr' the call's id, 0 for a plain send (then
+	                   'kind' is the message's) */
 	GW_HELLO = 5,   /* a node is alive; payload: its name; 'from' holds
 	                   its node id in the node bits; 'corr' this
 	                   gateway process's random instance id; 'to' when
 	                   it started (ns since the epoch) */
-	GW_MONITOR = 6, /* 'from' monitors 'to'; 'corr': the watcher's
-	                   node's monitor ref */
-	GW_DOWN = 7,    /* 'from' ended: a DOWN notice (MessagePack map,
-	                   include/roost.h) for watcher 'to', ref 'corr' */
+	GW_MONITOR = 6, /* 'from' monitors 'to' (links to it: GW_F_LINK);
+	                   'corr': the watcher's node's monitor ref */
+	GW_DOWN = 7,    /* 'from' ended: a notice (MessagePack map,
+	                   include/roost.h) for watcher 'to', ref 'corr';
+	                   'kind' ROOST_KIND_DOWN, or ROOST_KIND_EXIT for a
+	                   link */
+	GW_CREDIT = 8,  /* flow control: 'corr' user bytes of 'to''s node
+	                   taken by 'from''s node (node bits only) */
+	GW_PING = 9,    /* round trip: 'corr' the sender's clock (node
+	                   bits only in 'to' and 'from') */
+	GW_PONG = 10,   /* the answer: the PING's 'corr' back */
+	GW_ACTORS = 11, /* list the actors of node 'to' for caller 'from',
+	                   call id 'corr' */
+	GW_LIST = 12,   /* the answer: a MessagePack map (gateway/actors.c)
+	                   for caller 'to', from the answering gateway */
 };
 
 #define GW_F_MSGPACK 0x1u /* the payload is MessagePack */
 #define GW_F_REPLY 0x2u   /* an answer to a call */
 #define GW_F_SYSTEM 0x4u  /* for the target's system lane */
-#define GW_F_KNOWN 0x7u
+#define GW_F_LINK 0x8u    /* a MONITOR that links both ways */
+#define GW_F_KNOWN 0xfu
 
 struct gw_frame {
 	enum gw_type fr_type;

@@ -298,7 +298,9 @@ typedef struct {
  * many were sent, each delivered once, whatever the return: 0 when all
  * were, else the error that stopped the rest, as for roost_send (a full
  * mailbox: -EAGAIN or -ETIMEDOUT with the first '*sent' queued). A
- * message that can never fit is -EMSGSIZE before any is sent.
+ * message that can never fit is -EMSGSIZE before any is sent. To
+ * another node's actor the messages go to the gateway one by one, in
+ * order (docs/distribution.md).
  */
 ROOST_EXTERN int roost_send_batch(roost_ctx_t *ctx, roost_aid_t to,
                                   const roost_batch_msg_t *msgs, size_t n,
@@ -632,11 +634,27 @@ ROOST_EXTERN int roost_timer_cancel(roost_ctx_t *ctx, uint64_t timer_id);
  * A monitor of another node's actor is kept by the gateways
  * (docs/distribution.md): its ref has bit 63 set; its DOWN says why the
  * actor ended, or reason "noconnection" when its node was lost (silent,
- * or its gateway restarted), or "lost" when it did not exist. Links
- * across nodes are not done yet (-EHOSTUNREACH).
+ * or its gateway restarted), or "lost" when it did not exist. A link to
+ * another node's actor is kept by the gateways the same way: EXIT with
+ * the remote reason, "noconnection" or "lost".
  */
 #define ROOST_KIND_DOWN 0xffffff02u
 #define ROOST_KIND_EXIT 0xffffff03u
+
+/*
+ * A plain send (not a call, not a reply) to another node's actor that
+ * could not be delivered (node unknown or down, no such actor there,
+ * its mailbox full for 2 s, too large for NATS): the gateways send the
+ * sender a ROOST_KIND_UNDELIVERED notice on its system lane, from the
+ * target's address, its payload a roost_undelivered_t (host order). A
+ * call gets the error as its result instead (roost_call).
+ */
+#define ROOST_KIND_UNDELIVERED 0xffffff05u
+
+typedef struct {
+	int32_t err;   /* negative errno: why */
+	uint32_t kind; /* the undelivered message's kind */
+} roost_undelivered_t;
 
 ROOST_EXTERN int roost_monitor(roost_ctx_t *ctx, roost_aid_t target,
                                uint64_t *ref);

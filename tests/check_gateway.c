@@ -8,13 +8,19 @@
 
 #include <nats/nats.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/sup/proto.h"
 
 enum { KIND_ECHO = 1, KIND_REPLY = 100, KIND_SEQ = 7, KIND_DONE = 8 };
 
+/* examples/echo_actor.c: link to the sender, answer the result. */
+enum { KIND_LINK_ME = 8 };
+
 #define STREAM_N 100000u
+#define STREAM_SIZE 64u    /* bytes per message: a sequence number, then 0s */
+#define STREAM_PAUSE 1000u /* the receiver sleeps 10 ms every this many */
 #define WAIT_MS 15000
 
 /* Call 'to' with 'text' and check the echo: the same bytes, from 'to'. */
@@ -32,21 +38,63 @@ echo_call(roost_ctx_t *ctx, roost_aid_t to, const char *text)
 	ck_assert_uint_eq(roost_msg_from(r).id, to.id);
 }
 
-/* What `roostctl nodes` prints for node 'n' (the real binary). */
-static void
-ctl_nodes(const struct nu_node *n, char *out, size_t len)
+/* What `roostctl ARGS` prints on node 'n' (the real binary); its exit
+ * status. */
+static int
+ctl_out(const struct nu_node *n, const char *args, char *out, size_t len)
 {
 	char cmd[256];
 	size_t got;
 	FILE *p;
+	int st;
 
-	snprintf(cmd, sizeof(cmd), "%s --system %s nodes 2>&1", ROOSTCTL_BIN,
-	         n->nd_sys);
+	snprintf(cmd, sizeof(cmd), "%s --system %s %s 2>&1", ROOSTCTL_BIN,
+	         n->nd_sys, args);
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	got = fread(out, 1, len - 1, p);
 	out[got] = '\0';
-	ck_assert_int_eq(pclose(p), 0);
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* What `roostctl nodes` prints for node 'n'. */
+static void
+ctl_nodes(const struct nu_node *n, char *out, size_t len)
+{
+	ck_assert_int_eq(ctl_out(n, "nodes", out, len), 0);
+}
+
+/* The integer 'key' of `roostctl nodes --json` for node 'n'. */
+static long long
+ctl_nodes_int(const struct nu_node *n, const char *key)
+{
+	char out[4096];
+	char needle[64];
+	const char *at;
+
+	ck_assert_int_eq(ctl_out(n, "--json nodes", out, sizeof(out)), 0);
+	snprintf(needle, sizeof(needle), "\"%s\":", key);
+	at = strstr(out, needle);
+	ck_assert_msg(at != NULL, "no %s in:\n%s", key, out);
+	return strtoll(at + strlen(needle), NULL, 10);
+}
+
+/* The next message on 'ctx' is an UNDELIVERED notice from 'from' for a
+ * message of kind 'kind', error 'err'. */
+static void
+expect_undelivered(roost_ctx_t *ctx, roost_aid_t from, uint32_t kind, int err)
+{
+	roost_undelivered_t u;
+	roost_msg_t *m;
+
+	ck_assert_int_eq(roost_recv(ctx, &m, WAIT_MS), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), ROOST_KIND_UNDELIVERED);
+	ck_assert_uint_eq(roost_msg_from(m).id, from.id);
+	ck_assert_uint_eq(roost_msg_size(m), sizeof(u));
+	memcpy(&u, roost_msg_data(m), sizeof(u));
+	ck_assert_int_eq(u.err, err);
+	ck_assert_uint_eq(u.kind, kind);
 }
 
 /* Call 'to' until its node is seen down: until the gateway notices, a
@@ -103,7 +151,26 @@ START_TEST(test_gateway_call)
 	ctl_nodes(&a, out, sizeof(out));
 	ck_assert_msg(strstr(out, "node a (id 1): connected") != NULL &&
 	              strstr(out, "b                                     2 up")
-	                      != NULL, "roostctl nodes:\n%s", out);
+	                      != NULL && strstr(out, "ROUND TRIP") != NULL,
+	              "roostctl nodes:\n%s", out);
+	/* The round trip to b, measured each heartbeat (100 ms here). */
+	for (n = 0; ctl_nodes_int(&a, "rtt_us") == 0; n++) {
+		ck_assert_int_lt(n, 100);
+		usleep(20000);
+	}
+	/* b's actors, from a. */
+	ck_assert_int_eq(ctl_out(&a, "ls --node b", out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "node b\n") != NULL &&
+	              strstr(out, "\necho ") != NULL &&
+	              strstr(out, "\ngateway ") != NULL, "ls --node b:\n%s",
+	              out);
+	ck_assert_int_eq(ctl_out(&a, "--json ls --node b", out, sizeof(out)),
+	                 0);
+	ck_assert_msg(strstr(out, "\"actors\"") != NULL, "%s", out);
+	ck_assert_int_ne(ctl_out(&a, "ls --node nowhere", out, sizeof(out)),
+	                 0);
+	ck_assert_msg(strstr(out, "No route to host") != NULL ||
+	              strstr(out, "unreachable") != NULL, "%s", out);
 	echo_a = nu_whereis_wait(cb, "echo@a", WAIT_MS);
 	ck_assert_uint_eq(roost_aid_node(echo_a), 1);
 	echo_call(cb, echo_a, "hello from b");
@@ -139,8 +206,40 @@ START_TEST(test_gateway_call)
 	stale.id = echo_b.id + (1ull << 32);
 	ck_assert_int_eq(roost_call(ca, stale, KIND_ECHO, 0, "x", 1, WAIT_MS,
 	                            &r), -ESRCH);
+	/* A plain send's failure comes back as a notice: refused by b's
+	 * mailbox (a stale address), or by a's gateway (an unknown node). */
+	ck_assert_int_eq(roost_send(ca, stale, KIND_SEQ, "x", 1, WAIT_MS), 0);
+	expect_undelivered(ca, stale, KIND_SEQ, -ESRCH);
+	other.id = (echo_b.id & ~(0xffffull << 16)) | (9ull << 16);
+	ck_assert_int_eq(roost_send(ca, other, KIND_DONE, "x", 1, WAIT_MS), 0);
+	expect_undelivered(ca, other, KIND_DONE, -EHOSTUNREACH);
 	ck_assert_int_eq(roost_send(ca, echo_b, KIND_ECHO, big, sizeof(big),
 	                            WAIT_MS), -EMSGSIZE);
+	/* A batch to another node: each message in order (the echo
+	 * answers a plain ECHO with a plain message). */
+	{
+		roost_batch_msg_t batch[3] = {
+			{KIND_ECHO, 0, "1", 1}, {KIND_ECHO, 0, "2", 1},
+			{KIND_ECHO, 0, "3", 1}};
+		size_t sent = 9;
+
+		batch[1].size = sizeof(big);
+		batch[1].data = big;
+		ck_assert_int_eq(roost_send_batch(ca, echo_b, batch, 3, WAIT_MS,
+		                                  &sent), -EMSGSIZE);
+		ck_assert_uint_eq(sent, 0);
+		batch[1].size = 1;
+		batch[1].data = "2";
+		ck_assert_int_eq(roost_send_batch(ca, echo_b, batch, 3, WAIT_MS,
+		                                  &sent), 0);
+		ck_assert_uint_eq(sent, 3);
+		for (int i = 0; i < 3; i++) {
+			ck_assert_int_eq(roost_recv(ca, &r, WAIT_MS), 0);
+			ck_assert_uint_eq(roost_msg_kind(r), KIND_REPLY);
+			ck_assert_uint_eq(roost_msg_from(r).id, echo_b.id);
+			ck_assert_mem_eq(roost_msg_data(r), batch[i].data, 1);
+		}
+	}
 
 	ck_assert_int_eq(roost_ctx_close(ca), 0);
 	ck_assert_int_eq(roost_ctx_close(cb), 0);
@@ -161,11 +260,13 @@ stream_sender(void *arg)
 	roost_ctx_t *ctx = nu_node_open(sa->sa_node, NULL);
 	roost_aid_t sink = nu_whereis_wait(ctx, "sink@b", WAIT_MS);
 	roost_msg_t *m;
+	uint8_t buf[STREAM_SIZE] = {0};
 	uint32_t i;
 	int rc;
 
 	for (i = 0; i < STREAM_N; i++) {
-		rc = roost_send(ctx, sink, KIND_SEQ, &i, sizeof(i), WAIT_MS);
+		memcpy(buf, &i, sizeof(i));
+		rc = roost_send(ctx, sink, KIND_SEQ, buf, sizeof(buf), WAIT_MS);
 		if (rc < 0)
 			return 10;
 	}
@@ -176,6 +277,10 @@ stream_sender(void *arg)
 	return roost_ctx_close(ctx) == 0 ? 0 : 12;
 }
 
+/* A fast sender on a, a slow receiver on b (it sleeps now and then):
+ * all 100,000 arrive in order, none is dropped, and flow control slowed
+ * the sender (a's gateway waited for credit) rather than let frames
+ * pile up at b (libnats never held more than about one window there). */
 START_TEST(test_gateway_stream_in_order)
 {
 	struct nu_server s;
@@ -194,17 +299,25 @@ START_TEST(test_gateway_stream_in_order)
 	for (i = 0; i < STREAM_N; i++) {
 		ck_assert_int_eq(roost_recv(sink, &m, 60000), 0);
 		ck_assert_uint_eq(roost_msg_kind(m), KIND_SEQ);
-		ck_assert_uint_eq(roost_msg_size(m), sizeof(seq));
+		ck_assert_uint_eq(roost_msg_size(m), STREAM_SIZE);
 		memcpy(&seq, roost_msg_data(m), sizeof(seq));
 		ck_assert_uint_eq(seq, i);
 		if (i == 0)
 			from = roost_msg_from(m);
 		ck_assert_uint_eq(roost_msg_from(m).id, from.id);
+		if (i % STREAM_PAUSE == 0)
+			usleep(10000);
 	}
 	ck_assert_uint_eq(roost_aid_node(from), 1);
 	/* The remote sender's address is one roost_send takes. */
 	ck_assert_int_eq(roost_send(sink, from, KIND_DONE, NULL, 0, WAIT_MS), 0);
 	ck_assert_int_eq(tu_wait(pid, 60000), 0);
+	ck_assert_int_eq(ctl_nodes_int(&a, "undelivered"), 0);
+	ck_assert_int_eq(ctl_nodes_int(&b, "undelivered"), 0);
+	/* One window (1 MiB) and the credit in flight, not the backlog
+	 * (100,000 frames of 104 bytes). */
+	ck_assert_int_le(ctl_nodes_int(&b, "pending_max_bytes"), 3 << 19);
+	ck_assert_int_gt(ctl_nodes_int(&a, "window_waits"), 0);
 	ck_assert_int_eq(roost_ctx_close(sink), 0);
 	two_nodes_stop(&s, &a, &b);
 }
@@ -228,6 +341,7 @@ START_TEST(test_gateway_node_down_and_back)
 	wait_node_down(ca, echo_b);
 	ck_assert_int_eq(roost_whereis(ca, "echo@b", &echo_b), -ENOTCONN);
 	ck_assert_int_eq(roost_send(ca, echo_b, KIND_ECHO, "x", 1, 0), 0);
+	expect_undelivered(ca, echo_b, KIND_ECHO, -ENOTCONN);
 	nu_log_wait(&a, "node 'b' (id 2) is down", WAIT_MS);
 
 	nu_node_start(&b, "b", 2, s.ns_port, "");
@@ -336,56 +450,79 @@ START_TEST(test_gateway_server_restart)
 }
 END_TEST
 
-/* A CA and a server certificate for 127.0.0.1 under 'dir', made with
- * openssl (EC keys: quick). */
+/* A CA, a server certificate for 127.0.0.1 and a client certificate
+ * under 'dir', made with openssl (EC keys: quick). */
 static void
 make_certs(const char *dir)
 {
-	char cmd[1024];
+	char cmd[1400];
 
 	snprintf(cmd, sizeof(cmd),
 	         "(cd %s && printf 'subjectAltName=IP:127.0.0.1\\n' > san && "
+	         "printf 'extendedKeyUsage=clientAuth\\n' > cli.ext && "
 	         "openssl req -x509 -newkey ec -pkeyopt "
 	         "ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem "
 	         "-days 1 -subj /CN=roost-test-ca && "
 	         "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
 	         "-nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 && "
 	         "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
-	         "-CAcreateserial -out srv.pem -days 1 -extfile san) "
+	         "-CAcreateserial -out srv.pem -days 1 -extfile san && "
+	         "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+	         "-nodes -keyout cli.key -out cli.csr -subj /CN=roost-node && "
+	         "openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key "
+	         "-CAcreateserial -out cli.pem -days 1 -extfile cli.ext) "
 	         ">/dev/null 2>&1",
 	         dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-/* TLS on: the server has a certificate of a CA the test makes, the
- * gateways verify it with tls_ca; a gateway without the CA is refused
- * by TLS and says so, retrying. */
+/* TLS on, with client certificates: the server has a certificate of a
+ * CA the test makes and verifies the clients' (its tls block, verify
+ * on) and a user and password. Gateways with the CA, a client
+ * certificate and the password call each other; one without a client
+ * certificate, and one without the CA, are refused by TLS and say so,
+ * retrying. */
 START_TEST(test_gateway_tls)
 {
 	char dir[] = "/tmp/roost-tls-XXXXXX";
-	char cert[64], key[64], ca_line[96], noca[96];
-	const char *tls[] = {"--tls", "--tlscert", cert, "--tlskey", key, NULL};
+	char conf[64], keys[320], nocert[160], noca[96];
+	const char *args[] = {"-c", conf, NULL};
 	struct nu_server s;
-	struct nu_node a, b, c;
+	struct nu_node a, b, c, d;
 	roost_ctx_t *ca;
 	char rm[64];
+	FILE *f;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	make_certs(dir);
-	snprintf(cert, sizeof(cert), "%s/srv.pem", dir);
-	snprintf(key, sizeof(key), "%s/srv.key", dir);
-	snprintf(ca_line, sizeof(ca_line), "tls_ca = %s/ca.pem\n", dir);
-	nu_server_start(&s, tls);
-	nu_node_start(&a, "a", 1, s.ns_port, ca_line);
-	nu_node_start(&b, "b", 2, s.ns_port, ca_line);
+	snprintf(conf, sizeof(conf), "%s/server.conf", dir);
+	f = fopen(conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "tls {\n cert_file: \"%s/srv.pem\"\n key_file: "
+	        "\"%s/srv.key\"\n ca_file: \"%s/ca.pem\"\n verify: true\n}\n"
+	        "authorization {\n user: roost\n password: pw\n}\n",
+	        dir, dir, dir);
+	fclose(f);
+	snprintf(nocert, sizeof(nocert), "tls_ca = %s/ca.pem\nuser = roost\n"
+	         "password = pw\n", dir);
+	snprintf(keys, sizeof(keys), "%stls_cert = %s/cli.pem\n"
+	         "tls_key = %s/cli.key\n", nocert, dir, dir);
+	nu_server_start(&s, args);
+	nu_node_start(&a, "a", 1, s.ns_port, keys);
+	nu_node_start(&b, "b", 2, s.ns_port, keys);
 	ca = nu_node_open(&a, NULL);
 	echo_call(ca, nu_whereis_wait(ca, "echo@b", WAIT_MS), "over TLS");
 	ck_assert_int_eq(roost_ctx_close(ca), 0);
-	/* tls:// without the CA: the server's certificate is not trusted. */
-	snprintf(noca, sizeof(noca), "tls://127.0.0.1:%d", s.ns_port);
-	nu_node_start_urls(&c, "c", 3, noca, "");
+	/* No client certificate: the server's verification refuses it. */
+	nu_node_start(&c, "c", 3, s.ns_port, nocert);
 	nu_log_wait(&c, "gateway c: cannot connect to NATS (attempt 2)",
 	            WAIT_MS);
+	/* tls:// without the CA: the server's certificate is not trusted. */
+	snprintf(noca, sizeof(noca), "tls://127.0.0.1:%d", s.ns_port);
+	nu_node_start_urls(&d, "d", 4, noca, "");
+	nu_log_wait(&d, "gateway d: cannot connect to NATS (attempt 2)",
+	            WAIT_MS);
+	nu_node_stop(&d);
 	nu_node_stop(&c);
 	nu_node_stop(&b);
 	nu_node_stop(&a);
@@ -395,14 +532,14 @@ START_TEST(test_gateway_tls)
 }
 END_TEST
 
-/* The next DOWN notice on 'ctx', decoded. */
+/* The next notice of kind 'kind' on 'ctx', decoded. */
 static void
-next_down(roost_ctx_t *ctx, roost_notice_t *n)
+next_notice(roost_ctx_t *ctx, uint32_t kind, roost_notice_t *n)
 {
 	roost_msg_t *m;
 
 	ck_assert_int_eq(roost_recv(ctx, &m, WAIT_MS), 0);
-	ck_assert_uint_eq(roost_msg_kind(m), ROOST_KIND_DOWN);
+	ck_assert_uint_eq(roost_msg_kind(m), kind);
 	ck_assert_int_eq(roost_notice_decode(m, n), 0);
 }
 
@@ -439,7 +576,7 @@ START_TEST(test_gateway_monitor)
 
 	ck_assert_int_eq(roost_whereis(cb, "echo", &local), 0);
 	ck_assert_int_eq(roost_kill(cb, local), 0);
-	next_down(ca, &n);
+	next_notice(ca, ROOST_KIND_DOWN, &n);
 	ck_assert_uint_eq(n.ref, ref);
 	ck_assert_uint_eq(n.aid.id, echo_b.id);
 	ck_assert_int_eq(n.reason, ROOST_EXIT_KILLED);
@@ -447,7 +584,7 @@ START_TEST(test_gateway_monitor)
 
 	nu_actor(&b, "gateway", &gw, &restarts);
 	ck_assert_int_eq(kill(gw, SIGKILL), 0);
-	next_down(ca, &n);
+	next_notice(ca, ROOST_KIND_DOWN, &n);
 	ck_assert_uint_eq(n.ref, ref2);
 	ck_assert_uint_eq(n.aid.id, gw_b.id);
 	ck_assert_int_eq(n.reason, ROOST_EXIT_NOCONNECTION);
@@ -592,18 +729,18 @@ START_TEST(test_gateway_garbage_dropped)
 	ck_assert_int_eq(natsConnection_ConnectTo(&nc, url), NATS_OK);
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = (uint8_t)(i * 7 + 3);
-	publish(nc, "roost.node.a.usr", junk, sizeof(junk));   /* 1 */
-	publish(nc, "roost.node.a.ctl", junk, 3);              /* 2 */
-	publish(nc, "roost.nodes", junk, sizeof(junk));        /* 3 */
+	publish(nc, "roost.node.a.usr.b", junk, sizeof(junk)); /* 1 */
+	publish(nc, "roost.node.a.ctl.b", junk, 3);            /* 2 */
+	publish(nc, "roost.nodes.b", junk, sizeof(junk));      /* 3 */
 	frame(junk, 9, 1, to_c, 0);
-	publish(nc, "roost.node.a.usr", junk, 40);             /* 4 version */
+	publish(nc, "roost.node.a.usr.b", junk, 40);           /* 4 version */
 	frame(junk, 1, 1, to_c, 100);
-	publish(nc, "roost.node.a.usr", junk, 40);             /* 5 size */
+	publish(nc, "roost.node.a.usr.b", junk, 40);           /* 5 size */
 	frame(junk, 1, 77, to_c, 0);
-	publish(nc, "roost.node.a.ctl", junk, 40);             /* 6 type */
+	publish(nc, "roost.node.a.ctl.b", junk, 40);           /* 6 type */
 	frame(junk, 1, 1, to_c, 0);
 	memcpy(junk + 16, &to_c, 8);
-	publish(nc, "roost.node.a.usr", junk, 40);             /* 7 not a's */
+	publish(nc, "roost.node.a.usr.b", junk, 40);           /* 7 not a's */
 	ck_assert_int_eq(natsConnection_Flush(nc), NATS_OK);
 	natsConnection_Destroy(nc);
 
@@ -614,6 +751,169 @@ START_TEST(test_gateway_garbage_dropped)
 	echo_call(cb, nu_whereis_wait(cb, "echo@a", WAIT_MS), "after");
 	ck_assert_int_eq(roost_ctx_close(cb), 0);
 	two_nodes_stop(&s, &a, &b);
+}
+END_TEST
+
+/* Links across nodes, both ways: a's context linked to b's echo gets
+ * EXIT when it is killed; a's echo linked (by itself) to b's context
+ * sends that context EXIT when it is killed; a link to b's gateway
+ * ends with EXIT noconnection when that gateway is killed. */
+START_TEST(test_gateway_link)
+{
+	struct nu_server s;
+	struct nu_node a, b;
+	roost_ctx_t *ca, *cb;
+	roost_aid_t echo_b, echo_a, gw_b, local;
+	roost_notice_t n;
+	roost_msg_t *r;
+	int32_t rc;
+	pid_t gw;
+	uint32_t restarts;
+
+	two_nodes_start(&s, &a, &b);
+	ca = nu_node_open(&a, NULL);
+	cb = nu_node_open(&b, NULL);
+	echo_b = nu_whereis_wait(ca, "echo@b", WAIT_MS);
+	echo_a = nu_whereis_wait(cb, "echo@a", WAIT_MS);
+	gw_b = nu_whereis_wait(ca, "gateway@b", WAIT_MS);
+	ck_assert_int_eq(roost_link(ca, echo_b), 0);
+	ck_assert_int_eq(roost_link(ca, gw_b), 0);
+	/* In place at b once a system-lane call has gone the same way. */
+	ck_assert_int_eq(roost_call(ca, echo_b, KIND_ECHO, ROOST_SEND_SYSTEM,
+	                            "w", 1, WAIT_MS, &r), 0);
+	ck_assert_int_eq(roost_whereis(cb, "echo", &local), 0);
+	ck_assert_int_eq(roost_kill(cb, local), 0);
+	next_notice(ca, ROOST_KIND_EXIT, &n);
+	ck_assert_uint_eq(n.ref, 0);
+	ck_assert_uint_eq(n.aid.id, echo_b.id);
+	ck_assert_int_eq(n.reason, ROOST_EXIT_KILLED);
+
+	/* The other way: a's echo links to b's context, then ends. */
+	ck_assert_int_eq(roost_call(cb, echo_a, KIND_LINK_ME, ROOST_SEND_SYSTEM,
+	                            NULL, 0, WAIT_MS, &r), 0);
+	ck_assert_uint_eq(roost_msg_size(r), sizeof(rc));
+	memcpy(&rc, roost_msg_data(r), sizeof(rc));
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(roost_whereis(ca, "echo", &local), 0);
+	ck_assert_int_eq(roost_kill(ca, local), 0);
+	next_notice(cb, ROOST_KIND_EXIT, &n);
+	ck_assert_uint_eq(n.ref, 0);
+	ck_assert_uint_eq(n.aid.id, echo_a.id);
+	ck_assert_int_eq(n.reason, ROOST_EXIT_KILLED);
+
+	/* b's gateway lost: the link to it ends with noconnection. */
+	nu_actor(&b, "gateway", &gw, &restarts);
+	ck_assert_int_eq(kill(gw, SIGKILL), 0);
+	next_notice(ca, ROOST_KIND_EXIT, &n);
+	ck_assert_uint_eq(n.aid.id, gw_b.id);
+	ck_assert_int_eq(n.reason, ROOST_EXIT_NOCONNECTION);
+
+	ck_assert_int_eq(roost_ctx_close(cb), 0);
+	ck_assert_int_eq(roost_ctx_close(ca), 0);
+	two_nodes_stop(&s, &a, &b);
+}
+END_TEST
+
+/* One node's NATS user, with the permissions docs/distribution.md
+ * gives a node: publish only on subjects naming it as the sender. */
+static void
+node_user(FILE *f, const char *node)
+{
+	fprintf(f, "{user: %s, password: pw%s, permissions: {"
+	        "publish: [\"roost.nodes.%s\", \"roost.node.*.usr.%s\", "
+	        "\"roost.node.*.ctl.%s\"], "
+	        "subscribe: [\"roost.nodes.*\", \"roost.node.%s.usr.*\", "
+	        "\"roost.node.%s.ctl.*\"]}}\n",
+	        node, node, node, node, node, node, node);
+}
+
+/* A MSG frame (gateway/wire.h) from 'from' to 'to', kind 'kind'. */
+static void
+msg_frame(uint8_t *buf, uint64_t to, uint64_t from, uint32_t kind)
+{
+	frame(buf, 1, 1, to, 0);
+	memcpy(buf + 16, &from, 8);
+	memcpy(buf + 32, &kind, 4);
+}
+
+/* Nodes a and b with a NATS user each (publish only as themselves). A
+ * rogue with b's credentials tries to pass as a: on a's subjects the
+ * server refuses it; on b's own subjects with a's sender address (or a
+ * HELLO naming a) a's gateway refuses and counts it. The first message
+ * a's actor gets is b's real one. */
+START_TEST(test_gateway_forgery)
+{
+	char conf[64];
+	const char *args[] = {"-c", conf, NULL};
+	struct nu_server s;
+	struct nu_node a, b;
+	natsConnection *nc = NULL;
+	natsOptions *o = NULL;
+	roost_ctx_t *sink, *cb;
+	roost_aid_t echo_a, at_a;
+	roost_msg_t *m;
+	uint8_t buf[64];
+	char url[64];
+	char out[2048];
+	uint64_t to, as_a;
+	FILE *f;
+
+	snprintf(conf, sizeof(conf), "/tmp/roost-nats-%d.conf", (int)getpid());
+	f = fopen(conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "authorization {\nusers = [\n");
+	node_user(f, "a");
+	node_user(f, "b");
+	fprintf(f, "]\n}\n");
+	fclose(f);
+	nu_server_start(&s, args);
+	nu_node_start(&a, "a", 1, s.ns_port, "user = a\npassword = pwa\n");
+	nu_node_start(&b, "b", 2, s.ns_port, "user = b\npassword = pwb\n");
+	sink = nu_node_open(&a, "sink");
+	cb = nu_node_open(&b, NULL);
+	at_a = nu_whereis_wait(cb, "sink@a", WAIT_MS);
+	echo_a = nu_whereis_wait(cb, "echo@a", WAIT_MS);
+	echo_call(cb, echo_a, "honest");
+
+	snprintf(url, sizeof(url), "nats://127.0.0.1:%d", s.ns_port);
+	ck_assert_int_eq(natsOptions_Create(&o), NATS_OK);
+	ck_assert_int_eq(natsOptions_SetURL(o, url), NATS_OK);
+	ck_assert_int_eq(natsOptions_SetUserInfo(o, "b", "pwb"), NATS_OK);
+	ck_assert_int_eq(natsConnection_Connect(&nc, o), NATS_OK);
+	to = at_a.id;
+	as_a = echo_a.id;               /* a's echo, node bits 1 */
+	msg_frame(buf, to, as_a, KIND_SEQ);
+	/* Refused by the server: b may not publish as a. */
+	publish(nc, "roost.node.a.usr.a", buf, 40);
+	publish(nc, "roost.node.a.ctl.a", buf, 40);
+	/* Refused by a's gateway: b's subject, a's sender address. */
+	publish(nc, "roost.node.a.usr.b", buf, 40);
+	/* A HELLO naming node a on b's subject. */
+	frame(buf, 1, 5, 1, 1);
+	buf[18] = 9;                    /* node id 9 in 'from' */
+	buf[40] = 'a';
+	publish(nc, "roost.nodes.b", buf, 41);
+	ck_assert_int_eq(natsConnection_Flush(nc), NATS_OK);
+	natsConnection_Destroy(nc);
+	natsOptions_Destroy(o);
+	/* Two subscriptions, two threads: in either order. */
+	nu_log_wait(&a, "refused a forged frame on roost.node.a.usr.b: sender "
+	            "address of another node", WAIT_MS);
+	nu_log_wait(&a, "refused a forged frame on roost.nodes.b: hello of "
+	            "another node", WAIT_MS);
+
+	/* b's real message is the first the sink gets. */
+	ck_assert_int_eq(roost_send(cb, at_a, KIND_DONE, NULL, 0, WAIT_MS), 0);
+	ck_assert_int_eq(roost_recv(sink, &m, WAIT_MS), 0);
+	ck_assert_uint_eq(roost_msg_kind(m), KIND_DONE);
+	ck_assert_uint_eq(roost_aid_node(roost_msg_from(m)), 2);
+	ctl_nodes(&a, out, sizeof(out));
+	ck_assert_msg(strstr(out, "forged 2") != NULL, "roostctl nodes:\n%s",
+	              out);
+	ck_assert_int_eq(roost_ctx_close(cb), 0);
+	ck_assert_int_eq(roost_ctx_close(sink), 0);
+	two_nodes_stop(&s, &a, &b);
+	unlink(conf);
 }
 END_TEST
 
@@ -640,5 +940,7 @@ main(void)
 	                            60));
 	suite_add_tcase(s, tu_tcase("garbage", test_gateway_garbage_dropped,
 	                            60));
+	suite_add_tcase(s, tu_tcase("forgery", test_gateway_forgery, 60));
+	suite_add_tcase(s, tu_tcase("link", test_gateway_link, 60));
 	return tu_run(s);
 }

@@ -223,8 +223,10 @@ ctl_ls(struct ctl *c, int argc, char **argv)
 	static const struct option opts[] = {
 	    CTL_COMMON_OPTS,
 	    {"rate-ms", required_argument, NULL, 'r'},
+	    {"node", required_argument, NULL, 'n'},
 	    {0},
 	};
+	const char *node = NULL;
 	struct table prev = {0};
 	struct table cur = {0};
 	roost_sysinfo_t si;
@@ -235,9 +237,13 @@ ctl_ls(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "js:hr:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "js:hr:n:", opts, NULL)) != -1) {
 		if (ctl_common_opt(c, opt, "ls"))
 			continue;
+		if (opt == 'n') {
+			node = optarg;
+			continue;
+		}
 		if (opt == 'r') {
 			rc = ctl_parse_u64("ls", "--rate-ms", optarg, 60000,
 			                   &rate_ms);
@@ -249,6 +255,8 @@ ctl_ls(struct ctl *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return ctl_usage("ls", "takes no arguments");
+	if (node != NULL)
+		return ctl_ls_node(c, node);
 	rc = ctl_view(c, false);
 	if (rc != 0)
 		return rc;

@@ -177,6 +177,8 @@ int ctl_stop(struct ctl *c, int argc, char **argv);
 int ctl_kill(struct ctl *c, int argc, char **argv);
 int ctl_timers(struct ctl *c, int argc, char **argv);
 int ctl_nodes(struct ctl *c, int argc, char **argv);
+/* `ls --node NODE`: that node's actors, asked of its gateway. */
+int ctl_ls_node(struct ctl *c, const char *node);
 int ctl_shutdown(struct ctl *c, int argc, char **argv);
 int ctl_metrics(struct ctl *c, int argc, char **argv);
 /* deadletters --drain (ctl_act.c) */

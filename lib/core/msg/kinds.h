@@ -22,6 +22,7 @@
 	X(DOWN, 0xffffff02u, "roost.down")               \
 	X(EXIT, 0xffffff03u, "roost.exit")               \
 	X(REPLY, 0xffffff04u, "roost.reply")             \
+	X(UNDELIVERED, 0xffffff05u, "roost.undelivered") \
 	X(SPAWN, 0xffffff10u, "roostd.spawn")            \
 	X(KILL, 0xffffff11u, "roostd.kill")              \
 	X(SHUTDOWN, 0xffffff12u, "roostd.shutdown")      \
@@ -38,11 +39,13 @@
 	X(FORWARD, 0xffffff30u, "gateway.forward")       \
 	X(WHEREIS, 0xffffff31u, "gateway.whereis")       \
 	X(REMOTE_ERROR, 0xffffff32u, "roost.remote_error") \
-	X(NODES, 0xffffff33u, "gateway.nodes")
+	X(NODES, 0xffffff33u, "gateway.nodes")           \
+	X(CREDIT, 0xffffff34u, "gateway.credit")         \
+	X(ACTORS, 0xffffff35u, "gateway.actors")
 
-/* ROOST__KIND_STOP ... ROOST__KIND_NODES (unsigned: a GNU C enum).
- * FORWARD, WHEREIS, REMOTE_ERROR and NODES are the gateway's
- * (lib/core/remote.h, docs/distribution.md). */
+/* ROOST__KIND_STOP ... ROOST__KIND_ACTORS (unsigned: a GNU C enum).
+ * UNDELIVERED, FORWARD, WHEREIS, REMOTE_ERROR, NODES, CREDIT and ACTORS
+ * are the gateway's (msg/remote.h, docs/distribution.md). */
 enum {
 #define ROOST__KIND_ENUM(name, num, text) ROOST__KIND_##name = num,
 	ROOST__KINDS(ROOST__KIND_ENUM)
@@ -52,5 +55,7 @@ enum {
 static_assert(ROOST__KIND_STOP == ROOST_KIND_STOP, "roost.h and kinds.h");
 static_assert(ROOST__KIND_DOWN == ROOST_KIND_DOWN, "roost.h and kinds.h");
 static_assert(ROOST__KIND_EXIT == ROOST_KIND_EXIT, "roost.h and kinds.h");
+static_assert(ROOST__KIND_UNDELIVERED == ROOST_KIND_UNDELIVERED,
+              "roost.h and kinds.h");
 
 #endif /* ROOST_CORE_KINDS_H */

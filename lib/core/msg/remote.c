@@ -85,6 +85,35 @@ roost__remote_send(roost_ctx_t *ctx, roost_aid_t to,
 	return rc == -ESRCH || rc == -ESHUTDOWN ? -EHOSTUNREACH : rc;
 }
 
+int
+roost__remote_send_batch(roost_ctx_t *ctx, roost_aid_t to,
+                         const roost_batch_msg_t *msgs, size_t n,
+                         int timeout_ms, size_t *sent)
+{
+	uint32_t max = ctx->cx_sys.sy_fixed.sf_max_msg;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		if (msgs[i].size > max || sizeof(struct roost__fwd) >
+		                                  max - msgs[i].size)
+			return -EMSGSIZE;
+	for (i = 0; i < n && rc == 0; i++) {
+		struct roost__out o = {
+			.o_from = ctx->cx_self.id, .o_kind = msgs[i].kind,
+			.o_flags = (msgs[i].flags & ROOST_SEND_MSGPACK)
+			                   ? ROOST_REC_MSGPACK : 0,
+			.o_lane = (msgs[i].flags & ROOST_SEND_SYSTEM)
+			                  ? ROOST_LANE_SYS : ROOST_LANE_USR,
+			.o_data = msgs[i].data, .o_size = msgs[i].size};
+
+		rc = roost__remote_send(ctx, to, &o, timeout_ms);
+		if (rc == 0 && sent != NULL)
+			(*sent)++;
+	}
+	return rc;
+}
+
 /* roost_call of the gateway: 'data' as payload, the reply's view in
  * '*r'. A gateway restarted since we cached its address is looked up
  * once more. */
@@ -167,5 +196,14 @@ roost__remote_demonitor(roost_ctx_t *ctx, uint64_t ref)
 	roost_msg_t *r;
 
 	return call_gateway(ctx, ROOST__KIND_DEMONITOR, &ref, sizeof(ref),
+	                    ROOST_ROOSTD_TIMEOUT_MS, &r);
+}
+
+int
+roost__remote_link(roost_ctx_t *ctx, uint32_t kind, roost_aid_t peer)
+{
+	roost_msg_t *r;
+
+	return call_gateway(ctx, kind, &peer.id, sizeof(peer.id),
 	                    ROOST_ROOSTD_TIMEOUT_MS, &r);
 }

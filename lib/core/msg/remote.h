@@ -44,6 +44,13 @@ bool roost__node_name_valid(const char *name, size_t len);
 int roost__remote_send(roost_ctx_t *ctx, roost_aid_t to,
                        const struct roost__out *o, int timeout_ms);
 
+/* roost_send_batch() to another node's actor: each message handed to
+ * the gateway in order, one by one (-EMSGSIZE before any is sent if one
+ * can never fit the wrapper); '*sent' counts those handed over. */
+int roost__remote_send_batch(roost_ctx_t *ctx, roost_aid_t to,
+                             const roost_batch_msg_t *msgs, size_t n,
+                             int timeout_ms, size_t *sent);
+
 /* roost_whereis() of "name@node". */
 int roost__remote_whereis(roost_ctx_t *ctx, const char *name,
                           roost_aid_t *out);
@@ -61,5 +68,11 @@ int roost__remote_whereis(roost_ctx_t *ctx, const char *name,
 int roost__remote_monitor(roost_ctx_t *ctx, roost_aid_t target,
                           uint64_t *ref);
 int roost__remote_demonitor(roost_ctx_t *ctx, uint64_t ref);
+
+/* roost_link() / roost_unlink() of another node's actor ('kind'
+ * ROOST__KIND_LINK or ROOST__KIND_UNLINK): a call of the gateway with
+ * the 8-byte address; an empty answer. Its EXIT notices come from the
+ * gateway (docs/distribution.md, "Monitors and links across nodes"). */
+int roost__remote_link(roost_ctx_t *ctx, uint32_t kind, roost_aid_t peer);
 
 #endif /* ROOST_CORE_REMOTE_H */

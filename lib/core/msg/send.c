@@ -154,6 +154,9 @@ roost_send_batch(roost_ctx_t *ctx, roost_aid_t to,
 		if (msgs[i].size > UINT32_MAX)
 			return -EMSGSIZE;
 	}
+	if (roost_aid_node(to) != 0)
+		return roost__remote_send_batch(ctx, to, msgs, n, timeout_ms,
+		                                sent);
 	rc = roost__ctx_peer(ctx, to, &mb);
 	if (rc < 0)
 		return rc;

@@ -208,12 +208,16 @@ roost_demonitor(roost_ctx_t *ctx, uint64_t ref)
 int
 roost_link(roost_ctx_t *ctx, roost_aid_t peer)
 {
+	if (ctx != NULL && roost_aid_node(peer) != 0)
+		return roost__remote_link(ctx, ROOST__KIND_LINK, peer);
 	return ask_u64(ctx, ROOST__KIND_LINK, &peer.id, 1, NULL);
 }
 
 int
 roost_unlink(roost_ctx_t *ctx, roost_aid_t peer)
 {
+	if (ctx != NULL && roost_aid_node(peer) != 0)
+		return roost__remote_link(ctx, ROOST__KIND_UNLINK, peer);
 	return ask_u64(ctx, ROOST__KIND_UNLINK, &peer.id, 1, NULL);
 }
 
