@@ -190,6 +190,14 @@ create_or_adopt(const char *name, const struct rd_config *cfg)
 		goto out;
 	rc = roost__sys_open(&sy, name);
 	if (rc == 0) {
+		/* A shutdown begun by the dead roostd is finished, whatever
+		 * is left of the system (adopt.c). */
+		if (rd_keep_shutdown_recorded(&sy, name)) {
+			roost__sys_close(&sy);
+			rd_log(RD_INFO, "system '%s' was being shut down when its "
+			       "roostd died: adopting it to finish", name);
+			return 1;
+		}
 		adopt = adoptable(&sy, cfg, &who);
 		roost__sys_close(&sy);
 		if (adopt && who > 0) {
@@ -533,6 +541,10 @@ start(struct rd *rd, bool adopt)
 	 * the table too (tools read it without asking us). */
 	if (open_timers(rd, adopt) < 0)
 		return -1;
+	if (rd_keep_open(rd, adopt) < 0)
+		rd_log(RD_ERR, "cannot create the keep table: a roostd that "
+		       "adopts this system will lose restart counts, specs, "
+		       "monitors and links");
 	if (open_ctx(rd, &rd->rd_ctx, ROOST__ROOSTD_NAME) < 0 ||
 	    open_ctx(rd, &rd->rd_dead, "deadletters") < 0)
 		return -1;
@@ -695,6 +707,9 @@ main(int argc, char **argv)
 		/* What did start is stopped by the loop's shutdown. */
 		rd.rd_exit = 1;
 		rd.rd_stopping = true;
+	} else if (rd.rd_stopping) {
+		rd_log(RD_INFO, "system '%s' adopted to finish its shutdown",
+		       system);
 	} else {
 		rd_log(RD_INFO, "system '%s' up, %d actor(s)", system,
 		       rd.rd_nkids);
@@ -714,6 +729,7 @@ main(int argc, char **argv)
 	roost_ctx_close(rd.rd_ctx);
 	roost__sys_close(&rd.rd_sy);
 	rd_status_close();
+	rd_keep_close();
 	roost_system_destroy(system);
 	shm_unlink(lockname);
 	close(lockfd);
