@@ -195,8 +195,30 @@ START_TEST(test_spawned_restarted)
 }
 END_TEST
 
-/* Intensity 2 in 60 s: two restarts before the takeover, one after, and
- * the third is over the limit, as without the takeover. */
+/*
+ * roostd with intensity 2 in 60 s and an actor g, which crashes twice
+ * (two restarts in the window); then roostd is killed. The context,
+ * g's address and its last pid come back.
+ */
+static void
+two_restarts_then_kill(roost_ctx_t **ctx, roost_aid_t *g, int32_t *pid)
+{
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config("[system]\nintensity = 2\nperiod = 60\n"
+	                "[actor g]\nprogram = %s\n");
+	rd = ru_start_roostd(-1);
+	*ctx = ru_open_when_up();
+	*g = tu_whereis_wait(*ctx, "g", WAIT_MS);
+	*pid = crash(*ctx, *g, ru_echo_pid(*ctx, *g));
+	*pid = crash(*ctx, *g, *pid);
+	wait_restarts("g", 2);
+	kill_roostd(rd);
+}
+
+/* Two restarts before the takeover, one after: the third is over the
+ * limit, as without the takeover. */
 START_TEST(test_intensity_carried)
 {
 	roost_ctx_t *ctx;
@@ -204,16 +226,7 @@ START_TEST(test_intensity_carried)
 	int32_t pid;
 	pid_t rd;
 
-	ru_setup_names();
-	ru_write_config("[system]\nintensity = 2\nperiod = 60\n"
-	                "[actor g]\nprogram = %s\n");
-	rd = ru_start_roostd(-1);
-	ctx = ru_open_when_up();
-	g = tu_whereis_wait(ctx, "g", WAIT_MS);
-	pid = crash(ctx, g, ru_echo_pid(ctx, g));
-	pid = crash(ctx, g, pid);
-	wait_restarts("g", 2);
-	kill_roostd(rd);
+	two_restarts_then_kill(&ctx, &g, &pid);
 	rd = ru_start_roostd(-1);
 	wait_log("adopted system");
 	wait_restarts("g", 2);
@@ -221,7 +234,6 @@ START_TEST(test_intensity_carried)
 	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 1);
 	ck_assert_msg(ru_log_has("top level: more than 2 restarts in 60 s"),
 	              "no escalation in roostd's log");
-	(void)pid;
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
 	ru_cleanup();
@@ -288,8 +300,8 @@ scribble_future(struct roost__keep_level *lv, struct roost__keep_actor *ka)
 	                             roost__keep_level_len(&lv->kl_rec));
 }
 
-/* Intensity 2 in 60 s, two restarts in the window, then the table is
- * scribbled while no roostd runs: the new roostd refuses what fails
+/* Two restarts in the window, then the table is scribbled while no
+ * roostd runs: the new roostd refuses what fails
  * (logged), so the crash that follows is restarted, not escalated. */
 START_TEST(test_scribbled_counts)
 {
@@ -298,16 +310,7 @@ START_TEST(test_scribbled_counts)
 	int32_t pid;
 	pid_t rd;
 
-	ru_setup_names();
-	ru_write_config("[system]\nintensity = 2\nperiod = 60\n"
-	                "[actor g]\nprogram = %s\n");
-	rd = ru_start_roostd(-1);
-	ctx = ru_open_when_up();
-	g = tu_whereis_wait(ctx, "g", WAIT_MS);
-	pid = crash(ctx, g, ru_echo_pid(ctx, g));
-	pid = crash(ctx, g, pid);
-	wait_restarts("g", 2);
-	kill_roostd(rd);
+	two_restarts_then_kill(&ctx, &g, &pid);
 	scribble(roost_aid_slot(g), scribble_counts);
 	rd = ru_start_roostd(-1);
 	wait_log("the restart window of level 0 is dropped (bad checksum)");

@@ -8,23 +8,10 @@
 #include "roost_impl.h"
 #include "core/keep_table.h"
 
-#include <stdio.h>
-
 int
 roost__keep_shm_name(char *buf, size_t len, const char *system)
 {
-	char base[ROOST_SHM_NAME_MAX];
-	int rc;
-	int n;
-
-	if (system == NULL || *system == '\0' ||
-	    roost__system_resolve(system) == NULL)
-		return -EINVAL;
-	rc = roost__sys_shm_name(base, sizeof(base), system);
-	if (rc < 0)
-		return rc;
-	n = snprintf(buf, len, "%s%s", base, ROOST_KEEP_SUFFIX);
-	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+	return roost__sys_obj_name(buf, len, system, ROOST_KEEP_SUFFIX);
 }
 
 uint32_t

@@ -55,6 +55,10 @@ extern void (*roost__private_hook)(unsigned phase);
 int roost__sys_shm_name(char *buf, size_t len, const char *system);
 int roost__mbox_shm_name(char *buf, size_t len, const char *system,
                          uint32_t slot);
+/* roostd's object "/roost.UID.SYSTEM" + 'suffix' (".timers", ".keep")
+ * of a valid, non-empty system name: 0, -EINVAL or -ENAMETOOLONG. */
+int roost__sys_obj_name(char *buf, size_t len, const char *system,
+                        const char *suffix);
 /* Resolve NULL to $ROOST_SYSTEM or "default" and check the name's
  * characters and length. Returns the name to use or NULL (invalid). */
 const char *roost__system_resolve(const char *name);
