@@ -108,9 +108,11 @@ resume_stop(struct rd *rd, struct rd_child *ch, unsigned kept_stop)
 	}
 }
 
-/* An actor found dead, and the stop it was in (ROOST_KEEP_STOP_*). */
+/* An actor found dead, its last pid, and the stop it was in
+ * (ROOST_KEEP_STOP_*). */
 struct dead {
 	struct rd_child *de_ch;
+	pid_t de_pid;
 	unsigned de_stop;
 };
 
@@ -171,15 +173,18 @@ adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv,
 			       name_of(ch), (int)sv->sv_pid, roost_strerror(rc));
 	}
 	/* Dead (or it ended just now): the caller judges its exit once the
-	 * watches and windows are back. */
+	 * watches and windows are back. Down meanwhile, with no process:
+	 * a sibling's strategy restart judged first may take it along. */
+	ch->ch_pid = 0;
+	ch->ch_state = CH_DOWN;
 	if (ch->ch_nospec) {
-		ch->ch_pid = 0;
 		ch->ch_state = CH_GONE;
 		roost__sys_release_dead(&rd->rd_sy, aid);
 		rd_keep_forget(rd, aid);
 		return 2;
 	}
 	out->de_ch = ch;
+	out->de_pid = sv->sv_pid;
 	out->de_stop = kept ? c.kc_actor.ka_stop : ROOST_KEEP_STOP_NONE;
 	return 1;
 }
@@ -191,6 +196,11 @@ judge_dead(struct rd *rd, const struct dead *d)
 {
 	struct rd_child *ch = d->de_ch;
 
+	/* Restarted already, with a sibling judged before it. */
+	if (ch->ch_state != CH_DOWN || ch->ch_pid != 0)
+		return;
+	/* Its notices and log name the process that died. */
+	ch->ch_pid = d->de_pid;
 	if (ch->ch_restart_level >= 0 && ch->ch_stop_back && !ch->ch_kill &&
 	    !ch->ch_stopping && !rd->rd_stopping) {
 		/* It waits down for the rest of its level

@@ -367,6 +367,41 @@ START_TEST(test_single_stop)
 }
 END_TEST
 
+/* Every member of a one_for_all group died while no roostd ran: the
+ * first one judged restarts the group, the others with it (once each),
+ * at their addresses, and nothing waits on a process that is gone. */
+START_TEST(test_group_all_dead)
+{
+	roost_ctx_t *ctx;
+	roost_aid_t x, y;
+	int32_t px, py;
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config("[group g]\nstrategy = one_for_all\n"
+	                "[actor x]\nprogram = %s\ngroup = g\n"
+	                "[actor y]\nprogram = %s\ngroup = g\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	x = tu_whereis_wait(ctx, "x", WAIT_MS);
+	y = tu_whereis_wait(ctx, "y", WAIT_MS);
+	px = ru_echo_pid(ctx, x);
+	py = ru_echo_pid(ctx, y);
+	kill_roostd(rd);
+	kill(px, SIGKILL);
+	kill(py, SIGKILL);
+	wait_gone(px);
+	wait_gone(py);
+	rd = ru_start_roostd(-1);
+	ck_assert_int_ne(ru_echo_pid(ctx, x), px);
+	ck_assert_int_ne(ru_echo_pid(ctx, y), py);
+	wait_restarts("x", 1);
+	wait_restarts("y", 1);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 static Suite *
 adopt_suite(void)
 {
@@ -377,6 +412,8 @@ adopt_suite(void)
 	suite_add_tcase(s, tu_tcase("intensity", test_intensity_carried, 120));
 	suite_add_tcase(s, tu_tcase("scribbled", test_scribbled_counts, 120));
 	suite_add_tcase(s, tu_tcase("single_stop", test_single_stop, 120));
+	suite_add_tcase(s, tu_tcase("group_all_dead", test_group_all_dead,
+	                            120));
 	return s;
 }
 

@@ -14,7 +14,7 @@
  * Native-endian, no pointers.
  *
  *   [struct roost__keep_hdr    ROOST_KEEP_HDR_SIZE (256) bytes]
- *   [struct roost__keep_actor  512 bytes x kf_nslots]   entry i: slot i
+ *   [struct roost__keep_actor  384 bytes x kf_nslots]   entry i: slot i
  *   [struct roost__keep_level  x kf_nlevels]            0 top, g [group]
  *   [struct roost__keep_watch  32 bytes x kf_nwatches]  monitors, links
  *
@@ -58,9 +58,9 @@
  * (roostd's config). */
 #define ROOST_KEEP_TIMES    1001u
 /* Bytes of an actor's spec: program, NUL, then each argument and NUL. */
-#define ROOST_KEEP_SPEC_MAX 476u
+#define ROOST_KEEP_SPEC_MAX 348u
 /* Watch records: per slot, and at least. */
-#define ROOST_KEEP_WATCHES_PER_SLOT 8u
+#define ROOST_KEEP_WATCHES_PER_SLOT 4u
 #define ROOST_KEEP_WATCHES_MIN      4096u
 
 #define ROOST_KEEP_SHUT_NONE 0u
@@ -160,7 +160,7 @@ struct roost__keep_watch {
 
 static_assert(sizeof(struct roost__keep_hdr) == ROOST_KEEP_HDR_SIZE,
               "keep header");
-static_assert(sizeof(struct roost__keep_actor) == 512, "keep actor");
+static_assert(sizeof(struct roost__keep_actor) == 384, "keep actor");
 static_assert(sizeof(struct roost__keep_actor_rec) % 8 == 0, "keep actor");
 static_assert(sizeof(struct roost__keep_level) % 8 == 0, "keep level");
 static_assert(sizeof(struct roost__keep_watch) == 32, "keep watch");
