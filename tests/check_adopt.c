@@ -113,42 +113,55 @@ crash(roost_ctx_t *ctx, roost_aid_t aid, int32_t pid)
 	return again;
 }
 
+/* roostd on 'config', which names actors "x" and "y": a context, their
+ * addresses and pids. */
+static pid_t
+start_two(const char *config, roost_ctx_t **ctx, roost_aid_t *aid,
+          int32_t *pid)
+{
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config(config);
+	rd = ru_start_roostd(-1);
+	*ctx = ru_open_when_up();
+	aid[0] = tu_whereis_wait(*ctx, "x", WAIT_MS);
+	aid[1] = tu_whereis_wait(*ctx, "y", WAIT_MS);
+	pid[0] = ru_echo_pid(*ctx, aid[0]);
+	pid[1] = ru_echo_pid(*ctx, aid[1]);
+	return rd;
+}
+
 /* A monitor and a link made with the old roostd: the new one sends the
  * DOWN and the EXIT when their targets die after the takeover. */
 START_TEST(test_watches_survive)
 {
 	roost_ctx_t *ctx;
-	roost_aid_t a, b;
+	roost_aid_t aid[2];
 	roost_notice_t n;
 	uint64_t ref;
-	int32_t pa, pb;
+	int32_t pid[2];
 	pid_t rd;
 
-	ru_setup_names();
-	ru_write_config("[actor a]\nprogram = %s\n[actor b]\nprogram = %s\n");
-	rd = ru_start_roostd(-1);
-	ctx = ru_open_when_up();
-	a = tu_whereis_wait(ctx, "a", WAIT_MS);
-	b = tu_whereis_wait(ctx, "b", WAIT_MS);
-	pa = ru_echo_pid(ctx, a);
-	pb = ru_echo_pid(ctx, b);
-	ck_assert_int_eq(roost_monitor(ctx, a, &ref), 0);
-	ck_assert_int_eq(roost_link(ctx, b), 0);
+	rd = start_two("[actor x]\nprogram = %s\n[actor y]\nprogram = %s\n",
+	               &ctx, aid, pid);
+	ck_assert_int_eq(roost_monitor(ctx, aid[0], &ref), 0);
+	ck_assert_int_eq(roost_link(ctx, aid[1]), 0);
 	kill_roostd(rd);
 	rd = ru_start_roostd(-1);
 	wait_log("1 monitor(s) and 1 link(s) kept");
-	crash(ctx, a, pa);
+	crash(ctx, aid[0], pid[0]);
 	n = take_notice(ctx, ROOST_KIND_DOWN);
 	ck_assert_uint_eq(n.ref, ref);
-	ck_assert(roost_aid_eq(n.aid, a));
-	ck_assert_int_eq(n.pid, pa);
+	ck_assert(roost_aid_eq(n.aid, aid[0]));
+	ck_assert_int_eq(n.pid, pid[0]);
 	ck_assert(n.restarting);
-	crash(ctx, b, pb);
+	crash(ctx, aid[1], pid[1]);
 	n = take_notice(ctx, ROOST_KIND_EXIT);
-	ck_assert(roost_aid_eq(n.aid, b));
+	ck_assert(roost_aid_eq(n.aid, aid[1]));
 	ck_assert(n.restarting);
 	/* A new monitor gets a reference never handed out before. */
-	ck_assert_int_eq(roost_monitor(ctx, b, &n.ref), 0);
+	ck_assert_int_eq(roost_monitor(ctx, aid[1], &n.ref), 0);
 	ck_assert_uint_gt(n.ref, ref);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	ru_stop_roostd(rd);
@@ -373,28 +386,21 @@ END_TEST
 START_TEST(test_group_all_dead)
 {
 	roost_ctx_t *ctx;
-	roost_aid_t x, y;
-	int32_t px, py;
+	roost_aid_t aid[2];
+	int32_t pid[2];
 	pid_t rd;
 
-	ru_setup_names();
-	ru_write_config("[group g]\nstrategy = one_for_all\n"
-	                "[actor x]\nprogram = %s\ngroup = g\n"
-	                "[actor y]\nprogram = %s\ngroup = g\n");
-	rd = ru_start_roostd(-1);
-	ctx = ru_open_when_up();
-	x = tu_whereis_wait(ctx, "x", WAIT_MS);
-	y = tu_whereis_wait(ctx, "y", WAIT_MS);
-	px = ru_echo_pid(ctx, x);
-	py = ru_echo_pid(ctx, y);
+	rd = start_two("[group g]\nstrategy = one_for_all\n"
+	               "[actor x]\nprogram = %s\ngroup = g\n"
+	               "[actor y]\nprogram = %s\ngroup = g\n", &ctx, aid, pid);
 	kill_roostd(rd);
-	kill(px, SIGKILL);
-	kill(py, SIGKILL);
-	wait_gone(px);
-	wait_gone(py);
+	kill(pid[0], SIGKILL);
+	kill(pid[1], SIGKILL);
+	wait_gone(pid[0]);
+	wait_gone(pid[1]);
 	rd = ru_start_roostd(-1);
-	ck_assert_int_ne(ru_echo_pid(ctx, x), px);
-	ck_assert_int_ne(ru_echo_pid(ctx, y), py);
+	ck_assert_int_ne(ru_echo_pid(ctx, aid[0]), pid[0]);
+	ck_assert_int_ne(ru_echo_pid(ctx, aid[1]), pid[1]);
 	wait_restarts("x", 1);
 	wait_restarts("y", 1);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
