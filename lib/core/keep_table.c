@@ -192,7 +192,7 @@ roost__keep_level_judge(const struct roost__keep_copy *c, uint64_t now,
 	if (rc <= 0)
 		return rc;
 	*why = "bad window";
-	if (r->kl_cap < 2 || r->kl_cap > ROOST_KEEP_TIMES)
+	if (r->kl_cap < 1 || r->kl_cap > ROOST_KEEP_TIMES)
 		return -1;
 	/* The last min(n, cap) times, oldest first: set, ascending, and not
 	 * in the future. */

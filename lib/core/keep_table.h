@@ -162,7 +162,7 @@ static_assert(sizeof(struct roost__keep_hdr) == ROOST_KEEP_HDR_SIZE,
               "keep header");
 static_assert(sizeof(struct roost__keep_actor) == 384, "keep actor");
 static_assert(sizeof(struct roost__keep_actor_rec) % 8 == 0, "keep actor");
-static_assert(sizeof(struct roost__keep_level) % 8 == 0, "keep level");
+static_assert(sizeof(struct roost__keep_level) == 8024, "keep level");
 static_assert(sizeof(struct roost__keep_watch) == 32, "keep watch");
 
 /* Records a reader copied; whether it was torn (odd sequence word). */
