@@ -4,8 +4,9 @@
  * one in its keep table (lib/core/keep_table.h), against the real
  * daemon and real actors: monitors and links, the specs of actors
  * started by request, restart counts and intensity windows, a graceful
- * stop under way, and a scribbled table that must not make the new
- * roostd escalate. (The shutdown finished by the next roostd is
+ * stop under way, a shutdown begun (also with nothing left to stop),
+ * and a scribbled table that must not make the new roostd escalate or
+ * shut down. (The shutdown finished by the next roostd is
  * check_stops' adoption_mid_stop; a strategy restart under way its
  * adoption_mid_restart.) Every wait is for a state, bounded by WAIT_MS
  * only so that a broken roostd fails the test instead of hanging it.
@@ -410,6 +411,78 @@ START_TEST(test_group_all_dead)
 }
 END_TEST
 
+/* Store 'word' in the shutdown word of rsys' keep table. */
+static void
+set_shutdown_word(uint32_t word)
+{
+	struct roost__keep_hdr *h;
+	size_t len;
+
+	h = (struct roost__keep_hdr *)map_keep(&len);
+	roost__store_rel(&h->kh_shutdown, word);
+	munmap(h, len);
+}
+
+/*
+ * The shutdown word as the dead roostd left it. A scribbled one is
+ * refused (logged) and the system runs on; a recorded shutdown (here
+ * with exit status 1, as after a failure) is finished by the next
+ * roostd: the actor stopped, the system removed, the recorded status.
+ */
+START_TEST(test_shutdown_word)
+{
+	roost_ctx_t *ctx;
+	roost_aid_t e;
+	int32_t pid;
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config("[actor e]\nprogram = %s\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	e = tu_whereis_wait(ctx, "e", WAIT_MS);
+	pid = ru_echo_pid(ctx, e);
+	kill_roostd(rd);
+	set_shutdown_word(0x12345u);
+	rd = ru_start_roostd(-1);
+	wait_log("bad shutdown word 0x12345: ignored");
+	wait_log("adopted system");
+	ck_assert_int_eq(ru_echo_pid(ctx, e), pid);
+	ck_assert_int_eq(waitpid(rd, NULL, WNOHANG), 0);
+	kill_roostd(rd);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	set_shutdown_word(ROOST_KEEP_SHUT_FAIL);
+	rd = ru_start_roostd(-1);
+	wait_gone(pid);
+	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 1);
+	ck_assert_msg(ru_log_has("finishing its shutdown"), "no log");
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	ru_cleanup();
+}
+END_TEST
+
+/* Killed after its last actor ended, before it removed the system: the
+ * next roostd removes it (exit 0) instead of starting it afresh. */
+START_TEST(test_shutdown_nothing_left)
+{
+	roost_ctx_t *ctx;
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config("[system]\nslots = 8\n; %s\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	kill_roostd(rd);
+	set_shutdown_word(ROOST_KEEP_SHUT_OK);
+	rd = ru_start_roostd(-1);
+	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 0);
+	ck_assert_msg(ru_log_has("adopting it to finish"), "no log");
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	ru_cleanup();
+}
+END_TEST
+
 static Suite *
 adopt_suite(void)
 {
@@ -422,6 +495,9 @@ adopt_suite(void)
 	suite_add_tcase(s, tu_tcase("single_stop", test_single_stop, 120));
 	suite_add_tcase(s, tu_tcase("group_all_dead", test_group_all_dead,
 	                            120));
+	suite_add_tcase(s, tu_tcase("shutdown_word", test_shutdown_word, 120));
+	suite_add_tcase(s, tu_tcase("shutdown_nothing_left",
+	                            test_shutdown_nothing_left, 120));
 	return s;
 }
 
