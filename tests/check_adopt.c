@@ -454,10 +454,7 @@ START_TEST(test_shutdown_word)
 	set_shutdown_word(ROOST_KEEP_SHUT_FAIL);
 	rd = ru_start_roostd(-1);
 	wait_gone(pid);
-	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 1);
-	ck_assert_msg(ru_log_has("finishing its shutdown"), "no log");
-	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	ru_cleanup();
+	ru_finishes_shutdown(rd, 1);
 }
 END_TEST
 

@@ -503,10 +503,7 @@ START_TEST(test_stops_adoption_mid_stop)
 	for (int k = 0; k < POOL; k++)
 		wait_gone(pool[k]);
 	wait_gone(early);
-	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 0);
-	ck_assert_msg(ru_log_has("finishing its shutdown"), "no log");
-	ck_assert_int_eq(tu_shm_count(rsys), 0);
-	ru_cleanup();
+	ru_finishes_shutdown(rd, 0);
 }
 END_TEST
 
