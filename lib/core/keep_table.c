@@ -91,12 +91,12 @@ roost__keep_watches(void *base, const struct roost__keep_fixed *f)
 }
 
 /* The adopter reads a dead writer's records: plain copies, then the
- * sequence word says whether the writer died inside that record. */
+ * sequence word says whether the writer died inside that record. Only
+ * the union's member of the record's kind is written. */
 void
 roost__keep_actor_copy(const struct roost__keep_actor *e,
                        struct roost__keep_copy *c)
 {
-	memset(c, 0, sizeof(*c));
 	c->kc_torn = roost__load_acq(&e->ka_seq) & 1u;
 	c->kc_sum = e->ka_sum;
 	memcpy(&c->kc_actor, &e->ka_rec, sizeof(c->kc_actor));
@@ -106,7 +106,6 @@ void
 roost__keep_level_copy(const struct roost__keep_level *e,
                        struct roost__keep_copy *c)
 {
-	memset(c, 0, sizeof(*c));
 	c->kc_torn = roost__load_acq(&e->kl_seq) & 1u;
 	c->kc_sum = e->kl_sum;
 	memcpy(&c->kc_level, &e->kl_rec, sizeof(c->kc_level));
@@ -116,7 +115,6 @@ void
 roost__keep_watch_copy(const struct roost__keep_watch *e,
                        struct roost__keep_copy *c)
 {
-	memset(c, 0, sizeof(*c));
 	c->kc_torn = roost__load_acq(&e->kw_seq) & 1u;
 	c->kc_sum = e->kw_sum;
 	memcpy(&c->kc_watch, &e->kw_rec, sizeof(c->kc_watch));
