@@ -208,6 +208,7 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 		       ch->ch_name, (int)pid, roost_aid_slot(ch->ch_aid),
 		       roost_aid_gen(ch->ch_aid));
 	}
+	rd_keep_child(rd, ch);
 	return 0;
 }
 
@@ -312,6 +313,7 @@ rd_children_poll_attach(struct rd *rd)
 			       "ready in %.2f ms)", ch->ch_name[0] ? ch->ch_name
 			       : "actor", (int)ch->ch_pid, i, sv.sv_gen,
 			       (double)(now - ch->ch_t0) / 1e6);
+			rd_keep_child(rd, ch);
 			answer_spawn(rd, ch, 0);
 		} else if (now > ch->ch_attach_deadline) {
 			rd_log(RD_ERR, "%s did not attach within 5 s: killing it",
@@ -440,6 +442,7 @@ within_intensity(struct rd *rd, int level)
 	}
 	lv->lv_times[lv->lv_n % cap] = now;
 	lv->lv_n++;
+	rd_keep_level(rd, level);
 	return true;
 }
 
@@ -450,6 +453,7 @@ child_gone(struct rd *rd, struct rd_child *ch)
 	ch->ch_state = CH_GONE;
 	if (ch->ch_aid.id == 0)
 		return;
+	rd_keep_forget(rd, ch->ch_aid);
 	if (rd->rd_timers != NULL)
 		rd_timers_drop_target(rd->rd_timers, ch->ch_aid);
 	rd_watches_forget(rd, ch->ch_aid);
@@ -550,6 +554,7 @@ restart_set(struct rd *rd, struct rd_child **set, int n,
 			ch->ch_restart_level = -1;
 			child_gone(rd, ch);
 		}
+		rd_keep_child(rd, ch);
 	}
 	restart_resume(rd, level);
 	for (i = 0; i <= RD_MAX_GROUPS; i++)
@@ -633,6 +638,7 @@ supervise(struct rd *rd, struct rd_child *ch)
 		goto out;
 	}
 	rd->rd_levels[level].lv_n = 0;
+	rd_keep_level(rd, level);
 	n = strategy_set(rd, level, RD_ONE_FOR_ALL, ch, set);
 	rd_log(RD_INFO, "restarting group %s (%d actors)",
 	       cfg->rc_groups[level].rg_name, n);
@@ -676,8 +682,10 @@ stop_finished(struct rd *rd, struct rd_child *ch, enum rd_stop_for why,
 			/* It closed its context: it comes back at a new
 			 * address. */
 			rd_watches_forget(rd, ch->ch_aid);
+			rd_keep_forget(rd, ch->ch_aid);
 			ch->ch_aid.id = 0;
 		}
+		rd_keep_child(rd, ch);
 	}
 	if (level >= 0)
 		restart_resume(rd, level);
@@ -776,9 +784,11 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 		/* It closed its context: its address is gone, so it comes
 		 * back at a new one. */
 		rd_watches_forget(rd, ch->ch_aid);
+		rd_keep_forget(rd, ch->ch_aid);
 		ch->ch_aid.id = 0;
 	}
 	supervise(rd, ch);
+	rd_keep_child(rd, ch);
 }
 
 void
@@ -799,8 +809,17 @@ rd_children_reap(struct rd *rd)
 void
 rd_child_kill(struct rd *rd, struct rd_child *ch)
 {
-	(void)rd;
 	ch->ch_kill = true;
+	rd_keep_child(rd, ch);
 	if (ch->ch_pid > 0)
 		kill(ch->ch_pid, SIGKILL);
+}
+
+void
+rd_restarts_resume(struct rd *rd)
+{
+	int level;
+
+	for (level = 0; level <= RD_MAX_GROUPS; level++)
+		restart_resume(rd, level);
 }

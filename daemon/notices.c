@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * notices.c - monitors and links, and the DOWN / EXIT notices roostd
- * sends on the watchers' system lanes when a watched process ends.
+ * sends on the watchers' system lanes when a watched process ends. Each
+ * watch has a record in the keep table (keep.c), written when it is made
+ * and cleared when it is dropped, so that an adopting roostd keeps it.
  */
 #include "rd.h"
 
@@ -28,6 +30,21 @@ grow(void **arr, int *cap, int n, size_t size)
 	return 0;
 }
 
+/* Drop monitor / link 'i' (the last one takes its place). */
+static void
+mon_drop(struct rd *rd, int i)
+{
+	rd_keep_watch_free(rd->rd_mons[i].mo_rec);
+	rd->rd_mons[i] = rd->rd_mons[--rd->rd_nmons];
+}
+
+static void
+link_drop(struct rd *rd, int i)
+{
+	rd_keep_watch_free(rd->rd_links[i].li_rec);
+	rd->rd_links[i] = rd->rd_links[--rd->rd_nlinks];
+}
+
 /*
  * Drop the watches whose watcher's address is gone (a client that
  * exited without demonitoring): before the tables grow, so they stay
@@ -40,14 +57,14 @@ prune(struct rd *rd)
 
 	for (i = 0; i < rd->rd_nmons;) {
 		if (!roost__sys_aid_live(&rd->rd_sy, rd->rd_mons[i].mo_watcher))
-			rd->rd_mons[i] = rd->rd_mons[--rd->rd_nmons];
+			mon_drop(rd, i);
 		else
 			i++;
 	}
 	for (i = 0; i < rd->rd_nlinks;) {
 		if (!roost__sys_aid_live(&rd->rd_sy, rd->rd_links[i].li_a) ||
 		    !roost__sys_aid_live(&rd->rd_sy, rd->rd_links[i].li_b))
-			rd->rd_links[i] = rd->rd_links[--rd->rd_nlinks];
+			link_drop(rd, i);
 		else
 			i++;
 	}
@@ -58,8 +75,7 @@ rd_monitor_add(struct rd *rd, roost_aid_t watcher, roost_aid_t target,
                uint64_t *ref)
 {
 	struct rd_monitor *mo;
-
-	int i, mine = 0;
+	int i, rec, mine = 0;
 
 	if (rd->rd_nmons == rd->rd_mons_cap)
 		prune(rd);
@@ -71,10 +87,14 @@ rd_monitor_add(struct rd *rd, roost_aid_t watcher, roost_aid_t target,
 	if (grow((void **)&rd->rd_mons, &rd->rd_mons_cap, rd->rd_nmons,
 	         sizeof(*mo)) < 0)
 		return -ENOMEM;
+	rec = rd_keep_watch_add(rd->rd_next_ref + 1, watcher, target);
+	if (rec == -ENOSPC)
+		return -ENOSPC; /* it could not survive an adoption */
 	mo = &rd->rd_mons[rd->rd_nmons++];
 	mo->mo_ref = ++rd->rd_next_ref;
 	mo->mo_watcher = watcher;
 	mo->mo_target = target;
+	mo->mo_rec = rec;
 	*ref = mo->mo_ref;
 	return 0;
 }
@@ -87,7 +107,7 @@ rd_monitor_remove(struct rd *rd, roost_aid_t watcher, uint64_t ref)
 	for (i = 0; i < rd->rd_nmons; i++) {
 		if (rd->rd_mons[i].mo_ref == ref &&
 		    rd->rd_mons[i].mo_watcher.id == watcher.id) {
-			rd->rd_mons[i] = rd->rd_mons[--rd->rd_nmons];
+			mon_drop(rd, i);
 			return 0;
 		}
 	}
@@ -104,7 +124,7 @@ link_is(const struct rd_link *li, roost_aid_t a, roost_aid_t b)
 int
 rd_link_add(struct rd *rd, roost_aid_t a, roost_aid_t b)
 {
-	int i;
+	int i, rec;
 
 	if (a.id == b.id)
 		return -EINVAL;
@@ -116,8 +136,12 @@ rd_link_add(struct rd *rd, roost_aid_t a, roost_aid_t b)
 	if (grow((void **)&rd->rd_links, &rd->rd_links_cap, rd->rd_nlinks,
 	         sizeof(*rd->rd_links)) < 0)
 		return -ENOMEM;
+	rec = rd_keep_watch_add(0, a, b);
+	if (rec == -ENOSPC)
+		return -ENOSPC;
 	rd->rd_links[rd->rd_nlinks].li_a = a;
 	rd->rd_links[rd->rd_nlinks].li_b = b;
+	rd->rd_links[rd->rd_nlinks].li_rec = rec;
 	rd->rd_nlinks++;
 	return 0;
 }
@@ -129,7 +153,7 @@ rd_link_remove(struct rd *rd, roost_aid_t a, roost_aid_t b)
 
 	for (i = 0; i < rd->rd_nlinks; i++) {
 		if (link_is(&rd->rd_links[i], a, b)) {
-			rd->rd_links[i] = rd->rd_links[--rd->rd_nlinks];
+			link_drop(rd, i);
 			return 0;
 		}
 	}
@@ -220,15 +244,51 @@ rd_watches_forget(struct rd *rd, roost_aid_t aid)
 	for (i = 0; i < rd->rd_nmons;) {
 		if (rd->rd_mons[i].mo_target.id == aid.id ||
 		    rd->rd_mons[i].mo_watcher.id == aid.id)
-			rd->rd_mons[i] = rd->rd_mons[--rd->rd_nmons];
+			mon_drop(rd, i);
 		else
 			i++;
 	}
 	for (i = 0; i < rd->rd_nlinks;) {
 		if (rd->rd_links[i].li_a.id == aid.id ||
 		    rd->rd_links[i].li_b.id == aid.id)
-			rd->rd_links[i] = rd->rd_links[--rd->rd_nlinks];
+			link_drop(rd, i);
 		else
 			i++;
+	}
+}
+
+void
+rd_watch_restore(struct rd *rd, int rec, uint64_t ref, roost_aid_t a,
+                 roost_aid_t b)
+{
+	struct rd_monitor *mo;
+	struct rd_link *li;
+
+	/* Only watches of roostd's own actors produce notices. */
+	if (ref != 0 ? rd_child_by_aid(rd, b) == NULL
+	             : rd_child_by_aid(rd, a) == NULL &&
+	               rd_child_by_aid(rd, b) == NULL) {
+		rd_keep_watch_free(rec);
+		return;
+	}
+	if (ref != 0 &&
+	    grow((void **)&rd->rd_mons, &rd->rd_mons_cap, rd->rd_nmons,
+	         sizeof(*mo)) == 0) {
+		mo = &rd->rd_mons[rd->rd_nmons++];
+		mo->mo_ref = ref;
+		mo->mo_watcher = a;
+		mo->mo_target = b;
+		mo->mo_rec = rec;
+	} else if (ref == 0 &&
+	           grow((void **)&rd->rd_links, &rd->rd_links_cap,
+	                rd->rd_nlinks, sizeof(*li)) == 0) {
+		li = &rd->rd_links[rd->rd_nlinks++];
+		li->li_a = a;
+		li->li_b = b;
+		li->li_rec = rec;
+	} else {
+		rd_keep_watch_free(rec); /* out of memory: lost */
+		rd_log(RD_ERR, "a %s kept by the previous roostd is lost: out of "
+		       "memory", ref ? "monitor" : "link");
 	}
 }

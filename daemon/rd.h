@@ -20,6 +20,7 @@
  *   audit.c     putting back what roostd owns in the system segment
  *   status.c    the supervisor table in shm for tools
  *   timers.c    alarms (timers.h)
+ *   keep.c      the keep table: what adoption needs, written through
  *   log.c       logging (stderr, or syslog-style lines to a file)
  *
  * roostd is single-threaded except for watch.c's thread, which only
@@ -128,11 +129,13 @@ struct rd_monitor {
 	uint64_t mo_ref;
 	roost_aid_t mo_watcher;
 	roost_aid_t mo_target;
+	int mo_rec;                  /* its keep table record, -1: none */
 };
 
 struct rd_link {
 	roost_aid_t li_a;
 	roost_aid_t li_b;
+	int li_rec;                  /* its keep table record, -1: none */
 };
 
 struct rd_timers;
@@ -211,6 +214,8 @@ void rd_children_reap(struct rd *rd);
 void rd_child_ended(struct rd *rd, struct rd_child *ch, int status,
                     bool known);
 void rd_child_kill(struct rd *rd, struct rd_child *ch);
+/* Resume every strategy restart whose stops are over (adoption). */
+void rd_restarts_resume(struct rd *rd);
 /* False while the actor's user lane is open (roost_stop not called). */
 bool rd_child_lane_shut(struct rd *rd, const struct rd_child *ch);
 
@@ -259,6 +264,37 @@ int rd_link_remove(struct rd *rd, roost_aid_t a, roost_aid_t b);
 void rd_notify_down(struct rd *rd, const struct rd_child *ch, int status,
                     bool known, bool restarting, roost_exit_reason_t reason);
 void rd_watches_forget(struct rd *rd, roost_aid_t aid);
+
+/* Take back a monitor (ref != 0) or link kept in record 'rec'. */
+void rd_watch_restore(struct rd *rd, int rec, uint64_t ref, roost_aid_t a,
+                      roost_aid_t b);
+
+/* keep.c: the keep table (core/shm/keep_table.h), written through on every
+ * change of what it holds. */
+struct roost__keep_copy;
+/* Create it, or (adopt) take over and validate the old one. */
+int rd_keep_open(struct rd *rd, bool adopt);
+void rd_keep_close(void);
+/* The record of the slot of 'ch' (cleared once it is gone). */
+void rd_keep_child(struct rd *rd, const struct rd_child *ch);
+void rd_keep_forget(struct rd *rd, roost_aid_t aid);
+void rd_keep_level(struct rd *rd, int level);
+/* A record for a watch: its index, -ENOSPC (full), -1 (no table). */
+int rd_keep_watch_add(uint64_t ref, roost_aid_t a, roost_aid_t b);
+void rd_keep_watch_free(int rec);
+/* The ordered shutdown has begun (with rd_exit): before its first stop. */
+void rd_keep_shutdown(struct rd *rd);
+/* What the previous roostd left: its shutdown (and exit status), the
+ * validated record of a slot's generation 'gen', its levels' windows,
+ * its watches (each handed to 'fn'). */
+bool rd_keep_shutting_down(int *exit_status);
+bool rd_keep_actor_of(uint32_t slot, uint32_t gen, struct roost__keep_copy *c);
+void rd_keep_restore_levels(struct rd *rd);
+void rd_keep_restore_watches(struct rd *rd,
+                             void (*fn)(struct rd *rd, int rec, uint64_t ref,
+                                        roost_aid_t a, roost_aid_t b));
+/* Before adopting: did the roostd that left 'system' begin its shutdown? */
+bool rd_keep_shutdown_recorded(struct roost__sys *sy, const char *system);
 
 /* watch.c */
 int rd_watch_start(roost_ctx_t *wake);

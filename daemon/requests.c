@@ -425,10 +425,12 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 		if (a->via.array.size == 1 && arg_u64(a, 0, &id) &&
 		    (ch = rd_child_by_aid(rd, (roost_aid_t){id})) != NULL &&
 		    rd_child_lane_shut(rd, ch)) {
-			if (roost_msg_from(m).id == id)
+			if (roost_msg_from(m).id == id) {
 				ch->ch_stopping = true;
-			else
+				rd_keep_child(rd, ch);
+			} else {
 				rd_stop_follow(rd, ch);
+			}
 		}
 		return 1; /* no reply */
 	default:

@@ -200,6 +200,9 @@ run(const struct roostd_args *args, struct rd_config *cfg)
 		/* What did start is stopped by the loop's shutdown. */
 		rd.rd_exit = 1;
 		rd.rd_stopping = true;
+	} else if (rd.rd_stopping) {
+		rd_log(RD_INFO, "system '%s' adopted to finish its shutdown",
+		       system);
 	} else {
 		rd_log(RD_INFO, "system '%s' up, %d actor(s)", system,
 		       rd.rd_nkids);
@@ -221,6 +224,7 @@ run(const struct roostd_args *args, struct rd_config *cfg)
 	roost_ctx_close(rd.rd_ctx);
 	roost__sys_close(&rd.rd_sy);
 	rd_status_close();
+	rd_keep_close();
 	roost_system_destroy(system);
 	shm_unlink(lockname);
 	close(lockfd);

@@ -24,6 +24,9 @@ rd_shutdown_step(struct rd *rd)
 	int64_t tier = INT64_MIN;
 	int i;
 
+	/* Recorded before its first stop: a roostd that adopts the system
+	 * finishes it (adopt.c). */
+	rd_keep_shutdown(rd);
 	for (i = 0; i < rd->rd_nkids; i++) {
 		ch = &rd->rd_kids[i];
 		if (ch->ch_pid <= 0)

@@ -154,6 +154,10 @@ rd_start(struct rd *rd, bool adopt)
 	 * the table too (tools read it without asking us). */
 	if (open_timers(rd, adopt) < 0)
 		return -1;
+	if (rd_keep_open(rd, adopt) < 0)
+		rd_log(RD_ERR, "cannot create the keep table: a roostd that "
+		       "adopts this system will lose restart counts, specs, "
+		       "monitors and links");
 	if (open_ctx(rd, &rd->rd_ctx, ROOST__ROOSTD_NAME) < 0 ||
 	    open_ctx(rd, &rd->rd_dead, "deadletters") < 0)
 		return -1;

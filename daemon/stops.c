@@ -142,6 +142,7 @@ try_ask(struct rd *rd, struct rd_child *ch, uint64_t now)
 	} else {
 		enter_term(ch, now);
 	}
+	rd_keep_child(rd, ch);
 }
 
 void
@@ -161,6 +162,7 @@ rd_stop_begin(struct rd *rd, struct rd_child *ch, enum rd_stop_for why)
 			enter_kill(ch, now);
 			note_due(rd, ch->ch_stop_due);
 		}
+		rd_keep_child(rd, ch);
 		return;
 	}
 	rd->rd_nstopping++;
@@ -175,6 +177,7 @@ rd_stop_begin(struct rd *rd, struct rd_child *ch, enum rd_stop_for why)
 		try_ask(rd, ch, now);
 	}
 	note_due(rd, ch->ch_stop_due);
+	rd_keep_child(rd, ch);
 }
 
 void
@@ -183,14 +186,15 @@ rd_stop_follow(struct rd *rd, struct rd_child *ch)
 	uint64_t now = roost__plat_now_ns();
 
 	ch->ch_stopping = true;
-	if (ch->ch_pid <= 0 || ch->ch_stop != RD_STOP_NONE)
-		return;
-	rd->rd_nstopping++;
-	ch->ch_stop_for = RD_STOP_FOR_END;
-	ch->ch_stop = RD_STOP_ASKED;
-	ch->ch_stop_end = after_ms(now, ch->ch_spec.sp_shutdown_ms);
-	ch->ch_stop_due = ch->ch_stop_end;
-	note_due(rd, ch->ch_stop_due);
+	if (ch->ch_pid > 0 && ch->ch_stop == RD_STOP_NONE) {
+		rd->rd_nstopping++;
+		ch->ch_stop_for = RD_STOP_FOR_END;
+		ch->ch_stop = RD_STOP_ASKED;
+		ch->ch_stop_end = after_ms(now, ch->ch_spec.sp_shutdown_ms);
+		ch->ch_stop_due = ch->ch_stop_end;
+		note_due(rd, ch->ch_stop_due);
+	}
+	rd_keep_child(rd, ch);
 }
 
 /* The deadline of 'ch' passed: its next step. */
@@ -266,6 +270,7 @@ rd_stop_end(struct rd *rd, struct rd_child *ch)
 	if (ch->ch_stop != RD_STOP_NONE) {
 		ch->ch_stop = RD_STOP_NONE;
 		rd->rd_nstopping--;
+		rd_keep_child(rd, ch);
 	}
 	return ch->ch_stop_for;
 }

@@ -138,6 +138,14 @@ rd_system_create_or_adopt(const char *name, const struct rd_config *cfg)
 		goto out;
 	rc = roost__sys_open(&sy, name);
 	if (rc == 0) {
+		/* A shutdown begun by the dead roostd is finished, whatever
+		 * is left of the system (adopt.c). */
+		if (rd_keep_shutdown_recorded(&sy, name)) {
+			roost__sys_close(&sy);
+			rd_log(RD_INFO, "system '%s' was being shut down when its "
+			       "roostd died: adopting it to finish", name);
+			return 1;
+		}
 		adopt = adoptable(&sy, cfg, &who);
 		roost__sys_close(&sy);
 		if (adopt && who > 0) {

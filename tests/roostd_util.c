@@ -162,6 +162,16 @@ ru_stop_roostd(pid_t rd)
 	ru_cleanup();
 }
 
+void
+ru_finishes_shutdown(pid_t rd, int status)
+{
+	ck_assert_int_eq(tu_wait(rd, 30000), status);
+	ck_assert_msg(ru_log_has("finishing its shutdown"),
+	              "no 'finishing its shutdown' in roostd's log");
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	ru_cleanup();
+}
+
 bool
 ru_log_has(const char *needle)
 {

@@ -35,6 +35,9 @@ void ru_wait_up(void);
 roost_ctx_t *ru_open_when_up(void);
 /* SIGTERM roostd, wait for exit 0 and check nothing is left in shm. */
 void ru_stop_roostd(pid_t rd);
+/* A roostd that adopted a system mid-shutdown finishes it: it exits
+ * with 'status', says so in its log, and leaves nothing in shm. */
+void ru_finishes_shutdown(pid_t rd, int status);
 /* True if roostd's log (CONFIG.log, when started without a pipe) has a
  * line containing 'needle'. */
 bool ru_log_has(const char *needle);

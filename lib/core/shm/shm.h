@@ -48,6 +48,10 @@ extern long roost__alloc_fail_after; /* <0: never fail (the default) */
 int roost__sys_shm_name(char *buf, size_t len, const char *system);
 int roost__mbox_shm_name(char *buf, size_t len, const char *system,
                          uint32_t slot);
+/* roostd's object "/roost.UID.SYSTEM" + 'suffix' (".timers", ".keep")
+ * of a valid, non-empty system name: 0, -EINVAL or -ENAMETOOLONG. */
+int roost__sys_obj_name(char *buf, size_t len, const char *system,
+                        const char *suffix);
 /* Resolve NULL to $ROOST_SYSTEM or "default" and check the name's
  * characters and length. Returns the name to use or NULL (invalid). */
 const char *roost__system_resolve(const char *name);
@@ -80,5 +84,6 @@ roost__mbox_ring_size(uint64_t want)
 #include "core/shm/shm_lock.h"
 #include "core/shm/sys.h"
 #include "core/shm/timer_table.h"
+#include "core/shm/keep_table.h"
 
 #endif /* ROOST_CORE_SHM_H */

@@ -90,6 +90,23 @@ roost__sys_shm_name(char *buf, size_t len, const char *system)
 }
 
 int
+roost__sys_obj_name(char *buf, size_t len, const char *system,
+                    const char *suffix)
+{
+	uint32_t uid;
+	const char *base;
+	int n;
+
+	/* roost__system_resolve() would map "" to the default system. */
+	if (system == NULL || *system == '\0' ||
+	    roost__system_resolve(system) == NULL)
+		return -EINVAL;
+	base = roost__system_owner(system, &uid);
+	n = snprintf(buf, len, "/roost.%u.%s%s", (unsigned)uid, base, suffix);
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+int
 roost__mbox_shm_name(char *buf, size_t len, const char *system,
                      uint32_t slot)
 {

@@ -8,7 +8,6 @@
  */
 #include "core/shm/shm.h"
 
-#include <stdio.h>
 
 /* A reader spins this many times on an entry that is being written, then
  * yields, and gives up (skips the entry) after SNAP_TRIES. A write takes
@@ -19,19 +18,7 @@
 int
 roost__timers_shm_name(char *buf, size_t len, const char *system)
 {
-	char base[ROOST_SHM_NAME_MAX];
-	int rc;
-	int n;
-
-	/* roost__system_resolve() would map "" to the default system. */
-	if (system == NULL || *system == '\0' ||
-	    roost__system_resolve(system) == NULL)
-		return -EINVAL;
-	rc = roost__sys_shm_name(base, sizeof(base), system);
-	if (rc < 0)
-		return rc;
-	n = snprintf(buf, len, "%s.timers", base);
-	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+	return roost__sys_obj_name(buf, len, system, ".timers");
 }
 
 static inline uint64_t
