@@ -181,6 +181,9 @@ void rd_children_reap(struct rd *rd);
 void rd_child_ended(struct rd *rd, struct rd_child *ch, int status,
                     bool known);
 void rd_child_kill(struct rd *rd, struct rd_child *ch);
+/* Send 'sig' to the process of 'ch' if it is still that process (pid
+ * above 0, start time checked right before the kill); true if sent. */
+bool rd_child_signal(const struct rd_child *ch, int sig);
 /* False while the actor's user lane is open (roost_stop not called). */
 bool rd_child_lane_shut(struct rd *rd, const struct rd_child *ch);
 

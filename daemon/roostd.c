@@ -562,11 +562,24 @@ start(struct rd *rd, bool adopt)
 	return 0;
 }
 
+/*
+ * The handlers, installed with SIGTERM, SIGINT and SIGCHLD blocked and
+ * then unblocked: one that arrived before (a launcher may hand us these
+ * signals blocked, the only way to cover the time between its exec and
+ * our main) is delivered to the handler then, and a mask inherited
+ * blocked never keeps a SIGTERM from us.
+ */
 static void
 install_handlers(void)
 {
 	struct sigaction sa;
+	sigset_t ours;
 
+	sigemptyset(&ours);
+	sigaddset(&ours, SIGTERM);
+	sigaddset(&ours, SIGINT);
+	sigaddset(&ours, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &ours, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
@@ -575,6 +588,7 @@ install_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sigprocmask(SIG_UNBLOCK, &ours, NULL);
 }
 
 static int
@@ -635,9 +649,9 @@ main(int argc, char **argv)
 	int adopt;
 	int rc;
 
-	/* From here a SIGTERM means an orderly shutdown, even one that
-	 * arrives while we are still reading the config, starting or
-	 * adopting: roostd never dies of it. */
+	/* First thing: from here a SIGTERM means an orderly shutdown, even
+	 * one that arrives while we are still reading the config, starting
+	 * or adopting: roostd never dies of it. */
 	install_handlers();
 	rc = parse_args(argc, argv, &system, &config, &foreground);
 	if (rc >= 0)

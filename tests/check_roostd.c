@@ -4,13 +4,16 @@
  * spawn from a config, SIGKILL-style crash and restart with the same
  * address and no lost mail, shutdown on SIGTERM with nothing left in
  * /dev/shm, one roostd per system, a crash loop hitting the restart
- * intensity, and one test per class of bad config.
+ * intensity, one test per class of bad config, and a SIGTERM at once
+ * after start.
  */
 #include "roostd_util.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -217,6 +220,43 @@ START_TEST(test_roostd_policies_and_kill_escalation)
 }
 END_TEST
 
+/*
+ * A SIGTERM sent as soon as roostd is forked, again and again: each ends
+ * in an orderly shutdown (exit 0, nothing left in /dev/shm, no actor
+ * left running). ru_start_roostd hands roostd SIGTERM blocked (the only
+ * way to cover the time before its main); roostd must unblock it once
+ * its handlers are in. Some rounds wait a little first, so the signal
+ * also lands in the config read, the start-up and the loop.
+ */
+START_TEST(test_roostd_sigterm_at_start)
+{
+	char lock[128];
+	int status;
+	pid_t rd;
+	int i;
+
+	ru_setup_names();
+	ru_write_config("[actor echo]\nprogram = %s\n");
+	/* A leftover actor would be reparented to us: waitpid sees it. */
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	snprintf(lock, sizeof(lock), "/dev/shm/roost.%u.%s~lock",
+	         (unsigned)geteuid(), rsys);
+	for (i = 0; i < 40; i++) {
+		rd = ru_start_roostd(-1);
+		if (i % 2 == 1)
+			usleep((useconds_t)(i * 100));
+		ck_assert_int_eq(kill(rd, SIGTERM), 0);
+		ck_assert_msg(tu_wait(rd, TU_PATIENCE_MS) == 0,
+		              "round %d: roostd did not shut down cleanly", i);
+		ck_assert_int_eq(tu_shm_count(rsys), 0);
+		ck_assert_int_ne(access(lock, F_OK), 0);
+		ck_assert_int_eq(waitpid(-1, &status, WNOHANG), -1);
+		ck_assert_int_eq(errno, ECHILD);
+	}
+	ru_cleanup();
+}
+END_TEST
+
 static Suite *
 roostd_suite(void)
 {
@@ -234,6 +274,8 @@ roostd_suite(void)
 	                            test_roostd_bad_configs, 60));
 	suite_add_tcase(s, tu_tcase("test_roostd_policies_and_kill_escalation",
 	                            test_roostd_policies_and_kill_escalation, 60));
+	suite_add_tcase(s, tu_tcase("test_roostd_sigterm_at_start",
+	                            test_roostd_sigterm_at_start, 120));
 	return s;
 }
 

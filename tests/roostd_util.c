@@ -65,13 +65,27 @@ exec_roostd(void)
 	_exit(126);
 }
 
+/*
+ * roostd is forked with SIGTERM and SIGINT blocked, and waits so until
+ * its main installs its handlers (roostd unblocks them). A SIGTERM sent
+ * at once therefore kills neither roostd before its main nor the copy
+ * of this test before the exec, whose inherited Check handler would pass
+ * it on to the whole process group, the test included.
+ */
 pid_t
 ru_start_roostd(int errfd)
 {
-	pid_t pid = fork();
+	sigset_t term, old;
+	pid_t pid;
 
-	ck_assert_int_ge(pid, 0);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, &old);
+	pid = fork();
 	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
 		/* Without a pipe, the log goes next to the config: a failed
 		 * test leaves it there to read. */
 		if (errfd >= 0)
@@ -80,6 +94,8 @@ ru_start_roostd(int errfd)
 			(void)!freopen(logpath(), "a", stderr);
 		exec_roostd();
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	ck_assert_int_ge(pid, 0);
 	return pid;
 }
 

@@ -62,6 +62,14 @@ roost_ctx_t *tu_open(const char *name);
 /* Same with a user-lane ring of 'mbox_bytes'. */
 roost_ctx_t *tu_open_sized(const char *name, uint32_t mbox_bytes);
 
+/*
+ * The bound of every wait for a state that should come soon (a reply, a
+ * restart, an exit): long enough that only a hang reaches it on a loaded
+ * 2-CPU machine. A test fails when it is reached; none passes because
+ * of it. Shorter bounds are for waits meant to time out.
+ */
+#define TU_PATIENCE_MS 30000
+
 /* Wait up to 'timeout_ms' for 'name' to be registered; asserts. */
 roost_aid_t tu_whereis_wait(roost_ctx_t *ctx, const char *name,
                             int timeout_ms);
