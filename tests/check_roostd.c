@@ -32,9 +32,9 @@ START_TEST(test_roostd_restart_keeps_address)
 	             "shutdown_timeout_ms = 500\n");
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
-	echo = tu_whereis_wait(ctx, "echo", 5000);
+	echo = tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_ECHO, "a", 1, 1000), 0);
-	ck_assert_int_eq(roost_recv(ctx, &m, 5000), 0);
+	ck_assert_int_eq(roost_recv(ctx, &m, TU_PATIENCE_MS), 0);
 	ck_assert_uint_eq(roost_msg_kind(m), KIND_REPLY);
 	/* It aborts on CRASH; the echoes queued behind it must survive. */
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_CRASH, NULL, 0, 1000), 0);
@@ -42,7 +42,7 @@ START_TEST(test_roostd_restart_keeps_address)
 		ck_assert_int_eq(roost_send_ex(ctx, echo, KIND_ECHO, 0, 10 + i,
 		                               NULL, 0, 1000), 0);
 	for (i = 0; i < 3; i++) {
-		ck_assert_int_eq(roost_recv(ctx, &m, 10000), 0);
+		ck_assert_int_eq(roost_recv(ctx, &m, TU_PATIENCE_MS), 0);
 		ck_assert_uint_eq(roost_msg_kind(m), KIND_REPLY);
 		ck_assert_uint_eq(roost_msg_corr(m), 10 + i);
 	}
@@ -50,7 +50,7 @@ START_TEST(test_roostd_restart_keeps_address)
 	ck_assert(roost_aid_eq(again, echo));
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	kill(rd, SIGTERM);
-	ck_assert_int_eq(tu_wait(rd, 10000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
 	ru_cleanup();
 }
@@ -75,7 +75,7 @@ START_TEST(test_roostd_shutdown_drains_backlog)
 	                "shutdown_timeout_ms = 20000\n");
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
-	echo = tu_whereis_wait(ctx, "echo", 5000);
+	echo = tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_SLEEP, NULL, 0, 1000), 0);
 	for (i = 0; i < BACKLOG; i++)
 		ck_assert_int_eq(roost_send_ex(ctx, echo, KIND_ECHO, 0, i, NULL, 0,
@@ -83,11 +83,11 @@ START_TEST(test_roostd_shutdown_drains_backlog)
 	kill(rd, SIGTERM); /* while it sleeps on the first message */
 	/* Our system lane is small: take the answers as they come. */
 	for (i = 0; i < BACKLOG; i++) {
-		ck_assert_int_eq(roost_recv(ctx, &m, 10000), 0);
+		ck_assert_int_eq(roost_recv(ctx, &m, TU_PATIENCE_MS), 0);
 		ck_assert_uint_eq(roost_msg_kind(m), KIND_REPLY);
 		ck_assert_uint_eq(roost_msg_corr(m), i);
 	}
-	ck_assert_int_eq(tu_wait(rd, 30000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_int_eq(roost_recv(ctx, &m, 0), -EAGAIN);
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_ECHO, NULL, 0, 0), -ESRCH);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
@@ -106,12 +106,12 @@ START_TEST(test_roostd_one_per_system)
 	ru_write_config("[actor echo]\nprogram = %s\n");
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
-	tu_whereis_wait(ctx, "echo", 5000);
+	tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
 	ck_assert_int_eq(ru_run_roostd(err, sizeof(err)), 1);
 	ck_assert_msg(strstr(err, "already run by another roostd") != NULL, "%s", err);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	kill(rd, SIGTERM);
-	ck_assert_int_eq(tu_wait(rd, 10000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
 	ru_cleanup();
 }
@@ -193,19 +193,19 @@ START_TEST(test_roostd_policies_and_kill_escalation)
 	rd = ru_start_roostd(p[1]);
 	close(p[1]);
 	ctx = ru_open_when_up();
-	tu_whereis_wait(ctx, "stubborn", 5000);
-	once = tu_whereis_wait(ctx, "once", 5000);
-	temp = tu_whereis_wait(ctx, "temp", 5000);
+	tu_whereis_wait(ctx, "stubborn", TU_PATIENCE_MS);
+	once = tu_whereis_wait(ctx, "once", TU_PATIENCE_MS);
+	temp = tu_whereis_wait(ctx, "temp", TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_monitor(ctx, once, &ref), 0);
 	ck_assert_int_eq(roost_monitor(ctx, temp, &ref), 0);
 	ck_assert_int_eq(roost_send(ctx, once, KIND_QUIT, NULL, 0, 1000), 0);
 	ck_assert_int_eq(roost_send(ctx, temp, KIND_CRASH, NULL, 0, 1000), 0);
-	ru_take_kind(ctx, ROOST_KIND_DOWN, 10000);
-	ru_take_kind(ctx, ROOST_KIND_DOWN, 10000);
+	ru_take_kind(ctx, ROOST_KIND_DOWN, TU_PATIENCE_MS);
+	ru_take_kind(ctx, ROOST_KIND_DOWN, TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	kill(rd, SIGTERM);
 	ru_slurp(p[0], err, sizeof(err));
-	ck_assert_int_eq(tu_wait(rd, 10000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_msg(strstr(err, "once exited with status 0\n") != NULL, "%s",
 	              err);
 	ck_assert_msg(strstr(err, "temp killed by signal") != NULL, "%s",

@@ -121,7 +121,7 @@ ru_run_roostd(char *err, size_t len)
 	pid = ru_start_roostd(p[1]);
 	close(p[1]);
 	ru_slurp(p[0], err, len);
-	return tu_wait(pid, 30000);
+	return tu_wait(pid, TU_PATIENCE_MS);
 }
 
 /* True once a live process holds the name "roostd" in rsys. Looks
@@ -173,7 +173,7 @@ void
 ru_stop_roostd(pid_t rd)
 {
 	kill(rd, SIGTERM);
-	ck_assert_int_eq(tu_wait(rd, 30000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
 	ru_cleanup();
 }
@@ -225,7 +225,7 @@ ru_echo_pid(roost_ctx_t *ctx, roost_aid_t aid)
 	ck_assert_int_eq(roost_send_ex(ctx, aid, KIND_PID, 0, corr, NULL, 0,
 	                               5000), 0);
 	ck_assert_int_eq(roost_recv_match(ctx, &m, ROOST_LANE_SYSTEM, is_reply,
-	                                  &corr, 10000), 0);
+	                                  &corr, TU_PATIENCE_MS), 0);
 	ck_assert_uint_eq(roost_msg_size(m), sizeof(pid));
 	memcpy(&pid, roost_msg_data(m), sizeof(pid));
 	return pid;
