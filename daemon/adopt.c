@@ -94,6 +94,7 @@ adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv)
 	       ch->ch_name);
 	ch->ch_state = CH_DOWN;
 	ch->ch_restarts++;
+	rd_stats_restart();
 	rc = rd_child_spawn(rd, ch);
 	return rc < 0 ? rc : 1;
 }

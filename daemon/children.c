@@ -316,6 +316,7 @@ rd_children_poll_attach(struct rd *rd)
 			       : "actor", (int)ch->ch_pid, i, sv.sv_gen,
 			       (double)(now - ch->ch_t0) / 1e6);
 			answer_spawn(rd, ch, 0);
+			rd_stats_spawn(now - ch->ch_t0);
 		} else if (now > ch->ch_attach_deadline) {
 			rd_log(RD_ERR, "%s did not attach within 5 s: killing it",
 			       ch->ch_name[0] ? ch->ch_name : "actor");
@@ -510,6 +511,7 @@ restart_resume(struct rd *rd, int level)
 		}
 		retire_poison(rd, ch);
 		ch->ch_restarts++;
+		rd_stats_restart();
 		if (rd_child_spawn(rd, ch) < 0)
 			child_gone(rd, ch);
 	}

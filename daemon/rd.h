@@ -249,6 +249,15 @@ int rd_adopt(struct rd *rd);
 struct msgpack_object;
 void rd_status_sync(struct rd *rd);
 void rd_status_close(void);
+
+/* stats.c: roostd's counters in the alarm table's header, for scraping
+ * (alarm lateness, spawn-to-ready time, restarts). Open after the alarm
+ * table; a roostd without one counts nothing. */
+void rd_stats_open(struct rd *rd);
+void rd_stats_alarm(uint64_t late_ns);
+void rd_stats_spawn(uint64_t ready_ns);
+void rd_stats_restart(void);
+void rd_stats_close(void);
 void rd_status_exit(struct rd *rd, const struct rd_child *ch, int status,
                     bool known, roost_exit_reason_t reason);
 void rd_status_deadletter(struct rd *rd, const struct rd_child *ch);

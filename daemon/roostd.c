@@ -282,9 +282,16 @@ static int
 fire_one(void *arg, const struct roost__timer_view *v, const void *data)
 {
 	struct rd *rd = arg;
+	uint64_t now;
+	int rc;
 
-	return roost_send_ex(rd->rd_ctx, v->tv_to, v->tv_kind, v->tv_flags, 0,
-	                     data, v->tv_size, 0);
+	rc = roost_send_ex(rd->rd_ctx, v->tv_to, v->tv_kind, v->tv_flags, 0,
+	                   data, v->tv_size, 0);
+	if (rc == 0) {
+		now = roost__plat_now_ns();
+		rd_stats_alarm(now > v->tv_due_ns ? now - v->tv_due_ns : 0);
+	}
+	return rc;
 }
 
 static void
@@ -533,6 +540,7 @@ start(struct rd *rd, bool adopt)
 	 * the table too (tools read it without asking us). */
 	if (open_timers(rd, adopt) < 0)
 		return -1;
+	rd_stats_open(rd);
 	if (open_ctx(rd, &rd->rd_ctx, ROOST__ROOSTD_NAME) < 0 ||
 	    open_ctx(rd, &rd->rd_dead, "deadletters") < 0)
 		return -1;
@@ -722,6 +730,7 @@ main(int argc, char **argv)
 		loop(&rd);
 	rd_children_reap(&rd);
 	rd_watch_stop();
+	rd_stats_close();
 	rd_timers_close(rd.rd_timers);
 	roost_ctx_close(rd.rd_dead);
 	wake_ctx = NULL;

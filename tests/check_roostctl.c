@@ -1609,7 +1609,7 @@ START_TEST(test_roostctl_metrics)
 		usleep(10000);
 	}
 	ck_assert(metric_value("roost_actor_restarts_total", "echo") == 1);
-	ck_assert(metric_value("roost_system_restarts", NULL) == 1);
+	ck_assert(metric_value("roost_system_restarts_total", NULL) == 1);
 	/* --top 1: only the deepest queue; --no-actors: none; the system's
 	 * series stay. */
 	scrape("--top=1");
