@@ -41,6 +41,7 @@
 
 #include "roost_impl.h"
 #include "config_gateway.h"
+#include "config_metrics.h"
 
 #include <limits.h>
 
@@ -98,6 +99,7 @@ struct rd_config {
 	struct rd_actor rc_actors[RD_MAX_ACTORS];
 	int rc_nactors;
 	struct rd_gateway rc_gateway; /* rc_actors holds it too, when on */
+	struct rd_metrics_cfg rc_metrics; /* the HTTP endpoint, when on */
 	char rc_error[512];          /* what is wrong, for the first error */
 };
 

@@ -258,6 +258,12 @@ void rd_stats_alarm(uint64_t late_ns);
 void rd_stats_spawn(uint64_t ready_ns);
 void rd_stats_restart(void);
 void rd_stats_close(void);
+
+/* metrics_http.c: the [metrics] HTTP endpoint, served from a thread of
+ * its own through the view API (nothing here is shared with the loop).
+ * Start: 0 (also when not configured) or -1 (logged). */
+int rd_metrics_start(const char *system, const struct rd_metrics_cfg *mc);
+void rd_metrics_stop(void);
 void rd_status_exit(struct rd *rd, const struct rd_child *ch, int status,
                     bool known, roost_exit_reason_t reason);
 void rd_status_deadletter(struct rd *rd, const struct rd_child *ch);

@@ -548,7 +548,8 @@ start(struct rd *rd, bool adopt)
 	/* A short receive spin: roostd serves a control plane, and a long
 	 * spin costs its callers a scheduling slice when they share a CPU. */
 	roost_ctx_set_int(rd->rd_ctx, "spin-ns", ROOSTD_SPIN_NS);
-	if (rd_watch_start(rd->rd_ctx) < 0)
+	if (rd_watch_start(rd->rd_ctx) < 0 ||
+	    rd_metrics_start(rd->rd_system, &rd->rd_cfg->rc_metrics) < 0)
 		return -1;
 	if (children_from_config(rd) < 0) {
 		rd_log(RD_ERR, "too many actors for the table");
@@ -729,6 +730,7 @@ main(int argc, char **argv)
 	if (rd.rd_ctx != NULL)
 		loop(&rd);
 	rd_children_reap(&rd);
+	rd_metrics_stop();
 	rd_watch_stop();
 	rd_stats_close();
 	rd_timers_close(rd.rd_timers);

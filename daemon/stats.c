@@ -27,9 +27,11 @@ rd_stats_open(struct rd *rd)
 	 * It may have died mid-write (ts_seq odd): -EAGAIN then. */
 	rc = roost__tmr_stats_copy(shared, &vals);
 	if (rc < 0) {
-		rd_log(RD_ERR, "roostd's counters in the alarm table %s: "
-		       "starting them from zero", rc == -EAGAIN
-		       ? "were left mid-write" : "failed validation");
+		rd_log(RD_ERR,
+		       "roostd's counters in the alarm table %s: "
+		       "starting them from zero",
+		       rc == -EAGAIN ? "were left mid-write"
+		                     : "failed validation");
 		memset(&vals, 0, sizeof(vals));
 	}
 	roost__tmr_stats_publish(shared, &vals);

@@ -85,16 +85,35 @@ actor_value(const roost_actor_info_t *a, enum actor_metric m, uint64_t *v)
 	if (a->mbox_err != 0)
 		return false;
 	switch (m) {
-	case AM_QUEUED: *v = mb->queued; break;
-	case AM_QUEUED_BYTES: *v = mb->used; break;
-	case AM_CAPACITY: *v = mb->capacity; break;
-	case AM_HIGH_WATER: *v = mb->high_water; break;
-	case AM_ENQUEUED: *v = mb->enqueued; break;
-	case AM_DEQUEUED: *v = mb->dequeued; break;
-	case AM_BYTES_IN: *v = mb->bytes_in; break;
-	case AM_BLOCKED: *v = mb->blocked_sends; break;
-	case AM_CORRUPT: *v = mb->corrupt; break;
-	default: return false;
+	case AM_QUEUED:
+		*v = mb->queued;
+		break;
+	case AM_QUEUED_BYTES:
+		*v = mb->used;
+		break;
+	case AM_CAPACITY:
+		*v = mb->capacity;
+		break;
+	case AM_HIGH_WATER:
+		*v = mb->high_water;
+		break;
+	case AM_ENQUEUED:
+		*v = mb->enqueued;
+		break;
+	case AM_DEQUEUED:
+		*v = mb->dequeued;
+		break;
+	case AM_BYTES_IN:
+		*v = mb->bytes_in;
+		break;
+	case AM_BLOCKED:
+		*v = mb->blocked_sends;
+		break;
+	case AM_CORRUPT:
+		*v = mb->corrupt;
+		break;
+	default:
+		return false;
 	}
 	return true;
 }
@@ -168,7 +187,8 @@ print_actor_sample(FILE *f, const char *metric, const char *sys,
 static const char *
 fmt_seconds(char *buf, size_t len, uint64_t ns)
 {
-	snprintf(buf, len, "%llu.%09llu", (unsigned long long)(ns / 1000000000u),
+	snprintf(buf, len, "%llu.%09llu",
+	         (unsigned long long)(ns / 1000000000u),
 	         (unsigned long long)(ns % 1000000000u));
 	return buf;
 }
@@ -225,20 +245,22 @@ print_roostd_stats(FILE *f, const char *sys, const roost_roostd_stats_t *st,
 
 	print_family_head(f, &late, fmt);
 	for (i = 0; i < ROOST_LATENESS_BUCKETS; i++) {
-		print_sample_start(f, "roost_system_alarm_lateness_seconds_bucket",
-		                   sys);
+		print_sample_start(
+		    f, "roost_system_alarm_lateness_seconds_bucket", sys);
 		/* Bounds are whole microseconds: %g prints them exactly. */
 		fprintf(f, ",le=\"%g\"} %llu\n",
 		        (double)st->lateness_bound_ns[i] / 1e9,
 		        (unsigned long long)st->lateness_le[i]);
 	}
-	print_sample_start(f, "roost_system_alarm_lateness_seconds_bucket", sys);
+	print_sample_start(f, "roost_system_alarm_lateness_seconds_bucket",
+	                   sys);
 	fprintf(f, ",le=\"+Inf\"} %llu\n", (unsigned long long)st->alarms);
-	print_system_sample(f, "roost_system_alarm_lateness_seconds_sum", sys,
-	                    fmt_seconds(num, sizeof(num), st->lateness_sum_ns));
+	print_system_sample(
+	    f, "roost_system_alarm_lateness_seconds_sum", sys,
+	    fmt_seconds(num, sizeof(num), st->lateness_sum_ns));
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)st->alarms);
-	print_system_sample(f, "roost_system_alarm_lateness_seconds_count", sys,
-	                    num);
+	print_system_sample(f, "roost_system_alarm_lateness_seconds_count",
+	                    sys, num);
 
 	print_family_head(f, &spawn, fmt);
 	print_system_sample(f, "roost_system_spawn_seconds_sum", sys,
@@ -285,8 +307,9 @@ print_system(FILE *f, const struct expo_scrape *sc, enum expo_format fmt)
 	print_system_u64(f, si->name, &live, fmt, si->live_actors);
 	print_system_u64(f, si->name, &slots, fmt, si->slots);
 	print_system_u64(f, si->name, &up, fmt, si->state == ROOST_SYS_LIVE);
-	print_system_family(f, si->name, &beat, fmt,
-	                    fmt_seconds(age, sizeof(age), si->heartbeat_age_ns));
+	print_system_family(
+	    f, si->name, &beat, fmt,
+	    fmt_seconds(age, sizeof(age), si->heartbeat_age_ns));
 	if (sc->sc_alarms >= 0)
 		print_system_u64(f, si->name, &alarms, fmt,
 		                 (uint64_t)sc->sc_alarms);
@@ -317,7 +340,8 @@ print_actors(FILE *f, const struct expo_scrape *sc, size_t n,
 				print_family_head(f, &actor_families[m], fmt);
 			head = true;
 			print_actor_sample(f, actor_families[m].f_name,
-			                   sc->sc_sys.name, &sc->sc_actors[i], v);
+			                   sc->sc_sys.name, &sc->sc_actors[i],
+			                   v);
 		}
 	}
 }

@@ -26,7 +26,7 @@ enum expo_format {
 };
 
 #define EXPO_TYPE_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
-#define EXPO_TYPE_OPENMETRICS \
+#define EXPO_TYPE_OPENMETRICS                                                 \
 	"application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 /* Which actors get per-actor series (the system's always count all). */
@@ -43,9 +43,9 @@ struct expo_scrape {
 	roost_actor_info_t *sc_actors; /* every actor, in slot order */
 	size_t sc_n;
 	size_t sc_cap;
-	uint32_t sc_corrupt;  /* mailboxes that failed validation */
-	int sc_alarms;        /* live alarms, or why not counted (< 0) */
-	int sc_stats_err;     /* 0: sc_stats valid, else why not */
+	uint32_t sc_corrupt; /* mailboxes that failed validation */
+	int sc_alarms;       /* live alarms, or why not counted (< 0) */
+	int sc_stats_err;    /* 0: sc_stats valid, else why not */
 	roost_roostd_stats_t sc_stats;
 };
 

@@ -71,8 +71,8 @@ expo_actors_parse(const char *text, struct expo_actors *out)
 	char *end;
 
 	if (strcmp(text, "all") == 0 || strcmp(text, "off") == 0) {
-		out->ea_mode = text[0] == 'a' ? EXPO_ACTORS_ALL
-		                              : EXPO_ACTORS_OFF;
+		out->ea_mode =
+		    text[0] == 'a' ? EXPO_ACTORS_ALL : EXPO_ACTORS_OFF;
 		out->ea_top = 0;
 		return 0;
 	}
@@ -110,16 +110,20 @@ accept_quality(const char *accept, const char *type)
 		while (*p == ' ' || *p == ',')
 			p++;
 		end = p + strcspn(p, ",");
-		if ((size_t)(end - p) >= tlen && strncasecmp(p, type, tlen) == 0 &&
+		if ((size_t)(end - p) >= tlen &&
+		    strncasecmp(p, type, tlen) == 0 &&
 		    (p[tlen] == ';' || p[tlen] == ' ' || p + tlen == end)) {
 			val = 1000;
 			q = p;
-			while ((q = memchr(q, ';', (size_t)(end - q))) != NULL) {
+			while ((q = memchr(q, ';', (size_t)(end - q))) !=
+			       NULL) {
 				q++;
 				while (*q == ' ')
 					q++;
-				if (q + 2 <= end && q[0] == 'q' && q[1] == '=') {
-					val = (int)(strtod(q + 2, NULL) * 1000);
+				if (q + 2 <= end && q[0] == 'q' &&
+				    q[1] == '=') {
+					val =
+					    (int)(strtod(q + 2, NULL) * 1000);
 					break;
 				}
 			}

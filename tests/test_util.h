@@ -80,6 +80,11 @@ pid_t tu_fork(int (*fn)(void *arg), void *arg);
  * Otherwise return its exit status, or 128+signal. */
 int tu_wait(pid_t pid, int timeout_ms);
 
+/* Run argv[0] (looked up in PATH) with 'text' on its stdin, its output
+ * on the test's: its exit status (127: it could not be run, with a line
+ * naming scripts/deps.sh). */
+int tu_run_with_input(char *const argv[], const char *text);
+
 /* True if file 'path' has a line containing 'needle' (false if it
  * cannot be read). */
 bool tu_file_has(const char *path, const char *needle);

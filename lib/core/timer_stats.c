@@ -12,7 +12,7 @@
 /* Alarm lateness bucket bounds: 50 us to 10 ms (roostd's targets are a
  * median under 200 us and a p99 under 2 ms). */
 static const uint64_t late_bounds_ns[ROOST_TMR_LATE_BUCKETS - 1] = {
-	50000, 100000, 200000, 500000, 1000000, 2000000, 5000000, 10000000,
+    50000, 100000, 200000, 500000, 1000000, 2000000, 5000000, 10000000,
 };
 
 uint64_t

@@ -20,7 +20,8 @@ struct roost__tmr_stats_vals {
 };
 
 static_assert(sizeof(struct roost__tmr_stats_vals) ==
-              ROOST_TMR_STAT_WORDS * sizeof(uint64_t), "stats words");
+                  ROOST_TMR_STAT_WORDS * sizeof(uint64_t),
+              "stats words");
 
 /* Upper bound (inclusive, ns) of lateness bucket 'i' < BUCKETS - 1. */
 uint64_t roost__tmr_late_bound_ns(unsigned i);
