@@ -35,6 +35,10 @@
  *                             ; config_gateway.h. roostd runs it as the
  *                             ; actor "gateway", started first, stopped
  *                             ; last; "gateway" is no [actor] name then.
+ *
+ *   [metrics]                 ; an HTTP endpoint for scrapers: keys in
+ *   listen = 127.0.0.1:9464   ; config_metrics.h (listen required,
+ *   per_actor = all           ; per_actor all | off | top N)
  */
 #ifndef ROOSTD_CONFIG_H
 #define ROOSTD_CONFIG_H
