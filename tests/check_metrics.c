@@ -36,9 +36,10 @@ static const char config[] =
     "[actor echo]\nprogram = %s\nrestart = permanent\n"
     "shutdown_timeout_ms = 1000\n";
 
-/* The port in roostd's log, 0 while it is not there yet. */
+/* The port in the 'nth' (from 1) endpoint line of roostd's log (the
+ * log of all its lives), 0 while there is none. */
 static unsigned
-logged_port(void)
+logged_port(int nth)
 {
 	static const char key[] = "metrics: serving http://127.0.0.1:";
 	char path[160];
@@ -51,9 +52,9 @@ logged_port(void)
 	f = fopen(path, "r");
 	if (f == NULL)
 		return 0;
-	while (p == 0 && fgets(line, sizeof(line), f) != NULL) {
+	while (nth > 0 && fgets(line, sizeof(line), f) != NULL) {
 		at = strstr(line, key);
-		if (at != NULL)
+		if (at != NULL && --nth == 0)
 			p = (unsigned)strtoul(at + strlen(key), NULL, 10);
 	}
 	fclose(f);
@@ -61,15 +62,15 @@ logged_port(void)
 }
 
 /* roostd registers its name before it starts the endpoint: wait for
- * the endpoint's line. */
+ * the endpoint's line of its 'nth' life. */
 static unsigned
-wait_port(void)
+wait_port(int nth)
 {
 	unsigned p = 0;
 	int i;
 
 	for (i = 0; i < TU_PATIENCE_MS && p == 0; i++) {
-		p = logged_port();
+		p = logged_port(nth);
 		if (p == 0)
 			usleep(1000);
 	}
@@ -86,7 +87,7 @@ start(const char *cfg)
 	ru_write_config(cfg);
 	rd = ru_start_roostd(-1);
 	ru_wait_up();
-	port = wait_port();
+	port = wait_port(1);
 	return rd;
 }
 
@@ -234,6 +235,23 @@ actor_value(const char *metric, const char *actor)
 	return p == NULL ? -1 : strtod(p + 1, NULL);
 }
 
+/* Scrape (Prometheus text) until 'metric' with 'labels' is 'want':
+ * roostd counts some things after the event a test can see. */
+static void
+scrape_until(const char *metric, const char *labels, double want)
+{
+	int i;
+
+	for (i = 0; i < TU_PATIENCE_MS / 10; i++) {
+		scrape(NULL);
+		if (value_of(metric, labels) == want)
+			return;
+		usleep(10000);
+	}
+	ck_abort_msg("%s%s stays at %g, not %g", metric, labels,
+	             value_of(metric, labels), want);
+}
+
 static roost_ctx_t *
 open_client(void)
 {
@@ -308,7 +326,7 @@ START_TEST(test_metrics_http)
 	ck_assert_str_eq(ctype, "text/plain; version=0.0.4; charset=utf-8");
 	ck_assert_msg(promtool_check() == 0, "promtool refused:\n%s", body);
 	ck_assert(value_of("roost_system_roostd_up", "") == 1);
-	ck_assert(value_of("roost_system_spawn_seconds_count", "") == 1);
+	scrape_until("roost_system_spawn_seconds_count", "", 1);
 	ck_assert(value_of("roost_system_spawn_seconds_sum", "") > 0);
 	ck_assert_ptr_null(strstr(body, "# EOF"));
 	/* OpenMetrics when asked (as Prometheus asks), checked by its
@@ -376,13 +394,7 @@ START_TEST(test_metrics_http)
 	    roost_send(ctx, tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS),
 	               KIND_CRASH, NULL, 0, 1000),
 	    0);
-	for (i = 0; i < TU_PATIENCE_MS / 10; i++) {
-		scrape(NULL);
-		if (value_of("roost_system_restarts_total", "") == 1)
-			break;
-		usleep(10000);
-	}
-	ck_assert(value_of("roost_system_restarts_total", "") == 1);
+	scrape_until("roost_system_restarts_total", "", 1);
 	/* Anything but GET or HEAD of /metrics. */
 	ck_assert_int_eq(curl("GET", "/", NULL), 0);
 	ck_assert_int_eq(http_status, 404);
@@ -478,6 +490,7 @@ START_TEST(test_metrics_http_per_actor)
 	           "[metrics]\nlisten = 127.0.0.1:0\nper_actor = top 1\n\n"
 	           "[actor echo]\nprogram = %s\n");
 	ctx = ru_open_when_up();
+	tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
 	roost_ctx_opts_init(&o);
 	o.system = rsys;
 	o.name = "box";
@@ -495,9 +508,10 @@ START_TEST(test_metrics_http_per_actor)
 	ru_stop_roostd(rd);
 	rd = start("[metrics]\nlisten = 127.0.0.1:0\nper_actor = off\n\n"
 	           "[actor echo]\nprogram = %s\n");
+	/* roostd, the dead letters and echo. */
+	scrape_until("roost_system_actors", "", 3);
 	scrape("application/openmetrics-text");
 	ck_assert_ptr_null(strstr(body, "roost_actor_"));
-	ck_assert(value_of("roost_system_actors", "") == 3);
 	ck_assert_msg(openmetrics_check() == 0, "the parser refused:\n%s",
 	              body);
 	ru_stop_roostd(rd);
@@ -538,6 +552,78 @@ START_TEST(test_metrics_http_port_taken)
 }
 END_TEST
 
+/* Deliver 'n' alarms to ourselves (1 ms each) and take them. */
+static void
+alarms(roost_ctx_t *ctx, int n)
+{
+	uint64_t id;
+	int i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(roost_send_after(ctx, roost_self(ctx), 1000,
+		                                  950 + i, NULL, 0, &id),
+		                 0);
+	for (i = 0; i < n; i++)
+		ck_assert_ptr_nonnull(ru_take_kind(ctx, 950 + i, TU_PATIENCE_MS));
+}
+
+/*
+ * roostd's counters are validated wherever they are read: a scribbled
+ * word leaves their series out (the view says ROOST_ECORRUPT), and the
+ * next roostd starts them from zero, says so, and counts on.
+ */
+START_TEST(test_metrics_stats_damaged)
+{
+	char name[ROOST_SHM_NAME_MAX], path[ROOST_SHM_NAME_MAX + 16];
+	roost_roostd_stats_t st;
+	uint64_t junk = 0x5151515151515151ull;
+	roost_ctx_t *ctx;
+	roost_view_t *v;
+	pid_t rd;
+	int fd;
+
+	rd = start(config);
+	ctx = ru_open_when_up();
+	tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
+	alarms(ctx, 2);
+	scrape(NULL);
+	ck_assert(value_of("roost_system_alarm_lateness_seconds_count", "") ==
+	          2);
+	/* A bucket count of tag-tmr-stats, scribbled. */
+	ck_assert_int_eq(roost__timers_shm_name(name, sizeof(name), rsys), 0);
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(
+	    pwrite(fd, &junk, sizeof(junk),
+	           (off_t)(offsetof(struct roost__tmr_hdr, th_stats) +
+	                   offsetof(struct roost__tmr_stats, ts_w) + 16)),
+	    (ssize_t)sizeof(junk));
+	close(fd);
+	ck_assert_int_eq(roost_view_open(&v, rsys), 0);
+	ck_assert_int_eq(roost_view_roostd_stats(v, &st), ROOST_ECORRUPT);
+	roost_view_close(v);
+	scrape(NULL);
+	ck_assert_ptr_null(strstr(body, "roost_system_alarm_lateness"));
+	ck_assert(value_of("roost_system_actors", "") == 4);
+	ck_assert_msg(promtool_check() == 0, "promtool refused:\n%s", body);
+	/* A new roostd adopts the system and starts the counters anew. */
+	kill(rd, SIGKILL);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 128 + SIGKILL);
+	rd = ru_start_roostd(-1);
+	ru_wait_up();
+	port = wait_port(2);
+	ck_assert(ru_log_has("roostd's counters in the alarm table failed "
+	                     "validation: starting them from zero"));
+	alarms(ctx, 1);
+	scrape(NULL);
+	ck_assert(value_of("roost_system_alarm_lateness_seconds_count", "") ==
+	          1);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 static Suite *
 metrics_suite(void)
 {
@@ -548,6 +634,8 @@ metrics_suite(void)
 	                            test_metrics_http_stuck_scrapers, 120));
 	suite_add_tcase(
 	    s, tu_tcase("per_actor", test_metrics_http_per_actor, 120));
+	suite_add_tcase(
+	    s, tu_tcase("stats_damaged", test_metrics_stats_damaged, 120));
 	suite_add_tcase(
 	    s, tu_tcase("port_taken", test_metrics_http_port_taken, 60));
 	return s;
