@@ -564,7 +564,8 @@ alarms(roost_ctx_t *ctx, int n)
 		                                  950 + i, NULL, 0, &id),
 		                 0);
 	for (i = 0; i < n; i++)
-		ck_assert_ptr_nonnull(ru_take_kind(ctx, 950 + i, TU_PATIENCE_MS));
+		ck_assert_ptr_nonnull(
+		    ru_take_kind(ctx, 950 + i, TU_PATIENCE_MS));
 }
 
 /*
