@@ -190,7 +190,10 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 	}
 	ch->ch_pid = pid;
 	ch->ch_is_child = true;
-	ch->ch_pid_start = 0;
+	/* For rd_child_signal: a child cannot be reaped before we read it;
+	 * 0 when it cannot be read (then only the pid says it is ours). */
+	if (roost__plat_proc_start(pid, &ch->ch_pid_start) != 0)
+		ch->ch_pid_start = 0;
 	if (ch->ch_aid.id == 0) {
 		/* The exec's outcome is read by rd_children_poll_attach, so
 		 * the loop goes on meanwhile: EOF when exec succeeded (the
@@ -315,6 +318,7 @@ rd_children_poll_attach(struct rd *rd)
 			       (double)(now - ch->ch_t0) / 1e6);
 			rd_keep_child(rd, ch);
 			answer_spawn(rd, ch, 0);
+			rd_stats_spawn(now - ch->ch_t0);
 		} else if (now > ch->ch_attach_deadline) {
 			rd_log(RD_ERR, "%s did not attach within 5 s: killing it",
 			       ch->ch_name[0] ? ch->ch_name : "actor");
@@ -323,7 +327,7 @@ rd_children_poll_attach(struct rd *rd)
 			if (ch->ch_req_from.id != 0)
 				ch->ch_kill = true;
 			answer_spawn(rd, ch, -ETIMEDOUT);
-			kill(ch->ch_pid, SIGKILL);
+			rd_child_signal(ch, SIGKILL);
 			ch->ch_state = CH_RUNNING; /* its exit ends it */
 		}
 	}
@@ -511,6 +515,7 @@ restart_resume(struct rd *rd, int level)
 		}
 		retire_poison(rd, ch);
 		ch->ch_restarts++;
+		rd_stats_restart();
 		if (rd_child_spawn(rd, ch) < 0)
 			child_gone(rd, ch);
 	}
@@ -811,8 +816,34 @@ rd_child_kill(struct rd *rd, struct rd_child *ch)
 {
 	ch->ch_kill = true;
 	rd_keep_child(rd, ch);
-	if (ch->ch_pid > 0)
-		kill(ch->ch_pid, SIGKILL);
+	rd_child_signal(ch, SIGKILL);
+}
+
+/*
+ * Every signal roostd sends to an actor goes through here. kill() with
+ * a pid of 0 or below signals a process group (or every process), so
+ * such a pid is never used; and the pid's start time is checked right
+ * before the kill, so a pid the kernel handed to another process after
+ * ours ended is never signalled. (Our own child keeps its pid until we
+ * reap it; a watched one does not.)
+ */
+bool
+rd_child_signal(const struct rd_child *ch, int sig)
+{
+	uint64_t start = 0;
+	bool ours;
+	int rc;
+
+	if (ch->ch_pid <= 0)
+		return false;
+	rc = roost__plat_proc_start(ch->ch_pid, &start);
+	if (rc == -ESRCH)
+		return false; /* gone, or a zombie */
+	if (rc == 0 && ch->ch_pid_start != 0)
+		ours = start == ch->ch_pid_start;
+	else /* start time unknown: only an unreaped child is surely ours */
+		ours = ch->ch_is_child;
+	return ours && kill(ch->ch_pid, sig) == 0;
 }
 
 void

@@ -61,7 +61,8 @@ enum section {
 	SEC_SYSTEM,
 	SEC_GROUP,
 	SEC_ACTOR,
-	SEC_GATEWAY
+	SEC_GATEWAY,
+	SEC_METRICS
 };
 
 #define IN_SYSTEM (1u << SEC_SYSTEM)
@@ -603,6 +604,37 @@ gateway_entry(struct parse *ps, const char *key, const char *val)
 	return 1;
 }
 
+/* --- [metrics] (config_metrics.c) ---------------------------------- */
+
+static int
+begin_metrics(struct parse *ps)
+{
+	struct rd_metrics_cfg *m = &ps->ps_cfg->rc_metrics;
+
+	if (m->mc_enabled)
+		return fail(ps, "[metrics] given twice (first at line %d)",
+		            m->mc_line);
+	m->mc_enabled = true;
+	m->mc_line = ps->ps_header_line;
+	ps->ps_sec = SEC_METRICS;
+	return 1;
+}
+
+static int
+metrics_entry(struct parse *ps, const char *key, const char *val)
+{
+	char why[256];
+	int rc;
+
+	rc = rd_metrics_key(&ps->ps_cfg->rc_metrics, key, val, why,
+	                    sizeof(why));
+	if (rc < 0)
+		return fail(ps, "unknown key '%s' in [metrics]", key);
+	if (rc == 0)
+		return fail(ps, "%s", why);
+	return 1;
+}
+
 /* The gateway as the first actor to start (and so the last to stop):
  * "gateway --config PATH". Returns 1 or 0. */
 static int
@@ -725,6 +757,8 @@ begin_section(struct parse *ps, const char *section, const char *key)
 		return begin_system(ps);
 	if (strcmp(h, "gateway") == 0)
 		return begin_gateway(ps);
+	if (strcmp(h, "metrics") == 0)
+		return begin_metrics(ps);
 	if (strncmp(h, "group ", 6) == 0)
 		return begin_group(ps, h + 6);
 	if (strncmp(h, "actor ", 6) == 0)
@@ -768,6 +802,9 @@ on_entry(void *user, const char *section, const char *key, const char *val)
 	if (ps->ps_sec == SEC_GATEWAY)
 		return val[0] == '\0' ? fail(ps, "empty value for '%s'", key)
 		                      : gateway_entry(ps, key, val);
+	if (ps->ps_sec == SEC_METRICS)
+		return val[0] == '\0' ? fail(ps, "empty value for '%s'", key)
+		                      : metrics_entry(ps, key, val);
 	k = key_lookup(key, ps->ps_sec);
 	if (k < 0)
 		return fail(ps, "unknown key '%s' in [%s]", key, ps->ps_header);
@@ -905,9 +942,14 @@ finish(struct parse *ps)
 
 	uint32_t own = RD_OWN_SLOTS;
 
+	char why[256];
+
 	if (!check_actors(ps, &total) || !resolve_groups(ps) ||
 	    !check_pool_names(ps))
 		return 0;
+	if (cfg->rc_metrics.mc_enabled &&
+	    !rd_metrics_check(&cfg->rc_metrics, why, sizeof(why)))
+		return fail_at(ps, cfg->rc_metrics.mc_line, "%s", why);
 	for (int i = 0; i < cfg->rc_nactors; i++)
 		if (cfg->rc_gateway.gw_enabled &&
 		    strcmp(cfg->rc_actors[i].ra_name, ROOST__GATEWAY_NAME) == 0)
@@ -943,6 +985,7 @@ rd_config_defaults(struct rd_config *cfg)
 	group_init(&cfg->rc_groups[0], "", 0);
 	cfg->rc_ngroups = 1;
 	rd_gateway_defaults(&cfg->rc_gateway);
+	rd_metrics_defaults(&cfg->rc_metrics);
 }
 
 /*

@@ -35,12 +35,17 @@
  *                             ; config_gateway.h. roostd runs it as the
  *                             ; actor "gateway", started first, stopped
  *                             ; last; "gateway" is no [actor] name then.
+ *
+ *   [metrics]                 ; an HTTP endpoint for scrapers: keys in
+ *   listen = 127.0.0.1:9464   ; config_metrics.h (listen required,
+ *   per_actor = all           ; per_actor all | off | top N)
  */
 #ifndef ROOSTD_CONFIG_H
 #define ROOSTD_CONFIG_H
 
 #include "roost_impl.h"
 #include "config_gateway.h"
+#include "config_metrics.h"
 
 #include <limits.h>
 
@@ -98,6 +103,7 @@ struct rd_config {
 	struct rd_actor rc_actors[RD_MAX_ACTORS];
 	int rc_nactors;
 	struct rd_gateway rc_gateway; /* rc_actors holds it too, when on */
+	struct rd_metrics_cfg rc_metrics; /* the HTTP endpoint, when on */
 	char rc_error[512];          /* what is wrong, for the first error */
 };
 

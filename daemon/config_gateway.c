@@ -6,9 +6,9 @@
  * "PATH:LINE: ".
  */
 #include "config_gateway.h"
+#include "config_keys.h"
 #include "roost_impl.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,25 +46,15 @@ static const char *const gw_key_names[G_NKEYS] = {
 	[G_DOWN_AFTER_MS] = "down_after_ms",
 };
 
-__attribute__((format(printf, 3, 4))) static int
-bad(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
 /* 'v' fits 'dst' (size 'size'); else an error naming 'key'. */
 static int
 copy(char *dst, size_t size, const char *key, const char *v, char *err,
      size_t len)
 {
 	if (strlen(v) >= size)
-		return bad(err, len, "%s is too long (at most %zu characters)",
-		           key, size - 1);
+		return rd_key_bad(err, len,
+		                  "%s is too long (at most %zu characters)",
+		                  key, size - 1);
 	memcpy(dst, v, strlen(v) + 1);
 	return 1;
 }
@@ -78,7 +68,8 @@ set_file(char *dst, const char *key, const char *v, bool exec, char *err,
 	int e = 0;
 
 	if (v[0] != '/')
-		return bad(err, len, "%s '%s' must be an absolute path", key, v);
+		return rd_key_bad(err, len, "%s '%s' must be an absolute path",
+		                  key, v);
 	if (stat(v, &st) != 0)
 		e = errno;
 	else if (!S_ISREG(st.st_mode))
@@ -86,8 +77,9 @@ set_file(char *dst, const char *key, const char *v, bool exec, char *err,
 	else if (access(v, exec ? X_OK : R_OK) != 0)
 		e = errno;
 	if (e != 0)
-		return bad(err, len, "%s '%s' is not %s file: %s", key, v,
-		           exec ? "an executable" : "a readable", strerror(e));
+		return rd_key_bad(err, len, "%s '%s' is not %s file: %s", key,
+		                  v, exec ? "an executable" : "a readable",
+		                  strerror(e));
 	return copy(dst, RD_GW_PATH_MAX, key, v, err, len);
 }
 
@@ -102,8 +94,10 @@ set_ms(uint32_t *dst, const char *key, const char *v, uint32_t lo,
 	n = strtoul(v, &end, 10);
 	if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 || n < lo ||
 	    n > hi)
-		return bad(err, len, "bad value '%s' for %s (a whole number, "
-		           "%u..%u)", v, key, lo, hi);
+		return rd_key_bad(err, len,
+		                  "bad value '%s' for %s (a whole number, "
+		                  "%u..%u)",
+		                  v, key, lo, hi);
 	*dst = (uint32_t)n;
 	return 1;
 }
@@ -154,16 +148,21 @@ set_urls(struct rd_gateway *g, const char *v, char *err, size_t len)
 		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 			n--;
 		if (g->gw_nurls == RD_GW_URLS_MAX)
-			return bad(err, len, "too many urls (at most %d)",
-			           RD_GW_URLS_MAX);
+			return rd_key_bad(err, len,
+			                  "too many urls (at most %d)",
+			                  RD_GW_URLS_MAX);
 		if (n >= RD_GW_PATH_MAX || !url_valid(p, n))
-			return bad(err, len, "bad url '%.*s' (nats://HOST:PORT or "
-			           "tls://HOST:PORT, comma-separated)", (int)n, p);
+			return rd_key_bad(
+			    err, len,
+			    "bad url '%.*s' (nats://HOST:PORT or "
+			    "tls://HOST:PORT, comma-separated)",
+			    (int)n, p);
 		memcpy(g->gw_urls[g->gw_nurls], p, n);
 		g->gw_urls[g->gw_nurls++][n] = '\0';
 		p = *end == ',' ? end + 1 : end;
 	}
-	return g->gw_nurls > 0 ? 1 : bad(err, len, "urls names no server");
+	return g->gw_nurls > 0 ? 1
+	                       : rd_key_bad(err, len, "urls names no server");
 }
 
 /* node and prefix: one NATS subject token of [A-Za-z0-9_-]. */
@@ -171,8 +170,10 @@ static int
 set_token(char *dst, const char *key, const char *v, char *err, size_t len)
 {
 	if (!roost__node_name_valid(v, strlen(v)))
-		return bad(err, len, "bad %s '%s' (1..%d characters of "
-		           "A-Z a-z 0-9 _ -)", key, v, ROOST__NODE_NAME_MAX);
+		return rd_key_bad(err, len,
+		                  "bad %s '%s' (1..%d characters of "
+		                  "A-Z a-z 0-9 _ -)",
+		                  key, v, ROOST__NODE_NAME_MAX);
 	return copy(dst, 32, key, v, err, len);
 }
 
@@ -189,16 +190,10 @@ int
 rd_gateway_key(struct rd_gateway *g, const char *key, const char *val,
                char *err, size_t len)
 {
-	int k;
+	int k = rd_key_find(gw_key_names, G_NKEYS, &g->gw_seen, key, err, len);
 
-	for (k = 0; k < G_NKEYS; k++)
-		if (strcmp(gw_key_names[k], key) == 0)
-			break;
-	if (k == G_NKEYS)
-		return -1;
-	if ((g->gw_seen & (1u << k)) != 0)
-		return bad(err, len, "key '%s' set twice", key);
-	g->gw_seen |= 1u << k;
+	if (k < 0)
+		return k == -1 ? -1 : 0;
 	switch ((enum gw_key)k) {
 	case G_PROGRAM:
 		return set_file(g->gw_program, key, val, true, err, len);
@@ -244,19 +239,23 @@ rd_gateway_check(const struct rd_gateway *g, char *err, size_t len)
 
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if ((g->gw_seen & (1u << required[i])) == 0)
-			return bad(err, len, "[gateway] needs %s",
-			           gw_key_names[required[i]]);
+			return rd_key_bad(err, len, "[gateway] needs %s",
+			                  gw_key_names[required[i]]);
 	if ((g->gw_user[0] != '\0') != (g->gw_password[0] != '\0'))
-		return bad(err, len, "[gateway] user and password go together");
+		return rd_key_bad(err, len,
+		                  "[gateway] user and password go together");
 	if (g->gw_user[0] != '\0' && g->gw_creds[0] != '\0')
-		return bad(err, len, "[gateway] takes user and password or "
-		           "creds, not both");
+		return rd_key_bad(err, len,
+		                  "[gateway] takes user and password or "
+		                  "creds, not both");
 	if ((g->gw_tls_cert[0] != '\0') != (g->gw_tls_key[0] != '\0'))
-		return bad(err, len, "[gateway] tls_cert and tls_key go "
-		           "together");
+		return rd_key_bad(err, len,
+		                  "[gateway] tls_cert and tls_key go "
+		                  "together");
 	if (g->gw_down_after_ms <= g->gw_heartbeat_ms)
-		return bad(err, len, "[gateway] down_after_ms (%u) must be more "
-		           "than heartbeat_ms (%u)", g->gw_down_after_ms,
-		           g->gw_heartbeat_ms);
+		return rd_key_bad(err, len,
+		                  "[gateway] down_after_ms (%u) must be more "
+		                  "than heartbeat_ms (%u)",
+		                  g->gw_down_after_ms, g->gw_heartbeat_ms);
 	return 1;
 }

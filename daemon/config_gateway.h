@@ -34,7 +34,7 @@
 struct rd_gateway {
 	bool gw_enabled;             /* a [gateway] section was given */
 	int gw_line;                 /* its header's line */
-	uint32_t gw_seen;            /* keys given, 1u << their index */
+	unsigned gw_seen;            /* keys given, 1u << their index */
 	char gw_program[RD_GW_PATH_MAX];
 	char gw_node[32];
 	uint32_t gw_node_id;

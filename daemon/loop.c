@@ -31,9 +31,16 @@ static int
 fire_one(void *arg, const struct roost__timer_view *v, const void *data)
 {
 	struct rd *rd = arg;
+	uint64_t now;
+	int rc;
 
-	return roost_send_ex(rd->rd_ctx, v->tv_to, v->tv_kind, v->tv_flags, 0,
-	                     data, v->tv_size, 0);
+	rc = roost_send_ex(rd->rd_ctx, v->tv_to, v->tv_kind, v->tv_flags, 0,
+	                   data, v->tv_size, 0);
+	if (rc == 0) {
+		now = roost__plat_now_ns();
+		rd_stats_alarm(now > v->tv_due_ns ? now - v->tv_due_ns : 0);
+	}
+	return rc;
 }
 
 /* How long the loop may sleep now, in ns. */

@@ -216,6 +216,9 @@ void rd_child_ended(struct rd *rd, struct rd_child *ch, int status,
 void rd_child_kill(struct rd *rd, struct rd_child *ch);
 /* Resume every strategy restart whose stops are over (adoption). */
 void rd_restarts_resume(struct rd *rd);
+/* Send 'sig' to the process of 'ch' if it is still that process (pid
+ * above 0, start time checked right before the kill); true if sent. */
+bool rd_child_signal(const struct rd_child *ch, int sig);
 /* False while the actor's user lane is open (roost_stop not called). */
 bool rd_child_lane_shut(struct rd *rd, const struct rd_child *ch);
 
@@ -313,8 +316,24 @@ int rd_adopt(struct rd *rd);
  * exits and dead letters that the child table does not keep. */
 void rd_status_sync(struct rd *rd);
 void rd_status_close(void);
+
 void rd_status_exit(struct rd *rd, const struct rd_child *ch, int status,
                     bool known, roost_exit_reason_t reason);
 void rd_status_deadletter(struct rd *rd, const struct rd_child *ch);
+
+/* stats.c: roostd's counters in the alarm table's header, for scraping
+ * (alarm lateness, spawn-to-ready time, restarts). Open after the alarm
+ * table; a roostd without one counts nothing. */
+void rd_stats_open(struct rd *rd);
+void rd_stats_alarm(uint64_t late_ns);
+void rd_stats_spawn(uint64_t ready_ns);
+void rd_stats_restart(void);
+void rd_stats_close(void);
+
+/* metrics_http.c: the [metrics] HTTP endpoint, served from a thread of
+ * its own through the view API (nothing here is shared with the loop).
+ * Start: 0 (also when not configured) or -1 (logged). */
+int rd_metrics_start(const char *system, const struct rd_metrics_cfg *mc);
+void rd_metrics_stop(void);
 
 #endif /* ROOSTD_RD_H */

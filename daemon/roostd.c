@@ -70,11 +70,24 @@ detach(void)
 	return 0;
 }
 
+/*
+ * The handlers, installed with SIGTERM, SIGINT and SIGCHLD blocked and
+ * then unblocked: one that arrived before (a launcher may hand us these
+ * signals blocked, the only way to cover the time between its exec and
+ * our main) is delivered to the handler then, and a mask inherited
+ * blocked never keeps a SIGTERM from us.
+ */
 static void
 install_handlers(void)
 {
 	struct sigaction sa;
+	sigset_t ours;
 
+	sigemptyset(&ours);
+	sigaddset(&ours, SIGTERM);
+	sigaddset(&ours, SIGINT);
+	sigaddset(&ours, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &ours, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
@@ -83,6 +96,7 @@ install_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sigprocmask(SIG_UNBLOCK, &ours, NULL);
 }
 
 /* Returns -1 to go on, or the exit status (after --help, or an error). */
@@ -217,7 +231,9 @@ run(const struct roostd_args *args, struct rd_config *cfg)
 	if (rd.rd_ctx != NULL)
 		rd_loop(&rd);
 	rd_children_reap(&rd);
+	rd_metrics_stop();
 	rd_watch_stop();
+	rd_stats_close();
 	rd_timers_close(rd.rd_timers);
 	roost_ctx_close(rd.rd_dead);
 	wake_ctx = NULL;
@@ -241,9 +257,9 @@ main(int argc, char **argv)
 	struct roostd_args args = {0};
 	int rc;
 
-	/* From here a SIGTERM means an orderly shutdown, even one that
-	 * arrives while we are still reading the config, starting or
-	 * adopting: roostd never dies of it. */
+	/* First thing: from here a SIGTERM means an orderly shutdown, even
+	 * one that arrives while we are still reading the config, starting
+	 * or adopting: roostd never dies of it. */
 	install_handlers();
 	rc = parse_args(argc, argv, &args);
 	if (rc >= 0)

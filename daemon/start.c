@@ -154,6 +154,7 @@ rd_start(struct rd *rd, bool adopt)
 	 * the table too (tools read it without asking us). */
 	if (open_timers(rd, adopt) < 0)
 		return -1;
+	rd_stats_open(rd);
 	if (rd_keep_open(rd, adopt) < 0)
 		rd_log(RD_ERR, "cannot create the keep table: a roostd that "
 		       "adopts this system will lose restart counts, specs, "
@@ -164,7 +165,8 @@ rd_start(struct rd *rd, bool adopt)
 	/* A short receive spin: roostd serves a control plane, and a long
 	 * spin costs its callers a scheduling slice when they share a CPU. */
 	roost_ctx_set_int(rd->rd_ctx, "spin-ns", ROOSTD_SPIN_NS);
-	if (rd_watch_start(rd->rd_ctx) < 0)
+	if (rd_watch_start(rd->rd_ctx) < 0 ||
+	    rd_metrics_start(rd->rd_system, &rd->rd_cfg->rc_metrics) < 0)
 		return -1;
 	if (children_from_config(rd) < 0) {
 		rd_log(RD_ERR, "too many actors for the table");

@@ -40,23 +40,6 @@ after_ms(uint64_t now, uint32_t ms)
 }
 
 /*
- * Signal the process of 'ch'. A child cannot be another process until
- * we reap it; a watched non-child could, so its pid and start time are
- * checked right before the kill (an ended one is reported by the
- * watcher, and its stop ends there).
- */
-static void
-signal_child(const struct rd_child *ch, int sig)
-{
-	if (ch->ch_pid <= 0)
-		return;
-	if (!ch->ch_is_child &&
-	    !roost__plat_proc_alive(ch->ch_pid, ch->ch_pid_start))
-		return;
-	kill(ch->ch_pid, sig);
-}
-
-/*
  * Shut the user lane of 'ch' and send it STOP, without waiting: 0 when
  * asked (or asked already), -EAGAIN when the lane's lock is busy or the
  * mailbox is being replaced (ask again), another negative errno when it
@@ -105,7 +88,7 @@ note_due(struct rd *rd, uint64_t due)
 static void
 enter_kill(struct rd_child *ch, uint64_t now)
 {
-	signal_child(ch, SIGKILL);
+	rd_child_signal(ch, SIGKILL);
 	ch->ch_stop = RD_STOP_KILLED;
 	ch->ch_stop_due = now + KILL_WAIT_NS;
 }
@@ -120,7 +103,7 @@ enter_term(struct rd_child *ch, uint64_t now)
 		enter_kill(ch, now);
 		return;
 	}
-	signal_child(ch, SIGTERM);
+	rd_child_signal(ch, SIGTERM);
 	ch->ch_stop = RD_STOP_TERM;
 	ch->ch_stop_due = after_ms(now, ms);
 }

@@ -524,6 +524,12 @@ rd_timers_count(const struct rd_timers *t)
 	return t->tm_nheap;
 }
 
+struct roost__tmr_stats *
+rd_timers_stats(struct rd_timers *t)
+{
+	return &t->tm_hdr->th_stats;
+}
+
 uint32_t
 rd_timers_cap(const struct rd_timers *t)
 {

@@ -112,6 +112,9 @@ int rd_timers_fire(struct rd_timers *t, uint64_t now,
 /* Live timers. */
 uint32_t rd_timers_count(const struct rd_timers *t);
 
+/* roostd's counters in the table's header (daemon/stats.c writes them). */
+struct roost__tmr_stats *rd_timers_stats(struct rd_timers *t);
+
 /* Capacity (entries). */
 uint32_t rd_timers_cap(const struct rd_timers *t);
 

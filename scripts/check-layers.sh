@@ -4,7 +4,8 @@
 # cycle (tsort refuses a graph with a loop). The layers, bottom up:
 # include/ (the public API), lib/linux/ (the platform), lib/core/ (the
 # library, itself in layers: shm/, mbox/, msg/, then sup/ and view/),
-# then daemon/, tools/, bench/, examples/ and tests/ on top.
+# metrics/ (the exposition, on the public API alone), then daemon/,
+# tools/, bench/, examples/ and tests/ on top.
 #
 # With a build directory (check-layers.sh build-test), it also checks
 # what the include graph cannot see: that no object file of a lib/core
@@ -65,7 +66,7 @@ fi
 # folder, then the include paths.
 resolve() {
 	local from=$1 inc=$2 d
-	for d in "$(dirname "$from")" include lib lib/core daemon tools tests; do
+	for d in "$(dirname "$from")" include lib lib/core metrics daemon tools tests; do
 		if [ -f "$d/$inc" ]; then
 			dirname "$(realpath --relative-to=. "$d/$inc")"
 			return
@@ -75,7 +76,8 @@ resolve() {
 
 edges=$(mktemp)
 trap 'rm -f "$edges" "$edges.err"' EXIT
-git ls-files 'include/*.h' 'lib/*.[ch]' 'daemon/*.[ch]' 'tools/*.[ch]' \
+git ls-files 'include/*.h' 'lib/*.[ch]' 'metrics/*.[ch]' 'daemon/*.[ch]' \
+	'tools/*.[ch]' \
 	'bench/*.[ch]' 'examples/*.[ch]' 'tests/*.[ch]' |
 while read -r f; do
 	from=$(dirname "$f")
@@ -92,6 +94,10 @@ if grep -E '^lib(/[^ ]*)? (daemon|tools)' "$edges"; then
 	echo "check-layers: lib/ must not include daemon/ or tools/" >&2
 	status=1
 fi
+if grep -E '^metrics ' "$edges" | grep -vE '^metrics include(/|$)'; then
+	echo "check-layers: metrics/ must use the public API (include/) alone" >&2
+	status=1
+fi
 if ! tsort "$edges" >/dev/null 2>"$edges.err"; then
 	cat "$edges.err" >&2
 	echo "check-layers: folders include each other in a cycle" >&2
@@ -99,6 +105,6 @@ if ! tsort "$edges" >/dev/null 2>"$edges.err"; then
 fi
 if [ "$status" -eq 0 ]; then
 	echo "check-layers: $(wc -l <"$edges") edges between folders, no cycle;" \
-		"lib/ includes neither daemon/ nor tools/"
+		"lib/ includes neither daemon/ nor tools/, metrics/ only include/"
 fi
 exit "$status"

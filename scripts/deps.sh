@@ -9,6 +9,9 @@ pkgs=(build-essential cmake pkg-config check valgrind libmsgpack-dev libinih-dev
       # (the package also brings a prometheus.service; where systemd runs,
       # Debian starts it: systemctl disable --now prometheus)
       prometheus
+      # roostd's [metrics] HTTP endpoint, and check_metrics' scraper and
+      # strict OpenMetrics parser (Debian's /usr/bin/python3)
+      libmicrohttpd-dev curl python3-prometheus-client
       # the NATS gateway (gateway/) and its tests: real servers, TLS
       nats-server libnats-dev openssl
       # the Python package (python/): built, tested and benched with

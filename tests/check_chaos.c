@@ -157,7 +157,7 @@ START_TEST(test_chaos)
 		if (rand_r(&seed) % 8 == 0) {
 			/* roostd dies; a new one adopts the system. */
 			kill(rd, SIGKILL);
-			ck_assert_int_eq(tu_wait(rd, 10000), 128 + SIGKILL);
+			ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 128 + SIGKILL);
 			rd = ru_start_roostd(-1);
 			roostd_kills++;
 			kills++;

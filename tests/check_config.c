@@ -9,6 +9,7 @@
 
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -729,6 +730,65 @@ START_TEST(test_config_gateway_bad)
 }
 END_TEST
 
+/* [metrics]: where roostd's HTTP endpoint listens, and which actors
+ * get series; every bad value is named at its line. */
+START_TEST(test_config_metrics)
+{
+	const struct rd_metrics_cfg *m = &cfg.rc_metrics;
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)&m->mc_addr;
+	const struct sockaddr_in6 *a6 =
+	    (const struct sockaddr_in6 *)&m->mc_addr;
+
+	expect_ok("[actor a]\nprogram = /bin/true\n");
+	ck_assert(!m->mc_enabled);
+	rd_config_free(&cfg);
+	expect_ok("[metrics]\nlisten = 127.0.0.1:9464\n");
+	ck_assert(m->mc_enabled);
+	ck_assert_int_eq(a4->sin_family, AF_INET);
+	ck_assert_uint_eq(ntohs(a4->sin_port), 9464);
+	ck_assert_uint_eq(ntohl(a4->sin_addr.s_addr), 0x7f000001u);
+	ck_assert_int_eq(m->mc_actors.ea_mode, EXPO_ACTORS_ALL);
+	rd_config_free(&cfg);
+	expect_ok("[metrics]\nlisten = [::1]:0\nper_actor = top 100\n");
+	ck_assert_int_eq(a6->sin6_family, AF_INET6);
+	ck_assert_uint_eq(ntohs(a6->sin6_port), 0);
+	ck_assert_int_eq(m->mc_actors.ea_mode, EXPO_ACTORS_TOP);
+	ck_assert_uint_eq(m->mc_actors.ea_top, 100);
+	rd_config_free(&cfg);
+	expect_ok("[metrics]\nper_actor = off\nlisten = 0.0.0.0:80\n");
+	ck_assert_int_eq(m->mc_actors.ea_mode, EXPO_ACTORS_OFF);
+	rd_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_config_metrics_bad)
+{
+	expect_error("[metrics]\nlisten = localhost:9464\n", 2,
+	             "listen: 'localhost:9464': expected ADDRESS:PORT");
+	expect_error("[metrics]\nlisten = 127.0.0.1\n", 2, "listen: '127.0.0.1'");
+	expect_error("[metrics]\nlisten = 127.0.0.1:65536\n", 2,
+	             "a port 0-65535");
+	expect_error("[metrics]\nlisten = 127.0.0.1:-1\n", 2, "listen:");
+	expect_error("[metrics]\nlisten = 127.0.0.1:80x\n", 2, "listen:");
+	expect_error("[metrics]\nlisten = ::1:80\n", 2, "listen:");
+	expect_error("[metrics]\nlisten = [127.0.0.1]:80\n", 2, "listen:");
+	expect_error("[metrics]\nlisten = 127.0.0.1:1\nlisten = 127.0.0.1:2\n", 3,
+	             "key 'listen' set twice");
+	expect_error("[metrics]\nlisten = 127.0.0.1:1\nper_actor = some\n", 3,
+	             "per_actor: 'some': expected all, off or top N");
+	expect_error("[metrics]\nlisten = 127.0.0.1:1\nper_actor = top 0\n", 3,
+	             "per_actor: 'top 0'");
+	expect_error("[metrics]\nlisten = 127.0.0.1:1\nper_actor = top 5000000000\n",
+	             3, "per_actor:");
+	expect_error("[metrics]\nlisten = 127.0.0.1:1\nport = 9\n", 3,
+	             "unknown key 'port' in [metrics]");
+	expect_error("[metrics]\nper_actor = all\n", 1,
+	             "[metrics] needs 'listen'");
+	expect_error("[metrics]\nlisten = 127.0.0.1:1\n[metrics]\nper_actor = off\n",
+	             4, "[metrics] given twice (first at line 1)");
+}
+END_TEST
+
 static void
 add(Suite *s, const char *name, const TTest *fn)
 {
@@ -747,6 +807,8 @@ config_suite(void)
 	add(s, "test_config_full", test_config_full);
 	add(s, "test_config_gateway", test_config_gateway);
 	add(s, "test_config_gateway_bad", test_config_gateway_bad);
+	add(s, "test_config_metrics", test_config_metrics);
+	add(s, "test_config_metrics_bad", test_config_metrics_bad);
 	add(s, "test_config_defaults", test_config_defaults);
 	add(s, "test_config_edges", test_config_edges);
 	add(s, "test_config_names", test_config_names);

@@ -52,7 +52,7 @@ first_life(void *arg)
 	if (rc != 0)
 		return 1;
 	sh->rs_aid = roost_self(ctx).id;
-	if (roost_recv(ctx, &m, 5000) != 0 || roost_msg_kind(m) != 1)
+	if (roost_recv(ctx, &m, TU_PATIENCE_MS) != 0 || roost_msg_kind(m) != 1)
 		return 2;
 	__atomic_store_n(&sh->rs_got_first, 1, __ATOMIC_RELEASE);
 	for (;;)
@@ -92,7 +92,7 @@ START_TEST(test_restart_keeps_address_and_mail)
 	int i;
 
 	first = tu_fork(first_life, sh);
-	worker = tu_whereis_wait(tx, "worker", 5000);
+	worker = tu_whereis_wait(tx, "worker", TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_send(tx, worker, 1, "one", 3, 1000), 0);
 	for (i = 0; i < 5000 && !__atomic_load_n(&sh->rs_got_first,
 	                                          __ATOMIC_ACQUIRE); i++)
@@ -100,14 +100,14 @@ START_TEST(test_restart_keeps_address_and_mail)
 	ck_assert_int_eq(sh->rs_got_first, 1);
 	ck_assert_int_eq(roost_send(tx, worker, 2, "two", 3, 1000), 0);
 	kill(first, SIGKILL);
-	ck_assert_int_eq(tu_wait(first, 5000), 128 + SIGKILL);
+	ck_assert_int_eq(tu_wait(first, TU_PATIENCE_MS), 128 + SIGKILL);
 	/* Dead, but its address, name and mailbox stay for the restart. */
 	ck_assert_int_eq(roost_send(tx, worker, 3, "three", 5, 1000), 0);
 	ck_assert_int_eq(roost_whereis(tx, "worker", &again), 0);
 	ck_assert(roost_aid_eq(again, worker));
 
 	second = tu_fork(second_life, sh);
-	ck_assert_int_eq(tu_wait(second, 10000), 0);
+	ck_assert_int_eq(tu_wait(second, TU_PATIENCE_MS), 0);
 	ck_assert_int_eq(sh->rs_count, 3);
 	ck_assert_uint_eq(sh->rs_kinds[0], 1);
 	ck_assert(sh->rs_flags[0] & ROOST_MSG_REDELIVERED);
@@ -138,14 +138,14 @@ START_TEST(test_restart_damaged_mailbox_is_fresh)
 	int i;
 
 	first = tu_fork(first_life, sh);
-	worker = tu_whereis_wait(tx, "worker", 5000);
+	worker = tu_whereis_wait(tx, "worker", TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_send(tx, worker, 1, "one", 3, 1000), 0);
 	for (i = 0; i < 5000 && !__atomic_load_n(&sh->rs_got_first,
 	                                          __ATOMIC_ACQUIRE); i++)
 		usleep(1000);
 	ck_assert_int_eq(sh->rs_got_first, 1);
 	kill(first, SIGKILL);
-	ck_assert_int_eq(tu_wait(first, 5000), 128 + SIGKILL);
+	ck_assert_int_eq(tu_wait(first, TU_PATIENCE_MS), 128 + SIGKILL);
 	/* tx maps the old segment; a stray write ruins its fixed part. */
 	ck_assert_int_eq(roost_send(tx, worker, 2, "two", 3, 1000), 0);
 	ck_assert_int_eq(roost__ctx_peer(tx, worker, &old), 0);
@@ -161,7 +161,7 @@ START_TEST(test_restart_damaged_mailbox_is_fresh)
 	ck_assert_uint_eq(st.replaced, 1);
 	ck_assert_uint_eq(st.lost, 1);
 	ck_assert_int_eq(roost_send(tx, worker, 3, "three", 5, 1000), 0);
-	ck_assert_int_eq(tu_wait(second, 10000), 0);
+	ck_assert_int_eq(tu_wait(second, TU_PATIENCE_MS), 0);
 	/* What the ruined segment held is gone; the new mail arrived. */
 	ck_assert_int_eq(sh->rs_count, 1);
 	ck_assert_uint_eq(sh->rs_kinds[0], 3);
@@ -209,7 +209,7 @@ START_TEST(test_restart_refusals)
 	ck_assert_int_eq(rc, -ESRCH);
 	/* A dead actor that was not supervised cannot be taken over. */
 	pid = tu_fork(die_at_once, plain);
-	ck_assert_int_eq(tu_wait(pid, 5000), 128 + SIGKILL);
+	ck_assert_int_eq(tu_wait(pid, TU_PATIENCE_MS), 128 + SIGKILL);
 	open_supervised(NULL, (roost_aid_t){*plain}, &rc);
 	ck_assert_int_eq(rc, -EPERM);
 	ck_assert_int_eq(roost_ctx_close(live), 0);
@@ -256,7 +256,7 @@ START_TEST(test_restart_slot_is_kept)
 	ck_assert_int_eq(roost_system_create(sys, &so), 0);
 	helper_sys = sys;
 	pid = tu_fork(supervised_then_die, aid);
-	ck_assert_int_eq(tu_wait(pid, 5000), 128 + SIGKILL);
+	ck_assert_int_eq(tu_wait(pid, TU_PATIENCE_MS), 128 + SIGKILL);
 	roost_ctx_opts_init(&o);
 	o.system = sys;
 	ck_assert_int_eq(roost_ctx_open(&a, &o), 0);
@@ -367,11 +367,11 @@ START_TEST(test_restart_sender_keeps_order)
 	uint64_t i;
 
 	os->os_rx = roost_self(rx).id;
-	ck_assert_int_eq(tu_wait(tu_fork(sender_life, os), 10000),
+	ck_assert_int_eq(tu_wait(tu_fork(sender_life, os), TU_PATIENCE_MS),
 	                 128 + SIGKILL);
-	ck_assert_int_eq(tu_wait(tu_fork(sender_life, os), 10000), 0);
+	ck_assert_int_eq(tu_wait(tu_fork(sender_life, os), TU_PATIENCE_MS), 0);
 	for (i = 0; i < 2 * ORDER_BATCH; i++) {
-		ck_assert_int_eq(roost_recv(rx, &m, 1000), 0);
+		ck_assert_int_eq(roost_recv(rx, &m, TU_PATIENCE_MS), 0);
 		memcpy(&got, roost_msg_data(m), sizeof(got));
 		ck_assert_uint_eq(got, i);
 	}

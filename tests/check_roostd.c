@@ -4,13 +4,16 @@
  * spawn from a config, SIGKILL-style crash and restart with the same
  * address and no lost mail, shutdown on SIGTERM with nothing left in
  * /dev/shm, one roostd per system, a crash loop hitting the restart
- * intensity, and one test per class of bad config.
+ * intensity, one test per class of bad config, and a SIGTERM at once
+ * after start.
  */
 #include "roostd_util.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,9 +32,9 @@ START_TEST(test_roostd_restart_keeps_address)
 	             "shutdown_timeout_ms = 500\n");
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
-	echo = tu_whereis_wait(ctx, "echo", 5000);
+	echo = tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_ECHO, "a", 1, 1000), 0);
-	ck_assert_int_eq(roost_recv(ctx, &m, 5000), 0);
+	ck_assert_int_eq(roost_recv(ctx, &m, TU_PATIENCE_MS), 0);
 	ck_assert_uint_eq(roost_msg_kind(m), KIND_REPLY);
 	/* It aborts on CRASH; the echoes queued behind it must survive. */
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_CRASH, NULL, 0, 1000), 0);
@@ -39,7 +42,7 @@ START_TEST(test_roostd_restart_keeps_address)
 		ck_assert_int_eq(roost_send_ex(ctx, echo, KIND_ECHO, 0, 10 + i,
 		                               NULL, 0, 1000), 0);
 	for (i = 0; i < 3; i++) {
-		ck_assert_int_eq(roost_recv(ctx, &m, 10000), 0);
+		ck_assert_int_eq(roost_recv(ctx, &m, TU_PATIENCE_MS), 0);
 		ck_assert_uint_eq(roost_msg_kind(m), KIND_REPLY);
 		ck_assert_uint_eq(roost_msg_corr(m), 10 + i);
 	}
@@ -47,7 +50,7 @@ START_TEST(test_roostd_restart_keeps_address)
 	ck_assert(roost_aid_eq(again, echo));
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	kill(rd, SIGTERM);
-	ck_assert_int_eq(tu_wait(rd, 10000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
 	ru_cleanup();
 }
@@ -72,7 +75,7 @@ START_TEST(test_roostd_shutdown_drains_backlog)
 	                "shutdown_timeout_ms = 20000\n");
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
-	echo = tu_whereis_wait(ctx, "echo", 5000);
+	echo = tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_SLEEP, NULL, 0, 1000), 0);
 	for (i = 0; i < BACKLOG; i++)
 		ck_assert_int_eq(roost_send_ex(ctx, echo, KIND_ECHO, 0, i, NULL, 0,
@@ -80,11 +83,11 @@ START_TEST(test_roostd_shutdown_drains_backlog)
 	kill(rd, SIGTERM); /* while it sleeps on the first message */
 	/* Our system lane is small: take the answers as they come. */
 	for (i = 0; i < BACKLOG; i++) {
-		ck_assert_int_eq(roost_recv(ctx, &m, 10000), 0);
+		ck_assert_int_eq(roost_recv(ctx, &m, TU_PATIENCE_MS), 0);
 		ck_assert_uint_eq(roost_msg_kind(m), KIND_REPLY);
 		ck_assert_uint_eq(roost_msg_corr(m), i);
 	}
-	ck_assert_int_eq(tu_wait(rd, 30000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_int_eq(roost_recv(ctx, &m, 0), -EAGAIN);
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_ECHO, NULL, 0, 0), -ESRCH);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
@@ -103,12 +106,12 @@ START_TEST(test_roostd_one_per_system)
 	ru_write_config("[actor echo]\nprogram = %s\n");
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
-	tu_whereis_wait(ctx, "echo", 5000);
+	tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
 	ck_assert_int_eq(ru_run_roostd(err, sizeof(err)), 1);
 	ck_assert_msg(strstr(err, "already run by another roostd") != NULL, "%s", err);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	kill(rd, SIGTERM);
-	ck_assert_int_eq(tu_wait(rd, 10000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
 	ru_cleanup();
 }
@@ -190,19 +193,19 @@ START_TEST(test_roostd_policies_and_kill_escalation)
 	rd = ru_start_roostd(p[1]);
 	close(p[1]);
 	ctx = ru_open_when_up();
-	tu_whereis_wait(ctx, "stubborn", 5000);
-	once = tu_whereis_wait(ctx, "once", 5000);
-	temp = tu_whereis_wait(ctx, "temp", 5000);
+	tu_whereis_wait(ctx, "stubborn", TU_PATIENCE_MS);
+	once = tu_whereis_wait(ctx, "once", TU_PATIENCE_MS);
+	temp = tu_whereis_wait(ctx, "temp", TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_monitor(ctx, once, &ref), 0);
 	ck_assert_int_eq(roost_monitor(ctx, temp, &ref), 0);
 	ck_assert_int_eq(roost_send(ctx, once, KIND_QUIT, NULL, 0, 1000), 0);
 	ck_assert_int_eq(roost_send(ctx, temp, KIND_CRASH, NULL, 0, 1000), 0);
-	ru_take_kind(ctx, ROOST_KIND_DOWN, 10000);
-	ru_take_kind(ctx, ROOST_KIND_DOWN, 10000);
+	ru_take_kind(ctx, ROOST_KIND_DOWN, TU_PATIENCE_MS);
+	ru_take_kind(ctx, ROOST_KIND_DOWN, TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	kill(rd, SIGTERM);
 	ru_slurp(p[0], err, sizeof(err));
-	ck_assert_int_eq(tu_wait(rd, 10000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_msg(strstr(err, "once exited with status 0\n") != NULL, "%s",
 	              err);
 	ck_assert_msg(strstr(err, "temp killed by signal") != NULL, "%s",
@@ -213,6 +216,43 @@ START_TEST(test_roostd_policies_and_kill_escalation)
 	ck_assert_msg(strstr(err, "stubborn did not stop in 200 ms: SIGKILL") !=
 	                      NULL, "%s", err);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	ru_cleanup();
+}
+END_TEST
+
+/*
+ * A SIGTERM sent as soon as roostd is forked, again and again: each ends
+ * in an orderly shutdown (exit 0, nothing left in /dev/shm, no actor
+ * left running). ru_start_roostd hands roostd SIGTERM blocked (the only
+ * way to cover the time before its main); roostd must unblock it once
+ * its handlers are in. Some rounds wait a little first, so the signal
+ * also lands in the config read, the start-up and the loop.
+ */
+START_TEST(test_roostd_sigterm_at_start)
+{
+	char lock[128];
+	int status;
+	pid_t rd;
+	int i;
+
+	ru_setup_names();
+	ru_write_config("[actor echo]\nprogram = %s\n");
+	/* A leftover actor would be reparented to us: waitpid sees it. */
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	snprintf(lock, sizeof(lock), "/dev/shm/roost.%u.%s~lock",
+	         (unsigned)geteuid(), rsys);
+	for (i = 0; i < 40; i++) {
+		rd = ru_start_roostd(-1);
+		if (i % 2 == 1)
+			usleep((useconds_t)(i * 100));
+		ck_assert_int_eq(kill(rd, SIGTERM), 0);
+		ck_assert_msg(tu_wait(rd, TU_PATIENCE_MS) == 0,
+		              "round %d: roostd did not shut down cleanly", i);
+		ck_assert_int_eq(tu_shm_count(rsys), 0);
+		ck_assert_int_ne(access(lock, F_OK), 0);
+		ck_assert_int_eq(waitpid(-1, &status, WNOHANG), -1);
+		ck_assert_int_eq(errno, ECHILD);
+	}
 	ru_cleanup();
 }
 END_TEST
@@ -234,6 +274,8 @@ roostd_suite(void)
 	                            test_roostd_bad_configs, 60));
 	suite_add_tcase(s, tu_tcase("test_roostd_policies_and_kill_escalation",
 	                            test_roostd_policies_and_kill_escalation, 60));
+	suite_add_tcase(s, tu_tcase("test_roostd_sigterm_at_start",
+	                            test_roostd_sigterm_at_start, 120));
 	return s;
 }
 

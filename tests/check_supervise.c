@@ -33,10 +33,10 @@ spawn_echo(roost_ctx_t *ctx, const char *name, const char *const *argv)
 static roost_notice_t
 take_notice(roost_ctx_t *ctx, uint32_t kind)
 {
+	roost_msg_t *m = ru_take_kind(ctx, kind, TU_PATIENCE_MS);
 	roost_notice_t n;
 
-	ck_assert_int_eq(roost_notice_decode(ru_take_kind(ctx, kind, 10000), &n),
-	                 0);
+	ck_assert_int_eq(roost_notice_decode(m, &n), 0);
 	return n;
 }
 
@@ -125,8 +125,8 @@ START_TEST(test_monitor_link_kill_stop)
 	ru_write_config("[actor a]\nprogram = %s\n[actor b]\nprogram = %s\n");
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
-	a = tu_whereis_wait(ctx, "a", 5000);
-	b = tu_whereis_wait(ctx, "b", 5000);
+	a = tu_whereis_wait(ctx, "a", TU_PATIENCE_MS);
+	b = tu_whereis_wait(ctx, "b", TU_PATIENCE_MS);
 	pid = ru_echo_pid(ctx, a);
 	ck_assert_int_eq(roost_monitor(ctx, a, &ref), 0);
 	ck_assert_int_eq(roost_link(ctx, a), 0);
@@ -188,7 +188,7 @@ START_TEST(test_alarms)
 	ck_assert_int_eq(roost_send_after(ctx, roost_self(ctx), 30000, 1234,
 	                                  "hi", 2, &id), 0);
 	ck_assert_uint_ne(id, 0);
-	m = ru_take_kind(ctx, 1234, 5000);
+	m = ru_take_kind(ctx, 1234, TU_PATIENCE_MS);
 	ck_assert_uint_ge(roost__plat_now_ns() - t0, 30000000u);
 	ck_assert_uint_eq(roost_msg_size(m), 2);
 	ck_assert_int_eq(memcmp(roost_msg_data(m), "hi", 2), 0);
@@ -196,7 +196,7 @@ START_TEST(test_alarms)
 	ck_assert_int_eq(roost_send_interval(ctx, roost_self(ctx), 0, 10000,
 	                                     1235, NULL, 0, &id), 0);
 	for (i = 0; i < 5; i++)
-		ru_take_kind(ctx, 1235, 5000);
+		ru_take_kind(ctx, 1235, TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_timer_cancel(ctx, id), 0);
 	while (roost_recv(ctx, &m, 0) == 0)
 		; /* a tick may have been queued before the cancel */
@@ -232,15 +232,15 @@ START_TEST(test_alarm_survives_restart)
 	o.system = rsys;
 	o.name = "client";
 	ck_assert_int_eq(roost_ctx_open(&ctx, &o), 0);
-	echo = tu_whereis_wait(ctx, "echo", 5000);
+	echo = tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
 	pid = ru_echo_pid(ctx, echo);
 	ck_assert_int_eq(roost_send_interval(ctx, echo, 0, 20000, 1001, "t", 1,
 	                                     &id), 0);
-	ru_take_kind(ctx, 1001, 5000);
+	ru_take_kind(ctx, 1001, TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_CRASH, NULL, 0, 1000), 0);
 	ck_assert_int_ne(ru_echo_pid(ctx, echo), pid);
 	for (i = 0; i < 3; i++)
-		ru_take_kind(ctx, 1001, 5000);
+		ru_take_kind(ctx, 1001, TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_kill(ctx, echo), 0);
 	while (roost_send(ctx, echo, KIND_ECHO, NULL, 0, 0) != -ESRCH)
 		usleep(5000);
@@ -268,12 +268,12 @@ START_TEST(test_dead_letter)
 	ru_write_config("[actor echo]\nprogram = %s\n");
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
-	echo = tu_whereis_wait(ctx, "echo", 5000);
-	dead = tu_whereis_wait(ctx, "deadletters", 5000);
+	echo = tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
+	dead = tu_whereis_wait(ctx, "deadletters", TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_POISON, "xyz", 3, 1000), 0);
 	ck_assert_int_eq(roost_send_ex(ctx, echo, KIND_ECHO, 0, 42, NULL, 0,
 	                               1000), 0);
-	m = ru_take_kind(ctx, KIND_REPLY, 15000);
+	m = ru_take_kind(ctx, KIND_REPLY, TU_PATIENCE_MS);
 	ck_assert_uint_eq(roost_msg_corr(m), 42);
 	ck_assert_int_eq(roost_mbox_stats(ctx, dead, &st), 0);
 	ck_assert_uint_eq(st.queued, 1);
@@ -293,7 +293,7 @@ oneshot_job(roost_ctx_t *ctx, void *arg)
 	roost_msg_t *m;
 
 	/* Wait for the go, so the parent can monitor us first. */
-	if (roost_recv(ctx, &m, 10000) < 0)
+	if (roost_recv(ctx, &m, TU_PATIENCE_MS) < 0)
 		return 9;
 	roost_send(ctx, oa->oa_parent, 77, "done", 4, 1000);
 	return 3;
@@ -330,7 +330,7 @@ START_TEST(test_oneshot)
 	                 0);
 	ck_assert_int_eq(roost_monitor(ctx, job, &ref), 0);
 	ck_assert_int_eq(roost_send(ctx, job, 1, NULL, 0, 1000), 0);
-	m = ru_take_kind(ctx, 77, 5000);
+	m = ru_take_kind(ctx, 77, TU_PATIENCE_MS);
 	ck_assert(roost_aid_eq(roost_msg_from(m), job));
 	n = take_notice(ctx, ROOST_KIND_DOWN);
 	ck_assert(roost_aid_eq(n.aid, job));
@@ -342,7 +342,7 @@ START_TEST(test_oneshot)
 	                                ROOST_SPAWN_DAEMON, &daemon), 0);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	kill(rd, SIGTERM);
-	ck_assert_int_eq(tu_wait(rd, 30000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	/* Killed at once: no graceful stop waited out, no escalation. */
 	ck_assert_msg(!ru_log_has("did not stop"), "a daemon one-shot was "
 	              "waited for");
@@ -371,16 +371,16 @@ START_TEST(test_pool_and_shutdown_request)
 	rd = ru_start_roostd(p[1]);
 	close(p[1]);
 	ctx = ru_open_when_up();
-	echo_ok(ctx, tu_whereis_wait(ctx, "w.1", 5000));
-	echo_ok(ctx, tu_whereis_wait(ctx, "w.2", 5000));
-	echo_ok(ctx, tu_whereis_wait(ctx, "w.3", 5000));
+	echo_ok(ctx, tu_whereis_wait(ctx, "w.1", TU_PATIENCE_MS));
+	echo_ok(ctx, tu_whereis_wait(ctx, "w.2", TU_PATIENCE_MS));
+	echo_ok(ctx, tu_whereis_wait(ctx, "w.3", TU_PATIENCE_MS));
 	/* The config's mailbox size reached the actor (ROOST_MBOX_BYTES). */
 	ck_assert_int_eq(roost_mbox_stats(ctx, tu_whereis_wait(ctx, "w.2", 10),
 	                                  &st), 0);
 	/* 2 MiB shared, four private lanes of 512 KiB, the system lane. */
 	ck_assert_uint_ge(st.capacity, 2 * 2097152);
 	ck_assert_uint_lt(st.capacity, 2 * 2097152 + 1048576);
-	tu_whereis_wait(ctx, "d", 5000);
+	tu_whereis_wait(ctx, "d", TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_monitor(ctx, tu_whereis_wait(ctx, "w.1", 10),
 	                               &ref), 0);
 	ck_assert_int_eq(roost_shutdown(ctx), 0);
@@ -394,7 +394,7 @@ START_TEST(test_pool_and_shutdown_request)
 	ru_slurp(p[0], err, sizeof(err));
 	/* The daemon-flagged stubborn actor is killed at once: no waiting
 	 * out its 20 s timeout. */
-	ck_assert_int_eq(tu_wait(rd, 10000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_msg(strstr(err, "did not stop") == NULL, "%s", err);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
 	ru_cleanup();
@@ -421,12 +421,12 @@ START_TEST(test_group_strategies)
 	                "[actor z]\nprogram = " ECHO_BIN "\ngroup = rest\norder = 3\n");
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
-	a = tu_whereis_wait(ctx, "a", 5000);
-	b = tu_whereis_wait(ctx, "b", 5000);
-	c = tu_whereis_wait(ctx, "c", 5000);
-	x = tu_whereis_wait(ctx, "x", 5000);
-	y = tu_whereis_wait(ctx, "y", 5000);
-	z = tu_whereis_wait(ctx, "z", 5000);
+	a = tu_whereis_wait(ctx, "a", TU_PATIENCE_MS);
+	b = tu_whereis_wait(ctx, "b", TU_PATIENCE_MS);
+	c = tu_whereis_wait(ctx, "c", TU_PATIENCE_MS);
+	x = tu_whereis_wait(ctx, "x", TU_PATIENCE_MS);
+	y = tu_whereis_wait(ctx, "y", TU_PATIENCE_MS);
+	z = tu_whereis_wait(ctx, "z", TU_PATIENCE_MS);
 	pa = ru_echo_pid(ctx, a);
 	pb = ru_echo_pid(ctx, b);
 	pc = ru_echo_pid(ctx, c);
@@ -466,7 +466,7 @@ START_TEST(test_intensity_escalates)
 	rd = ru_start_roostd(p[1]);
 	close(p[1]);
 	ctx = ru_open_when_up();
-	g = tu_whereis_wait(ctx, "g", 5000);
+	g = tu_whereis_wait(ctx, "g", TU_PATIENCE_MS);
 	/* 1: within the group's intensity. 2: the group gives up, the top
 	 * restarts it (its 1). 3: within the new group window. 4: the group
 	 * gives up again, and the top is over its intensity. */
@@ -477,7 +477,7 @@ START_TEST(test_intensity_escalates)
 	}
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	ru_slurp(p[0], err, sizeof(err));
-	ck_assert_int_eq(tu_wait(rd, 20000), 1);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 1);
 	ck_assert_msg(strstr(err, "group grp: more than 1 restarts in 60 s: "
 	                          "stopping the group") != NULL, "%s", err);
 	ck_assert_msg(strstr(err, "top level: more than 1 restarts in 60 s: "
@@ -505,7 +505,7 @@ START_TEST(test_never_attached)
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
 	/* echo starts once notanactor has ended (start order). */
-	echo = tu_whereis_wait(ctx, "echo", 10000);
+	echo = tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
 	for (i = 0; i < 1000 && !ru_log_has("notanactor never attached"); i++)
 		usleep(10000);
 	ck_assert_msg(ru_log_has("notanactor never attached: it exited with "
@@ -540,19 +540,19 @@ START_TEST(test_adoption)
 	o.system = rsys;
 	o.name = "client";
 	ck_assert_int_eq(roost_ctx_open(&ctx, &o), 0);
-	echo = tu_whereis_wait(ctx, "echo", 5000);
+	echo = tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
 	pid = ru_echo_pid(ctx, echo);
 	ck_assert_int_eq(roost_send_interval(ctx, echo, 0, 20000, 1002, NULL,
 	                                     0, &id), 0);
-	ru_take_kind(ctx, 1002, 5000);
+	ru_take_kind(ctx, 1002, TU_PATIENCE_MS);
 	kill(rd, SIGKILL);
-	ck_assert_int_eq(tu_wait(rd, 5000), 128 + SIGKILL);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 128 + SIGKILL);
 	/* Messages still flow with no roostd. */
 	ck_assert_int_eq(ru_echo_pid(ctx, echo), pid);
 	ck_assert_int_eq(pipe(p), 0);
 	rd = ru_start_roostd(p[1]);
 	close(p[1]);
-	ru_take_kind(ctx, 1002, 10000); /* the alarm resumed */
+	ru_take_kind(ctx, 1002, TU_PATIENCE_MS); /* the alarm resumed */
 	ck_assert_int_eq(ru_echo_pid(ctx, echo), pid);
 	ck_assert_int_eq(roost_send(ctx, echo, KIND_CRASH, NULL, 0, 1000), 0);
 	ck_assert_int_ne(ru_echo_pid(ctx, echo), pid); /* restarted */
@@ -560,7 +560,7 @@ START_TEST(test_adoption)
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	kill(rd, SIGTERM);
 	ru_slurp(p[0], err, sizeof(err));
-	ck_assert_int_eq(tu_wait(rd, 20000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_msg(strstr(err, "adopting it") != NULL, "%s", err);
 	ck_assert_msg(strstr(err, "1 actor(s) watched again") != NULL, "%s",
 	              err);
@@ -590,10 +590,10 @@ START_TEST(test_adoption_all_dead)
 	ru_write_config("[actor echo]\nprogram = %s\nargs = --forward client\n");
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
-	echo = tu_whereis_wait(ctx, "echo", 5000);
+	echo = tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
 	pid = ru_echo_pid(ctx, echo);
 	kill(rd, SIGKILL);
-	ck_assert_int_eq(tu_wait(rd, 5000), 128 + SIGKILL);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 128 + SIGKILL);
 	kill(pid, SIGKILL);
 	for (i = 0; i < 5000 && roost__plat_proc_start(pid, &(uint64_t){0}) == 0;
 	     i++)
@@ -610,7 +610,7 @@ START_TEST(test_adoption_all_dead)
 	o.name = "client";
 	ck_assert_int_eq(roost_ctx_open(&ctx, &o), 0);
 	for (i = 0; i < 3; i++) {
-		ck_assert_int_eq(roost_recv(ctx, &m, 10000), 0);
+		ck_assert_int_eq(roost_recv(ctx, &m, TU_PATIENCE_MS), 0);
 		ck_assert_uint_eq(roost_msg_kind(m), 1001 + i);
 	}
 	ck_assert_int_eq(roost_whereis(ctx, "echo", &again), 0);
@@ -648,7 +648,7 @@ START_TEST(test_stale_system_cleaned)
 	ru_setup_names();
 	ru_write_config("[system]\nslots = 8\n; %s\n");
 	ck_assert_int_eq(roost_system_create(rsys, NULL), 0);
-	ck_assert_int_eq(tu_wait(tu_fork(attach_and_die, NULL), 5000), 0);
+	ck_assert_int_eq(tu_wait(tu_fork(attach_and_die, NULL), TU_PATIENCE_MS), 0);
 	ck_assert_int_gt(tu_shm_count(rsys), 1);
 	ck_assert_int_eq(pipe(p), 0);
 	rd = ru_start_roostd(p[1]);
@@ -659,7 +659,7 @@ START_TEST(test_stale_system_cleaned)
 	kill(rd, SIGTERM);
 	ru_slurp(p[0], err, sizeof(err));
 	ck_assert_msg(rc == -ENOENT, "%s", err);
-	ck_assert_int_eq(tu_wait(rd, 10000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_msg(strstr(err, "removing stale system") != NULL, "%s", err);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
 	ru_cleanup();

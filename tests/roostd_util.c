@@ -65,13 +65,27 @@ exec_roostd(void)
 	_exit(126);
 }
 
+/*
+ * roostd is forked with SIGTERM and SIGINT blocked, and waits so until
+ * its main installs its handlers (roostd unblocks them). A SIGTERM sent
+ * at once therefore kills neither roostd before its main nor the copy
+ * of this test before the exec, whose inherited Check handler would pass
+ * it on to the whole process group, the test included.
+ */
 pid_t
 ru_start_roostd(int errfd)
 {
-	pid_t pid = fork();
+	sigset_t term, old;
+	pid_t pid;
 
-	ck_assert_int_ge(pid, 0);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, &old);
+	pid = fork();
 	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
 		/* Without a pipe, the log goes next to the config: a failed
 		 * test leaves it there to read. */
 		if (errfd >= 0)
@@ -80,6 +94,8 @@ ru_start_roostd(int errfd)
 			(void)!freopen(logpath(), "a", stderr);
 		exec_roostd();
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	ck_assert_int_ge(pid, 0);
 	return pid;
 }
 
@@ -105,7 +121,7 @@ ru_run_roostd(char *err, size_t len)
 	pid = ru_start_roostd(p[1]);
 	close(p[1]);
 	ru_slurp(p[0], err, len);
-	return tu_wait(pid, 30000);
+	return tu_wait(pid, TU_PATIENCE_MS);
 }
 
 /* True once a live process holds the name "roostd" in rsys. Looks
@@ -157,7 +173,7 @@ void
 ru_stop_roostd(pid_t rd)
 {
 	kill(rd, SIGTERM);
-	ck_assert_int_eq(tu_wait(rd, 30000), 0);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
 	ru_cleanup();
 }
@@ -219,7 +235,7 @@ ru_echo_pid(roost_ctx_t *ctx, roost_aid_t aid)
 	ck_assert_int_eq(roost_send_ex(ctx, aid, KIND_PID, 0, corr, NULL, 0,
 	                               5000), 0);
 	ck_assert_int_eq(roost_recv_match(ctx, &m, ROOST_LANE_SYSTEM, is_reply,
-	                                  &corr, 10000), 0);
+	                                  &corr, TU_PATIENCE_MS), 0);
 	ck_assert_uint_eq(roost_msg_size(m), sizeof(pid));
 	memcpy(&pid, roost_msg_data(m), sizeof(pid));
 	return pid;

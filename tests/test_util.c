@@ -5,6 +5,7 @@
 #include "test_util.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -274,4 +275,34 @@ tu_file_has(const char *path, const char *needle)
 		found = strstr(line, needle) != NULL;
 	fclose(f);
 	return found;
+}
+
+int
+tu_run_with_input(char *const argv[], const char *text)
+{
+	char path[64];
+	pid_t pid;
+	FILE *f;
+	int fd;
+	int rc;
+
+	snprintf(path, sizeof(path), "/tmp/roost-input-%d", (int)getpid());
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0 || dup2(fd, 0) < 0)
+			_exit(126);
+		execvp(argv[0], argv);
+		fprintf(stderr, "%s: %s (scripts/deps.sh installs it)\n",
+		        argv[0], strerror(errno));
+		_exit(127);
+	}
+	rc = tu_wait(pid, TU_PATIENCE_MS);
+	unlink(path);
+	return rc;
 }

@@ -62,6 +62,14 @@ roost_ctx_t *tu_open(const char *name);
 /* Same with a user-lane ring of 'mbox_bytes'. */
 roost_ctx_t *tu_open_sized(const char *name, uint32_t mbox_bytes);
 
+/*
+ * The bound of every wait for a state that should come soon (a reply, a
+ * restart, an exit): long enough that only a hang reaches it on a loaded
+ * 2-CPU machine. A test fails when it is reached; none passes because
+ * of it. Shorter bounds are for waits meant to time out.
+ */
+#define TU_PATIENCE_MS 30000
+
 /* Wait up to 'timeout_ms' for 'name' to be registered; asserts. */
 roost_aid_t tu_whereis_wait(roost_ctx_t *ctx, const char *name,
                             int timeout_ms);
@@ -71,6 +79,11 @@ pid_t tu_fork(int (*fn)(void *arg), void *arg);
 /* Wait for 'pid' up to 'timeout_ms'; on timeout kill it and return -1.
  * Otherwise return its exit status, or 128+signal. */
 int tu_wait(pid_t pid, int timeout_ms);
+
+/* Run argv[0] (looked up in PATH) with 'text' on its stdin, its output
+ * on the test's: its exit status (127: it could not be run, with a line
+ * naming scripts/deps.sh). */
+int tu_run_with_input(char *const argv[], const char *text);
 
 /* True if file 'path' has a line containing 'needle' (false if it
  * cannot be read). */

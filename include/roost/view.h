@@ -268,6 +268,32 @@ typedef int (*roost_timer_fn)(void *arg, const roost_timer_info_t *t);
 ROOST_EXTERN int roost_view_timers(roost_view_t *v, roost_timer_fn fn,
                                    void *arg);
 
+/* roost_roostd_stats_t: alarm lateness buckets with a finite bound (the
+ * last, unbounded one is 'alarms'). */
+#define ROOST_LATENESS_BUCKETS 8
+
+/* roostd's counters, kept in its alarm table for the system's life: a
+ * roostd that adopts the system counts on. */
+typedef struct {
+	uint64_t alarms;          /* alarms delivered */
+	uint64_t lateness_sum_ns; /* their lateness (delivery - due), summed */
+	uint64_t lateness_bound_ns[ROOST_LATENESS_BUCKETS]; /* ascending */
+	uint64_t lateness_le[ROOST_LATENESS_BUCKETS]; /* alarms at most that
+	                                                 late (cumulative) */
+	uint64_t spawns;          /* actors started that attached */
+	uint64_t spawn_sum_ns;    /* their fork-to-ready times, summed */
+	uint64_t restarts;        /* restarts of supervised actors */
+} roost_roostd_stats_t;
+
+/*
+ * roostd's counters, read from its alarm table without asking it.
+ * -ENOENT (no table: no roostd ever ran it), -EAGAIN (roostd kept
+ * writing), ROOST_ECORRUPT (damaged: their checksum or the table's
+ * header failed validation), or -EINVAL.
+ */
+ROOST_EXTERN int roost_view_roostd_stats(roost_view_t *v,
+                                         roost_roostd_stats_t *out);
+
 /* Ask roostd to receive and drop every queued dead letter; '*count'
  * (may be NULL) gets how many. */
 ROOST_EXTERN int roost_deadletters_drain(roost_ctx_t *ctx,

@@ -84,6 +84,7 @@ roost__mbox_ring_size(uint64_t want)
 #include "core/shm/shm_lock.h"
 #include "core/shm/sys.h"
 #include "core/shm/timer_table.h"
+#include "core/shm/timer_stats.h"
 #include "core/shm/keep_table.h"
 
 #endif /* ROOST_CORE_SHM_H */

@@ -97,6 +97,26 @@ struct roost__tmr_fixed {
 	char tf_name[32];           /* the system, NUL-terminated */
 };
 
+/*
+ * roostd's counters for scraping (tag-tmr-stats), in the header's spare
+ * bytes (a table made before them has zeros there: valid, all zero).
+ * They live as long as the system: a new roostd adopts them with the
+ * table and counts on. Words, in order: ROOST_TMR_LATE_BUCKETS counts of
+ * alarms by lateness (not cumulative; bounds in timer_stats.c, the last
+ * bucket unbounded), the lateness sum (ns), spawns that attached, their
+ * spawn-to-ready sum (ns), restarts. ts_sum is a hash of the words (0
+ * for all zero). Seqlock: roostd makes ts_seq odd (relaxed store, release
+ * fence), stores the words and ts_sum, then makes ts_seq even (release);
+ * a reader copies between two equal even loads and checks ts_sum.
+ */
+#define ROOST_TMR_LATE_BUCKETS 9
+#define ROOST_TMR_STAT_WORDS   (ROOST_TMR_LATE_BUCKETS + 4)
+struct roost__tmr_stats {
+	roost__atomic_u32 ts_seq;
+	roost__atomic_u32 ts_sum;
+	roost__atomic_u64 ts_w[ROOST_TMR_STAT_WORDS];
+};
+
 struct roost__tmr_hdr {
 	struct roost__tmr_fixed th_fixed;
 	roost__atomic_u32 th_state;     /* ROOST_TMR_*; tag-tmr-publish */
@@ -105,7 +125,9 @@ struct roost__tmr_hdr {
 	roost__atomic_u64 th_adoptions; /* times adopted (display) */
 	roost__atomic_u32 th_live;      /* live timers (display) */
 	uint32_t th_pad0;
-	uint8_t th_pad[ROOST_TMR_HDR_SIZE - sizeof(struct roost__tmr_fixed) - 32];
+	struct roost__tmr_stats th_stats; /* roostd's counters; timer_stats.h */
+	uint8_t th_pad[ROOST_TMR_HDR_SIZE - sizeof(struct roost__tmr_fixed) -
+	               32 - sizeof(struct roost__tmr_stats)];
 };
 
 /* The fields of a timer, covered by te_sum. No padding holes. */
@@ -131,6 +153,7 @@ struct roost__tmr_entry {
 
 static_assert(sizeof(struct roost__tmr_hdr) == ROOST_TMR_HDR_SIZE, "timer header");
 static_assert(offsetof(struct roost__tmr_hdr, th_state) == 80, "timer header");
+static_assert(offsetof(struct roost__tmr_hdr, th_stats) == 112, "timer header");
 static_assert(sizeof(struct roost__tmr_rec) == 56, "timer record");
 static_assert(offsetof(struct roost__tmr_rec, tr_id) == 8, "timer record");
 static_assert(offsetof(struct roost__tmr_entry, te_seq) == 60, "timer entry");

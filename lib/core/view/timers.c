@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * timers.c - roostd's alarms, read from its table (roost_view_timers).
+ * timers.c - roostd's alarms, read from its table (roost_view_timers),
+ * and the counters roostd keeps in its header (roost_view_roostd_stats).
  */
 #include "core/view/view_impl.h"
 
@@ -50,4 +51,34 @@ roost_view_timers(roost_view_t *v, roost_timer_fn fn, void *arg)
 	                            v->vw_sys.sy_fixed.sf_uid,
 	                            roost__sys_gid(&v->vw_sys), timer_one, &tw);
 	return rc == -EAGAIN ? -ENOENT : rc;
+}
+
+int
+roost_view_roostd_stats(roost_view_t *v, roost_roostd_stats_t *out)
+{
+	struct roost__tmr_stats_vals sv;
+	uint64_t le = 0;
+	unsigned i;
+	int rc;
+
+	if (v == NULL || out == NULL)
+		return -EINVAL;
+	rc = roost__tmr_stats_get(v->vw_sys.sy_name, v->vw_sys.sy_fixed.sf_uid,
+	                          roost__sys_gid(&v->vw_sys), &sv);
+	if (rc < 0)
+		return rc;
+	static_assert(ROOST_LATENESS_BUCKETS == ROOST_TMR_LATE_BUCKETS - 1,
+	              "one bucket past the bounds");
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < ROOST_LATENESS_BUCKETS; i++) {
+		le += sv.sv_late[i];
+		out->lateness_bound_ns[i] = roost__tmr_late_bound_ns(i);
+		out->lateness_le[i] = le;
+	}
+	out->alarms = le + sv.sv_late[ROOST_LATENESS_BUCKETS];
+	out->lateness_sum_ns = sv.sv_late_sum_ns;
+	out->spawns = sv.sv_spawns;
+	out->spawn_sum_ns = sv.sv_spawn_sum_ns;
+	out->restarts = sv.sv_restarts;
+	return 0;
 }
