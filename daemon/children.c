@@ -125,6 +125,7 @@ exec_child(struct rd *rd, const struct rd_child *ch, int errfd)
 		signal(s, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	rd_limits_restore();
 	setenv("ROOST_SYSTEM", rd->rd_system, 1);
 	if (ch->ch_name[0] != '\0')
 		setenv("ROOST_ACTOR", ch->ch_name, 1);
@@ -199,6 +200,7 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 		ch->ch_exec_fd = fds[0];
 		ch->ch_state = CH_STARTING;
 		ch->ch_attach_deadline = ch->ch_t0 + ATTACH_WAIT_NS;
+		rd->rd_nstarting++;
 	} else {
 		/* A restart: an exec that fails now exits 127, which the
 		 * policy and the intensity judge like any exit. */
@@ -214,12 +216,9 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 bool
 rd_children_starting(const struct rd *rd)
 {
-	int i;
-
-	for (i = 0; i < rd->rd_nkids; i++)
-		if (rd->rd_kids[i].ch_state == CH_STARTING)
-			return true;
-	return false;
+	/* Counted up by each spawn, recounted by each poll: never 0 while
+	 * one is starting (a stale 1 costs one poll). */
+	return rd->rd_nstarting > 0;
 }
 
 static void system_fails(struct rd *rd, const char *why);
@@ -284,16 +283,72 @@ slot_of_pid(struct rd *rd, pid_t pid, struct roost__slot_view *sv)
 	return i;
 }
 
+static int
+by_pid(const void *a, const void *b)
+{
+	pid_t x = (*(struct rd_child *const *)a)->ch_pid;
+	pid_t y = (*(struct rd_child *const *)b)->ch_pid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* 'ch' published its mailbox in slot 'i' ('sv'). */
+static void
+attached(struct rd *rd, struct rd_child *ch, uint32_t i,
+         const struct roost__slot_view *sv, uint64_t now)
+{
+	ch->ch_aid = roost__aid_make(i, sv->sv_gen);
+	ch->ch_state = CH_RUNNING;
+	/* Spawn-to-ready: fork until its mailbox is published. */
+	rd_log(RD_INFO, "started %s (pid %d, address %u.%u, ready in %.2f ms)",
+	       ch->ch_name[0] ? ch->ch_name : "actor", (int)ch->ch_pid, i,
+	       sv->sv_gen, (double)(now - ch->ch_t0) / 1e6);
+	answer_spawn(rd, ch, 0);
+}
+
+/*
+ * One pass over the table for every starting child at once: the pid and
+ * state words are looked at without the slot's sequence (a hint), and
+ * only a slot whose pid is one of theirs is read whole. So a poll costs
+ * one walk of the table however many children are starting.
+ */
+static void
+find_attached(struct rd *rd, struct rd_child **set, int n, uint64_t now)
+{
+	const struct roost__slot *slots = rd->rd_sy.sy_slots;
+	struct roost__slot_view sv;
+	struct rd_child key;
+	struct rd_child *kp = &key;
+	struct rd_child **hit;
+	uint32_t i;
+
+	qsort(set, (size_t)n, sizeof(*set), by_pid);
+	for (i = 0; i < rd->rd_sy.sy_fixed.sf_nslots; i++) {
+		if (roost__load_rlx(&slots[i].sl_state) != ROOST_SLOT_ACTIVE)
+			continue;
+		key.ch_pid = roost__load_rlx(&slots[i].sl_pid);
+		hit = bsearch(&kp, set, (size_t)n, sizeof(*set), by_pid);
+		if (hit == NULL || (*hit)->ch_state != CH_STARTING ||
+		    roost__sys_slot_read(&rd->rd_sy, i, &sv) != 0 ||
+		    sv.sv_state != ROOST_SLOT_ACTIVE ||
+		    sv.sv_pid != (*hit)->ch_pid)
+			continue;
+		attached(rd, *hit, i, &sv, now);
+	}
+}
+
 void
 rd_children_poll_attach(struct rd *rd)
 {
-	struct roost__slot_view sv;
 	uint64_t now = roost__plat_now_ns();
+	struct rd_child **set = rd->rd_starting;
 	struct rd_child *ch;
-	uint32_t i;
+	int n = 0;
 	int rc;
 	int k;
 
+	if (rd->rd_nstarting == 0)
+		return;
 	for (k = 0; k < rd->rd_nkids; k++) {
 		ch = &rd->rd_kids[k];
 		if (ch->ch_state != CH_STARTING)
@@ -303,27 +358,28 @@ rd_children_poll_attach(struct rd *rd)
 			answer_spawn(rd, ch, -rc);
 			continue; /* its exit (127) ends it */
 		}
-		i = slot_of_pid(rd, ch->ch_pid, &sv);
-		if (i < rd->rd_sy.sy_fixed.sf_nslots) {
-			ch->ch_aid = roost__aid_make(i, sv.sv_gen);
-			ch->ch_state = CH_RUNNING;
-			/* Spawn-to-ready: fork until its mailbox is published. */
-			rd_log(RD_INFO, "started %s (pid %d, address %u.%u, "
-			       "ready in %.2f ms)", ch->ch_name[0] ? ch->ch_name
-			       : "actor", (int)ch->ch_pid, i, sv.sv_gen,
-			       (double)(now - ch->ch_t0) / 1e6);
-			answer_spawn(rd, ch, 0);
-		} else if (now > ch->ch_attach_deadline) {
-			rd_log(RD_ERR, "%s did not attach within 5 s: killing it",
-			       ch->ch_name[0] ? ch->ch_name : "actor");
-			/* A spawn request fails for good; a config actor's
-			 * exit is judged by its policy and intensity. */
-			if (ch->ch_req_from.id != 0)
-				ch->ch_kill = true;
-			answer_spawn(rd, ch, -ETIMEDOUT);
-			kill(ch->ch_pid, SIGKILL);
-			ch->ch_state = CH_RUNNING; /* its exit ends it */
+		set[n++] = ch;
+	}
+	if (n > 0)
+		find_attached(rd, set, n, now);
+	rd->rd_nstarting = 0;
+	for (k = 0; k < n; k++) {
+		ch = set[k];
+		if (ch->ch_state != CH_STARTING)
+			continue;
+		if (now <= ch->ch_attach_deadline) {
+			rd->rd_nstarting++;
+			continue;
 		}
+		rd_log(RD_ERR, "%s did not attach within 5 s: killing it",
+		       ch->ch_name[0] ? ch->ch_name : "actor");
+		/* A spawn request fails for good; a config actor's exit is
+		 * judged by its policy and intensity. */
+		if (ch->ch_req_from.id != 0)
+			ch->ch_kill = true;
+		answer_spawn(rd, ch, -ETIMEDOUT);
+		kill(ch->ch_pid, SIGKILL);
+		ch->ch_state = CH_RUNNING; /* its exit ends it */
 	}
 }
 

@@ -13,6 +13,7 @@
  *   watch.c     a thread watching processes that are not roostd's
  *               children (adopted actors, one-shots) through pidfds
  *   adopt.c     taking over a system whose roostd died
+ *   limits.c    open files, processes and /dev/shm checked up front
  *   log.c       logging (stderr, or syslog-style lines to a file)
  *
  * roostd is single-threaded except for watch.c's thread, which only
@@ -139,6 +140,9 @@ struct rd {
 	struct rd_child *rd_kids;
 	int rd_nkids;
 	int rd_kids_cap;
+	int rd_nstarting;            /* children CH_STARTING (see
+	                              * rd_children_starting) */
+	struct rd_child **rd_starting; /* rd_kids_cap entries: the poll's */
 	struct rd_level rd_levels[RD_MAX_GROUPS + 1];
 	uint64_t rd_next_seq;
 	struct rd_timers *rd_timers;
@@ -159,6 +163,16 @@ struct rd {
 /* Signals, set by handlers (roostd.c) and read by the loop. */
 extern volatile sig_atomic_t rd_sig_chld;
 extern volatile sig_atomic_t rd_sig_stop;
+
+/* limits.c: before the config's actors start, a clear error ("why")
+ * instead of a partial start. rd_limits_check: open files (the soft
+ * limit is raised to the hard one) and processes; rd_limits_check_shm:
+ * room in /dev/shm for every mailbox, for a system being created.
+ * rd_limits_restore: in a forked child, the soft open-files limit roostd
+ * was given. */
+int rd_limits_check(const struct rd_config *cfg, char *why, size_t len);
+int rd_limits_check_shm(const struct rd_config *cfg, char *why, size_t len);
+void rd_limits_restore(void);
 
 /* audit.c: put back what roostd owns in the system segment if a stray
  * write changed it (the fixed header, its actors' and its own slots). */
@@ -245,6 +259,8 @@ int rd_adopt(struct rd *rd);
  * operators' requests TIMERS and DRAIN (>0: answered already). */
 struct msgpack_object;
 void rd_status_sync(struct rd *rd);
+/* When the next rd_status_sync() pass may run. */
+bool rd_status_due(uint64_t *due);
 void rd_status_close(void);
 void rd_status_exit(struct rd *rd, const struct rd_child *ch, int status,
                     bool known, roost_exit_reason_t reason);

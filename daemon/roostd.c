@@ -123,30 +123,6 @@ take_lock(const char *system, char *name, size_t len)
 	return -1;
 }
 
-/* True if the config names an actor (a pool member: NAME.K) 'name'. */
-static bool
-config_names(const struct rd_config *cfg, const char *name)
-{
-	const struct rd_actor *a;
-	char member[ROOST_NAME_MAX + 16];
-	uint32_t k;
-	int i;
-
-	for (i = 0; i < cfg->rc_nactors; i++) {
-		a = &cfg->rc_actors[i];
-		for (k = 1; k <= a->ra_count; k++) {
-			if (a->ra_count > 1)
-				snprintf(member, sizeof(member), "%s.%u", a->ra_name,
-				         k);
-			else
-				snprintf(member, sizeof(member), "%s", a->ra_name);
-			if (strcmp(member, name) == 0)
-				return true;
-		}
-	}
-	return false;
-}
-
 /*
  * Is there something to adopt? A live process in a slot ('who'), or a
  * supervised mailbox of an actor the config names, whose mail a restart
@@ -168,7 +144,7 @@ adoptable(struct roost__sys *sy, const struct rd_config *cfg, pid_t *who)
 			return true;
 		}
 		if ((sv.sv_flags & ROOST_SLOT_F_SUPERVISED) &&
-		    sv.sv_state == ROOST_SLOT_ACTIVE && config_names(cfg, sv.sv_name))
+		    sv.sv_state == ROOST_SLOT_ACTIVE && rd_config_names(cfg, sv.sv_name))
 			kept = true;
 	}
 	return kept;
@@ -307,6 +283,8 @@ sleep_ns(struct rd *rd, uint64_t now, uint64_t next_beat)
 		until = due;
 	if (rd_stops_next_due(rd, &due) && due < until)
 		until = due;
+	if (rd_status_due(&due) && due < until)
+		until = due;
 	if (rd_children_starting(rd) && now + ATTACH_POLL_NS < until)
 		until = now + ATTACH_POLL_NS;
 	return until > now ? (int64_t)(until - now) : 0;
@@ -442,6 +420,7 @@ rd_free(struct rd *rd)
 	for (i = 0; i < rd->rd_nkids; i++)
 		rd_spec_free(&rd->rd_kids[i].ch_spec);
 	free(rd->rd_kids);
+	free(rd->rd_starting);
 	for (i = 0; i <= RD_MAX_GROUPS; i++)
 		free(rd->rd_levels[i].lv_times);
 	free(rd->rd_mons);
@@ -492,16 +471,37 @@ open_timers(struct rd *rd, bool adopt)
 	return rc;
 }
 
-/* Start order means order of readiness: the next actor starts once this
- * one attached (or ended), so it may look its elder siblings up. */
-static void
-wait_started(struct rd *rd, const struct rd_child *ch)
+/* Children of one pool started at once, at most: each holds an exec
+ * pipe until its exec, and more would only queue for the CPUs. */
+#define START_WINDOW 32
+
+/*
+ * Start rd_kids[from, to) (one config section: an actor, or a pool's
+ * members) and wait until each attached or ended. Start order means
+ * order of readiness: the next section starts once this one is up, so
+ * it may look its elder siblings up. A pool's members start together,
+ * START_WINDOW at a time.
+ */
+static int
+start_section(struct rd *rd, int from, int to)
 {
 	uint64_t next_beat = 0;
+	struct rd_child *ch;
 	uint64_t now;
+	int next = from;
 
-	while (ch->ch_state == CH_STARTING && !rd->rd_stopping &&
-	       !rd_sig_stop) {
+	while (!rd->rd_stopping && !rd_sig_stop) {
+		for (; next < to && rd->rd_nstarting < START_WINDOW; next++) {
+			ch = &rd->rd_kids[next];
+			/* A failure during start-up may have started it
+			 * already (a one_for_all restart of its group). */
+			if (ch->ch_state != CH_DOWN || ch->ch_pid != 0)
+				continue;
+			if (rd_child_spawn(rd, ch) < 0)
+				return -1;
+		}
+		if (next == to && !rd_children_starting(rd))
+			break;
 		/* Alive while an actor is slow to attach: tools must not
 		 * call a starting system hung. */
 		now = roost__plat_now_ns();
@@ -514,20 +514,24 @@ wait_started(struct rd *rd, const struct rd_child *ch)
 			rd_children_reap(rd);
 		}
 		rd_children_poll_attach(rd);
-		if (ch->ch_state == CH_STARTING)
-			usleep(200);
+		if (rd_children_starting(rd))
+			usleep(ATTACH_POLL_NS / 1000);
 	}
+	return 0;
 }
 
 /* Everything between a created (or adopted) system and the loop. */
 static int
 start(struct rd *rd, bool adopt)
 {
-	int k;
+	int from = 0;
+	int i;
 
 	rd->rd_kids_cap = (int)rd->rd_sy.sy_fixed.sf_nslots;
 	rd->rd_kids = calloc((size_t)rd->rd_kids_cap, sizeof(*rd->rd_kids));
-	if (rd->rd_kids == NULL || levels_init(rd) < 0)
+	rd->rd_starting = calloc((size_t)rd->rd_kids_cap,
+	                         sizeof(*rd->rd_starting));
+	if (rd->rd_kids == NULL || rd->rd_starting == NULL || levels_init(rd) < 0)
 		return -1;
 	/* The alarm table before our name: whoever finds "roostd" finds
 	 * the table too (tools read it without asking us). */
@@ -548,16 +552,13 @@ start(struct rd *rd, bool adopt)
 	}
 	if (adopt)
 		return rd_adopt(rd);
-	for (k = 0; k < rd->rd_nkids && !rd->rd_stopping && !rd_sig_stop;
-	     k++) {
-		/* A failure during start-up may have started it already
-		 * (a one_for_all restart of its group). */
-		if (rd->rd_kids[k].ch_state != CH_DOWN ||
-		    rd->rd_kids[k].ch_pid != 0)
-			continue;
-		if (rd_child_spawn(rd, &rd->rd_kids[k]) < 0)
+	/* children_from_config() added each section's members in a row. */
+	for (i = 0; i < rd->rd_cfg->rc_nactors && !rd->rd_stopping &&
+	     !rd_sig_stop; i++) {
+		if (start_section(rd, from,
+		                  from + (int)rd->rd_cfg->rc_actors[i].ra_count) < 0)
 			return -1;
-		wait_started(rd, &rd->rd_kids[k]);
+		from += (int)rd->rd_cfg->rc_actors[i].ra_count;
 	}
 	return 0;
 }
@@ -630,6 +631,7 @@ main(int argc, char **argv)
 	const char *system = NULL;
 	const char *config = NULL;
 	char lockname[ROOST_SHM_NAME_MAX + 8];
+	char why[256];
 	bool foreground = false;
 	int lockfd;
 	int adopt;
@@ -669,12 +671,22 @@ main(int argc, char **argv)
 	}
 	rd.rd_system = system;
 	rd.rd_cfg = &cfg;
+	if (rd_limits_check(&cfg, why, sizeof(why)) < 0) {
+		fprintf(stderr, "roostd: %s\n", why);
+		rd_config_free(&cfg);
+		return 1;
+	}
 	lockfd = take_lock(system, lockname, sizeof(lockname));
 	if (lockfd < 0) {
 		rd_config_free(&cfg);
 		return 1;
 	}
 	adopt = create_or_adopt(system, &cfg);
+	if (adopt == 0 && rd_limits_check_shm(&cfg, why, sizeof(why)) < 0) {
+		rd_log(RD_ERR, "%s", why);
+		roost_system_destroy(system);
+		adopt = -1;
+	}
 	if (adopt < 0 || roost__sys_open(&rd.rd_sy, system) < 0) {
 		if (adopt >= 0)
 			rd_log(RD_ERR, "cannot open system '%s'", system);
