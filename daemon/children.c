@@ -112,11 +112,79 @@ rd_spec_free(struct rd_spec *sp)
 	memset(sp, 0, sizeof(*sp));
 }
 
-/* In the forked child: environment, signals, exec. Never returns. */
-static void
-exec_child(struct rd *rd, const struct rd_child *ch, int errfd)
+/* The variables roostd sets for an actor; the rest of its own
+ * environment is passed on. */
+static const char *const roost_vars[] = {
+	"ROOST_SYSTEM=", "ROOST_ACTOR=", "ROOST_SUPERVISED=", "ROOST_REATTACH=",
+	"ROOST_MBOX_BYTES=",
+};
+#define NROOST_VARS (sizeof(roost_vars) / sizeof(roost_vars[0]))
+
+static bool
+is_roost_var(const char *e)
 {
-	char buf[32];
+	size_t i;
+
+	for (i = 0; i < NROOST_VARS; i++)
+		if (strncmp(e, roost_vars[i], strlen(roost_vars[i])) == 0)
+			return true;
+	return false;
+}
+
+/* An actor's environment: ours without the ROOST_ variables above, then
+ * those for 'ch'. One allocation (free() it): the pointers, then the
+ * strings roostd adds. NULL when out of memory. */
+static char **
+child_env(struct rd *rd, const struct rd_child *ch)
+{
+	extern char **environ;
+	size_t n = 0;
+	size_t k = 0;
+	char **env;
+	char *add;
+	size_t i;
+
+	while (environ[n] != NULL)
+		n++;
+	env = malloc((n + NROOST_VARS + 1) * sizeof(char *) + 512);
+	if (env == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!is_roost_var(environ[i]))
+			env[k++] = environ[i];
+	add = (char *)(env + n + NROOST_VARS + 1);
+	/* 512 bytes: a system name (31), an actor name (ROOST_NAME_MAX),
+	 * two numbers and the variables' names. */
+	env[k++] = add;
+	add += sprintf(add, "ROOST_SYSTEM=%s", rd->rd_system) + 1;
+	env[k++] = add;
+	add += sprintf(add, "ROOST_SUPERVISED=1") + 1;
+	if (ch->ch_name[0] != '\0') {
+		env[k++] = add;
+		add += sprintf(add, "ROOST_ACTOR=%s", ch->ch_name) + 1;
+	}
+	if (ch->ch_aid.id != 0) {
+		env[k++] = add;
+		add += sprintf(add, "ROOST_REATTACH=%016llx",
+		               (unsigned long long)ch->ch_aid.id) + 1;
+	}
+	if (ch->ch_spec.sp_mbox_bytes != 0) {
+		env[k++] = add;
+		sprintf(add, "ROOST_MBOX_BYTES=%u", ch->ch_spec.sp_mbox_bytes);
+	}
+	env[k] = NULL;
+	return env;
+}
+
+/*
+ * In the child of vfork(): it shares our memory until the exec, so it
+ * only makes system calls (its signal dispositions and mask are its
+ * own), and reports a failed exec's errno through 'errfd'. Never
+ * returns.
+ */
+static void
+exec_child(const struct rd_child *ch, char **env, int errfd)
+{
 	sigset_t none;
 	int err;
 	int s;
@@ -126,26 +194,7 @@ exec_child(struct rd *rd, const struct rd_child *ch, int errfd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	rd_limits_restore();
-	setenv("ROOST_SYSTEM", rd->rd_system, 1);
-	if (ch->ch_name[0] != '\0')
-		setenv("ROOST_ACTOR", ch->ch_name, 1);
-	else
-		unsetenv("ROOST_ACTOR");
-	setenv("ROOST_SUPERVISED", "1", 1);
-	if (ch->ch_aid.id != 0) {
-		snprintf(buf, sizeof(buf), "%016llx",
-		         (unsigned long long)ch->ch_aid.id);
-		setenv("ROOST_REATTACH", buf, 1);
-	} else {
-		unsetenv("ROOST_REATTACH");
-	}
-	if (ch->ch_spec.sp_mbox_bytes != 0) {
-		snprintf(buf, sizeof(buf), "%u", ch->ch_spec.sp_mbox_bytes);
-		setenv("ROOST_MBOX_BYTES", buf, 1);
-	} else {
-		unsetenv("ROOST_MBOX_BYTES");
-	}
-	execv(ch->ch_spec.sp_program, ch->ch_spec.sp_argv);
+	execve(ch->ch_spec.sp_program, ch->ch_spec.sp_argv, env);
 	err = errno;
 	(void)!write(errfd, &err, sizeof(err));
 	_exit(127);
@@ -156,6 +205,7 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 {
 	sigset_t all;
 	sigset_t old;
+	char **volatile env; /* read again after vfork() */
 	pid_t pid;
 	int fds[2];
 	int err = 0;
@@ -171,21 +221,27 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 	/* A new life: whatever ended the last one does not carry over. */
 	ch->ch_kill = false;
 	ch->ch_stopping = false;
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	env = child_env(rd, ch);
+	if (env == NULL)
+		return -ENOMEM;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		free(env);
 		return -errno;
+	}
 	/* No handler of ours may run in the child before exec. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	ch->ch_t0 = roost__plat_now_ns();
-	pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		exec_child(rd, ch, fds[1]);
-	}
+	/* vfork: no copy of our page tables, which grow with the actors
+	 * (a fork's cost grows with them); we resume once it exec'd. */
+	pid = vfork();
+	if (pid == 0)
+		exec_child(ch, env, fds[1]);
+	err = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(env);
 	close(fds[1]);
 	if (pid < 0) {
-		err = errno;
 		close(fds[0]);
 		return -err;
 	}
