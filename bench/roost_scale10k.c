@@ -322,9 +322,11 @@ proc_kib(pid_t pid, const char *field)
 	return v;
 }
 
-/* Bytes of /dev/shm the system's objects take, as allocated. */
+/* Bytes of /dev/shm the system's objects take, as allocated; of them
+ * the mailboxes' (names ending in ".SLOT") in '*mboxes', their number in
+ * '*nmbox'. */
 static uint64_t
-shm_bytes(const char *sys, int *objects)
+shm_bytes(const char *sys, int *objects, uint64_t *mboxes, int *nmbox)
 {
 	char prefix[96];
 	char path[512];
@@ -335,6 +337,8 @@ shm_bytes(const char *sys, int *objects)
 	DIR *d;
 
 	*objects = 0;
+	*mboxes = 0;
+	*nmbox = 0;
 	n = (size_t)snprintf(prefix, sizeof(prefix), "roost.%u.%s",
 	                     (unsigned)geteuid(), sys);
 	d = opendir("/dev/shm");
@@ -349,6 +353,13 @@ shm_bytes(const char *sys, int *objects)
 		if (stat(path, &st) == 0) {
 			sum += (uint64_t)st.st_blocks * 512u;
 			(*objects)++;
+			if (de->d_name[n] == '.' && de->d_name[n + 1] >= '0' &&
+			    de->d_name[n + 1] <= '9' &&
+			    strspn(de->d_name + n + 1, "0123456789") ==
+			    strlen(de->d_name + n + 1)) {
+				*mboxes += (uint64_t)st.st_blocks * 512u;
+				(*nmbox)++;
+			}
 		}
 	}
 	closedir(d);
@@ -408,7 +419,9 @@ report_system(struct roostd *r, int n, double up_s, double floor_s)
 	uint64_t rss = proc_kib(r->rd_pid, "VmRSS:");
 	uint64_t shm_rss = proc_kib(r->rd_pid, "RssShmem:");
 	int objects;
-	uint64_t shm = shm_bytes(r->rd_sys, &objects);
+	uint64_t mboxes;
+	int nmbox;
+	uint64_t shm = shm_bytes(r->rd_sys, &objects, &mboxes, &nmbox);
 	double per = (double)shm / n;
 	long lines;
 	bool ok;
@@ -423,8 +436,11 @@ report_system(struct roostd *r, int n, double up_s, double floor_s)
 	       / 1024);
 	verdict("/dev/shm per actor", per / 1024, "KiB",
 	        (double)SHM_PER_ACTOR_MAX / 1024, "");
-	printf("  %-26s %10.1f MiB in %d objects\n", "/dev/shm in all",
-	       (double)shm / 1048576, objects);
+	printf("  %-26s %10.1f MiB in %d objects (all of them over the "
+	       "actors above)\n", "/dev/shm in all", (double)shm / 1048576,
+	       objects);
+	printf("  %-26s %10.1f KiB (%d mailboxes, roostd's 2 among them)\n",
+	       "  a mailbox", nmbox ? (double)mboxes / nmbox / 1024 : 0, nmbox);
 	t = time_ls(r->rd_sys, false, &lines, &ok);
 	verdict("roostctl ls", t, "s", LS_MAX_S, "");
 	/* A header line, roostd, deadletters and the actors, then the
@@ -447,7 +463,8 @@ report_system(struct roostd *r, int n, double up_s, double floor_s)
 		return;
 	}
 	verdict("shutdown to exit", t, "s", SHUTDOWN_MAX_S, "");
-	if (shm_bytes(r->rd_sys, &objects) != 0 || objects != 0) {
+	if (shm_bytes(r->rd_sys, &objects, &mboxes, &nmbox) != 0 ||
+	    objects != 0) {
 		fprintf(stderr, "%d objects of system %s left in /dev/shm\n",
 		        objects, r->rd_sys);
 		failures++;
