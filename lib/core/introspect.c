@@ -40,6 +40,9 @@
 #define OPEN_EAGAIN_TRIES 50
 /* Seqlock reads of a supervisor entry before giving up on it. */
 #define SUP_READ_RETRIES 200
+/* A process found alive is looked up again (/proc) after this: one
+ * listing reads /proc once per actor, not once per pass. */
+#define ALIVE_TTL_NS (1000ull * 1000000u)
 /* The kind-name table is copied again when older than this. */
 #define KINDS_TTL_NS (1000ull * 1000000u)
 /* How long the kind-name copy waits for the table lock. */
@@ -53,10 +56,15 @@
 /* Total wait for a mailbox lock held by someone else, per chunk. */
 #define QUEUE_LOCK_MS 1000
 
-/* A cached mapping of one mailbox header (for counters only). */
+/* A cached mapping of one mailbox header (for counters only), and the
+ * last look at its slot holder's process. */
 struct vw_peer {
 	struct roost__mbox pr_mb; /* only mb_hdr, mb_cap, mb_seg valid */
 	uint32_t pr_gen;          /* 0: not mapped */
+	int32_t pr_pid;           /* the process last looked up ... */
+	uint64_t pr_pid_start;
+	uint64_t pr_looked_ns;    /* ... when (0: never) ... */
+	bool pr_alive;            /* ... and what was found */
 };
 
 struct roost_view {
@@ -159,11 +167,33 @@ out_free:
 	return rc;
 }
 
+/* Unmap the header; the last look at the process stays. */
 static void
 peer_unmap(struct vw_peer *p)
 {
 	roost__plat_seg_unmap(&p->pr_mb.mb_seg);
-	memset(p, 0, sizeof(*p));
+	memset(&p->pr_mb, 0, sizeof(p->pr_mb));
+	p->pr_gen = 0;
+}
+
+/* Is the holder of 'slot' (pid, start) alive? A pid and start time name
+ * one process: one found dead stays dead, one found alive is looked up
+ * again after ALIVE_TTL_NS. */
+static bool
+view_alive(roost_view_t *v, uint32_t slot, int32_t pid, uint64_t start)
+{
+	struct vw_peer *p = &v->vw_peers[slot];
+	uint64_t now = roost__plat_now_ns();
+
+	if (p->pr_looked_ns != 0 && p->pr_pid == pid &&
+	    p->pr_pid_start == start &&
+	    (!p->pr_alive || now - p->pr_looked_ns < ALIVE_TTL_NS))
+		return p->pr_alive;
+	p->pr_pid = pid;
+	p->pr_pid_start = start;
+	p->pr_looked_ns = now;
+	p->pr_alive = roost__plat_proc_alive(pid, start);
+	return p->pr_alive;
 }
 
 void
@@ -347,7 +377,7 @@ roost_view_info(roost_view_t *v, roost_sysinfo_t *out)
 		    sv.sv_state == ROOST_SLOT_FREE)
 			continue;
 		out->actors++;
-		if (!roost__plat_proc_alive(sv.sv_pid, sv.sv_pid_start))
+		if (!view_alive(v, i, sv.sv_pid, sv.sv_pid_start))
 			continue;
 		out->live_actors++;
 		if (strcmp(sv.sv_name, "roostd") == 0)
@@ -494,7 +524,7 @@ fill_actor(roost_view_t *v, const struct sup_map *sm, uint32_t slot,
 		roost__mbox_stats(mb, &a->mbox);
 		a->mbox_state = mbox_state(mb);
 	}
-	alive = roost__plat_proc_alive(sv->sv_pid, sv->sv_pid_start);
+	alive = view_alive(v, slot, sv->sv_pid, sv->sv_pid_start);
 	if (sv->sv_state == ROOST_SLOT_RESERVED)
 		a->state = ROOST_ACTOR_STARTING;
 	else if (alive && a->mbox_err == 0 &&
