@@ -28,6 +28,7 @@ struct rd_child *
 rd_child_add(struct rd *rd, const char *name, int group)
 {
 	struct rd_child *ch;
+	bool listed;
 	int i;
 
 	/* Reuse an entry that is gone for good. */
@@ -42,7 +43,11 @@ rd_child_add(struct rd *rd, const char *name, int group)
 	}
 	ch = &rd->rd_kids[i];
 	rd_spec_free(&ch->ch_spec);
+	/* Still listed in rd_starting until the next poll: it stays so,
+	 * once. */
+	listed = ch->ch_listed;
 	memset(ch, 0, sizeof(*ch));
+	ch->ch_listed = listed;
 	snprintf(ch->ch_name, sizeof(ch->ch_name), "%s", name ? name : "");
 	ch->ch_group = group;
 	ch->ch_seq = ++rd->rd_next_seq;
@@ -256,7 +261,10 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 		ch->ch_exec_fd = fds[0];
 		ch->ch_state = CH_STARTING;
 		ch->ch_attach_deadline = ch->ch_t0 + ATTACH_WAIT_NS;
-		rd->rd_nstarting++;
+		if (!ch->ch_listed) {
+			ch->ch_listed = true;
+			rd->rd_starting[rd->rd_nstarting++] = ch;
+		}
 	} else {
 		/* A restart: an exec that fails now exits 127, which the
 		 * policy and the intensity judge like any exit. */
@@ -272,8 +280,8 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 bool
 rd_children_starting(const struct rd *rd)
 {
-	/* Counted up by each spawn, recounted by each poll: never 0 while
-	 * one is starting (a stale 1 costs one poll). */
+	/* Listed by each spawn, kept by each poll while starting: never
+	 * empty while one is starting (a stale entry costs one poll). */
 	return rd->rd_nstarting > 0;
 }
 
@@ -403,10 +411,12 @@ rd_children_poll_attach(struct rd *rd)
 	int rc;
 	int k;
 
-	if (rd->rd_nstarting == 0)
-		return;
-	for (k = 0; k < rd->rd_nkids; k++) {
-		ch = &rd->rd_kids[k];
+	/* The list holds every child that became STARTING since the last
+	 * poll (rd_child_spawn), and those that were still: keep those
+	 * that still are. */
+	for (k = 0; k < rd->rd_nstarting; k++) {
+		ch = set[k];
+		ch->ch_listed = false;
 		if (ch->ch_state != CH_STARTING)
 			continue;
 		rc = check_exec(rd, ch);
@@ -424,7 +434,8 @@ rd_children_poll_attach(struct rd *rd)
 		if (ch->ch_state != CH_STARTING)
 			continue;
 		if (now <= ch->ch_attach_deadline) {
-			rd->rd_nstarting++;
+			ch->ch_listed = true;
+			set[rd->rd_nstarting++] = ch;
 			continue;
 		}
 		rd_log(RD_ERR, "%s did not attach within 5 s: killing it",

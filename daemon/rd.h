@@ -96,6 +96,7 @@ struct rd_child {
 	bool ch_stopping;            /* roost_stop() was called on it */
 	uint64_t ch_t0;              /* fork time (spawn-to-ready) */
 	int ch_exec_fd;              /* the exec's outcome pipe, or -1 */
+	bool ch_listed;              /* in rd->rd_starting */
 	uint64_t ch_attach_deadline;
 	roost_aid_t ch_req_from;     /* a spawn request to answer, or 0 */
 	uint64_t ch_req_corr;
@@ -140,9 +141,10 @@ struct rd {
 	struct rd_child *rd_kids;
 	int rd_nkids;
 	int rd_kids_cap;
-	int rd_nstarting;            /* children CH_STARTING (see
-	                              * rd_children_starting) */
-	struct rd_child **rd_starting; /* rd_kids_cap entries: the poll's */
+	/* The children that may be CH_STARTING (rd_children_poll_attach
+	 * keeps it to those that are), each once (ch_listed). */
+	struct rd_child **rd_starting; /* rd_kids_cap entries */
+	int rd_nstarting;
 	struct rd_level rd_levels[RD_MAX_GROUPS + 1];
 	uint64_t rd_next_seq;
 	struct rd_timers *rd_timers;
