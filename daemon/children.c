@@ -28,6 +28,7 @@ struct rd_child *
 rd_child_add(struct rd *rd, const char *name, int group)
 {
 	struct rd_child *ch;
+	bool listed;
 	int i;
 
 	/* Reuse an entry that is gone for good. */
@@ -42,7 +43,11 @@ rd_child_add(struct rd *rd, const char *name, int group)
 	}
 	ch = &rd->rd_kids[i];
 	rd_spec_free(&ch->ch_spec);
+	/* Still listed in rd_starting until the next poll: it stays so,
+	 * once. */
+	listed = ch->ch_listed;
 	memset(ch, 0, sizeof(*ch));
+	ch->ch_listed = listed;
 	snprintf(ch->ch_name, sizeof(ch->ch_name), "%s", name ? name : "");
 	ch->ch_group = group;
 	ch->ch_seq = ++rd->rd_next_seq;
@@ -112,11 +117,79 @@ rd_spec_free(struct rd_spec *sp)
 	memset(sp, 0, sizeof(*sp));
 }
 
-/* In the forked child: environment, signals, exec. Never returns. */
-static void
-exec_child(struct rd *rd, const struct rd_child *ch, int errfd)
+/* The variables roostd sets for an actor; the rest of its own
+ * environment is passed on. */
+static const char *const roost_vars[] = {
+	"ROOST_SYSTEM=", "ROOST_ACTOR=", "ROOST_SUPERVISED=", "ROOST_REATTACH=",
+	"ROOST_MBOX_BYTES=",
+};
+#define NROOST_VARS (sizeof(roost_vars) / sizeof(roost_vars[0]))
+
+static bool
+is_roost_var(const char *e)
 {
-	char buf[32];
+	size_t i;
+
+	for (i = 0; i < NROOST_VARS; i++)
+		if (strncmp(e, roost_vars[i], strlen(roost_vars[i])) == 0)
+			return true;
+	return false;
+}
+
+/* An actor's environment: ours without the ROOST_ variables above, then
+ * those for 'ch'. One allocation (free() it): the pointers, then the
+ * strings roostd adds. NULL when out of memory. */
+static char **
+child_env(struct rd *rd, const struct rd_child *ch)
+{
+	extern char **environ;
+	size_t n = 0;
+	size_t k = 0;
+	char **env;
+	char *add;
+	size_t i;
+
+	while (environ[n] != NULL)
+		n++;
+	env = malloc((n + NROOST_VARS + 1) * sizeof(char *) + 512);
+	if (env == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!is_roost_var(environ[i]))
+			env[k++] = environ[i];
+	add = (char *)(env + n + NROOST_VARS + 1);
+	/* 512 bytes: a system name (31), an actor name (ROOST_NAME_MAX),
+	 * two numbers and the variables' names. */
+	env[k++] = add;
+	add += sprintf(add, "ROOST_SYSTEM=%s", rd->rd_system) + 1;
+	env[k++] = add;
+	add += sprintf(add, "ROOST_SUPERVISED=1") + 1;
+	if (ch->ch_name[0] != '\0') {
+		env[k++] = add;
+		add += sprintf(add, "ROOST_ACTOR=%s", ch->ch_name) + 1;
+	}
+	if (ch->ch_aid.id != 0) {
+		env[k++] = add;
+		add += sprintf(add, "ROOST_REATTACH=%016llx",
+		               (unsigned long long)ch->ch_aid.id) + 1;
+	}
+	if (ch->ch_spec.sp_mbox_bytes != 0) {
+		env[k++] = add;
+		sprintf(add, "ROOST_MBOX_BYTES=%u", ch->ch_spec.sp_mbox_bytes);
+	}
+	env[k] = NULL;
+	return env;
+}
+
+/*
+ * In the child of vfork(): it shares our memory until the exec, so it
+ * only makes system calls (its signal dispositions and mask are its
+ * own), and reports a failed exec's errno through 'errfd'. Never
+ * returns.
+ */
+static void
+exec_child(const struct rd_child *ch, char **env, int errfd)
+{
 	sigset_t none;
 	int err;
 	int s;
@@ -125,26 +198,8 @@ exec_child(struct rd *rd, const struct rd_child *ch, int errfd)
 		signal(s, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	setenv("ROOST_SYSTEM", rd->rd_system, 1);
-	if (ch->ch_name[0] != '\0')
-		setenv("ROOST_ACTOR", ch->ch_name, 1);
-	else
-		unsetenv("ROOST_ACTOR");
-	setenv("ROOST_SUPERVISED", "1", 1);
-	if (ch->ch_aid.id != 0) {
-		snprintf(buf, sizeof(buf), "%016llx",
-		         (unsigned long long)ch->ch_aid.id);
-		setenv("ROOST_REATTACH", buf, 1);
-	} else {
-		unsetenv("ROOST_REATTACH");
-	}
-	if (ch->ch_spec.sp_mbox_bytes != 0) {
-		snprintf(buf, sizeof(buf), "%u", ch->ch_spec.sp_mbox_bytes);
-		setenv("ROOST_MBOX_BYTES", buf, 1);
-	} else {
-		unsetenv("ROOST_MBOX_BYTES");
-	}
-	execv(ch->ch_spec.sp_program, ch->ch_spec.sp_argv);
+	rd_limits_restore();
+	execve(ch->ch_spec.sp_program, ch->ch_spec.sp_argv, env);
 	err = errno;
 	(void)!write(errfd, &err, sizeof(err));
 	_exit(127);
@@ -155,6 +210,7 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 {
 	sigset_t all;
 	sigset_t old;
+	char **volatile env; /* read again after vfork() */
 	pid_t pid;
 	int fds[2];
 	int err = 0;
@@ -170,21 +226,27 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 	/* A new life: whatever ended the last one does not carry over. */
 	ch->ch_kill = false;
 	ch->ch_stopping = false;
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	env = child_env(rd, ch);
+	if (env == NULL)
+		return -ENOMEM;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		free(env);
 		return -errno;
+	}
 	/* No handler of ours may run in the child before exec. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	ch->ch_t0 = roost__plat_now_ns();
-	pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		exec_child(rd, ch, fds[1]);
-	}
+	/* vfork: no copy of our page tables, which grow with the actors
+	 * (a fork's cost grows with them); we resume once it exec'd. */
+	pid = vfork();
+	if (pid == 0)
+		exec_child(ch, env, fds[1]);
+	err = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(env);
 	close(fds[1]);
 	if (pid < 0) {
-		err = errno;
 		close(fds[0]);
 		return -err;
 	}
@@ -202,6 +264,10 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 		ch->ch_exec_fd = fds[0];
 		ch->ch_state = CH_STARTING;
 		ch->ch_attach_deadline = ch->ch_t0 + ATTACH_WAIT_NS;
+		if (!ch->ch_listed) {
+			ch->ch_listed = true;
+			rd->rd_starting[rd->rd_nstarting++] = ch;
+		}
 	} else {
 		/* A restart: an exec that fails now exits 127, which the
 		 * policy and the intensity judge like any exit. */
@@ -218,12 +284,9 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 bool
 rd_children_starting(const struct rd *rd)
 {
-	int i;
-
-	for (i = 0; i < rd->rd_nkids; i++)
-		if (rd->rd_kids[i].ch_state == CH_STARTING)
-			return true;
-	return false;
+	/* Listed by each spawn, kept by each poll while starting: never
+	 * empty while one is starting (a stale entry costs one poll). */
+	return rd->rd_nstarting > 0;
 }
 
 static void system_fails(struct rd *rd, const char *why);
@@ -288,18 +351,78 @@ slot_of_pid(struct rd *rd, pid_t pid, struct roost__slot_view *sv)
 	return i;
 }
 
+static int
+by_pid(const void *a, const void *b)
+{
+	pid_t x = (*(struct rd_child *const *)a)->ch_pid;
+	pid_t y = (*(struct rd_child *const *)b)->ch_pid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* 'ch' published its mailbox in slot 'i' ('sv'). */
+static void
+attached(struct rd *rd, struct rd_child *ch, uint32_t i,
+         const struct roost__slot_view *sv, uint64_t now)
+{
+	ch->ch_aid = roost__aid_make(i, sv->sv_gen);
+	ch->ch_state = CH_RUNNING;
+	/* Spawn-to-ready: fork until its mailbox is published. */
+	rd_log(RD_INFO, "started %s (pid %d, address %u.%u, ready in %.2f ms)",
+	       ch->ch_name[0] ? ch->ch_name : "actor", (int)ch->ch_pid, i,
+	       sv->sv_gen, (double)(now - ch->ch_t0) / 1e6);
+	rd_keep_child(rd, ch);
+	answer_spawn(rd, ch, 0);
+	rd_stats_spawn(now - ch->ch_t0);
+}
+
+/*
+ * One pass over the table for every starting child at once: the pid and
+ * state words are looked at without the slot's sequence (a hint), and
+ * only a slot whose pid is one of theirs is read whole. So a poll costs
+ * one walk of the table however many children are starting.
+ */
+static void
+find_attached(struct rd *rd, struct rd_child **set, int n, uint64_t now)
+{
+	const struct roost__slot *slots = rd->rd_sy.sy_slots;
+	struct roost__slot_view sv;
+	struct rd_child key;
+	struct rd_child *kp = &key;
+	struct rd_child **hit;
+	uint32_t i;
+
+	qsort(set, (size_t)n, sizeof(*set), by_pid);
+	for (i = 0; i < rd->rd_sy.sy_fixed.sf_nslots; i++) {
+		if (roost__load_rlx(&slots[i].sl_state) != ROOST_SLOT_ACTIVE)
+			continue;
+		key.ch_pid = roost__load_rlx(&slots[i].sl_pid);
+		hit = bsearch(&kp, set, (size_t)n, sizeof(*set), by_pid);
+		if (hit == NULL || (*hit)->ch_state != CH_STARTING ||
+		    roost__sys_slot_read(&rd->rd_sy, i, &sv) != 0 ||
+		    sv.sv_state != ROOST_SLOT_ACTIVE ||
+		    sv.sv_pid != (*hit)->ch_pid)
+			continue;
+		attached(rd, *hit, i, &sv, now);
+	}
+}
+
 void
 rd_children_poll_attach(struct rd *rd)
 {
-	struct roost__slot_view sv;
 	uint64_t now = roost__plat_now_ns();
+	struct rd_child **set = rd->rd_starting;
 	struct rd_child *ch;
-	uint32_t i;
+	int n = 0;
 	int rc;
 	int k;
 
-	for (k = 0; k < rd->rd_nkids; k++) {
-		ch = &rd->rd_kids[k];
+	/* The list holds every child that became STARTING since the last
+	 * poll (rd_child_spawn), and those that were still: keep those
+	 * that still are. */
+	for (k = 0; k < rd->rd_nstarting; k++) {
+		ch = set[k];
+		ch->ch_listed = false;
 		if (ch->ch_state != CH_STARTING)
 			continue;
 		rc = check_exec(rd, ch);
@@ -307,29 +430,29 @@ rd_children_poll_attach(struct rd *rd)
 			answer_spawn(rd, ch, -rc);
 			continue; /* its exit (127) ends it */
 		}
-		i = slot_of_pid(rd, ch->ch_pid, &sv);
-		if (i < rd->rd_sy.sy_fixed.sf_nslots) {
-			ch->ch_aid = roost__aid_make(i, sv.sv_gen);
-			ch->ch_state = CH_RUNNING;
-			/* Spawn-to-ready: fork until its mailbox is published. */
-			rd_log(RD_INFO, "started %s (pid %d, address %u.%u, "
-			       "ready in %.2f ms)", ch->ch_name[0] ? ch->ch_name
-			       : "actor", (int)ch->ch_pid, i, sv.sv_gen,
-			       (double)(now - ch->ch_t0) / 1e6);
-			rd_keep_child(rd, ch);
-			answer_spawn(rd, ch, 0);
-			rd_stats_spawn(now - ch->ch_t0);
-		} else if (now > ch->ch_attach_deadline) {
-			rd_log(RD_ERR, "%s did not attach within 5 s: killing it",
-			       ch->ch_name[0] ? ch->ch_name : "actor");
-			/* A spawn request fails for good; a config actor's
-			 * exit is judged by its policy and intensity. */
-			if (ch->ch_req_from.id != 0)
-				ch->ch_kill = true;
-			answer_spawn(rd, ch, -ETIMEDOUT);
-			rd_child_signal(ch, SIGKILL);
-			ch->ch_state = CH_RUNNING; /* its exit ends it */
+		set[n++] = ch;
+	}
+	if (n > 0)
+		find_attached(rd, set, n, now);
+	rd->rd_nstarting = 0;
+	for (k = 0; k < n; k++) {
+		ch = set[k];
+		if (ch->ch_state != CH_STARTING)
+			continue;
+		if (now <= ch->ch_attach_deadline) {
+			ch->ch_listed = true;
+			set[rd->rd_nstarting++] = ch;
+			continue;
 		}
+		rd_log(RD_ERR, "%s did not attach within 5 s: killing it",
+		       ch->ch_name[0] ? ch->ch_name : "actor");
+		/* A spawn request fails for good; a config actor's exit is
+		 * judged by its policy and intensity. */
+		if (ch->ch_req_from.id != 0)
+			ch->ch_kill = true;
+		answer_spawn(rd, ch, -ETIMEDOUT);
+		rd_child_signal(ch, SIGKILL);
+		ch->ch_state = CH_RUNNING; /* its exit ends it */
 	}
 }
 

@@ -48,8 +48,6 @@
 #define RD_INTENSITY_MAX 1000u
 #define RD_PERIOD_DEF 10u
 #define RD_PERIOD_MAX 3600u
-/* roostd itself and its dead-letter mailbox each take a slot. */
-#define RD_OWN_SLOTS 2u
 /* The gateway's two delivery contexts (gateway/gateway.c), besides its
  * own slot. */
 #define RD_GATEWAY_EXTRA_SLOTS 2u
@@ -560,7 +558,8 @@ begin_actor(struct parse *ps, const char *name)
 			return fail(ps, "actor '%s' defined twice (first at line %d)",
 			            name, cfg->rc_actors[i].ra_line);
 	if (cfg->rc_nactors == RD_MAX_ACTORS)
-		return fail(ps, "too many actors (at most %d)", RD_MAX_ACTORS);
+		return fail(ps, "too many [actor] sections (at most %d; a "
+		            "pool is one)", RD_MAX_ACTORS);
 	ps->ps_index = cfg->rc_nactors++;
 	a = &cfg->rc_actors[ps->ps_index];
 	snprintf(a->ra_name, sizeof(a->ra_name), "%s", name);
@@ -828,8 +827,8 @@ on_entry(void *user, const char *section, const char *key, const char *val)
 
 /* --- whole-file checks ----------------------------------------------- */
 
-/* Every actor has a program, and there are at most RD_MAX_ACTORS of
- * them counting pool members; '*total' is their number. Returns 1 or 0. */
+/* Every actor has a program; '*total' is their number counting pool
+ * members (finish() checks it against the table). Returns 1 or 0. */
 static int
 check_actors(struct parse *ps, uint32_t *total)
 {
@@ -843,11 +842,7 @@ check_actors(struct parse *ps, uint32_t *total)
 		if (a->ra_program == NULL)
 			return fail_at(ps, a->ra_line, "actor '%s' has no program",
 			               a->ra_name);
-		*total += a->ra_count;
-		if (*total > RD_MAX_ACTORS)
-			return fail_at(ps, a->ra_line, "actor '%s' makes %u actors "
-			               "counting pool members (at most %d)",
-			               a->ra_name, *total, RD_MAX_ACTORS);
+		*total += a->ra_count; /* < RD_MAX_ACTORS * RD_POOL_MAX */
 	}
 	return 1;
 }
@@ -975,6 +970,21 @@ finish(struct parse *ps)
 }
 
 /* --- API ------------------------------------------------------------- */
+
+bool
+rd_config_names(const struct rd_config *cfg, const char *name)
+{
+	const struct rd_actor *a;
+	int i;
+
+	for (i = 0; i < cfg->rc_nactors; i++) {
+		a = &cfg->rc_actors[i];
+		if (a->ra_count == 1 ? strcmp(a->ra_name, name) == 0
+		                     : is_pool_member(a, name))
+			return true;
+	}
+	return false;
+}
 
 void
 rd_config_defaults(struct rd_config *cfg)

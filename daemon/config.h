@@ -5,7 +5,7 @@
  * an error naming the file and line; nothing is silently ignored.
  *
  *   [system]
- *   slots = 256               ; actor table size, 1..4096
+ *   slots = 256               ; actor table size, 1..16384
  *   mailbox_bytes = 1048576   ; default user-lane ring, 4 KiB..1 GiB
  *   max_message = 65536       ; largest payload
  *   group = NAME              ; unix group granted access (mode 0660)
@@ -22,7 +22,9 @@
  *   [actor NAME]              ; one per actor
  *   program = /abs/path       ; required
  *   args = --flag value       ; split on blanks, no quoting
- *   count = 1                 ; a pool: NAME.1 .. NAME.N, 1..64
+ *   count = 1                 ; a pool: NAME.1 .. NAME.N, 1..16382
+ *                             ; (all actors, members counted, must
+ *                             ; fit the table with roostd's 2 slots)
  *   restart = permanent       ; permanent | transient | temporary
  *   daemon = false            ; true: shutdown kills it at once
  *   mailbox_bytes = 65536
@@ -49,10 +51,14 @@
 
 #include <limits.h>
 
-#define RD_MAX_ACTORS 256
+/* [actor] sections (a pool is one); their members together are bounded
+ * by the table (slots), not by this. */
+#define RD_MAX_ACTORS 1024
 #define RD_MAX_GROUPS 32
 #define RD_MAX_ARGS 32
-#define RD_POOL_MAX 64
+/* Slots roostd takes itself: its mailbox and the dead letters'. */
+#define RD_OWN_SLOTS 2u
+#define RD_POOL_MAX (ROOST_SLOTS_MAX - RD_OWN_SLOTS)
 #define RD_TIMERS_DEF 16384u
 
 enum rd_restart {
@@ -117,6 +123,8 @@ int rd_config_load(struct rd_config *cfg, const char *path);
 /* The defaults, as if from an empty file. */
 void rd_config_defaults(struct rd_config *cfg);
 void rd_config_free(struct rd_config *cfg);
+/* True if the config names an actor, or a pool member (NAME.K), 'name'. */
+bool rd_config_names(const struct rd_config *cfg, const char *name);
 
 const char *rd_strategy_name(enum rd_strategy s);
 const char *rd_restart_name(enum rd_restart r);

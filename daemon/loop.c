@@ -16,8 +16,6 @@
 
 /* Heartbeats between two audits of what roostd owns in shm (rd_audit). */
 #define AUDIT_BEATS 10
-/* Poll period for actors that have not attached yet. */
-#define ATTACH_POLL_NS (200ull * 1000u)
 
 void
 rd_heartbeat(struct roost__sys *sy)
@@ -55,8 +53,10 @@ sleep_ns(struct rd *rd, uint64_t now, uint64_t next_beat)
 		until = due;
 	if (rd_stops_next_due(rd, &due) && due < until)
 		until = due;
-	if (rd_children_starting(rd) && now + ATTACH_POLL_NS < until)
-		until = now + ATTACH_POLL_NS;
+	if (rd_status_due(&due) && due < until)
+		until = due;
+	if (rd_children_starting(rd) && now + RD_ATTACH_POLL_NS < until)
+		until = now + RD_ATTACH_POLL_NS;
 	return until > now ? (int64_t)(until - now) : 0;
 }
 

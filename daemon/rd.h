@@ -21,6 +21,7 @@
  *   status.c    the supervisor table in shm for tools
  *   timers.c    alarms (timers.h)
  *   keep.c      the keep table: what adoption needs, written through
+ *   limits.c    open files, processes and /dev/shm checked up front
  *   log.c       logging (stderr, or syslog-style lines to a file)
  *
  * roostd is single-threaded except for watch.c's thread, which only
@@ -103,6 +104,7 @@ struct rd_child {
 	bool ch_stopping;            /* roost_stop() was called on it */
 	uint64_t ch_t0;              /* fork time (spawn-to-ready) */
 	int ch_exec_fd;              /* the exec's outcome pipe, or -1 */
+	bool ch_listed;              /* in rd->rd_starting */
 	uint64_t ch_attach_deadline;
 	roost_aid_t ch_req_from;     /* a spawn request to answer, or 0 */
 	uint64_t ch_req_corr;
@@ -149,6 +151,10 @@ struct rd {
 	struct rd_child *rd_kids;
 	int rd_nkids;
 	int rd_kids_cap;
+	/* The children that may be CH_STARTING (rd_children_poll_attach
+	 * keeps it to those that are), each once (ch_listed). */
+	struct rd_child **rd_starting; /* rd_kids_cap entries */
+	int rd_nstarting;
 	struct rd_level rd_levels[RD_MAX_GROUPS + 1];
 	uint64_t rd_next_seq;
 	struct rd_timers *rd_timers;
@@ -172,6 +178,9 @@ struct rd {
 static_assert(RD_HEARTBEAT_NS * 4 <= ROOST_HEARTBEAT_STALE_NS,
               "tools must never take a live roostd for stale");
 
+/* Poll period for actors that have not attached yet. */
+#define RD_ATTACH_POLL_NS (200ull * 1000u)
+
 /* Signals, set by handlers (roostd.c) and read by the loop. */
 extern volatile sig_atomic_t rd_sig_chld;
 extern volatile sig_atomic_t rd_sig_stop;
@@ -192,6 +201,16 @@ void rd_free(struct rd *rd);
 void rd_loop(struct rd *rd);
 /* Say roostd is alive (pid and time in the system header). */
 void rd_heartbeat(struct roost__sys *sy);
+
+/* limits.c: before the config's actors start, a clear error ("why")
+ * instead of a partial start. rd_limits_check: open files (the soft
+ * limit is raised to the hard one) and processes; rd_limits_check_shm:
+ * room in /dev/shm for every mailbox, for a system being created.
+ * rd_limits_restore: in a forked child, the soft open-files limit roostd
+ * was given. */
+int rd_limits_check(const struct rd_config *cfg, char *why, size_t len);
+int rd_limits_check_shm(const struct rd_config *cfg, char *why, size_t len);
+void rd_limits_restore(void);
 
 /* audit.c: put back what roostd owns in the system segment if a stray
  * write changed it (the fixed header, its actors' and its own slots). */
@@ -315,6 +334,8 @@ int rd_adopt(struct rd *rd);
  * brought up to date once per loop turn (created on the first call);
  * exits and dead letters that the child table does not keep. */
 void rd_status_sync(struct rd *rd);
+/* When the next rd_status_sync() pass may run. */
+bool rd_status_due(uint64_t *due);
 void rd_status_close(void);
 
 void rd_status_exit(struct rd *rd, const struct rd_child *ch, int status,

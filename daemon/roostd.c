@@ -186,15 +186,25 @@ run(const struct roostd_args *args, struct rd_config *cfg)
 	static struct rd rd;
 	const char *system = args->ar_system;
 	char lockname[ROOST_SHM_NAME_MAX + 8];
+	char why[256];
 	int lockfd;
 	int adopt;
 
 	rd.rd_system = system;
 	rd.rd_cfg = cfg;
+	if (rd_limits_check(cfg, why, sizeof(why)) < 0) {
+		fprintf(stderr, "roostd: %s\n", why);
+		return 1;
+	}
 	lockfd = rd_lock_take(system, lockname, sizeof(lockname));
 	if (lockfd < 0)
 		return 1;
 	adopt = rd_system_create_or_adopt(system, cfg);
+	if (adopt == 0 && rd_limits_check_shm(cfg, why, sizeof(why)) < 0) {
+		rd_log(RD_ERR, "%s", why);
+		roost_system_destroy(system);
+		adopt = -1;
+	}
 	if (adopt < 0 || roost__sys_open(&rd.rd_sy, system) < 0) {
 		if (adopt >= 0)
 			rd_log(RD_ERR, "cannot open system '%s'", system);

@@ -113,16 +113,37 @@ open_timers(struct rd *rd, bool adopt)
 	return rc;
 }
 
-/* Start order means order of readiness: the next actor starts once this
- * one attached (or ended), so it may look its elder siblings up. */
-static void
-wait_started(struct rd *rd, const struct rd_child *ch)
+/* Children of one pool started at once, at most: each holds an exec
+ * pipe until its exec, and more would only queue for the CPUs. */
+#define START_WINDOW 32
+
+/*
+ * Start rd_kids[from, to) (one config section: an actor, or a pool's
+ * members) and wait until each attached or ended. Start order means
+ * order of readiness: the next section starts once this one is up, so
+ * it may look its elder siblings up. A pool's members start together,
+ * START_WINDOW at a time.
+ */
+static int
+start_section(struct rd *rd, int from, int to)
 {
 	uint64_t next_beat = 0;
+	struct rd_child *ch;
 	uint64_t now;
+	int next = from;
 
-	while (ch->ch_state == CH_STARTING && !rd->rd_stopping &&
-	       !rd_sig_stop) {
+	while (!rd->rd_stopping && !rd_sig_stop) {
+		for (; next < to && rd->rd_nstarting < START_WINDOW; next++) {
+			ch = &rd->rd_kids[next];
+			/* A failure during start-up may have started it
+			 * already (a one_for_all restart of its group). */
+			if (ch->ch_state != CH_DOWN || ch->ch_pid != 0)
+				continue;
+			if (rd_child_spawn(rd, ch) < 0)
+				return -1;
+		}
+		if (next == to && !rd_children_starting(rd))
+			break;
 		/* Alive while an actor is slow to attach: tools must not
 		 * call a starting system hung. */
 		now = roost__plat_now_ns();
@@ -135,20 +156,24 @@ wait_started(struct rd *rd, const struct rd_child *ch)
 			rd_children_reap(rd);
 		}
 		rd_children_poll_attach(rd);
-		if (ch->ch_state == CH_STARTING)
-			usleep(200);
+		if (rd_children_starting(rd))
+			usleep(RD_ATTACH_POLL_NS / 1000);
 	}
+	return 0;
 }
 
 /* Everything between a created (or adopted) system and the loop. */
 int
 rd_start(struct rd *rd, bool adopt)
 {
-	int k;
+	int from = 0;
+	int i;
 
 	rd->rd_kids_cap = (int)rd->rd_sy.sy_fixed.sf_nslots;
 	rd->rd_kids = calloc((size_t)rd->rd_kids_cap, sizeof(*rd->rd_kids));
-	if (rd->rd_kids == NULL || levels_init(rd) < 0)
+	rd->rd_starting = calloc((size_t)rd->rd_kids_cap,
+	                         sizeof(*rd->rd_starting));
+	if (rd->rd_kids == NULL || rd->rd_starting == NULL || levels_init(rd) < 0)
 		return -1;
 	/* The alarm table before our name: whoever finds "roostd" finds
 	 * the table too (tools read it without asking us). */
@@ -174,16 +199,13 @@ rd_start(struct rd *rd, bool adopt)
 	}
 	if (adopt)
 		return rd_adopt(rd);
-	for (k = 0; k < rd->rd_nkids && !rd->rd_stopping && !rd_sig_stop;
-	     k++) {
-		/* A failure during start-up may have started it already
-		 * (a one_for_all restart of its group). */
-		if (rd->rd_kids[k].ch_state != CH_DOWN ||
-		    rd->rd_kids[k].ch_pid != 0)
-			continue;
-		if (rd_child_spawn(rd, &rd->rd_kids[k]) < 0)
+	/* children_from_config() added each section's members in a row. */
+	for (i = 0; i < rd->rd_cfg->rc_nactors && !rd->rd_stopping &&
+	     !rd_sig_stop; i++) {
+		if (start_section(rd, from,
+		                  from + (int)rd->rd_cfg->rc_actors[i].ra_count) < 0)
 			return -1;
-		wait_started(rd, &rd->rd_kids[k]);
+		from += (int)rd->rd_cfg->rc_actors[i].ra_count;
 	}
 	return 0;
 }
@@ -196,6 +218,7 @@ rd_free(struct rd *rd)
 	for (i = 0; i < rd->rd_nkids; i++)
 		rd_spec_free(&rd->rd_kids[i].ch_spec);
 	free(rd->rd_kids);
+	free(rd->rd_starting);
 	for (i = 0; i <= RD_MAX_GROUPS; i++)
 		free(rd->rd_levels[i].lv_times);
 	free(rd->rd_mons);

@@ -7,9 +7,11 @@
  * dead letters). rd_status_sync() runs once per loop turn and rewrites
  * only the entries whose content changed (compared with a private shadow
  * copy), so it costs O(children) and touches shared memory only on a
- * change. Exit reasons and per-actor dead letters are not kept in the
- * child table; children.c hands them over (rd_status_exit,
- * rd_status_deadletter).
+ * change. With thousands of children a pass costs milliseconds: a pass
+ * then waits until nine times its own length has gone by (at most 10% of
+ * roostd's time; the loop wakes for it, rd_status_due). Exit reasons and
+ * per-actor dead letters are not kept in the child table; children.c
+ * hands them over (rd_status_exit, rd_status_deadletter).
  *
  * Only roostd's main thread calls these.
  */
@@ -43,6 +45,8 @@ static struct {
 	struct st_extra *ss_extra; /* [rd_kids_cap] */
 	int ss_nextra;
 	bool ss_failed; /* logged once; never retried */
+	uint64_t ss_next_ns; /* no pass before this (rd_status_sync) */
+	bool ss_skipped;     /* a turn came before it: one is owed */
 } st;
 
 static int
@@ -264,6 +268,7 @@ rd_status_sync(struct rd *rd)
 	static const struct roost__sup_entry none;
 	uint32_t nnext = 0;
 	uint32_t *tmp;
+	uint64_t t0;
 	uint32_t i;
 	int k;
 
@@ -278,6 +283,10 @@ rd_status_sync(struct rd *rd)
 			return;
 		}
 	}
+	t0 = roost__plat_now_ns();
+	st.ss_skipped = t0 < st.ss_next_ns;
+	if (st.ss_skipped)
+		return;
 	if (++st.ss_pass == 0)
 		st.ss_pass = 1; /* 0 marks "never" */
 	/* Live children first: a slot released by a child that is gone may
@@ -302,6 +311,17 @@ rd_status_sync(struct rd *rd)
 	if (roost__load_rlx(&st.ss_hdr->su_deadletters) != rd->rd_deadletters)
 		roost__store_rlx(&st.ss_hdr->su_deadletters,
 		                 rd->rd_deadletters);
+	st.ss_next_ns = roost__plat_now_ns();
+	st.ss_next_ns += 9 * (st.ss_next_ns - t0);
+}
+
+bool
+rd_status_due(uint64_t *due)
+{
+	if (!st.ss_skipped)
+		return false;
+	*due = st.ss_next_ns;
+	return true;
 }
 
 void

@@ -71,30 +71,6 @@ rd_lock_take(const char *system, char *name, size_t len)
 	return -1;
 }
 
-/* True if the config names an actor (a pool member: NAME.K) 'name'. */
-static bool
-config_names(const struct rd_config *cfg, const char *name)
-{
-	const struct rd_actor *a;
-	char member[ROOST_NAME_MAX + 16];
-	uint32_t k;
-	int i;
-
-	for (i = 0; i < cfg->rc_nactors; i++) {
-		a = &cfg->rc_actors[i];
-		for (k = 1; k <= a->ra_count; k++) {
-			if (a->ra_count > 1)
-				snprintf(member, sizeof(member), "%s.%u", a->ra_name,
-				         k);
-			else
-				snprintf(member, sizeof(member), "%s", a->ra_name);
-			if (strcmp(member, name) == 0)
-				return true;
-		}
-	}
-	return false;
-}
-
 /*
  * Is there something to adopt? A live process in a slot ('who'), or a
  * supervised mailbox of an actor the config names, whose mail a restart
@@ -116,7 +92,7 @@ adoptable(struct roost__sys *sy, const struct rd_config *cfg, pid_t *who)
 			return true;
 		}
 		if ((sv.sv_flags & ROOST_SLOT_F_SUPERVISED) &&
-		    sv.sv_state == ROOST_SLOT_ACTIVE && config_names(cfg, sv.sv_name))
+		    sv.sv_state == ROOST_SLOT_ACTIVE && rd_config_names(cfg, sv.sv_name))
 			kept = true;
 	}
 	return kept;

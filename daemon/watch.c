@@ -17,7 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define WATCH_MAX 4096
+#define WATCH_MAX ((int)ROOST_SLOTS_MAX) /* every actor of a full table */
 #define POLL_MS 50
 
 static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -107,7 +107,7 @@ roost_aid_eq(roost_aid_t a, roost_aid_t b)
  * programs may do so directly.
  */
 typedef struct {
-	uint32_t slots;        /* actor table size; default 256, 1..4096 */
+	uint32_t slots;        /* actor table size; default 256, 1..16384 */
 	uint32_t mbox_bytes;   /* default user-lane ring bytes per mailbox */
 	uint32_t max_msg;      /* largest payload accepted anywhere */
 	uint32_t mode;         /* permission bits of every object; default 0600;

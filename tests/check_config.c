@@ -361,7 +361,7 @@ END_TEST
 START_TEST(test_config_bad_number)
 {
 	expect_error("[system]\nslots = 12abc\n", 2,
-	             "bad value '12abc' for slots: not a whole number (1..4096)");
+	             "bad value '12abc' for slots: not a whole number (1..16384)");
 	expect_error("[system]\ntimers = 0x100\n", 2,
 	             "bad value '0x100' for timers: not a whole number");
 	expect_error("[actor a]\nprogram = /bin/true\norder = --1\n", 3,
@@ -375,7 +375,7 @@ END_TEST
 START_TEST(test_config_out_of_range)
 {
 	expect_error("[system]\nslots = 0\n", 2,
-	             "bad value '0' for slots: out of range (1..4096)");
+	             "bad value '0' for slots: out of range (1..16384)");
 	expect_error("[system]\nmailbox_bytes = 99\n", 2,
 	             "bad value '99' for mailbox_bytes: out of range (4096..");
 	expect_error("[system]\ntimers = 15\n", 2,
@@ -389,10 +389,10 @@ START_TEST(test_config_out_of_range)
 	             "bad value '1001' for intensity: out of range (0..1000)");
 	expect_error("[group g]\nperiod = 3601\n", 2,
 	             "bad value '3601' for period: out of range (1..3600)");
-	expect_error("[actor a]\nprogram = /bin/true\ncount = 65\n", 3,
-	             "bad value '65' for count: out of range (1..64)");
+	expect_error("[actor a]\nprogram = /bin/true\ncount = 0\n", 3,
+	             "bad value '0' for count: out of range (1..16382)");
 	expect_error("[actor a]\nprogram = /bin/true\ncount = -1\n", 3,
-	             "bad value '-1' for count: out of range (1..64)");
+	             "bad value '-1' for count: out of range (1..16382)");
 	expect_error("[actor a]\nprogram = /bin/true\norder = 2147483648\n", 3,
 	             "bad value '2147483648' for order: out of range");
 	expect_error("[actor a]\nprogram = /bin/true\n"
@@ -588,14 +588,16 @@ START_TEST(test_config_too_many_actors)
 	size_t n;
 	int i;
 
-	/* 4 pools of 64 are RD_MAX_ACTORS; one more actor is too many. */
-	n = (size_t)snprintf(body, sizeof(body), "[system]\nslots = 4096\n");
-	for (i = 0; i < 5; i++)
-		n += (size_t)snprintf(body + n, sizeof(body) - n,
-		                      "[actor p%d]\nprogram = /bin/true\n"
-		                      "count = %d\n", i, i < 4 ? 64 : 1);
-	expect_error(body, 15, "actor 'p4' makes 257 actors counting pool "
-	             "members (at most 256)");
+	/* A pool as large as the table allows, at its largest table; one
+	 * member more is too many, past the table it is out of range. */
+	expect_ok("[system]\nslots = 16384\n[actor p]\nprogram = /bin/true\n"
+	          "count = 16382\n");
+	expect_error("[system]\nslots = 16384\n[actor p]\nprogram = /bin/true\n"
+	             "count = 16382\n[actor q]\nprogram = /bin/true\n", 2,
+	             "16383 actors (counting pool members) do not fit in "
+	             "slots = 16384");
+	expect_error("[actor p]\nprogram = /bin/true\ncount = 16383\n", 3,
+	             "bad value '16383' for count: out of range (1..16382)");
 	/* RD_MAX_ACTORS + 1 sections. */
 	n = (size_t)snprintf(body, sizeof(body), "[system]\nslots = 4096\n");
 	for (i = 0; i <= RD_MAX_ACTORS; i++)
@@ -603,7 +605,7 @@ START_TEST(test_config_too_many_actors)
 		                      "[actor a%d]\nprogram = /bin/true\n", i);
 	ck_assert_uint_lt(n, sizeof(body) - 1);
 	expect_error(body, 2 + 2 * RD_MAX_ACTORS + 2,
-	             "too many actors (at most 256)");
+	             "too many [actor] sections (at most 1024; a pool is one)");
 	/* RD_MAX_GROUPS + 1 groups. */
 	n = 0;
 	for (i = 0; i <= RD_MAX_GROUPS; i++)

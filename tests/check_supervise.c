@@ -377,9 +377,9 @@ START_TEST(test_pool_and_shutdown_request)
 	/* The config's mailbox size reached the actor (ROOST_MBOX_BYTES). */
 	ck_assert_int_eq(roost_mbox_stats(ctx, tu_whereis_wait(ctx, "w.2", 10),
 	                                  &st), 0);
-	/* 2 MiB shared, four private lanes of 512 KiB, the system lane. */
-	ck_assert_uint_ge(st.capacity, 2 * 2097152);
-	ck_assert_uint_lt(st.capacity, 2 * 2097152 + 1048576);
+	/* 2 MiB shared, one private lane of 512 KiB (the default), the
+	 * system lane (32 KiB). */
+	ck_assert_uint_eq(st.capacity, 2097152 + 524288 + 32768);
 	tu_whereis_wait(ctx, "d", TU_PATIENCE_MS);
 	ck_assert_int_eq(roost_monitor(ctx, tu_whereis_wait(ctx, "w.1", 10),
 	                               &ref), 0);

@@ -72,29 +72,32 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Rates of 'cur' against 'prev', 'dt_ns' apart (same address only). */
+/* Rates of 'cur' against 'prev', 'dt_ns' apart (same address only).
+ * Both are in slot order (roost_view_actors): one merged walk. */
 static void
 table_rates(struct table *cur, const struct table *prev, uint64_t dt_ns)
 {
 	size_t i;
-	size_t j;
+	size_t j = 0;
 
 	for (i = 0; i < cur->t_n && dt_ns > 0; i++) {
 		const roost_actor_info_t *a = &cur->t_rows[i].r_a;
+		const roost_actor_info_t *b;
 
-		for (j = 0; j < prev->t_n; j++) {
-			const roost_actor_info_t *b = &prev->t_rows[j].r_a;
-
-			if (b->aid.id != a->aid.id || a->mbox_err != 0 ||
-			    b->mbox_err != 0 ||
-			    a->mbox.enqueued < b->mbox.enqueued)
-				continue;
-			cur->t_rows[i].r_rate =
-			    (double)(a->mbox.enqueued - b->mbox.enqueued) *
-			    1e9 / (double)dt_ns;
-			cur->t_rows[i].r_has_rate = true;
+		while (j < prev->t_n &&
+		       roost_aid_slot(prev->t_rows[j].r_a.aid) <
+		       roost_aid_slot(a->aid))
+			j++;
+		if (j == prev->t_n)
 			break;
-		}
+		b = &prev->t_rows[j].r_a;
+		if (b->aid.id != a->aid.id || a->mbox_err != 0 ||
+		    b->mbox_err != 0 || a->mbox.enqueued < b->mbox.enqueued)
+			continue;
+		cur->t_rows[i].r_rate = (double)(a->mbox.enqueued -
+		                                 b->mbox.enqueued) *
+		                        1e9 / (double)dt_ns;
+		cur->t_rows[i].r_has_rate = true;
 	}
 }
 

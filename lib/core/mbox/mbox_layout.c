@@ -8,12 +8,17 @@
 uint32_t
 roost__mbox_sys_lane_size(uint32_t max_msg)
 {
-	/* Stop requests, notices and replies: room for two of the largest
-	 * messages, at least ROOST_SYS_RING_DEF. */
-	uint64_t want = 2 * ((uint64_t)max_msg + ROOST_REC_HDR);
+	/* What the lane carries: replies (up to max_msg), notices (DOWN,
+	 * EXIT: under 256 bytes), stops (empty) and alarms sent on it. It
+	 * must always take one of the largest (a record of at most half the
+	 * ring fits wherever the tail stands, lane_max_payload), so it holds
+	 * two of them at least, and the smallest ring (4 KiB) holds many
+	 * notices. When it is full, a reply waits for room a bounded time
+	 * (call.c), a notice or an alarm is lost and logged by roostd, a
+	 * stop is lost but its user lane is shut all the same and SIGTERM
+	 * follows at its deadline (stops.c): docs/shm-format.md, "Sizes". */
+	uint64_t want = 2 * ((uint64_t)max_msg + ROOST_REC_HDR + ROOST_RING_SLACK);
 
-	if (want < ROOST_SYS_RING_DEF)
-		want = ROOST_SYS_RING_DEF;
 	return roost__mbox_ring_size(want);
 }
 

@@ -516,7 +516,7 @@ roost_ctx_close(roost_ctx_t *ctx)
 		}
 		roost__sys_unlock(sy);
 	}
-	for (i = 0; i < sy->sy_fixed.sf_nslots; i++)
+	for (i = 0; i < ctx->cx_peers_end; i++)
 		roost__ctx_peer_drop(ctx, i);
 	roost__free(ctx->cx_peers);
 	roost__free(ctx->cx_reply_buf);

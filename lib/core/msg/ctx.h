@@ -38,6 +38,8 @@ struct roost_ctx {
 	uint32_t cx_gen;
 	roost_aid_t cx_self;
 	struct roost__peer *cx_peers; /* [sf_nslots], lazily mapped */
+	uint32_t cx_peers_end;        /* none mapped at or above this slot:
+	                                 a close looks below it only */
 	uint64_t cx_corr;             /* last correlation id of a call */
 	uint64_t cx_corr_seed;        /* the first one of this context */
 	uint64_t cx_late_replies;     /* replies that came after their call */

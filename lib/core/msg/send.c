@@ -11,11 +11,14 @@ roost__ctx_peer_drop(roost_ctx_t *ctx, uint32_t slot)
 {
 	struct roost__peer *pe = &ctx->cx_peers[slot];
 
+	/* Written only when mapped: the table is calloc'd for the whole
+	 * actor table, and a write to an untouched page would fault it in
+	 * (a close drops every slot below cx_peers_end). */
 	if (pe->pe_gen != 0) {
 		roost__mbox_unclaim(&pe->pe_mb);
 		roost__mbox_detach(&pe->pe_mb);
+		pe->pe_gen = 0;
 	}
-	pe->pe_gen = 0;
 }
 
 int
@@ -62,6 +65,8 @@ roost__ctx_peer(roost_ctx_t *ctx, roost_aid_t to, struct roost__mbox **out)
 	if (rc < 0)
 		return rc;
 	pe->pe_gen = gen;
+	if (slot >= ctx->cx_peers_end)
+		ctx->cx_peers_end = slot + 1;
 	*out = &pe->pe_mb;
 	return 0;
 }

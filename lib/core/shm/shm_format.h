@@ -134,14 +134,17 @@
 #define ROOST_SYS_HDR_SIZE 4096u
 #define ROOST_MBOX_HDR_SIZE 1024u
 #define ROOST_NKINDS      256u
-#define ROOST_SLOTS_MAX   4096u /* < 65536: bits 16-31 of an address name
-                                  its node (include/roost.h) */
+#define ROOST_SLOTS_MAX   16384u /* < 65536: bits 16-31 of an address
+                                   name its node (include/roost.h) */
 #define ROOST_SLOTS_DEF   256u
 #define ROOST_RING_MIN    4096u
 #define ROOST_RING_MAX    (1u << 30)
-#define ROOST_RING_DEF    (1u << 20)
-#define ROOST_SYS_RING_DEF (64u << 10)
-#define ROOST_MAX_MSG_DEF (64u << 10)
+/* The defaults keep an idle mailbox within 128 KiB of /dev/shm, all of
+ * it reserved up front (docs/shm-format.md, "Sizes"): header 1 KiB,
+ * system lane 32 KiB (two 8 KiB replies), user lane 64 KiB, one private
+ * lane of 16 KiB: 113 KiB. */
+#define ROOST_RING_DEF    (64u << 10)
+#define ROOST_MAX_MSG_DEF (8u << 10)
 /* Largest payload a system may allow: the system lane must hold two of
  * them within ROOST_RING_MAX (see sys_lane_size in ctx.c). */
 #define ROOST_MAX_MSG_MAX (ROOST_RING_MAX / 4)
@@ -302,7 +305,7 @@ static_assert(sizeof(roost__mbox_lockline) == ROOST_CACHE_LINE,
 #define ROOST_NSHARED    2 /* lanes written under mh_lock */
 #define ROOST_LANE_PRIV0 2 /* the first private user lane (tag-private) */
 #define ROOST_NPRIV_MAX  4
-#define ROOST_NPRIV_DEF  4
+#define ROOST_NPRIV_DEF  1 /* see ROOST_RING_DEF */
 #define ROOST_NLANES     (ROOST_NSHARED + ROOST_NPRIV_MAX)
 
 struct roost__mbox_fixed {

@@ -128,7 +128,7 @@ fill_actor(roost_view_t *v, const struct vw_sup *sm, uint32_t slot,
 		roost__mbox_stats(mb, &a->mbox);
 		a->mbox_state = roost__view_mbox_state(mb);
 	}
-	alive = roost__plat_proc_alive(sv->sv_pid, sv->sv_pid_start);
+	alive = roost__view_alive(v, slot, sv->sv_pid, sv->sv_pid_start);
 	if (sv->sv_state == ROOST_SLOT_RESERVED)
 		a->state = ROOST_ACTOR_STARTING;
 	else if (alive && a->mbox_err == 0 &&

@@ -9,6 +9,9 @@
 
 /* Opening a system that is being created: tries, 2 ms apart. */
 #define OPEN_EAGAIN_TRIES 50
+/* A process found alive is looked up again (/proc) after this: one
+ * listing reads /proc once per actor, not once per pass. */
+#define ALIVE_TTL_NS (1000ull * 1000000u)
 
 const char *
 roost_version(void)
@@ -100,7 +103,28 @@ void
 roost__view_peer_unmap(struct vw_peer *p)
 {
 	roost__plat_seg_unmap(&p->pr_mb.mb_seg);
-	memset(p, 0, sizeof(*p));
+	memset(&p->pr_mb, 0, sizeof(p->pr_mb));
+	p->pr_gen = 0;
+}
+
+/* A pid and start time name one process: one found dead stays dead, one
+ * found alive is looked up again after ALIVE_TTL_NS. */
+bool
+roost__view_alive(roost_view_t *v, uint32_t slot, int32_t pid,
+                  uint64_t start)
+{
+	struct vw_peer *p = &v->vw_peers[slot];
+	uint64_t now = roost__plat_now_ns();
+
+	if (p->pr_looked_ns != 0 && p->pr_pid == pid &&
+	    p->pr_pid_start == start &&
+	    (!p->pr_alive || now - p->pr_looked_ns < ALIVE_TTL_NS))
+		return p->pr_alive;
+	p->pr_pid = pid;
+	p->pr_pid_start = start;
+	p->pr_looked_ns = now;
+	p->pr_alive = roost__plat_proc_alive(pid, start);
+	return p->pr_alive;
 }
 
 void
@@ -161,7 +185,7 @@ roost_view_info(roost_view_t *v, roost_sysinfo_t *out)
 		    sv.sv_state == ROOST_SLOT_FREE)
 			continue;
 		out->actors++;
-		if (!roost__plat_proc_alive(sv.sv_pid, sv.sv_pid_start))
+		if (!roost__view_alive(v, i, sv.sv_pid, sv.sv_pid_start))
 			continue;
 		out->live_actors++;
 		if (strcmp(sv.sv_name, "roostd") == 0)

@@ -36,10 +36,15 @@
 
 #include "core/msg/msg.h"
 
-/* A cached mapping of one mailbox header (for counters only). */
+/* A cached mapping of one mailbox header (for counters only), and the
+ * last look at its slot holder's process. */
 struct vw_peer {
 	struct roost__mbox pr_mb; /* only mb_hdr, mb_cap, mb_seg valid */
 	uint32_t pr_gen;          /* 0: not mapped */
+	int32_t pr_pid;           /* the process last looked up ... */
+	uint64_t pr_pid_start;
+	uint64_t pr_looked_ns;    /* ... when (0: never) ... */
+	bool pr_alive;            /* ... and what was found */
 };
 
 struct roost_view {
@@ -73,8 +78,13 @@ uint32_t roost__view_mbox_state(const struct roost__mbox *mb);
 /* The slot of a local address at its generation (actors.c). */
 int roost__view_slot_of(roost_view_t *v, roost_aid_t aid,
                         struct roost__slot_view *sv);
-/* Unmap a cached mailbox header (view.c). */
+/* Unmap a cached mailbox header; the last look at the process stays
+ * (view.c). */
 void roost__view_peer_unmap(struct vw_peer *p);
+/* Is the holder of 'slot' (pid, start) alive? Looked up in /proc at most
+ * once a second per process (view.c). */
+bool roost__view_alive(roost_view_t *v, uint32_t slot, int32_t pid,
+                       uint64_t start);
 /* Grow 'p' (holding 'used' bytes of 'cap') to hold 'need' more (queue.c). */
 int roost__view_grow(void **p, size_t *cap, size_t used, size_t need,
                      size_t unit);

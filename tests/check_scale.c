@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_scale.c - roostd with thousands of actors, and the limits it
+ * checks before a start. Not timed (roost_scale10k measures): every
+ * wait is for a state, bounded by WAIT_MS only so that a broken roostd
+ * fails the test instead of hanging it.
+ *
+ *  - pool_2000: a pool of 2,000 echo actors all attach, roostctl ls
+ *    lists each of them running, and the ordered shutdown stops them
+ *    all and leaves nothing in /dev/shm.
+ *  - open_files: with an open-files limit too low for the config's
+ *    actors, roostd refuses to start (exit 1, the limit named) and
+ *    starts none of them.
+ */
+#include "roostd_util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WAIT_MS 120000
+#define POOL 2000
+
+/* roostctl --system rsys ls, its output in 'buf'. Returns its status. */
+static int
+roostctl_ls(char *buf, size_t len)
+{
+	int p[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(p[1], STDOUT_FILENO);
+		close(p[0]);
+		execl(ROOSTCTL_BIN, ROOSTCTL_BIN, "--system", rsys, "ls",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	ru_slurp(p[0], buf, len);
+	return tu_wait(pid, WAIT_MS);
+}
+
+/* How many of w.1 .. w.POOL the listing shows running, each once. */
+static int
+running_members(char *list)
+{
+	static bool seen[POOL + 1];
+	char *save = NULL;
+	char *line;
+	char state[32];
+	int k;
+	int n = 0;
+
+	memset(seen, 0, sizeof(seen));
+	for (line = strtok_r(list, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "w.%d %*s %*d %31s", &k, state) != 2 || k < 1 ||
+		    k > POOL || strcmp(state, "running") != 0 || seen[k])
+			continue;
+		seen[k] = true;
+		n++;
+	}
+	return n;
+}
+
+START_TEST(test_scale_pool_2000)
+{
+	static char list[POOL * 160 + 4096];
+	char up[128];
+	roost_ctx_t *ctx;
+	pid_t rd;
+	int i;
+
+	ru_setup_names();
+	ru_write_config("[system]\nslots = 2100\n"
+	                "[actor w]\nprogram = %s\ncount = 2000\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	/* roostd says it is up once every member attached. */
+	snprintf(up, sizeof(up), "system '%s' up, %d actor(s)", rsys, POOL);
+	for (i = 0; i < WAIT_MS / 10 && !ru_log_has(up); i++)
+		usleep(10000);
+	ck_assert_msg(ru_log_has(up), "no '%s' in roostd's log", up);
+	ck_assert_int_eq(roostctl_ls(list, sizeof(list)), 0);
+	ck_assert_int_eq(running_members(list), POOL);
+	/* One of them answers. */
+	ck_assert_int_eq(ru_echo_pid(ctx, tu_whereis_wait(ctx, "w.2000", 10))
+	                 > 0, 1);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd); /* exit 0, nothing left in /dev/shm */
+}
+END_TEST
+
+START_TEST(test_scale_open_files)
+{
+	struct rlimit rl = {128, 128};
+	char err[1024];
+
+	ru_setup_names();
+	ru_write_config("[system]\nslots = 300\n"
+	                "[actor w]\nprogram = %s\ncount = 200\n");
+	/* This test's own process: roostd inherits the limit, soft and
+	 * hard, so it cannot raise it. */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_int_eq(ru_run_roostd(err, sizeof(err)), 1);
+	ck_assert_msg(strstr(err, "200 actors need 456 open files") != NULL &&
+	              strstr(err, "the limit is 128") != NULL,
+	              "roostd said: %s", err);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	ru_cleanup();
+}
+END_TEST
+
+static Suite *
+scale_suite(void)
+{
+	Suite *s = suite_create("scale");
+
+	suite_add_tcase(s, tu_tcase("pool_2000", test_scale_pool_2000, 300));
+	suite_add_tcase(s, tu_tcase("open_files", test_scale_open_files, 60));
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(scale_suite());
+}
