@@ -147,7 +147,8 @@ start_two(const char *config, roost_ctx_t **ctx, roost_aid_t *aid,
 }
 
 /* A monitor and a link made with the old roostd: the new one sends the
- * DOWN and the EXIT when their targets die after the takeover. */
+ * DOWN and the EXIT when their targets die after the takeover. A table
+ * of 4,096 slots (the config's most), sized from it. */
 START_TEST(test_watches_survive)
 {
 	roost_ctx_t *ctx;
@@ -157,7 +158,8 @@ START_TEST(test_watches_survive)
 	int32_t pid[2];
 	pid_t rd;
 
-	rd = start_two("[actor x]\nprogram = %s\n[actor y]\nprogram = %s\n",
+	rd = start_two("[system]\nslots = 4096\n"
+	               "[actor x]\nprogram = %s\n[actor y]\nprogram = %s\n",
 	               &ctx, aid, pid);
 	ck_assert_int_eq(roost_monitor(ctx, aid[0], &ref), 0);
 	ck_assert_int_eq(roost_link(ctx, aid[1]), 0);
