@@ -39,8 +39,9 @@ static struct {
 
 /* --- writing (tag-keep-seq) ---------------------------------------------- */
 
-/* Write 'len' bytes of 'rec' (of 'whole' bytes) to a record whose
- * sequence word and checksum are 'seq' and 'sum'. */
+/* Write the 'whole' bytes of 'rec' to 'dst', the fields of a record
+ * whose sequence word and checksum are 'seq' and 'sum'; the checksum
+ * covers the first 'covered' bytes (0: a free record, whose sum is 0). */
 static void
 rec_write(roost__atomic_u32 *seq, uint32_t *sum, void *dst, const void *rec,
           size_t whole, size_t covered)
