@@ -94,7 +94,7 @@ resume_stop(struct rd *rd, struct rd_child *ch, unsigned kept_stop)
 	if (kept_stop == ROOST_KEEP_STOP_RESTART) {
 		rd_log(RD_INFO, "%s was stopping for a restart: its stop goes "
 		       "on", name_of(ch));
-		rd_stop_begin(rd, ch, RD_STOP_FOR_RESTART);
+		rd_stop_resume_restart(rd, ch);
 	} else if (rd_child_lane_shut(rd, ch)) {
 		rd_log(RD_INFO, "%s was stopping: its stop goes on",
 		       name_of(ch));

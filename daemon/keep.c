@@ -38,8 +38,9 @@ static struct {
 
 /* --- writing (tag-keep-seq) ---------------------------------------------- */
 
-/* Write 'len' bytes of 'rec' (of 'whole' bytes) to a record whose
- * sequence word and checksum are 'seq' and 'sum'. */
+/* Write the 'whole' bytes of 'rec' to 'dst', the fields of a record
+ * whose sequence word and checksum are 'seq' and 'sum'; the checksum
+ * covers the first 'covered' bytes (0: a free record, whose sum is 0). */
 static void
 rec_write(roost__atomic_u32 *seq, uint32_t *sum, void *dst, const void *rec,
           size_t whole, size_t covered)
@@ -279,62 +280,88 @@ keep_map_old(struct rd *rd, const char *name)
 	return 0;
 }
 
-/* Judge every record of an adopted table: the dropped ones are logged
- * and cleared, a whole record of a writer killed before its even store
- * is made even. */
+/* Dropped records named in the log, per kind; the rest are counted. */
+#define AUDIT_LOG_MAX 8
+
+/* What the audit of one kind of record needs. */
+struct audit {
+	const char *au_what;     /* "the record of slot", ... */
+	const char *au_lost;     /* what dropping it costs */
+	uint32_t au_dropped;
+};
+
+/*
+ * The verdict 'v' (a judge's) of record 'i': a dropped record is logged
+ * and cleared; a whole one whose writer died before its even store is
+ * made even.
+ */
 static void
-keep_audit(struct rd *rd)
+audit_one(struct audit *au, uint32_t i, int v, const struct roost__keep_copy *c,
+          const char *why, roost__atomic_u32 *seq, uint32_t *sum, void *rec,
+          size_t size)
 {
-	static const struct roost__keep_actor_rec za;
-	static const struct roost__keep_level_rec zl;
-	static const struct roost__keep_watch_rec zw;
+	static const struct roost__keep_level_rec zero; /* the largest */
+
+	if (v < 0) {
+		if (au->au_dropped++ < AUDIT_LOG_MAX)
+			rd_log(RD_ERR, "keep table: %s %u is dropped (%s): %s",
+			       au->au_what, i, why, au->au_lost);
+		rec_write(seq, sum, rec, &zero, size, 0);
+	} else if (c->kc_torn) {
+		roost__store_rel(seq, roost__load_rlx(seq) + 1u);
+	}
+}
+
+static void
+audit_end(const struct audit *au)
+{
+	if (au->au_dropped > AUDIT_LOG_MAX)
+		rd_log(RD_ERR, "keep table: %u more like it (%u in all)",
+		       au->au_dropped - AUDIT_LOG_MAX, au->au_dropped);
+}
+
+/* Judge every record of an adopted table (audit_one). */
+static void
+keep_audit(void)
+{
 	static struct roost__keep_copy c; /* 8 KiB */
+	struct audit aa = {"the record of slot", "its restart count, flags "
+	                   "and spec are lost", 0};
+	struct audit al = {"the restart window of level", "it starts empty",
+	                   0};
+	struct audit aw = {"watch record", "a monitor or link is lost", 0};
+	struct roost__keep_actor *ka;
+	struct roost__keep_level *kl;
+	struct roost__keep_watch *kw;
 	uint64_t now = roost__plat_now_ns();
 	const char *why = "";
 	uint32_t i;
 	int v;
 
-	(void)rd;
 	for (i = 0; i < kp.kp_f.kf_nslots; i++) {
-		roost__keep_actor_copy(&kp.kp_actors[i], &c);
+		ka = &kp.kp_actors[i];
+		roost__keep_actor_copy(ka, &c);
 		v = roost__keep_actor_judge(&c, &why);
-		if (v < 0) {
-			rd_log(RD_ERR, "keep table: the record of slot %u is "
-			       "dropped (%s): its restart count, flags and spec "
-			       "are lost", i, why);
-			rec_write(&kp.kp_actors[i].ka_seq, &kp.kp_actors[i].ka_sum,
-			          &kp.kp_actors[i].ka_rec, &za, sizeof(za), 0);
-		} else if (c.kc_torn) {
-			roost__store_rel(&kp.kp_actors[i].ka_seq,
-			                 roost__load_rlx(&kp.kp_actors[i].ka_seq) + 1);
-		}
+		audit_one(&aa, i, v, &c, why, &ka->ka_seq, &ka->ka_sum,
+		          &ka->ka_rec, sizeof(ka->ka_rec));
 	}
 	for (i = 0; i < kp.kp_f.kf_nlevels; i++) {
-		roost__keep_level_copy(&kp.kp_levels[i], &c);
+		kl = &kp.kp_levels[i];
+		roost__keep_level_copy(kl, &c);
 		v = roost__keep_level_judge(&c, now, &why);
-		if (v < 0) {
-			rd_log(RD_ERR, "keep table: the restart window of level %u "
-			       "is dropped (%s): it starts empty", i, why);
-			rec_write(&kp.kp_levels[i].kl_seq, &kp.kp_levels[i].kl_sum,
-			          &kp.kp_levels[i].kl_rec, &zl, sizeof(zl), 0);
-		} else if (c.kc_torn) {
-			roost__store_rel(&kp.kp_levels[i].kl_seq,
-			                 roost__load_rlx(&kp.kp_levels[i].kl_seq) + 1);
-		}
+		audit_one(&al, i, v, &c, why, &kl->kl_seq, &kl->kl_sum,
+		          &kl->kl_rec, sizeof(kl->kl_rec));
 	}
 	for (i = 0; i < kp.kp_f.kf_nwatches; i++) {
-		roost__keep_watch_copy(&kp.kp_watches[i], &c);
+		kw = &kp.kp_watches[i];
+		roost__keep_watch_copy(kw, &c);
 		v = roost__keep_watch_judge(&c, kp.kp_f.kf_nslots, &why);
-		if (v < 0) {
-			rd_log(RD_ERR, "keep table: watch record %u is dropped "
-			       "(%s): a monitor or link is lost", i, why);
-			rec_write(&kp.kp_watches[i].kw_seq, &kp.kp_watches[i].kw_sum,
-			          &kp.kp_watches[i].kw_rec, &zw, sizeof(zw), 0);
-		} else if (c.kc_torn) {
-			roost__store_rel(&kp.kp_watches[i].kw_seq,
-			                 roost__load_rlx(&kp.kp_watches[i].kw_seq) + 1);
-		}
+		audit_one(&aw, i, v, &c, why, &kw->kw_seq, &kw->kw_sum,
+		          &kw->kw_rec, sizeof(kw->kw_rec));
 	}
+	audit_end(&aa);
+	audit_end(&al);
+	audit_end(&aw);
 }
 
 int
@@ -374,7 +401,7 @@ rd_keep_open(struct rd *rd, bool adopt)
 	if (kp.kp_free == NULL)
 		return -ENOMEM;
 	if (adopt)
-		keep_audit(rd);
+		keep_audit();
 	/* Free records, the lowest on top of the stack. */
 	for (i = kp.kp_f.kf_nwatches; i-- > 0;)
 		if (kp.kp_watches[i].kw_rec.kw_a == 0)

@@ -251,6 +251,9 @@ void rd_stop_begin(struct rd *rd, struct rd_child *ch, enum rd_stop_for why);
  * actor's timeouts (SIGTERM, then SIGKILL) unless a stop of ours is
  * under way already; its exit is judged like any exit. */
 void rd_stop_follow(struct rd *rd, struct rd_child *ch);
+/* A strategy restart's stop that the roostd before an adoption began
+ * (SIGTERM sent): it goes on with SIGKILL at the actor's timeout. */
+void rd_stop_resume_restart(struct rd *rd, struct rd_child *ch);
 /* Escalate every stop whose deadline passed. */
 void rd_stops_tick(struct rd *rd, uint64_t now);
 /* When the next stop's deadline comes (possibly a little early), if any

@@ -61,28 +61,80 @@ sup_name(char *buf, size_t len, const char *system)
 	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
 
-/* The dead-letter count a previous roostd left (adoption), or 0. */
-static uint64_t
-old_deadletters(const char *name, size_t size, uint32_t n)
+/* Map the table a dead roostd left, if its header holds: 'seg', 0. */
+static int
+old_open(const char *name, size_t size, uint32_t n, struct roost__seg *seg)
 {
-	struct roost__seg seg;
 	struct roost__sup_hdr *h;
 	struct roost__sup_fixed f;
-	uint64_t dl = 0;
 
-	if (roost__plat_seg_open(name, ROOST_SUP_HDR_SIZE, size, &seg) < 0)
-		return 0;
-	h = seg.sg_base;
+	if (roost__plat_seg_open(name, ROOST_SUP_HDR_SIZE, size, seg) < 0)
+		return -ENOENT;
+	h = seg->sg_base;
 	/* Pairs with the release in status_open() of that roostd. */
 	if (roost__load_acq(&h->su_state) == ROOST_SEG_READY) {
 		memcpy(&f, &h->su_fixed, sizeof(f));
 		if (f.uf_magic == ROOST_SUP_MAGIC &&
 		    f.uf_version == ROOST_SUP_VERSION && f.uf_nentries == n &&
-		    f.uf_map_size == size && seg.sg_len == size)
-			dl = roost__load_rlx(&h->su_deadletters);
+		    f.uf_map_size == size && seg->sg_len == size)
+			return 0;
 	}
-	roost__plat_seg_unmap(&seg);
-	return dl;
+	roost__plat_seg_unmap(seg);
+	return ROOST_ECORRUPT;
+}
+
+static bool
+reason_known(const char *text)
+{
+#define REASON_IS(name, num, t) if (strcmp(text, t) == 0) return true;
+	ROOST_EXIT_REASONS(REASON_IS)
+#undef REASON_IS
+	return false;
+}
+
+static struct st_extra *extra_of(struct rd *rd, const struct rd_child *ch);
+
+/*
+ * What the dead roostd's table said (adoption): its dead-letter count,
+ * and per actor we took over at the same generation the last exit and
+ * dead letters, so tools show what they showed. An entry it died
+ * writing (odd se_seq) or that fails a check is passed over.
+ */
+static void
+old_take(struct rd *rd, const struct roost__seg *seg, uint32_t n)
+{
+	const struct roost__sup_hdr *h = seg->sg_base;
+	const struct roost__sup_entry *old =
+		(const struct roost__sup_entry *)((const uint8_t *)h +
+		                                  ROOST_SUP_HDR_SIZE);
+	struct roost__sup_entry e;
+	struct st_extra *x;
+	uint32_t slot;
+	int k;
+
+	rd->rd_deadletters += roost__load_rlx(&h->su_deadletters);
+	for (k = 0; k < rd->rd_nkids; k++) {
+		slot = roost_aid_slot(rd->rd_kids[k].ch_aid);
+		if (rd->rd_kids[k].ch_aid.id == 0 || slot >= n ||
+		    (roost__load_acq(&old[slot].se_seq) & 1u) != 0 ||
+		    (x = extra_of(rd, &rd->rd_kids[k])) == NULL)
+			continue;
+		memcpy(&e, &old[slot], sizeof(e)); /* no writer is left */
+		if (e.se_gen != roost_aid_gen(rd->rd_kids[k].ch_aid))
+			continue;
+		x->sx_deadletters += e.se_deadletters;
+		e.se_last_reason[sizeof(e.se_last_reason) - 1] = '\0';
+		/* An exit seen by this roostd already is newer. */
+		if (!(e.se_flags & ROOST_SUP_F_EXITED) || x->sx_reason[0] ||
+		    !reason_known(e.se_last_reason) || e.se_last_signal < 0 ||
+		    e.se_last_signal >= NSIG || e.se_last_status < -1 ||
+		    e.se_last_status > 255)
+			continue;
+		memcpy(x->sx_reason, e.se_last_reason, sizeof(x->sx_reason));
+		x->sx_status = e.se_last_status;
+		x->sx_signal = e.se_last_signal;
+		x->sx_exit_ns = e.se_exit_ns;
+	}
 }
 
 /* Create the table (replacing one a dead roostd left, whose dead-letter
@@ -93,6 +145,7 @@ status_open(struct rd *rd)
 	const struct roost__sys_fixed *sf = &rd->rd_sy.sy_fixed;
 	char name[ROOST_SHM_NAME_MAX + 8];
 	struct roost__sup_fixed *f;
+	struct roost__seg old = {NULL, 0};
 	size_t size;
 	int rc;
 
@@ -107,14 +160,17 @@ status_open(struct rd *rd)
 	rc = roost__plat_seg_create_gid(name, size, sf->sf_mode,
 	                                roost__sys_gid(&rd->rd_sy), &st.ss_seg);
 	if (rc == -EEXIST) {
-		rd->rd_deadletters += old_deadletters(name, size, st.ss_n);
+		/* Kept mapped until its entries are taken over, below. */
+		(void)old_open(name, size, st.ss_n, &old);
 		roost__plat_seg_unlink(name);
 		rc = roost__plat_seg_create_gid(name, size, sf->sf_mode,
 		                                roost__sys_gid(&rd->rd_sy),
 		                                &st.ss_seg);
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		roost__plat_seg_unmap(&old);
 		return rc;
+	}
 	st.ss_shadow = calloc(st.ss_n, sizeof(*st.ss_shadow));
 	st.ss_mark = calloc(st.ss_n, sizeof(*st.ss_mark));
 	st.ss_used = calloc(st.ss_n, sizeof(*st.ss_used));
@@ -123,9 +179,14 @@ status_open(struct rd *rd)
 	st.ss_extra = calloc((size_t)st.ss_nextra + 1, sizeof(*st.ss_extra));
 	if (st.ss_shadow == NULL || st.ss_mark == NULL || st.ss_used == NULL ||
 	    st.ss_next == NULL || st.ss_extra == NULL) {
+		roost__plat_seg_unmap(&old);
 		roost__plat_seg_unmap(&st.ss_seg);
 		roost__plat_seg_unlink(name);
 		return -ENOMEM;
+	}
+	if (old.sg_base != NULL) {
+		old_take(rd, &old, st.ss_n);
+		roost__plat_seg_unmap(&old);
 	}
 	st.ss_hdr = st.ss_seg.sg_base;
 	st.ss_ent = (struct roost__sup_entry *)((uint8_t *)st.ss_seg.sg_base +

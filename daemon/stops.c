@@ -163,21 +163,36 @@ rd_stop_begin(struct rd *rd, struct rd_child *ch, enum rd_stop_for why)
 	rd_keep_child(rd, ch);
 }
 
-void
-rd_stop_follow(struct rd *rd, struct rd_child *ch)
+/* A stop someone else began is followed from 'phase' on, its next step
+ * at the actor's shutdown timeout from now; nothing is sent now. */
+static void
+take_over(struct rd *rd, struct rd_child *ch, enum rd_stop_for why,
+          enum rd_stop_phase phase)
 {
 	uint64_t now = roost__plat_now_ns();
 
-	ch->ch_stopping = true;
 	if (ch->ch_pid > 0 && ch->ch_stop == RD_STOP_NONE) {
 		rd->rd_nstopping++;
-		ch->ch_stop_for = RD_STOP_FOR_END;
-		ch->ch_stop = RD_STOP_ASKED;
+		ch->ch_stop_for = why;
+		ch->ch_stop = phase;
 		ch->ch_stop_end = after_ms(now, ch->ch_spec.sp_shutdown_ms);
 		ch->ch_stop_due = ch->ch_stop_end;
 		note_due(rd, ch->ch_stop_due);
 	}
 	rd_keep_child(rd, ch);
+}
+
+void
+rd_stop_follow(struct rd *rd, struct rd_child *ch)
+{
+	ch->ch_stopping = true;
+	take_over(rd, ch, RD_STOP_FOR_END, RD_STOP_ASKED);
+}
+
+void
+rd_stop_resume_restart(struct rd *rd, struct rd_child *ch)
+{
+	take_over(rd, ch, RD_STOP_FOR_RESTART, RD_STOP_TERM);
 }
 
 /* The deadline of 'ch' passed: its next step. */

@@ -62,32 +62,45 @@ take_notice(roost_ctx_t *ctx, uint32_t kind)
 	return n;
 }
 
-struct restarts {
-	const char *rs_name;
-	int64_t rs_n;
+struct find {
+	const char *fi_name;
+	roost_actor_info_t fi_info;
+	bool fi_found;
 };
 
 static int
-restarts_fn(void *arg, const roost_actor_info_t *a)
+find_fn(void *arg, const roost_actor_info_t *a)
 {
-	struct restarts *rs = arg;
+	struct find *fi = arg;
 
-	if (strcmp(a->name, rs->rs_name) == 0)
-		rs->rs_n = a->restarts;
+	if (strcmp(a->name, fi->fi_name) == 0) {
+		fi->fi_info = *a;
+		fi->fi_found = true;
+	}
 	return 0;
+}
+
+/* What the tools show of actor 'name' (false: not shown). */
+static bool
+actor_info(const char *name, roost_actor_info_t *out)
+{
+	struct find fi = {.fi_name = name};
+	roost_view_t *v;
+
+	ck_assert_int_eq(roost_view_open(&v, rsys), 0);
+	ck_assert_int_ge(roost_view_actors(v, find_fn, &fi), 0);
+	roost_view_close(v);
+	*out = fi.fi_info;
+	return fi.fi_found;
 }
 
 /* The restart count the tools show for 'name' (-1: not shown). */
 static int64_t
 restarts_of(const char *name)
 {
-	struct restarts rs = {name, -1};
-	roost_view_t *v;
+	roost_actor_info_t a;
 
-	ck_assert_int_eq(roost_view_open(&v, rsys), 0);
-	ck_assert_int_ge(roost_view_actors(v, restarts_fn, &rs), 0);
-	roost_view_close(v);
-	return rs.rs_n;
+	return actor_info(name, &a) ? (int64_t)a.restarts : -1;
 }
 
 /* Wait until the tools show 'n' restarts of 'name' (the supervisor
@@ -133,7 +146,8 @@ start_two(const char *config, roost_ctx_t **ctx, roost_aid_t *aid,
 }
 
 /* A monitor and a link made with the old roostd: the new one sends the
- * DOWN and the EXIT when their targets die after the takeover. */
+ * DOWN and the EXIT when their targets die after the takeover. A table
+ * of 4,096 slots (the config's most), sized from it. */
 START_TEST(test_watches_survive)
 {
 	roost_ctx_t *ctx;
@@ -143,7 +157,8 @@ START_TEST(test_watches_survive)
 	int32_t pid[2];
 	pid_t rd;
 
-	rd = start_two("[actor x]\nprogram = %s\n[actor y]\nprogram = %s\n",
+	rd = start_two("[system]\nslots = 4096\n"
+	               "[actor x]\nprogram = %s\n[actor y]\nprogram = %s\n",
 	               &ctx, aid, pid);
 	ck_assert_int_eq(roost_monitor(ctx, aid[0], &ref), 0);
 	ck_assert_int_eq(roost_link(ctx, aid[1]), 0);
@@ -234,6 +249,7 @@ two_restarts_then_kill(roost_ctx_t **ctx, roost_aid_t *g, int32_t *pid)
  * limit, as without the takeover. */
 START_TEST(test_intensity_carried)
 {
+	roost_actor_info_t info;
 	roost_ctx_t *ctx;
 	roost_aid_t g;
 	int32_t pid;
@@ -243,6 +259,10 @@ START_TEST(test_intensity_carried)
 	rd = ru_start_roostd(-1);
 	wait_log("adopted system");
 	wait_restarts("g", 2);
+	/* Its last exit, as the old roostd's table showed it. */
+	ck_assert(actor_info("g", &info));
+	ck_assert_str_eq(info.last_exit, "signal");
+	ck_assert_int_eq(info.last_signal, SIGABRT);
 	ck_assert_int_eq(roost_send(ctx, g, KIND_CRASH, NULL, 0, 1000), 0);
 	ck_assert_int_eq(tu_wait(rd, WAIT_MS), 1);
 	ck_assert_msg(ru_log_has("top level: more than 2 restarts in 60 s"),

@@ -123,7 +123,8 @@ typedef struct {
 	uint32_t flags;                 /* ROOST_ACTOR_F_* */
 	/* Valid with ROOST_ACTOR_F_ROOSTD, else zero / "". */
 	uint32_t restart;               /* ROOST_RESTART_* */
-	uint32_t restarts;              /* by the current roostd */
+	uint32_t restarts;              /* under supervision (carried over
+	                                   an adoption by a new roostd) */
 	uint32_t deadletters;           /* its messages retired as poison */
 	uint64_t uptime_ns;             /* since its last (re)start */
 	char group[ROOST_NAME_MAX + 1]; /* "" for the top level */

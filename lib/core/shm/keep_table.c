@@ -92,31 +92,42 @@ roost__keep_watches(void *base, const struct roost__keep_fixed *f)
 /* The adopter reads a dead writer's records: plain copies, then the
  * sequence word says whether the writer died inside that record. Only
  * the union's member of the record's kind is written. */
+static_assert(offsetof(struct roost__keep_copy, kc_level) ==
+              offsetof(struct roost__keep_copy, kc_actor) &&
+              sizeof(struct roost__keep_copy) -
+              offsetof(struct roost__keep_copy, kc_actor) >=
+              sizeof(struct roost__keep_level_rec), "the copy's union");
+
+static void
+copy_rec(const roost__atomic_u32 *seq, uint32_t sum, const void *rec,
+         size_t size, struct roost__keep_copy *c)
+{
+	c->kc_torn = roost__load_acq(seq) & 1u;
+	c->kc_sum = sum;
+	/* Into the union (any member starts there); the largest fits. */
+	memcpy((uint8_t *)c + offsetof(struct roost__keep_copy, kc_actor), rec,
+	       size);
+}
+
 void
 roost__keep_actor_copy(const struct roost__keep_actor *e,
                        struct roost__keep_copy *c)
 {
-	c->kc_torn = roost__load_acq(&e->ka_seq) & 1u;
-	c->kc_sum = e->ka_sum;
-	memcpy(&c->kc_actor, &e->ka_rec, sizeof(c->kc_actor));
+	copy_rec(&e->ka_seq, e->ka_sum, &e->ka_rec, sizeof(e->ka_rec), c);
 }
 
 void
 roost__keep_level_copy(const struct roost__keep_level *e,
                        struct roost__keep_copy *c)
 {
-	c->kc_torn = roost__load_acq(&e->kl_seq) & 1u;
-	c->kc_sum = e->kl_sum;
-	memcpy(&c->kc_level, &e->kl_rec, sizeof(c->kc_level));
+	copy_rec(&e->kl_seq, e->kl_sum, &e->kl_rec, sizeof(e->kl_rec), c);
 }
 
 void
 roost__keep_watch_copy(const struct roost__keep_watch *e,
                        struct roost__keep_copy *c)
 {
-	c->kc_torn = roost__load_acq(&e->kw_seq) & 1u;
-	c->kc_sum = e->kw_sum;
-	memcpy(&c->kc_watch, &e->kw_rec, sizeof(c->kc_watch));
+	copy_rec(&e->kw_seq, e->kw_sum, &e->kw_rec, sizeof(e->kw_rec), c);
 }
 
 static bool

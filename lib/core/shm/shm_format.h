@@ -532,7 +532,7 @@ struct roost__sup_entry {
 	roost__atomic_u32 se_seq;  /* odd while roostd writes; tag-sup-seq */
 	uint32_t se_state;         /* ROOST_SUP_* */
 	uint32_t se_gen;           /* the slot generation it describes */
-	uint32_t se_restarts;      /* restarts by this roostd */
+	uint32_t se_restarts;      /* restarts; carried over an adoption */
 	int32_t se_pid;            /* current process, 0 if none */
 	uint8_t se_restart;        /* ROOST_RESTART_* */
 	uint8_t se_flags;          /* ROOST_SUP_F_* */
