@@ -41,8 +41,9 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DROOST_WERROR=ON \
 cmake --build build-asan -j"$(nproc)" >/dev/null
 (cd build-asan && ctest --output-on-failure --timeout 600 -j1)
 
-# ThreadSanitizer where threads meet: roostd's pidfd watcher and its main
-# loop (with its signal handlers), driven by the roostd suites. Every
+# ThreadSanitizer where threads meet: roostd's pidfd watcher, its metrics
+# endpoint's thread and its main loop (with its signal handlers), driven
+# by the roostd suites. Every
 # process here is built with TSan; roostd exits 66 on a report, which
 # fails the suite. No pthread object lives in shared memory any more
 # (roost's locks are plain atomic words), so every report is on.
@@ -50,8 +51,9 @@ echo "roost: roostd under ThreadSanitizer" >&2
 CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DROOST_TSAN=ON \
 	>/dev/null
 cmake --build build-tsan --target check_supervise check_roostd \
-	check_scribble check_stops -j"$(nproc)" >/dev/null
-for t in check_supervise check_roostd check_scribble check_stops; do
+	check_scribble check_stops check_metrics -j"$(nproc)" >/dev/null
+for t in check_supervise check_roostd check_scribble check_stops \
+	check_metrics; do
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
 		build-tsan/tests/$t
 done
