@@ -203,8 +203,8 @@ status_open(struct rd *rd)
 	snprintf(f->uf_name, sizeof(f->uf_name), "%s", rd->rd_system);
 	roost__store_rlx(&st.ss_hdr->su_owner_pid, (int32_t)getpid());
 	roost__store_rlx(&st.ss_hdr->su_deadletters, rd->rd_deadletters);
-	/* Publish: pairs with the acquire in lib/core/view/sup_table.c's roost__view_sup_map().
-	 * tag-sup-publish */
+	/* Publish: pairs with the acquire in roost__view_sup_map()
+	 * (lib/core/view/sup_table.c). tag-sup-publish */
 	roost__store_rel(&st.ss_hdr->su_state, ROOST_SEG_READY);
 	return 0;
 }
@@ -229,7 +229,8 @@ publish(uint32_t slot, const struct roost__sup_entry *e)
 	uint32_t seq = roost__load_rlx(&s->se_seq) | 1u;
 
 	/* Odd first; the fence orders it before the entry's bytes. Pairs
-	 * with the acquire fence of the reader (roost__view_sup_entry, lib/core/view/sup_table.c). */
+	 * with the acquire fence of the reader (roost__view_sup_entry,
+	 * lib/core/view/sup_table.c). */
 	roost__store_rlx(&s->se_seq, seq);
 	atomic_thread_fence(memory_order_release);
 	/* Readers copy concurrently and keep their copy only if se_seq did
