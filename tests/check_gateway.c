@@ -80,6 +80,25 @@ ctl_nodes_int(const struct nu_node *n, const char *key)
 	return strtoll(at + strlen(needle), NULL, 10);
 }
 
+/* The value of the first sample of 'family' in `roostctl metrics` of
+ * node 'n'. */
+static long long
+metric(const struct nu_node *n, const char *family)
+{
+	char out[16384];
+	char needle[96];
+	const char *at;
+
+	ck_assert_int_eq(ctl_out(n, "metrics --no-actors", out, sizeof(out)),
+	                 0);
+	snprintf(needle, sizeof(needle), "\n%s{", family);
+	at = strstr(out, needle);
+	ck_assert_msg(at != NULL, "no %s in:\n%s", family, out);
+	at = strstr(at, "} ");
+	ck_assert_ptr_nonnull(at);
+	return strtoll(at + 2, NULL, 10);
+}
+
 /* The next message on 'ctx' is an UNDELIVERED notice from 'from' for a
  * message of kind 'kind', error 'err'. */
 static void
@@ -213,6 +232,11 @@ START_TEST(test_gateway_call)
 	other.id = (echo_b.id & ~(0xffffull << 16)) | (9ull << 16);
 	ck_assert_int_eq(roost_send(ca, other, KIND_DONE, "x", 1, WAIT_MS), 0);
 	expect_undelivered(ca, other, KIND_DONE, -EHOSTUNREACH);
+	/* Counted on the side that failed, in the metrics too. */
+	ck_assert_int_ge(metric(&a, "roost_gateway_undelivered_total"), 1);
+	ck_assert_int_ge(metric(&b, "roost_gateway_undelivered_total"), 2);
+	ck_assert_int_eq(metric(&a, "roost_gateway_node_up"), 1);
+	ck_assert_int_gt(metric(&a, "roost_gateway_published_total"), 0);
 	ck_assert_int_eq(roost_send(ca, echo_b, KIND_ECHO, big, sizeof(big),
 	                            WAIT_MS), -EMSGSIZE);
 	/* A batch to another node: each message in order (the echo

@@ -14,6 +14,11 @@
  * system's series always count every actor; the per-actor series cover
  * every actor, the --top N deepest queues, or none (--no-actors), so a
  * system of 10,000 actors need not give 10,000 series per family.
+ *
+ * A node's system (one with a NATS gateway) also gives the gateway's
+ * counters and its nodes: that takes one call of the gateway (the only
+ * thing a scrape attaches for); a failed call is said on stderr and
+ * leaves those families out.
  */
 #include "roostctl.h"
 
@@ -251,6 +256,87 @@ print_system(const struct scrape *sc)
 	print_system_u64(si->name, &corrupt, sc->sc_corrupt);
 }
 
+/* One sample of a per-node family. */
+static void
+print_node_sample(const char *metric, const char *sys, const char *node,
+                  const char *value)
+{
+	printf("%s{system=\"", metric);
+	print_label_value(sys);
+	fputs("\",node=\"", stdout);
+	print_label_value(node);
+	printf("\"} %s\n", value);
+}
+
+/* The gateway's counters (keys of its status map) and its nodes. */
+static void
+print_gateway(struct ctl *c, const char *sys)
+{
+	static const struct {
+		const char *key;
+		struct family f;
+	} counters[] = {
+	    {"published", {"roost_gateway_published_total", "counter",
+	                   "Frames this node's gateway published."}},
+	    {"delivered", {"roost_gateway_delivered_total", "counter",
+	                   "Frames from other nodes delivered here."}},
+	    {"undelivered", {"roost_gateway_undelivered_total", "counter",
+	                     "Messages not delivered, either way (each "
+	                     "counted and its sender told)."}},
+	    {"bad_frames", {"roost_gateway_bad_frames_total", "counter",
+	                    "Malformed frames dropped."}},
+	    {"forged", {"roost_gateway_forged_total", "counter",
+	                "Frames refused: sender not the node their subject "
+	                "names."}},
+	    {"window_waits", {"roost_gateway_window_waits_total", "counter",
+	                      "Times the gateway waited for flow-control "
+	                      "credit."}},
+	    {"pending_max_bytes", {"roost_gateway_pending_max_bytes", "gauge",
+	                           "Most bytes libnats held for delivery here "
+	                           "at once."}},
+	};
+	static const struct family connected = {
+	    "roost_gateway_connected", "gauge",
+	    "1 when the gateway is connected to NATS and ready, else 0."};
+	static const struct family up = {
+	    "roost_gateway_node_up", "gauge",
+	    "1 when the node was heard within down_after_ms, else 0."};
+	static const struct family rtt = {
+	    "roost_gateway_node_rtt_seconds", "gauge",
+	    "Round trip of the last ping to the node (0: none yet)."};
+	roost_aid_t gw;
+	json_t *st = NULL;
+	json_t *n;
+	char text[32];
+	size_t i;
+
+	if (roost_view_find(c->c_view, "gateway", &gw) < 0 ||
+	    ctl_gateway_status(c, "metrics", &st) != 0)
+		return;
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		print_system_u64(sys, &counters[i].f,
+		                 (uint64_t)json_integer_value(
+		                         json_object_get(st, counters[i].key)));
+	print_system_u64(sys, &connected,
+	                 json_is_true(json_object_get(st, "connected")));
+	print_family_head(&up);
+	json_array_foreach(json_object_get(st, "nodes"), i, n)
+		print_node_sample(up.f_name, sys,
+		                  json_string_value(json_object_get(n, "name")),
+		                  json_is_true(json_object_get(n, "up")) ? "1"
+		                                                         : "0");
+	print_family_head(&rtt);
+	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		snprintf(text, sizeof(text), "%.6f",
+		         (double)json_integer_value(json_object_get(n, "rtt_us")) /
+		                 1e6);
+		print_node_sample(rtt.f_name, sys,
+		                  json_string_value(json_object_get(n, "name")),
+		                  text);
+	}
+	json_decref(st);
+}
+
 /* Every per-actor family over the first 'n' actors of 'sc'. A family
  * none of them has a sample of is left out whole. */
 static void
@@ -431,6 +517,7 @@ ctl_metrics(struct ctl *c, int argc, char **argv)
 	sc.sc_alarms = roost_view_timers(c->c_view, count_alarm, NULL);
 	print_system(&sc);
 	print_actors(&sc, actors_shown(&sc, no_actors, top));
+	print_gateway(c, sc.sc_sys.name);
 	rc = scrape_status(&sc);
 out:
 	free(sc.sc_actors);
