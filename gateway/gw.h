@@ -101,6 +101,12 @@ struct gw {
 	uint32_t gw_uncredited[1u << 16]; /* per node id: user bytes taken
 	                                     and not credited back (the
 	                                     user-lane delivering thread) */
+	uint64_t gw_seq_out[1u << 16];    /* per node id: the last user
+	                                     frame's number (loop only) */
+	uint64_t gw_seq_in[1u << 16];     /* per node id: the last number
+	                                     taken (user-lane thread) */
+	atomic_uint_fast64_t gw_lost;     /* user frames missing in the
+	                                     numbers: lost in flight */
 };
 
 /* "gateway NODE: " then the text, on stderr (roostd's log). */
@@ -130,6 +136,9 @@ int gw_publish_bytes(struct gw *gw, const char *subject, const uint8_t *buf,
  * window or park (0, or the error of publishing it); when the parked
  * frame gives up; retry it (published, or given up as undelivered). */
 void gw_credit_delivered(struct gw *gw, uint32_t node, uint32_t bytes);
+/* The user-lane delivering thread took frame number 'seq' from node
+ * 'node': a gap in the numbers is counted (and logged) as lost. */
+void gw_seq_taken(struct gw *gw, uint32_t node, uint64_t seq);
 void gw_credit_received(struct gw *gw, const roost_msg_t *m);
 void gw_credit_node_lost(struct gw *gw, uint32_t node);
 int gw_window_send(struct gw *gw, uint32_t node, const char *subject,

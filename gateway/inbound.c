@@ -97,9 +97,11 @@ deliver_msg(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 	o.o_size = f->fr_size;
 	rc = roost__send_as(ctx, local_aid(f->fr_to), &o,
 	                    sys ? GW_DELIVER_SYS_MS : GW_DELIVER_USR_MS);
-	if (ctx == gw->gw_in_usr)
+	if (ctx == gw->gw_in_usr && f->fr_seq != 0) {
+		gw_seq_taken(gw, node_of(f->fr_from), f->fr_seq);
 		gw_credit_delivered(gw, node_of(f->fr_from),
 		                    GW_WIRE_HEAD + f->fr_size);
+	}
 	if (rc == 0) {
 		atomic_fetch_add(&gw->gw_received, 1);
 		return;

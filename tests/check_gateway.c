@@ -719,17 +719,52 @@ publish(natsConnection *nc, const char *subject, const void *data, int len)
 	                 NATS_OK);
 }
 
-/* A frame head (gateway/wire.h) with the given fields. */
+/* gateway/wire.h: the head's size and version, and the types used. */
+enum { HEAD = 48, VERSION = 2, T_MSG = 1, T_HELLO = 5 };
+
+/* A frame head (gateway/wire.h) with the given fields (a user-lane MSG
+ * gets sequence number 1). */
 static void
 frame(uint8_t *buf, uint8_t version, uint8_t type, uint64_t to,
       uint32_t size)
 {
-	memset(buf, 0, 40);
+	uint64_t seq = type == T_MSG;
+
+	memset(buf, 0, HEAD);
 	memcpy(buf, "RSTG", 4);
 	buf[4] = version;
 	buf[5] = type;
 	memcpy(buf + 8, &to, 8);
 	memcpy(buf + 36, &size, 4);
+	memcpy(buf + 40, &seq, 8);
+}
+
+/* A MSG frame (gateway/wire.h) from 'from' to 'to', kind 'kind',
+ * sequence number 'seq'. */
+static void
+msg_frame(uint8_t *buf, uint64_t to, uint64_t from, uint32_t kind,
+          uint64_t seq)
+{
+	frame(buf, VERSION, T_MSG, to, 0);
+	memcpy(buf + 16, &from, 8);
+	memcpy(buf + 32, &kind, 4);
+	memcpy(buf + 40, &seq, 8);
+}
+
+/* Say HELLO as node 'name' (id 'id') on 'nc', as a gateway would. */
+static void
+hello_as(natsConnection *nc, const char *subject, const char *name,
+         uint16_t id)
+{
+	uint8_t buf[HEAD + 32];
+	uint64_t from = (uint64_t)id << 16;
+	size_t len = strlen(name);
+
+	frame(buf, VERSION, T_HELLO, 1, (uint32_t)len);
+	memcpy(buf + 16, &from, 8);
+	buf[24] = 1;                    /* its instance id */
+	memcpy(buf + HEAD, name, len);
+	publish(nc, subject, buf, (int)(HEAD + len));
 }
 
 START_TEST(test_gateway_garbage_dropped)
@@ -743,8 +778,14 @@ START_TEST(test_gateway_garbage_dropped)
 	pid_t gw, now;
 	uint32_t restarts;
 	uint64_t to_c = (5ull << 32) | (3ull << 16) | 5;
+	uint64_t from_c = (1ull << 32) | (3ull << 16) | 7;
+	uint64_t sink_at_a;
+	roost_ctx_t *sink;
+	roost_msg_t *m;
 
 	two_nodes_start(&s, &a, &b);
+	sink = nu_node_open(&a, "sink");
+	sink_at_a = roost_self(sink).id | (1ull << 16);
 	cb = nu_node_open(&b, NULL);
 	echo_call(cb, nu_whereis_wait(cb, "echo@a", WAIT_MS), "before");
 	nu_actor(&a, "gateway", &gw, &restarts);
@@ -756,24 +797,42 @@ START_TEST(test_gateway_garbage_dropped)
 	publish(nc, "roost.node.a.usr.b", junk, sizeof(junk)); /* 1 */
 	publish(nc, "roost.node.a.ctl.b", junk, 3);            /* 2 */
 	publish(nc, "roost.nodes.b", junk, sizeof(junk));      /* 3 */
-	frame(junk, 9, 1, to_c, 0);
-	publish(nc, "roost.node.a.usr.b", junk, 40);           /* 4 version */
-	frame(junk, 1, 1, to_c, 100);
-	publish(nc, "roost.node.a.usr.b", junk, 40);           /* 5 size */
-	frame(junk, 1, 77, to_c, 0);
-	publish(nc, "roost.node.a.ctl.b", junk, 40);           /* 6 type */
-	frame(junk, 1, 1, to_c, 0);
-	memcpy(junk + 16, &to_c, 8);
-	publish(nc, "roost.node.a.usr.b", junk, 40);           /* 7 not a's */
+	frame(junk, 9, T_MSG, to_c, 0);
+	publish(nc, "roost.node.a.usr.b", junk, HEAD);         /* 4 version */
+	frame(junk, VERSION, T_MSG, to_c, 100);
+	publish(nc, "roost.node.a.usr.b", junk, HEAD);         /* 5 size */
+	frame(junk, VERSION, 77, to_c, 0);
+	publish(nc, "roost.node.a.ctl.b", junk, HEAD);         /* 6 type */
+	msg_frame(junk, to_c, to_c, KIND_SEQ, 1);
+	publish(nc, "roost.node.a.usr.b", junk, HEAD);         /* 7 not a's */
 	ck_assert_int_eq(natsConnection_Flush(nc), NATS_OK);
-	natsConnection_Destroy(nc);
 
 	nu_log_wait(&a, "(7 so far)", WAIT_MS);
+
+	/* A node c whose user frames 3 and 4 never came: a counts them
+	 * lost in flight, and delivers 1, 2 and 5. */
+	hello_as(nc, "roost.nodes.c", "c", 3);
+	nu_log_wait(&a, "node 'c' (id 3) is up", WAIT_MS);
+	for (uint64_t seq = 1; seq <= 5; seq++) {
+		if (seq == 3 || seq == 4)
+			continue;
+		msg_frame(junk, sink_at_a, from_c, KIND_SEQ, seq);
+		publish(nc, "roost.node.a.usr.c", junk, HEAD);
+	}
+	ck_assert_int_eq(natsConnection_Flush(nc), NATS_OK);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(roost_recv(sink, &m, WAIT_MS), 0);
+		ck_assert_uint_eq(roost_msg_from(m).id, from_c);
+	}
+	nu_log_wait(&a, "2 frames from node 3 lost in flight", WAIT_MS);
+	ck_assert_int_eq(ctl_nodes_int(&a, "lost_in_flight"), 2);
+	natsConnection_Destroy(nc);
 	nu_actor(&a, "gateway", &now, &restarts);
 	ck_assert_int_eq(now, gw);
 	ck_assert_uint_eq(restarts, 0);
 	echo_call(cb, nu_whereis_wait(cb, "echo@a", WAIT_MS), "after");
 	ck_assert_int_eq(roost_ctx_close(cb), 0);
+	ck_assert_int_eq(roost_ctx_close(sink), 0);
 	two_nodes_stop(&s, &a, &b);
 }
 END_TEST
@@ -851,14 +910,6 @@ node_user(FILE *f, const char *node)
 	        node, node, node, node, node, node, node);
 }
 
-/* A MSG frame (gateway/wire.h) from 'from' to 'to', kind 'kind'. */
-static void
-msg_frame(uint8_t *buf, uint64_t to, uint64_t from, uint32_t kind)
-{
-	frame(buf, 1, 1, to, 0);
-	memcpy(buf + 16, &from, 8);
-	memcpy(buf + 32, &kind, 4);
-}
 
 /* Nodes a and b with a NATS user each (publish only as themselves). A
  * rogue with b's credentials tries to pass as a: on a's subjects the
@@ -906,17 +957,14 @@ START_TEST(test_gateway_forgery)
 	ck_assert_int_eq(natsConnection_Connect(&nc, o), NATS_OK);
 	to = at_a.id;
 	as_a = echo_a.id;               /* a's echo, node bits 1 */
-	msg_frame(buf, to, as_a, KIND_SEQ);
+	msg_frame(buf, to, as_a, KIND_SEQ, 1);
 	/* Refused by the server: b may not publish as a. */
-	publish(nc, "roost.node.a.usr.a", buf, 40);
-	publish(nc, "roost.node.a.ctl.a", buf, 40);
+	publish(nc, "roost.node.a.usr.a", buf, HEAD);
+	publish(nc, "roost.node.a.ctl.a", buf, HEAD);
 	/* Refused by a's gateway: b's subject, a's sender address. */
-	publish(nc, "roost.node.a.usr.b", buf, 40);
-	/* A HELLO naming node a on b's subject. */
-	frame(buf, 1, 5, 1, 1);
-	buf[18] = 9;                    /* node id 9 in 'from' */
-	buf[40] = 'a';
-	publish(nc, "roost.nodes.b", buf, 41);
+	publish(nc, "roost.node.a.usr.b", buf, HEAD);
+	/* A HELLO naming node a (id 9) on b's subject. */
+	hello_as(nc, "roost.nodes.b", "a", 9);
 	ck_assert_int_eq(natsConnection_Flush(nc), NATS_OK);
 	natsConnection_Destroy(nc);
 	natsOptions_Destroy(o);

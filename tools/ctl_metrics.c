@@ -288,6 +288,10 @@ print_gateway(struct ctl *c, const char *sys)
 	    {"forged", {"roost_gateway_forged_total", "counter",
 	                "Frames refused: sender not the node their subject "
 	                "names."}},
+	    {"lost_in_flight", {"roost_gateway_lost_in_flight_total",
+	                        "counter",
+	                        "User frames from other nodes that never "
+	                        "came (gaps in their numbers)."}},
 	    {"window_waits", {"roost_gateway_window_waits_total", "counter",
 	                      "Times the gateway waited for flow-control "
 	                      "credit."}},

@@ -67,14 +67,16 @@ print_table(json_t *st)
 	       (long long)json_integer_value(json_object_get(st, "id")),
 	       json_string_value(json_object_get(st, "link")));
 	printf("published %lld, delivered %lld, not delivered %lld, bad "
-	       "frames %lld, forged %lld\n",
+	       "frames %lld, forged %lld, lost in flight %lld\n",
 	       (long long)json_integer_value(json_object_get(st, "published")),
 	       (long long)json_integer_value(json_object_get(st, "delivered")),
 	       (long long)json_integer_value(json_object_get(st,
 	                                                     "undelivered")),
 	       (long long)json_integer_value(json_object_get(st,
 	                                                     "bad_frames")),
-	       (long long)json_integer_value(json_object_get(st, "forged")));
+	       (long long)json_integer_value(json_object_get(st, "forged")),
+	       (long long)json_integer_value(json_object_get(st,
+	                                                     "lost_in_flight")));
 	printf("flow control: waited for credit %lld times, at most %lld "
 	       "bytes waiting here\n",
 	       (long long)json_integer_value(json_object_get(st,
