@@ -485,7 +485,10 @@ run(struct gw *gw)
 			gw_demonitor_request(gw, m);
 			break;
 		case ROOST__KIND_UNLINK:
-			gw_unlink_request(gw, m);
+			if (roost_aid_node(roost_msg_from(m)) == 0)
+				gw_unlink_request(gw, m);
+			else
+				gw_unlink_remote(gw, m);
 			break;
 		case ROOST_KIND_DOWN:
 		case ROOST_KIND_EXIT:

@@ -207,6 +207,7 @@ void gw_link_request(struct gw *gw, const roost_msg_t *m);
 void gw_unlink_request(struct gw *gw, const roost_msg_t *m);
 void gw_monitor_remote(struct gw *gw, const roost_msg_t *m);
 void gw_link_remote(struct gw *gw, const roost_msg_t *m);
+void gw_unlink_remote(struct gw *gw, const roost_msg_t *m);
 void gw_down_local(struct gw *gw, const roost_msg_t *m);
 void gw_down_remote(struct gw *gw, const roost_msg_t *m);
 void gw_monitors_node_lost(struct gw *gw, uint32_t node);

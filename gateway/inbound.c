@@ -219,8 +219,8 @@ pong(struct gw *gw, const struct gw_frame *f)
 	answer(gw, node_of(f->fr_from), &r);
 }
 
-/* MONITOR, DOWN and CREDIT go to the forwarding loop, which owns the
- * monitor tables and the windows: a message to the gateway itself from the remote address, the
+/* MONITOR, DOWN, UNLINK and CREDIT go to the forwarding loop, which
+ * owns the monitor tables and the windows: a message to the gateway itself from the remote address, the
  * ref as correlation id; MONITOR (LINK with GW_F_LINK) carries the
  * target's address, DOWN the notice (kind DOWN or EXIT). */
 static void
@@ -237,8 +237,10 @@ hand_over(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 		.o_data = down ? (const void *)f->fr_data : (const void *)&f->fr_to,
 		.o_size = down ? f->fr_size : sizeof(f->fr_to)};
 
-	if (f->fr_type == GW_CREDIT) { /* the bytes in the call id */
-		o.o_kind = ROOST__KIND_CREDIT;
+	if (f->fr_type == GW_CREDIT || f->fr_type == GW_UNLINK) {
+		/* The bytes, or the link's ref, in the call id. */
+		o.o_kind = f->fr_type == GW_CREDIT ? ROOST__KIND_CREDIT
+		                                   : ROOST__KIND_UNLINK;
 		o.o_data = NULL;
 		o.o_size = 0;
 	}
@@ -336,6 +338,7 @@ on_node_subject(struct gw *gw, roost_ctx_t *ctx, natsMsg *msg)
 	case GW_MONITOR:
 	case GW_DOWN:
 	case GW_CREDIT:
+	case GW_UNLINK:
 		hand_over(gw, ctx, &f);
 		break;
 	case GW_PING:

@@ -121,6 +121,7 @@ check_type(const struct gw_frame *f)
 			return "error without addresses";
 		return errno_payload(f) ? NULL : "error with a bad errno";
 	case GW_MONITOR:
+	case GW_UNLINK:
 		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
 		    !ROOST__REF_IS_REMOTE(f->fr_corr) || f->fr_size != 0)
 			return "monitor without addresses or a remote ref";

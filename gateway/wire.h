@@ -56,6 +56,8 @@ enum gw_type {
 	                   call id 'corr' */
 	GW_LIST = 12,   /* the answer: a MessagePack map (gateway/actors.c)
 	                   for caller 'to', from the answering gateway */
+	GW_UNLINK = 13, /* 'from' unlinks from 'to': the link of ref
+	                   'corr' ends on both sides */
 };
 
 #define GW_F_MSGPACK 0x1u /* the payload is MessagePack */

@@ -859,6 +859,10 @@ START_TEST(test_gateway_link)
 	echo_b = nu_whereis_wait(ca, "echo@b", WAIT_MS);
 	echo_a = nu_whereis_wait(cb, "echo@a", WAIT_MS);
 	gw_b = nu_whereis_wait(ca, "gateway@b", WAIT_MS);
+	/* Linked, unlinked, linked again: one link, so one EXIT (two
+	 * links would give two: the next notice after it is gw_b's). */
+	ck_assert_int_eq(roost_link(ca, echo_b), 0);
+	ck_assert_int_eq(roost_unlink(ca, echo_b), 0);
 	ck_assert_int_eq(roost_link(ca, echo_b), 0);
 	ck_assert_int_eq(roost_link(ca, gw_b), 0);
 	/* In place at b once a system-lane call has gone the same way. */
