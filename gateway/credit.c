@@ -74,6 +74,8 @@ gw_credit_received(struct gw *gw, const roost_msg_t *m)
 
 	gw->gw_inflight[node] = bytes >= gw->gw_inflight[node]
 	                        ? 0 : gw->gw_inflight[node] - (uint32_t)bytes;
+	if (gw->gw_park.pk_on && gw->gw_park.pk_node == node)
+		gw->gw_park.pk_since = gw_now_ns(); /* progress: wait on */
 }
 
 void
@@ -130,8 +132,9 @@ gw_unpark(struct gw *gw, uint64_t now)
 	    *inflight + (uint64_t)pk->pk_len > GW_WINDOW_BYTES) {
 		if (now < gw_parked_until(gw))
 			return;
-		/* Credit lost on the way (a blink of the connection, say):
-		 * start the window again rather than stall for good. */
+		/* No credit for that long: lost on the way (a blink of the
+		 * connection, say): start the window again rather than
+		 * stall for good. */
 		gw_log(gw, "no credit from node %u for %d ms: window reset",
 		       pk->pk_node, GW_CREDIT_STALL_MS);
 		*inflight = 0;
