@@ -9,8 +9,9 @@ pkgs=(build-essential cmake pkg-config check valgrind libmsgpack-dev libinih-dev
       # (the package also brings a prometheus.service; where systemd runs,
       # Debian starts it: systemctl disable --now prometheus)
       prometheus
-      # the NATS gateway (gateway/) and its tests: real servers, TLS
-      nats-server libnats-dev openssl
+      # the NATS gateway (gateway/) and its tests: real servers, TLS,
+      # nkeys and JWTs for a creds file (libcrypto: tests/nats_creds.c)
+      nats-server libnats-dev openssl libssl-dev
       # the Python package (python/): built, tested and benched with
       # Debian's /usr/bin/python3 and these
       python3-dev python3-setuptools python3-pip python3-venv python3-pytest

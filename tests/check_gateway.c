@@ -4,6 +4,7 @@
  * loopback ports, and per node a real roostd with its gateway and an
  * echo actor, each node its own system on this machine.
  */
+#include "nats_creds.h"
 #include "nats_util.h"
 
 #include <nats/nats.h>
@@ -993,6 +994,39 @@ START_TEST(test_gateway_forgery)
 }
 END_TEST
 
+/* Credentials files (decentralized auth: an operator and an account the
+ * test signs, nats_creds.c): gateways with a user of the account call
+ * each other; one with a user of an unknown account is refused and
+ * retries. */
+START_TEST(test_gateway_creds)
+{
+	char dir[] = "/tmp/roost-creds-XXXXXX";
+	char conf[64], creds[96], rogue[96], rm[64];
+	const char *args[] = {"-c", conf, NULL};
+	struct nu_server s;
+	struct nu_node a, b, c;
+	roost_ctx_t *ca;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	nu_creds_make(dir);
+	snprintf(conf, sizeof(conf), "%s/server.conf", dir);
+	snprintf(creds, sizeof(creds), "creds = %s/node.creds\n", dir);
+	snprintf(rogue, sizeof(rogue), "creds = %s/rogue.creds\n", dir);
+	nu_server_start(&s, args);
+	nu_node_start(&a, "a", 1, s.ns_port, creds);
+	nu_node_start(&b, "b", 2, s.ns_port, creds);
+	ca = nu_node_open(&a, NULL);
+	echo_call(ca, nu_whereis_wait(ca, "echo@b", WAIT_MS), "with creds");
+	ck_assert_int_eq(roost_ctx_close(ca), 0);
+	nu_node_start(&c, "c", 3, s.ns_port, rogue);
+	nu_log_wait(&c, "Authorization Violation", WAIT_MS);
+	nu_node_stop(&c);
+	two_nodes_stop(&s, &a, &b);
+	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+	ck_assert_int_eq(system(rm), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1018,5 +1052,6 @@ main(void)
 	                            60));
 	suite_add_tcase(s, tu_tcase("forgery", test_gateway_forgery, 60));
 	suite_add_tcase(s, tu_tcase("link", test_gateway_link, 60));
+	suite_add_tcase(s, tu_tcase("creds", test_gateway_creds, 60));
 	return tu_run(s);
 }
