@@ -550,9 +550,10 @@ setup(struct gw *gw, const char *path)
 	if (getrandom(&gw->gw_instance, sizeof(gw->gw_instance), 0) !=
 	    sizeof(gw->gw_instance))
 		gw->gw_instance = gw_now_ns() ^ (uint64_t)getpid() << 32;
-	snprintf(gw->gw_subj_hello, GW_SUBJECT_MAX, "%s.nodes.%s", g->gw_prefix,
-	         g->gw_node);
-	snprintf(gw->gw_subj_nodes, GW_SUBJECT_MAX, "%s.nodes.*", g->gw_prefix);
+	snprintf(gw->gw_subj_hello, GW_SUBJECT_MAX, "%s.nodes.%s.%u",
+	         g->gw_prefix, g->gw_node, g->gw_node_id);
+	snprintf(gw->gw_subj_nodes, GW_SUBJECT_MAX, "%s.nodes.*.*",
+	         g->gw_prefix);
 	snprintf(gw->gw_subj_usr, GW_SUBJECT_MAX, "%s.node.%s.usr.*",
 	         g->gw_prefix, g->gw_node);
 	snprintf(gw->gw_subj_ctl, GW_SUBJECT_MAX, "%s.node.%s.ctl.*",

@@ -23,9 +23,10 @@
 /* Subjects (docs/distribution.md, "Subjects and permissions"): a frame
  * for node T from node S goes on PREFIX.node.T.usr.S (user lane) or
  * PREFIX.node.T.ctl.S (system lane: replies, stops, lookups, errors);
- * S's HELLO on PREFIX.nodes.S. The last token names the sender: NATS
- * permissions let S publish only there, and the receiving gateway
- * refuses a frame whose sender address is not S's (inbound.c). */
+ * S's HELLO on PREFIX.nodes.S.ID (its node id). The last tokens name
+ * the sender: NATS permissions let S publish only there, and the
+ * receiving gateway refuses a frame whose sender address or HELLO is
+ * not S's (inbound.c). */
 #define GW_SUBJECT_MAX 96
 
 /* How long a flush waits for the server's answer. */
@@ -77,8 +78,8 @@ struct gw {
 	atomic_bool gw_refused;   /* another gateway serves this node */
 	atomic_bool gw_claim_logged;
 	struct gw_monitors gw_mons; /* forwarding loop only */
-	char gw_subj_hello[GW_SUBJECT_MAX]; /* PREFIX.nodes.ME: publish */
-	char gw_subj_nodes[GW_SUBJECT_MAX]; /* PREFIX.nodes.*: subscribe */
+	char gw_subj_hello[GW_SUBJECT_MAX]; /* PREFIX.nodes.ME.ID: publish */
+	char gw_subj_nodes[GW_SUBJECT_MAX]; /* PREFIX.nodes.*.*: subscribe */
 	char gw_subj_usr[GW_SUBJECT_MAX];   /* PREFIX.node.ME.usr.* */
 	char gw_subj_ctl[GW_SUBJECT_MAX];   /* PREFIX.node.ME.ctl.* */
 	char gw_link_state[320];  /* "connected to URL" or why not (only

@@ -257,6 +257,22 @@ subject_sender(const char *subject)
 	return dot != NULL ? dot + 1 : subject;
 }
 
+/* A HELLO's subject is PREFIX.nodes.NAME.ID of the node it names (its
+ * permissions let a node say HELLO there alone: gw.h). */
+static bool
+hello_bound(const char *subject, const char *name, uint32_t id)
+{
+	const char *dot = strrchr(subject, '.');
+	size_t len = strlen(name);
+	char digits[8];
+
+	snprintf(digits, sizeof(digits), "%u", id);
+	return dot != NULL && strcmp(dot + 1, digits) == 0 &&
+	       (size_t)(dot - subject) > len + 1 &&
+	       *(dot - len - 1) == '.' &&
+	       memcmp(dot - len, name, len) == 0;
+}
+
 static void
 forged(struct gw *gw, const char *subject, const char *why)
 {
@@ -430,7 +446,7 @@ gw_on_nodes(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
 	}
 	memcpy(name, f.fr_data, f.fr_size);
 	name[f.fr_size] = '\0';
-	if (strcmp(name, subject_sender(natsMsg_GetSubject(msg))) != 0) {
+	if (!hello_bound(natsMsg_GetSubject(msg), name, node_of(f.fr_from))) {
 		forged(gw, natsMsg_GetSubject(msg), "hello of another node");
 		goto out;
 	}

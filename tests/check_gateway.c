@@ -797,7 +797,7 @@ START_TEST(test_gateway_garbage_dropped)
 		junk[i] = (uint8_t)(i * 7 + 3);
 	publish(nc, "roost.node.a.usr.b", junk, sizeof(junk)); /* 1 */
 	publish(nc, "roost.node.a.ctl.b", junk, 3);            /* 2 */
-	publish(nc, "roost.nodes.b", junk, sizeof(junk));      /* 3 */
+	publish(nc, "roost.nodes.b.2", junk, sizeof(junk));    /* 3 */
 	frame(junk, 9, T_MSG, to_c, 0);
 	publish(nc, "roost.node.a.usr.b", junk, HEAD);         /* 4 version */
 	frame(junk, VERSION, T_MSG, to_c, 100);
@@ -812,7 +812,7 @@ START_TEST(test_gateway_garbage_dropped)
 
 	/* A node c whose user frames 3 and 4 never came: a counts them
 	 * lost in flight, and delivers 1, 2 and 5. */
-	hello_as(nc, "roost.nodes.c", "c", 3);
+	hello_as(nc, "roost.nodes.c.3", "c", 3);
 	nu_log_wait(&a, "node 'c' (id 3) is up", WAIT_MS);
 	for (uint64_t seq = 1; seq <= 5; seq++) {
 		if (seq == 3 || seq == 4)
@@ -905,14 +905,14 @@ END_TEST
 /* One node's NATS user, with the permissions docs/distribution.md
  * gives a node: publish only on subjects naming it as the sender. */
 static void
-node_user(FILE *f, const char *node)
+node_user(FILE *f, const char *node, unsigned id)
 {
 	fprintf(f, "{user: %s, password: pw%s, permissions: {"
-	        "publish: [\"roost.nodes.%s\", \"roost.node.*.usr.%s\", "
+	        "publish: [\"roost.nodes.%s.%u\", \"roost.node.*.usr.%s\", "
 	        "\"roost.node.*.ctl.%s\"], "
-	        "subscribe: [\"roost.nodes.*\", \"roost.node.%s.usr.*\", "
+	        "subscribe: [\"roost.nodes.*.*\", \"roost.node.%s.usr.*\", "
 	        "\"roost.node.%s.ctl.*\"]}}\n",
-	        node, node, node, node, node, node, node);
+	        node, node, node, id, node, node, node, node);
 }
 
 
@@ -942,8 +942,8 @@ START_TEST(test_gateway_forgery)
 	f = fopen(conf, "w");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "authorization {\nusers = [\n");
-	node_user(f, "a");
-	node_user(f, "b");
+	node_user(f, "a", 1);
+	node_user(f, "b", 2);
 	fprintf(f, "]\n}\n");
 	fclose(f);
 	nu_server_start(&s, args);
@@ -969,14 +969,16 @@ START_TEST(test_gateway_forgery)
 	/* Refused by a's gateway: b's subject, a's sender address. */
 	publish(nc, "roost.node.a.usr.b", buf, HEAD);
 	/* A HELLO naming node a (id 9) on b's subject. */
-	hello_as(nc, "roost.nodes.b", "a", 9);
+	hello_as(nc, "roost.nodes.b.2", "a", 2);
+	/* b's name with another id: b may not publish there. */
+	hello_as(nc, "roost.nodes.b.9", "b", 9);
 	ck_assert_int_eq(natsConnection_Flush(nc), NATS_OK);
 	natsConnection_Destroy(nc);
 	natsOptions_Destroy(o);
 	/* Two subscriptions, two threads: in either order. */
 	nu_log_wait(&a, "refused a forged frame on roost.node.a.usr.b: sender "
 	            "address of another node", WAIT_MS);
-	nu_log_wait(&a, "refused a forged frame on roost.nodes.b: hello of "
+	nu_log_wait(&a, "refused a forged frame on roost.nodes.b.2: hello of "
 	            "another node", WAIT_MS);
 
 	/* b's real message is the first the sink gets. */
