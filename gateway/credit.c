@@ -11,8 +11,13 @@
  * their timeouts), so NATS never holds more than a window per pair of
  * nodes and never has to drop for a slow consumer.
  *
- * Threads: gw_inflight and the parked frame are the forwarding loop's;
- * gw_uncredited is the user-lane delivering thread's.
+ * User frames are numbered per pair of nodes (wire.h): the receiving
+ * gateway counts a gap as frames lost in flight (a connection lost
+ * with them), the one drop flow control cannot prevent.
+ *
+ * Threads: gw_inflight, gw_seq_out and the parked frame are the
+ * forwarding loop's; gw_uncredited and gw_seq_in the user-lane
+ * delivering thread's.
  */
 #include "gw.h"
 
@@ -42,6 +47,26 @@ gw_credit_delivered(struct gw *gw, uint32_t node, uint32_t bytes)
 }
 
 void
+gw_seq_taken(struct gw *gw, uint32_t node, uint64_t seq)
+{
+	uint64_t *last = &gw->gw_seq_in[node];
+	uint64_t lost;
+
+	/* 0: the first frame this process takes from that node; a number
+	 * that goes back: that node's gateway restarted (it counts from 1
+	 * again). Either is a new start, never counted as a loss. */
+	if (*last != 0 && seq > *last + 1) {
+		lost = seq - *last - 1;
+		atomic_fetch_add(&gw->gw_lost, lost);
+		gw_log(gw, "%llu frames from node %u lost in flight (numbers "
+		       "%llu to %llu never came)", (unsigned long long)lost,
+		       node, (unsigned long long)(*last + 1),
+		       (unsigned long long)(seq - 1));
+	}
+	*last = seq;
+}
+
+void
 gw_credit_received(struct gw *gw, const roost_msg_t *m)
 {
 	uint32_t node = roost_aid_node(roost_msg_from(m));
@@ -49,6 +74,8 @@ gw_credit_received(struct gw *gw, const roost_msg_t *m)
 
 	gw->gw_inflight[node] = bytes >= gw->gw_inflight[node]
 	                        ? 0 : gw->gw_inflight[node] - (uint32_t)bytes;
+	if (gw->gw_park.pk_on && gw->gw_park.pk_node == node)
+		gw->gw_park.pk_since = gw_now_ns(); /* progress: wait on */
 }
 
 void
@@ -105,8 +132,9 @@ gw_unpark(struct gw *gw, uint64_t now)
 	    *inflight + (uint64_t)pk->pk_len > GW_WINDOW_BYTES) {
 		if (now < gw_parked_until(gw))
 			return;
-		/* Credit lost on the way (a blink of the connection, say):
-		 * start the window again rather than stall for good. */
+		/* No credit for that long: lost on the way (a blink of the
+		 * connection, say): start the window again rather than
+		 * stall for good. */
 		gw_log(gw, "no credit from node %u for %d ms: window reset",
 		       pk->pk_node, GW_CREDIT_STALL_MS);
 		*inflight = 0;

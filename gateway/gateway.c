@@ -176,13 +176,17 @@ forward(struct gw *gw, const roost_msg_t *m)
 	f.fr_kind = fw.fw_kind;
 	f.fr_data = (const uint8_t *)roost_msg_data(m) + sizeof(fw);
 	f.fr_size = (uint32_t)(roost_msg_size(m) - sizeof(fw));
+	f.fr_seq = 0;
 	if (node == gw->gw_conf->gw_node_id) {
 		rc = deliver_here(gw, m, &fw);
 	} else {
 		rc = gw_route(gw, node, system, subject, sizeof(subject));
-		if (rc == 0 && !system) /* within the window, or parked */
+		if (rc == 0 && !system) { /* within the window, or parked */
+			f.fr_seq = ++gw->gw_seq_out[node];
 			rc = gw_window_send(gw, node, subject, &f);
-		else if (rc == 0)
+			if (rc < 0)
+				gw->gw_seq_out[node]--; /* not sent: no gap */
+		} else if (rc == 0)
 			rc = gw_publish(gw, subject, &f, gw->gw_out_buf,
 			                gw->gw_out_cap);
 	}
@@ -481,7 +485,10 @@ run(struct gw *gw)
 			gw_demonitor_request(gw, m);
 			break;
 		case ROOST__KIND_UNLINK:
-			gw_unlink_request(gw, m);
+			if (roost_aid_node(roost_msg_from(m)) == 0)
+				gw_unlink_request(gw, m);
+			else
+				gw_unlink_remote(gw, m);
 			break;
 		case ROOST_KIND_DOWN:
 		case ROOST_KIND_EXIT:
@@ -543,9 +550,10 @@ setup(struct gw *gw, const char *path)
 	if (getrandom(&gw->gw_instance, sizeof(gw->gw_instance), 0) !=
 	    sizeof(gw->gw_instance))
 		gw->gw_instance = gw_now_ns() ^ (uint64_t)getpid() << 32;
-	snprintf(gw->gw_subj_hello, GW_SUBJECT_MAX, "%s.nodes.%s", g->gw_prefix,
-	         g->gw_node);
-	snprintf(gw->gw_subj_nodes, GW_SUBJECT_MAX, "%s.nodes.*", g->gw_prefix);
+	snprintf(gw->gw_subj_hello, GW_SUBJECT_MAX, "%s.nodes.%s.%u",
+	         g->gw_prefix, g->gw_node, g->gw_node_id);
+	snprintf(gw->gw_subj_nodes, GW_SUBJECT_MAX, "%s.nodes.*.*",
+	         g->gw_prefix);
 	snprintf(gw->gw_subj_usr, GW_SUBJECT_MAX, "%s.node.%s.usr.*",
 	         g->gw_prefix, g->gw_node);
 	snprintf(gw->gw_subj_ctl, GW_SUBJECT_MAX, "%s.node.%s.ctl.*",
@@ -582,13 +590,15 @@ main(int argc, char **argv)
 	if (rc == 0) {
 		rc = run(&gw);
 		gw_log(&gw, "stopping (%s): %llu published, %llu delivered, "
-		       "%llu not delivered, %llu bad frames, %llu forged",
+		       "%llu not delivered, %llu bad frames, %llu forged, "
+		       "%llu lost in flight",
 		       rc == 0 ? "stop" : roost_strerror(rc),
 		       (unsigned long long)gw.gw_sent,
 		       (unsigned long long)gw.gw_received,
 		       (unsigned long long)gw.gw_dropped,
 		       (unsigned long long)gw.gw_garbage,
-		       (unsigned long long)gw.gw_forged);
+		       (unsigned long long)gw.gw_forged,
+		       (unsigned long long)gw.gw_lost);
 	}
 	gw_link_close(&gw);
 	roost_ctx_close(gw.gw_in_usr);

@@ -23,9 +23,10 @@
 /* Subjects (docs/distribution.md, "Subjects and permissions"): a frame
  * for node T from node S goes on PREFIX.node.T.usr.S (user lane) or
  * PREFIX.node.T.ctl.S (system lane: replies, stops, lookups, errors);
- * S's HELLO on PREFIX.nodes.S. The last token names the sender: NATS
- * permissions let S publish only there, and the receiving gateway
- * refuses a frame whose sender address is not S's (inbound.c). */
+ * S's HELLO on PREFIX.nodes.S.ID (its node id). The last tokens name
+ * the sender: NATS permissions let S publish only there, and the
+ * receiving gateway refuses a frame whose sender address or HELLO is
+ * not S's (inbound.c). */
 #define GW_SUBJECT_MAX 96
 
 /* How long a flush waits for the server's answer. */
@@ -77,8 +78,8 @@ struct gw {
 	atomic_bool gw_refused;   /* another gateway serves this node */
 	atomic_bool gw_claim_logged;
 	struct gw_monitors gw_mons; /* forwarding loop only */
-	char gw_subj_hello[GW_SUBJECT_MAX]; /* PREFIX.nodes.ME: publish */
-	char gw_subj_nodes[GW_SUBJECT_MAX]; /* PREFIX.nodes.*: subscribe */
+	char gw_subj_hello[GW_SUBJECT_MAX]; /* PREFIX.nodes.ME.ID: publish */
+	char gw_subj_nodes[GW_SUBJECT_MAX]; /* PREFIX.nodes.*.*: subscribe */
 	char gw_subj_usr[GW_SUBJECT_MAX];   /* PREFIX.node.ME.usr.* */
 	char gw_subj_ctl[GW_SUBJECT_MAX];   /* PREFIX.node.ME.ctl.* */
 	char gw_link_state[320];  /* "connected to URL" or why not (only
@@ -101,6 +102,12 @@ struct gw {
 	uint32_t gw_uncredited[1u << 16]; /* per node id: user bytes taken
 	                                     and not credited back (the
 	                                     user-lane delivering thread) */
+	uint64_t gw_seq_out[1u << 16];    /* per node id: the last user
+	                                     frame's number (loop only) */
+	uint64_t gw_seq_in[1u << 16];     /* per node id: the last number
+	                                     taken (user-lane thread) */
+	atomic_uint_fast64_t gw_lost;     /* user frames missing in the
+	                                     numbers: lost in flight */
 };
 
 /* "gateway NODE: " then the text, on stderr (roostd's log). */
@@ -130,6 +137,9 @@ int gw_publish_bytes(struct gw *gw, const char *subject, const uint8_t *buf,
  * window or park (0, or the error of publishing it); when the parked
  * frame gives up; retry it (published, or given up as undelivered). */
 void gw_credit_delivered(struct gw *gw, uint32_t node, uint32_t bytes);
+/* The user-lane delivering thread took frame number 'seq' from node
+ * 'node': a gap in the numbers is counted (and logged) as lost. */
+void gw_seq_taken(struct gw *gw, uint32_t node, uint64_t seq);
 void gw_credit_received(struct gw *gw, const roost_msg_t *m);
 void gw_credit_node_lost(struct gw *gw, uint32_t node);
 int gw_window_send(struct gw *gw, uint32_t node, const char *subject,
@@ -198,6 +208,7 @@ void gw_link_request(struct gw *gw, const roost_msg_t *m);
 void gw_unlink_request(struct gw *gw, const roost_msg_t *m);
 void gw_monitor_remote(struct gw *gw, const roost_msg_t *m);
 void gw_link_remote(struct gw *gw, const roost_msg_t *m);
+void gw_unlink_remote(struct gw *gw, const roost_msg_t *m);
 void gw_down_local(struct gw *gw, const roost_msg_t *m);
 void gw_down_remote(struct gw *gw, const roost_msg_t *m);
 void gw_monitors_node_lost(struct gw *gw, uint32_t node);

@@ -97,9 +97,11 @@ deliver_msg(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 	o.o_size = f->fr_size;
 	rc = roost__send_as(ctx, local_aid(f->fr_to), &o,
 	                    sys ? GW_DELIVER_SYS_MS : GW_DELIVER_USR_MS);
-	if (ctx == gw->gw_in_usr)
+	if (ctx == gw->gw_in_usr && f->fr_seq != 0) {
+		gw_seq_taken(gw, node_of(f->fr_from), f->fr_seq);
 		gw_credit_delivered(gw, node_of(f->fr_from),
 		                    GW_WIRE_HEAD + f->fr_size);
+	}
 	if (rc == 0) {
 		atomic_fetch_add(&gw->gw_received, 1);
 		return;
@@ -217,8 +219,8 @@ pong(struct gw *gw, const struct gw_frame *f)
 	answer(gw, node_of(f->fr_from), &r);
 }
 
-/* MONITOR, DOWN and CREDIT go to the forwarding loop, which owns the
- * monitor tables and the windows: a message to the gateway itself from the remote address, the
+/* MONITOR, DOWN, UNLINK and CREDIT go to the forwarding loop, which
+ * owns the monitor tables and the windows: a message to the gateway itself from the remote address, the
  * ref as correlation id; MONITOR (LINK with GW_F_LINK) carries the
  * target's address, DOWN the notice (kind DOWN or EXIT). */
 static void
@@ -235,8 +237,10 @@ hand_over(struct gw *gw, roost_ctx_t *ctx, const struct gw_frame *f)
 		.o_data = down ? (const void *)f->fr_data : (const void *)&f->fr_to,
 		.o_size = down ? f->fr_size : sizeof(f->fr_to)};
 
-	if (f->fr_type == GW_CREDIT) { /* the bytes in the call id */
-		o.o_kind = ROOST__KIND_CREDIT;
+	if (f->fr_type == GW_CREDIT || f->fr_type == GW_UNLINK) {
+		/* The bytes, or the link's ref, in the call id. */
+		o.o_kind = f->fr_type == GW_CREDIT ? ROOST__KIND_CREDIT
+		                                   : ROOST__KIND_UNLINK;
 		o.o_data = NULL;
 		o.o_size = 0;
 	}
@@ -251,6 +255,22 @@ subject_sender(const char *subject)
 	const char *dot = strrchr(subject, '.');
 
 	return dot != NULL ? dot + 1 : subject;
+}
+
+/* A HELLO's subject is PREFIX.nodes.NAME.ID of the node it names (its
+ * permissions let a node say HELLO there alone: gw.h). */
+static bool
+hello_bound(const char *subject, const char *name, uint32_t id)
+{
+	const char *dot = strrchr(subject, '.');
+	size_t len = strlen(name);
+	char digits[8];
+
+	snprintf(digits, sizeof(digits), "%u", id);
+	return dot != NULL && strcmp(dot + 1, digits) == 0 &&
+	       (size_t)(dot - subject) > len + 1 &&
+	       *(dot - len - 1) == '.' &&
+	       memcmp(dot - len, name, len) == 0;
 }
 
 static void
@@ -334,6 +354,7 @@ on_node_subject(struct gw *gw, roost_ctx_t *ctx, natsMsg *msg)
 	case GW_MONITOR:
 	case GW_DOWN:
 	case GW_CREDIT:
+	case GW_UNLINK:
 		hand_over(gw, ctx, &f);
 		break;
 	case GW_PING:
@@ -425,7 +446,7 @@ gw_on_nodes(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
 	}
 	memcpy(name, f.fr_data, f.fr_size);
 	name[f.fr_size] = '\0';
-	if (strcmp(name, subject_sender(natsMsg_GetSubject(msg))) != 0) {
+	if (!hello_bound(natsMsg_GetSubject(msg), name, node_of(f.fr_from))) {
 		forged(gw, natsMsg_GetSubject(msg), "hello of another node");
 		goto out;
 	}

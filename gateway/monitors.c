@@ -192,26 +192,54 @@ drop_link(struct gw *gw, uint64_t ref)
 	}
 }
 
-/* roost_unlink() of another node's actor: this side forgets the link
- * (an EXIT the other side still sends finds no watch and is dropped). */
+/* roost_unlink() of another node's actor: both sides forget the link
+ * (an UNLINK frame to the other; an EXIT already on its way finds no
+ * link and is dropped). */
 void
 gw_unlink_request(struct gw *gw, const roost_msg_t *m)
 {
 	struct gw_monitors *mo = &gw->gw_mons;
+	char subject[GW_SUBJECT_MAX];
+	struct gw_frame f = {.fr_type = GW_UNLINK};
 	uint64_t target;
 
 	if (roost_msg_size(m) == sizeof(target)) {
 		memcpy(&target, roost_msg_data(m), sizeof(target));
 		for (int i = 0; i < mo->mo_nwatch; i++) {
-			if (mo->mo_watch[i].wa_link &&
-			    mo->mo_watch[i].wa_watcher == roost_msg_from(m).id &&
-			    mo->mo_watch[i].wa_target == target) {
-				drop_link(gw, mo->mo_watch[i].wa_ref);
-				break;
-			}
+			struct gw_watch w = mo->mo_watch[i];
+
+			if (!w.wa_link || w.wa_watcher != roost_msg_from(m).id ||
+			    w.wa_target != target)
+				continue;
+			f.fr_to = target;
+			f.fr_from = w.wa_watcher |
+			            ((uint64_t)gw->gw_conf->gw_node_id << 16);
+			f.fr_corr = w.wa_ref;
+			if (gw_route(gw, roost_aid_node((roost_aid_t){target}),
+			             true, subject, sizeof(subject)) == 0)
+				(void)gw_publish(gw, subject, &f, gw->gw_out_buf,
+				                 gw->gw_out_cap);
+			drop_link(gw, w.wa_ref);
+			break;
 		}
 	}
 	answer(gw, m, NULL, 0);
+}
+
+/* UNLINK from another node: only a link of the sending actor's. */
+void
+gw_unlink_remote(struct gw *gw, const roost_msg_t *m)
+{
+	struct gw_monitors *mo = &gw->gw_mons;
+
+	for (int i = 0; i < mo->mo_nwatch; i++) {
+		if (mo->mo_watch[i].wa_link &&
+		    mo->mo_watch[i].wa_ref == roost_msg_corr(m) &&
+		    mo->mo_watch[i].wa_target == roost_msg_from(m).id) {
+			drop_link(gw, roost_msg_corr(m));
+			return;
+		}
+	}
 }
 
 void

@@ -5,7 +5,7 @@
  *
  *   {"node": NAME, "id": ID, "connected": bool, "link": TEXT,
  *    "published": N, "delivered": N, "undelivered": N, "bad_frames": N,
- *    "forged": N, "window_waits": N, "pending_max_bytes": N,
+ *    "forged": N, "lost_in_flight": N, "window_waits": N, "pending_max_bytes": N,
  *    "nodes": [{"name": NAME, "id": ID, "up": bool,
  *               "last_seen_ms": MS, "rtt_us": US}, ...]}
  *
@@ -81,7 +81,7 @@ gw_answer_nodes(struct gw *gw, const roost_msg_t *m)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 12);
+	msgpack_pack_map(&pk, 13);
 	pack_str(&pk, "node");
 	pack_str(&pk, gw->gw_conf->gw_node);
 	pack_u64(&pk, "id", gw->gw_conf->gw_node_id);
@@ -97,6 +97,7 @@ gw_answer_nodes(struct gw *gw, const roost_msg_t *m)
 	pack_u64(&pk, "undelivered", gw->gw_dropped);
 	pack_u64(&pk, "bad_frames", gw->gw_garbage);
 	pack_u64(&pk, "forged", gw->gw_forged);
+	pack_u64(&pk, "lost_in_flight", gw->gw_lost);
 	pack_u64(&pk, "window_waits", gw->gw_window_waits);
 	pack_u64(&pk, "pending_max_bytes", pending_max(gw));
 	pack_str(&pk, "nodes");

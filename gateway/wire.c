@@ -58,6 +58,7 @@ gw_wire_encode(const struct gw_frame *f, uint8_t *buf, size_t cap)
 	put64(buf + 24, f->fr_corr);
 	put32(buf + 32, f->fr_kind);
 	put32(buf + 36, f->fr_size);
+	put64(buf + 40, f->fr_seq);
 	if (f->fr_size > 0)
 		memcpy(buf + GW_WIRE_HEAD, f->fr_data, f->fr_size);
 	return (int)(GW_WIRE_HEAD + f->fr_size);
@@ -120,6 +121,7 @@ check_type(const struct gw_frame *f)
 			return "error without addresses";
 		return errno_payload(f) ? NULL : "error with a bad errno";
 	case GW_MONITOR:
+	case GW_UNLINK:
 		if (!actor_aid(f->fr_to) || !actor_aid(f->fr_from) ||
 		    !ROOST__REF_IS_REMOTE(f->fr_corr) || f->fr_size != 0)
 			return "monitor without addresses or a remote ref";
@@ -190,9 +192,13 @@ gw_wire_decode(const void *buf, size_t len, struct gw_frame *f,
 	f->fr_corr = get64(p + 24);
 	f->fr_kind = get32(p + 32);
 	f->fr_size = get32(p + 36);
+	f->fr_seq = get64(p + 40);
 	f->fr_data = p + GW_WIRE_HEAD;
 	if ((f->fr_flags & ~GW_F_KNOWN) != 0)
 		*why = "unknown flags";
+	else if ((f->fr_seq != 0) != (f->fr_type == GW_MSG &&
+	                              !(f->fr_flags & GW_F_SYSTEM)))
+		*why = "a sequence number on the wrong frame, or none";
 	else
 		*why = check_type(f);
 	return *why == NULL ? 0 : -EPROTO;

@@ -6,7 +6,7 @@
  *
  *   off size  field
  *     0    4  magic "RSTG"
- *     4    1  version (1)
+ *     4    1  version (2)
  *     5    1  type (enum gw_type)
  *     6    2  flags (GW_F_*)
  *     8    8  to: the target address, its node bits the target's node
@@ -14,6 +14,8 @@
  *    24    8  correlation id (0: not a call)
  *    32    4  kind
  *    36    4  payload size: exactly the bytes that follow
+ *    40    8  sequence: a user-lane MSG's number from its sender's
+ *             gateway to this node, from 1 (0 in every other frame)
  *
  * Everything here is pure (no NATS, no roost calls), so the decoder is
  * fuzzed on its own (tests/fuzz/fuzz_wire.c).
@@ -24,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_WIRE_HEAD 40u
-#define GW_WIRE_VERSION 1u
+#define GW_WIRE_HEAD 48u
+#define GW_WIRE_VERSION 2u
 
 enum gw_type {
 	GW_MSG = 1,     /* a message for an actor */
@@ -54,6 +56,8 @@ enum gw_type {
 	                   call id 'corr' */
 	GW_LIST = 12,   /* the answer: a MessagePack map (gateway/actors.c)
 	                   for caller 'to', from the answering gateway */
+	GW_UNLINK = 13, /* 'from' unlinks from 'to': the link of ref
+	                   'corr' ends on both sides */
 };
 
 #define GW_F_MSGPACK 0x1u /* the payload is MessagePack */
@@ -71,6 +75,7 @@ struct gw_frame {
 	uint32_t fr_kind;
 	const uint8_t *fr_data; /* decode: points into the decoded buffer */
 	uint32_t fr_size;
+	uint64_t fr_seq;        /* user-lane MSG only, else 0 */
 };
 
 /* Encode 'f' into 'buf': the frame's length, or -EMSGSIZE when it does

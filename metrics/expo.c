@@ -31,13 +31,7 @@ enum actor_metric {
 	AM_COUNT
 };
 
-struct family {
-	const char *f_name; /* as sampled: a counter's ends in _total */
-	const char *f_type; /* "gauge", "counter", "histogram", "summary" */
-	const char *f_help;
-};
-
-static const struct family actor_families[AM_COUNT] = {
+static const struct expo_family actor_families[AM_COUNT] = {
     [AM_QUEUED] = {"roost_actor_queued_messages", "gauge",
                    "Messages queued in the actor's mailbox now, both "
                    "lanes (its queue depth)."},
@@ -141,10 +135,8 @@ print_label_value(FILE *f, const char *s)
 	}
 }
 
-/* HELP and TYPE. An OpenMetrics counter family is named without the
- * _total its samples carry. */
-static void
-print_family_head(FILE *f, const struct family *fam, enum expo_format fmt)
+void
+expo_family_head(FILE *f, const struct expo_family *fam, enum expo_format fmt)
 {
 	size_t len = strlen(fam->f_name);
 
@@ -198,22 +190,34 @@ static void
 print_system_sample(FILE *f, const char *metric, const char *sys,
                     const char *value)
 {
+	expo_sample(f, metric, sys, NULL, NULL, value);
+}
+
+void
+expo_sample(FILE *f, const char *metric, const char *sys, const char *label,
+            const char *label_value, const char *value)
+{
 	print_sample_start(f, metric, sys);
+	if (label != NULL) {
+		fprintf(f, ",%s=\"", label);
+		print_label_value(f, label_value);
+		fputc('"', f);
+	}
 	fprintf(f, "} %s\n", value);
 }
 
 /* One system-wide family with its single sample ('value' as given: an
  * integer or a decimal). */
 static void
-print_system_family(FILE *f, const char *sys, const struct family *fam,
+print_system_family(FILE *f, const char *sys, const struct expo_family *fam,
                     enum expo_format fmt, const char *value)
 {
-	print_family_head(f, fam, fmt);
+	expo_family_head(f, fam, fmt);
 	print_system_sample(f, fam->f_name, sys, value);
 }
 
 static void
-print_system_u64(FILE *f, const char *sys, const struct family *fam,
+print_system_u64(FILE *f, const char *sys, const struct expo_family *fam,
                  enum expo_format fmt, uint64_t v)
 {
 	char text[24];
@@ -228,22 +232,22 @@ static void
 print_roostd_stats(FILE *f, const char *sys, const roost_roostd_stats_t *st,
                    enum expo_format fmt)
 {
-	static const struct family late = {
+	static const struct expo_family late = {
 	    "roost_system_alarm_lateness_seconds", "histogram",
 	    "How late roostd delivered alarms (delivery time minus due "
 	    "time), over the system's life."};
-	static const struct family spawn = {
+	static const struct expo_family spawn = {
 	    "roost_system_spawn_seconds", "summary",
 	    "Time from fork to a published mailbox of the actors roostd "
 	    "started, over the system's life."};
-	static const struct family restarts = {
+	static const struct expo_family restarts = {
 	    "roost_system_restarts_total", "counter",
 	    "Restarts of supervised actors by roostd, over the system's "
 	    "life."};
 	char num[32];
 	unsigned i;
 
-	print_family_head(f, &late, fmt);
+	expo_family_head(f, &late, fmt);
 	for (i = 0; i < ROOST_LATENESS_BUCKETS; i++) {
 		print_sample_start(
 		    f, "roost_system_alarm_lateness_seconds_bucket", sys);
@@ -262,7 +266,7 @@ print_roostd_stats(FILE *f, const char *sys, const roost_roostd_stats_t *st,
 	print_system_sample(f, "roost_system_alarm_lateness_seconds_count",
 	                    sys, num);
 
-	print_family_head(f, &spawn, fmt);
+	expo_family_head(f, &spawn, fmt);
 	print_system_sample(f, "roost_system_spawn_seconds_sum", sys,
 	                    fmt_seconds(num, sizeof(num), st->spawn_sum_ns));
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)st->spawns);
@@ -274,30 +278,30 @@ print_roostd_stats(FILE *f, const char *sys, const roost_roostd_stats_t *st,
 static void
 print_system(FILE *f, const struct expo_scrape *sc, enum expo_format fmt)
 {
-	static const struct family actors = {
+	static const struct expo_family actors = {
 	    "roost_system_actors", "gauge",
 	    "Actors in the system's table now (slots taken)."};
-	static const struct family live = {
+	static const struct expo_family live = {
 	    "roost_system_live_actors", "gauge",
 	    "Actors in the table whose process runs now."};
-	static const struct family slots = {
+	static const struct expo_family slots = {
 	    "roost_system_actor_slots", "gauge",
 	    "Size of the system's actor table."};
-	static const struct family up = {
+	static const struct expo_family up = {
 	    "roost_system_roostd_up", "gauge",
 	    "1 when a roostd runs the system with a fresh heartbeat, else 0."};
-	static const struct family beat = {
+	static const struct expo_family beat = {
 	    "roost_system_heartbeat_age_seconds", "gauge",
 	    "Time since roostd's last heartbeat (it beats every 100 ms)."};
-	static const struct family alarms = {
+	static const struct expo_family alarms = {
 	    "roost_system_alarms", "gauge",
 	    "roostd's live alarms (absent when the system has no alarm "
 	    "table)."};
-	static const struct family dead = {
+	static const struct expo_family dead = {
 	    "roost_system_deadletters_total", "counter",
 	    "Messages retired as poison to the dead letters (absent when "
 	    "roostd's table cannot be read)."};
-	static const struct family corrupt = {
+	static const struct expo_family corrupt = {
 	    "roost_system_corrupt_mailboxes", "gauge",
 	    "Mailboxes that failed validation in this scrape."};
 	const roost_sysinfo_t *si = &sc->sc_sys;
@@ -337,7 +341,7 @@ print_actors(FILE *f, const struct expo_scrape *sc, size_t n,
 			if (!actor_value(&sc->sc_actors[i], m, &v))
 				continue;
 			if (!head)
-				print_family_head(f, &actor_families[m], fmt);
+				expo_family_head(f, &actor_families[m], fmt);
 			head = true;
 			print_actor_sample(f, actor_families[m].f_name,
 			                   sc->sc_sys.name, &sc->sc_actors[i],

@@ -30,6 +30,23 @@ enum expo_format {
 	"application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 /* Which actors get per-actor series (the system's always count all). */
+struct expo_family {
+	const char *f_name; /* as sampled: a counter's ends in _total */
+	const char *f_type; /* "gauge", "counter", "histogram", "summary" */
+	const char *f_help;
+};
+
+/* A tool's own families, printed after expo_print's (Prometheus text
+ * only: expo_print ends OpenMetrics with "# EOF"): HELP and TYPE (an
+ * OpenMetrics counter family is named without the _total its samples
+ * carry), then samples 'metric'{system="sys"} value, or with one more
+ * label when 'label' is not NULL; label values are escaped. */
+void expo_family_head(FILE *f, const struct expo_family *fam,
+                      enum expo_format fmt);
+void expo_sample(FILE *f, const char *metric, const char *sys,
+                 const char *label, const char *label_value,
+                 const char *value);
+
 enum expo_actors_mode { EXPO_ACTORS_ALL, EXPO_ACTORS_OFF, EXPO_ACTORS_TOP };
 
 struct expo_actors {

@@ -12,8 +12,9 @@ pkgs=(build-essential cmake pkg-config check valgrind libmsgpack-dev libinih-dev
       # roostd's [metrics] HTTP endpoint, and check_metrics' scraper and
       # strict OpenMetrics parser (Debian's /usr/bin/python3)
       libmicrohttpd-dev curl python3-prometheus-client
-      # the NATS gateway (gateway/) and its tests: real servers, TLS
-      nats-server libnats-dev openssl
+      # the NATS gateway (gateway/) and its tests: real servers, TLS,
+      # nkeys and JWTs for a creds file (libcrypto: tests/nats_creds.c)
+      nats-server libnats-dev openssl libssl-dev
       # the Python package (python/): built, tested and benched with
       # Debian's /usr/bin/python3 and these
       python3-dev python3-setuptools python3-pip python3-venv python3-pytest

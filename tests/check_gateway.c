@@ -4,6 +4,7 @@
  * loopback ports, and per node a real roostd with its gateway and an
  * echo actor, each node its own system on this machine.
  */
+#include "nats_creds.h"
 #include "nats_util.h"
 
 #include <nats/nats.h>
@@ -78,6 +79,25 @@ ctl_nodes_int(const struct nu_node *n, const char *key)
 	at = strstr(out, needle);
 	ck_assert_msg(at != NULL, "no %s in:\n%s", key, out);
 	return strtoll(at + strlen(needle), NULL, 10);
+}
+
+/* The value of the first sample of 'family' in `roostctl metrics` of
+ * node 'n'. */
+static long long
+metric(const struct nu_node *n, const char *family)
+{
+	char out[16384];
+	char needle[96];
+	const char *at;
+
+	ck_assert_int_eq(ctl_out(n, "metrics --no-actors", out, sizeof(out)),
+	                 0);
+	snprintf(needle, sizeof(needle), "\n%s{", family);
+	at = strstr(out, needle);
+	ck_assert_msg(at != NULL, "no %s in:\n%s", family, out);
+	at = strstr(at, "} ");
+	ck_assert_ptr_nonnull(at);
+	return strtoll(at + 2, NULL, 10);
 }
 
 /* The next message on 'ctx' is an UNDELIVERED notice from 'from' for a
@@ -213,6 +233,11 @@ START_TEST(test_gateway_call)
 	other.id = (echo_b.id & ~(0xffffull << 16)) | (9ull << 16);
 	ck_assert_int_eq(roost_send(ca, other, KIND_DONE, "x", 1, WAIT_MS), 0);
 	expect_undelivered(ca, other, KIND_DONE, -EHOSTUNREACH);
+	/* Counted on the side that failed, in the metrics too. */
+	ck_assert_int_ge(metric(&a, "roost_gateway_undelivered_total"), 1);
+	ck_assert_int_ge(metric(&b, "roost_gateway_undelivered_total"), 2);
+	ck_assert_int_eq(metric(&a, "roost_gateway_node_up"), 1);
+	ck_assert_int_gt(metric(&a, "roost_gateway_published_total"), 0);
 	ck_assert_int_eq(roost_send(ca, echo_b, KIND_ECHO, big, sizeof(big),
 	                            WAIT_MS), -EMSGSIZE);
 	/* A batch to another node: each message in order (the echo
@@ -695,17 +720,52 @@ publish(natsConnection *nc, const char *subject, const void *data, int len)
 	                 NATS_OK);
 }
 
-/* A frame head (gateway/wire.h) with the given fields. */
+/* gateway/wire.h: the head's size and version, and the types used. */
+enum { HEAD = 48, VERSION = 2, T_MSG = 1, T_HELLO = 5 };
+
+/* A frame head (gateway/wire.h) with the given fields (a user-lane MSG
+ * gets sequence number 1). */
 static void
 frame(uint8_t *buf, uint8_t version, uint8_t type, uint64_t to,
       uint32_t size)
 {
-	memset(buf, 0, 40);
+	uint64_t seq = type == T_MSG;
+
+	memset(buf, 0, HEAD);
 	memcpy(buf, "RSTG", 4);
 	buf[4] = version;
 	buf[5] = type;
 	memcpy(buf + 8, &to, 8);
 	memcpy(buf + 36, &size, 4);
+	memcpy(buf + 40, &seq, 8);
+}
+
+/* A MSG frame (gateway/wire.h) from 'from' to 'to', kind 'kind',
+ * sequence number 'seq'. */
+static void
+msg_frame(uint8_t *buf, uint64_t to, uint64_t from, uint32_t kind,
+          uint64_t seq)
+{
+	frame(buf, VERSION, T_MSG, to, 0);
+	memcpy(buf + 16, &from, 8);
+	memcpy(buf + 32, &kind, 4);
+	memcpy(buf + 40, &seq, 8);
+}
+
+/* Say HELLO as node 'name' (id 'id') on 'nc', as a gateway would. */
+static void
+hello_as(natsConnection *nc, const char *subject, const char *name,
+         uint16_t id)
+{
+	uint8_t buf[HEAD + 32];
+	uint64_t from = (uint64_t)id << 16;
+	size_t len = strlen(name);
+
+	frame(buf, VERSION, T_HELLO, 1, (uint32_t)len);
+	memcpy(buf + 16, &from, 8);
+	buf[24] = 1;                    /* its instance id */
+	memcpy(buf + HEAD, name, len);
+	publish(nc, subject, buf, (int)(HEAD + len));
 }
 
 START_TEST(test_gateway_garbage_dropped)
@@ -719,8 +779,14 @@ START_TEST(test_gateway_garbage_dropped)
 	pid_t gw, now;
 	uint32_t restarts;
 	uint64_t to_c = (5ull << 32) | (3ull << 16) | 5;
+	uint64_t from_c = (1ull << 32) | (3ull << 16) | 7;
+	uint64_t sink_at_a;
+	roost_ctx_t *sink;
+	roost_msg_t *m;
 
 	two_nodes_start(&s, &a, &b);
+	sink = nu_node_open(&a, "sink");
+	sink_at_a = roost_self(sink).id | (1ull << 16);
 	cb = nu_node_open(&b, NULL);
 	echo_call(cb, nu_whereis_wait(cb, "echo@a", WAIT_MS), "before");
 	nu_actor(&a, "gateway", &gw, &restarts);
@@ -731,25 +797,43 @@ START_TEST(test_gateway_garbage_dropped)
 		junk[i] = (uint8_t)(i * 7 + 3);
 	publish(nc, "roost.node.a.usr.b", junk, sizeof(junk)); /* 1 */
 	publish(nc, "roost.node.a.ctl.b", junk, 3);            /* 2 */
-	publish(nc, "roost.nodes.b", junk, sizeof(junk));      /* 3 */
-	frame(junk, 9, 1, to_c, 0);
-	publish(nc, "roost.node.a.usr.b", junk, 40);           /* 4 version */
-	frame(junk, 1, 1, to_c, 100);
-	publish(nc, "roost.node.a.usr.b", junk, 40);           /* 5 size */
-	frame(junk, 1, 77, to_c, 0);
-	publish(nc, "roost.node.a.ctl.b", junk, 40);           /* 6 type */
-	frame(junk, 1, 1, to_c, 0);
-	memcpy(junk + 16, &to_c, 8);
-	publish(nc, "roost.node.a.usr.b", junk, 40);           /* 7 not a's */
+	publish(nc, "roost.nodes.b.2", junk, sizeof(junk));    /* 3 */
+	frame(junk, 9, T_MSG, to_c, 0);
+	publish(nc, "roost.node.a.usr.b", junk, HEAD);         /* 4 version */
+	frame(junk, VERSION, T_MSG, to_c, 100);
+	publish(nc, "roost.node.a.usr.b", junk, HEAD);         /* 5 size */
+	frame(junk, VERSION, 77, to_c, 0);
+	publish(nc, "roost.node.a.ctl.b", junk, HEAD);         /* 6 type */
+	msg_frame(junk, to_c, to_c, KIND_SEQ, 1);
+	publish(nc, "roost.node.a.usr.b", junk, HEAD);         /* 7 not a's */
 	ck_assert_int_eq(natsConnection_Flush(nc), NATS_OK);
-	natsConnection_Destroy(nc);
 
 	nu_log_wait(&a, "(7 so far)", WAIT_MS);
+
+	/* A node c whose user frames 3 and 4 never came: a counts them
+	 * lost in flight, and delivers 1, 2 and 5. */
+	hello_as(nc, "roost.nodes.c.3", "c", 3);
+	nu_log_wait(&a, "node 'c' (id 3) is up", WAIT_MS);
+	for (uint64_t seq = 1; seq <= 5; seq++) {
+		if (seq == 3 || seq == 4)
+			continue;
+		msg_frame(junk, sink_at_a, from_c, KIND_SEQ, seq);
+		publish(nc, "roost.node.a.usr.c", junk, HEAD);
+	}
+	ck_assert_int_eq(natsConnection_Flush(nc), NATS_OK);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(roost_recv(sink, &m, WAIT_MS), 0);
+		ck_assert_uint_eq(roost_msg_from(m).id, from_c);
+	}
+	nu_log_wait(&a, "2 frames from node 3 lost in flight", WAIT_MS);
+	ck_assert_int_eq(ctl_nodes_int(&a, "lost_in_flight"), 2);
+	natsConnection_Destroy(nc);
 	nu_actor(&a, "gateway", &now, &restarts);
 	ck_assert_int_eq(now, gw);
 	ck_assert_uint_eq(restarts, 0);
 	echo_call(cb, nu_whereis_wait(cb, "echo@a", WAIT_MS), "after");
 	ck_assert_int_eq(roost_ctx_close(cb), 0);
+	ck_assert_int_eq(roost_ctx_close(sink), 0);
 	two_nodes_stop(&s, &a, &b);
 }
 END_TEST
@@ -776,6 +860,10 @@ START_TEST(test_gateway_link)
 	echo_b = nu_whereis_wait(ca, "echo@b", WAIT_MS);
 	echo_a = nu_whereis_wait(cb, "echo@a", WAIT_MS);
 	gw_b = nu_whereis_wait(ca, "gateway@b", WAIT_MS);
+	/* Linked, unlinked, linked again: one link, so one EXIT (two
+	 * links would give two: the next notice after it is gw_b's). */
+	ck_assert_int_eq(roost_link(ca, echo_b), 0);
+	ck_assert_int_eq(roost_unlink(ca, echo_b), 0);
 	ck_assert_int_eq(roost_link(ca, echo_b), 0);
 	ck_assert_int_eq(roost_link(ca, gw_b), 0);
 	/* In place at b once a system-lane call has gone the same way. */
@@ -817,24 +905,16 @@ END_TEST
 /* One node's NATS user, with the permissions docs/distribution.md
  * gives a node: publish only on subjects naming it as the sender. */
 static void
-node_user(FILE *f, const char *node)
+node_user(FILE *f, const char *node, unsigned id)
 {
 	fprintf(f, "{user: %s, password: pw%s, permissions: {"
-	        "publish: [\"roost.nodes.%s\", \"roost.node.*.usr.%s\", "
+	        "publish: [\"roost.nodes.%s.%u\", \"roost.node.*.usr.%s\", "
 	        "\"roost.node.*.ctl.%s\"], "
-	        "subscribe: [\"roost.nodes.*\", \"roost.node.%s.usr.*\", "
+	        "subscribe: [\"roost.nodes.*.*\", \"roost.node.%s.usr.*\", "
 	        "\"roost.node.%s.ctl.*\"]}}\n",
-	        node, node, node, node, node, node, node);
+	        node, node, node, id, node, node, node, node);
 }
 
-/* A MSG frame (gateway/wire.h) from 'from' to 'to', kind 'kind'. */
-static void
-msg_frame(uint8_t *buf, uint64_t to, uint64_t from, uint32_t kind)
-{
-	frame(buf, 1, 1, to, 0);
-	memcpy(buf + 16, &from, 8);
-	memcpy(buf + 32, &kind, 4);
-}
 
 /* Nodes a and b with a NATS user each (publish only as themselves). A
  * rogue with b's credentials tries to pass as a: on a's subjects the
@@ -862,8 +942,8 @@ START_TEST(test_gateway_forgery)
 	f = fopen(conf, "w");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "authorization {\nusers = [\n");
-	node_user(f, "a");
-	node_user(f, "b");
+	node_user(f, "a", 1);
+	node_user(f, "b", 2);
 	fprintf(f, "]\n}\n");
 	fclose(f);
 	nu_server_start(&s, args);
@@ -882,24 +962,23 @@ START_TEST(test_gateway_forgery)
 	ck_assert_int_eq(natsConnection_Connect(&nc, o), NATS_OK);
 	to = at_a.id;
 	as_a = echo_a.id;               /* a's echo, node bits 1 */
-	msg_frame(buf, to, as_a, KIND_SEQ);
+	msg_frame(buf, to, as_a, KIND_SEQ, 1);
 	/* Refused by the server: b may not publish as a. */
-	publish(nc, "roost.node.a.usr.a", buf, 40);
-	publish(nc, "roost.node.a.ctl.a", buf, 40);
+	publish(nc, "roost.node.a.usr.a", buf, HEAD);
+	publish(nc, "roost.node.a.ctl.a", buf, HEAD);
 	/* Refused by a's gateway: b's subject, a's sender address. */
-	publish(nc, "roost.node.a.usr.b", buf, 40);
-	/* A HELLO naming node a on b's subject. */
-	frame(buf, 1, 5, 1, 1);
-	buf[18] = 9;                    /* node id 9 in 'from' */
-	buf[40] = 'a';
-	publish(nc, "roost.nodes.b", buf, 41);
+	publish(nc, "roost.node.a.usr.b", buf, HEAD);
+	/* A HELLO naming node a (id 9) on b's subject. */
+	hello_as(nc, "roost.nodes.b.2", "a", 2);
+	/* b's name with another id: b may not publish there. */
+	hello_as(nc, "roost.nodes.b.9", "b", 9);
 	ck_assert_int_eq(natsConnection_Flush(nc), NATS_OK);
 	natsConnection_Destroy(nc);
 	natsOptions_Destroy(o);
 	/* Two subscriptions, two threads: in either order. */
 	nu_log_wait(&a, "refused a forged frame on roost.node.a.usr.b: sender "
 	            "address of another node", WAIT_MS);
-	nu_log_wait(&a, "refused a forged frame on roost.nodes.b: hello of "
+	nu_log_wait(&a, "refused a forged frame on roost.nodes.b.2: hello of "
 	            "another node", WAIT_MS);
 
 	/* b's real message is the first the sink gets. */
@@ -914,6 +993,39 @@ START_TEST(test_gateway_forgery)
 	ck_assert_int_eq(roost_ctx_close(sink), 0);
 	two_nodes_stop(&s, &a, &b);
 	unlink(conf);
+}
+END_TEST
+
+/* Credentials files (decentralized auth: an operator and an account the
+ * test signs, nats_creds.c): gateways with a user of the account call
+ * each other; one with a user of an unknown account is refused and
+ * retries. */
+START_TEST(test_gateway_creds)
+{
+	char dir[] = "/tmp/roost-creds-XXXXXX";
+	char conf[64], creds[96], rogue[96], rm[64];
+	const char *args[] = {"-c", conf, NULL};
+	struct nu_server s;
+	struct nu_node a, b, c;
+	roost_ctx_t *ca;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	nu_creds_make(dir);
+	snprintf(conf, sizeof(conf), "%s/server.conf", dir);
+	snprintf(creds, sizeof(creds), "creds = %s/node.creds\n", dir);
+	snprintf(rogue, sizeof(rogue), "creds = %s/rogue.creds\n", dir);
+	nu_server_start(&s, args);
+	nu_node_start(&a, "a", 1, s.ns_port, creds);
+	nu_node_start(&b, "b", 2, s.ns_port, creds);
+	ca = nu_node_open(&a, NULL);
+	echo_call(ca, nu_whereis_wait(ca, "echo@b", WAIT_MS), "with creds");
+	ck_assert_int_eq(roost_ctx_close(ca), 0);
+	nu_node_start(&c, "c", 3, s.ns_port, rogue);
+	nu_log_wait(&c, "Authorization Violation", WAIT_MS);
+	nu_node_stop(&c);
+	two_nodes_stop(&s, &a, &b);
+	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+	ck_assert_int_eq(system(rm), 0);
 }
 END_TEST
 
@@ -942,5 +1054,6 @@ main(void)
 	                            60));
 	suite_add_tcase(s, tu_tcase("forgery", test_gateway_forgery, 60));
 	suite_add_tcase(s, tu_tcase("link", test_gateway_link, 60));
+	suite_add_tcase(s, tu_tcase("creds", test_gateway_creds, 60));
 	return tu_run(s);
 }

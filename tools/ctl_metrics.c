@@ -4,7 +4,8 @@
  * exposition format 0.0.4, for the monitoring people already run (a
  * textfile collector, or an exporter that runs the command). roostd's
  * HTTP endpoint ([metrics] listen) serves the same, from the same
- * formatter (metrics/expo.h).
+ * formatter (metrics/expo.h). A node's system adds its gateway's
+ * families, which take one call of the gateway.
  *
  * The system's series always count every actor; the per-actor series
  * cover every actor, the --top N deepest queues, or none (--no-actors),
@@ -93,6 +94,83 @@ metrics_opts(struct ctl *c, int argc, char **argv, struct expo_actors *sel)
 	return 0;
 }
 
+/* A node's system (one with a NATS gateway): the gateway's counters and
+ * its nodes, from one call of the gateway (the only thing a scrape
+ * attaches for); a failed call is said on stderr and leaves them out. */
+static void
+print_gateway(struct ctl *c, const char *sys)
+{
+	static const struct {
+		const char *key;
+		struct expo_family f;
+	} counters[] = {
+	    {"published", {"roost_gateway_published_total", "counter",
+	                   "Frames this node's gateway published."}},
+	    {"delivered", {"roost_gateway_delivered_total", "counter",
+	                   "Frames from other nodes delivered here."}},
+	    {"undelivered", {"roost_gateway_undelivered_total", "counter",
+	                     "Messages not delivered, either way (each "
+	                     "counted and its sender told)."}},
+	    {"bad_frames", {"roost_gateway_bad_frames_total", "counter",
+	                    "Malformed frames dropped."}},
+	    {"forged", {"roost_gateway_forged_total", "counter",
+	                "Frames refused: sender not the node their subject "
+	                "names."}},
+	    {"lost_in_flight", {"roost_gateway_lost_in_flight_total",
+	                        "counter",
+	                        "User frames from other nodes that never "
+	                        "came (gaps in their numbers)."}},
+	    {"window_waits", {"roost_gateway_window_waits_total", "counter",
+	                      "Times the gateway waited for flow-control "
+	                      "credit."}},
+	    {"pending_max_bytes", {"roost_gateway_pending_max_bytes", "gauge",
+	                           "Most bytes libnats held for delivery here "
+	                           "at once."}},
+	    {"connected", {"roost_gateway_connected", "gauge",
+	                   "1 when the gateway is connected to NATS and ready, "
+	                   "else 0."}},
+	};
+	static const struct expo_family up = {
+	    "roost_gateway_node_up", "gauge",
+	    "1 when the node was heard within down_after_ms, else 0."};
+	static const struct expo_family rtt = {
+	    "roost_gateway_node_rtt_seconds", "gauge",
+	    "Round trip of the last ping to the node (0: none yet)."};
+	roost_aid_t gw;
+	json_t *st = NULL;
+	json_t *v;
+	json_t *n;
+	char text[32];
+	size_t i;
+
+	if (roost_view_find(c->c_view, "gateway", &gw) < 0 ||
+	    ctl_gateway_status(c, "metrics", &st) != 0)
+		return;
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		v = json_object_get(st, counters[i].key);
+		snprintf(text, sizeof(text), "%llu",
+		         json_is_boolean(v) ? (unsigned long long)json_is_true(v)
+		                            : (unsigned long long)
+		                                      json_integer_value(v));
+		expo_family_head(stdout, &counters[i].f, EXPO_PROMETHEUS);
+		expo_sample(stdout, counters[i].f.f_name, sys, NULL, NULL, text);
+	}
+	expo_family_head(stdout, &up, EXPO_PROMETHEUS);
+	json_array_foreach(json_object_get(st, "nodes"), i, n)
+		expo_sample(stdout, up.f_name, sys, "node",
+		            json_string_value(json_object_get(n, "name")),
+		            json_is_true(json_object_get(n, "up")) ? "1" : "0");
+	expo_family_head(stdout, &rtt, EXPO_PROMETHEUS);
+	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		snprintf(text, sizeof(text), "%.6f",
+		         (double)json_integer_value(json_object_get(n, "rtt_us")) /
+		                 1e6);
+		expo_sample(stdout, rtt.f_name, sys, "node",
+		            json_string_value(json_object_get(n, "name")), text);
+	}
+	json_decref(st);
+}
+
 int
 ctl_metrics(struct ctl *c, int argc, char **argv)
 {
@@ -113,6 +191,7 @@ ctl_metrics(struct ctl *c, int argc, char **argv)
 		goto out;
 	}
 	expo_print(stdout, &sc, EXPO_PROMETHEUS, &sel);
+	print_gateway(c, sc.sc_sys.name);
 	rc = scrape_status(&sc);
 out:
 	expo_free(&sc);

@@ -49,6 +49,12 @@ ask_gateway(struct ctl *c, const char *kind_name, const char *verb,
 	return 0;
 }
 
+int
+ctl_gateway_status(struct ctl *c, const char *verb, json_t **out)
+{
+	return ask_gateway(c, "gateway.nodes", verb, NULL, 0, out);
+}
+
 static void
 print_table(json_t *st)
 {
@@ -61,14 +67,16 @@ print_table(json_t *st)
 	       (long long)json_integer_value(json_object_get(st, "id")),
 	       json_string_value(json_object_get(st, "link")));
 	printf("published %lld, delivered %lld, not delivered %lld, bad "
-	       "frames %lld, forged %lld\n",
+	       "frames %lld, forged %lld, lost in flight %lld\n",
 	       (long long)json_integer_value(json_object_get(st, "published")),
 	       (long long)json_integer_value(json_object_get(st, "delivered")),
 	       (long long)json_integer_value(json_object_get(st,
 	                                                     "undelivered")),
 	       (long long)json_integer_value(json_object_get(st,
 	                                                     "bad_frames")),
-	       (long long)json_integer_value(json_object_get(st, "forged")));
+	       (long long)json_integer_value(json_object_get(st, "forged")),
+	       (long long)json_integer_value(json_object_get(st,
+	                                                     "lost_in_flight")));
 	printf("flow control: waited for credit %lld times, at most %lld "
 	       "bytes waiting here\n",
 	       (long long)json_integer_value(json_object_get(st,
@@ -103,7 +111,7 @@ ctl_nodes(struct ctl *c, int argc, char **argv)
 			return ctl_usage("nodes", "unknown option");
 	if (optind != argc)
 		return ctl_usage("nodes", "takes no arguments");
-	rc = ask_gateway(c, "gateway.nodes", "nodes", NULL, 0, &st);
+	rc = ctl_gateway_status(c, "nodes", &st);
 	if (rc == 0 && c->c_json)
 		ctl_json_print(json_incref(st));
 	else if (rc == 0)

@@ -177,6 +177,9 @@ int ctl_stop(struct ctl *c, int argc, char **argv);
 int ctl_kill(struct ctl *c, int argc, char **argv);
 int ctl_timers(struct ctl *c, int argc, char **argv);
 int ctl_nodes(struct ctl *c, int argc, char **argv);
+/* The gateway's status map (gateway.nodes, docs/distribution.md) as
+ * JSON; 0 or a roostctl exit status (said on stderr, 'verb' first). */
+int ctl_gateway_status(struct ctl *c, const char *verb, json_t **out);
 /* `ls --node NODE`: that node's actors, asked of its gateway. */
 int ctl_ls_node(struct ctl *c, const char *node);
 int ctl_shutdown(struct ctl *c, int argc, char **argv);
