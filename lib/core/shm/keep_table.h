@@ -121,7 +121,8 @@ struct roost__keep_actor_rec {
 	                          * awaits (stopping, or down), else -1 */
 	uint16_t ka_group;       /* 0: top level */
 	uint32_t ka_restarts;
-	uint32_t ka_mbox_bytes;  /* 0: the system default */
+	uint32_t ka_mbox_bytes;  /* 0: the system default, else
+	                          * ROOST_RING_MIN..ROOST_RING_MAX */
 	uint32_t ka_shutdown_ms;
 	uint16_t ka_argc;        /* arguments in the spec (>= 1 with SPEC) */
 	uint16_t ka_spec_len;    /* bytes of ka_spec used */
