@@ -398,8 +398,11 @@ rd_keep_open(struct rd *rd, bool adopt)
 	kp.kp_levels = roost__keep_levels(kp.kp_seg.sg_base, &kp.kp_f);
 	kp.kp_watches = roost__keep_watches(kp.kp_seg.sg_base, &kp.kp_f);
 	kp.kp_free = calloc(kp.kp_f.kf_nwatches, sizeof(*kp.kp_free));
-	if (kp.kp_free == NULL)
+	if (kp.kp_free == NULL) {
+		/* No table rather than one whose free stack is missing. */
+		rd_keep_close();
 		return -ENOMEM;
+	}
 	if (adopt)
 		keep_audit();
 	/* Free records, the lowest on top of the stack. */
