@@ -492,6 +492,11 @@ rd_keep_restore_watches(struct rd *rd,
 	if (kp.kp_hdr == NULL)
 		return;
 	top = roost__load_rlx(&kp.kp_hdr->kh_next_ref);
+	if (top >= ROOST_KEEP_REF_LIMIT) {
+		rd_log(RD_ERR, "keep table: bad last monitor reference %llu: "
+		       "ignored", (unsigned long long)top);
+		top = 0;
+	}
 	for (i = 0; i < kp.kp_f.kf_nwatches; i++) {
 		r = &kp.kp_watches[i].kw_rec;
 		if (r->kw_a == 0)
@@ -501,6 +506,9 @@ rd_keep_restore_watches(struct rd *rd,
 		fn(rd, (int)i, r->kw_ref, (roost_aid_t){r->kw_a},
 		   (roost_aid_t){r->kw_b});
 	}
+	/* Repaired, or raised past a kept reference: what the next
+	 * adopter starts from. */
+	roost__store_rlx(&kp.kp_hdr->kh_next_ref, top);
 	if (top > rd->rd_next_ref)
 		rd->rd_next_ref = top;
 }

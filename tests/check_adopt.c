@@ -360,6 +360,37 @@ scribble(uint32_t slot, void (*fn)(struct roost__keep_level *lv,
 	munmap(base, len);
 }
 
+/* A monitor made with the old roostd; the last reference of its keep
+ * table is scribbled to the largest there is. The new roostd refuses it
+ * (logged) and hands out a reference past the kept one, never 0. */
+START_TEST(test_scribbled_next_ref)
+{
+	struct roost__keep_hdr *h;
+	roost_ctx_t *ctx;
+	roost_aid_t aid[2];
+	uint64_t ref, ref2;
+	int32_t pid[2];
+	size_t len;
+	pid_t rd;
+
+	rd = start_two("[actor x]\nprogram = %s\n[actor y]\nprogram = %s\n",
+	               &ctx, aid, pid);
+	ck_assert_int_eq(roost_monitor(ctx, aid[0], &ref), 0);
+	kill_roostd(rd);
+	h = (struct roost__keep_hdr *)map_keep(&len);
+	roost__store_rlx(&h->kh_next_ref, UINT64_MAX);
+	munmap(h, len);
+	rd = ru_start_roostd(-1);
+	wait_log("1 monitor(s) and 0 link(s) kept");
+	ck_assert_int_eq(roost_monitor(ctx, aid[1], &ref2), 0);
+	ck_assert_uint_gt(ref2, ref);
+	ck_assert_uint_lt(ref2, ROOST_KEEP_REF_LIMIT);
+	ck_assert(ru_log_has("bad last monitor reference"));
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 /* The counts, without fixing the checksums; the actor's record as a
  * roostd killed in the middle of writing it leaves it (odd sequence). */
 static void
@@ -599,6 +630,8 @@ adopt_suite(void)
 	Suite *s = suite_create("adopt");
 
 	suite_add_tcase(s, tu_tcase("watches", test_watches_survive, 120));
+	suite_add_tcase(s, tu_tcase("scribbled_next_ref",
+	                            test_scribbled_next_ref, 120));
 	suite_add_tcase(s, tu_tcase("spawned", test_spawned_restarted, 120));
 	suite_add_tcase(s, tu_tcase("spawned_not_allowed",
 	                            test_spawned_not_allowed, 120));

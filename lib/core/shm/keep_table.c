@@ -234,6 +234,10 @@ roost__keep_watch_judge(const struct roost__keep_copy *c, uint32_t nslots,
 		*why = "bad address";
 		return -1;
 	}
+	if (r->kw_ref >= ROOST_KEEP_REF_LIMIT) {
+		*why = "bad reference";
+		return -1;
+	}
 	return 1;
 }
 

@@ -63,6 +63,11 @@
 #define ROOST_KEEP_WATCHES_PER_SLOT 4u
 #define ROOST_KEEP_WATCHES_MIN      4096u
 
+/* Monitor references count up from 1 and never come near this: a
+ * reference (or kh_next_ref) at or past it is a scribble, and trusting
+ * it would wrap the next reference to 0, which names no monitor. */
+#define ROOST_KEEP_REF_LIMIT (UINT64_C(1) << 62)
+
 #define ROOST_KEEP_SHUT_NONE 0u
 #define ROOST_KEEP_SHUT_OK   0x53485530u /* "0UHS": shutdown, exit 0 */
 #define ROOST_KEEP_SHUT_FAIL 0x53485531u /* "1UHS": shutdown, exit 1 */
