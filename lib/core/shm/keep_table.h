@@ -30,7 +30,8 @@
  *   other value is refused (logged) and means no shutdown.
  * - kh_next_ref: monitor references are never reused: stored (relaxed;
  *   the writer's own stores all survive a kill) before a record holds the
- *   reference; an adopter raises it past every reference it finds.
+ *   reference; an adopter raises it past every reference it finds,
+ *   refusing one at or past ROOST_KEEP_REF_LIMIT.
  * - Records (actor, level, watch): a sequence word (odd while roostd
  *   writes the record: relaxed store, release fence, write, checksum,
  *   release store of the next even value; tag-keep-seq), a checksum over
