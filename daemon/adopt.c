@@ -128,6 +128,16 @@ adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv,
 	struct rd_child *ch = config_child(rd, sv->sv_name);
 	int rc;
 
+	/* A kept spec is a spawn request like any other (a granted group
+	 * may write the keep table): it runs only a program allowed now. */
+	if (ch == NULL && kept && (c.kc_actor.ka_flags & ROOST_KEEP_A_SPEC) &&
+	    !rd_program_allowed(rd, (const char *)c.kc_actor.ka_spec)) {
+		rd_log(RD_ERR, "%s (slot %u) was started by request to run %s, "
+		       "which the config does not allow: it is not restarted",
+		       sv->sv_name[0] ? sv->sv_name : "an unnamed actor", slot,
+		       (const char *)c.kc_actor.ka_spec);
+		kept = false;
+	}
 	if (ch == NULL && kept && (c.kc_actor.ka_flags & ROOST_KEEP_A_SPEC)) {
 		ch = requested_child(rd, sv->sv_name, &c);
 		if (ch == NULL)

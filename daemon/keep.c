@@ -398,8 +398,11 @@ rd_keep_open(struct rd *rd, bool adopt)
 	kp.kp_levels = roost__keep_levels(kp.kp_seg.sg_base, &kp.kp_f);
 	kp.kp_watches = roost__keep_watches(kp.kp_seg.sg_base, &kp.kp_f);
 	kp.kp_free = calloc(kp.kp_f.kf_nwatches, sizeof(*kp.kp_free));
-	if (kp.kp_free == NULL)
+	if (kp.kp_free == NULL) {
+		/* No table rather than one whose free stack is missing. */
+		rd_keep_close();
 		return -ENOMEM;
+	}
 	if (adopt)
 		keep_audit();
 	/* Free records, the lowest on top of the stack. */
@@ -489,6 +492,11 @@ rd_keep_restore_watches(struct rd *rd,
 	if (kp.kp_hdr == NULL)
 		return;
 	top = roost__load_rlx(&kp.kp_hdr->kh_next_ref);
+	if (top >= ROOST_KEEP_REF_LIMIT) {
+		rd_log(RD_ERR, "keep table: bad last monitor reference %llu: "
+		       "ignored", (unsigned long long)top);
+		top = 0;
+	}
 	for (i = 0; i < kp.kp_f.kf_nwatches; i++) {
 		r = &kp.kp_watches[i].kw_rec;
 		if (r->kw_a == 0)
@@ -498,6 +506,9 @@ rd_keep_restore_watches(struct rd *rd,
 		fn(rd, (int)i, r->kw_ref, (roost_aid_t){r->kw_a},
 		   (roost_aid_t){r->kw_b});
 	}
+	/* Repaired, or raised past a kept reference: what the next
+	 * adopter starts from. */
+	roost__store_rlx(&kp.kp_hdr->kh_next_ref, top);
 	if (top > rd->rd_next_ref)
 		rd->rd_next_ref = top;
 }

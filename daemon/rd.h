@@ -275,6 +275,9 @@ void rd_request(struct rd *rd, const roost_msg_t *m);
 void rd_requests_handle(struct rd *rd, int rc, roost_msg_t *m);
 /* Handle what is queued now (no waiting), a bounded number. */
 void rd_requests_drain(struct rd *rd);
+/* When a group may use the system, only programs of the config run: a
+ * spawn request's, and a kept spec an adopter would run (adopt.c). */
+bool rd_program_allowed(const struct rd *rd, const char *program);
 void rd_reply(struct rd *rd, roost_aid_t to, uint64_t corr, int64_t rc,
               bool has_value, uint64_t value);
 

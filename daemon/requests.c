@@ -87,9 +87,8 @@ arg_str(const msgpack_object *a, uint32_t i, size_t max)
 	return s;
 }
 
-/* When a group may use the system, only programs of the config run. */
-static bool
-program_allowed(const struct rd *rd, const char *program)
+bool
+rd_program_allowed(const struct rd *rd, const char *program)
 {
 	int i;
 
@@ -147,7 +146,7 @@ req_spawn(struct rd *rd, const roost_msg_t *m, const msgpack_object *a)
 	if (rd->rd_stopping)
 		goto out;
 	rc = -EPERM;
-	if (!program_allowed(rd, program))
+	if (!rd_program_allowed(rd, program))
 		goto out;
 	rc = -EADDRINUSE;
 	if (name != NULL && roost_whereis(rd->rd_ctx, name, &holder) == 0)

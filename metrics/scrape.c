@@ -92,6 +92,18 @@ expo_actors_parse(const char *text, struct expo_actors *out)
 	return 0;
 }
 
+/* A q value (0 to 1) as 0..1000. Out of range, or no number (NaN
+ * included), clamps: a double past INT_MAX must never reach the cast. */
+static int
+quality(const char *text)
+{
+	double q = strtod(text, NULL);
+
+	if (!(q > 0))
+		return 0;
+	return q >= 1 ? 1000 : (int)(q * 1000);
+}
+
 /*
  * The quality (0..1000) an Accept header gives media type 'type': the
  * highest among its ranges naming it exactly (parameters other than q
@@ -122,8 +134,7 @@ accept_quality(const char *accept, const char *type)
 					q++;
 				if (q + 2 <= end && q[0] == 'q' &&
 				    q[1] == '=') {
-					val =
-					    (int)(strtod(q + 2, NULL) * 1000);
+					val = quality(q + 2);
 					break;
 				}
 			}

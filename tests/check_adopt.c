@@ -183,14 +183,29 @@ START_TEST(test_watches_survive)
 }
 END_TEST
 
+/* Spawn the echo actor "sp" by request, transient; its address. */
+static roost_aid_t
+spawn_sp(roost_ctx_t *ctx)
+{
+	const char *const args[] = {ECHO_BIN, NULL};
+	roost_spawn_opts_t o;
+	roost_aid_t sp;
+
+	roost_spawn_opts_init(&o);
+	o.program = ECHO_BIN;
+	o.argv = args;
+	o.name = "sp";
+	o.restart = ROOST_RESTART_TRANSIENT;
+	ck_assert_int_eq(roost_spawn(ctx, &o, &sp), 0);
+	return sp;
+}
+
 /* An actor started by request dies while no roostd runs: the new roostd
  * restarts it from its kept spec at its address (the mail queued for it
  * meanwhile is answered), supervises it from then on, and shows the
  * restart count the old one had. */
 START_TEST(test_spawned_restarted)
 {
-	const char *const args[] = {ECHO_BIN, NULL};
-	roost_spawn_opts_t o;
 	roost_ctx_t *ctx;
 	roost_aid_t sp, found;
 	int32_t pid;
@@ -200,12 +215,7 @@ START_TEST(test_spawned_restarted)
 	ru_write_config("[system]\nslots = 32\n; %s\n");
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
-	roost_spawn_opts_init(&o);
-	o.program = ECHO_BIN;
-	o.argv = args;
-	o.name = "sp";
-	o.restart = ROOST_RESTART_TRANSIENT;
-	ck_assert_int_eq(roost_spawn(ctx, &o, &sp), 0);
+	sp = spawn_sp(ctx);
 	pid = crash(ctx, sp, ru_echo_pid(ctx, sp)); /* restart 1 */
 	wait_restarts("sp", 1);
 	kill_roostd(rd);
@@ -218,6 +228,44 @@ START_TEST(test_spawned_restarted)
 	ck_assert(roost_aid_eq(found, sp));
 	crash(ctx, sp, pid); /* and after the takeover */
 	wait_restarts("sp", 3);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
+/*
+ * A group is granted the system, so only the config's programs run. An
+ * actor started by request (its program in the config then) dies while
+ * no roostd runs, and the next roostd's config no longer names that
+ * program: its kept spec is not run (the keep table is writable by the
+ * group, so a kept spec is a request like any other), the actor is
+ * released, and the system runs on.
+ */
+START_TEST(test_spawned_not_allowed)
+{
+	roost_ctx_t *ctx;
+	roost_aid_t sp, found;
+	int32_t pid;
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config("[system]\ngroup = root\nslots = 32\n"
+	                "[actor e]\nprogram = %s\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	sp = spawn_sp(ctx);
+	pid = ru_echo_pid(ctx, sp);
+	kill_roostd(rd);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	wait_gone(pid);
+	ru_write_config("[system]\ngroup = root\nslots = 32\n"
+	                "[actor e]\nprogram = /bin/sleep\nargs = 60\n; %s\n");
+	rd = ru_start_roostd(-1);
+	wait_log("adopted system");
+	ck_assert_msg(ru_log_has("which the config does not allow"),
+	              "no refusal of the kept spec in roostd's log");
+	ck_assert_int_eq(roost_whereis(ctx, "sp", &found), -ENOENT);
+	ck_assert_int_eq(waitpid(rd, NULL, WNOHANG), 0);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	ru_stop_roostd(rd);
 }
@@ -312,6 +360,37 @@ scribble(uint32_t slot, void (*fn)(struct roost__keep_level *lv,
 	munmap(base, len);
 }
 
+/* A monitor made with the old roostd; the last reference of its keep
+ * table is scribbled to the largest there is. The new roostd refuses it
+ * (logged) and hands out a reference past the kept one, never 0. */
+START_TEST(test_scribbled_next_ref)
+{
+	struct roost__keep_hdr *h;
+	roost_ctx_t *ctx;
+	roost_aid_t aid[2];
+	uint64_t ref, ref2;
+	int32_t pid[2];
+	size_t len;
+	pid_t rd;
+
+	rd = start_two("[actor x]\nprogram = %s\n[actor y]\nprogram = %s\n",
+	               &ctx, aid, pid);
+	ck_assert_int_eq(roost_monitor(ctx, aid[0], &ref), 0);
+	kill_roostd(rd);
+	h = (struct roost__keep_hdr *)map_keep(&len);
+	roost__store_rlx(&h->kh_next_ref, UINT64_MAX);
+	munmap(h, len);
+	rd = ru_start_roostd(-1);
+	wait_log("1 monitor(s) and 0 link(s) kept");
+	ck_assert_int_eq(roost_monitor(ctx, aid[1], &ref2), 0);
+	ck_assert_uint_gt(ref2, ref);
+	ck_assert_uint_lt(ref2, ROOST_KEEP_REF_LIMIT);
+	ck_assert(ru_log_has("bad last monitor reference"));
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 /* The counts, without fixing the checksums; the actor's record as a
  * roostd killed in the middle of writing it leaves it (odd sequence). */
 static void
@@ -334,6 +413,52 @@ scribble_future(struct roost__keep_level *lv, struct roost__keep_actor *ka)
 	lv->kl_sum = roost__keep_sum(&lv->kl_rec,
 	                             roost__keep_level_len(&lv->kl_rec));
 }
+
+/* A whole actor record (its checksum holds) with a mailbox size no
+ * actor could open. */
+static void
+scribble_mbox(struct roost__keep_level *lv, struct roost__keep_actor *ka)
+{
+	(void)lv;
+	ck_assert_uint_ne(ka->ka_rec.ka_flags & ROOST_KEEP_A_SPEC, 0);
+	ka->ka_rec.ka_mbox_bytes = 1;
+	ka->ka_sum = roost__keep_sum(&ka->ka_rec,
+	                             roost__keep_actor_len(&ka->ka_rec));
+}
+
+/* An actor started by request dies while no roostd runs, and its record
+ * is scribbled whole: a mailbox size out of range is refused like any
+ * bad field (the record is dropped, the dead actor released), never run
+ * into restarts that cannot attach. */
+START_TEST(test_scribbled_mbox)
+{
+	roost_ctx_t *ctx;
+	roost_aid_t sp, found;
+	char line[96];
+	int32_t pid;
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config("[system]\nslots = 32\n; %s\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	sp = spawn_sp(ctx);
+	pid = ru_echo_pid(ctx, sp);
+	kill_roostd(rd);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	wait_gone(pid);
+	scribble(roost_aid_slot(sp), scribble_mbox);
+	rd = ru_start_roostd(-1);
+	snprintf(line, sizeof(line), "the record of slot %u is dropped (bad "
+	         "field)", roost_aid_slot(sp));
+	wait_log(line);
+	wait_log("adopted system");
+	ck_assert_int_eq(roost_whereis(ctx, "sp", &found), -ENOENT);
+	ck_assert_int_eq(waitpid(rd, NULL, WNOHANG), 0);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
 
 /* Two restarts in the window, then the table is scribbled while no
  * roostd runs: the new roostd refuses what fails
@@ -505,9 +630,14 @@ adopt_suite(void)
 	Suite *s = suite_create("adopt");
 
 	suite_add_tcase(s, tu_tcase("watches", test_watches_survive, 120));
+	suite_add_tcase(s, tu_tcase("scribbled_next_ref",
+	                            test_scribbled_next_ref, 120));
 	suite_add_tcase(s, tu_tcase("spawned", test_spawned_restarted, 120));
+	suite_add_tcase(s, tu_tcase("spawned_not_allowed",
+	                            test_spawned_not_allowed, 120));
 	suite_add_tcase(s, tu_tcase("intensity", test_intensity_carried, 120));
 	suite_add_tcase(s, tu_tcase("scribbled", test_scribbled_counts, 120));
+	suite_add_tcase(s, tu_tcase("scribbled_mbox", test_scribbled_mbox, 120));
 	suite_add_tcase(s, tu_tcase("single_stop", test_single_stop, 120));
 	suite_add_tcase(s, tu_tcase("group_all_dead", test_group_all_dead,
 	                            120));

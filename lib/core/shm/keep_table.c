@@ -170,7 +170,9 @@ roost__keep_actor_judge(const struct roost__keep_copy *c, const char **why)
 	    (r->ka_flags & ~ROOST_KEEP_A_KNOWN) != 0 || r->ka_gen == 0 ||
 	    r->ka_restart > 2 || r->ka_stop > ROOST_KEEP_STOP_END ||
 	    r->ka_group >= ROOST_KEEP_LEVELS || r->ka_shutdown_ms > 3600000 ||
-	    r->ka_spec_len > ROOST_KEEP_SPEC_MAX)
+	    r->ka_spec_len > ROOST_KEEP_SPEC_MAX ||
+	    (r->ka_mbox_bytes != 0 && (r->ka_mbox_bytes < ROOST_RING_MIN ||
+	                               r->ka_mbox_bytes > ROOST_RING_MAX)))
 		return -1;
 	if (r->ka_level < -1 || r->ka_level >= (int)ROOST_KEEP_LEVELS ||
 	    (r->ka_stop == ROOST_KEEP_STOP_RESTART && r->ka_level < 0))
@@ -230,6 +232,10 @@ roost__keep_watch_judge(const struct roost__keep_copy *c, uint32_t nslots,
 	    roost_aid_slot(a) >= nslots || roost_aid_slot(b) >= nslots ||
 	    a.id == b.id) {
 		*why = "bad address";
+		return -1;
+	}
+	if (r->kw_ref >= ROOST_KEEP_REF_LIMIT) {
+		*why = "bad reference";
 		return -1;
 	}
 	return 1;

@@ -30,7 +30,8 @@
  *   other value is refused (logged) and means no shutdown.
  * - kh_next_ref: monitor references are never reused: stored (relaxed;
  *   the writer's own stores all survive a kill) before a record holds the
- *   reference; an adopter raises it past every reference it finds.
+ *   reference; an adopter raises it past every reference it finds,
+ *   refusing one at or past ROOST_KEEP_REF_LIMIT.
  * - Records (actor, level, watch): a sequence word (odd while roostd
  *   writes the record: relaxed store, release fence, write, checksum,
  *   release store of the next even value; tag-keep-seq), a checksum over
@@ -62,6 +63,11 @@
 /* Watch records: per slot, and at least. */
 #define ROOST_KEEP_WATCHES_PER_SLOT 4u
 #define ROOST_KEEP_WATCHES_MIN      4096u
+
+/* Monitor references count up from 1 and never come near this: a
+ * reference (or kh_next_ref) at or past it is a scribble, and trusting
+ * it would wrap the next reference to 0, which names no monitor. */
+#define ROOST_KEEP_REF_LIMIT (UINT64_C(1) << 62)
 
 #define ROOST_KEEP_SHUT_NONE 0u
 #define ROOST_KEEP_SHUT_OK   0x53485530u /* "0UHS": shutdown, exit 0 */
@@ -121,7 +127,8 @@ struct roost__keep_actor_rec {
 	                          * awaits (stopping, or down), else -1 */
 	uint16_t ka_group;       /* 0: top level */
 	uint32_t ka_restarts;
-	uint32_t ka_mbox_bytes;  /* 0: the system default */
+	uint32_t ka_mbox_bytes;  /* 0: the system default, else
+	                          * ROOST_RING_MIN..ROOST_RING_MAX */
 	uint32_t ka_shutdown_ms;
 	uint16_t ka_argc;        /* arguments in the spec (>= 1 with SPEC) */
 	uint16_t ka_spec_len;    /* bytes of ka_spec used */
