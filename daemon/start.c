@@ -190,9 +190,18 @@ rd_start(struct rd *rd, bool adopt)
 	/* A short receive spin: roostd serves a control plane, and a long
 	 * spin costs its callers a scheduling slice when they share a CPU. */
 	roost_ctx_set_int(rd->rd_ctx, "spin-ns", ROOSTD_SPIN_NS);
-	if (rd_watch_start(rd->rd_ctx) < 0 ||
-	    rd_metrics_start(rd->rd_system, &rd->rd_cfg->rc_metrics) < 0)
+	if (rd_watch_start(rd->rd_ctx) < 0)
 		return -1;
+	/* A new system does not start without its endpoint (exit 1); a
+	 * running one being adopted is not shut down for it: a failed
+	 * start would stop only the config's actors and remove the system
+	 * under the adopted ones. */
+	if (rd_metrics_start(rd->rd_system, &rd->rd_cfg->rc_metrics) < 0) {
+		if (!adopt)
+			return -1;
+		rd_log(RD_ERR, "adopting system '%s' without its metrics "
+		       "endpoint", rd->rd_system);
+	}
 	if (children_from_config(rd) < 0) {
 		rd_log(RD_ERR, "too many actors for the table");
 		return -1;

@@ -518,34 +518,117 @@ START_TEST(test_metrics_http_per_actor)
 }
 END_TEST
 
+/* A loopback socket listening on port '*at', or on one the kernel
+ * picks when it is 0; '*at' gets the port. */
+static int
+listen_on(unsigned *at)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)*at);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 1), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*at = ntohs(a.sin_port);
+	return fd;
+}
+
+/* True once roostd's log (all its lives) has a line with 'what'. */
+static bool
+logged(const char *what)
+{
+	char path[160];
+	char line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s.log", cfgpath);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, what) != NULL;
+	fclose(f);
+	return found;
+}
+
 /* A port another socket holds: roostd says so and exits 1, leaving
  * nothing behind. */
 START_TEST(test_metrics_http_port_taken)
 {
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
+	unsigned p = 0;
 	char cfg[256];
 	char err[4096];
 	int fd;
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_ge(fd, 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(fd, 1), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	fd = listen_on(&p);
 	ru_setup_names();
 	snprintf(cfg, sizeof(cfg),
 	         "[metrics]\nlisten = 127.0.0.1:%u\n\n"
-	         "[actor echo]\nprogram = %%s\n",
-	         ntohs(a.sin_port));
+	         "[actor echo]\nprogram = %%s\n", p);
 	ru_write_config(cfg);
 	ck_assert_int_eq(ru_run_roostd(err, sizeof(err)), 1);
 	ck_assert_msg(strstr(err, "metrics: cannot listen on 127.0.0.1:") !=
 	                  NULL,
 	              "%s", err);
+	ck_assert_int_eq(tu_shm_count(rsys), 0);
+	close(fd);
+	ru_cleanup();
+}
+END_TEST
+
+/* A roostd adopting a running system whose metrics port is taken runs
+ * it without the endpoint: the actors keep running, and the shutdown
+ * after is orderly. (Its start used to fail, and the shutdown that
+ * followed removed the system under the actors it had not adopted.) */
+START_TEST(test_metrics_http_port_taken_at_adoption)
+{
+	roost_ctx_opts_t o;
+	roost_ctx_t *ctx;
+	roost_aid_t echo;
+	unsigned p = 0;
+	char cfg[256];
+	int32_t pid;
+	pid_t rd;
+	int fd;
+	int i;
+
+	close(listen_on(&p)); /* a free port, for the first roostd */
+	ru_setup_names();
+	snprintf(cfg, sizeof(cfg),
+	         "[metrics]\nlisten = 127.0.0.1:%u\n\n"
+	         "[actor echo]\nprogram = %%s\n", p);
+	ru_write_config(cfg);
+	rd = ru_start_roostd(-1);
+	ru_wait_up();
+	ck_assert_uint_eq(wait_port(1), p);
+	roost_ctx_opts_init(&o);
+	o.system = rsys;
+	ck_assert_int_eq(roost_ctx_open(&ctx, &o), 0);
+	echo = tu_whereis_wait(ctx, "echo", TU_PATIENCE_MS);
+	pid = ru_echo_pid(ctx, echo);
+	kill(rd, SIGKILL);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 128 + SIGKILL);
+	fd = listen_on(&p);
+	rd = ru_start_roostd(-1);
+	for (i = 0; i < TU_PATIENCE_MS && !logged("without its metrics"); i++)
+		usleep(1000);
+	ck_assert_msg(logged("without its metrics endpoint"),
+	              "no line about the endpoint in roostd's log");
+	ru_wait_up();
+	/* The same process still serves, under the new roostd. */
+	ck_assert_int_eq(ru_echo_pid(ctx, echo), pid);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	kill(rd, SIGTERM);
+	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 0);
 	ck_assert_int_eq(tu_shm_count(rsys), 0);
 	close(fd);
 	ru_cleanup();
@@ -639,6 +722,9 @@ metrics_suite(void)
 	    s, tu_tcase("stats_damaged", test_metrics_stats_damaged, 120));
 	suite_add_tcase(
 	    s, tu_tcase("port_taken", test_metrics_http_port_taken, 60));
+	suite_add_tcase(s, tu_tcase("port_taken_at_adoption",
+	                            test_metrics_http_port_taken_at_adoption,
+	                            120));
 	return s;
 }
 
