@@ -592,6 +592,7 @@ START_TEST(test_config_too_many_actors)
 	 * member more is too many, past the table it is out of range. */
 	expect_ok("[system]\nslots = 16384\n[actor p]\nprogram = /bin/true\n"
 	          "count = 16382\n");
+	rd_config_free(&cfg);
 	expect_error("[system]\nslots = 16384\n[actor p]\nprogram = /bin/true\n"
 	             "count = 16382\n[actor q]\nprogram = /bin/true\n", 2,
 	             "16383 actors (counting pool members) do not fit in "
