@@ -392,6 +392,12 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 				rd_stop_follow(rd, ch);
 		}
 		return 1; /* no reply */
+	case ROOST__KIND_ATTACHED:
+		/* Its own address only: the table decides (children.c). */
+		if (a->via.array.size == 1 && arg_u64(a, 0, &id) &&
+		    id == roost_msg_from(m).id)
+			rd_children_told_attached(rd, roost_msg_from(m));
+		return 1; /* no reply */
 	default:
 		return -ENOSYS;
 	}

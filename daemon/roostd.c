@@ -33,8 +33,6 @@ static_assert(HEARTBEAT_NS * 4 <= ROOST_HEARTBEAT_STALE_NS,
               "tools must never take a live roostd for stale");
 /* Heartbeats between two audits of what roostd owns in shm (rd_audit). */
 #define AUDIT_BEATS 10
-/* Poll period for actors that have not attached yet. */
-#define ATTACH_POLL_NS (200ull * 1000u)
 /* Requests handled per loop turn before signals and alarms are looked
  * at again. */
 #define REQUESTS_PER_TURN 256
@@ -285,8 +283,8 @@ sleep_ns(struct rd *rd, uint64_t now, uint64_t next_beat)
 		until = due;
 	if (rd_status_due(&due) && due < until)
 		until = due;
-	if (rd_children_starting(rd) && now + ATTACH_POLL_NS < until)
-		until = now + ATTACH_POLL_NS;
+	if (rd_children_starting(rd) && now + rd->rd_attach_poll_ns < until)
+		until = now + rd->rd_attach_poll_ns;
 	return until > now ? (int64_t)(until - now) : 0;
 }
 
@@ -471,6 +469,29 @@ open_timers(struct rd *rd, bool adopt)
 	return rc;
 }
 
+static bool
+is_attached(const roost_msg_t *m, void *arg)
+{
+	(void)arg;
+	return roost_msg_kind(m) == ROOST__KIND_ATTACHED;
+}
+
+/* During start-up: wait (a poll period at most) for a child to say it
+ * attached, and take every such word; other requests wait for the
+ * loop. */
+static void
+wait_attached(struct rd *rd)
+{
+	int ms = (int)((rd->rd_attach_poll_ns + 999999u) / 1000000u);
+	roost_msg_t *m;
+
+	while (roost_recv_match(rd->rd_ctx, &m, ROOST_LANE_SYSTEM, is_attached,
+	                        NULL, ms) == 0) {
+		rd_request(rd, m);
+		ms = 0;
+	}
+}
+
 /* Children of one pool started at once, at most: each holds an exec
  * pipe until its exec, and more would only queue for the CPUs. */
 #define START_WINDOW 32
@@ -515,7 +536,7 @@ start_section(struct rd *rd, int from, int to)
 		}
 		rd_children_poll_attach(rd);
 		if (rd_children_starting(rd))
-			usleep(ATTACH_POLL_NS / 1000);
+			wait_attached(rd);
 	}
 	return 0;
 }
@@ -528,6 +549,7 @@ start(struct rd *rd, bool adopt)
 	int i;
 
 	rd->rd_kids_cap = (int)rd->rd_sy.sy_fixed.sf_nslots;
+	rd->rd_attach_poll_ns = RD_ATTACH_POLL_NS;
 	rd->rd_kids = calloc((size_t)rd->rd_kids_cap, sizeof(*rd->rd_kids));
 	rd->rd_starting = calloc((size_t)rd->rd_kids_cap,
 	                         sizeof(*rd->rd_starting));

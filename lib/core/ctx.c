@@ -4,8 +4,13 @@
  * generation, and this process's own mailbox segment.
  */
 #include "roost_impl.h"
+#include "core/proto.h"
 
 #include <stdlib.h>
+
+/* How long a new supervised actor waits for room on roostd's system
+ * lane to say it attached; roostd's poll of the table finds it anyway. */
+#define ATTACHED_TELL_MS 100
 
 void
 roost_ctx_opts_init(roost_ctx_opts_t *o)
@@ -473,6 +478,14 @@ roost_ctx_open(roost_ctx_t **out, const roost_ctx_opts_t *opts)
 	ctx->cx_rx.rx_sys = &ctx->cx_sys;
 	if (o.spin_ns != 0)
 		ctx->cx_rx.rx_spin_ns = ctx->cx_rx.rx_spin_budget = o.spin_ns;
+	/* A supervised actor started afresh tells roostd it is up
+	 * (core/proto.h, ATTACHED); a restart is up for roostd already. */
+	if (o.flags & ROOST_CTX_SUPERVISED) {
+		roost__roostd_hint(ctx);
+		if (o.reattach.id == 0)
+			roost__roostd_tell(ctx, ROOST__KIND_ATTACHED,
+			                   ctx->cx_self.id, ATTACHED_TELL_MS);
+	}
 	*out = ctx;
 	return 0;
 
