@@ -5,7 +5,8 @@
  * wait is for a state, bounded by WAIT_MS only so that a broken roostd
  * fails the test instead of hanging it.
  *
- *  - pool_2000: a pool of 2,000 echo actors all attach, roostctl ls
+ *  - pool_2000: a pool of 2,000 echo actors (200 under ASan) all
+ *    attach, roostctl ls
  *    lists each of them running, and the ordered shutdown stops them
  *    all and leaves nothing in /dev/shm.
  *  - open_files: with an open-files limit too low for the config's
@@ -21,7 +22,12 @@
 #include <unistd.h>
 
 #define WAIT_MS 120000
+/* Under AddressSanitizer each echo actor takes tens of MiB: a tenth. */
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL 200
+#else
 #define POOL 2000
+#endif
 
 /* roostctl --system rsys ls, its output in 'buf'. Returns its status. */
 static int
@@ -71,14 +77,17 @@ running_members(char *list)
 START_TEST(test_scale_pool_2000)
 {
 	static char list[POOL * 160 + 4096];
+	char config[128];
+	char last[32];
 	char up[128];
 	roost_ctx_t *ctx;
 	pid_t rd;
 	int i;
 
 	ru_setup_names();
-	ru_write_config("[system]\nslots = 2100\n"
-	                "[actor w]\nprogram = %s\ncount = 2000\n");
+	snprintf(config, sizeof(config), "[system]\nslots = %d\n[actor w]\n"
+	         "program = %%s\ncount = %d\n", POOL + 100, POOL);
+	ru_write_config(config);
 	rd = ru_start_roostd(-1);
 	ctx = ru_open_when_up();
 	/* roostd says it is up once every member attached. */
@@ -88,9 +97,9 @@ START_TEST(test_scale_pool_2000)
 	ck_assert_msg(ru_log_has(up), "no '%s' in roostd's log", up);
 	ck_assert_int_eq(roostctl_ls(list, sizeof(list)), 0);
 	ck_assert_int_eq(running_members(list), POOL);
-	/* One of them answers. */
-	ck_assert_int_eq(ru_echo_pid(ctx, tu_whereis_wait(ctx, "w.2000", 10))
-	                 > 0, 1);
+	/* The last of them answers. */
+	snprintf(last, sizeof(last), "w.%d", POOL);
+	ck_assert_int_gt(ru_echo_pid(ctx, tu_whereis_wait(ctx, last, 10)), 0);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	ru_stop_roostd(rd); /* exit 0, nothing left in /dev/shm */
 }
