@@ -31,16 +31,18 @@ rd_child_add(struct rd *rd, const char *name, int group)
 	bool listed;
 	int i;
 
-	/* Reuse an entry that is gone for good. */
-	for (i = 0; i < rd->rd_nkids; i++)
-		if (rd->rd_kids[i].ch_state == CH_GONE &&
-		    rd->rd_kids[i].ch_pid == 0)
-			break;
-	if (i == rd->rd_nkids) {
-		if (rd->rd_nkids == rd->rd_kids_cap)
-			return NULL;
+	/* A new entry while the table has room (no walk: it is as large as
+	 * the actor table), then one that is gone for good. */
+	i = rd->rd_nkids;
+	if (i == rd->rd_kids_cap)
+		for (i = 0; i < rd->rd_nkids; i++)
+			if (rd->rd_kids[i].ch_state == CH_GONE &&
+			    rd->rd_kids[i].ch_pid == 0)
+				break;
+	if (i == rd->rd_kids_cap)
+		return NULL;
+	if (i == rd->rd_nkids)
 		rd->rd_nkids++;
-	}
 	ch = &rd->rd_kids[i];
 	rd_spec_free(&ch->ch_spec);
 	/* Still listed in rd_starting until the next poll: it stays so,
@@ -462,8 +464,12 @@ rd_children_poll_attach(struct rd *rd)
 		}
 		set[n++] = ch;
 	}
-	if (n > 0)
+	/* The walk of the table at its own pace: a loop turn per request
+	 * would walk it per request. */
+	if (n > 0 && now >= rd->rd_attach_walk_ns) {
 		find_attached(rd, set, n, now);
+		rd->rd_attach_walk_ns = now + rd->rd_attach_poll_ns;
+	}
 	rd->rd_nstarting = 0;
 	for (k = 0; k < n; k++) {
 		ch = set[k];

@@ -146,6 +146,7 @@ struct rd {
 	struct rd_child **rd_starting; /* rd_kids_cap entries */
 	int rd_nstarting;
 	uint64_t rd_attach_poll_ns;  /* between two walks of the table */
+	uint64_t rd_attach_walk_ns;  /* the next walk, not before */
 	struct rd_level rd_levels[RD_MAX_GROUPS + 1];
 	uint64_t rd_next_seq;
 	struct rd_timers *rd_timers;
