@@ -180,10 +180,9 @@ log_reader(void *arg)
 				r->rd_up_ns = bench_now_ns();
 				pthread_mutex_unlock(&r->rd_lock);
 			}
-			/* Its troubles are shown; "started ..." is not. */
-			if (r->rd_verbose || strstr(line, "cannot") != NULL ||
-			    strstr(line, "lost") != NULL ||
-			    strstr(line, "attach") != NULL)
+			/* All but "started ..." (one per actor); with
+			 * --verbose roostd logs at debug level. */
+			if (strstr(line, "started") == NULL)
 				fprintf(stderr, "%s\n", line);
 		}
 	}
@@ -234,7 +233,9 @@ roostd_start(struct roostd *r)
 	if (r->rd_pid == 0) {
 		char *argv[] = {(char *)ROOSTD_BIN, (char *)"--system", r->rd_sys,
 		                (char *)"--config", r->rd_cfg,
-		                (char *)"--foreground", NULL};
+		                (char *)"--foreground", (char *)"--log-level",
+		                r->rd_verbose ? (char *)"debug" : (char *)"info",
+		                NULL};
 
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)

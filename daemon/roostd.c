@@ -298,10 +298,12 @@ handle_requests(struct rd *rd, int rc, roost_msg_t *m)
 	bool stopping = rd->rd_stopping;
 	int n;
 
-	for (n = 0; rc == 0 && n < REQUESTS_PER_TURN; n++) {
+	for (n = 1; rc == 0; n++) {
 		if (roost_msg_flags(m) & ROOST_MSG_SYSTEM)
 			rd_request(rd, m);
-		if (rd->rd_stopping != stopping)
+		/* Stop before the next receive: a message received is
+		 * released by the receive after it, handled or not. */
+		if (rd->rd_stopping != stopping || n == REQUESTS_PER_TURN)
 			return;
 		rc = roost_recv(rd->rd_ctx, &m, 0);
 	}
