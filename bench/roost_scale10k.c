@@ -9,7 +9,8 @@
  *    fork+exec+wait of the same program, interleaved, --samples times
  *    each (medians; issue 13 item 2: ratio <= 1.5).
  *  - two systems, one after the other: a pool of N in the config, then
- *    N actors through roost_spawn (from --spawners processes at once).
+ *    N actors through roost_spawn (from --spawners processes at once,
+ *    default 16: each roost_spawn waits for its actor to attach).
  *    For each: all attached (from roostd's fork to its "up" line, or the
  *    last spawn's answer) <= 1.5 x the floor; roostd's RSS <= 64 MiB;
  *    /dev/shm bytes per actor <= 128 KiB (every object of the system,
@@ -180,9 +181,11 @@ log_reader(void *arg)
 				r->rd_up_ns = bench_now_ns();
 				pthread_mutex_unlock(&r->rd_lock);
 			}
-			/* All but "started ..." (one per actor); with
-			 * --verbose roostd logs at debug level. */
-			if (strstr(line, "started") == NULL)
+			/* All but one line per actor ("started ...", and
+			 * the stops of spawn-to-ready's); with --verbose
+			 * roostd logs at debug level. */
+			if (strstr(line, "started") == NULL &&
+			    strstr(line, "exited with status 0") == NULL)
 				fprintf(stderr, "%s\n", line);
 		}
 	}
@@ -683,7 +686,7 @@ parse(int argc, char **argv, struct opts *o)
 
 	o->actors = 10000;
 	o->samples = 200;
-	o->spawners = 4;
+	o->spawners = 16;
 	o->pool = o->spawn = true;
 	o->verbose = false;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
