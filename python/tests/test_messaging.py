@@ -179,7 +179,10 @@ def test_actor_ref_send_and_call(system):
 
 
 def test_graceful_stop_handles_the_backlog_first(system):
-    with system.connect(name="late") as server, system.connect() as c:
+    # 500 queued with nobody receiving: more than the default 64 KiB
+    # user lane holds.
+    with system.connect(name="late", mailbox_bytes=1 << 20) as server, \
+            system.connect() as c:
         ref = c.ref("late")
         for i in range(500):
             ref.add(1)
