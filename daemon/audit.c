@@ -116,8 +116,11 @@ rd_audit(struct rd *rd)
 		audit_own_ctx(sy, rd->rd_dead, "deadletters");
 	for (i = 0; i < rd->rd_nkids; i++) {
 		ch = &rd->rd_kids[i];
+		/* One being stopped closes its slot itself before it ends
+		 * (a 10,000-actor shutdown takes seconds): not damage. */
 		if (ch->ch_state != CH_RUNNING || ch->ch_pid <= 0 ||
-		    ch->ch_aid.id == 0)
+		    ch->ch_aid.id == 0 || ch->ch_stop != RD_STOP_NONE ||
+		    ch->ch_stopping)
 			continue;
 		w.sw_slot = roost_aid_slot(ch->ch_aid);
 		w.sw_gen = roost_aid_gen(ch->ch_aid);

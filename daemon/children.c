@@ -31,16 +31,18 @@ rd_child_add(struct rd *rd, const char *name, int group)
 	bool listed;
 	int i;
 
-	/* Reuse an entry that is gone for good. */
-	for (i = 0; i < rd->rd_nkids; i++)
-		if (rd->rd_kids[i].ch_state == CH_GONE &&
-		    rd->rd_kids[i].ch_pid == 0)
-			break;
-	if (i == rd->rd_nkids) {
-		if (rd->rd_nkids == rd->rd_kids_cap)
-			return NULL;
+	/* A new entry while the table has room (no walk: it is as large as
+	 * the actor table), then one that is gone for good. */
+	i = rd->rd_nkids;
+	if (i == rd->rd_kids_cap)
+		for (i = 0; i < rd->rd_nkids; i++)
+			if (rd->rd_kids[i].ch_state == CH_GONE &&
+			    rd->rd_kids[i].ch_pid == 0)
+				break;
+	if (i == rd->rd_kids_cap)
+		return NULL;
+	if (i == rd->rd_nkids)
 		rd->rd_nkids++;
-	}
 	ch = &rd->rd_kids[i];
 	rd_spec_free(&ch->ch_spec);
 	/* Still listed in rd_starting until the next poll: it stays so,
@@ -121,7 +123,7 @@ rd_spec_free(struct rd_spec *sp)
  * environment is passed on. */
 static const char *const roost_vars[] = {
 	"ROOST_SYSTEM=", "ROOST_ACTOR=", "ROOST_SUPERVISED=", "ROOST_REATTACH=",
-	"ROOST_MBOX_BYTES=",
+	"ROOST_MBOX_BYTES=", "ROOST_ROOSTD=",
 };
 #define NROOST_VARS (sizeof(roost_vars) / sizeof(roost_vars[0]))
 
@@ -159,11 +161,14 @@ child_env(struct rd *rd, const struct rd_child *ch)
 			env[k++] = environ[i];
 	add = (char *)(env + n + NROOST_VARS + 1);
 	/* 512 bytes: a system name (31), an actor name (ROOST_NAME_MAX),
-	 * two numbers and the variables' names. */
+	 * three numbers and the variables' names. */
 	env[k++] = add;
 	add += sprintf(add, "ROOST_SYSTEM=%s", rd->rd_system) + 1;
 	env[k++] = add;
 	add += sprintf(add, "ROOST_SUPERVISED=1") + 1;
+	env[k++] = add;
+	add += sprintf(add, "ROOST_ROOSTD=%016llx",
+	               (unsigned long long)roost_self(rd->rd_ctx).id) + 1;
 	if (ch->ch_name[0] != '\0') {
 		env[k++] = add;
 		add += sprintf(add, "ROOST_ACTOR=%s", ch->ch_name) + 1;
@@ -367,6 +372,10 @@ attached(struct rd *rd, struct rd_child *ch, uint32_t i,
 {
 	ch->ch_aid = roost__aid_make(i, sv->sv_gen);
 	ch->ch_state = CH_RUNNING;
+	if (ch->ch_exec_fd >= 0) {
+		close(ch->ch_exec_fd); /* it runs: its exec succeeded */
+		ch->ch_exec_fd = -1;
+	}
 	/* Spawn-to-ready: fork until its mailbox is published. */
 	rd_log(RD_INFO, "started %s (pid %d, address %u.%u, ready in %.2f ms)",
 	       ch->ch_name[0] ? ch->ch_name : "actor", (int)ch->ch_pid, i,
@@ -390,6 +399,7 @@ find_attached(struct rd *rd, struct rd_child **set, int n, uint64_t now)
 	struct rd_child key;
 	struct rd_child *kp = &key;
 	struct rd_child **hit;
+	uint64_t t0 = now;
 	uint32_t i;
 
 	qsort(set, (size_t)n, sizeof(*set), by_pid);
@@ -404,6 +414,34 @@ find_attached(struct rd *rd, struct rd_child **set, int n, uint64_t now)
 		    sv.sv_pid != (*hit)->ch_pid)
 			continue;
 		attached(rd, *hit, i, &sv, now);
+	}
+	/* A walk of a large table costs: the next one waits at least
+	 * twenty times as long (at most 5% of roostd's time). */
+	now = roost__plat_now_ns() - t0;
+	rd->rd_attach_poll_ns = now * 20 > RD_ATTACH_POLL_NS ? now * 20
+	                                                     : RD_ATTACH_POLL_NS;
+}
+
+void
+rd_children_told_attached(struct rd *rd, roost_aid_t aid)
+{
+	struct roost__slot_view sv;
+	uint32_t slot = roost_aid_slot(aid);
+	struct rd_child *ch;
+	int k;
+
+	/* Believed only as the table shows it: that address is active,
+	 * held by the process of one of our starting children. */
+	if (roost__sys_slot_read(&rd->rd_sy, slot, &sv) != 0 ||
+	    sv.sv_state != ROOST_SLOT_ACTIVE ||
+	    sv.sv_gen != roost_aid_gen(aid))
+		return;
+	for (k = 0; k < rd->rd_nstarting; k++) {
+		ch = rd->rd_starting[k];
+		if (ch->ch_state == CH_STARTING && ch->ch_pid == sv.sv_pid) {
+			attached(rd, ch, slot, &sv, roost__plat_now_ns());
+			return;
+		}
 	}
 }
 
@@ -432,8 +470,12 @@ rd_children_poll_attach(struct rd *rd)
 		}
 		set[n++] = ch;
 	}
-	if (n > 0)
+	/* The walk of the table at its own pace: a loop turn per request
+	 * would walk it per request. */
+	if (n > 0 && now >= rd->rd_attach_walk_ns) {
 		find_attached(rd, set, n, now);
+		rd->rd_attach_walk_ns = now + rd->rd_attach_poll_ns;
+	}
 	rd->rd_nstarting = 0;
 	for (k = 0; k < n; k++) {
 		ch = set[k];

@@ -11,9 +11,9 @@
  *               one (children get the old soft limit back, exec_child);
  *               a later roostd adopting the system must be able to watch
  *               every actor, so the check is actors + a margin.
- *   processes   RLIMIT_NPROC (not for root), kernel.pid_max and
- *               kernel.threads-max against the actors plus the threads
- *               the machine runs now.
+ *   processes   RLIMIT_NPROC (not for root) against the actors;
+ *               kernel.pid_max and kernel.threads-max against the actors
+ *               plus the threads the machine runs now.
  *   /dev/shm    room for every actor's mailbox at its configured size
  *               (segments are reserved whole when made: a full /dev/shm
  *               fails an attach, never a later write).
@@ -106,11 +106,12 @@ check_processes(uint32_t n, char *why, size_t len)
 	uint64_t running = threads_now();
 	struct rlimit rl;
 
+	/* The limit counts the user's processes, which we do not count:
+	 * the actors alone must fit it. */
 	if (geteuid() != 0 && getrlimit(RLIMIT_NPROC, &rl) == 0 &&
-	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)n + running) {
-		snprintf(why, len, "%u actors and the %llu threads running now "
-		         "exceed the process limit %llu: raise it (ulimit -u, "
-		         "LimitNPROC=)", n, (unsigned long long)running,
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur <= (rlim_t)n) {
+		snprintf(why, len, "%u actors exceed the process limit %llu: "
+		         "raise it (ulimit -u, LimitNPROC=)", n,
 		         (unsigned long long)rl.rlim_cur);
 		return -1;
 	}

@@ -55,8 +55,8 @@ sleep_ns(struct rd *rd, uint64_t now, uint64_t next_beat)
 		until = due;
 	if (rd_status_due(&due) && due < until)
 		until = due;
-	if (rd_children_starting(rd) && now + RD_ATTACH_POLL_NS < until)
-		until = now + RD_ATTACH_POLL_NS;
+	if (rd_children_starting(rd) && now + rd->rd_attach_poll_ns < until)
+		until = now + rd->rd_attach_poll_ns;
 	return until > now ? (int64_t)(until - now) : 0;
 }
 

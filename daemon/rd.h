@@ -155,6 +155,8 @@ struct rd {
 	 * keeps it to those that are), each once (ch_listed). */
 	struct rd_child **rd_starting; /* rd_kids_cap entries */
 	int rd_nstarting;
+	uint64_t rd_attach_poll_ns;  /* between two walks of the table */
+	uint64_t rd_attach_walk_ns;  /* the next walk, not before */
 	struct rd_level rd_levels[RD_MAX_GROUPS + 1];
 	uint64_t rd_next_seq;
 	struct rd_timers *rd_timers;
@@ -177,9 +179,6 @@ struct rd {
 #define RD_HEARTBEAT_NS (100ull * 1000000u)
 static_assert(RD_HEARTBEAT_NS * 4 <= ROOST_HEARTBEAT_STALE_NS,
               "tools must never take a live roostd for stale");
-
-/* Poll period for actors that have not attached yet. */
-#define RD_ATTACH_POLL_NS (200ull * 1000u)
 
 /* Signals, set by handlers (roostd.c) and read by the loop. */
 extern volatile sig_atomic_t rd_sig_chld;
@@ -226,7 +225,14 @@ int rd_spec_copy(struct rd_spec *dst, const char *program,
                  char *const *argv, int argc);
 void rd_spec_free(struct rd_spec *sp);
 int rd_child_spawn(struct rd *rd, struct rd_child *ch);
+/* Find the starting children that attached (one walk of the table), at
+ * most every rd->rd_attach_poll_ns: children of this libroost say so
+ * themselves (ATTACHED, rd_children_told_attached); the walk is for the
+ * others. */
+#define RD_ATTACH_POLL_NS (1000ull * 1000u)
 void rd_children_poll_attach(struct rd *rd);
+/* 'aid' says it attached (core/sup/proto.h, ATTACHED). */
+void rd_children_told_attached(struct rd *rd, roost_aid_t aid);
 bool rd_children_starting(const struct rd *rd);
 void rd_children_reap(struct rd *rd);
 /* A watched (non-child) process ended; status unknown. */

@@ -432,6 +432,12 @@ dispatch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a,
 			}
 		}
 		return 1; /* no reply */
+	case ROOST__KIND_ATTACHED:
+		/* Its own address only: the table decides (children.c). */
+		if (a->via.array.size == 1 && arg_u64(a, 0, &id) &&
+		    id == roost_msg_from(m).id)
+			rd_children_told_attached(rd, roost_msg_from(m));
+		return 1; /* no reply */
 	default:
 		return -ENOSYS;
 	}
@@ -477,10 +483,12 @@ rd_requests_handle(struct rd *rd, int rc, roost_msg_t *m)
 	bool stopping = rd->rd_stopping;
 	int n;
 
-	for (n = 0; rc == 0 && n < REQUESTS_PER_TURN; n++) {
+	for (n = 1; rc == 0; n++) {
 		if (roost_msg_flags(m) & ROOST_MSG_SYSTEM)
 			rd_request(rd, m);
-		if (rd->rd_stopping != stopping)
+		/* Stop before the next receive: a message received is
+		 * released by the receive after it, handled or not. */
+		if (rd->rd_stopping != stopping || n == REQUESTS_PER_TURN)
 			return;
 		rc = roost_recv(rd->rd_ctx, &m, 0);
 	}

@@ -113,6 +113,29 @@ open_timers(struct rd *rd, bool adopt)
 	return rc;
 }
 
+static bool
+is_attached(const roost_msg_t *m, void *arg)
+{
+	(void)arg;
+	return roost_msg_kind(m) == ROOST__KIND_ATTACHED;
+}
+
+/* During start-up: wait (a poll period at most) for a child to say it
+ * attached, and take every such word; other requests wait for the
+ * loop. */
+static void
+wait_attached(struct rd *rd)
+{
+	int ms = (int)((rd->rd_attach_poll_ns + 999999u) / 1000000u);
+	roost_msg_t *m;
+
+	while (roost_recv_match(rd->rd_ctx, &m, ROOST_LANE_SYSTEM, is_attached,
+	                        NULL, ms) == 0) {
+		rd_request(rd, m);
+		ms = 0;
+	}
+}
+
 /* Children of one pool started at once, at most: each holds an exec
  * pipe until its exec, and more would only queue for the CPUs. */
 #define START_WINDOW 32
@@ -157,7 +180,7 @@ start_section(struct rd *rd, int from, int to)
 		}
 		rd_children_poll_attach(rd);
 		if (rd_children_starting(rd))
-			usleep(RD_ATTACH_POLL_NS / 1000);
+			wait_attached(rd);
 	}
 	return 0;
 }
@@ -170,6 +193,7 @@ rd_start(struct rd *rd, bool adopt)
 	int i;
 
 	rd->rd_kids_cap = (int)rd->rd_sy.sy_fixed.sf_nslots;
+	rd->rd_attach_poll_ns = RD_ATTACH_POLL_NS;
 	rd->rd_kids = calloc((size_t)rd->rd_kids_cap, sizeof(*rd->rd_kids));
 	rd->rd_starting = calloc((size_t)rd->rd_kids_cap,
 	                         sizeof(*rd->rd_starting));

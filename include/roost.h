@@ -108,8 +108,10 @@ roost_aid_eq(roost_aid_t a, roost_aid_t b)
  */
 typedef struct {
 	uint32_t slots;        /* actor table size; default 256, 1..16384 */
-	uint32_t mbox_bytes;   /* default user-lane ring bytes per mailbox */
-	uint32_t max_msg;      /* largest payload accepted anywhere */
+	uint32_t mbox_bytes;   /* default user-lane ring bytes per mailbox;
+	                          default 64 KiB */
+	uint32_t max_msg;      /* largest payload accepted anywhere; default
+	                          8 KiB (every system lane holds two) */
 	uint32_t mode;         /* permission bits of every object; default 0600;
 	                          0660 to grant a group */
 	int64_t gid;           /* the group granted access (objects are
@@ -118,10 +120,11 @@ typedef struct {
 	                          long (stopped mid-send) no longer blocks the
 	                          others: the owner moves the mailbox to a new
 	                          segment; default 1000, 10..600000 */
-	uint32_t private_lanes; /* per mailbox, 0..4 (default 4): each
+	uint32_t private_lanes; /* per mailbox, 0..4 (default 1): each
 	                          lets one sender write without the lock
 	                          (much faster fan-in) for a quarter of
-	                          mbox_bytes more shared memory */
+	                          mbox_bytes more shared memory; the
+	                          defaults keep a mailbox at 116 KiB */
 } roost_sys_opts_t;
 
 /* Fill 'o' with the defaults. */

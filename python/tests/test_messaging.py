@@ -179,8 +179,8 @@ def test_actor_ref_send_and_call(system):
 
 
 def test_graceful_stop_handles_the_backlog_first(system):
-    # 500 calls' worth of backlog from one sender: more than a default
-    # mailbox's private lane holds (16 KiB), so a bigger mailbox.
+    # 500 queued from one sender with nobody receiving: more than a
+    # default mailbox holds (its private lane 16 KiB, its user lane 64).
     with system.connect(name="late", mailbox_bytes=1 << 20) as server, \
             system.connect() as c:
         ref = c.ref("late")

@@ -423,7 +423,7 @@ attach(roost_ctx_t *ctx, const roost_ctx_opts_t *o)
 }
 
 int
-roost_ctx_open(roost_ctx_t **out, const roost_ctx_opts_t *opts)
+roost__ctx_open(roost_ctx_t **out, const roost_ctx_opts_t *opts)
 {
 	roost_ctx_opts_t o;
 	roost_ctx_t *ctx;

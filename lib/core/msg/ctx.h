@@ -71,4 +71,9 @@ int roost__recv_ns(roost_ctx_t *ctx, roost_msg_t **out, int64_t timeout_ns);
 /* Forget a cached mapping (after -ESRCH from it). */
 void roost__ctx_peer_drop(roost_ctx_t *ctx, uint32_t slot);
 
+/* roost_ctx_open without telling roostd anything: the messaging layer's
+ * part. roost_ctx_open (sup/attach.c) adds a supervised actor's ATTACHED
+ * word to roostd. */
+int roost__ctx_open(roost_ctx_t **out, const roost_ctx_opts_t *opts);
+
 #endif /* ROOST_CORE_CTX_H */

@@ -36,6 +36,7 @@
 	X(DONE, 0xffffff1au, "roostd.done")              \
 	X(STOPPING, 0xffffff1bu, "roostd.stopping")      \
 	X(DRAIN, 0xffffff1du, "roostd.drain")            \
+	X(ATTACHED, 0xffffff1eu, "roostd.attached")      \
 	X(FORWARD, 0xffffff30u, "gateway.forward")       \
 	X(WHEREIS, 0xffffff31u, "gateway.whereis")       \
 	X(REMOTE_ERROR, 0xffffff32u, "roost.remote_error") \

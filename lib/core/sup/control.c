@@ -243,20 +243,17 @@ roost__watch_self(roost_ctx_t *ctx, uint32_t flags)
 }
 
 void
-roost__roostd_tell(roost_ctx_t *ctx, uint32_t kind, uint64_t arg)
+roost__roostd_tell(roost_ctx_t *ctx, uint32_t kind, uint64_t arg,
+                   int timeout_ms)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	roost_aid_t roostd;
 
-	if (roost_whereis(ctx, ROOST__ROOSTD_NAME, &roostd) < 0)
-		return;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, 1);
 	msgpack_pack_uint64(&pk, arg);
-	roost_send_ex(ctx, roostd, kind, ROOST_SEND_SYSTEM | ROOST_SEND_MSGPACK,
-	              0, sb.data, sb.size, 1000);
+	(void)roost__roostd_send(ctx, kind, sb.data, sb.size, timeout_ms, 0);
 	msgpack_sbuffer_destroy(&sb);
 }
 
@@ -284,7 +281,7 @@ roost_stop(roost_ctx_t *ctx, roost_aid_t aid)
 	/* The mark first, then the notices: when the target sees STOP, the
 	 * user lane it must drain is already final; roostd hears first, so
 	 * it takes the exit that follows for a stop. */
-	roost__roostd_tell(ctx, ROOST__KIND_STOPPING, aid.id);
+	roost__roostd_tell(ctx, ROOST__KIND_STOPPING, aid.id, 1000);
 	return roost_send_ex(ctx, aid, ROOST_KIND_STOP, ROOST_SEND_SYSTEM, 0,
 	                     NULL, 0, 1000);
 }
@@ -292,7 +289,7 @@ roost_stop(roost_ctx_t *ctx, roost_aid_t aid)
 void
 roost__oneshot_done(roost_ctx_t *ctx, int status)
 {
-	roost__roostd_tell(ctx, ROOST__KIND_DONE, (uint64_t)status);
+	roost__roostd_tell(ctx, ROOST__KIND_DONE, (uint64_t)status, 1000);
 }
 
 /* --- notices ------------------------------------------------------- */

@@ -26,6 +26,7 @@
  *   DONE                [exit status]                     (no reply)
  *   STOPPING            [address]                         (no reply)
  *   DRAIN               []                                count dropped
+ *   ATTACHED            [address]                         (no reply)
  *
  * Addresses travel as their 64-bit id. WATCH asks roostd to watch the
  * calling process (a one-shot actor made by roost_spawn_fn): it is sent
@@ -34,7 +35,13 @@
  * parent) could not learn otherwise. STOPPING tells roostd that
  * roost_stop() was called on an address, before the target hears of it:
  * its exit is then a stop, not a failure (the mailbox that would show
- * it is gone once the target closes).
+ * it is gone once the target closes). ATTACHED is a supervised actor's
+ * first word once its mailbox is published (its own address, which
+ * must be the sender): roostd stops waiting for it at once instead of
+ * at its next look at the table. roostd passes its own address to its
+ * children in ROOST_ROOSTD (hex, as ROOST_REATTACH), a hint that spares
+ * them a lookup by name; a stale one fails the send (-ESRCH) and the
+ * name is looked up.
  *
  * Notices (ROOST_KIND_DOWN / ROOST_KIND_EXIT, roost.h) are MessagePack
  * maps: {"aid", "name", "pid", "reason", "status", "signal",
@@ -68,8 +75,17 @@ int roost__roostd_call(roost_ctx_t *ctx, uint32_t kind, const void *req,
  * tell it the status the one-shot is about to exit with. */
 int roost__watch_self(roost_ctx_t *ctx, uint32_t flags);
 void roost__oneshot_done(roost_ctx_t *ctx, int status);
-/* Tell roostd (if one runs) that 'aid' is being stopped. No reply. */
-void roost__roostd_tell(roost_ctx_t *ctx, uint32_t kind, uint64_t arg);
+/* Tell roostd (if one runs) 'kind' [arg]; no reply. Waits at most
+ * 'timeout_ms' for room on roostd's system lane. */
+void roost__roostd_tell(roost_ctx_t *ctx, uint32_t kind, uint64_t arg,
+                        int timeout_ms);
+/* Send roostd a request: its cached address, looked up by name when
+ * there is none or it went stale (roostd_call.c). */
+int roost__roostd_send(roost_ctx_t *ctx, uint32_t kind, const void *req,
+                       size_t len, int timeout_ms, uint64_t corr);
+/* Seed the cached address of roostd from ROOST_ROOSTD, if set and well
+ * formed (a hint: see ATTACHED above). */
+void roost__roostd_hint(roost_ctx_t *ctx);
 
 
 #endif /* ROOST_CORE_PROTO_H */

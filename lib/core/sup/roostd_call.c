@@ -7,6 +7,8 @@
 #include "core/sup/sup.h"
 #include "core/msg/mp.h"
 
+#include <stdlib.h>
+
 #include <msgpack.h>
 
 /* A reply's bytes: 'rp_cap' bytes at 'rp_buf', 'rp_len' of them used. */
@@ -108,6 +110,32 @@ send_request(roost_ctx_t *ctx, uint32_t kind, const void *req, size_t len,
 		                   req, len, timeout_ms);
 	}
 	return rc == -ESRCH || rc == -ESHUTDOWN ? -ENOTCONN : rc;
+}
+
+int
+roost__roostd_send(roost_ctx_t *ctx, uint32_t kind, const void *req,
+                   size_t len, int timeout_ms, uint64_t corr)
+{
+	roost_aid_t roostd;
+
+	return send_request(ctx, kind, req, len, timeout_ms, corr, &roostd);
+}
+
+void
+roost__roostd_hint(roost_ctx_t *ctx)
+{
+	const char *v = getenv("ROOST_ROOSTD");
+	unsigned long long aid;
+	char *end;
+
+	if (v == NULL || strlen(v) > 16)
+		return;
+	errno = 0;
+	aid = strtoull(v, &end, 16);
+	/* An address of this node: a generation, no node bits. */
+	if (errno == 0 && end != v && *end == '\0' && (aid >> 32) != 0 &&
+	    roost_aid_node((roost_aid_t){aid}) == 0)
+		ctx->cx_roostd.id = aid;
 }
 
 /* Send the request and wait for its reply, copied raw into 'rp'
