@@ -159,6 +159,7 @@ adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv,
 	ch->ch_pid = sv->sv_pid;
 	ch->ch_pid_start = sv->sv_pid_start;
 	ch->ch_is_child = false;
+	ch->ch_in_slot = true;
 	if (alive) {
 		rc = rd_watch_add(sv->sv_pid, sv->sv_pid_start);
 		if (rc == 0) {

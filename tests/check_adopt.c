@@ -402,6 +402,77 @@ START_TEST(test_single_stop)
 }
 END_TEST
 
+/* Start the echo actor as roostd starts a restart of 'name' at 'aid'
+ * (it reattaches); our child. */
+static pid_t
+start_restart(const char *name, roost_aid_t aid)
+{
+	char id[24];
+	pid_t pid;
+
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)aid.id);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("ROOST_SYSTEM", rsys, 1);
+		setenv("ROOST_ACTOR", name, 1);
+		setenv("ROOST_SUPERVISED", "1", 1);
+		setenv("ROOST_REATTACH", id, 1);
+		execl(ECHO_BIN, ECHO_BIN, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * A restart that no roostd recorded holds the slot: as when roostd is
+ * killed right after spawning a restart, and the restart reattaches
+ * after the next roostd read the slot and judged the actor dead. Here
+ * roostd is stopped (SIGSTOP) while its actor dies and another process
+ * reattaches to the address; when roostd runs again it finds its own
+ * process ended and the slot held by that one. It follows it (a
+ * supervised actor, restarted when it dies), instead of restarting the
+ * actor beside it: those restarts failed to reattach (EBUSY) until the
+ * slot audit wrote the failed one's pid over the live holder's, and the
+ * next restart then ran as a second process of the same actor (the
+ * chaos run's duplicated producer).
+ */
+START_TEST(test_unrecorded_restart)
+{
+	char line[96];
+	roost_ctx_t *ctx;
+	roost_aid_t e;
+	int32_t pid, late, again;
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config("[actor e]\nprogram = %s\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	e = tu_whereis_wait(ctx, "e", WAIT_MS);
+	pid = ru_echo_pid(ctx, e);
+	ck_assert_int_eq(kill(rd, SIGSTOP), 0);
+	kill(pid, SIGKILL);
+	wait_gone(pid); /* a zombie roostd has not reaped */
+	late = start_restart("e", e);
+	ck_assert_int_eq(ru_echo_pid(ctx, e), late);
+	ck_assert_int_eq(kill(rd, SIGCONT), 0);
+	snprintf(line, sizeof(line), "is held by pid %d", (int)late);
+	wait_log(line);
+	ck_assert_int_eq(ru_echo_pid(ctx, e), late);
+	ck_assert(!ru_log_has("Device or resource busy"));
+	ck_assert(!ru_log_has("was damaged"));
+	/* roostd supervises it: its death is a restart at the address. */
+	kill(late, SIGKILL);
+	ck_assert_int_eq(tu_wait(late, WAIT_MS), 128 + SIGKILL);
+	again = ru_echo_pid(ctx, e);
+	ck_assert_int_gt(again, 0);
+	ck_assert_int_ne(again, late);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 /* Every member of a one_for_all group died while no roostd ran: the
  * first one judged restarts the group, the others with it (once each),
  * at their addresses, and nothing waits on a process that is gone. */
@@ -511,6 +582,8 @@ adopt_suite(void)
 	suite_add_tcase(s, tu_tcase("single_stop", test_single_stop, 120));
 	suite_add_tcase(s, tu_tcase("group_all_dead", test_group_all_dead,
 	                            120));
+	suite_add_tcase(s, tu_tcase("unrecorded_restart",
+	                            test_unrecorded_restart, 120));
 	suite_add_tcase(s, tu_tcase("shutdown_word", test_shutdown_word, 120));
 	suite_add_tcase(s, tu_tcase("shutdown_nothing_left",
 	                            test_shutdown_nothing_left, 120));

@@ -148,6 +148,8 @@ START_TEST(test_chaos)
 	                "mailbox_bytes = 65536\nshutdown_timeout_ms = 5000\n"
 	                "[actor producer]\nprogram = " CHAOS_BIN "\ncount = 4\n"
 	                "order = 1\nshutdown_timeout_ms = 5000\n; %s\n");
+	fprintf(stderr, "chaos: roostd's log %s.log, the shared file %s\n",
+	        cfgpath, file);
 	rd = ru_start_roostd(-1);
 	ru_wait_up();
 	/* Kills go on after the producers are done: restarts and
