@@ -369,6 +369,49 @@ START_TEST(test_scribbled_counts)
 }
 END_TEST
 
+/* The record of a live actor as a roostd killed between a restart's
+ * record (down, awaiting the top level's restart) and the record of its
+ * spawn leaves it. */
+static void
+scribble_awaiting(struct roost__keep_level *lv, struct roost__keep_actor *ka)
+{
+	(void)lv;
+	ck_assert_int_eq(ka->ka_rec.ka_level, -1);
+	ka->ka_rec.ka_level = 0;
+	ka->ka_rec.ka_flags |= ROOST_KEEP_A_BACK;
+	ka->ka_sum = roost__keep_sum(&ka->ka_rec,
+	                             roost__keep_actor_len(&ka->ka_rec));
+}
+
+/* The killed roostd had spawned x's restart but not recorded it: x is
+ * alive, its record says it awaits the top level's restart. The new
+ * roostd takes it as that restart; before, it waited for it, and no
+ * actor of the level was restarted again (y's crash below). */
+START_TEST(test_awaiting_alive)
+{
+	roost_ctx_t *ctx;
+	roost_aid_t aid[2];
+	int32_t pid[2];
+	char line[96];
+	pid_t rd;
+
+	rd = start_two("[actor x]\nprogram = %s\n[actor y]\nprogram = %s\n",
+	               &ctx, aid, pid);
+	kill_roostd(rd);
+	scribble(roost_aid_slot(aid[0]), scribble_awaiting);
+	rd = ru_start_roostd(-1);
+	wait_log("adopted system");
+	pid[1] = crash(ctx, aid[1], pid[1]);
+	wait_restarts("y", 1);
+	snprintf(line, sizeof(line), "x (pid %d) is the restart the previous "
+	         "roostd started", (int)pid[0]);
+	ck_assert(ru_log_has(line));
+	pid[0] = crash(ctx, aid[0], pid[0]);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 /* A graceful stop of one actor under way (its stop takes a second and
  * a half) when roostd dies: the new roostd follows it (or, if it ended
  * first, judges it stopped), and it ends stopped, not restarted,
@@ -437,7 +480,7 @@ start_restart(const char *name, roost_aid_t aid)
  * next restart then ran as a second process of the same actor (the
  * chaos run's duplicated producer).
  */
-START_TEST(test_unrecorded_restart)
+START_TEST(test_late_holder)
 {
 	char line[96];
 	roost_ctx_t *ctx;
@@ -582,8 +625,10 @@ adopt_suite(void)
 	suite_add_tcase(s, tu_tcase("single_stop", test_single_stop, 120));
 	suite_add_tcase(s, tu_tcase("group_all_dead", test_group_all_dead,
 	                            120));
-	suite_add_tcase(s, tu_tcase("unrecorded_restart",
-	                            test_unrecorded_restart, 120));
+	suite_add_tcase(s, tu_tcase("awaiting_alive",
+	                            test_awaiting_alive, 120));
+	suite_add_tcase(s, tu_tcase("late_holder",
+	                            test_late_holder, 120));
 	suite_add_tcase(s, tu_tcase("shutdown_word", test_shutdown_word, 120));
 	suite_add_tcase(s, tu_tcase("shutdown_nothing_left",
 	                            test_shutdown_nothing_left, 120));
