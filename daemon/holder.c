@@ -21,8 +21,8 @@ rd_child_follow_holder(struct rd *rd, struct rd_child *ch)
 	pid_t ours = ch->ch_pid;
 
 	if (ch->ch_aid.id == 0 ||
-	    roost__sys_slot_read(&rd->rd_sy, roost_aid_slot(ch->ch_aid),
-	                         &sv) < 0 ||
+	    roost__sys_slot_read(&rd->rd_sy, roost_aid_slot(ch->ch_aid), &sv) <
+	        0 ||
 	    sv.sv_state != ROOST_SLOT_ACTIVE ||
 	    sv.sv_gen != roost_aid_gen(ch->ch_aid) ||
 	    !(sv.sv_flags & ROOST_SLOT_F_SUPERVISED) || sv.sv_pid <= 0 ||
@@ -33,11 +33,12 @@ rd_child_follow_holder(struct rd *rd, struct rd_child *ch)
 	if (rd_watch_add(sv.sv_pid, sv.sv_pid_start) < 0)
 		return false;
 	rd_child_signal(ch, SIGKILL); /* ours, if it still runs */
-	rd_log(RD_INFO, "%s (%u.%u) is held by pid %d, a restart no roostd "
-	       "recorded: following it%s", ch->ch_name[0] ? ch->ch_name
-	       : "an unnamed actor", roost_aid_slot(ch->ch_aid),
-	       roost_aid_gen(ch->ch_aid), (int)sv.sv_pid,
-	       ours > 0 ? ", our own restart killed" : "");
+	rd_log(RD_INFO,
+	       "%s (%u.%u) is held by pid %d, a restart no roostd "
+	       "recorded: following it%s",
+	       ch->ch_name[0] ? ch->ch_name : "an unnamed actor",
+	       roost_aid_slot(ch->ch_aid), roost_aid_gen(ch->ch_aid),
+	       (int)sv.sv_pid, ours > 0 ? ", our own restart killed" : "");
 	ch->ch_pid = sv.sv_pid;
 	ch->ch_pid_start = sv.sv_pid_start;
 	ch->ch_is_child = false;

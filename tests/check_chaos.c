@@ -185,6 +185,8 @@ START_TEST(test_chaos)
 	        (unsigned long long)sh->cs_retried,
 	        (unsigned long long)sh->cs_gaps, dead,
 	        (unsigned long long)sh->cs_violations);
+	if (sh->cs_gaps != 0)
+		fprintf(stderr, "chaos: the first gap: %s\n", sh->cs_gap_why);
 	ck_assert_msg(all_handled(sh), "not finished: next %llu %llu %llu %llu",
 	              (unsigned long long)sh->cs_next[0],
 	              (unsigned long long)sh->cs_next[1],
