@@ -135,9 +135,11 @@ claimant_gone(const struct roost__plane *pl)
  * replacement (resumed), or our previous incarnation's (it exited or
  * was killed, and roostd restarted us at the same address) so that what
  * it queued stays ahead of what we send. Then a lane never claimed or
- * released, then one whose claimant died, each only when empty: what
- * another address queued there stays for its next incarnation to
- * resume, which would otherwise send around it (FIFO per sender).
+ * released (a sender releases its lane with its context or mapping:
+ * its address does not send there again), then one whose claimant died,
+ * only when it is empty: what a dead sender queued there stays for its
+ * restart at the same address to resume, which would otherwise send
+ * around it (FIFO per sender).
  */
 static unsigned
 find_lane_locked(const struct roost__mbox *mb, uint64_t aid, pid_t pid,
@@ -161,9 +163,8 @@ find_lane_locked(const struct roost__mbox *mb, uint64_t aid, pid_t pid,
 	}
 	for (lane = ROOST_LANE_PRIV0; lane < mb->mb_nlanes; lane++) {
 		pl = roost__mbox_plane(mb, lane);
-		if ((roost__load_rlx(&pl->pl_claim_aid) == 0 ||
-		     roost__load_rlx(&pl->pl_claim_pid) == 0) &&
-		    !lane_holds_locked(mb, lane, 0))
+		if (roost__load_rlx(&pl->pl_claim_aid) == 0 ||
+		    roost__load_rlx(&pl->pl_claim_pid) == 0)
 			return lane;
 	}
 	for (lane = ROOST_LANE_PRIV0; lane < mb->mb_nlanes; lane++) {
