@@ -6,7 +6,8 @@
  * started by request, restart counts and intensity windows, a graceful
  * stop under way, a shutdown begun (also with nothing left to stop),
  * and a scribbled table that must not make the new roostd escalate or
- * shut down. (The shutdown finished by the next roostd is
+ * shut down; and a restart the killed roostd spawned without recording
+ * it (found alive, or reattaching late). (The shutdown finished by the next roostd is
  * check_stops' adoption_mid_stop; a strategy restart under way its
  * adoption_mid_restart.) Every wait is for a state, bounded by WAIT_MS
  * only so that a broken roostd fails the test instead of hanging it.
