@@ -169,6 +169,18 @@ adopt_slot(struct rd *rd, uint32_t slot, const struct roost__slot_view *sv,
 	ch->ch_pid = sv->sv_pid;
 	ch->ch_pid_start = sv->sv_pid_start;
 	ch->ch_is_child = false;
+	ch->ch_in_slot = true;
+	if (alive && kept && ch->ch_restart_level >= 0 &&
+	    c.kc_actor.ka_stop == ROOST_KEEP_STOP_NONE) {
+		/* Recorded down, awaiting its level's restart, yet alive and
+		 * not being stopped: this is that restart, spawned by a
+		 * roostd killed before it recorded so. Awaiting it would
+		 * hold back every restart of the level for good. */
+		rd_log(RD_INFO, "%s (pid %d) is the restart the previous "
+		       "roostd started", name_of(ch), (int)sv->sv_pid);
+		ch->ch_restart_level = -1;
+		ch->ch_stop_back = false;
+	}
 	if (alive) {
 		rc = rd_watch_add(sv->sv_pid, sv->sv_pid_start);
 		if (rc == 0) {

@@ -39,15 +39,25 @@ slot_matches(struct roost__sys *sy, const struct slot_want *w)
 
 /* Under the table lock, as roost's slot writers do (sl_seq odd, write,
  * even). The mailbox size is kept if it is one a mailbox can have; the
- * name and flags are roostd's records of them. */
-static void
+ * name and flags are roostd's records of them. A slot that names a live
+ * process other than ours is left alone (false): that process took it
+ * (a reattach) after we read it, and a pid a stray write made up does
+ * not come with that process's start time. */
+static bool
 restore_slot(struct roost__sys *sy, const struct slot_want *w)
 {
 	struct roost__slot *s = &sy->sy_slots[w->sw_slot];
 	uint64_t start = 0;
+	pid_t holder;
 
 	if (roost__sys_lock(sy) < 0)
-		return;
+		return false;
+	holder = roost__load_rlx(&s->sl_pid);
+	if (holder != w->sw_pid &&
+	    roost__plat_proc_alive(holder, s->sl_pid_start)) {
+		roost__sys_unlock(sy);
+		return false;
+	}
 	roost__plat_proc_start(w->sw_pid, &start);
 	roost__slot_write_begin(s);
 	roost__store_rlx(&s->sl_gen, w->sw_gen);
@@ -61,14 +71,15 @@ restore_slot(struct roost__sys *sy, const struct slot_want *w)
 	roost__store_rlx(&s->sl_state, ROOST_SLOT_ACTIVE);
 	roost__slot_write_end(s);
 	roost__sys_unlock(sy);
+	return true;
 }
 
 static void
 audit_slot(struct roost__sys *sy, const struct slot_want *w)
 {
-	if (w->sw_slot >= sy->sy_fixed.sf_nslots || slot_matches(sy, w))
+	if (w->sw_slot >= sy->sy_fixed.sf_nslots || slot_matches(sy, w) ||
+	    !restore_slot(sy, w))
 		return;
-	restore_slot(sy, w);
 	rd_log(RD_ERR, "the slot of %s (%u.%u) was damaged: restored from "
 	       "roostd's records", w->sw_name[0] != '\0' ? w->sw_name
 	                                                 : "an actor",
@@ -83,6 +94,22 @@ audit_own_ctx(struct roost__sys *sy, roost_ctx_t *ctx, const char *name)
 	                      name};
 
 	audit_slot(sy, &w);
+}
+
+/* Has the process of 'ch' been seen in its slot? A restart has not
+ * until it reattached: until then the slot names the process before
+ * it, which is no damage. */
+static bool
+in_slot(struct roost__sys *sy, struct rd_child *ch)
+{
+	struct roost__slot_view sv;
+
+	if (!ch->ch_in_slot &&
+	    roost__sys_slot_read(sy, roost_aid_slot(ch->ch_aid), &sv) == 0 &&
+	    sv.sv_state == ROOST_SLOT_ACTIVE &&
+	    sv.sv_gen == roost_aid_gen(ch->ch_aid) && sv.sv_pid == ch->ch_pid)
+		ch->ch_in_slot = true;
+	return ch->ch_in_slot;
 }
 
 void
@@ -120,7 +147,8 @@ rd_audit(struct rd *rd)
 		 * (a 10,000-actor shutdown takes seconds): not damage. */
 		if (ch->ch_state != CH_RUNNING || ch->ch_pid <= 0 ||
 		    ch->ch_aid.id == 0 || ch->ch_stop != RD_STOP_NONE ||
-		    ch->ch_stopping)
+		    ch->ch_stopping || rd_child_follow_holder(rd, ch) ||
+		    !in_slot(sy, ch))
 			continue;
 		w.sw_slot = roost_aid_slot(ch->ch_aid);
 		w.sw_gen = roost_aid_gen(ch->ch_aid);

@@ -257,6 +257,7 @@ rd_child_spawn(struct rd *rd, struct rd_child *ch)
 	}
 	ch->ch_pid = pid;
 	ch->ch_is_child = true;
+	ch->ch_in_slot = false; /* a restart: until it reattaches */
 	/* For rd_child_signal: a child cannot be reaped before we read it;
 	 * 0 when it cannot be read (then only the pid says it is ours). */
 	if (roost__plat_proc_start(pid, &ch->ch_pid_start) != 0)
@@ -376,6 +377,7 @@ attached(struct rd *rd, struct rd_child *ch, uint32_t i,
 		close(ch->ch_exec_fd); /* it runs: its exec succeeded */
 		ch->ch_exec_fd = -1;
 	}
+	ch->ch_in_slot = true;
 	/* Spawn-to-ready: fork until its mailbox is published. */
 	rd_log(RD_INFO, "started %s (pid %d, address %u.%u, ready in %.2f ms)",
 	       ch->ch_name[0] ? ch->ch_name : "actor", (int)ch->ch_pid, i,
@@ -872,9 +874,15 @@ rd_child_ended(struct rd *rd, struct rd_child *ch, int status, bool known)
 	roost_exit_reason_t reason;
 	enum rd_stop_for stop;
 	bool never_attached = false;
+	pid_t ended = ch->ch_pid;
 	bool restart;
 	char why[96];
 
+	/* Its slot held by another live process: the actor runs on. */
+	ch->ch_pid = 0; /* ended: nothing of ours to kill */
+	if (rd_child_follow_holder(rd, ch))
+		return;
+	ch->ch_pid = ended;
 	/* The end of a stop of ours, or of a graceful stop that a restart
 	 * waits for; a stop someone else asked for ends like any exit. */
 	if (ch->ch_stop != RD_STOP_NONE) {

@@ -99,6 +99,8 @@ struct rd_child {
 	pid_t ch_pid;                /* 0: none */
 	uint64_t ch_pid_start;       /* /proc start time, for non-children */
 	bool ch_is_child;            /* reaped by waitpid; else watched */
+	bool ch_in_slot;             /* ch_pid seen in its slot (a restart
+	                              * is not until it reattached) */
 	roost_aid_t ch_aid;          /* its address once attached */
 	bool ch_kill;                /* roost_kill: do not restart */
 	bool ch_stopping;            /* roost_stop() was called on it */
@@ -241,6 +243,10 @@ void rd_child_ended(struct rd *rd, struct rd_child *ch, int status,
 void rd_child_kill(struct rd *rd, struct rd_child *ch);
 /* Resume every strategy restart whose stops are over (adoption). */
 void rd_restarts_resume(struct rd *rd);
+/* holder.c: the slot of 'ch' is held by a live process that is not
+ * ch_pid (a restart started by a roostd that died before recording it):
+ * follow that process as the actor, killing ch_pid. True if so. */
+bool rd_child_follow_holder(struct rd *rd, struct rd_child *ch);
 /* Send 'sig' to the process of 'ch' if it is still that process (pid
  * above 0, start time checked right before the kill); true if sent. */
 bool rd_child_signal(const struct rd_child *ch, int sig);

@@ -265,6 +265,7 @@ req_watch(struct rd *rd, const roost_msg_t *m, const msgpack_object *a)
 	ch->ch_pid = (pid_t)pid;
 	ch->ch_pid_start = start;
 	ch->ch_is_child = false;
+	ch->ch_in_slot = true;
 	ch->ch_state = CH_RUNNING;
 	rc = rd_watch_add((pid_t)pid, start);
 	if (rc < 0) {

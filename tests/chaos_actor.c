@@ -37,6 +37,18 @@ violation(const char *fmt, uint32_t p, uint64_t seq, uint64_t next)
 		         (unsigned long long)seq, (unsigned long long)next);
 }
 
+/* Which processes sent around the first violation or gap: the message's
+ * sender and the sender of the one handled before it. */
+static void
+note_senders(char *why, size_t len, const struct chaos_msg *cm)
+{
+	size_t n = strlen(why);
+
+	snprintf(why + n, len - n, " (sent by pid %d, the one before by pid "
+	         "%d)", (int)cm->cm_pid,
+	         (int)sh->cs_last_pid[cm->cm_producer]);
+}
+
 static void
 consume(const roost_msg_t *m)
 {
@@ -68,15 +80,26 @@ consume(const roost_msg_t *m)
 	} else if (cm.cm_seq > next) {
 		/* Numbers skipped: only a message that killed its consumer
 		 * twice (dead-lettered) may be missing. */
-		__atomic_fetch_add(&sh->cs_gaps, cm.cm_seq - next,
-		                   __ATOMIC_RELAXED);
+		if (__atomic_fetch_add(&sh->cs_gaps, cm.cm_seq - next,
+		                       __ATOMIC_RELAXED) == 0) {
+			snprintf(sh->cs_gap_why, sizeof(sh->cs_gap_why),
+			         "producer %u: got %llu, expected %llu",
+			         cm.cm_producer, (unsigned long long)cm.cm_seq,
+			         (unsigned long long)next);
+			note_senders(sh->cs_gap_why, sizeof(sh->cs_gap_why),
+			             &cm);
+		}
 		__atomic_store_n(&sh->cs_next[cm.cm_producer], cm.cm_seq + 1,
 		                 __ATOMIC_RELEASE);
 		__atomic_fetch_add(&sh->cs_handled, 1, __ATOMIC_RELAXED);
 	} else {
 		violation("producer %u: got %llu, expected %llu", cm.cm_producer,
 		          cm.cm_seq, next);
+		if (__atomic_load_n(&sh->cs_violations, __ATOMIC_RELAXED) == 1)
+			note_senders(sh->cs_why, sizeof(sh->cs_why), &cm);
 	}
+	__atomic_store_n(&sh->cs_last_pid[cm.cm_producer], cm.cm_pid,
+	                 __ATOMIC_RELAXED);
 }
 
 static int
@@ -115,7 +138,7 @@ static int
 run_producer(roost_ctx_t *ctx, uint32_t p)
 {
 	char name[32];
-	struct chaos_msg cm = {p, 0, 0};
+	struct chaos_msg cm = {p, 0, 0, (int32_t)getpid(), 0};
 	roost_aid_t to;
 	uint64_t seq;
 	int rc;

@@ -19,6 +19,8 @@ struct chaos_msg {
 	uint32_t cm_producer;
 	uint32_t cm_retry;
 	uint64_t cm_seq;
+	int32_t cm_pid;   /* the sending process, for the reports */
+	uint32_t cm_pad;
 };
 
 /* Every field has one writer at a time (the actor that owns it, or its
@@ -34,7 +36,9 @@ struct chaos_shared {
 	uint64_t cs_retried;                     /* repeats of a retry */
 	uint64_t cs_gaps;                        /* numbers never seen */
 	uint64_t cs_violations;                  /* anything else */
+	int32_t cs_last_pid[CHAOS_PRODUCERS];    /* sender of the last one */
 	char cs_why[256];                        /* the first violation */
+	char cs_gap_why[256];                    /* the first gap */
 };
 
 #endif

@@ -6,7 +6,8 @@
  * started by request, restart counts and intensity windows, a graceful
  * stop under way, a shutdown begun (also with nothing left to stop),
  * and a scribbled table that must not make the new roostd escalate or
- * shut down. (The shutdown finished by the next roostd is
+ * shut down; and a restart the killed roostd spawned without recording
+ * it (found alive, or reattaching late). (The shutdown finished by the next roostd is
  * check_stops' adoption_mid_stop; a strategy restart under way its
  * adoption_mid_restart.) Every wait is for a state, bounded by WAIT_MS
  * only so that a broken roostd fails the test instead of hanging it.
@@ -494,6 +495,49 @@ START_TEST(test_scribbled_counts)
 }
 END_TEST
 
+/* The record of a live actor as a roostd killed between a restart's
+ * record (down, awaiting the top level's restart) and the record of its
+ * spawn leaves it. */
+static void
+scribble_awaiting(struct roost__keep_level *lv, struct roost__keep_actor *ka)
+{
+	(void)lv;
+	ck_assert_int_eq(ka->ka_rec.ka_level, -1);
+	ka->ka_rec.ka_level = 0;
+	ka->ka_rec.ka_flags |= ROOST_KEEP_A_BACK;
+	ka->ka_sum = roost__keep_sum(&ka->ka_rec,
+	                             roost__keep_actor_len(&ka->ka_rec));
+}
+
+/* The killed roostd had spawned x's restart but not recorded it: x is
+ * alive, its record says it awaits the top level's restart. The new
+ * roostd takes it as that restart; before, it waited for it, and no
+ * actor of the level was restarted again (y's crash below). */
+START_TEST(test_awaiting_alive)
+{
+	roost_ctx_t *ctx;
+	roost_aid_t aid[2];
+	int32_t pid[2];
+	char line[96];
+	pid_t rd;
+
+	rd = start_two("[actor x]\nprogram = %s\n[actor y]\nprogram = %s\n",
+	               &ctx, aid, pid);
+	kill_roostd(rd);
+	scribble(roost_aid_slot(aid[0]), scribble_awaiting);
+	rd = ru_start_roostd(-1);
+	wait_log("adopted system");
+	pid[1] = crash(ctx, aid[1], pid[1]);
+	wait_restarts("y", 1);
+	snprintf(line, sizeof(line), "x (pid %d) is the restart the previous "
+	         "roostd started", (int)pid[0]);
+	ck_assert(ru_log_has(line));
+	pid[0] = crash(ctx, aid[0], pid[0]);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 /* A graceful stop of one actor under way (its stop takes a second and
  * a half) when roostd dies: the new roostd follows it (or, if it ended
  * first, judges it stopped), and it ends stopped, not restarted,
@@ -522,6 +566,77 @@ START_TEST(test_single_stop)
 		usleep(5000);
 	ck_assert_int_eq(roost_whereis(ctx, "s", &found), -ENOENT);
 	ck_assert_int_eq(waitpid(rd, NULL, WNOHANG), 0);
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
+/* Start the echo actor as roostd starts a restart of 'name' at 'aid'
+ * (it reattaches); our child. */
+static pid_t
+start_restart(const char *name, roost_aid_t aid)
+{
+	char id[24];
+	pid_t pid;
+
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)aid.id);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("ROOST_SYSTEM", rsys, 1);
+		setenv("ROOST_ACTOR", name, 1);
+		setenv("ROOST_SUPERVISED", "1", 1);
+		setenv("ROOST_REATTACH", id, 1);
+		execl(ECHO_BIN, ECHO_BIN, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * A restart that no roostd recorded holds the slot: as when roostd is
+ * killed right after spawning a restart, and the restart reattaches
+ * after the next roostd read the slot and judged the actor dead. Here
+ * roostd is stopped (SIGSTOP) while its actor dies and another process
+ * reattaches to the address; when roostd runs again it finds its own
+ * process ended and the slot held by that one. It follows it (a
+ * supervised actor, restarted when it dies), instead of restarting the
+ * actor beside it: those restarts failed to reattach (EBUSY) until the
+ * slot audit wrote the failed one's pid over the live holder's, and the
+ * next restart then ran as a second process of the same actor (the
+ * chaos run's duplicated producer).
+ */
+START_TEST(test_late_holder)
+{
+	char line[96];
+	roost_ctx_t *ctx;
+	roost_aid_t e;
+	int32_t pid, late, again;
+	pid_t rd;
+
+	ru_setup_names();
+	ru_write_config("[actor e]\nprogram = %s\n");
+	rd = ru_start_roostd(-1);
+	ctx = ru_open_when_up();
+	e = tu_whereis_wait(ctx, "e", WAIT_MS);
+	pid = ru_echo_pid(ctx, e);
+	ck_assert_int_eq(kill(rd, SIGSTOP), 0);
+	kill(pid, SIGKILL);
+	wait_gone(pid); /* a zombie roostd has not reaped */
+	late = start_restart("e", e);
+	ck_assert_int_eq(ru_echo_pid(ctx, e), late);
+	ck_assert_int_eq(kill(rd, SIGCONT), 0);
+	snprintf(line, sizeof(line), "is held by pid %d", (int)late);
+	wait_log(line);
+	ck_assert_int_eq(ru_echo_pid(ctx, e), late);
+	ck_assert(!ru_log_has("Device or resource busy"));
+	ck_assert(!ru_log_has("was damaged"));
+	/* roostd supervises it: its death is a restart at the address. */
+	kill(late, SIGKILL);
+	ck_assert_int_eq(tu_wait(late, WAIT_MS), 128 + SIGKILL);
+	again = ru_echo_pid(ctx, e);
+	ck_assert_int_gt(again, 0);
+	ck_assert_int_ne(again, late);
 	ck_assert_int_eq(roost_ctx_close(ctx), 0);
 	ru_stop_roostd(rd);
 }
@@ -641,6 +756,10 @@ adopt_suite(void)
 	suite_add_tcase(s, tu_tcase("single_stop", test_single_stop, 120));
 	suite_add_tcase(s, tu_tcase("group_all_dead", test_group_all_dead,
 	                            120));
+	suite_add_tcase(s, tu_tcase("awaiting_alive",
+	                            test_awaiting_alive, 120));
+	suite_add_tcase(s, tu_tcase("late_holder",
+	                            test_late_holder, 120));
 	suite_add_tcase(s, tu_tcase("shutdown_word", test_shutdown_word, 120));
 	suite_add_tcase(s, tu_tcase("shutdown_nothing_left",
 	                            test_shutdown_nothing_left, 120));

@@ -148,6 +148,8 @@ START_TEST(test_chaos)
 	                "mailbox_bytes = 65536\nshutdown_timeout_ms = 5000\n"
 	                "[actor producer]\nprogram = " CHAOS_BIN "\ncount = 4\n"
 	                "order = 1\nshutdown_timeout_ms = 5000\n; %s\n");
+	fprintf(stderr, "chaos: roostd's log %s.log, the shared file %s\n",
+	        cfgpath, file);
 	rd = ru_start_roostd(-1);
 	ru_wait_up();
 	/* Kills go on after the producers are done: restarts and
@@ -183,6 +185,8 @@ START_TEST(test_chaos)
 	        (unsigned long long)sh->cs_retried,
 	        (unsigned long long)sh->cs_gaps, dead,
 	        (unsigned long long)sh->cs_violations);
+	if (sh->cs_gaps != 0)
+		fprintf(stderr, "chaos: the first gap: %s\n", sh->cs_gap_why);
 	ck_assert_msg(all_handled(sh), "not finished: next %llu %llu %llu %llu",
 	              (unsigned long long)sh->cs_next[0],
 	              (unsigned long long)sh->cs_next[1],

@@ -333,6 +333,8 @@ END_TEST
 struct order_shared {
 	uint64_t os_aid;
 	uint64_t os_rx;
+	uint32_t os_other_sent; /* the other sender has sent */
+	uint32_t os_other_go;   /* it may close and exit */
 };
 
 static int
@@ -380,6 +382,70 @@ START_TEST(test_restart_sender_keeps_order)
 }
 END_TEST
 
+/* Another address: one message, then it lives on (holding whatever
+ * lane it claimed) until told to go. */
+static int
+other_sender(void *arg)
+{
+	struct order_shared *os = arg;
+	roost_aid_t rx = {os->os_rx};
+	uint64_t none = UINT64_MAX;
+	roost_ctx_t *ctx;
+	int rc;
+
+	ctx = open_supervised(NULL, ROOST_AID_NONE, &rc);
+	if (rc != 0 || roost_send(ctx, rx, 1, &none, sizeof(none), 5000) != 0)
+		return 1;
+	__atomic_store_n(&os->os_other_sent, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&os->os_other_go, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return roost_ctx_close(ctx) == 0 ? 0 : 3;
+}
+
+/*
+ * The same, with another sender between the two lives: the one private
+ * lane (the default) holds what the first life queued, and its claimant
+ * is dead, yet the other address may not take it (it sends through the
+ * shared lane), so the second life resumes it. Before, the other took
+ * it; the second life, finding it held by a live process, sent through
+ * the shared lane, which the receiver read first: 100 before 0.
+ */
+START_TEST(test_restart_sender_keeps_order_contended)
+{
+	struct order_shared *os = tu_shared_alloc(sizeof(*os));
+	roost_ctx_t *rx = tu_open_sized("rx", 65536);
+	roost_msg_t *m;
+	uint64_t next = 0;
+	uint64_t got;
+	pid_t other;
+	int i;
+
+	os->os_rx = roost_self(rx).id;
+	ck_assert_int_eq(tu_wait(tu_fork(sender_life, os), TU_PATIENCE_MS),
+	                 128 + SIGKILL);
+	other = tu_fork(other_sender, os);
+	for (i = 0; i < TU_PATIENCE_MS &&
+	            !__atomic_load_n(&os->os_other_sent, __ATOMIC_ACQUIRE);
+	     i++)
+		usleep(1000);
+	ck_assert(__atomic_load_n(&os->os_other_sent, __ATOMIC_ACQUIRE));
+	ck_assert_int_eq(tu_wait(tu_fork(sender_life, os), TU_PATIENCE_MS), 0);
+	for (i = 0; i < 2 * ORDER_BATCH + 1; i++) {
+		ck_assert_int_eq(roost_recv(rx, &m, TU_PATIENCE_MS), 0);
+		memcpy(&got, roost_msg_data(m), sizeof(got));
+		if (got == UINT64_MAX)
+			continue; /* the other's, anywhere */
+		ck_assert_uint_eq(got, next);
+		next++;
+	}
+	ck_assert_uint_eq(next, 2 * ORDER_BATCH);
+	__atomic_store_n(&os->os_other_go, 1, __ATOMIC_RELEASE);
+	ck_assert_int_eq(tu_wait(other, TU_PATIENCE_MS), 0);
+	ck_assert_int_eq(roost_recv(rx, &m, 0), -EAGAIN);
+	ck_assert_int_eq(roost_ctx_close(rx), 0);
+}
+END_TEST
+
 static Suite *
 restart_suite(void)
 {
@@ -387,6 +453,9 @@ restart_suite(void)
 
 	suite_add_tcase(s, tu_tcase("test_restart_sender_keeps_order",
 	                            test_restart_sender_keeps_order, 60));
+	suite_add_tcase(s, tu_tcase("test_restart_sender_keeps_order_contended",
+	                            test_restart_sender_keeps_order_contended,
+	                            60));
 	suite_add_tcase(s, tu_tcase("test_restart_keeps_address_and_mail",
 	                            test_restart_keeps_address_and_mail, 60));
 	suite_add_tcase(s, tu_tcase("test_restart_damaged_mailbox_is_fresh",

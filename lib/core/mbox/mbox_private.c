@@ -97,22 +97,22 @@ roost__mbox_priv_deliverable(const struct roost__mbox *mb, unsigned lane,
 	return pos < roost__load_rlx(&roost__mbox_plane(mb, lane)->pl_mark);
 }
 
-/* Under mh_lock: does the shared user lane still hold a record from
- * 'aid'? Then we may not move to a private lane yet (FIFO). */
+/* Under mh_lock (no shared sender mid-write; a private lane's writer
+ * is gone or is us): does 'lane' still hold a message from 'aid' (0:
+ * from anyone), along its committed chain from the receiver's head? */
 static bool
-shared_pending_locked(const struct roost__mbox *mb, uint64_t aid)
+lane_holds_locked(const struct roost__mbox *mb, unsigned lane, uint64_t aid)
 {
-	struct roost__mbox_hdr *h = mb->mb_hdr;
-	uint64_t head = roost__load_acq(&h->mh_head[ROOST_LANE_USR]);
-	uint64_t tail = roost__load_rlx(&h->mh_tail[ROOST_LANE_USR]);
+	uint64_t head = roost__load_acq(&mb->mb_hdr->mh_head[lane]) &
+	                ~(uint64_t)(ROOST_REC_ALIGN - 1);
 	uint64_t pos = head;
 	struct roost__rec r;
 
-	while (pos != tail && pos - head < mb->mb_cap[ROOST_LANE_USR] &&
-	       roost__mbox_committed(mb, ROOST_LANE_USR, pos) &&
-	       roost__mbox_read_rec(mb, ROOST_LANE_USR, pos, &r) == 0) {
+	while (pos - head < mb->mb_cap[lane] &&
+	       roost__mbox_committed(mb, lane, pos) &&
+	       roost__mbox_read_rec(mb, lane, pos, &r) == 0) {
 		if (!(r.rc_flags & (ROOST_REC_PAD | ROOST_REC_DONE)) &&
-		    r.rc_from == aid)
+		    (aid == 0 || r.rc_from == aid))
 			return true;
 		pos += r.rc_len;
 	}
@@ -135,7 +135,11 @@ claimant_gone(const struct roost__plane *pl)
  * replacement (resumed), or our previous incarnation's (it exited or
  * was killed, and roostd restarted us at the same address) so that what
  * it queued stays ahead of what we send. Then a lane never claimed or
- * released, then one whose claimant died.
+ * released (a sender releases its lane with its context or mapping:
+ * its address does not send there again), then one whose claimant died,
+ * only when it is empty: what a dead sender queued there stays for its
+ * restart at the same address to resume, which would otherwise send
+ * around it (FIFO per sender).
  */
 static unsigned
 find_lane_locked(const struct roost__mbox *mb, uint64_t aid, pid_t pid,
@@ -164,7 +168,8 @@ find_lane_locked(const struct roost__mbox *mb, uint64_t aid, pid_t pid,
 			return lane;
 	}
 	for (lane = ROOST_LANE_PRIV0; lane < mb->mb_nlanes; lane++) {
-		if (claimant_gone(roost__mbox_plane(mb, lane)))
+		if (claimant_gone(roost__mbox_plane(mb, lane)) &&
+		    !lane_holds_locked(mb, lane, 0))
 			return lane;
 	}
 	return 0;
@@ -199,7 +204,8 @@ claim(struct roost__mbox *mb, uint64_t aid, int timeout_ms,
 		return rc;
 	}
 	lane = find_lane_locked(mb, aid, pid, start, &resumed);
-	if (lane != 0 && !resumed && shared_pending_locked(mb, aid)) {
+	if (lane != 0 && !resumed &&
+	    lane_holds_locked(mb, ROOST_LANE_USR, aid)) {
 		mb->mb_claim_wait = CLAIM_RETRY_PENDING;
 		lane = 0;
 	}

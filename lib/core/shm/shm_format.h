@@ -105,8 +105,10 @@
  *     marks. The owner delivers a private record only if lk_state is OPEN
  *     when it looks (after the commit word) or the record is before the
  *     mark. A claimant that died is replaced at the next claim (its pid
- *     and start time no longer match); the new claimant re-derives the
- *     tail from the chain, as repair does for the shared lanes.
+ *     and start time no longer match): by its own address's next
+ *     incarnation, or by another address once the lane holds nothing;
+ *     the new claimant re-derives the tail from the chain, as repair
+ *     does for the shared lanes.
  *   - Space (tag-space): a sender that finds the lane full sets
  *     mh_space_waiters and futex-waits on mh_space_seq with a bounded
  *     period; the receiver, after releasing records, bumps mh_space_seq
