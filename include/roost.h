@@ -44,7 +44,7 @@ extern "C" {
 #endif
 
 #define ROOST_VERSION_MAJOR 0
-#define ROOST_VERSION_MINOR 2
+#define ROOST_VERSION_MINOR 3
 #define ROOST_VERSION_PATCH 0
 
 /* Largest length of a system name, an actor name and a kind name (bytes,
