@@ -1649,7 +1649,7 @@ usage(FILE *f)
 	        "  --roost-timeout MS  timeout_ms of roost calls (default "
 	        "%d; -1 none)\n"
 	        "  --private-lanes N   private lanes per mailbox (default: "
-	        "the library's, 4; 0: every sender takes the lock)\n",
+	        "the library's, 1; 0: every sender takes the lock)\n",
 	        REPS_MAX, CALL_TIMEOUT_MS);
 }
 
