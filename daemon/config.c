@@ -53,6 +53,10 @@
 #define RD_GATEWAY_EXTRA_SLOTS 2u
 /* The gateway goes down last: a graceful stop, then SIGTERM after this. */
 #define RD_GATEWAY_SHUTDOWN_MS 2000u
+/* The gateway's user lane: it carries every message to and from other
+ * nodes, so it gets a router's mailbox, not an idle actor's (the 64 KiB
+ * default halved one-way throughput across nodes in roost_dist_bench). */
+#define RD_GATEWAY_MBOX_BYTES (1u << 20)
 
 enum section {
 	SEC_NONE,
@@ -668,6 +672,7 @@ add_gateway_actor(struct parse *ps)
 	a->ra_restart = RD_PERMANENT;
 	a->ra_count = 1;
 	a->ra_shutdown_ms = RD_GATEWAY_SHUTDOWN_MS;
+	a->ra_mbox_bytes = RD_GATEWAY_MBOX_BYTES;
 	a->ra_order = INT32_MIN;
 	a->ra_line = g->gw_line;
 	return 1;
