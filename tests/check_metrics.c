@@ -541,25 +541,6 @@ listen_on(unsigned *at)
 	return fd;
 }
 
-/* True once roostd's log (all its lives) has a line with 'what'. */
-static bool
-logged(const char *what)
-{
-	char path[160];
-	char line[512];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s.log", cfgpath);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, what) != NULL;
-	fclose(f);
-	return found;
-}
-
 /* A port another socket holds: roostd says so and exits 1, leaving
  * nothing behind. */
 START_TEST(test_metrics_http_port_taken)
@@ -619,9 +600,11 @@ START_TEST(test_metrics_http_port_taken_at_adoption)
 	ck_assert_int_eq(tu_wait(rd, TU_PATIENCE_MS), 128 + SIGKILL);
 	fd = listen_on(&p);
 	rd = ru_start_roostd(-1);
-	for (i = 0; i < TU_PATIENCE_MS && !logged("without its metrics"); i++)
+	for (i = 0; i < TU_PATIENCE_MS &&
+	            !ru_log_has("without its metrics endpoint");
+	     i++)
 		usleep(1000);
-	ck_assert_msg(logged("without its metrics endpoint"),
+	ck_assert_msg(ru_log_has("without its metrics endpoint"),
 	              "no line about the endpoint in roostd's log");
 	ru_wait_up();
 	/* The same process still serves, under the new roostd. */
