@@ -1612,6 +1612,62 @@ START_TEST(test_roostctl_metrics)
 }
 END_TEST
 
+/* A "gateway" that answers roostctl's status call once with a map of
+ * wrong values: a negative count, a string for a count, a node with no
+ * name, a node with a negative round trip. */
+static int
+bad_gateway(void *arg)
+{
+	roost_ctx_t *ctx = open_named(rsys, "gateway", 0);
+	roost_msg_t *m;
+
+	(void)arg;
+	if (roost_recv(ctx, &m, 30000) != 0)
+		return 1;
+	roost_reply_packed(ctx, m, roost_msg_kind(m),
+	                   "{s:I, s:s, s:b, s:[{s:b}, {s:s, s:b, s:I}, "
+	                   "{s:s, s:b, s:I}]}",
+	                   "published", (int64_t)-1, "delivered", "many",
+	                   "connected", 1, "nodes", "up", 1, "name", "far",
+	                   "up", 1, "rtt_us", (int64_t)-5, "name", "near",
+	                   "up", 0, "rtt_us", (int64_t)250);
+	roost_ctx_close(ctx);
+	return 0;
+}
+
+/* roostctl metrics asks the actor registered as "gateway" for its
+ * counters: what it answers is another process's word, so wrong values
+ * are left out and the output still passes promtool (a nameless node
+ * crashed it). */
+START_TEST(test_roostctl_metrics_bad_gateway)
+{
+	char key[160];
+	roost_ctx_t *ctx;
+	pid_t child;
+	pid_t rd;
+
+	rd = start_echo_system();
+	wait_echo();
+	ctx = open_named(rsys, NULL, 0);
+	child = tu_fork(bad_gateway, NULL);
+	tu_whereis_wait(ctx, "gateway", 10000);
+	scrape("--no-actors");
+	ck_assert_int_eq(tu_wait(child, 30000), 0);
+	ck_assert(metric_value("roost_gateway_connected", NULL) == 1);
+	ck_assert(metric_value("roost_gateway_published_total", NULL) == -1);
+	ck_assert(metric_value("roost_gateway_delivered_total", NULL) == -1);
+	ck_assert_ptr_nonnull(strstr(out, ",node=\"far\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(out, ",node=\"near\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(out, ",node=\"near\"} 0.000250\n"));
+	/* far's round trip is negative: no sample. */
+	snprintf(key, sizeof(key), "roost_gateway_node_rtt_seconds{system=\"%s\","
+	         "node=\"far\"}", rsys);
+	ck_assert_ptr_null(strstr(out, key));
+	ck_assert_int_eq(roost_ctx_close(ctx), 0);
+	ru_stop_roostd(rd);
+}
+END_TEST
+
 /*
  * roostd's supervisor table in a system granting a group: a member of
  * the group, opening the system as "UID:NAME", sees what roostd knows of
@@ -1706,6 +1762,8 @@ main(void)
 	                tu_tcase("no_disturb", test_roostctl_no_disturb, 240));
 	suite_add_tcase(s, tu_tcase("top", test_roostctl_top, 60));
 	suite_add_tcase(s, tu_tcase("metrics", test_roostctl_metrics, 120));
+	suite_add_tcase(s, tu_tcase("metrics_bad_gateway",
+	                            test_roostctl_metrics_bad_gateway, 60));
 	suite_add_tcase(s, tu_tcase("group_sup_table",
 	                            test_roostctl_group_sup_table, 60));
 	return tu_run(s);

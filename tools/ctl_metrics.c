@@ -136,6 +136,7 @@ print_gateway(struct ctl *c, const char *sys)
 	static const struct expo_family rtt = {
 	    "roost_gateway_node_rtt_seconds", "gauge",
 	    "Round trip of the last ping to the node (0: none yet)."};
+	const char *name;
 	roost_aid_t gw;
 	json_t *st = NULL;
 	json_t *v;
@@ -146,27 +147,38 @@ print_gateway(struct ctl *c, const char *sys)
 	if (roost_view_find(c->c_view, "gateway", &gw) < 0 ||
 	    ctl_gateway_status(c, "metrics", &st) != 0)
 		return;
+	/* The answer is another process's: a family whose value is not
+	 * what it should be is left out, and so is a node with no name. */
 	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		v = json_object_get(st, counters[i].key);
-		snprintf(text, sizeof(text), "%llu",
-		         json_is_boolean(v) ? (unsigned long long)json_is_true(v)
-		                            : (unsigned long long)
-		                                      json_integer_value(v));
+		if (json_is_boolean(v))
+			snprintf(text, sizeof(text), "%d", json_is_true(v));
+		else if (json_is_integer(v) && json_integer_value(v) >= 0)
+			snprintf(text, sizeof(text), "%lld",
+			         (long long)json_integer_value(v));
+		else
+			continue;
 		expo_family_head(stdout, &counters[i].f, EXPO_PROMETHEUS);
 		expo_sample(stdout, counters[i].f.f_name, sys, NULL, NULL, text);
 	}
 	expo_family_head(stdout, &up, EXPO_PROMETHEUS);
-	json_array_foreach(json_object_get(st, "nodes"), i, n)
-		expo_sample(stdout, up.f_name, sys, "node",
-		            json_string_value(json_object_get(n, "name")),
-		            json_is_true(json_object_get(n, "up")) ? "1" : "0");
+	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		name = json_string_value(json_object_get(n, "name"));
+		if (name != NULL)
+			expo_sample(stdout, up.f_name, sys, "node", name,
+			            json_is_true(json_object_get(n, "up")) ? "1"
+			                                                   : "0");
+	}
 	expo_family_head(stdout, &rtt, EXPO_PROMETHEUS);
 	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		name = json_string_value(json_object_get(n, "name"));
+		v = json_object_get(n, "rtt_us");
+		if (name == NULL || !json_is_integer(v) ||
+		    json_integer_value(v) < 0)
+			continue;
 		snprintf(text, sizeof(text), "%.6f",
-		         (double)json_integer_value(json_object_get(n, "rtt_us")) /
-		                 1e6);
-		expo_sample(stdout, rtt.f_name, sys, "node",
-		            json_string_value(json_object_get(n, "name")), text);
+		         (double)json_integer_value(v) / 1e6);
+		expo_sample(stdout, rtt.f_name, sys, "node", name, text);
 	}
 	json_decref(st);
 }
